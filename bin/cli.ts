@@ -1,0 +1,121 @@
+// The sluice command line: one subcommand per process Sluice can run.
+
+import { parseArgs } from 'node:util'
+import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
+
+const usage = `Usage: sluice <command> [options]
+
+Commands:
+  start                 Run Sluice on embedded defaults (today: the embedded broker on 127.0.0.1:9092, data in ./data)
+  broker                Run the embedded Kafka-protocol broker
+    --host <addr>            listen address (default 127.0.0.1)
+    --port <n>               listen port, 0 picks a free one (default 9092)
+    --data-dir <dir>         where the log and coordinator state live (default ./data/broker)
+    --advertised-host <h>    host clients are told to use (default: --host)
+    --advertised-port <n>    port clients are told to use (default: the bound port)
+    --node-id <n>            broker node id (default 0)
+    --flush-policy <p>       always | interval | os (default always: nothing is acknowledged before fsync)
+    --no-auto-create-topics  refuse produce/metadata for unknown topics
+    --config <key=value>     any other broker setting by name, repeatable (see docs/broker.md),
+                             e.g. --config groupMinSessionTimeoutMs=1000 --config segmentBytes=1048576
+  help                  Show this text
+`
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'help', ...rest] = argv
+  switch (command) {
+    case 'start':
+      return runBroker(['--data-dir', './data/broker', ...rest])
+    case 'broker':
+      return runBroker(rest)
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage)
+      return
+    default:
+      process.stderr.write(`sluice: unknown command "${command}"\n\n${usage}`)
+      process.exitCode = 2
+  }
+}
+
+async function runBroker(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '9092' },
+      'data-dir': { type: 'string', default: './data/broker' },
+      'advertised-host': { type: 'string' },
+      'advertised-port': { type: 'string' },
+      'node-id': { type: 'string', default: '0' },
+      'flush-policy': { type: 'string', default: 'always' },
+      'no-auto-create-topics': { type: 'boolean', default: false },
+      config: { type: 'string', multiple: true, default: [] },
+    },
+    strict: true,
+  })
+  const flushPolicy = values['flush-policy'] as FlushPolicy
+  if (!['always', 'interval', 'os'].includes(flushPolicy)) throw new UsageError(`--flush-policy must be always, interval or os, not "${flushPolicy}"`)
+  const options: BrokerOptions = {
+    host: values.host,
+    port: integer('--port', values.port),
+    dataDir: values['data-dir'],
+    nodeId: integer('--node-id', values['node-id']),
+    flushPolicy,
+    autoCreateTopics: !values['no-auto-create-topics'],
+    ...(values['advertised-host'] ? { advertisedHost: values['advertised-host'] } : {}),
+    ...(values['advertised-port'] ? { advertisedPort: integer('--advertised-port', values['advertised-port']) } : {}),
+  }
+  // Loaded on demand so that `sluice help` and the other commands start fast.
+  const { startBroker } = await import('../broker/index.ts')
+  Object.assign(options, await brokerSettings(values.config))
+  const broker = await startBroker(options)
+  process.stdout.write(`sluice broker listening on ${broker.bootstrap} (node ${broker.nodeId}, cluster ${broker.clusterId})\n`)
+  const stop = (signal: string): void => {
+    process.stderr.write(`sluice broker: ${signal}, shutting down\n`)
+    broker.close().then(() => process.exit(0), error => { process.stderr.write(`${error.stack}\n`); process.exit(1) })
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+class UsageError extends Error {}
+
+/** Parses `--config key=value` pairs against the broker's own settings, by name and type. */
+async function brokerSettings(pairs: string[]): Promise<Record<string, number | boolean | string>> {
+  const { defaultBrokerConfig } = await import('../broker/index.ts')
+  const settings: Record<string, number | boolean | string> = {}
+  for (const pair of pairs) {
+    const [key = '', ...valueParts] = pair.split('=')
+    const text = valueParts.join('=')
+    if (!(key in defaultBrokerConfig)) throw new UsageError(`--config ${key}: no such broker setting (see docs/broker.md)`)
+    const current = defaultBrokerConfig[key as keyof typeof defaultBrokerConfig]
+    if (typeof current === 'number') {
+      const value = Number(text)
+      if (text === '' || !Number.isFinite(value)) throw new UsageError(`--config ${key} takes a number, not "${text}"`)
+      settings[key] = value
+    } else if (typeof current === 'boolean') {
+      if (text !== 'true' && text !== 'false') throw new UsageError(`--config ${key} takes true or false, not "${text}"`)
+      settings[key] = text === 'true'
+    } else {
+      settings[key] = text
+    }
+  }
+  return settings
+}
+
+function integer(flag: string, text: string): number {
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 0) throw new UsageError(`${flag} must be a non-negative integer, not "${text}"`)
+  return value
+}
+
+main(process.argv.slice(2)).catch(error => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`sluice: ${error.message}\n\n${usage}`)
+    process.exit(2)
+  }
+  process.stderr.write(`sluice: ${error.stack ?? error}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,9 @@
+// pipeline/ingest: turns write bodies into validated, columnar batches of points. It owns the line
+// protocol grammar, its limits and field type stability; it does not talk HTTP, Kafka or storage.
+
+export { parseLineProtocol, type ParseOptions } from './line-protocol.ts'
+export { ParsedBatch, FieldType, fieldTypeNames, decodeStringValue, type FieldTypeValue, type FieldValue, type PointView } from './parsed-batch.ts'
+export { checkFieldTypes, fieldTypeConflictMessage, FieldTypeRegistry, type FieldTypeLookup, type FieldTypeCheck, type NewField } from './field-types.ts'
+export { lineProtocolLimits, defaultLineProtocolLimits, type LineProtocolLimits } from './limits.ts'
+export { parsePrecision, Precision, nanosecondsPerUnit, type PrecisionUnit } from './precision.ts'
+export { IngestError, IngestErrorCode, type IngestErrorCodeValue, type LineError } from './errors.ts'
