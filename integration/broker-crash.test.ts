@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { startBrokerProcess } from '../lib/process/broker-process.ts'
 import { consumeUntil, kafkaClient, sleep } from './support/kafka.ts'
 
-test('kill -9 under load loses no acknowledged record, committed offset or committed transaction', async () => {
+test('kill -9 under load loses no acknowledged record, committed offset or committed transaction', async t => {
   let broker = await startBrokerProcess({ args: ['--config', 'transactionAbortCheckIntervalMs=500'] })
   const kafka = kafkaClient(broker.bootstrap, { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 200 } })
   const admin = kafka.admin()
@@ -20,54 +20,86 @@ test('kill -9 under load loses no acknowledged record, committed offset or commi
   const done = await committer.transaction()
   await done.send({ topic: 'crash-tx', messages: [{ value: 'tx-committed' }] })
   await done.commit()
-  const dangling = kafka.producer({ transactionalId: 'crash-tx-open', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 3_000 })
+  const dangling = kafka.producer({ transactionalId: 'crash-tx-open', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 8_000 })
   await dangling.connect()
   const open = await dangling.transaction()
   await open.send({ topic: 'crash-tx', messages: [{ value: 'tx-open-at-crash' }] })
 
-  // Load: acknowledged values and committed offsets, recorded only once the broker confirmed them.
+  // Load, recorded only once the broker confirmed it: values acknowledged with acks=all by two
+  // idempotent producers, and transactions that each write one record and commit a group offset.
   const acknowledged = new Set<string>()
-  let lastCommitted = -1
+  const committedValues = new Set<string>()
+  let inFlightValue: string | null = null
+  let lastCommitted = 0
   let stop = false
-  const producers = await Promise.all([0, 1].map(async worker => {
+  const loadClients: { disconnect(): Promise<void> }[] = []
+  const producing = [0, 1].map(async worker => {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    loadClients.push(producer)
     await producer.connect()
-    return (async () => {
-      for (let batch = 0; !stop; batch++) {
-        const values = Array.from({ length: 20 }, (_, i) => `w${worker}-${batch}-${i}`)
-        try {
-          await producer.send({ topic: 'crash', acks: -1, messages: values.map(value => ({ key: value, value })) })
-          for (const value of values) acknowledged.add(value)
-        } catch { return }
-      }
-    })()
-  }))
-  const committing = (async () => {
-    for (let offset = 1; !stop; offset++) {
+    for (let batch = 0; !stop; batch++) {
+      const values = Array.from({ length: 20 }, (_, i) => `w${worker}-${batch}-${i}`)
       try {
-        await admin.setOffsets({ groupId: 'crash-g', topic: 'crash', partitions: [{ partition: 0, offset: String(offset) }] })
-        lastCommitted = offset
+        await producer.send({ topic: 'crash', acks: -1, messages: values.map(value => ({ key: value, value })) })
       } catch { return }
-      await sleep(20)
+      for (const value of values) acknowledged.add(value)
+    }
+  })
+  const committing = (async () => {
+    const producer = kafka.producer({ transactionalId: 'crash-tx-load', idempotent: true, maxInFlightRequests: 1 })
+    loadClients.push(producer)
+    await producer.connect()
+    for (let offset = 1; !stop; offset++) {
+      inFlightValue = `t-${offset}`
+      try {
+        const transaction = await producer.transaction()
+        await transaction.send({ topic: 'crash-tx-load', messages: [{ value: inFlightValue }] })
+        await transaction.sendOffsets({ consumerGroupId: 'crash-g', topics: [{ topic: 'crash', partitions: [{ partition: 0, offset: String(offset) }] }] })
+        await transaction.commit()
+      } catch { return }
+      committedValues.add(inFlightValue)
+      lastCommitted = offset
     }
   })()
 
-  await sleep(2_500)
+  await sleep(3_000)
   await broker.kill()
   stop = true
-  await Promise.all([...producers, committing])
+  const settled = await Promise.race([
+    Promise.allSettled([...producing, committing]).then(() => true),
+    new Promise<boolean>(resolve => setTimeout(resolve, 60_000, false).unref()),
+  ])
+  assert.ok(settled, 'the clients gave up within a minute of the crash')
   assert.ok(acknowledged.size > 200, `load ran: ${acknowledged.size} acknowledged`)
-  assert.ok(lastCommitted > 5, `commits ran: ${lastCommitted}`)
-  for (const client of [admin, committer, dangling]) await client.disconnect().catch(() => {})
+  assert.ok(lastCommitted > 3, `transactions ran: ${lastCommitted} committed`)
+  t.diagnostic(`at the crash: ${acknowledged.size} records acknowledged, ${lastCommitted} transactions committed`)
+  for (const client of [admin, committer, dangling, ...loadClients]) await client.disconnect().catch(() => {})
 
   broker = await broker.restart()
   try {
     const after = kafkaClient(broker.bootstrap)
-    const read = await consumeUntil(after, 'crash', { readUncommitted: true, until: r => r.length >= acknowledged.size, timeoutMs: 20_000 })
-    const present = new Set(read.map(r => r.value))
+    const present = new Set<string>()
+    let found = 0
+    const read = await consumeUntil(after, 'crash', {
+      readUncommitted: true,
+      timeoutMs: 30_000,
+      until: records => {
+        const value = records[records.length - 1]!.value!
+        if (!present.has(value)) { present.add(value); if (acknowledged.has(value)) found++ }
+        return found === acknowledged.size
+      },
+    })
     const missing = [...acknowledged].filter(value => !present.has(value))
-    assert.deepEqual(missing, [], 'every acknowledged record survived')
+    assert.deepEqual(missing.slice(0, 10), [], `every acknowledged record survived (${missing.length} missing)`)
     assert.equal(read.length, present.size, 'no record stored twice')
+
+    const committedRead = await consumeUntil(after, 'crash-tx-load', {
+      timeoutMs: 20_000,
+      until: records => records.length >= committedValues.size,
+    })
+    const readValues = committedRead.map(r => r.value!)
+    assert.deepEqual(readValues.filter(v => committedValues.has(v)), [...committedValues], 'every committed transaction survived, in order')
+    assert.deepEqual(readValues.filter(v => !committedValues.has(v) && v !== inFlightValue), [], 'no uncommitted transaction became visible')
 
     const restartedAdmin = after.admin()
     await restartedAdmin.connect()

@@ -86,7 +86,7 @@ test('fetching from the middle of a batch, and with maxBytes below one batch, st
   const done = new Promise<void>(resolve => { finish = resolve })
   await consumer.run({ eachMessage: async ({ message }) => { offsets.push(Number(message.offset)); if (offsets.length === 6) finish() } })
   consumer.seek({ topic: 'batches', partition: 0, offset: '4' })
-  await Promise.race([done, new Promise(resolve => setTimeout(resolve, 15_000))])
+  await Promise.race([done, new Promise(resolve => setTimeout(resolve, 15_000).unref())])
   await consumer.disconnect()
   assert.deepEqual(offsets.slice(0, 6), [4, 5, 6, 7, 8, 9])
 })

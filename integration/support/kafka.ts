@@ -51,7 +51,9 @@ export async function consumeUntil(
       },
     })
     const timeoutMs = options.timeoutMs ?? 20_000
-    await Promise.race([done, new Promise(resolve => setTimeout(resolve, timeoutMs))])
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([done, new Promise(resolve => { timer = setTimeout(resolve, timeoutMs) })])
+    clearTimeout(timer)
   } finally {
     await consumer.disconnect()
   }
