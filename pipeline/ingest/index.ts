@@ -7,3 +7,5 @@ export { checkFieldTypes, fieldTypeConflictMessage, FieldTypeRegistry, type Fiel
 export { lineProtocolLimits, defaultLineProtocolLimits, type LineProtocolLimits } from './limits.ts'
 export { parsePrecision, Precision, nanosecondsPerUnit, type PrecisionUnit } from './precision.ts'
 export { IngestError, IngestErrorCode, type IngestErrorCodeValue, type LineError } from './errors.ts'
+export { murmur2, partitionForKey, partitionForSeriesKey } from './partitioner.ts'
+export { toIngestRecords, DEFAULT_INGEST_SCHEMA_ID, DEFAULT_MAX_RECORD_BYTES, type IngestRecordOptions, type IngestRecordOut } from './to-records.ts'
