@@ -1,132 +1,204 @@
-// kafkajs producing to and consuming from the embedded broker (a separate process, default fsync
-// policy), against the machine's own ceiling for the same bytes: a plain Node TCP socket into a
-// file with the same fsync cadence. Reports records/s, MB/s and broker/ceiling.
+// kafkajs producing to and consuming from the embedded broker (a separate process, default
+// settings, so flush policy 'always': nothing acknowledged before fdatasync), against the machine's
+// own ceiling for the same bytes measured in the same run: a plain Node TCP server in its own
+// process that appends to a file with the broker's group-commit cadence (bench/support/
+// ceiling-server.ts), and reads the file back for the consume side. Rounds alternate the two so a
+// noisy neighbour hits both; the table gives medians and broker/ceiling.
 //
-// Run: npm run bench:broker            (or: node --import tsx bench/broker-throughput.ts [--quick])
+// Run: npm run bench:broker [-- --quick] [-- --rounds 5] [-- --only "100 B"] [-- --profile DIR]
+// --profile writes a V8 CPU profile of the broker process to DIR (summarise it with
+// node --import tsx bench/support/profile-summary.ts DIR/<file>.cpuprofile).
 
-import { createServer, connect, type Socket } from 'node:net'
-import { openSync, writeSync, fdatasync, closeSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir, cpus, totalmem } from 'node:os'
-import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { rmSync } from 'node:fs'
+import { resolve } from 'node:path'
 import kafkajs from 'kafkajs'
-import { startBrokerProcess } from '../lib/process/broker-process.ts'
-import { defaultBrokerConfig } from '../broker/config.ts'
+import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
+import { defaultBrokerConfig } from '../broker/index.ts'
+import { startCeilingServer, CeilingClient, type CeilingServer } from './support/ceiling-client.ts'
+import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
+import { describeMachine, median } from './support/report.ts'
 
 const { Kafka, logLevel } = kafkajs
-const quick = process.argv.includes('--quick')
-const TOTAL_BYTES = (quick ? 16 : 64) * 1024 * 1024
+type Producer = ReturnType<InstanceType<typeof Kafka>['producer']>
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    profile: { type: 'string' },
+  },
+})
+const ROUNDS = Number(options.rounds ?? (options.quick ? 1 : 3))
+const BYTES_PER_ROUND = (options.quick ? 16 : 64) * 1024 * 1024
 const FLUSH_INTERVAL_MS = defaultBrokerConfig.flushIntervalMs
+/** kafkajs consumer fetch size, and the ceiling's read size. */
+const FETCH_MAX_BYTES = 10 * 1024 * 1024
+const WARM_UP_SENDS = 5
 
-interface Case { name: string; recordBytes: number; messagesPerSend: number; idempotent: boolean; transactional: boolean }
-const cases: Case[] = [
-  { name: '100 B, acks=all', recordBytes: 100, messagesPerSend: 1000, idempotent: false, transactional: false },
-  { name: '100 B, idempotent', recordBytes: 100, messagesPerSend: 1000, idempotent: true, transactional: false },
-  { name: '100 B, transactional', recordBytes: 100, messagesPerSend: 1000, idempotent: true, transactional: true },
-  { name: '10 KiB, acks=all', recordBytes: 10240, messagesPerSend: 50, idempotent: false, transactional: false },
-  { name: '10 KiB, idempotent', recordBytes: 10240, messagesPerSend: 50, idempotent: true, transactional: false },
-  { name: '10 KiB, transactional', recordBytes: 10240, messagesPerSend: 50, idempotent: true, transactional: true },
+interface Case { name: string; recordBytes: number; recordsPerSend: number; idempotent: boolean; transactional: boolean }
+// Each send is one Produce request of ~100 KiB (100 B records) or ~500 KiB (10 KiB records): the
+// batches a pipeline producer sends. Transactional: one transaction per send.
+const allCases: Case[] = [
+  { name: '100 B, plain', recordBytes: 100, recordsPerSend: 1000, idempotent: false, transactional: false },
+  { name: '100 B, idempotent', recordBytes: 100, recordsPerSend: 1000, idempotent: true, transactional: false },
+  { name: '100 B, transactional', recordBytes: 100, recordsPerSend: 1000, idempotent: true, transactional: true },
+  { name: '10 KiB, plain', recordBytes: 10240, recordsPerSend: 50, idempotent: false, transactional: false },
+  { name: '10 KiB, idempotent', recordBytes: 10240, recordsPerSend: 50, idempotent: true, transactional: false },
+  { name: '10 KiB, transactional', recordBytes: 10240, recordsPerSend: 50, idempotent: true, transactional: true },
 ]
+const cases = allCases.filter(c => options.only === undefined || c.name.includes(options.only))
 
-/** The ceiling: frames of the same size written to a file, fdatasync'd in groups, acked after. */
-async function ceiling(recordBytes: number, messagesPerSend: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-ceiling-'))
-  const fd = openSync(join(dir, 'log'), 'a')
-  let waiting: Socket[] = []
-  let syncing = false
-  const flush = (): void => {
-    if (syncing || waiting.length === 0) return
-    syncing = true
-    const acking = waiting
-    waiting = []
-    fdatasync(fd, () => { syncing = false; for (const socket of acking) socket.write(Buffer.from([1])); setTimeout(flush, FLUSH_INTERVAL_MS) })
-  }
-  const server = createServer(socket => {
-    let pending = 0
-    const frameBytes = recordBytes * messagesPerSend
-    socket.on('data', chunk => {
-      writeSync(fd, chunk)
-      pending += chunk.length
-      while (pending >= frameBytes) { pending -= frameBytes; waiting.push(socket); flush() }
-    })
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  const client = connect(port, '127.0.0.1')
-  await new Promise(resolve => client.once('connect', resolve))
-  const frame = Buffer.alloc(recordBytes * messagesPerSend, 0x61)
-  const sends = Math.ceil(TOTAL_BYTES / frame.length)
-  const started = performance.now()
-  for (let i = 0; i < sends; i++) {
-    const acked = new Promise(resolve => client.once('data', resolve))
-    client.write(frame)
-    await acked
-  }
-  const seconds = (performance.now() - started) / 1000
-  client.destroy(); server.close(); closeSync(fd); rmSync(dir, { recursive: true, force: true })
-  return (sends * frame.length) / seconds
+/** performance.now() values, when the timed part is narrower than the whole call. */
+interface Window { startedAt: number; endedAt: number }
+interface Sample { seconds: number; serverCpuSeconds: number; clientCpuSeconds: number }
+interface CaseResult { produce: Sample[]; ceilingWrite: Sample[]; consume: Sample[]; ceilingRead: Sample[]; records: number; bytes: number }
+
+/** Runs `work` and returns its wall time and the CPU time of the serving process and of this one. */
+async function timed(serverPid: number, work: () => Promise<Window | void>): Promise<Sample> {
+  const serverCpuBefore = cpuSecondsOfPid(serverPid)
+  const clientCpuBefore = cpuSecondsOfSelf()
+  const startedAt = performance.now()
+  const window = (await work()) ?? { startedAt, endedAt: performance.now() }
+  const seconds = (window.endedAt - window.startedAt) / 1000
+  return { seconds, serverCpuSeconds: cpuSecondsOfPid(serverPid) - serverCpuBefore, clientCpuSeconds: cpuSecondsOfSelf() - clientCpuBefore }
 }
 
-async function produce(bootstrap: string, c: Case, topic: string): Promise<{ bytesPerSecond: number; recordsPerSecond: number; records: number }> {
-  const kafka = new Kafka({ clientId: 'bench', brokers: [bootstrap], logLevel: logLevel.NOTHING })
-  const producer = kafka.producer(c.transactional
-    ? { transactionalId: `bench-${topic}`, idempotent: true, maxInFlightRequests: 1 }
-    : { idempotent: c.idempotent, maxInFlightRequests: c.idempotent ? 1 : 5 })
-  await producer.connect()
-  const value = Buffer.alloc(c.recordBytes, 0x61)
-  const messages = Array.from({ length: c.messagesPerSend }, () => ({ value }))
-  const sends = Math.ceil(TOTAL_BYTES / (c.recordBytes * c.messagesPerSend))
-  const started = performance.now()
-  for (let i = 0; i < sends; i++) {
-    if (c.transactional) {
-      const txn = await producer.transaction()
-      await txn.send({ topic, acks: -1, messages })
-      await txn.commit()
-    } else {
-      await producer.send({ topic, acks: -1, messages })
-    }
-  }
-  const seconds = (performance.now() - started) / 1000
-  await producer.disconnect()
-  const records = sends * c.messagesPerSend
-  return { bytesPerSecond: (records * c.recordBytes) / seconds, recordsPerSecond: records / seconds, records }
+function newProducer(kafka: InstanceType<typeof Kafka>, c: Case, id: string): Producer {
+  if (c.transactional) return kafka.producer({ transactionalId: `bench-${id}`, idempotent: true, maxInFlightRequests: 1 })
+  return kafka.producer({ idempotent: c.idempotent, maxInFlightRequests: c.idempotent ? 1 : 5 })
 }
 
-async function consume(bootstrap: string, topic: string, records: number, recordBytes: number): Promise<{ bytesPerSecond: number; recordsPerSecond: number }> {
-  const kafka = new Kafka({ clientId: 'bench', brokers: [bootstrap], logLevel: logLevel.NOTHING })
-  const consumer = kafka.consumer({ groupId: `bench-${topic}`, maxBytes: 10 << 20, maxBytesPerPartition: 10 << 20 })
+async function send(producer: Producer, c: Case, topic: string, messages: Array<{ value: Buffer }>): Promise<void> {
+  if (!c.transactional) {
+    await producer.send({ topic, acks: -1, messages })
+    return
+  }
+  const transaction = await producer.transaction()
+  await transaction.send({ topic, acks: -1, messages })
+  await transaction.commit()
+}
+
+async function consumeAll(kafka: InstanceType<typeof Kafka>, topic: string, records: number): Promise<Window> {
+  const consumer = kafka.consumer({ groupId: `bench-${topic}`, maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_BYTES })
   await consumer.connect()
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  // The clock starts once the group is joined: the rebalance is not fetch throughput.
+  let startedAt = performance.now()
+  consumer.on(consumer.events.GROUP_JOIN, () => { startedAt = performance.now() })
   let seen = 0
   let finish!: () => void
-  const done = new Promise<void>(resolve => { finish = resolve })
-  const started = performance.now()
+  const done = new Promise<void>(resolveDone => { finish = resolveDone })
   await consumer.run({ eachBatch: async ({ batch }) => { seen += batch.messages.length; if (seen >= records) finish() } })
   await done
-  const seconds = (performance.now() - started) / 1000
+  const endedAt = performance.now()
   await consumer.disconnect()
-  return { bytesPerSecond: (records * recordBytes) / seconds, recordsPerSecond: records / seconds }
+  return { startedAt, endedAt }
 }
 
-const mb = (bytesPerSecond: number): string => (bytesPerSecond / 1e6).toFixed(1)
+async function runRound(ctx: { kafka: InstanceType<typeof Kafka>; broker: BrokerProcess; ceiling: CeilingServer; ceilingClient: CeilingClient; ceilingBytes: { value: number } },
+  c: Case, producer: Producer, topic: string, result: CaseResult, brokerFirst: boolean): Promise<void> {
+  const value = Buffer.alloc(c.recordBytes, 0x61)
+  const messages = Array.from({ length: c.recordsPerSend }, () => ({ value }))
+  const payload = Buffer.alloc(c.recordBytes * c.recordsPerSend, 0x61)
+  const sends = Math.ceil(BYTES_PER_ROUND / payload.length)
+  const records = sends * c.recordsPerSend
+  const position = ctx.ceilingBytes.value
+
+  const produce = async (): Promise<void> => {
+    result.produce.push(await timed(ctx.broker.child.pid!, async () => { for (let i = 0; i < sends; i++) await send(producer, c, topic, messages) }))
+  }
+  const ceilingWrite = async (): Promise<void> => {
+    result.ceilingWrite.push(await timed(ctx.ceiling.pid, async () => { for (let i = 0; i < sends; i++) await ctx.ceilingClient.append(payload) }))
+    ctx.ceilingBytes.value += sends * payload.length
+  }
+  const consume = async (): Promise<void> => {
+    result.consume.push(await timed(ctx.broker.child.pid!, () => consumeAll(ctx.kafka, topic, records)))
+  }
+  const ceilingRead = async (): Promise<void> => {
+    result.ceilingRead.push(await timed(ctx.ceiling.pid, async () => {
+      for (let done = 0; done < sends * payload.length;) done += (await ctx.ceilingClient.read(position + done, FETCH_MAX_BYTES)).length
+    }))
+  }
+  const order = brokerFirst ? [produce, ceilingWrite, consume, ceilingRead] : [ceilingWrite, produce, ceilingRead, consume]
+  for (const step of order) await step()
+  result.records = records
+  result.bytes = records * c.recordBytes
+}
+
+const mbPerSecond = (bytes: number, seconds: number): number => bytes / seconds / 1e6
+const cores = (samples: Sample[], side: 'serverCpuSeconds' | 'clientCpuSeconds'): string =>
+  median(samples.map(s => s[side] / s.seconds)).toFixed(2)
+
+function report(results: Map<Case, CaseResult>): void {
+  console.log(`\nProduce (acks=all): medians of ${ROUNDS} round(s); "cores" = CPU seconds per wall second of that process`)
+  console.log('| case | records/s | MB/s | ceiling MB/s | broker/ceiling (range) | broker cores | client cores | ceiling server cores |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  for (const [c, r] of results) {
+    const broker = median(r.produce.map(s => mbPerSecond(r.bytes, s.seconds)))
+    const ceiling = median(r.ceilingWrite.map(s => mbPerSecond(r.bytes, s.seconds)))
+    const ratios = r.produce.map((s, i) => r.ceilingWrite[i]!.seconds / s.seconds)
+    console.log(`| ${c.name} | ${Math.round(median(r.produce.map(s => r.records / s.seconds)))} | ${broker.toFixed(1)} | ${ceiling.toFixed(1)} | ${(broker / ceiling).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${cores(r.produce, 'serverCpuSeconds')} | ${cores(r.produce, 'clientCpuSeconds')} | ${cores(r.ceilingWrite, 'serverCpuSeconds')} |`)
+  }
+  console.log(`\nConsume (fetch ${FETCH_MAX_BYTES >> 20} MiB, read_committed), same rounds`)
+  console.log('| case | records/s | MB/s | ceiling read MB/s | broker/ceiling (range) | broker cores | client cores |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  for (const [c, r] of results) {
+    const broker = median(r.consume.map(s => mbPerSecond(r.bytes, s.seconds)))
+    const ceiling = median(r.ceilingRead.map(s => mbPerSecond(r.bytes, s.seconds)))
+    const ratios = r.consume.map((s, i) => r.ceilingRead[i]!.seconds / s.seconds)
+    console.log(`| ${c.name} | ${Math.round(median(r.consume.map(s => r.records / s.seconds)))} | ${broker.toFixed(1)} | ${ceiling.toFixed(1)} | ${(broker / ceiling).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${cores(r.consume, 'serverCpuSeconds')} | ${cores(r.consume, 'clientCpuSeconds')} |`)
+  }
+}
+
+async function startBroker(): Promise<BrokerProcess> {
+  if (options.profile === undefined) return startBrokerProcess()
+  // startBrokerProcess passes this process's environment on; only the broker gets the profiler.
+  const previous = process.env.NODE_OPTIONS
+  process.env.NODE_OPTIONS = `${previous ?? ''} --cpu-prof --cpu-prof-dir=${resolve(options.profile)}`.trim()
+  try { return await startBrokerProcess() } finally {
+    if (previous === undefined) delete process.env.NODE_OPTIONS
+    else process.env.NODE_OPTIONS = previous
+  }
+}
 
 async function main(): Promise<void> {
-  console.log(`# broker throughput, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`)
-  console.log(`# ${TOTAL_BYTES / 2 ** 20} MiB per case, flush policy always (group commit every ${FLUSH_INTERVAL_MS} ms)`)
-  console.log('| case | produce rec/s | produce MB/s | ceiling MB/s | broker/ceiling | consume rec/s | consume MB/s |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
-  const broker = await startBrokerProcess({ args: ['--config', 'segmentBytes=268435456'] })
+  console.log(`# broker throughput: ${describeMachine()}`)
+  console.log(`# ${BYTES_PER_ROUND / 2 ** 20} MiB per case and round, ${ROUNDS} round(s), broker defaults (flush policy ${defaultBrokerConfig.flushPolicy}, group commit ≥ ${FLUSH_INTERVAL_MS} ms apart), ceiling with the same cadence`)
+  const broker = await startBroker()
+  const ceiling = await startCeilingServer(FLUSH_INTERVAL_MS)
+  const ceilingClient = await CeilingClient.connect(ceiling.port)
+  const kafka = new Kafka({ clientId: 'bench', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  await admin.connect()
+  const ctx = { kafka, broker, ceiling, ceilingClient, ceilingBytes: { value: 0 } }
+  const results = new Map<Case, CaseResult>()
   try {
     for (const [index, c] of cases.entries()) {
-      const topic = `bench-${index}`
-      const produced = await produce(broker.bootstrap, c, topic)
-      const reference = await ceiling(c.recordBytes, c.messagesPerSend)
-      const consumed = await consume(broker.bootstrap, topic, produced.records, c.recordBytes)
-      console.log(`| ${c.name} | ${Math.round(produced.recordsPerSecond)} | ${mb(produced.bytesPerSecond)} | ${mb(reference)} | ${(produced.bytesPerSecond / reference).toFixed(2)} | ${Math.round(consumed.recordsPerSecond)} | ${mb(consumed.bytesPerSecond)} |`)
+      const topics = Array.from({ length: ROUNDS }, (_, round) => `bench-${index}-${round}`)
+      await admin.createTopics({ topics: [`bench-${index}-warm-up`, ...topics].map(topic => ({ topic, numPartitions: 1 })), waitForLeaders: true })
+      const producer = newProducer(kafka, c, String(index))
+      await producer.connect()
+      const warmUp = Array.from({ length: c.recordsPerSend }, () => ({ value: Buffer.alloc(c.recordBytes, 0x62) }))
+      for (let i = 0; i < WARM_UP_SENDS; i++) await send(producer, c, `bench-${index}-warm-up`, warmUp)
+      const result: CaseResult = { produce: [], ceilingWrite: [], consume: [], ceilingRead: [], records: 0, bytes: 0 }
+      for (const [round, topic] of topics.entries()) {
+        await runRound(ctx, c, producer, topic, result, round % 2 === 0)
+        const last = (samples: Sample[]): string => mbPerSecond(result.bytes, samples.at(-1)!.seconds).toFixed(1)
+        console.log(`# ${c.name}, round ${round + 1}: produce ${last(result.produce)} MB/s, ceiling ${last(result.ceilingWrite)}; consume ${last(result.consume)} MB/s, ceiling ${last(result.ceilingRead)}`)
+      }
+      await producer.disconnect()
+      results.set(c, result)
     }
   } finally {
+    await admin.disconnect()
+    ceilingClient.close()
+    await ceiling.stop()
     await broker.stop()
     rmSync(broker.dataDir, { recursive: true, force: true })
   }
+  report(results)
 }
 
 await main()

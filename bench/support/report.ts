@@ -1,0 +1,15 @@
+// What every benchmark prints about where and when it ran, and small statistics helpers.
+
+import { cpus, totalmem, release } from 'node:os'
+
+export function describeMachine(): string {
+  const cpu = cpus()
+  return `${new Date().toISOString()}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, node ${process.version}`
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error('median of nothing')
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
