@@ -4,6 +4,8 @@
 export const IngestErrorCode = {
   /** A line could not be parsed; the reason names the line, the column and the rule it broke. */
   LINE_PROTOCOL: 'SLUICE_ERR_LINE_PROTOCOL',
+  /** A JSON body (Telegraf's json format) is not valid JSON, or a metric in it breaks a rule; the reason names the metric and field. */
+  JSON: 'SLUICE_ERR_JSON',
   /** A configured limit was exceeded; the reason names the limit, its value and the size seen. */
   LIMIT_EXCEEDED: 'SLUICE_ERR_LIMIT_EXCEEDED',
   /** A field arrived with a type other than the one its measurement already has. */
