@@ -1,0 +1,147 @@
+// HTTP ingest end to end: the TSBS-like cpu day (bench/support/tsbs-cpu.ts, 864,000 lines, 8.64 M
+// values) POSTed as InfluxDB v1 line protocol writes of 5,000 lines, at 1 and 4 concurrent
+// connections, plain and gzip, to every target in the same run: InfluxDB 1.6, VictoriaMetrics and
+// Sluice (node + embedded broker: a 204 means the points are in Kafka, acks=all, fsynced). A value is
+// counted when its request was answered 2xx. Targets run one at a time, in alternating order over
+// rounds; the table gives medians and Sluice/max(InfluxDB, VictoriaMetrics).
+//
+// Run: npm run bench:http [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,Sluice] [-- --max-seconds 60]
+
+import { parseArgs } from 'node:util'
+import { gzipSync } from 'node:zlib'
+import { Agent, request } from 'node:http'
+import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
+import { influxdbTarget, victoriaMetricsTarget, type HttpTarget, type RunningTarget } from './support/http-targets.ts'
+import { sluiceTarget } from './support/sluice-target.ts'
+import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
+import { describeMachine, median } from './support/report.ts'
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    targets: { type: 'string' },
+    'max-seconds': { type: 'string' },
+  },
+})
+const ROUNDS = Number(options.rounds ?? (options.quick ? 1 : 2))
+/** A run stops sending after this long and counts what was acknowledged (a slow target takes no longer). */
+const MAX_SECONDS_PER_RUN = Number(options['max-seconds'] ?? (options.quick ? 10 : 60))
+const REQUEST_TIMEOUT_MS = 120_000
+const CONCURRENCIES = [1, 4]
+const ENCODINGS = ['plain', 'gzip'] as const
+type Encoding = typeof ENCODINGS[number]
+
+const allTargets: HttpTarget[] = [influxdbTarget, victoriaMetricsTarget, sluiceTarget]
+const wanted = options.targets?.split(',')
+const targets = allTargets.filter(t => wanted === undefined || wanted.includes(t.name))
+
+interface Run { values: number; seconds: number; targetCores: number; clientCores: number; medianRequestMs: number }
+
+function post(agent: Agent, port: number, path: string, body: Buffer, encoding: Encoding): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const headers: Record<string, string | number> = { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length }
+    if (encoding === 'gzip') headers['content-encoding'] = 'gzip'
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers, timeout: REQUEST_TIMEOUT_MS }, res => {
+      let text = ''
+      res.on('data', (chunk: Buffer) => { if (text.length < 500) text += chunk.toString() })
+      res.on('end', () => (res.statusCode! >= 200 && res.statusCode! < 300 ? resolveStatus(res.statusCode!) : reject(new Error(`${path}: ${res.statusCode} ${text}`))))
+    })
+    req.on('timeout', () => req.destroy(new Error(`${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+async function load(target: RunningTarget, database: string, bodies: Buffer[], valuesPerBody: number[], concurrency: number, encoding: Encoding): Promise<Run> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+  const path = target.writePath(database)
+  const requestMs: number[] = []
+  let next = 0
+  let values = 0
+  const pids = target.pids()
+  const targetCpuBefore = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  const clientCpuBefore = cpuSecondsOfSelf()
+  const started = performance.now()
+  const deadline = started + MAX_SECONDS_PER_RUN * 1000
+  const worker = async (): Promise<void> => {
+    while (next < bodies.length && performance.now() < deadline) {
+      const index = next++
+      const sent = performance.now()
+      await post(agent, target.port, path, bodies[index]!, encoding)
+      requestMs.push(performance.now() - sent)
+      values += valuesPerBody[index]!
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const seconds = (performance.now() - started) / 1000
+  const targetCpu = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0) - targetCpuBefore
+  agent.destroy()
+  return { values, seconds, targetCores: targetCpu / seconds, clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / seconds, medianRequestMs: median(requestMs) }
+}
+
+const configName = (concurrency: number, encoding: Encoding): string => `${concurrency} conn, ${encoding}`
+
+async function main(): Promise<void> {
+  const workload = generateTsbsCpu(options.quick ? { ...tsbsCpuOneDay, durationSeconds: 8_640 } : tsbsCpuOneDay)
+  const gzipped = workload.batches.map(body => gzipSync(body))
+  const valuesPerBody = workload.batches.map(body => (body.toString('latin1').split('\n').length - 1) * TSBS_FIELDS.length)
+  const gzipBytes = gzipped.reduce((sum, body) => sum + body.length, 0)
+  console.log(`# HTTP ingest: ${describeMachine()}`)
+  console.log(`# ${workload.lines} lines, ${workload.values} values, ${workload.batches.length} bodies of ${tsbsCpuOneDay.linesPerBatch} lines: ${(workload.bytes / 1e6).toFixed(0)} MB plain, ${(gzipBytes / 1e6).toFixed(0)} MB gzip; ${ROUNDS} round(s), at most ${MAX_SECONDS_PER_RUN} s per run`)
+
+  const usable: HttpTarget[] = []
+  for (const target of targets) {
+    const reason = await target.unavailable()
+    if (reason === null) usable.push(target)
+    else console.log(`# ${target.name}: not run (${reason})`)
+  }
+  const results = new Map<string, Map<string, Run[]>>(usable.map(t => [t.name, new Map()]))
+  const versions = new Map<string, string>()
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of round % 2 === 0 ? usable : [...usable].reverse()) {
+      const running = await target.start() // fresh data directory every round
+      versions.set(target.name, running.version)
+      try {
+        for (const concurrency of CONCURRENCIES) {
+          for (const encoding of ENCODINGS) {
+            const database = `bench_r${round}_c${concurrency}_${encoding}`
+            await running.createDatabase(database)
+            const run = await load(running, database, encoding === 'gzip' ? gzipped : workload.batches, valuesPerBody, concurrency, encoding)
+            const runs = results.get(target.name)!
+            runs.set(configName(concurrency, encoding), [...(runs.get(configName(concurrency, encoding)) ?? []), run])
+            console.log(`# round ${round + 1}, ${target.name}, ${configName(concurrency, encoding)}: ${(run.values / run.seconds / 1e6).toFixed(3)} M values/s (${run.values} values in ${run.seconds.toFixed(1)} s), target ${run.targetCores.toFixed(2)} cores, client ${run.clientCores.toFixed(2)}, median request ${run.medianRequestMs.toFixed(0)} ms`)
+          }
+        }
+      } finally {
+        await running.stop()
+      }
+    }
+  }
+  report(results, versions)
+}
+
+function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, string>): void {
+  const names = [...results.keys()]
+  const rate = (target: string, config: string): number | undefined => {
+    const runs = results.get(target)?.get(config)
+    return runs === undefined ? undefined : median(runs.map(r => r.values / r.seconds))
+  }
+  console.log(`\nValues/s (medians of ${ROUNDS} round(s)); versions: ${names.map(n => `${n} ${versions.get(n)}`).join(', ')}`)
+  console.log(`| config | ${names.join(' | ')} | Sluice/max(InfluxDB, VictoriaMetrics) |`)
+  console.log(`|---|${names.map(() => '---:|').join('')}---:|`)
+  for (const concurrency of CONCURRENCIES) {
+    for (const encoding of ENCODINGS) {
+      const config = configName(concurrency, encoding)
+      const cells = names.map(n => {
+        const runs = results.get(n)!.get(config)!
+        return `${(rate(n, config)! / 1e6).toFixed(3)} M (${median(runs.map(r => r.targetCores)).toFixed(2)} cores)`
+      })
+      const sluice = rate('Sluice', config)
+      const best = Math.max(rate('InfluxDB', config) ?? 0, rate('VictoriaMetrics', config) ?? 0)
+      console.log(`| ${config} | ${cells.join(' | ')} | ${sluice === undefined || best === 0 ? 'not run' : (sluice / best).toFixed(2)} |`)
+    }
+  }
+}
+
+await main()
