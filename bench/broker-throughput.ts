@@ -18,6 +18,7 @@ import { defaultBrokerConfig } from '../broker/index.ts'
 import { startCeilingServer, CeilingClient, type CeilingServer } from './support/ceiling-client.ts'
 import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
 import { describeMachine, median } from './support/report.ts'
+import { captureProduceRequest, replayRequests, replay } from './support/produce-replay.ts'
 
 const { Kafka, logLevel } = kafkajs
 type Producer = ReturnType<InstanceType<typeof Kafka>['producer']>
@@ -53,7 +54,7 @@ const cases = allCases.filter(c => options.only === undefined || c.name.includes
 /** performance.now() values, when the timed part is narrower than the whole call. */
 interface Window { startedAt: number; endedAt: number }
 interface Sample { seconds: number; serverCpuSeconds: number; clientCpuSeconds: number }
-interface CaseResult { produce: Sample[]; ceilingWrite: Sample[]; consume: Sample[]; ceilingRead: Sample[]; records: number; bytes: number }
+interface CaseResult { produce: Sample[]; replay: Sample[]; ceilingWrite: Sample[]; consume: Sample[]; ceilingRead: Sample[]; records: number; bytes: number }
 
 /** Runs `work` and returns its wall time and the CPU time of the serving process and of this one. */
 async function timed(serverPid: number, work: () => Promise<Window | void>): Promise<Sample> {
@@ -121,7 +122,15 @@ async function runRound(ctx: { kafka: InstanceType<typeof Kafka>; broker: Broker
       for (let done = 0; done < sends * payload.length;) done += (await ctx.ceilingClient.read(position + done, FETCH_MAX_BYTES)).length
     }))
   }
-  const order = brokerFirst ? [produce, ceilingWrite, consume, ceilingRead] : [ceilingWrite, produce, ceilingRead, consume]
+  // The same Produce request bytes without the kafkajs client (transactions need more than Produce).
+  const replayed = async (): Promise<void> => {
+    if (c.transactional) return
+    const replayTopic = `${topic}-replay`
+    const captured = await captureProduceRequest(ctx.broker.bootstrap, c.idempotent, replayTopic, messages)
+    const requests = replayRequests(captured, sends, c.idempotent, c.recordsPerSend)
+    result.replay.push(await timed(ctx.broker.child.pid!, () => replay(ctx.broker.port, requests)))
+  }
+  const order = brokerFirst ? [produce, replayed, ceilingWrite, consume, ceilingRead] : [ceilingWrite, replayed, produce, ceilingRead, consume]
   for (const step of order) await step()
   result.records = records
   result.bytes = records * c.recordBytes
@@ -131,15 +140,21 @@ const mbPerSecond = (bytes: number, seconds: number): number => bytes / seconds 
 const cores = (samples: Sample[], side: 'serverCpuSeconds' | 'clientCpuSeconds'): string =>
   median(samples.map(s => s[side] / s.seconds)).toFixed(2)
 
+function replayCells(r: CaseResult, ceilingMbPerSecond: number): string {
+  if (r.replay.length === 0) return 'n/a | n/a | n/a'
+  const replayed = median(r.replay.map(s => mbPerSecond(r.bytes, s.seconds)))
+  return `${replayed.toFixed(1)} | ${(replayed / ceilingMbPerSecond).toFixed(2)} | ${cores(r.replay, 'serverCpuSeconds')}`
+}
+
 function report(results: Map<Case, CaseResult>): void {
   console.log(`\nProduce (acks=all): medians of ${ROUNDS} round(s); "cores" = CPU seconds per wall second of that process`)
-  console.log('| case | records/s | MB/s | ceiling MB/s | broker/ceiling (range) | broker cores | client cores | ceiling server cores |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('| case | records/s | MB/s | ceiling MB/s | broker/ceiling (range) | broker cores | client cores | ceiling server cores | replay MB/s | replay/ceiling | broker cores in replay |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const [c, r] of results) {
     const broker = median(r.produce.map(s => mbPerSecond(r.bytes, s.seconds)))
     const ceiling = median(r.ceilingWrite.map(s => mbPerSecond(r.bytes, s.seconds)))
     const ratios = r.produce.map((s, i) => r.ceilingWrite[i]!.seconds / s.seconds)
-    console.log(`| ${c.name} | ${Math.round(median(r.produce.map(s => r.records / s.seconds)))} | ${broker.toFixed(1)} | ${ceiling.toFixed(1)} | ${(broker / ceiling).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${cores(r.produce, 'serverCpuSeconds')} | ${cores(r.produce, 'clientCpuSeconds')} | ${cores(r.ceilingWrite, 'serverCpuSeconds')} |`)
+    console.log(`| ${c.name} | ${Math.round(median(r.produce.map(s => r.records / s.seconds)))} | ${broker.toFixed(1)} | ${ceiling.toFixed(1)} | ${(broker / ceiling).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${cores(r.produce, 'serverCpuSeconds')} | ${cores(r.produce, 'clientCpuSeconds')} | ${cores(r.ceilingWrite, 'serverCpuSeconds')} | ${replayCells(r, ceiling)} |`)
   }
   console.log(`\nConsume (fetch ${FETCH_MAX_BYTES >> 20} MiB, read_committed), same rounds`)
   console.log('| case | records/s | MB/s | ceiling read MB/s | broker/ceiling (range) | broker cores | client cores |')
@@ -177,16 +192,17 @@ async function main(): Promise<void> {
   try {
     for (const [index, c] of cases.entries()) {
       const topics = Array.from({ length: ROUNDS }, (_, round) => `bench-${index}-${round}`)
-      await admin.createTopics({ topics: [`bench-${index}-warm-up`, ...topics].map(topic => ({ topic, numPartitions: 1 })), waitForLeaders: true })
+      await admin.createTopics({ topics: [`bench-${index}-warm-up`, ...topics, ...(c.transactional ? [] : topics.map(t => `${t}-replay`))].map(topic => ({ topic, numPartitions: 1 })), waitForLeaders: true })
       const producer = newProducer(kafka, c, String(index))
       await producer.connect()
       const warmUp = Array.from({ length: c.recordsPerSend }, () => ({ value: Buffer.alloc(c.recordBytes, 0x62) }))
       for (let i = 0; i < WARM_UP_SENDS; i++) await send(producer, c, `bench-${index}-warm-up`, warmUp)
-      const result: CaseResult = { produce: [], ceilingWrite: [], consume: [], ceilingRead: [], records: 0, bytes: 0 }
+      const result: CaseResult = { produce: [], replay: [], ceilingWrite: [], consume: [], ceilingRead: [], records: 0, bytes: 0 }
       for (const [round, topic] of topics.entries()) {
         await runRound(ctx, c, producer, topic, result, round % 2 === 0)
         const last = (samples: Sample[]): string => mbPerSecond(result.bytes, samples.at(-1)!.seconds).toFixed(1)
-        console.log(`# ${c.name}, round ${round + 1}: produce ${last(result.produce)} MB/s, ceiling ${last(result.ceilingWrite)}; consume ${last(result.consume)} MB/s, ceiling ${last(result.ceilingRead)}`)
+        const replayNote = result.replay.length > 0 ? `, replay ${last(result.replay)}` : ''
+        console.log(`# ${c.name}, round ${round + 1}: produce ${last(result.produce)} MB/s${replayNote}, ceiling ${last(result.ceilingWrite)}; consume ${last(result.consume)} MB/s, ceiling ${last(result.ceilingRead)}`)
       }
       await producer.disconnect()
       results.set(c, result)
