@@ -1,0 +1,36 @@
+// Request bodies of the write endpoints: taken as raw bytes whatever the Content-Type (Telegraf sends
+// text/plain, the influx CLI none, curl application/x-www-form-urlencoded), size-limited before and
+// after gunzip, so a small gzip bomb cannot expand past maxBodyBytes.
+
+import { gunzip } from 'node:zlib'
+import type { FastifyInstance } from 'fastify'
+import { HttpApiError, HttpErrorCode } from './errors.ts'
+
+const EMPTY = Buffer.alloc(0)
+
+/** In the calling plugin's context only: every content type is read as a Buffer of at most maxBodyBytes. */
+export function acceptRawBodies(app: FastifyInstance, maxBodyBytes: number): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body))
+}
+
+function gunzipLimited(body: Buffer, maxBodyBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    gunzip(body, { maxOutputLength: maxBodyBytes }, (error, result) => {
+      if (!error) return resolve(result)
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+        return reject(new HttpApiError(HttpErrorCode.BODY_TOO_LARGE, `Request Entity Too Large: the body decompresses to more than maxBodyBytes = ${maxBodyBytes} bytes`))
+      }
+      reject(new HttpApiError(HttpErrorCode.BAD_ENCODING, `unable to decompress the gzip body: ${error.message}`, { cause: error }))
+    })
+  })
+}
+
+/** The body as sent, decompressed per Content-Encoding (gzip or identity). */
+export async function decodeBody(body: unknown, contentEncoding: string | undefined, maxBodyBytes: number): Promise<Buffer> {
+  const raw = Buffer.isBuffer(body) ? body : EMPTY
+  const encoding = (contentEncoding ?? '').trim().toLowerCase()
+  if (encoding === '' || encoding === 'identity') return raw
+  if (encoding === 'gzip' || encoding === 'x-gzip') return raw.length === 0 ? raw : gunzipLimited(raw, maxBodyBytes)
+  throw new HttpApiError(HttpErrorCode.UNSUPPORTED_ENCODING, `unsupported Content-Encoding "${contentEncoding}" (use gzip or identity)`)
+}

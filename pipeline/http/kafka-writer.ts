@@ -1,0 +1,215 @@
+// Lands the records of HTTP writes in sluice.ingest, all or nothing per request.
+//
+// A write is split across partitions, so an idempotent producer alone could leave part of a request
+// written when Kafka fails midway. Instead every request's records go into a Kafka transaction
+// (transactional.id `<prefix>-<worker>`, idempotent, acks=all), and readers of sluice.ingest read
+// committed only: an aborted or abandoned transaction is never seen. Transactions cost two extra
+// round trips and a marker per partition, so concurrent requests share them (group commit): while a
+// transaction is in flight the queue fills, and the next transaction takes every waiting request up
+// to maxTransactionRecords/Bytes. A request is answered only when its transaction committed (204) or
+// is known not to have committed (503).
+//
+// Failure handling: any error inside a transaction aborts it when the broker still answers; otherwise
+// the producer is dropped and a new one is made for the next group: its InitProducerId with the same
+// transactional.id fences the old one and aborts its open transaction. The one ambiguous case is an
+// EndTxn(commit) whose answer never arrived: the records may be committed although the client hears
+// 503; its retry writes the same points again, which the processor's upsert semantics absorb.
+
+import type { Kafka, Producer } from 'kafkajs'
+import type { IngestRecordOut } from '../ingest/index.ts'
+import { HttpApiError, HttpErrorCode } from './errors.ts'
+
+/** Where a write's records go. Resolves once all are durably in Kafka; rejects when none are. */
+export interface RecordSink {
+  write(records: readonly IngestRecordOut[], deadlineMs: number): Promise<void>
+  close(): Promise<void>
+}
+
+export interface Logger {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+}
+
+export interface TransactionalWriterOptions {
+  kafka: Kafka
+  topic: string
+  /** transactional.id prefix, unique per node: `sluice-http-<node id>`. */
+  transactionalIdPrefix: string
+  /** Producers (concurrent transactions). Default 2. */
+  producers?: number
+  /** The producer's transaction.timeout.ms. Default 30,000. */
+  transactionTimeoutMs?: number
+  maxQueuedRecordBytes: number
+  maxTransactionRecords: number
+  maxTransactionBytes: number
+  logger: Logger
+  /** Content type header on every record, so readers of sluice.ingest can tell formats apart. */
+  contentType?: string
+}
+
+export const INGEST_RECORD_CONTENT_TYPE = 'application/vnd.sluice.ingest-record+avro'
+
+interface PendingWrite {
+  records: readonly IngestRecordOut[]
+  bytes: number
+  resolve: () => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout | undefined
+  state: 'queued' | 'sending' | 'done'
+}
+
+const recordBytes = (records: readonly IngestRecordOut[]): number => {
+  let bytes = 0
+  for (const record of records) bytes += record.key.length + record.value.length
+  return bytes
+}
+
+function unavailable(message: string, cause?: unknown): HttpApiError {
+  return new HttpApiError(HttpErrorCode.KAFKA_UNAVAILABLE, message, { cause })
+}
+
+export class TransactionalKafkaWriter implements RecordSink {
+  private readonly queue: PendingWrite[] = []
+  private queuedBytes = 0
+  private readonly workers: Array<Promise<void>> = []
+  private readonly producers: Array<Producer | undefined>
+  private readonly wakeups: Array<() => void> = []
+  private closing = false
+  private readonly headers: Record<string, string>
+
+  constructor(private readonly options: TransactionalWriterOptions) {
+    const count = options.producers ?? 2
+    if (!Number.isInteger(count) || count < 1) throw new TypeError(`producers must be a positive integer, got ${count}`)
+    this.producers = new Array(count).fill(undefined)
+    this.headers = { 'content-type': options.contentType ?? INGEST_RECORD_CONTENT_TYPE }
+    for (let worker = 0; worker < count; worker++) this.workers.push(this.run(worker))
+  }
+
+  write(records: readonly IngestRecordOut[], deadlineMs: number): Promise<void> {
+    if (records.length === 0) return Promise.resolve()
+    if (this.closing) return Promise.reject(unavailable('the node is shutting down'))
+    const bytes = recordBytes(records)
+    if (this.queuedBytes + bytes > this.options.maxQueuedRecordBytes && this.queue.length > 0) {
+      return Promise.reject(new HttpApiError(HttpErrorCode.OVERLOADED, `write queue full: ${this.queuedBytes} bytes waiting for Kafka, limit maxQueuedRecordBytes = ${this.options.maxQueuedRecordBytes}`))
+    }
+    return new Promise<void>((resolve, reject) => {
+      const pending: PendingWrite = { records, bytes, resolve, reject, timer: undefined, state: 'queued' }
+      const waitMs = Math.max(0, deadlineMs - Date.now())
+      pending.timer = setTimeout(() => this.expire(pending), waitMs)
+      this.queue.push(pending)
+      this.queuedBytes += bytes
+      this.wake()
+    })
+  }
+
+  /** A request still queued at its deadline leaves the queue unwritten; one in a transaction waits for it. */
+  private expire(pending: PendingWrite): void {
+    pending.timer = undefined
+    if (pending.state !== 'queued') return
+    const index = this.queue.indexOf(pending)
+    if (index >= 0) this.queue.splice(index, 1)
+    this.queuedBytes -= pending.bytes
+    pending.state = 'done'
+    pending.reject(unavailable('Kafka did not take the write before writeTimeoutMs; nothing was written'))
+  }
+
+  private wake(): void {
+    const wakeup = this.wakeups.shift()
+    if (wakeup) wakeup()
+  }
+
+  private async run(worker: number): Promise<void> {
+    while (!this.closing || this.queue.length > 0) {
+      if (this.queue.length === 0) {
+        await new Promise<void>(resolve => this.wakeups.push(resolve))
+        continue
+      }
+      const group = this.takeGroup()
+      try {
+        await this.commitGroup(worker, group)
+        for (const pending of group) this.settle(pending, undefined)
+      } catch (error) {
+        this.options.logger.warn({ event: 'ingest_transaction_failed', worker, requests: group.length, error: (error as Error).message }, 'Kafka transaction failed; its requests answered 503')
+        await this.dropProducer(worker)
+        const failure = error instanceof HttpApiError ? error : unavailable(`Kafka did not commit the write: ${(error as Error).message}; nothing was written`, error)
+        for (const pending of group) this.settle(pending, failure)
+      }
+    }
+  }
+
+  private takeGroup(): PendingWrite[] {
+    const group: PendingWrite[] = []
+    let records = 0
+    let bytes = 0
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!
+      const fits = records + next.records.length <= this.options.maxTransactionRecords && bytes + next.bytes <= this.options.maxTransactionBytes
+      if (group.length > 0 && !fits) break
+      this.queue.shift()
+      this.queuedBytes -= next.bytes
+      next.state = 'sending'
+      group.push(next)
+      records += next.records.length
+      bytes += next.bytes
+    }
+    return group
+  }
+
+  private settle(pending: PendingWrite, error: Error | undefined): void {
+    if (pending.timer) clearTimeout(pending.timer)
+    pending.state = 'done'
+    if (error) pending.reject(error)
+    else pending.resolve()
+  }
+
+  private async producer(worker: number): Promise<Producer> {
+    const existing = this.producers[worker]
+    if (existing) return existing
+    const producer = this.options.kafka.producer({
+      transactionalId: `${this.options.transactionalIdPrefix}-${worker}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.options.transactionTimeoutMs ?? 30_000,
+      allowAutoTopicCreation: false,
+    })
+    try {
+      await producer.connect()
+    } catch (error) {
+      await producer.disconnect().catch(() => {})
+      throw unavailable(`cannot reach Kafka: ${(error as Error).message}; nothing was written`, error)
+    }
+    this.producers[worker] = producer
+    return producer
+  }
+
+  private async dropProducer(worker: number): Promise<void> {
+    const producer = this.producers[worker]
+    this.producers[worker] = undefined
+    if (producer) await producer.disconnect().catch(() => {})
+  }
+
+  private async commitGroup(worker: number, group: readonly PendingWrite[]): Promise<void> {
+    const producer = await this.producer(worker)
+    const messages = []
+    for (const pending of group) {
+      for (const record of pending.records) messages.push({ partition: record.partition, key: record.key, value: record.value, headers: this.headers })
+    }
+    const transaction = await producer.transaction()
+    try {
+      await transaction.send({ topic: this.options.topic, acks: -1, messages })
+    } catch (error) {
+      await transaction.abort().catch(() => {}) // if the broker is gone, the next InitProducerId aborts it
+      throw error
+    }
+    await transaction.commit()
+  }
+
+  /** Stops taking writes, lets queued ones finish, disconnects. */
+  async close(): Promise<void> {
+    this.closing = true
+    for (const wakeup of this.wakeups.splice(0)) wakeup()
+    await Promise.all(this.workers)
+    await Promise.all(this.producers.map((_, worker) => this.dropProducer(worker)))
+  }
+}

@@ -1,0 +1,24 @@
+// The HTTP API as one fastify plugin: write endpoints, /query, /ping and /health, with InfluxDB's
+// version headers on every answer and errors rendered per endpoint dialect (errors.ts).
+
+import type { FastifyPluginAsync } from 'fastify'
+import { DEFAULT_INFLUX_VERSION, sendError, type HttpApiOptions } from './context.ts'
+import { registerQueryRoutes } from './query.ts'
+import { registerStatusRoutes } from './status.ts'
+import { registerWriteRoutes } from './write.ts'
+
+export const httpApi: FastifyPluginAsync<HttpApiOptions> = async (app, options) => {
+  const influxVersion = options.influxVersion ?? DEFAULT_INFLUX_VERSION
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('X-Influxdb-Version', influxVersion)
+    reply.header('X-Influxdb-Build', 'OSS')
+    reply.header('X-Sluice-Version', options.sluiceVersion)
+    reply.header('X-Sluice-Node', options.nodeId)
+    return payload
+  })
+  // Errors thrown before a handler runs (body too large, schema validation) land here.
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.limits.retryAfterSeconds))
+  await app.register(async write => registerWriteRoutes(write, options))
+  await app.register(async query => registerQueryRoutes(query, options))
+  registerStatusRoutes(app, options)
+}
