@@ -271,9 +271,23 @@ describe('SchemaRegistry: the _schemas topic', () => {
     assert.throws(() => registry.applyRecord('{"keytype":"SCHEMA","subject":"u","version":1,"magic":1}', '{"subject":"u","version":1,"id":1,"schema":"\\"long\\""}'), { ...bad, message: /id 1 to a schema other/ })
   })
 
-  it('applies nothing when the store fails, and the call may be retried', async () => {
+  it('retries a write the store failed, from the current state', async () => {
     const records: SchemaTopicRecord[] = []
-    let failures = 1
+    let failures = 2
+    const store: SchemaStore = {
+      async append(batch) {
+        if (failures-- > 0) throw new Error('PRODUCER_FENCED')
+        records.push(...batch)
+      },
+    }
+    const registry = new SchemaRegistry({ store })
+    assert.deepEqual(await registry.register('s', { schema: A1 }), { id: 1, version: 1 })
+    assert.equal(records.length, 1)
+  })
+
+  it('applies nothing when the store keeps failing, and the call may be retried', async () => {
+    const records: SchemaTopicRecord[] = []
+    let failures = 4
     const store: SchemaStore = {
       async append(batch) {
         if (failures-- > 0) throw new Error('NOT_ENOUGH_REPLICAS')

@@ -3,11 +3,11 @@
 // written as `_schemas` records through a SchemaStore and applied only once the store acknowledged
 // them, so the registry is exactly what replaying the topic gives (applyRecord).
 //
-// One writer at a time: writes are serialised in-process, and ids are allocated from the state, so
-// across processes only one registry (say, the node that leads `_schemas` partition 0) may write;
-// the others replay the topic through applyRecord and stay read-only. The writer, too, replays
-// the topic to its end before its first write (ids and versions come from the state). Reads are
-// synchronous.
+// One writer at a time: writes are serialised in-process, and ids are allocated from the state.
+// Across processes the store decides who writes: before each write the registry calls the store's
+// beforeWrite, where a shared store takes the writer's role (fencing the previous writer) and
+// replays the topic to its end, so the state the write is computed from is the whole topic's.
+// Others' writes arrive through applyRecord. Reads are synchronous.
 
 import { canonicalSchemaText } from './canonical.ts'
 import { checkCompatibility, DEFAULT_COMPATIBILITY, parseCompatibilityLevel, type CompatibilityLevelValue, type CompatibilityResult } from './compatibility.ts'
@@ -20,6 +20,12 @@ import { parseSchemaTopicRecord, recordsFor, type RegistryChange, type SchemaTop
 export interface SchemaStore {
   /** Appends the records in order; resolves once all are durably acknowledged, rejects otherwise. */
   append(records: readonly SchemaTopicRecord[]): Promise<void>
+  /**
+   * Called before every write operation, inside the registry's one-writer-at-a-time section and
+   * before it reads its state: a shared store makes this process the writer (fencing any other)
+   * and replays what others wrote, so ids and versions are allocated from the whole topic.
+   */
+  beforeWrite?(): Promise<void>
 }
 
 /** A store that keeps the records in memory: tests, and a registry that need not survive a restart. */
@@ -103,6 +109,9 @@ function versionNotFound(subject: string, version: VersionSpec): SchemaError {
 function byVersion(a: SchemaVersionRecord, b: SchemaVersionRecord): number {
   return a.version - b.version
 }
+
+/** How often a write is tried when the store fails it (see exclusive). */
+const STORE_ATTEMPTS = 4
 
 export class SchemaRegistry {
   private readonly store: SchemaStore
@@ -361,7 +370,29 @@ export class SchemaRegistry {
 
   /** Runs write operations one at a time, in call order, whether the previous one failed or not. */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.writes.then(work, work)
+    const attempt = async (): Promise<T> => {
+      if (this.store.beforeWrite) {
+        try {
+          await this.store.beforeWrite()
+        } catch (error) {
+          throw new SchemaError(SchemaErrorCode.STORE, `Error in the backend data store: ${(error as Error)?.message ?? String(error)}`, {}, { cause: error })
+        }
+      }
+      return work()
+    }
+    // A store error leaves nothing applied, and work recomputes from the state, so it is safe to
+    // run again: a shared store fails a write when another process became the writer meanwhile.
+    const guarded = async (): Promise<T> => {
+      for (let tries = 1; ; tries++) {
+        try {
+          return await attempt()
+        } catch (error) {
+          if (!(error instanceof SchemaError && error.retriable) || tries === STORE_ATTEMPTS) throw error
+          await new Promise(resolve => setTimeout(resolve, 20 * tries + Math.random() * 30))
+        }
+      }
+    }
+    const run = this.writes.then(guarded, guarded)
     this.writes = run.catch(() => undefined)
     return run
   }
