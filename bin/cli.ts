@@ -2,12 +2,17 @@
 
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
+import { ConfigError, loadNodeConfig, nodeUsage } from './node-config.ts'
+import { runToken, TokenUsageError, tokenUsage } from './token.ts'
 
 const usage = `Usage: sluice <command> [options]
 
 Commands:
-  start                 Run Sluice on embedded defaults (today: the embedded broker on 127.0.0.1:9092, data in ./data)
-  broker                Run the embedded Kafka-protocol broker
+  start                 Run Sluice on embedded defaults: the embedded broker on 127.0.0.1:9092 (data in
+                        ./data/broker) and one node with HTTP on 127.0.0.1:8086 (data in ./data/node-1)
+    --broker-port <n>        the embedded broker's port (default 9092)
+    (any \`node\` option, e.g. --http-port 8087 --auth; --kafka is the embedded broker)
+${nodeUsage}${tokenUsage}  broker                Run the embedded Kafka-protocol broker
     --host <addr>            listen address (default 127.0.0.1)
     --port <n>               listen port, 0 picks a free one (default 9092)
     --data-dir <dir>         where the log and coordinator state live (default ./data/broker)
@@ -25,9 +30,13 @@ async function main(argv: string[]): Promise<void> {
   const [command = 'help', ...rest] = argv
   switch (command) {
     case 'start':
-      return runBroker(['--data-dir', './data/broker', ...rest])
+      return runStart(rest)
     case 'broker':
       return runBroker(rest)
+    case 'node':
+      return runNode(rest)
+    case 'token':
+      return runToken(rest)
     case 'help':
     case '--help':
     case '-h':
@@ -82,6 +91,49 @@ async function runBroker(args: string[]): Promise<void> {
 
 class UsageError extends Error {}
 
+/** Stops `stoppers` in order on the first SIGTERM or SIGINT, then exits 0 (1 if a stop failed). */
+function stopOnSignal(name: string, stoppers: Array<() => Promise<void>>): void {
+  const stop = (signal: string): void => {
+    process.stderr.write(`sluice ${name}: ${signal}, shutting down\n`)
+    ;(async () => { for (const stopper of stoppers) await stopper() })()
+      .then(() => process.exit(0), error => { process.stderr.write(`${error.stack}\n`); process.exit(1) })
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+async function runNode(args: string[]): Promise<void> {
+  const config = loadNodeConfig(args)
+  const { startNode } = await import('./node.ts')
+  const node = await startNode(config)
+  process.stdout.write(`sluice node ${config.nodeId} listening on ${node.url} (kafka ${config.kafkaBrokers.join(',')}, ${node.ingestPartitions} ingest partitions, auth ${config.auth ? 'on' : 'off'})\n`)
+  stopOnSignal('node', [() => node.close()])
+}
+
+/** The embedded broker and one node in this process: what `npm start` runs. */
+async function runStart(args: string[]): Promise<void> {
+  const nodeArgs: string[] = []
+  let brokerPort = 9092
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--broker-port') brokerPort = integer('--broker-port', args[++i] ?? '')
+    else nodeArgs.push(args[i]!)
+  }
+  const { startBroker } = await import('../broker/index.ts')
+  const broker = await startBroker({ host: '127.0.0.1', port: brokerPort, dataDir: './data/broker' })
+  process.stdout.write(`sluice broker listening on ${broker.bootstrap} (node ${broker.nodeId}, cluster ${broker.clusterId})\n`)
+  let config
+  try {
+    config = loadNodeConfig([...nodeArgs, '--kafka', broker.bootstrap])
+  } catch (error) {
+    await broker.close()
+    throw error
+  }
+  const { startNode } = await import('./node.ts')
+  const node = await startNode(config)
+  process.stdout.write(`sluice node ${config.nodeId} listening on ${node.url} (kafka ${broker.bootstrap}, ${node.ingestPartitions} ingest partitions, auth ${config.auth ? 'on' : 'off'})\n`)
+  stopOnSignal('start', [() => node.close(), () => broker.close()])
+}
+
 /** Parses `--config key=value` pairs against the broker's own settings, by name and type. */
 async function brokerSettings(pairs: string[]): Promise<Record<string, number | boolean | string>> {
   const { defaultBrokerConfig } = await import('../broker/index.ts')
@@ -112,7 +164,7 @@ function integer(flag: string, text: string): number {
 }
 
 main(process.argv.slice(2)).catch(error => {
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof TokenUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`sluice: ${error.message}\n\n${usage}`)
     process.exit(2)
   }

@@ -15,8 +15,9 @@
 // EndTxn(commit) whose answer never arrived: the records may be committed although the client hears
 // 503; its retry writes the same points again, which the processor's upsert semantics absorb.
 
-import type { Kafka, Producer } from 'kafkajs'
+import kafkajs, { type Kafka, type Producer } from 'kafkajs'
 import type { IngestRecordOut } from '../ingest/index.ts'
+import { sluiceRecordHeaders } from '../source/index.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 
 /** Where a write's records go. Resolves once all are durably in Kafka; rejects when none are. */
@@ -44,11 +45,7 @@ export interface TransactionalWriterOptions {
   maxTransactionRecords: number
   maxTransactionBytes: number
   logger: Logger
-  /** Content type header on every record, so readers of sluice.ingest can tell formats apart. */
-  contentType?: string
 }
-
-export const INGEST_RECORD_CONTENT_TYPE = 'application/vnd.sluice.ingest-record+avro'
 
 interface PendingWrite {
   records: readonly IngestRecordOut[]
@@ -82,7 +79,8 @@ export class TransactionalKafkaWriter implements RecordSink {
     const count = options.producers ?? 2
     if (!Number.isInteger(count) || count < 1) throw new TypeError(`producers must be a positive integer, got ${count}`)
     this.producers = new Array(count).fill(undefined)
-    this.headers = { 'content-type': options.contentType ?? INGEST_RECORD_CONTENT_TYPE }
+    // `sluice-format: ingest-record`: the Kafka source (pipeline/source) skips records so marked, the processor takes them.
+    this.headers = { ...sluiceRecordHeaders }
     for (let worker = 0; worker < count; worker++) this.workers.push(this.run(worker))
   }
 
@@ -172,6 +170,8 @@ export class TransactionalKafkaWriter implements RecordSink {
       maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs ?? 30_000,
       allowAutoTopicCreation: false,
+      // Every record names its partition (toIngestRecords computes it); this only silences kafkajs's notice.
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
     })
     try {
       await producer.connect()

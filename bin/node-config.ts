@@ -1,0 +1,157 @@
+// The configuration of `sluice node`: one typed object with defaults, loaded from a JSON file
+// (--config-file), the environment and flags (later ones win), validated once at start-up with
+// messages that name the setting.
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { httpLimits, type HttpLimits } from '../pipeline/http/index.ts'
+
+export interface NodeConfig {
+  /** Kafka bootstrap servers. Flag --kafka (comma-separated), env KAFKA_BROKERS. */
+  kafkaBrokers: string[]
+  /** Redis URL, or "memory" for a control store inside this process only. Flag --redis, env REDIS_URL. */
+  redisUrl: string
+  /** Flag --http-host, env SLUICE_HTTP_HOST. */
+  httpHost: string
+  /** Flag --http-port, env SLUICE_HTTP_PORT; 0 picks a free port. */
+  httpPort: number
+  /** Flag --data-dir, env SLUICE_DATA_DIR. */
+  dataDir: string
+  /** Flag --node-id, env SLUICE_NODE_ID. Names the node's Kafka transactional ids: unique per node. */
+  nodeId: string
+  /** Partitions of sluice.ingest when this node creates it. Flag --partitions. */
+  ingestPartitions: number
+  /** Replication factor of sluice.ingest when this node creates it. Flag --replication-factor. */
+  ingestReplicationFactor: number
+  /** Require a token on every request. Flag --auth, env SLUICE_AUTH=true. */
+  auth: boolean
+  /** Where tokens live. Flag --tokens-file; default <data-dir>/tokens.json. */
+  tokensFile: string
+  /** Tenant of requests that name none, with auth off. */
+  defaultTenant: string
+  /** Create a database on its first write (else 404). Flag --no-auto-create-databases turns it off. */
+  autoCreateDatabases: boolean
+  /** Concurrent Kafka transactions of the write path. Flag --producers. */
+  producers: number
+  /** Where the schema registry's Confluent REST routes are mounted. */
+  schemaRegistryPrefix: string
+  /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
+  limits: HttpLimits
+}
+
+export const nodeUsage = `  node                  Run a Sluice node: the HTTP write API (InfluxDB/CnosDB compatible) and the schema registry
+    --kafka <host:port,...>        Kafka bootstrap servers (env KAFKA_BROKERS; default 127.0.0.1:9092)
+    --redis <url>|memory           Redis for databases, field types, Idempotency-Key (env REDIS_URL; default redis://127.0.0.1:6379)
+    --http-host <addr>             listen address (default 127.0.0.1)
+    --http-port <n>                HTTP port, 0 picks a free one (default 8086)
+    --data-dir <dir>               node data: tokens.json (default ./data/node-1)
+    --node-id <id>                 unique node name, used in Kafka transactional ids (default node-1)
+    --partitions <n>               partitions of sluice.ingest if this node creates it (default 8)
+    --auth                         require a token on every request (env SLUICE_AUTH=true)
+    --tokens-file <path>           token file (default <data-dir>/tokens.json; manage with \`sluice token\`)
+    --no-auto-create-databases     answer 404 for unknown databases instead of creating them
+    --producers <n>                concurrent Kafka transactions (default 2)
+    --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
+    --config-file <path>           JSON file with any of the settings above (camelCase names)
+`
+
+const defaults = {
+  kafkaBrokers: ['127.0.0.1:9092'],
+  redisUrl: 'redis://127.0.0.1:6379',
+  httpHost: '127.0.0.1',
+  httpPort: 8086,
+  dataDir: './data/node-1',
+  nodeId: 'node-1',
+  ingestPartitions: 8,
+  ingestReplicationFactor: 1,
+  auth: false,
+  defaultTenant: 'default',
+  autoCreateDatabases: true,
+  producers: 2,
+  schemaRegistryPrefix: '/schema-registry',
+}
+
+export class ConfigError extends Error {}
+
+const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits']
+
+function positiveInteger(setting: string, value: unknown, allowZero = false): number {
+  const number = typeof value === 'string' ? Number(value) : value
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < (allowZero ? 0 : 1)) {
+    throw new ConfigError(`${setting} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not "${String(value)}"`)
+  }
+  return number
+}
+
+function parseLimitPairs(pairs: string[]): Partial<HttpLimits> {
+  const limits: Record<string, number> = {}
+  for (const pair of pairs) {
+    const [name = '', value = ''] = pair.split('=', 2)
+    limits[name] = positiveInteger(`--limit ${name}`, value)
+  }
+  return limits as Partial<HttpLimits>
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  if (path === undefined) return {}
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new ConfigError(`--config-file ${path}: ${(error as Error).message}`)
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`--config-file ${path}: expected a JSON object`)
+  for (const key of Object.keys(json)) {
+    if (!settingNames.includes(key)) throw new ConfigError(`--config-file ${path}: unknown setting "${key}" (known: ${settingNames.join(', ')})`)
+  }
+  return json as Record<string, unknown>
+}
+
+/** Builds the node's configuration from flags, environment and an optional file. */
+export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  const { values } = parseArgs({
+    args,
+    options: {
+      kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
+      'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
+      auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
+      producers: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+    },
+    strict: true,
+  })
+  const file = readConfigFile(values['config-file'])
+  const pick = <T>(flag: T | undefined, environment: T | undefined, key: string, fallback: T): T =>
+    flag ?? environment ?? (file[key] as T | undefined) ?? fallback
+  const brokers = pick(values.kafka, env.KAFKA_BROKERS, 'kafkaBrokers', defaults.kafkaBrokers as string[] | string)
+  const kafkaBrokers = (Array.isArray(brokers) ? brokers : String(brokers).split(',')).map(b => b.trim()).filter(b => b.length > 0)
+  if (kafkaBrokers.length === 0) throw new ConfigError('kafkaBrokers (--kafka) must name at least one host:port')
+  const dataDir = pick(values['data-dir'], env.SLUICE_DATA_DIR, 'dataDir', defaults.dataDir)
+  const envAuth = env.SLUICE_AUTH === undefined ? undefined : env.SLUICE_AUTH === 'true' || env.SLUICE_AUTH === '1'
+  const fileLimits = (file.limits ?? {}) as Partial<HttpLimits>
+  let limits: HttpLimits
+  try {
+    limits = httpLimits({ ...fileLimits, ...parseLimitPairs(values.limit) })
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+  const nodeId = String(pick(values['node-id'], env.SLUICE_NODE_ID, 'nodeId', defaults.nodeId))
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) throw new ConfigError(`nodeId (--node-id) must be 1-64 letters, digits, '.', '_' or '-', not "${nodeId}"`)
+  return {
+    kafkaBrokers,
+    redisUrl: String(pick(values.redis, env.REDIS_URL, 'redisUrl', defaults.redisUrl)),
+    httpHost: String(pick(values['http-host'], env.SLUICE_HTTP_HOST, 'httpHost', defaults.httpHost)),
+    httpPort: positiveInteger('httpPort (--http-port)', pick<unknown>(values['http-port'], env.SLUICE_HTTP_PORT, 'httpPort', defaults.httpPort), true),
+    dataDir,
+    nodeId,
+    ingestPartitions: positiveInteger('ingestPartitions (--partitions)', pick<unknown>(values.partitions, undefined, 'ingestPartitions', defaults.ingestPartitions)),
+    ingestReplicationFactor: positiveInteger('ingestReplicationFactor (--replication-factor)', pick<unknown>(values['replication-factor'], undefined, 'ingestReplicationFactor', defaults.ingestReplicationFactor)),
+    auth: Boolean(pick<unknown>(values.auth, envAuth, 'auth', defaults.auth)),
+    tokensFile: String(pick(values['tokens-file'], undefined, 'tokensFile', join(dataDir, 'tokens.json'))),
+    defaultTenant: String(pick(undefined, undefined, 'defaultTenant', defaults.defaultTenant)),
+    autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
+    producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
+    schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
+    limits,
+  }
+}

@@ -1,0 +1,187 @@
+// A Sluice node, composed: kafkajs (admin for sluice.ingest, transactional producers for writes),
+// the control store (Redis through ioredis), the schema registry, and the fastify app serving the
+// HTTP write API and the registry's Confluent routes. `sluice node` runs one; `sluice start` runs one
+// beside the embedded broker.
+
+import { mkdirSync } from 'node:fs'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
+import { Redis } from 'ioredis'
+import {
+  Authorizer, httpApi, IdempotencyKeys, MemoryControlStore, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
+  type ControlStore, type HealthCheck,
+} from '../pipeline/http/index.ts'
+import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
+import { MemorySchemaStore, registryRoutes, SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
+import type { NodeConfig } from './node-config.ts'
+
+const { Kafka: KafkaClient, logLevel } = kafkajs
+
+export const INGEST_TOPIC = 'sluice.ingest'
+export const SLUICE_VERSION = '0.1.0'
+/** How long start-up waits for Kafka and Redis before giving up. */
+const STARTUP_TIMEOUT_MS = 30_000
+/** How long a /health probe waits for each dependency. */
+const HEALTH_TIMEOUT_MS = 2_000
+
+export interface RunningNode {
+  url: string
+  port: number
+  ingestPartitions: number
+  ingestSchemaId: number
+  close(): Promise<void>
+}
+
+function kafkaLogger(logger: FastifyBaseLogger): logCreator {
+  return () => ({ level, log }) => {
+    // Expected with a bounded retry budget: a failed transaction drops its producer, so stale sequence numbers never matter.
+    if (log.message === 'Limiting retries for the idempotent producer may invalidate EoS guarantees') return
+    const fields = { event: 'kafkajs', namespace: log.namespace, ...log }
+    if (level === logLevel.ERROR) logger.error(fields, log.message)
+    else if (level === logLevel.WARN) logger.warn(fields, log.message)
+  }
+}
+
+async function withDeadline<T>(what: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs) }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Creates sluice.ingest if missing; returns the partition count the topic really has. */
+async function ensureIngestTopic(admin: Admin, config: NodeConfig, logger: FastifyBaseLogger): Promise<number> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS
+  for (;;) {
+    try {
+      await admin.connect()
+      const topics = await admin.listTopics()
+      if (!topics.includes(INGEST_TOPIC)) {
+        const created = await admin.createTopics({
+          topics: [{ topic: INGEST_TOPIC, numPartitions: config.ingestPartitions, replicationFactor: config.ingestReplicationFactor }],
+          waitForLeaders: true,
+        })
+        logger.info({ event: 'topic_created', topic: INGEST_TOPIC, partitions: config.ingestPartitions, created }, 'sluice.ingest created')
+      }
+      const metadata = await admin.fetchTopicMetadata({ topics: [INGEST_TOPIC] })
+      const partitions = metadata.topics[0]?.partitions.length ?? 0
+      if (partitions < 1) throw new Error(`${INGEST_TOPIC} has no partitions`)
+      return partitions
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`Kafka at ${config.kafkaBrokers.join(',')} did not answer within ${STARTUP_TIMEOUT_MS} ms: ${(error as Error).message}`)
+      logger.warn({ event: 'kafka_wait', error: (error as Error).message }, 'waiting for Kafka')
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+  }
+}
+
+async function connectControlStore(config: NodeConfig): Promise<{ store: ControlStore; ping: () => Promise<void> }> {
+  if (config.redisUrl === 'memory') return { store: new MemoryControlStore(), ping: async () => {} }
+  // No offline queue: while Redis is down a command fails at once (503) instead of waiting.
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 })
+  redis.on('error', () => {}) // reconnects by itself; each failed command reports its own error
+  await withDeadline(`Redis at ${config.redisUrl}`, STARTUP_TIMEOUT_MS, () => redis.connect())
+  return { store: new RedisControlStore(redis), ping: async () => { await redis.ping() } }
+}
+
+/** Registers Sluice's own value schemas; returns the id of sluice.ingest-value (written in every record). */
+async function registerSchemas(registry: SchemaRegistry): Promise<number> {
+  let ingestId = -1
+  for (const [subject, type] of Object.entries(topicValueSubjects)) {
+    const { id } = await registry.register(subject, { schema: type.schema })
+    if (subject === `${INGEST_TOPIC}-value`) ingestId = id
+  }
+  if (ingestId < 0) throw new Error(`no schema for ${INGEST_TOPIC}-value in topicValueSubjects`)
+  return ingestId
+}
+
+function healthChecks(admin: Admin, pingRedis: () => Promise<void>): () => Promise<HealthCheck[]> {
+  const probe = async (name: string, work: () => Promise<unknown>): Promise<HealthCheck> => {
+    try {
+      await withDeadline(name, HEALTH_TIMEOUT_MS, work)
+      return { name, status: 'pass' }
+    } catch (error) {
+      return { name, status: 'fail', message: (error as Error).message }
+    }
+  }
+  return () => Promise.all([probe('kafka', () => admin.describeCluster()), probe('redis', pingRedis)])
+}
+
+function buildApp(config: NodeConfig): FastifyInstance {
+  return Fastify({
+    // JSON logs on stderr, one event per line; stdout carries only the "listening" line.
+    logger: { level: process.env.SLUICE_LOG_LEVEL ?? 'info', base: { node: config.nodeId }, stream: process.stderr },
+    bodyLimit: config.limits.maxBodyBytes,
+    // Clients such as Telegraf keep connections alive between batches.
+    keepAliveTimeout: 65_000,
+  })
+}
+
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  mkdirSync(config.dataDir, { recursive: true })
+  const app = buildApp(config)
+  const logger = app.log
+  const kafka: Kafka = new KafkaClient({
+    clientId: `sluice-${config.nodeId}`,
+    brokers: config.kafkaBrokers,
+    logCreator: kafkaLogger(logger),
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    // Few, short retries: a write waiting on a dead broker is answered 503 soon, and the client retries.
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+  })
+  const admin = kafka.admin()
+  const ingestPartitions = await ensureIngestTopic(admin, config, logger)
+  const { store, ping } = await connectControlStore(config)
+  const registry = new SchemaRegistry({ store: new MemorySchemaStore() })
+  const ingestSchemaId = await registerSchemas(registry)
+  const writer = new TransactionalKafkaWriter({
+    kafka,
+    topic: INGEST_TOPIC,
+    transactionalIdPrefix: `sluice-http-${config.nodeId}`,
+    producers: config.producers,
+    maxQueuedRecordBytes: config.limits.maxQueuedRecordBytes,
+    maxTransactionRecords: config.limits.maxTransactionRecords,
+    maxTransactionBytes: config.limits.maxTransactionBytes,
+    logger,
+  })
+  // Routes log at warn and above: no line per request on the ingest path.
+  await app.register(httpApi, {
+    logLevel: 'warn',
+    sink: writer,
+    catalog: new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases }),
+    authorizer: new Authorizer({ enabled: config.auth, defaultTenant: config.defaultTenant, tokens: new TokenDirectory(config.tokensFile) }),
+    idempotency: new IdempotencyKeys(store, config.limits),
+    ingestPartitions,
+    ingestSchemaId,
+    limits: config.limits,
+    lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
+    sluiceVersion: SLUICE_VERSION,
+    nodeId: config.nodeId,
+    healthChecks: healthChecks(admin, ping),
+  })
+  await app.register(registryRoutes, { registry, prefix: config.schemaRegistryPrefix, logLevel: 'warn' })
+  const address = await app.listen({ host: config.httpHost, port: config.httpPort })
+  const port = (app.server.address() as { port: number }).port
+  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers }, 'node started')
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${config.httpHost}:${port}`,
+    port,
+    ingestPartitions,
+    ingestSchemaId,
+    close: () => closing ??= (async () => {
+      await app.close() // stops accepting; waits for requests in progress, whose writes the writer finishes
+      await writer.close()
+      await store.close()
+      await admin.disconnect().catch(() => {})
+      logger.info({ event: 'node_stopped' }, 'node stopped')
+    })(),
+  }
+}
