@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm'
 import { parseLineProtocol } from '../pipeline/ingest/index.ts'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
 import { indexOfScan, naiveParse } from './support/line-protocol-references.ts'
-import { describeMachine, median } from './support/report.ts'
+import { cpuAffinity, describeMachine, median } from './support/report.ts'
 import { cpuSecondsOfSelf } from './support/cpu.ts'
 
 const { values: options } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' } } })
@@ -56,7 +56,7 @@ function runAll(contender: Contender, batches: Buffer[]): { seconds: number; cpu
 
 const workload = generateTsbsCpu(options.quick ? { ...tsbsCpuOneDay, durationSeconds: 8_640 } : tsbsCpuOneDay)
 console.log(`# parser, TSBS-like cpu: ${describeMachine()}`)
-console.log(`# ${workload.lines} lines, ${workload.values} values, ${(workload.bytes / 1e6).toFixed(1)} MB in ${workload.batches.length} bodies of ${tsbsCpuOneDay.linesPerBatch} lines; ${ROUNDS} interleaved rounds, medians; affinity: ${process.env.BENCH_AFFINITY ?? 'not pinned'}`)
+console.log(`# ${workload.lines} lines, ${workload.values} values, ${(workload.bytes / 1e6).toFixed(1)} MB in ${workload.batches.length} bodies of ${tsbsCpuOneDay.linesPerBatch} lines; ${ROUNDS} interleaved rounds, medians; allowed CPUs: ${cpuAffinity()}`)
 
 const samples = new Map<Contender, Array<{ seconds: number; cpuSeconds: number }>>(contenders.map(c => [c, []]))
 for (const contender of contenders) runAll(contender, workload.batches.slice(0, 20)) // warm-up

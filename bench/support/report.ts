@@ -1,5 +1,6 @@
 // What every benchmark prints about where and when it ran, and small statistics helpers.
 
+import { readFileSync } from 'node:fs'
 import { cpus, totalmem, release } from 'node:os'
 
 export function describeMachine(): string {
@@ -12,4 +13,10 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+/** The CPUs this process may run on (taskset), from /proc/self/status. */
+export function cpuAffinity(): string {
+  const match = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))
+  return match?.[1] ?? 'unknown'
 }
