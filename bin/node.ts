@@ -145,6 +145,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     topic: INGEST_TOPIC,
     transactionalIdPrefix: `sluice-http-${config.nodeId}`,
     producers: config.producers,
+    transactionTimeoutMs: config.limits.transactionTimeoutMs,
     maxQueuedRecordBytes: config.limits.maxQueuedRecordBytes,
     maxTransactionRecords: config.limits.maxTransactionRecords,
     maxTransactionBytes: config.limits.maxTransactionBytes,

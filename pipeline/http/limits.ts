@@ -22,6 +22,12 @@ export interface HttpLimits {
   writeTimeoutMs: number
   /** Retry-After sent with 503/429. Default 5 s (Telegraf's v2 output waits max(Retry-After, its backoff)). */
   retryAfterSeconds: number
+  /**
+   * The write producers' transaction.timeout.ms. Default 30,000: a transaction a crashed or cut-off
+   * node leaves open is aborted by the broker after this, and read_committed readers of its partitions
+   * wait at most that long. Far above the time a healthy transaction takes (milliseconds).
+   */
+  transactionTimeoutMs: number
   /** Records in one Kafka transaction (a group commit of concurrent requests). Default 100,000. */
   maxTransactionRecords: number
   /** Record bytes in one Kafka transaction. Default 64 MiB; one request larger than that still goes alone. */
@@ -44,6 +50,7 @@ export const defaultHttpLimits: Readonly<HttpLimits> = Object.freeze({
   maxQueuedRecordBytes: 256 * 1024 * 1024,
   writeTimeoutMs: 10_000,
   retryAfterSeconds: 5,
+  transactionTimeoutMs: 30_000,
   maxTransactionRecords: 100_000,
   maxTransactionBytes: 64 * 1024 * 1024,
   idempotencyTtlMs: 24 * 60 * 60 * 1000,

@@ -212,6 +212,13 @@ describe('write endpoints', () => {
     assert.equal((await app.inject({ method: 'POST', url: '/write?db=nope', payload: 'm v=1' })).statusCode, 204)
   })
 
+  it('reads a body sent with an empty Content-Type header, as the influx CLI sends it', async () => {
+    const { app, sink } = await setup()
+    const response = await app.inject({ method: 'POST', url: '/write?db=d&rp=autogen&consistency=all&precision=s', headers: { 'content-type': '' }, payload: 'm v=1 7\n\nm v=2 8\n' })
+    assert.equal(response.statusCode, 204)
+    assert.deepEqual(sink.points().map(p => p.timeNs), [7_000_000_000n, 8_000_000_000n])
+  })
+
   it('answers an empty body 204 without writing', async () => {
     const { app, sink } = await setup()
     assert.equal((await app.inject({ method: 'POST', url: '/write?db=d', payload: '' })).statusCode, 204)
