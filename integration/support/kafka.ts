@@ -20,6 +20,8 @@ export interface ConsumedRecord {
   offset: string
   key: string | null
   value: string | null
+  /** The value's bytes, when the reader asked for `raw`. */
+  rawValue?: Buffer | null
 }
 
 /**
@@ -29,7 +31,7 @@ export interface ConsumedRecord {
 export async function consumeUntil(
   kafka: InstanceType<typeof Kafka>,
   topic: string,
-  options: { groupId?: string; readUncommitted?: boolean; until: (records: ConsumedRecord[]) => boolean; timeoutMs?: number; sessionTimeout?: number },
+  options: { groupId?: string; readUncommitted?: boolean; raw?: boolean; until: (records: ConsumedRecord[]) => boolean; timeoutMs?: number; sessionTimeout?: number },
 ): Promise<ConsumedRecord[]> {
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId ?? `reader-${Math.random().toString(36).slice(2)}`,
@@ -46,7 +48,7 @@ export async function consumeUntil(
     const done = new Promise<void>(resolve => { finish = resolve })
     await consumer.run({
       eachMessage: async ({ topic: from, partition, message }) => {
-        records.push({ topic: from, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null })
+        records.push({ topic: from, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, ...(options.raw ? { rawValue: message.value } : {}) })
         if (options.until(records)) finish()
       },
     })

@@ -1,0 +1,71 @@
+// The master against a real broker process: every Sluice ingest record becomes exactly one
+// committed changelog entry on the same partition, raw records are left to the Kafka source, a
+// poison record goes to the dead-letter topic without stopping its partition, and a second node
+// joining takes partitions over without a duplicate or a gap.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startBrokerProcess } from '../lib/process/broker-process.ts'
+import { startProcessor, type Processor } from '../pipeline/processor/index.ts'
+import { sluiceRecordHeaders } from '../pipeline/source/record-format.ts'
+import { consumeUntil, eventually, kafkaClient } from './support/kafka.ts'
+import { INGEST_TOPIC, readChangelog, sendLines } from './support/ingest.ts'
+
+const PARTITIONS = 4
+const quiet = (): void => {}
+
+test('every ingest record becomes one committed changelog entry; poison goes to dead letters; a second master splits the work', async () => {
+  const broker = await startBrokerProcess()
+  const processors: Processor[] = []
+  try {
+    const kafka = kafkaClient(broker.bootstrap)
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: PARTITIONS }] })
+    await admin.disconnect()
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    await producer.connect()
+
+    const lines = (from: number, count: number): string[] =>
+      Array.from({ length: count }, (_, i) => `cpu,host=h${(from + i) % 10},region=r${(from + i) % 3} user=${from + i}.5,idle=${from + i}i ${1_700_000_000_000_000_000n + BigInt(from + i)}`)
+    let sent = await sendLines(producer, lines(0, 200), { partitions: PARTITIONS })
+    // A raw line protocol record (the Kafka source's to re-key) and a poison Sluice record.
+    await producer.send({ topic: INGEST_TOPIC, messages: [{ partition: 1, value: 'cpu,host=raw user=1 1' }] })
+    await producer.send({ topic: INGEST_TOPIC, messages: [{ partition: 2, key: 'cpu,host=x', value: Buffer.from([0, 0, 0, 0, 1, 0xff, 0xff]), headers: { ...sluiceRecordHeaders } }] })
+
+    processors.push(await startProcessor({ kafka: kafkaClient(broker.bootstrap), changelogSchemaId: 3, log: quiet, sessionTimeoutMs: 6_000 }))
+    sent += await sendLines(producer, lines(200, 200), { partitions: PARTITIONS })
+    let entries = await readChangelog(kafka, read => read.length >= sent)
+    assert.equal(entries.length, sent, 'one changelog entry per ingest record')
+
+    // A second master joins: the partitions split, and nothing is processed twice or skipped.
+    processors.push(await startProcessor({ kafka: kafkaClient(broker.bootstrap), changelogSchemaId: 3, log: quiet, sessionTimeoutMs: 6_000 }))
+    assert.ok(await eventually(() => processors[1]!.partitions().length > 0 && processors[0]!.partitions().length + processors[1]!.partitions().length === PARTITIONS, 30_000), 'the partitions are shared between two masters')
+    sent += await sendLines(producer, lines(400, 400), { partitions: PARTITIONS })
+    entries = await readChangelog(kafka, read => read.length >= sent)
+    await producer.disconnect()
+
+    const seen = new Set<string>()
+    let points = 0
+    for (const { partition, entry } of entries) {
+      assert.equal(entry.ingestPartition, partition, 'the changelog entry is on its ingest partition')
+      const at = `${entry.ingestPartition}/${entry.ingestOffset}`
+      assert.ok(!seen.has(at), `ingest record ${at} applied once`)
+      seen.add(at)
+      points += entry.upsert!.points.length
+    }
+    assert.equal(entries.length, sent)
+    assert.equal(points, 800, 'every point is in the changelog')
+    const user = entries.flatMap(({ entry }) => entry.upsert!.points.map(point => point.fields.find(field => field.name === 'user')!.value as number)).sort((a, b) => a - b)
+    assert.deepEqual(user, Array.from({ length: 800 }, (_, i) => i + 0.5), 'the values are those written')
+
+    const deadLetters = await consumeUntil(kafkaClient(broker.bootstrap), 'sluice.deadletter', { until: read => read.length >= 1, timeoutMs: 10_000 })
+    assert.equal(deadLetters.length, 1, 'the poison record, and only it, is dead-lettered')
+    const stats = processors.map(processor => processor.stats)
+    assert.equal(stats.reduce((sum, s) => sum + s.recordsPoison, 0), 1)
+    assert.equal(stats.reduce((sum, s) => sum + s.recordsSkipped, 0), 1, 'the raw record is skipped')
+  } finally {
+    for (const processor of processors) await processor.stop().catch(() => {})
+    await broker.stop()
+  }
+})

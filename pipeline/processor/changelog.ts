@@ -1,0 +1,81 @@
+// What the master of an ingest partition writes for one ingest record: the pure part of the
+// processor, no Kafka. A Sluice ingest record (header sluice-format) becomes one changelog entry
+// (an upsert of the series' kept points, or the command as it came in); a record outside
+// producers wrote in another format is not the master's (the Kafka source re-keys it); a Sluice
+// record that does not decode is poison and goes to the dead-letter topic with the reason.
+
+import {
+  changelogEntryType, decodeIngestRecord, encodeFramed, unframe,
+  type ChangelogEntry, type IngestRecord,
+} from '../../schemas/index.ts'
+import { headerText, SLUICE_INGEST_RECORD_FORMAT, SourceHeader, type RecordHeaders } from '../source/record-format.ts'
+import type { SeriesCompression } from './compression.ts'
+
+/** The value of `sluice-format` on changelog records. */
+export const CHANGELOG_ENTRY_FORMAT = 'changelog-entry'
+
+export interface IngestInput {
+  partition: number
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeaders
+}
+
+export interface OutputRecord {
+  key: Buffer | string | null
+  value: Buffer | null
+  headers: Record<string, string>
+}
+
+export type RecordOutcome =
+  | { kind: 'skipped' }
+  /** A batch whose every point lossy compression dropped: nothing to write. */
+  | { kind: 'dropped'; pointsIn: number }
+  | { kind: 'changelog'; record: OutputRecord; pointsIn: number; pointsKept: number; command: boolean }
+  | { kind: 'poison'; reason: string }
+
+export interface ChangelogSettings {
+  /** Registry id of sluice.changelog-value, for the Confluent header. */
+  changelogSchemaId: number
+  compression: SeriesCompression
+}
+
+export function processIngestRecord(input: IngestInput, settings: ChangelogSettings): RecordOutcome {
+  if (headerText(input.headers, SourceHeader.FORMAT) !== SLUICE_INGEST_RECORD_FORMAT) return { kind: 'skipped' }
+  let record: IngestRecord
+  try {
+    if (!input.value) throw new Error('the record has no value')
+    record = decodeIngestRecord(unframe(input.value).payload)
+  } catch (error) {
+    return { kind: 'poison', reason: `not a sluice.IngestRecord: ${(error as Error).message}` }
+  }
+  const ingestOffset = BigInt(input.offset)
+  let entry: ChangelogEntry
+  let pointsIn = 0
+  let pointsKept = 0
+  if (record.batch) {
+    const batch = record.batch
+    const points = settings.compression.apply(batch)
+    pointsIn = batch.points.length
+    pointsKept = points.length
+    if (pointsKept === 0) return { kind: 'dropped', pointsIn }
+    entry = {
+      ingestPartition: input.partition,
+      ingestOffset,
+      upsert: { tenant: batch.tenant, database: batch.database, measurement: batch.measurement, seriesKey: batch.seriesKey, tags: batch.tags, points, pointsIn },
+      command: null,
+    }
+  } else {
+    entry = { ingestPartition: input.partition, ingestOffset, upsert: null, command: record.command }
+  }
+  const value = encodeFramed(changelogEntryType, settings.changelogSchemaId, entry)
+  const key = entry.upsert ? entry.upsert.seriesKey : `command ${entry.command!.commandId}`
+  return {
+    kind: 'changelog',
+    record: { key, value, headers: { [SourceHeader.FORMAT]: CHANGELOG_ENTRY_FORMAT } },
+    pointsIn,
+    pointsKept,
+    command: entry.command !== null,
+  }
+}

@@ -1,0 +1,347 @@
+// The master: exactly-once consume-transform-produce from sluice.ingest to sluice.changelog.
+//
+// Every node runs one processor, a member of the consumer group `sluice.masters`; Kafka's group
+// assignment makes it the master of some ingest partitions. For each partition it masters it uses
+// a transactional producer with transactional.id `sluice-master-<p>`, and each chunk of records
+// is one transaction: the changelog entries (same partition of sluice.changelog), the compressor
+// state that changed (same partition of sluice.state, compacted), poison records (sluice.deadletter)
+// and the consumed offsets (sendOffsets). Readers use read_committed.
+//
+// Taking a partition over, before processing anything:
+//   1. fence: the new producer's InitProducerId bumps the epoch of `sluice-master-<p>`, aborting
+//      the previous owner's open transaction and refusing its later writes;
+//   2. read the committed offset again: it is stable only now (the previous owner may have
+//      committed after this consumer fetched its starting offset), and records below it were
+//      already processed, so they are skipped;
+//   3. restore the compressor state of the partition from sluice.state.
+// Any failure drops the partition's master (its in-memory compressor state may be ahead of what
+// was committed); kafkajs then fetches the chunk again and the next attempt takes over afresh.
+
+import { randomUUID } from 'node:crypto'
+import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs'
+import type { RecordHeaders } from '../source/record-format.ts'
+import { processIngestRecord, type ChangelogSettings, type OutputRecord } from './changelog.ts'
+import { noCompression, type SeriesCompression } from './compression.ts'
+
+const { CompressionTypes } = kafkajs
+
+export const ProcessorTopic = {
+  INGEST: 'sluice.ingest',
+  CHANGELOG: 'sluice.changelog',
+  STATE: 'sluice.state',
+  DEAD_LETTER: 'sluice.deadletter',
+} as const
+
+export const MASTERS_GROUP_ID = 'sluice.masters'
+export const MASTER_TRANSACTIONAL_ID_PREFIX = 'sluice-master-'
+
+/** Headers of a poison record copied to the dead-letter topic. */
+export const PoisonHeader = {
+  REASON: 'sluice-deadletter-reason',
+  TOPIC: 'sluice-source-topic',
+  PARTITION: 'sluice-source-partition',
+  OFFSET: 'sluice-source-offset',
+} as const
+
+export interface ProcessorOptions {
+  kafka: Kafka
+  /** Registry id of sluice.changelog-value. */
+  changelogSchemaId: number
+  /** A fresh compressor per partition mastered; default: compression off. */
+  compressionFor?: (partition: number) => SeriesCompression
+  /** Ingest records per transaction (the batch size). Default 1,000. */
+  maxRecordsPerTransaction?: number
+  /** How long a fetch waits for records when there are few (the linger). Default 50 ms. */
+  lingerMs?: number
+  /** Consumer group session timeout: how long a crashed master holds its partitions. Default 10 s. */
+  sessionTimeoutMs?: number
+  /** Transaction timeout: how long a crashed master's open transaction holds readers. Default 30 s. */
+  transactionTimeoutMs?: number
+  log?: (event: Record<string, unknown>) => void
+}
+
+export interface ProcessorStats {
+  recordsIn: number
+  recordsSkipped: number
+  recordsPoison: number
+  pointsIn: number
+  pointsKept: number
+  commands: number
+  transactionsCommitted: number
+  transactionsAborted: number
+  takeovers: number
+}
+
+export interface Processor {
+  readonly stats: Readonly<ProcessorStats>
+  /** Partitions this node masters right now. */
+  partitions(): number[]
+  stop(): Promise<void>
+}
+
+export async function startProcessor(options: ProcessorOptions): Promise<Processor> {
+  const processor = new MasterLoop(options)
+  await processor.start()
+  return processor
+}
+
+/** What this node holds for one partition it masters. */
+interface PartitionMaster {
+  producer: Producer
+  compression: SeriesCompression
+  /** Records below this offset were processed by a previous master. */
+  committedOffset: bigint
+}
+
+const stderrLog = (event: Record<string, unknown>): void => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'processor', ...event })}\n`)
+}
+
+class MasterLoop implements Processor {
+  readonly stats: ProcessorStats = {
+    recordsIn: 0, recordsSkipped: 0, recordsPoison: 0, pointsIn: 0, pointsKept: 0, commands: 0,
+    transactionsCommitted: 0, transactionsAborted: 0, takeovers: 0,
+  }
+
+  private readonly consumer: Consumer
+  private readonly admin: Admin
+  private readonly masters = new Map<number, Promise<PartitionMaster>>()
+  private readonly log: (event: Record<string, unknown>) => void
+  private readonly maxRecords: number
+  private readonly settings: Omit<ChangelogSettings, 'compression'>
+  private owned = new Set<number>()
+  private stopping = false
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.log = options.log ?? stderrLog
+    this.maxRecords = options.maxRecordsPerTransaction ?? 1_000
+    this.settings = { changelogSchemaId: options.changelogSchemaId }
+    const sessionTimeout = options.sessionTimeoutMs ?? 10_000
+    this.admin = options.kafka.admin()
+    this.consumer = options.kafka.consumer({
+      groupId: MASTERS_GROUP_ID,
+      readUncommitted: false,
+      sessionTimeout,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
+      maxWaitTimeInMs: options.lingerMs ?? 50,
+      retry: { retries: 10, restartOnFailure: async () => !this.stopping },
+    })
+  }
+
+  partitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b)
+  }
+
+  async start(): Promise<void> {
+    const { consumer } = this
+    await this.admin.connect()
+    await this.ensureTopics()
+    consumer.on(consumer.events.GROUP_JOIN, event => this.onAssignment(event.payload.memberAssignment[ProcessorTopic.INGEST] ?? []))
+    consumer.on(consumer.events.CRASH, event => this.log({ level: 'error', event: 'consumer crash', error: String(event.payload.error), restart: event.payload.restart }))
+    await consumer.connect()
+    await consumer.subscribe({ topics: [ProcessorTopic.INGEST], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const master = await this.masterFor(batch.partition)
+        const messages = batch.messages.filter(message => BigInt(message.offset) >= master.committedOffset)
+        for (let start = 0; start < messages.length && isRunning() && !isStale(); start += this.maxRecords) {
+          const chunk = messages.slice(start, start + this.maxRecords)
+          await this.processChunk(batch.partition, master, chunk)
+          resolveOffset(chunk[chunk.length - 1]!.offset)
+          await heartbeat()
+        }
+      },
+    })
+    this.log({ level: 'info', event: 'processor started', group: MASTERS_GROUP_ID })
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    await this.consumer.disconnect()
+    await Promise.allSettled([...this.masters.keys()].map(partition => this.drop(partition)))
+    await this.admin.disconnect()
+    this.log({ level: 'info', event: 'processor stopped', ...this.stats })
+  }
+
+  /** changelog and state get the ingest topic's partition count (state compacted). */
+  private async ensureTopics(): Promise<void> {
+    const metadata = await this.admin.fetchTopicMetadata({ topics: [ProcessorTopic.INGEST] })
+    const partitions = metadata.topics[0]!.partitions.length
+    const existing = new Set(await this.admin.listTopics())
+    const wanted = [
+      { topic: ProcessorTopic.CHANGELOG, numPartitions: partitions },
+      { topic: ProcessorTopic.STATE, numPartitions: partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: ProcessorTopic.DEAD_LETTER, numPartitions: 1 },
+    ].filter(topic => !existing.has(topic.topic))
+    if (wanted.length > 0) await this.admin.createTopics({ topics: wanted, waitForLeaders: true })
+  }
+
+  /**
+   * A partition kept from one assignment to the next was never anyone else's in between, so its
+   * master stays; partitions lost are dropped; new ones are taken over on their first batch.
+   */
+  private onAssignment(partitions: number[]): void {
+    const owned = new Set(partitions)
+    for (const partition of this.masters.keys()) if (!owned.has(partition)) void this.drop(partition)
+    this.owned = owned
+    this.log({ level: 'info', event: 'assignment', partitions: this.partitions() })
+  }
+
+  private masterFor(partition: number): Promise<PartitionMaster> {
+    let pending = this.masters.get(partition)
+    if (!pending) {
+      pending = this.takeOver(partition)
+      pending.catch(error => {
+        this.masters.delete(partition)
+        this.log({ level: 'warn', event: 'takeover failed', partition, error: String(error) })
+      })
+      this.masters.set(partition, pending)
+    }
+    return pending
+  }
+
+  private async takeOver(partition: number): Promise<PartitionMaster> {
+    const started = Date.now()
+    const producer = this.options.kafka.producer({
+      transactionalId: `${MASTER_TRANSACTIONAL_ID_PREFIX}${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.options.transactionTimeoutMs ?? 30_000,
+    })
+    try {
+      await producer.connect()
+      // kafkajs sends the transactional InitProducerId with the first transaction; an empty one
+      // fences the previous master and ends locally, with no request of its own.
+      await (await producer.transaction()).abort()
+      const [committed] = (await this.admin.fetchOffsets({ groupId: MASTERS_GROUP_ID, topics: [ProcessorTopic.INGEST] }))[0]!.partitions
+        .filter(entry => entry.partition === partition)
+      const compression = (this.options.compressionFor ?? (() => noCompression))(partition)
+      const restored = compression.enabled ? await this.restoreState(partition, compression) : 0
+      const committedOffset = committed && Number(committed.offset) >= 0 ? BigInt(committed.offset) : 0n
+      this.stats.takeovers++
+      this.log({ level: 'info', event: 'took over partition', partition, committedOffset: committedOffset.toString(), stateRecords: restored, ms: Date.now() - started })
+      return { producer, compression, committedOffset }
+    } catch (error) {
+      await producer.disconnect().catch(() => {})
+      throw error
+    }
+  }
+
+  /**
+   * Reads partition `partition` of sluice.state from its start to its end into `compression`.
+   * After the fence nothing is open on that partition (only `sluice-master-<p>` writes it), so
+   * its last stable offset is its end.
+   */
+  private async restoreState(partition: number, compression: SeriesCompression): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(ProcessorTopic.STATE)
+    const end = BigInt(offsets.find(entry => entry.partition === partition)?.high ?? '0')
+    if (end === 0n) return 0
+    const reader = this.options.kafka.consumer({ groupId: `sluice.state-restore-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50 })
+    let applied = 0
+    try {
+      await reader.connect()
+      await reader.subscribe({ topics: [ProcessorTopic.STATE], fromBeginning: true })
+      await new Promise<void>((resolve, reject) => {
+        reader.on(reader.events.END_BATCH_PROCESS, ({ payload }) => {
+          if (payload.partition === partition && BigInt(payload.lastOffset) + 1n >= end) resolve()
+        })
+        reader.run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (batch.partition !== partition) return
+            for (const message of batch.messages) {
+              if (BigInt(message.offset) >= end) break
+              compression.restore(message.key ?? Buffer.alloc(0), message.value)
+              applied++
+            }
+          },
+        }).catch(reject)
+      })
+    } finally {
+      await reader.disconnect().catch(() => {})
+    }
+    return applied
+  }
+
+  private async drop(partition: number): Promise<void> {
+    const pending = this.masters.get(partition)
+    this.masters.delete(partition)
+    if (pending) await pending.then(master => master.producer.disconnect(), () => undefined).catch(() => undefined)
+  }
+
+  /** One transaction: the chunk's changelog entries, changed state, poison records and offsets. */
+  private async processChunk(partition: number, master: PartitionMaster, chunk: KafkaMessage[]): Promise<void> {
+    const changelog: Message[] = []
+    const deadLetters: Message[] = []
+    const settings: ChangelogSettings = { ...this.settings, compression: master.compression }
+    let pointsIn = 0
+    let pointsKept = 0
+    let commands = 0
+    let skipped = 0
+    for (const message of chunk) {
+      const outcome = processIngestRecord({ partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers as RecordHeaders }, settings)
+      switch (outcome.kind) {
+        case 'skipped':
+          skipped++
+          break
+        case 'dropped':
+          pointsIn += outcome.pointsIn
+          break
+        case 'changelog':
+          changelog.push(toMessage(partition, outcome.record))
+          pointsIn += outcome.pointsIn
+          pointsKept += outcome.pointsKept
+          if (outcome.command) commands++
+          break
+        case 'poison':
+          deadLetters.push({
+            key: message.key,
+            value: message.value,
+            headers: {
+              ...(message.headers as Record<string, Buffer>),
+              [PoisonHeader.REASON]: outcome.reason,
+              [PoisonHeader.TOPIC]: ProcessorTopic.INGEST,
+              [PoisonHeader.PARTITION]: String(partition),
+              [PoisonHeader.OFFSET]: message.offset,
+            },
+          })
+          this.log({ level: 'warn', event: 'poison record', partition, offset: message.offset, reason: outcome.reason })
+          break
+      }
+    }
+    const state = master.compression.takeChanges().map(record => ({ partition, key: record.key, value: record.value }))
+    const nextOffset = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString()
+    const transaction = await master.producer.transaction()
+    try {
+      const topicMessages = [
+        { topic: ProcessorTopic.CHANGELOG, messages: changelog },
+        { topic: ProcessorTopic.STATE, messages: state },
+        { topic: ProcessorTopic.DEAD_LETTER, messages: deadLetters },
+      ].filter(entry => entry.messages.length > 0)
+      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None })
+      await transaction.sendOffsets({ consumerGroupId: MASTERS_GROUP_ID, topics: [{ topic: ProcessorTopic.INGEST, partitions: [{ partition, offset: nextOffset }] }] })
+      await transaction.commit()
+    } catch (error) {
+      this.stats.transactionsAborted++
+      this.log({ level: 'warn', event: 'transaction aborted', partition, error: String(error) })
+      await transaction.abort().catch(() => undefined)
+      await this.drop(partition)
+      throw error
+    }
+    master.committedOffset = BigInt(nextOffset)
+    this.stats.transactionsCommitted++
+    this.stats.recordsIn += chunk.length
+    this.stats.recordsSkipped += skipped
+    this.stats.recordsPoison += deadLetters.length
+    this.stats.pointsIn += pointsIn
+    this.stats.pointsKept += pointsKept
+    this.stats.commands += commands
+  }
+}
+
+function toMessage(partition: number, record: OutputRecord): Message {
+  return { partition, key: record.key, value: record.value, headers: record.headers }
+}
