@@ -2,8 +2,10 @@
 // settings, so flush policy 'always': nothing acknowledged before fdatasync), against the machine's
 // own ceiling for the same bytes measured in the same run: a plain Node TCP server in its own
 // process that appends to a file with the broker's group-commit cadence (bench/support/
-// ceiling-server.ts), and reads the file back for the consume side. Rounds alternate the two so a
-// noisy neighbour hits both; the table gives medians and broker/ceiling.
+// ceiling-server.ts), and reads the file back for the consume side. To tell the broker's cost from
+// kafkajs's, the same Produce requests are also replayed over a raw socket, and the partition read
+// with raw Fetch requests. Rounds alternate the order so a noisy neighbour hits every contender; the
+// tables give medians, broker/ceiling and the CPU each process used.
 //
 // Run: npm run bench:broker [-- --quick] [-- --rounds 5] [-- --only "100 B"] [-- --profile DIR]
 // --profile writes a V8 CPU profile of the broker process to DIR (summarise it with
@@ -19,6 +21,7 @@ import { startCeilingServer, CeilingClient, type CeilingServer } from './support
 import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
 import { describeMachine, median } from './support/report.ts'
 import { captureProduceRequest, replayRequests, replay } from './support/produce-replay.ts'
+import { fetchAll } from './support/fetch-replay.ts'
 
 const { Kafka, logLevel } = kafkajs
 type Producer = ReturnType<InstanceType<typeof Kafka>['producer']>
@@ -54,7 +57,7 @@ const cases = allCases.filter(c => options.only === undefined || c.name.includes
 /** performance.now() values, when the timed part is narrower than the whole call. */
 interface Window { startedAt: number; endedAt: number }
 interface Sample { seconds: number; serverCpuSeconds: number; clientCpuSeconds: number }
-interface CaseResult { produce: Sample[]; replay: Sample[]; ceilingWrite: Sample[]; consume: Sample[]; ceilingRead: Sample[]; records: number; bytes: number }
+interface CaseResult { produce: Sample[]; replay: Sample[]; ceilingWrite: Sample[]; consume: Sample[]; rawFetch: Sample[]; ceilingRead: Sample[]; records: number; bytes: number }
 
 /** Runs `work` and returns its wall time and the CPU time of the serving process and of this one. */
 async function timed(serverPid: number, work: () => Promise<Window | void>): Promise<Sample> {
@@ -130,7 +133,13 @@ async function runRound(ctx: { kafka: InstanceType<typeof Kafka>; broker: Broker
     const requests = replayRequests(captured, sends, c.idempotent, c.recordsPerSend)
     result.replay.push(await timed(ctx.broker.child.pid!, () => replay(ctx.broker.port, requests)))
   }
-  const order = brokerFirst ? [produce, replayed, ceilingWrite, consume, ceilingRead] : [ceilingWrite, replayed, produce, ceilingRead, consume]
+  // The same partition read with raw Fetch requests, records counted from batch headers, not decoded.
+  const rawFetch = async (): Promise<void> => {
+    result.rawFetch.push(await timed(ctx.broker.child.pid!, () => fetchAll(ctx.broker.port, topic, records, FETCH_MAX_BYTES)))
+  }
+  const order = brokerFirst
+    ? [produce, replayed, ceilingWrite, consume, rawFetch, ceilingRead]
+    : [ceilingWrite, replayed, produce, ceilingRead, rawFetch, consume]
   for (const step of order) await step()
   result.records = records
   result.bytes = records * c.recordBytes
@@ -146,6 +155,11 @@ function replayCells(r: CaseResult, ceilingMbPerSecond: number): string {
   return `${replayed.toFixed(1)} | ${(replayed / ceilingMbPerSecond).toFixed(2)} | ${cores(r.replay, 'serverCpuSeconds')}`
 }
 
+function rawFetchCells(r: CaseResult, ceilingMbPerSecond: number): string {
+  const fetched = median(r.rawFetch.map(s => mbPerSecond(r.bytes, s.seconds)))
+  return `${fetched.toFixed(1)} | ${(fetched / ceilingMbPerSecond).toFixed(2)} | ${cores(r.rawFetch, 'serverCpuSeconds')}`
+}
+
 function report(results: Map<Case, CaseResult>): void {
   console.log(`\nProduce (acks=all): medians of ${ROUNDS} round(s); "cores" = CPU seconds per wall second of that process`)
   console.log('| case | records/s | MB/s | ceiling MB/s | broker/ceiling (range) | broker cores | client cores | ceiling server cores | replay MB/s | replay/ceiling | broker cores in replay |')
@@ -157,13 +171,13 @@ function report(results: Map<Case, CaseResult>): void {
     console.log(`| ${c.name} | ${Math.round(median(r.produce.map(s => r.records / s.seconds)))} | ${broker.toFixed(1)} | ${ceiling.toFixed(1)} | ${(broker / ceiling).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${cores(r.produce, 'serverCpuSeconds')} | ${cores(r.produce, 'clientCpuSeconds')} | ${cores(r.ceilingWrite, 'serverCpuSeconds')} | ${replayCells(r, ceiling)} |`)
   }
   console.log(`\nConsume (fetch ${FETCH_MAX_BYTES >> 20} MiB, read_committed), same rounds`)
-  console.log('| case | records/s | MB/s | ceiling read MB/s | broker/ceiling (range) | broker cores | client cores |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  console.log('| case | records/s | MB/s | ceiling read MB/s | broker/ceiling (range) | broker cores | client cores | raw fetch MB/s | raw fetch/ceiling | broker cores in raw fetch |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const [c, r] of results) {
     const broker = median(r.consume.map(s => mbPerSecond(r.bytes, s.seconds)))
     const ceiling = median(r.ceilingRead.map(s => mbPerSecond(r.bytes, s.seconds)))
     const ratios = r.consume.map((s, i) => r.ceilingRead[i]!.seconds / s.seconds)
-    console.log(`| ${c.name} | ${Math.round(median(r.consume.map(s => r.records / s.seconds)))} | ${broker.toFixed(1)} | ${ceiling.toFixed(1)} | ${(broker / ceiling).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${cores(r.consume, 'serverCpuSeconds')} | ${cores(r.consume, 'clientCpuSeconds')} |`)
+    console.log(`| ${c.name} | ${Math.round(median(r.consume.map(s => r.records / s.seconds)))} | ${broker.toFixed(1)} | ${ceiling.toFixed(1)} | ${(broker / ceiling).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${cores(r.consume, 'serverCpuSeconds')} | ${cores(r.consume, 'clientCpuSeconds')} | ${rawFetchCells(r, ceiling)} |`)
   }
 }
 
@@ -184,6 +198,10 @@ async function main(): Promise<void> {
   const broker = await startBroker()
   const ceiling = await startCeilingServer(FLUSH_INTERVAL_MS)
   const ceilingClient = await CeilingClient.connect(ceiling.port)
+  // An interrupted run leaves no broker or ceiling server behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { broker.child.kill('SIGKILL'); void ceiling.stop().finally(() => process.exit(130)) })
+  }
   const kafka = new Kafka({ clientId: 'bench', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
@@ -197,12 +215,12 @@ async function main(): Promise<void> {
       await producer.connect()
       const warmUp = Array.from({ length: c.recordsPerSend }, () => ({ value: Buffer.alloc(c.recordBytes, 0x62) }))
       for (let i = 0; i < WARM_UP_SENDS; i++) await send(producer, c, `bench-${index}-warm-up`, warmUp)
-      const result: CaseResult = { produce: [], replay: [], ceilingWrite: [], consume: [], ceilingRead: [], records: 0, bytes: 0 }
+      const result: CaseResult = { produce: [], replay: [], ceilingWrite: [], consume: [], rawFetch: [], ceilingRead: [], records: 0, bytes: 0 }
       for (const [round, topic] of topics.entries()) {
         await runRound(ctx, c, producer, topic, result, round % 2 === 0)
         const last = (samples: Sample[]): string => mbPerSecond(result.bytes, samples.at(-1)!.seconds).toFixed(1)
         const replayNote = result.replay.length > 0 ? `, replay ${last(result.replay)}` : ''
-        console.log(`# ${c.name}, round ${round + 1}: produce ${last(result.produce)} MB/s${replayNote}, ceiling ${last(result.ceilingWrite)}; consume ${last(result.consume)} MB/s, ceiling ${last(result.ceilingRead)}`)
+        console.log(`# ${c.name}, round ${round + 1}: produce ${last(result.produce)} MB/s${replayNote}, ceiling ${last(result.ceilingWrite)}; consume ${last(result.consume)} MB/s, raw fetch ${last(result.rawFetch)}, ceiling ${last(result.ceilingRead)}`)
       }
       await producer.disconnect()
       results.set(c, result)
