@@ -2,7 +2,7 @@
 // and/or write on a list of that tenant's databases ("*" = all of them). Tokens live in one JSON file,
 // by default <data-dir>/tokens.json, managed with `sluice token create|list|revoke`; the file holds
 // only SHA-256 hashes of the secrets (a secret is shown once, at creation). A running node re-reads
-// the file when its modification time changes, so creating or revoking a token needs no restart.
+// the file when it changes (checked at most once a second), so creating or revoking a token needs no restart.
 //
 // File layout (version 1):
 //   { "version": 1, "tokens": [ { "id", "tenant", "description", "sha256", "permissions": ["read","write"],
@@ -138,7 +138,8 @@ export function revokeToken(path: string, id: string): boolean {
 /** The tokens of a file, by hash, re-read when the file changes. */
 export class TokenDirectory {
   private byHash = new Map<string, TokenRecord>()
-  private loadedMtimeMs = -1
+  /** inode, size and mtime of the file last read: a rewrite (rename) always changes the inode. */
+  private loadedVersion = ''
   private checkedAtMs = -Infinity
   /** Why the last re-read failed (the previous tokens stay in force); undefined after a good read. */
   lastError: Error | undefined
@@ -166,16 +167,17 @@ export class TokenDirectory {
   }
 
   private reload(): void {
-    let mtimeMs: number
+    let version: string
     try {
-      mtimeMs = statSync(this.path).mtimeMs
+      const stat = statSync(this.path)
+      version = `${stat.ino}:${stat.size}:${stat.mtimeMs}`
     } catch {
-      mtimeMs = 0 // no file: no tokens
+      version = 'none' // no file: no tokens
     }
-    if (mtimeMs === this.loadedMtimeMs) return
-    const content = mtimeMs === 0 ? { version: TOKEN_FILE_VERSION, tokens: [] } : readTokenFile(this.path)
+    if (version === this.loadedVersion) return
+    const content = version === 'none' ? { version: TOKEN_FILE_VERSION, tokens: [] } : readTokenFile(this.path)
     this.byHash = new Map(content.tokens.map(token => [token.sha256, token]))
-    this.loadedMtimeMs = mtimeMs
+    this.loadedVersion = version
     this.lastError = undefined
   }
 }

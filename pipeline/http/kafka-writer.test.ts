@@ -1,0 +1,114 @@
+// The writer's queueing against a scripted stand-in for kafkajs (the real broker is exercised in
+// integration/http-kafka-down.test.ts): group commit of concurrent writes into one transaction,
+// the queue bound, deadlines of queued writes, and a failed transaction dropping its producer.
+
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Kafka } from 'kafkajs'
+import type { IngestRecordOut } from '../ingest/index.ts'
+import { TransactionalKafkaWriter } from './kafka-writer.ts'
+
+interface Script {
+  transactions: Array<{ messages: number; committed: boolean }>
+  producersMade: number
+  fail: boolean
+  /** Resolves the next send; while unset, sends complete at once. */
+  hold: Promise<void> | undefined
+}
+
+function scriptedKafka(script: Script): Kafka {
+  const producer = () => {
+    script.producersMade++
+    return {
+      connect: async () => {},
+      disconnect: async () => {},
+      transaction: async () => {
+        const entry = { messages: 0, committed: false }
+        script.transactions.push(entry)
+        return {
+          send: async ({ messages }: { messages: unknown[] }) => {
+            if (script.hold) await script.hold
+            if (script.fail) throw new Error('broker gone')
+            entry.messages = messages.length
+          },
+          commit: async () => { entry.committed = true },
+          abort: async () => {},
+        }
+      },
+    }
+  }
+  return { producer } as unknown as Kafka
+}
+
+const silent = { info() {}, warn() {}, error() {} }
+const records = (count: number, bytes = 10): IngestRecordOut[] =>
+  Array.from({ length: count }, (_, i) => ({ partition: i % 3, key: Buffer.from(`k${i}`), value: Buffer.alloc(bytes) }))
+
+function writer(script: Script, overrides: Partial<ConstructorParameters<typeof TransactionalKafkaWriter>[0]> = {}): TransactionalKafkaWriter {
+  return new TransactionalKafkaWriter({
+    kafka: scriptedKafka(script), topic: 't', transactionalIdPrefix: 'x', producers: 1, logger: silent,
+    maxQueuedRecordBytes: 10_000, maxTransactionRecords: 1_000, maxTransactionBytes: 100_000, ...overrides,
+  })
+}
+
+const newScript = (): Script => ({ transactions: [], producersMade: 0, fail: false, hold: undefined })
+
+describe('TransactionalKafkaWriter', () => {
+  it('commits concurrent writes that queued behind a transaction together, in one transaction', async () => {
+    const script = newScript()
+    let release!: () => void
+    script.hold = new Promise(resolve => { release = resolve })
+    const sink = writer(script)
+    const deadline = Date.now() + 10_000
+    const first = sink.write(records(2), deadline)
+    await new Promise(resolve => setImmediate(resolve))
+    const queued = [sink.write(records(3), deadline), sink.write(records(4), deadline), sink.write(records(5), deadline)]
+    release()
+    script.hold = undefined
+    await Promise.all([first, ...queued])
+    assert.deepEqual(script.transactions, [{ messages: 2, committed: true }, { messages: 12, committed: true }])
+    await sink.close()
+  })
+
+  it('refuses a write that would overflow the queue with OVERLOADED, at once', async () => {
+    const script = newScript()
+    let release!: () => void
+    script.hold = new Promise(resolve => { release = resolve })
+    const sink = writer(script, { maxQueuedRecordBytes: 100 })
+    const deadline = Date.now() + 10_000
+    const inFlight = sink.write(records(1, 50), deadline)
+    await new Promise(resolve => setImmediate(resolve))
+    const queued = sink.write(records(1, 80), deadline)
+    await assert.rejects(sink.write(records(1, 80), deadline), { code: 'SLUICE_ERR_OVERLOADED' })
+    release()
+    await Promise.all([inFlight, queued])
+    await sink.close()
+  })
+
+  it('answers a write still queued at its deadline KAFKA_UNAVAILABLE and never sends it', async () => {
+    const script = newScript()
+    let release!: () => void
+    script.hold = new Promise(resolve => { release = resolve })
+    const sink = writer(script)
+    const inFlight = sink.write(records(1), Date.now() + 10_000)
+    await new Promise(resolve => setImmediate(resolve))
+    await assert.rejects(sink.write(records(7), Date.now() + 20), { code: 'SLUICE_ERR_KAFKA_UNAVAILABLE' })
+    release()
+    await inFlight
+    await sink.close()
+    assert.deepEqual(script.transactions.map(t => t.messages), [1])
+  })
+
+  it('rejects every write of a failed transaction and makes a new producer for the next', async () => {
+    const script = newScript()
+    const sink = writer(script)
+    script.fail = true
+    await assert.rejects(sink.write(records(2), Date.now() + 10_000), { code: 'SLUICE_ERR_KAFKA_UNAVAILABLE', retriable: true })
+    script.fail = false
+    await sink.write(records(2), Date.now() + 10_000)
+    assert.equal(script.producersMade, 2)
+    assert.deepEqual(script.transactions.map(t => t.committed), [false, true])
+    await sink.close()
+    await assert.rejects(sink.write(records(1), Date.now() + 1_000), { code: 'SLUICE_ERR_KAFKA_UNAVAILABLE' })
+  })
+})
