@@ -31,7 +31,7 @@ after(async () => {
 })
 
 const post = (url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> =>
-  fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } })
+  fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } })
 
 describe('writes land in sluice.ingest exactly once', () => {
   it('from influx -import and from fetch on every endpoint, plain and gzip', async () => {
