@@ -28,7 +28,7 @@ export interface NodeConfig {
   auth: boolean
   /** Where tokens live. Flag --tokens-file; default <data-dir>/tokens.json. */
   tokensFile: string
-  /** Tenant of requests that name none, with auth off. */
+  /** Tenant of requests that name none, with auth off. Flag --default-tenant, env SLUICE_DEFAULT_TENANT. */
   defaultTenant: string
   /** Create a database on its first write (else 404). Flag --no-auto-create-databases turns it off. */
   autoCreateDatabases: boolean
@@ -50,6 +50,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --partitions <n>               partitions of sluice.ingest if this node creates it (default 8)
     --auth                         require a token on every request (env SLUICE_AUTH=true)
     --tokens-file <path>           token file (default <data-dir>/tokens.json; manage with \`sluice token\`)
+    --default-tenant <name>        tenant of requests that name none, with auth off (default "default")
     --no-auto-create-databases     answer 404 for unknown databases instead of creating them
     --producers <n>                concurrent Kafka transactions (default 2)
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
@@ -116,7 +117,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      producers: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, producers: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
     },
     strict: true,
   })
@@ -148,7 +149,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     ingestReplicationFactor: positiveInteger('ingestReplicationFactor (--replication-factor)', pick<unknown>(values['replication-factor'], undefined, 'ingestReplicationFactor', defaults.ingestReplicationFactor)),
     auth: Boolean(pick<unknown>(values.auth, envAuth, 'auth', defaults.auth)),
     tokensFile: String(pick(values['tokens-file'], undefined, 'tokensFile', join(dataDir, 'tokens.json'))),
-    defaultTenant: String(pick(undefined, undefined, 'defaultTenant', defaults.defaultTenant)),
+    defaultTenant: String(pick(values['default-tenant'], env.SLUICE_DEFAULT_TENANT, 'defaultTenant', defaults.defaultTenant)),
     autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
     producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),

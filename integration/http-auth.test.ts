@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
-import { readIngest, uniqueName } from './http-helpers.ts'
+import { forgetTenants, readIngest, uniqueName } from './http-helpers.ts'
 import { run } from './support/run.ts'
 
 let broker: BrokerProcess
@@ -33,6 +33,7 @@ before(async () => {
 after(async () => {
   await node?.stop()
   await broker?.stop()
+  await forgetTenants([acmeTenant, globexTenant])
 })
 
 const post = (path: string, body: string, headers: Record<string, string> = {}): Promise<Response> =>

@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto'
 import kafkajs from 'kafkajs'
+import { Redis } from 'ioredis'
 import { decodeIngestRecord, unframe } from '../schemas/index.ts'
 import { kafkaClient } from './support/kafka.ts'
 
@@ -93,4 +94,26 @@ export function countByPoint(points: readonly IngestedPoint[], database: string)
     counts.set(id, (counts.get(id) ?? 0) + 1)
   }
   return counts
+}
+
+/** Deletes what the tests left in the shared Redis under these tenants (databases, field types, Idempotency-Keys). */
+export async function forgetTenants(tenants: readonly string[], redisUrl = 'redis://127.0.0.1:6379'): Promise<void> {
+  const redis = new Redis(redisUrl)
+  try {
+    for (const tenant of tenants) {
+      const name = encodeURIComponent(tenant)
+      const keys = [`sluice:databases:${name}`]
+      for (const pattern of [`sluice:fields:${name}:*`, `sluice:idem:${name}:*`]) {
+        let cursor = '0'
+        do {
+          const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+          cursor = next
+          keys.push(...found)
+        } while (cursor !== '0')
+      }
+      await redis.del(...keys)
+    }
+  } finally {
+    redis.disconnect()
+  }
 }

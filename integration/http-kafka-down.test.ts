@@ -7,7 +7,7 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
-import { countByPoint, readIngest, uniqueName } from './http-helpers.ts'
+import { countByPoint, forgetTenants, readIngest, uniqueName } from './http-helpers.ts'
 
 const post = (url: string, body: string, headers: Record<string, string> = {}): Promise<Response> =>
   fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } })
@@ -15,7 +15,8 @@ const post = (url: string, body: string, headers: Record<string, string> = {}): 
 // A short transaction timeout, so the broker aborts what the killed writes left open soon and
 // read_committed readers move on; the broker checks for expired transactions twice a second.
 const brokerArgs = ['--config', 'transactionAbortCheckIntervalMs=500']
-const nodeArgs = ['--limit', 'transactionTimeoutMs=5000', '--partitions', '8']
+const tenant = uniqueName('it_tenant')
+const nodeArgs = ['--limit', 'transactionTimeoutMs=5000', '--partitions', '8', '--default-tenant', tenant]
 
 let broker: BrokerProcess | undefined
 let node: NodeProcess | undefined
@@ -23,6 +24,7 @@ let node: NodeProcess | undefined
 after(async () => {
   await node?.stop()
   await broker?.stop()
+  await forgetTenants([tenant])
 })
 
 /** Posts until the answer is 204 (the node reconnects to a restarted broker on its own); returns how many tries it took. */

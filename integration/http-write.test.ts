@@ -10,24 +10,27 @@ import { gzipSync } from 'node:zlib'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
 import { partitionForSeriesKey } from '../pipeline/ingest/index.ts'
-import { countByPoint, pointId, readIngest, uniqueName } from './http-helpers.ts'
+import { countByPoint, forgetTenants, pointId, readIngest, uniqueName } from './http-helpers.ts'
 import { run } from './support/run.ts'
 
 let broker: BrokerProcess
 let node: NodeProcess
 /** Databases must exist before writes; small body limit. */
 let strictNode: NodeProcess
+/** The nodes' default tenant (auth is off): unique, so the shared Redis holds nothing of other runs. */
+const tenant = uniqueName('it_tenant')
 
 before(async () => {
   broker = await startBrokerProcess()
-  node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--partitions', '6'] })
-  strictNode = await startNodeProcess({ kafka: broker.bootstrap, args: ['--no-auto-create-databases', '--limit', 'maxBodyBytes=100000'] })
+  node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--partitions', '6', '--default-tenant', tenant] })
+  strictNode = await startNodeProcess({ kafka: broker.bootstrap, args: ['--no-auto-create-databases', '--limit', 'maxBodyBytes=100000', '--default-tenant', tenant] })
 })
 
 after(async () => {
   assert.equal(await strictNode?.stop(), 0, 'the strict node exits 0 on SIGTERM')
   assert.equal(await node?.stop(), 0, 'the node exits 0 on SIGTERM')
   await broker?.stop()
+  await forgetTenants([tenant])
 })
 
 const post = (url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> =>
@@ -47,7 +50,7 @@ describe('writes land in sluice.ingest exactly once', () => {
     const v1Lines = Array.from({ length: 200 }, (_, i) => `mem,host=h${i % 10} free=${i}i,ok=true ${2_000_000_000_000_000_000n + BigInt(i)}`)
     assert.equal((await post(`${node.url}/write?db=${db}`, v1Lines.join('\n'))).status, 204)
     const v2Lines = Array.from({ length: 200 }, (_, i) => `disk,host=h${i % 7},path=/p\\ ${i % 4} used=${i * 10}u,label="d ${i}" ${1_700_000_000_000 + i}`)
-    const v2 = await post(`${node.url}/api/v2/write?org=default&bucket=${db}&precision=ms`, gzipSync(v2Lines.join('\n')), { 'content-encoding': 'gzip', authorization: 'Token ignored-with-auth-off' })
+    const v2 = await post(`${node.url}/api/v2/write?org=${tenant}&bucket=${db}&precision=ms`, gzipSync(v2Lines.join('\n')), { 'content-encoding': 'gzip', authorization: 'Token ignored-with-auth-off' })
     assert.equal(v2.status, 204)
     const cnosLines = Array.from({ length: 200 }, (_, i) => `net,iface=eth${i % 2} rx=${i} ${1_700_000_000_000_000 + i}`)
     assert.equal((await post(`${node.url}/api/v1/write?db=${db}&precision=us`, cnosLines.join('\n'))).status, 204)
@@ -58,7 +61,7 @@ describe('writes land in sluice.ingest exactly once', () => {
     assert.deepEqual([...new Set(counts.values())], [1], 'and exactly once')
     const mine = points.filter(p => p.database === db)
     for (const point of mine) {
-      assert.equal(point.tenant, 'default')
+      assert.equal(point.tenant, tenant)
       assert.equal(point.key, point.seriesKey)
       assert.equal(point.partition, partitionForSeriesKey(point.seriesKey, 6), `${point.seriesKey} in the partition its key hashes to`)
     }
