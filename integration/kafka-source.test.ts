@@ -3,7 +3,8 @@
 // compression codec; the source (its own process) re-keys them, and a read_committed reader finds
 // every point exactly once, on the partition of its series key, in order per series and source
 // partition. Bad records land in sluice.deadletter with reason, offset and original bytes, and
-// their partition keeps flowing. kill -9 of the source mid-stream loses and duplicates nothing.
+// their partition keeps flowing. kill -9 of the source mid-stream loses and duplicates nothing,
+// whether it restarts or a second source takes its partitions over.
 
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -279,44 +280,78 @@ test('bad records go to sluice.deadletter with reason, source offset and origina
   }
 })
 
-test('kill -9 of the source mid-stream, then a restart: no point lost or duplicated, order kept', async () => {
-  const MESSAGES = 4000
+/** Produces `total` keyed line protocol messages (LZ4) in small sends, recording what each point must be. */
+function streamLines(measurement: string, total: number, expected: ExpectedPoint[]): { done: Promise<void>; produced(): number } {
   const BATCH = 50
   const HOSTS = 10
+  let produced = 0
+  const done = (async () => {
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      while (produced < total) {
+        const messages = Array.from({ length: BATCH }, (_, j) => ({ key: `k${(produced + j) % HOSTS}`, value: line(measurement, `c${(produced + j) % HOSTS}`, produced + j) }))
+        await producer.send({ topic: INGEST, compression: CompressionTypes.LZ4, messages })
+        for (let j = 0; j < BATCH; j++) expected.push(lineExpected(measurement, `c${(produced + j) % HOSTS}`, produced + j))
+        produced += BATCH
+        await sleep(60)
+      }
+    } finally {
+      await producer.disconnect()
+    }
+  })()
+  return { done, produced: () => produced }
+}
+
+/** Waits until the source group's committed offsets moved `records` past `baseline`. */
+async function committedPast(baseline: bigint, records: bigint): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while ((await committedOffsets()) - baseline < records && Date.now() < deadline) await sleep(50)
+}
+
+test('kill -9 of the source mid-stream, then a restart: no point lost or duplicated, order kept', async () => {
+  const MESSAGES = 4000
   const baseline = await committedOffsets()
   let source = await startSource(25)
   const expected: ExpectedPoint[] = []
-  const producer = kafka.producer()
-  await producer.connect()
-  let produced = 0
-  const produceAll = (async () => {
-    while (produced < MESSAGES) {
-      const messages = Array.from({ length: BATCH }, (_, j) => {
-        const i = produced + j
-        return { key: `k${i % HOSTS}`, value: line('crash', `c${i % HOSTS}`, i) }
-      })
-      await producer.send({ topic: INGEST, compression: CompressionTypes.LZ4, messages })
-      for (let j = 0; j < BATCH; j++) expected.push(lineExpected('crash', `c${(produced + j) % HOSTS}`, produced + j))
-      produced += BATCH
-      await sleep(60)
-    }
-  })()
+  const stream = streamLines('crash', MESSAGES, expected)
   try {
     // Kill once the source has committed some transactions of this stream, while more is coming.
-    const deadline = Date.now() + 30_000
-    while ((await committedOffsets()) - baseline < 300n && Date.now() < deadline) await sleep(50)
+    await committedPast(baseline, 300n)
     await stopSource(source, 'SIGKILL')
-    const killedAfter = produced
+    const killedAfter = stream.produced()
     await sleep(500)
     source = await startSource(25)
-    await produceAll
+    await stream.done
     assert.ok(killedAfter < MESSAGES, 'the kill happened mid-stream')
-    const written = await readWritten(points => points.filter(p => p.seriesKey.startsWith('crash,')).length >= MESSAGES, 120_000)
-    const crashPoints = written.filter(p => p.seriesKey.startsWith('crash,'))
-    assertExactlyOnce(crashPoints, expected)
-    assertOrderPerSeries(crashPoints)
+    const written = (await readWritten(points => points.filter(p => p.seriesKey.startsWith('crash,')).length >= MESSAGES, 120_000)).filter(p => p.seriesKey.startsWith('crash,'))
+    assertExactlyOnce(written, expected)
+    assertOrderPerSeries(written)
   } finally {
-    await producer.disconnect()
+    await stream.done.catch(() => undefined)
     await stopSource(source, 'SIGTERM')
+  }
+})
+
+test('two sources share the partitions; kill -9 of one moves its partitions to the other without loss or duplicates', async () => {
+  const MESSAGES = 3000
+  const baseline = await committedOffsets()
+  const first = await startSource(25)
+  const second = await startSource(25)
+  const expected: ExpectedPoint[] = []
+  const stream = streamLines('pair', MESSAGES, expected)
+  try {
+    await committedPast(baseline, 300n)
+    await stopSource(first, 'SIGKILL')
+    assert.ok(stream.produced() < MESSAGES, 'the kill happened mid-stream')
+    await stream.done
+    const written = (await readWritten(points => points.filter(p => p.seriesKey.startsWith('pair,')).length >= MESSAGES, 120_000)).filter(p => p.seriesKey.startsWith('pair,'))
+    assertExactlyOnce(written, expected)
+    assertOrderPerSeries(written)
+    assert.match(second.logs(), /"event":"assignment","partitions":\[[0-3],[0-3],[0-3],[0-3]\]/, 'the survivor took every partition')
+  } finally {
+    await stream.done.catch(() => undefined)
+    await stopSource(first, 'SIGKILL')
+    await stopSource(second, 'SIGTERM')
   }
 })

@@ -7,7 +7,7 @@
 // and aborts its open transaction. Sluice's own records (header sluice-format) are skipped.
 // Design and operations: docs/kafka-source.md.
 
-import kafkajs, { type Kafka, type Producer, type Consumer, type KafkaMessage, type Message, type IHeaders } from 'kafkajs'
+import kafkajs, { type Kafka, type Producer, type Consumer, type Admin, type KafkaMessage, type Message, type IHeaders } from 'kafkajs'
 import {
   lineProtocolLimits, DEFAULT_INGEST_SCHEMA_ID, JsonNumbers, parseJsonTimestampUnits, parsePrecision,
   type LineProtocolLimits, type PrecisionUnit, type JsonNumbersValue,
@@ -221,6 +221,9 @@ class KafkaSourceLoop implements KafkaSource {
   private readonly consumer: Consumer
   /** One transactional producer per source partition this member owns (transactional id = prefix + partition). */
   private readonly producers = new Map<number, Promise<Producer>>()
+  /** Partitions whose committed offset was read after their producer fenced the previous owner, this generation. */
+  private readonly fencedAndChecked = new Set<number>()
+  private readonly admin: Admin
   private stopping = false
 
   constructor(private readonly options: ResolvedOptions, private readonly settings: TransformSettings) {
@@ -232,19 +235,22 @@ class KafkaSourceLoop implements KafkaSource {
       maxWaitTimeInMs: 250,
       retry: { retries: 8, restartOnFailure: async () => !this.stopping },
     })
+    this.admin = options.kafka.admin()
   }
 
   async start(): Promise<void> {
     const { consumer, options } = this
     consumer.on(consumer.events.GROUP_JOIN, event => this.onAssignment(event.payload.memberAssignment[options.topic] ?? []))
     consumer.on(consumer.events.CRASH, event => options.log({ level: 'error', event: 'consumer-crash', error: String(event.payload.error), restart: event.payload.restart }))
+    await this.admin.connect()
     await consumer.connect()
     await consumer.subscribe({ topic: options.topic, fromBeginning: true })
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const messages = batch.messages
+        const messages = await this.afterFencing(batch.topic, batch.partition, batch.messages)
+        if (messages.length < batch.messages.length && batch.messages.length > 0) resolveOffset(batch.messages[batch.messages.length - messages.length - 1]!.offset)
         let start = 0
         while (start < messages.length && isRunning() && !isStale()) {
           const end = this.chunkEnd(messages, start)
@@ -264,6 +270,7 @@ class KafkaSourceLoop implements KafkaSource {
     const producers = [...this.producers.values()]
     this.producers.clear()
     await Promise.allSettled(producers.map(async pending => (await pending).disconnect()))
+    await this.admin.disconnect().catch(() => undefined)
     this.options.log({ level: 'info', event: 'source-stopped', ...this.stats })
   }
 
@@ -273,10 +280,30 @@ class KafkaSourceLoop implements KafkaSource {
    * fetches of its output partitions at their last stable offset) and close the others.
    */
   private onAssignment(partitions: number[]): void {
+    this.fencedAndChecked.clear()
     const owned = new Set(partitions)
     for (const partition of owned) void this.producerFor(partition).catch(error => this.options.log({ level: 'warn', event: 'producer-init-failed', partition, error: String(error) }))
     for (const partition of [...this.producers.keys()]) if (!owned.has(partition)) void this.dropProducer(partition)
     this.options.log({ level: 'info', event: 'assignment', partitions })
+  }
+
+  /**
+   * The first batch of a partition after an assignment: kafkajs fetched the committed offset when
+   * the group assigned the partition, possibly before this member's producer fenced a zombie owner
+   * that then committed one more transaction. So once the producer is up (InitProducerId has
+   * fenced the old owner and completed or aborted its transaction), read the committed offset
+   * again and drop what it already covers.
+   */
+  private async afterFencing(topic: string, partition: number, messages: KafkaMessage[]): Promise<KafkaMessage[]> {
+    if (this.fencedAndChecked.has(partition)) return messages
+    await this.producerFor(partition)
+    const [committed] = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] })
+    const offset = committed?.partitions.find(p => p.partition === partition)?.offset ?? '-1'
+    this.fencedAndChecked.add(partition)
+    if (!/^\d+$/.test(offset)) return messages
+    const first = messages.findIndex(message => BigInt(message.offset) >= BigInt(offset))
+    if (first !== 0) this.options.log({ level: 'warn', event: 'skipped-committed-by-previous-owner', partition, committedOffset: offset, skipped: first === -1 ? messages.length : first })
+    return first === -1 ? [] : messages.slice(first)
   }
 
   private producerFor(partition: number): Promise<Producer> {
