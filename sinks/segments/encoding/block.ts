@@ -1,0 +1,186 @@
+// A block: the points of one (series, field), times strictly increasing, as columns. encodeBlock
+// writes the uncompressed payload, sealBlock compresses it with LZ4 and checksums the stored bytes.
+// Payload layout (docs/segment-format.md has it byte by byte):
+//   u8 field type | varint count | varint timesByteLength | times (delta-of-delta) | values
+
+import { compressSync, uncompressSync } from 'lz4-napi'
+import { crc32c } from '../../../lib/checksum/crc32c.ts'
+import { ByteReader, ByteWriter } from './bytes.ts'
+import { decodeBooleans, encodeBooleans } from './booleans.ts'
+import { decodeFloats, encodeFloats } from './floats.ts'
+import { decodeInt64Deltas, encodeInt64Deltas } from './int64-delta.ts'
+import { decodeStrings, encodeStrings } from './strings.ts'
+
+export const FieldType = {
+  FLOAT: 1,
+  INTEGER: 2,
+  UNSIGNED: 3,
+  BOOLEAN: 4,
+  STRING: 5,
+} as const
+
+export type FieldTypeCode = (typeof FieldType)[keyof typeof FieldType]
+
+export const FIELD_TYPE_NAMES: Record<FieldTypeCode, string> = {
+  1: 'float', 2: 'integer', 3: 'unsigned', 4: 'boolean', 5: 'string',
+}
+
+export function isFieldTypeCode(value: number): value is FieldTypeCode {
+  return value >= 1 && value <= 5 && Number.isInteger(value)
+}
+
+/** Values of one column: float64, int64, uint64, booleans as 0/1 bytes, or strings. */
+export type ColumnValues = Float64Array | BigInt64Array | BigUint64Array | Uint8Array | string[]
+
+/** Points of one (series, field): times strictly increasing, values[i] at times[i]. */
+export interface Column {
+  type: FieldTypeCode
+  times: BigInt64Array
+  values: ColumnValues
+}
+
+export function allocateValues(type: FieldTypeCode, count: number): ColumnValues {
+  switch (type) {
+    case FieldType.FLOAT: return new Float64Array(count)
+    case FieldType.INTEGER: return new BigInt64Array(count)
+    case FieldType.UNSIGNED: return new BigUint64Array(count)
+    case FieldType.BOOLEAN: return new Uint8Array(count)
+    case FieldType.STRING: return new Array<string>(count)
+  }
+}
+
+/** values[start, end) without copying typed arrays (strings are copied). */
+export function sliceValues(values: ColumnValues, start: number, end: number): ColumnValues {
+  return Array.isArray(values) ? values.slice(start, end) : values.subarray(start, end)
+}
+
+export function sliceColumn(column: Column, start: number, end: number): Column {
+  return { type: column.type, times: column.times.subarray(start, end), values: sliceValues(column.values, start, end) }
+}
+
+export function encodeBlock(column: Column, out: ByteWriter = new ByteWriter(64 + column.times.length * 4)): Uint8Array {
+  const count = column.times.length
+  out.byte(column.type)
+  out.varint(count)
+  const times = new ByteWriter(16 + count * 2)
+  encodeInt64Deltas(column.times, count, 2, times)
+  out.varint(times.length)
+  out.raw(times.result())
+  const values = column.values
+  switch (column.type) {
+    case FieldType.FLOAT: encodeFloats(values as Float64Array, count, out); break
+    case FieldType.INTEGER: encodeInt64Deltas(values as BigInt64Array, count, 1, out); break
+    case FieldType.UNSIGNED: encodeInt64Deltas(values as BigUint64Array, count, 1, out); break
+    case FieldType.BOOLEAN: encodeBooleans(values as Uint8Array, count, out); break
+    case FieldType.STRING: encodeStrings(values as string[], count, out); break
+  }
+  return out.result()
+}
+
+/** Decodes a payload; with timesOnly the values are not decoded (an empty values column). */
+export function decodeBlock(payload: Uint8Array, timesOnly = false): Column {
+  const input = new ByteReader(payload)
+  const type = input.byte()
+  if (!isFieldTypeCode(type)) input.fail(`unknown field type ${type}`)
+  const count = input.size()
+  const timesByteLength = input.size()
+  const timesEnd = input.offset + timesByteLength
+  const times = new BigInt64Array(count)
+  decodeInt64Deltas(new ByteReader(payload, input.offset, timesEnd), count, 2, times)
+  input.offset = timesEnd
+  if (timesOnly) return { type, times, values: allocateValues(type, 0) }
+  const values = allocateValues(type, count)
+  switch (type) {
+    case FieldType.FLOAT: decodeFloats(input, count, values as Float64Array); break
+    case FieldType.INTEGER: decodeInt64Deltas(input, count, 1, values as BigInt64Array); break
+    case FieldType.UNSIGNED: decodeInt64Deltas(input, count, 1, values as BigUint64Array); break
+    case FieldType.BOOLEAN: decodeBooleans(input, count, values as Uint8Array); break
+    case FieldType.STRING: decodeStrings(input, count, values as string[]); break
+  }
+  if (input.offset !== payload.length) input.fail(`${payload.length - input.offset} trailing bytes`)
+  return { type, times, values }
+}
+
+export const BlockCodec = {
+  /** Stored as is: LZ4 would not have made it smaller. */
+  NONE: 0,
+  /** lz4-napi block format (compressSync: 4-byte little-endian uncompressed size, then an LZ4 block). */
+  LZ4: 1,
+} as const
+
+export type BlockCodecValue = (typeof BlockCodec)[keyof typeof BlockCodec]
+
+export interface SealedBlock {
+  stored: Uint8Array
+  codec: BlockCodecValue
+  rawLength: number
+  crc32c: number
+}
+
+export function sealBlock(payload: Uint8Array): SealedBlock {
+  const compressed = compressSync(Buffer.from(payload.buffer, payload.byteOffset, payload.length))
+  const useLz4 = compressed.length < payload.length
+  const stored = useLz4 ? compressed : payload
+  return { stored, codec: useLz4 ? BlockCodec.LZ4 : BlockCodec.NONE, rawLength: payload.length, crc32c: crc32c(stored) }
+}
+
+/** The payload of stored bytes; throws a plain Error on a checksum or decompression failure. */
+export function unsealBlock(stored: Uint8Array, codec: number, rawLength: number, expectedCrc32c: number): Uint8Array {
+  const actual = crc32c(stored)
+  if (actual !== expectedCrc32c) {
+    throw new Error(`checksum mismatch: crc32c ${actual.toString(16)} ≠ ${expectedCrc32c.toString(16)} in the index`)
+  }
+  if (codec === BlockCodec.NONE) return stored
+  if (codec !== BlockCodec.LZ4) throw new Error(`unknown block codec ${codec}`)
+  const payload = uncompressSync(Buffer.from(stored.buffer, stored.byteOffset, stored.length))
+  if (payload.length !== rawLength) throw new Error(`decompressed to ${payload.length} bytes, the index says ${rawLength}`)
+  return payload
+}
+
+/** Pre-aggregates of a block, in the field's own type (strings have count only). */
+export interface BlockStats {
+  count: number
+  minTimeNs: bigint
+  maxTimeNs: bigint
+  min: number | bigint | null
+  max: number | bigint | null
+  first: number | bigint | null
+  last: number | bigint | null
+  /** Sum as float64 (integers may round past 2^53); booleans: the number of trues; strings: 0. */
+  sum: number
+}
+
+export function computeStats(column: Column): BlockStats {
+  const count = column.times.length
+  const stats: BlockStats = {
+    count, minTimeNs: column.times[0]!, maxTimeNs: column.times[count - 1]!, min: null, max: null, first: null, last: null, sum: 0,
+  }
+  const values = column.values
+  if (column.type === FieldType.STRING) return stats
+  if (column.type === FieldType.FLOAT || column.type === FieldType.BOOLEAN) {
+    const numbers = values as Float64Array | Uint8Array
+    let min = numbers[0]!
+    let max = numbers[0]!
+    let sum = 0
+    for (let i = 0; i < count; i++) {
+      const v = numbers[i]!
+      if (v < min || min !== min) min = v
+      if (v > max || max !== max) max = v
+      sum += v
+    }
+    Object.assign(stats, { min, max, first: numbers[0]!, last: numbers[count - 1]!, sum })
+    return stats
+  }
+  const bigints = values as BigInt64Array | BigUint64Array
+  let min = bigints[0]!
+  let max = bigints[0]!
+  let sum = 0
+  for (let i = 0; i < count; i++) {
+    const v = bigints[i]!
+    if (v < min) min = v
+    if (v > max) max = v
+    sum += Number(v)
+  }
+  Object.assign(stats, { min, max, first: bigints[0]!, last: bigints[count - 1]!, sum })
+  return stats
+}

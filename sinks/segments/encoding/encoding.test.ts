@@ -1,0 +1,87 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import {
+  type Column, type FieldTypeCode, FieldType, decodeBlock, encodeBlock, sealBlock, unsealBlock, computeStats,
+} from './block.ts'
+
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+function sortedUniqueTimes(times: bigint[]): BigInt64Array {
+  return BigInt64Array.from([...new Set(times)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+function roundTrip(column: Column): void {
+  const sealed = sealBlock(encodeBlock(column))
+  const decoded = decodeBlock(unsealBlock(sealed.stored, sealed.codec, sealed.rawLength, sealed.crc32c))
+  assert.equal(decoded.type, column.type)
+  assert.deepEqual([...decoded.times], [...column.times])
+  if (column.type === FieldType.FLOAT) {
+    const expected = new Uint8Array((column.values as Float64Array).buffer.slice(0))
+    const actual = new Uint8Array((decoded.values as Float64Array).buffer.slice(0))
+    assert.deepEqual(actual, expected, 'float bits differ')
+  } else {
+    assert.deepEqual([...decoded.values as ArrayLike<unknown>], [...column.values as ArrayLike<unknown>])
+  }
+}
+
+const timeArbitrary = fc.oneof(
+  fc.bigInt({ min: INT64_MIN, max: INT64_MAX }),
+  fc.bigInt({ min: 1_451_606_400_000_000_000n, max: 1_451_606_500_000_000_000n }),
+  fc.constantFrom(INT64_MIN, INT64_MAX, 0n, -1n, 1n),
+)
+const timesArbitrary = fc.array(timeArbitrary, { minLength: 1, maxLength: 300 }).map(sortedUniqueTimes)
+
+function columnArbitrary(type: FieldTypeCode): fc.Arbitrary<Column> {
+  return timesArbitrary.chain((times) => {
+    const n = times.length
+    const values: fc.Arbitrary<Column['values']> = (() => {
+      switch (type) {
+        case FieldType.FLOAT: return fc.array(fc.oneof(fc.double(), fc.integer({ min: 0, max: 100 }).map((v) => v / 4), fc.constant(0.1)), { minLength: n, maxLength: n })
+          .map((v) => Float64Array.from(v))
+        case FieldType.INTEGER: return fc.array(fc.oneof(fc.bigInt({ min: INT64_MIN, max: INT64_MAX }), fc.bigInt({ min: -5n, max: 100n })), { minLength: n, maxLength: n })
+          .map((v) => BigInt64Array.from(v))
+        case FieldType.UNSIGNED: return fc.array(fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 100n })), { minLength: n, maxLength: n })
+          .map((v) => BigUint64Array.from(v))
+        case FieldType.BOOLEAN: return fc.array(fc.boolean(), { minLength: n, maxLength: n }).map((v) => Uint8Array.from(v, Number))
+        case FieldType.STRING: return fc.array(fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom('a', 'b', '')), { minLength: n, maxLength: n })
+      }
+    })()
+    return values.map((v) => ({ type, times, values: v }))
+  })
+}
+
+for (const [name, type] of Object.entries(FieldType)) {
+  test(`${name.toLowerCase()} blocks round-trip bit for bit (property)`, () => {
+    fc.assert(fc.property(columnArbitrary(type), roundTrip), { numRuns: 300 })
+  })
+}
+
+test('regular timestamps cost about one byte each before LZ4, and less after', () => {
+  const count = 8192
+  const times = new BigInt64Array(count)
+  const values = new Float64Array(count)
+  for (let i = 0; i < count; i++) { times[i] = 1_451_606_400_000_000_000n + BigInt(i) * 10_000_000_000n; values[i] = 42 }
+  const payload = encodeBlock({ type: FieldType.FLOAT, times, values })
+  assert.ok(payload.length < count * 1.2, `payload ${payload.length} bytes`)
+  const sealed = sealBlock(payload)
+  assert.ok(sealed.stored.length < count / 8, `stored ${sealed.stored.length} bytes`)
+})
+
+test('stats of a block', () => {
+  const times = BigInt64Array.from([1n, 2n, 3n])
+  const stats = computeStats({ type: FieldType.INTEGER, times, values: BigInt64Array.from([5n, -2n, 9n]) })
+  assert.deepEqual(stats, { count: 3, minTimeNs: 1n, maxTimeNs: 3n, min: -2n, max: 9n, first: 5n, last: 9n, sum: 12 })
+  const floats = computeStats({ type: FieldType.FLOAT, times, values: Float64Array.from([0.5, 1.5, -1]) })
+  assert.equal(floats.sum, 1)
+  assert.equal(floats.min, -1)
+})
+
+test('a flipped byte fails the checksum', () => {
+  const times = BigInt64Array.from([1n, 2n, 3n])
+  const sealed = sealBlock(encodeBlock({ type: FieldType.STRING, times, values: ['x', 'y', 'x'] }))
+  const broken = Uint8Array.from(sealed.stored)
+  broken[1]! ^= 0x10
+  assert.throws(() => unsealBlock(broken, sealed.codec, sealed.rawLength, sealed.crc32c), /checksum mismatch/)
+})
