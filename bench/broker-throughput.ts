@@ -19,7 +19,7 @@ import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-pr
 import { defaultBrokerConfig } from '../broker/index.ts'
 import { startCeilingServer, CeilingClient, type CeilingServer } from './support/ceiling-client.ts'
 import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
-import { describeMachine, median } from './support/report.ts'
+import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
 import { captureProduceRequest, replayRequests, replay } from './support/produce-replay.ts'
 import { fetchAll } from './support/fetch-replay.ts'
 
@@ -195,6 +195,8 @@ async function startBroker(): Promise<BrokerProcess> {
 async function main(): Promise<void> {
   console.log(`# broker throughput: ${describeMachine()}`)
   console.log(`# ${BYTES_PER_ROUND / 2 ** 20} MiB per case and round, ${ROUNDS} round(s), broker defaults (flush policy ${defaultBrokerConfig.flushPolicy}, group commit ≥ ${FLUSH_INTERVAL_MS} ms apart), ceiling with the same cadence`)
+  const pressure = cpuPressureMeter()
+  pressure.start()
   const broker = await startBroker()
   const ceiling = await startCeilingServer(FLUSH_INTERVAL_MS)
   const ceilingClient = await CeilingClient.connect(ceiling.port)
@@ -233,6 +235,7 @@ async function main(): Promise<void> {
     rmSync(broker.dataDir, { recursive: true, force: true })
   }
   report(results)
+  console.log(`\nCPU pressure over the run (share of time some task waited for a core): ${pressure.percent()}`)
 }
 
 await main()

@@ -14,7 +14,7 @@ import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.
 import { influxdbTarget, victoriaMetricsTarget, type HttpTarget, type RunningTarget } from './support/http-targets.ts'
 import { sluiceTarget } from './support/sluice-target.ts'
 import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
-import { describeMachine, median } from './support/report.ts'
+import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -96,6 +96,8 @@ async function main(): Promise<void> {
     if (reason === null) usable.push(target)
     else console.log(`# ${target.name}: not run (${reason})`)
   }
+  const pressure = cpuPressureMeter()
+  pressure.start()
   const results = new Map<string, Map<string, Run[]>>(usable.map(t => [t.name, new Map()]))
   const versions = new Map<string, string>()
   for (let round = 0; round < ROUNDS; round++) {
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     }
   }
   report(results, versions)
+  console.log(`\nCPU pressure over the run (share of time some task waited for a core; the load itself counts): ${pressure.percent()}`)
 }
 
 function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, string>): void {

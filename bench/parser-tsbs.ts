@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm'
 import { parseLineProtocol } from '../pipeline/ingest/index.ts'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
 import { indexOfScan, naiveParse } from './support/line-protocol-references.ts'
-import { cpuAffinity, describeMachine, median } from './support/report.ts'
+import { cpuAffinity, cpuPressureMeter, describeMachine, median } from './support/report.ts'
 import { cpuSecondsOfSelf } from './support/cpu.ts'
 
 const { values: options } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' } } })
@@ -58,6 +58,8 @@ const workload = generateTsbsCpu(options.quick ? { ...tsbsCpuOneDay, durationSec
 console.log(`# parser, TSBS-like cpu: ${describeMachine()}`)
 console.log(`# ${workload.lines} lines, ${workload.values} values, ${(workload.bytes / 1e6).toFixed(1)} MB in ${workload.batches.length} bodies of ${tsbsCpuOneDay.linesPerBatch} lines; ${ROUNDS} interleaved rounds, medians; allowed CPUs: ${cpuAffinity()}`)
 
+const pressure = cpuPressureMeter()
+pressure.start()
 const samples = new Map<Contender, Array<{ seconds: number; cpuSeconds: number }>>(contenders.map(c => [c, []]))
 for (const contender of contenders) runAll(contender, workload.batches.slice(0, 20)) // warm-up
 for (let round = 0; round < ROUNDS; round++) {
@@ -77,3 +79,4 @@ for (const [contender, results] of samples) {
   const cpu = median(results.map(s => s.cpuSeconds / s.seconds))
   console.log(`| ${contender.name} | ${(workload.lines / seconds / 1e6).toFixed(2)} M | ${(workload.values / seconds / 1e6).toFixed(1)} M | ${(workload.bytes / seconds / 1e6).toFixed(0)} | ${cpu.toFixed(2)} | ${(seconds / sluiceSeconds).toFixed(2)} |`)
 }
+console.log(`CPU pressure over the run (share of time some task waited for a core): ${pressure.percent()}`)

@@ -20,3 +20,27 @@ export function cpuAffinity(): string {
   const match = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))
   return match?.[1] ?? 'unknown'
 }
+
+/**
+ * Share of wall time during which some runnable task waited for a CPU (Linux PSI, /proc/pressure/cpu),
+ * since `start()`: near 0 on a quiet machine; high means the numbers were measured under contention
+ * (the benchmark's own processes count too when they outnumber the cores).
+ */
+export function cpuPressureMeter(): { start(): void; percent(): string } {
+  const stalledMicroseconds = (): number | undefined => {
+    try {
+      const match = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))
+      return match ? Number(match[1]) : undefined
+    } catch { return undefined }
+  }
+  let startedStalled: number | undefined
+  let startedAt = 0
+  return {
+    start() { startedStalled = stalledMicroseconds(); startedAt = performance.now() },
+    percent() {
+      const now = stalledMicroseconds()
+      if (now === undefined || startedStalled === undefined) return 'unknown'
+      return `${(100 * (now - startedStalled) / 1000 / (performance.now() - startedAt)).toFixed(0)}%`
+    },
+  }
+}
