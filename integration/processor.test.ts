@@ -10,6 +10,7 @@ import { startProcessor, type Processor } from '../pipeline/processor/index.ts'
 import { sluiceRecordHeaders } from '../pipeline/source/record-format.ts'
 import { consumeUntil, eventually, kafkaClient } from './support/kafka.ts'
 import { INGEST_TOPIC, readChangelog, sendLines } from './support/ingest.ts'
+import { parseCommandSql, submitCommand } from '../pipeline/commands/index.ts'
 
 const PARTITIONS = 4
 const quiet = (): void => {}
@@ -66,6 +67,51 @@ test('every ingest record becomes one committed changelog entry; poison goes to 
     assert.equal(stats.reduce((sum, s) => sum + s.recordsSkipped, 0), 1, 'the raw record is skipped')
   } finally {
     for (const processor of processors) await processor.stop().catch(() => {})
+    await broker.stop()
+  }
+})
+
+test('a DELETE enters every partition in one transaction and reaches each changelog partition between the writes around it', async () => {
+  const broker = await startBrokerProcess()
+  let processor: Processor | undefined
+  try {
+    const kafka = kafkaClient(broker.bootstrap)
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: PARTITIONS }] })
+    await admin.disconnect()
+    processor = await startProcessor({ kafka: kafkaClient(broker.bootstrap), changelogSchemaId: 3, log: quiet })
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    await producer.connect()
+    const lines = (tag: string): string[] => Array.from({ length: 40 }, (_, i) => `air,station=s${i} pressure=${i}.5 ${1_700_000_000_000_000_000n + BigInt(i)}`).map(line => `${line.replace('air,', `air,phase=${tag},`)}`)
+    let sent = await sendLines(producer, lines('before'), { partitions: PARTITIONS })
+    const command = parseCommandSql("DELETE FROM air WHERE station = 's1' AND time < '2030-01-01'", {
+      tenant: 'default', database: 'db', nowNs: 1n,
+      columns: () => ({ tags: new Set(['station', 'phase']), fields: new Map([['pressure', 'float' as const]]) }),
+    })
+    const committer = kafka.producer({ transactionalId: 'it-commands', idempotent: true, maxInFlightRequests: 1 })
+    await committer.connect()
+    const positions = await submitCommand(committer, command, { topic: INGEST_TOPIC, partitions: PARTITIONS, schemaId: 1 })
+    await committer.disconnect()
+    assert.deepEqual(positions.map(position => position.partition), [0, 1, 2, 3], 'one position per partition')
+    sent += PARTITIONS
+    sent += await sendLines(producer, lines('after'), { partitions: PARTITIONS })
+    await producer.disconnect()
+
+    const entries = await readChangelog(kafka, read => read.length >= sent)
+    assert.equal(entries.length, sent)
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const here = entries.filter(read => read.partition === partition).sort((a, b) => Number(a.offset) - Number(b.offset))
+      const at = here.findIndex(read => read.entry.command !== null)
+      assert.ok(at >= 0, `partition ${partition} has the command`)
+      assert.equal(here.filter(read => read.entry.command !== null).length, 1, 'once')
+      assert.equal(here[at]!.entry.command!.commandId, command.commandId)
+      assert.equal(String(here[at]!.entry.ingestOffset), positions[partition]!.offset, 'at the position the answer named')
+      const phases = here.map(read => read.entry.upsert?.tags.find(tag => tag.key === 'phase')?.value ?? 'command')
+      assert.deepEqual(phases, [...phases.slice(0, at).map(() => 'before'), 'command', ...phases.slice(at + 1).map(() => 'after')], `partition ${partition}: writes before, the command, writes after`)
+    }
+  } finally {
+    await processor?.stop().catch(() => {})
     await broker.stop()
   }
 })
