@@ -195,9 +195,23 @@ export async function startKafkaSource(options: KafkaSourceOptions): Promise<Kaf
   registerKafkaCodecs()
   const resolved = resolveKafkaSourceOptions(options)
   const partitions = resolved.partitions ?? await partitionCount(resolved.kafka, resolved.topic)
+  await ensureDeadLetterTopic(resolved)
   const source = new KafkaSourceLoop(resolved, { ...resolved.settings, partitions })
   await source.start()
   return source
+}
+
+/** Creates the dead-letter topic (one partition, the broker's default replication) if it is missing. */
+async function ensureDeadLetterTopic(options: ResolvedOptions): Promise<void> {
+  const admin = options.kafka.admin()
+  await admin.connect()
+  try {
+    if ((await admin.listTopics()).includes(options.deadLetterTopic)) return
+    await admin.createTopics({ topics: [{ topic: options.deadLetterTopic, numPartitions: 1 }], waitForLeaders: true })
+    options.log({ level: 'info', event: 'topic-created', topic: options.deadLetterTopic })
+  } finally {
+    await admin.disconnect()
+  }
 }
 
 async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
