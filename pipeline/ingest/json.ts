@@ -34,6 +34,7 @@ import { defaultLineProtocolLimits, type LineProtocolLimits } from './limits.ts'
 import { parseSeriesKey } from './series-key.ts'
 import { FieldType, ParsedBatch } from './parsed-batch.ts'
 import { acquireColumnStore, type ColumnStore } from './column-store.ts'
+import { ByteInterner, FNV_OFFSET, FNV_PRIME, HASH_MASK } from './byte-interner.ts'
 
 export const JsonNumbers = {
   /** Every number is a float field (Telegraf's json parser); the default. */
@@ -61,6 +62,7 @@ export const MAX_JSON_DEPTH = 64
 
 const MIN_TIME_NS = -9_223_372_036_854_775_806n
 const MAX_TIME_NS = 9_223_372_036_854_775_806n
+const EXACT_POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
 const INT64_MIN = -9_223_372_036_854_775_808n
 const INT64_MAX = 9_223_372_036_854_775_807n
 
@@ -122,7 +124,8 @@ interface PendingMetric {
   seen: number
   error: { reason: string; code: IngestErrorCodeValue } | undefined
   fieldBase: number
-  fieldNames: string[]
+  /** Fields written so far (fields named `time` included; they are dropped at the end). */
+  fieldsSeen: number
 }
 
 const MEMBER_FIELDS = 1
@@ -145,6 +148,8 @@ class TelegrafJsonParser {
   private stringEnd = 0
   private stringEscaped = false
   private stringHighBit = false
+  /** FNV-1a of the string's raw bytes, for interning field keys without making a string. */
+  private stringHash = 0
 
   private readonly store: ColumnStore
   private pointCount = 0
@@ -163,6 +168,12 @@ class TelegrafJsonParser {
   private readonly measurements: string[] = []
   private readonly fieldKeyIdByName = new Map<string, number>()
   private readonly fieldKeys: string[] = []
+  /** Per field key id: its bytes as InfluxDB counts them (line protocol escaped), for the max key length check. */
+  private readonly fieldKeyEscapedBytes: number[] = []
+  /** Raw (unescaped in JSON) field key bytes → field key id, or -1 - index into rawFieldKeyErrors. */
+  private readonly rawFieldKeys: ByteInterner
+  private readonly rawFieldKeyTarget: number[] = []
+  private readonly rawFieldKeyErrors: Array<{ reason: string; code: IngestErrorCodeValue }> = []
 
   private errors: LineError[] = []
   private rejectedCount = 0
@@ -198,6 +209,7 @@ class TelegrafJsonParser {
       if (body[i] === OPEN_BRACE) braces++
       else if (body[i] === COLON) colons++
     }
+    this.rawFieldKeys = new ByteInterner(body)
     this.store = acquireColumnStore(Math.min(braces, 1 << 20) + 4, Math.min(colons, 1 << 22) + 16)
   }
 
@@ -297,7 +309,7 @@ class TelegrafJsonParser {
 
   private beginMetric(start: number, counted = true): PendingMetric {
     if (counted) this.metricsSeen++
-    return { ordinal: counted ? this.metricsSeen : 1, start, name: undefined, tags: [], timestampNs: undefined, seen: 0, error: undefined, fieldBase: this.fieldCount, fieldNames: [] }
+    return { ordinal: counted ? this.metricsSeen : 1, start, name: undefined, tags: [], timestampNs: undefined, seen: 0, error: undefined, fieldBase: this.fieldCount, fieldsSeen: 0 }
   }
 
   private isMetricMember(): boolean {
@@ -361,25 +373,70 @@ class TelegrafJsonParser {
     }
     this.pos++
     this.forEachMember(() => {
-      const key = this.decodeScannedString(metric, 'a field key')
+      const keyId = this.scannedFieldKey(metric)
       this.expectColon()
       const valueStart = this.pos
       const kind = this.scanValue(0)
-      if (key === undefined || metric.error !== undefined) return
-      this.addField(metric, key, kind, valueStart)
+      if (keyId < 0 || metric.error !== undefined) return
+      this.addField(metric, keyId, kind, valueStart)
     })
   }
 
+  /** The field key id of the string just scanned, validated once per distinct key; -1 (metric failed) if invalid. */
+  private scannedFieldKey(metric: PendingMetric): number {
+    if (this.stringEscaped) {
+      const name = this.decodeScannedString(metric, 'a field key')
+      if (name === undefined) return -1
+      return this.fieldKeyTarget(metric, this.fieldKeyFor(name))
+    }
+    const { stringStart: start, stringEnd: end, stringHash: hash } = this
+    const raw = this.rawFieldKeys.find(start, end, hash)
+    if (raw !== -1) return this.fieldKeyTarget(metric, this.rawFieldKeyTarget[raw]!)
+    this.rawFieldKeys.add(start, end, hash)
+    let target: number | { reason: string; code: IngestErrorCodeValue }
+    if (this.stringHighBit && !isUtf8(this.buf.subarray(start, end))) target = { reason: 'a field key is not valid UTF-8', code: IngestErrorCode.JSON }
+    else target = this.fieldKeyFor(this.buf.toString('utf8', start, end))
+    if (typeof target !== 'number') {
+      this.rawFieldKeyErrors.push(target)
+      target = -this.rawFieldKeyErrors.length
+    }
+    this.rawFieldKeyTarget.push(target)
+    return this.fieldKeyTarget(metric, target)
+  }
+
+  private fieldKeyTarget(metric: PendingMetric, target: number | { reason: string; code: IngestErrorCodeValue }): number {
+    if (typeof target === 'number' && target < 0) target = this.rawFieldKeyErrors[-1 - target]!
+    if (typeof target === 'number') return target
+    this.fail(metric, target.reason, target.code)
+    return -1
+  }
+
+  /** The id of a field key, or why it is refused (the line protocol's rules for field keys). */
+  private fieldKeyFor(name: string): number | { reason: string; code: IngestErrorCodeValue } {
+    const known = this.fieldKeyIdByName.get(name)
+    if (known !== undefined) return known
+    if (name.length === 0) return { reason: 'missing field key (empty field key)', code: IngestErrorCode.JSON }
+    if (hasControlCharacter(name)) return { reason: `field ${JSON.stringify(name)}: a field key may hold no control character`, code: IngestErrorCode.JSON }
+    const nameBytes = Buffer.byteLength(name)
+    if (nameBytes > this.limits.maxNameBytes) {
+      return { reason: `field "${name.slice(0, 64)}…": field key is ${nameBytes} bytes, over the limit maxNameBytes = ${this.limits.maxNameBytes}`, code: IngestErrorCode.LIMIT_EXCEEDED }
+    }
+    const id = this.fieldKeys.length
+    this.fieldKeyIdByName.set(name, id)
+    this.fieldKeys.push(name)
+    this.fieldKeyEscapedBytes.push(nameBytes + countFieldKeyEscapes(name))
+    return id
+  }
+
   /** Writes one field into the next slot; the value was scanned from valueStart to this.pos. */
-  private addField(metric: PendingMetric, key: string, kind: ValueKindValue, valueStart: number): void {
+  private addField(metric: PendingMetric, keyId: number, kind: ValueKindValue, valueStart: number): void {
     if (kind === ValueKind.Null) return
+    const key = this.fieldKeys[keyId]!
     if (kind === ValueKind.Object || kind === ValueKind.Array) {
       this.fail(metric, `field "${key}": ${kindNames[kind]} is not a field value (flatten nested values before sending)`)
       return
     }
-    if (key.length === 0) { this.fail(metric, 'missing field key (empty field key)'); return }
-    if (hasControlCharacter(key)) { this.fail(metric, `field ${JSON.stringify(key)}: a field key may hold no control character`); return }
-    if (metric.fieldNames.length >= this.limits.maxFieldsPerPoint) {
+    if (metric.fieldsSeen >= this.limits.maxFieldsPerPoint) {
       this.fail(metric, `more than maxFieldsPerPoint = ${this.limits.maxFieldsPerPoint} fields`, IngestErrorCode.LIMIT_EXCEEDED)
       return
     }
@@ -391,8 +448,8 @@ class TelegrafJsonParser {
       this.store.floatValues[slot] = kind === ValueKind.True ? 1 : 0
     } else this.setNumberValue(slot, metric, key, valueStart, this.pos)
     if (metric.error !== undefined) return
-    this.store.fieldKey[slot] = this.fieldKeyId(key)
-    metric.fieldNames.push(key)
+    this.store.fieldKey[slot] = keyId
+    metric.fieldsSeen++
     this.fieldCount = slot + 1
   }
 
@@ -429,7 +486,7 @@ class TelegrafJsonParser {
         return
       }
     }
-    const value = Number(this.buf.toString('latin1', start, end))
+    const value = this.numberValue(start, end)
     if (!Number.isFinite(value)) {
       this.fail(metric, `field "${key}": number ${this.buf.toString('latin1', start, Math.min(end, start + 64))} is out of range of a float`)
       return
@@ -447,12 +504,24 @@ class TelegrafJsonParser {
       return
     }
     if (kind !== ValueKind.Number) { this.fail(metric, `"timestamp" must be a number, found ${kindNames[kind]}`); return }
-    const timeNs = scaleTimestamp(this.buf.toString('latin1', start, this.pos), this.unitNs)
+    const timeNs = this.timestampDigits(start, this.pos) ?? scaleTimestamp(this.buf.toString('latin1', start, this.pos), this.unitNs)
     if (timeNs === undefined || timeNs < MIN_TIME_NS || timeNs > MAX_TIME_NS) {
       this.fail(metric, `"timestamp" ${this.buf.toString('latin1', start, Math.min(this.pos, start + 64))}: time outside range ${MIN_TIME_NS} - ${MAX_TIME_NS}`)
       return
     }
     metric.timestampNs = timeNs
+  }
+
+  /** A timestamp of at most 15 plain digits (no sign, fraction or exponent) in ns, or undefined for the general path. */
+  private timestampDigits(start: number, end: number): bigint | undefined {
+    if (end - start > 15) return undefined
+    let value = 0
+    for (let i = start; i < end; i++) {
+      const byte = this.buf[i]!
+      if (!isDigit(byte)) return undefined
+      value = value * 10 + (byte - 0x30)
+    }
+    return BigInt(value) * this.unitNs
   }
 
   /** The metric object ended at `end`: validate what it collected and commit it, or reject it. */
@@ -461,7 +530,7 @@ class TelegrafJsonParser {
       this.fail(metric, `metric is ${end - metric.start} bytes, over the limit maxLineBytes = ${this.limits.maxLineBytes}`, IngestErrorCode.LIMIT_EXCEEDED)
     }
     if (metric.error === undefined && metric.name === undefined) this.fail(metric, 'missing measurement: no "name" member')
-    if (metric.error === undefined && metric.fieldNames.length === 0) {
+    if (metric.error === undefined && metric.fieldsSeen === 0) {
       this.fail(metric, metric.seen & MEMBER_FIELDS ? 'missing fields: "fields" has no value' : 'missing fields: no "fields" member')
     }
     const series = metric.error === undefined ? this.seriesFor(metric) : -1
@@ -476,13 +545,9 @@ class TelegrafJsonParser {
   private checkFieldKeys(metric: PendingMetric, series: number): void {
     let kept = 0
     for (let slot = metric.fieldBase; slot < this.fieldCount; slot++) {
-      const name = this.fieldKeys[this.store.fieldKey[slot]!]!
-      const nameBytes = Buffer.byteLength(name)
-      if (nameBytes > this.limits.maxNameBytes) {
-        this.fail(metric, `field "${name.slice(0, 64)}…": field key is ${nameBytes} bytes, over the limit maxNameBytes = ${this.limits.maxNameBytes}`, IngestErrorCode.LIMIT_EXCEEDED)
-        return
-      }
-      const keySize = this.seriesKeyBytes[series]! + 4 + nameBytes + countFieldKeyEscapes(name)
+      const keyId = this.store.fieldKey[slot]!
+      const name = this.fieldKeys[keyId]!
+      const keySize = this.seriesKeyBytes[series]! + 4 + this.fieldKeyEscapedBytes[keyId]!
       if (keySize > this.limits.maxSeriesKeyBytes) {
         this.fail(metric, `field "${name.slice(0, 64)}": max key length exceeded: ${keySize} > ${this.limits.maxSeriesKeyBytes} (maxSeriesKeyBytes)`, IngestErrorCode.LIMIT_EXCEEDED)
         return
@@ -551,15 +616,6 @@ class TelegrafJsonParser {
       key += ',' + escapeKeyPart(tagKey, true) + '=' + escapeKeyPart(tagValue, true)
     }
     return key
-  }
-
-  private fieldKeyId(name: string): number {
-    const known = this.fieldKeyIdByName.get(name)
-    if (known !== undefined) return known
-    const id = this.fieldKeys.length
-    this.fieldKeyIdByName.set(name, id)
-    this.fieldKeys.push(name)
-    return id
   }
 
   private commitPoint(metric: PendingMetric, series: number): void {
@@ -653,6 +709,7 @@ class TelegrafJsonParser {
     let pos = quote + 1
     let escaped = false
     let highBit = 0
+    let hash = FNV_OFFSET
     for (;;) {
       if (pos >= this.length) throw new JsonSyntaxError(quote, 'unterminated string')
       const byte = buf[pos]!
@@ -671,8 +728,10 @@ class TelegrafJsonParser {
         continue
       }
       highBit |= byte
+      hash = Math.imul(hash ^ byte, FNV_PRIME)
       pos++
     }
+    this.stringHash = hash & HASH_MASK
     this.stringStart = quote + 1
     this.stringEnd = pos
     this.stringEscaped = escaped
@@ -765,6 +824,31 @@ class TelegrafJsonParser {
       while (isDigit(buf[pos])) pos++
     }
     this.pos = pos
+  }
+
+  /**
+   * The double nearest to the JSON number buf[start, end). Up to 15 digits without exponent, both
+   * operands of one division are exact, so the result is correctly rounded (Clinger's fast path);
+   * anything else goes through Number().
+   */
+  private numberValue(start: number, end: number): number {
+    const buf = this.buf
+    let i = start
+    const negative = buf[i] === MINUS
+    if (negative) i++
+    let mantissa = 0
+    let digits = 0
+    let fractionDigits = 0
+    let fraction = false
+    for (; i < end; i++) {
+      const byte = buf[i]!
+      if (byte === 0x2e) { fraction = true; continue }
+      if (!isDigit(byte) || ++digits > 15) return Number(buf.toString('latin1', start, end))
+      mantissa = mantissa * 10 + (byte - 0x30)
+      if (fraction) fractionDigits++
+    }
+    const value = fractionDigits === 0 ? mantissa : mantissa / EXACT_POW10[fractionDigits]!
+    return negative ? -value : value
   }
 
   private isIntegerText(start: number, end: number): boolean {
