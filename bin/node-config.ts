@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { httpLimits, type HttpLimits } from '../pipeline/http/index.ts'
+import { httpLimits, WriteCompression, type HttpLimits } from '../pipeline/http/index.ts'
 
 export interface NodeConfig {
   /** Kafka bootstrap servers. Flag --kafka (comma-separated), env KAFKA_BROKERS. */
@@ -34,6 +34,8 @@ export interface NodeConfig {
   autoCreateDatabases: boolean
   /** Concurrent Kafka transactions of the write path. Flag --producers. */
   producers: number
+  /** Compression of the record batches written to sluice.ingest. Flag --compression. */
+  compression: WriteCompression
   /** Where the schema registry's Confluent REST routes are mounted. */
   schemaRegistryPrefix: string
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
@@ -53,6 +55,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --default-tenant <name>        tenant of requests that name none, with auth off (default "default")
     --no-auto-create-databases     answer 404 for unknown databases instead of creating them
     --producers <n>                concurrent Kafka transactions (default 2)
+    --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
     --config-file <path>           JSON file with any of the settings above (camelCase names)
 `
@@ -70,6 +73,7 @@ const defaults = {
   defaultTenant: 'default',
   autoCreateDatabases: true,
   producers: 2,
+  compression: 'lz4',
   schemaRegistryPrefix: '/schema-registry',
 }
 
@@ -83,6 +87,12 @@ function positiveInteger(setting: string, value: unknown, allowZero = false): nu
     throw new ConfigError(`${setting} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not "${String(value)}"`)
   }
   return number
+}
+
+function parseCompression(value: unknown): WriteCompression {
+  const known = Object.values(WriteCompression) as string[]
+  if (typeof value !== 'string' || !known.includes(value)) throw new ConfigError(`compression (--compression) must be ${known.join(', ')}, not "${String(value)}"`)
+  return value as WriteCompression
 }
 
 function parseLimitPairs(pairs: string[]): Partial<HttpLimits> {
@@ -117,7 +127,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, producers: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
     },
     strict: true,
   })
@@ -152,6 +162,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     defaultTenant: String(pick(values['default-tenant'], env.SLUICE_DEFAULT_TENANT, 'defaultTenant', defaults.defaultTenant)),
     autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
     producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
+    compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
     limits,
   }

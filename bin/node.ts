@@ -146,6 +146,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     transactionalIdPrefix: `sluice-http-${config.nodeId}`,
     producers: config.producers,
     transactionTimeoutMs: config.limits.transactionTimeoutMs,
+    compression: config.compression,
     maxQueuedRecordBytes: config.limits.maxQueuedRecordBytes,
     maxTransactionRecords: config.limits.maxTransactionRecords,
     maxTransactionBytes: config.limits.maxTransactionBytes,

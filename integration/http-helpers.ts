@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import kafkajs from 'kafkajs'
 import { Redis } from 'ioredis'
+import { registerLz4Codec } from '../lib/kafka/lz4-codec.ts'
 import { decodeIngestRecord, unframe } from '../schemas/index.ts'
 import { kafkaClient } from './support/kafka.ts'
 
@@ -27,6 +28,7 @@ export interface IngestedPoint {
 
 /** Reads sluice.ingest to its end (as of this call) with read_committed; returns every point of Sluice's records. */
 export async function readIngest(bootstrap: string, options: { timeoutMs?: number } = {}): Promise<IngestedPoint[]> {
+  registerLz4Codec() // nodes compress sluice.ingest with LZ4 by default
   const kafka = kafkaClient(bootstrap)
   const admin = kafka.admin()
   await admin.connect()

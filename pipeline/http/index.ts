@@ -12,4 +12,4 @@ export { TokenDirectory, createToken, revokeToken, readTokenFile, hashSecret, ty
 export { RedisControlStore, MemoryControlStore, controlKeys, type ControlStore } from './control-store.ts'
 export { WriteCatalog, type CatalogOptions } from './catalog.ts'
 export { IdempotencyKeys, IDEMPOTENT_REPLAY_HEADER } from './idempotency.ts'
-export { TransactionalKafkaWriter, type RecordSink, type Logger, type TransactionalWriterOptions } from './kafka-writer.ts'
+export { TransactionalKafkaWriter, WriteCompression, type RecordSink, type Logger, type TransactionalWriterOptions } from './kafka-writer.ts'

@@ -18,6 +18,7 @@
 import kafkajs, { type Kafka, type Producer } from 'kafkajs'
 import type { IngestRecordOut } from '../ingest/index.ts'
 import { sluiceRecordHeaders } from '../source/index.ts'
+import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 
 /** Where a write's records go. Resolves once all are durably in Kafka; rejects when none are. */
@@ -45,7 +46,22 @@ export interface TransactionalWriterOptions {
   maxTransactionRecords: number
   maxTransactionBytes: number
   logger: Logger
+  /**
+   * Record batch compression. Default "lz4": a TSBS-like write body shrinks about tenfold and a
+   * request's transaction takes a third of the time; readers need the LZ4 codec registered
+   * (lib/kafka/lz4-codec.ts for kafkajs; librdkafka and Java have it built in).
+   */
+  compression?: WriteCompression
 }
+
+export const WriteCompression = { NONE: 'none', GZIP: 'gzip', LZ4: 'lz4' } as const
+export type WriteCompression = (typeof WriteCompression)[keyof typeof WriteCompression]
+
+const kafkajsCompression: Readonly<Record<WriteCompression, number>> = Object.freeze({
+  none: kafkajs.CompressionTypes.None,
+  gzip: kafkajs.CompressionTypes.GZIP,
+  lz4: kafkajs.CompressionTypes.LZ4,
+})
 
 interface PendingWrite {
   records: readonly IngestRecordOut[]
@@ -74,6 +90,7 @@ export class TransactionalKafkaWriter implements RecordSink {
   private readonly wakeups: Array<() => void> = []
   private closing = false
   private readonly headers: Record<string, string>
+  private readonly compression: number
 
   constructor(private readonly options: TransactionalWriterOptions) {
     const count = options.producers ?? 2
@@ -81,6 +98,10 @@ export class TransactionalKafkaWriter implements RecordSink {
     this.producers = new Array(count).fill(undefined)
     // `sluice-format: ingest-record`: the Kafka source (pipeline/source) skips records so marked, the processor takes them.
     this.headers = { ...sluiceRecordHeaders }
+    const compression = options.compression ?? WriteCompression.LZ4
+    if (!(compression in kafkajsCompression)) throw new TypeError(`compression must be none, gzip or lz4, got ${String(compression)}`)
+    if (compression === WriteCompression.LZ4) registerLz4Codec()
+    this.compression = kafkajsCompression[compression]
     for (let worker = 0; worker < count; worker++) this.workers.push(this.run(worker))
   }
 
@@ -197,7 +218,7 @@ export class TransactionalKafkaWriter implements RecordSink {
     }
     const transaction = await producer.transaction()
     try {
-      await transaction.send({ topic: this.options.topic, acks: -1, messages })
+      await transaction.send({ topic: this.options.topic, acks: -1, compression: this.compression, messages })
     } catch (error) {
       await transaction.abort().catch(() => {}) // if the broker is gone, the next InitProducerId aborts it
       throw error
