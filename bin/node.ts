@@ -150,6 +150,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     maxQueuedRecordBytes: config.limits.maxQueuedRecordBytes,
     maxTransactionRecords: config.limits.maxTransactionRecords,
     maxTransactionBytes: config.limits.maxTransactionBytes,
+    maxPartitionBatchBytes: config.limits.maxPartitionBatchBytes,
     logger,
   })
   // Routes log at warn and above: no line per request on the ingest path.

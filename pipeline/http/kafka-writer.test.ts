@@ -9,7 +9,7 @@ import type { IngestRecordOut } from '../ingest/index.ts'
 import { TransactionalKafkaWriter } from './kafka-writer.ts'
 
 interface Script {
-  transactions: Array<{ messages: number; committed: boolean }>
+  transactions: Array<{ messages: number; committed: boolean; sends?: Array<Array<{ partition: number }>> }>
   producersMade: number
   fail: boolean
   /** Resolves the next send; while unset, sends complete at once. */
@@ -23,13 +23,14 @@ function scriptedKafka(script: Script): Kafka {
       connect: async () => {},
       disconnect: async () => {},
       transaction: async () => {
-        const entry = { messages: 0, committed: false }
+        const entry: Script['transactions'][number] = { messages: 0, committed: false }
         script.transactions.push(entry)
         return {
-          send: async ({ messages }: { messages: unknown[] }) => {
+          send: async ({ messages }: { messages: Array<{ partition: number }> }) => {
             if (script.hold) await script.hold
             if (script.fail) throw new Error('broker gone')
-            entry.messages = messages.length
+            entry.messages += messages.length
+            ;(entry.sends ??= []).push(messages)
           },
           commit: async () => { entry.committed = true },
           abort: async () => {},
@@ -66,7 +67,22 @@ describe('TransactionalKafkaWriter', () => {
     release()
     script.hold = undefined
     await Promise.all([first, ...queued])
-    assert.deepEqual(script.transactions, [{ messages: 2, committed: true }, { messages: 12, committed: true }])
+    assert.deepEqual(script.transactions.map(t => [t.messages, t.committed]), [[2, true], [12, true]])
+    await sink.close()
+  })
+
+  it('sends a transaction in several produce requests when a partition would exceed maxPartitionBatchBytes, in order', async () => {
+    const script = newScript()
+    const sink = writer(script, { maxPartitionBatchBytes: 250 })
+    // 9 records of ~102 bytes over partitions 0, 1, 2: at most two per partition per request.
+    await sink.write(records(9, 100), Date.now() + 10_000)
+    const sends = script.transactions[0]!.sends!
+    assert.equal(script.transactions.length, 1)
+    assert.equal(sends.length, 2)
+    for (const send of sends) {
+      for (const partition of [0, 1, 2]) assert.ok(send.filter(m => m.partition === partition).length <= 2)
+    }
+    assert.equal(sends.flat().length, 9)
     await sink.close()
   })
 

@@ -15,7 +15,7 @@
 // EndTxn(commit) whose answer never arrived: the records may be committed although the client hears
 // 503; its retry writes the same points again, which the processor's upsert semantics absorb.
 
-import kafkajs, { type Kafka, type Producer } from 'kafkajs'
+import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs'
 import type { IngestRecordOut } from '../ingest/index.ts'
 import { sluiceRecordHeaders } from '../source/index.ts'
 import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
@@ -45,6 +45,8 @@ export interface TransactionalWriterOptions {
   maxQueuedRecordBytes: number
   maxTransactionRecords: number
   maxTransactionBytes: number
+  /** Key and value bytes of one partition in one produce request (HttpLimits.maxPartitionBatchBytes). Default 900,000. */
+  maxPartitionBatchBytes?: number
   logger: Logger
   /**
    * Record batch compression. Default "lz4": a TSBS-like write body shrinks about tenfold and a
@@ -212,18 +214,42 @@ export class TransactionalKafkaWriter implements RecordSink {
 
   private async commitGroup(worker: number, group: readonly PendingWrite[]): Promise<void> {
     const producer = await this.producer(worker)
-    const messages = []
-    for (const pending of group) {
-      for (const record of pending.records) messages.push({ partition: record.partition, key: record.key, value: record.value, headers: this.headers })
-    }
     const transaction = await producer.transaction()
     try {
-      await transaction.send({ topic: this.options.topic, acks: -1, compression: this.compression, messages })
+      for (const messages of this.produceRequests(group)) {
+        await transaction.send({ topic: this.options.topic, acks: -1, compression: this.compression, messages })
+      }
     } catch (error) {
       await transaction.abort().catch(() => {}) // if the broker is gone, the next InitProducerId aborts it
       throw error
     }
     await transaction.commit()
+  }
+
+  /**
+   * The group's records as produce requests in which no partition holds more than
+   * maxPartitionBatchBytes; requests are sent one after another, so each partition keeps its order.
+   */
+  private produceRequests(group: readonly PendingWrite[]): Message[][] {
+    const limit = this.options.maxPartitionBatchBytes ?? 900_000
+    const requests: Message[][] = []
+    let current: Message[] = []
+    const partitionBytes = new Map<number, number>()
+    for (const pending of group) {
+      for (const record of pending.records) {
+        const bytes = record.key.length + record.value.length
+        const used = partitionBytes.get(record.partition) ?? 0
+        if (used > 0 && used + bytes > limit) {
+          requests.push(current)
+          current = []
+          partitionBytes.clear()
+        }
+        current.push({ partition: record.partition, key: record.key, value: record.value, headers: this.headers })
+        partitionBytes.set(record.partition, (partitionBytes.get(record.partition) ?? 0) + bytes)
+      }
+    }
+    if (current.length > 0) requests.push(current)
+    return requests
   }
 
   /** Stops taking writes, lets queued ones finish, disconnects. */

@@ -28,6 +28,13 @@ export interface HttpLimits {
    * wait at most that long. Far above the time a healthy transaction takes (milliseconds).
    */
   transactionTimeoutMs: number
+  /**
+   * Key and value bytes of one partition's records in one produce request. Default 900,000: kafkajs
+   * sends a partition's records as one record batch, and the broker refuses a batch over its
+   * message.max.bytes (1,048,588 by default) even uncompressed; larger transactions are sent in
+   * several produce requests, still inside the one transaction.
+   */
+  maxPartitionBatchBytes: number
   /** Records in one Kafka transaction (a group commit of concurrent requests). Default 100,000. */
   maxTransactionRecords: number
   /** Record bytes in one Kafka transaction. Default 64 MiB; one request larger than that still goes alone. */
@@ -51,6 +58,7 @@ export const defaultHttpLimits: Readonly<HttpLimits> = Object.freeze({
   writeTimeoutMs: 10_000,
   retryAfterSeconds: 5,
   transactionTimeoutMs: 30_000,
+  maxPartitionBatchBytes: 900_000,
   maxTransactionRecords: 100_000,
   maxTransactionBytes: 64 * 1024 * 1024,
   idempotencyTtlMs: 24 * 60 * 60 * 1000,
