@@ -8,6 +8,12 @@ import { Decision } from './decision.ts'
 import { PivotFilter } from './filter.ts'
 import { intervalsOf, validateSettings, type DeadbandSettings } from './settings.ts'
 
+// Decision flags as module constants: under tsx an imported object is read through a getter,
+// which costs the hot path a call and V8 inlining budget. Checked against Decision once, at load.
+const KEEP = 1
+const NONE = 0
+if (KEEP !== Decision.KEEP || NONE !== Decision.NONE) throw new Error('decision flags out of sync with decision.ts')
+
 export class DeadbandFilter<Raw = unknown> extends PivotFilter<Raw> {
   readonly algorithm = CompressionAlgorithm.DEADBAND
   private readonly band: number
@@ -25,15 +31,19 @@ export class DeadbandFilter<Raw = unknown> extends PivotFilter<Raw> {
     this.relative = settings.relative ?? false
   }
 
-  protected decide(timeNs: bigint, value: number, raw: Raw | undefined, dtNs: number): number {
+  offer(timeNs: bigint, value: number, raw?: Raw): number {
+    const admitted = this.admit(timeNs, value)
+    if (admitted !== NONE) return admitted
+    const dtNs = this.sinceKept
     if (this.hasHeld) this.dropHeld()
     if (dtNs >= this.minIntervalNs && (dtNs >= this.maxIntervalNs || Math.abs(value - this.keptValue) > this.bandNow)) {
-      this.setKept(timeNs, value)
-      return Decision.KEEP
+      this.keepCurrent(timeNs)
+      this.pointsKept++
+      return KEEP
     }
-    this.hold(timeNs, value, raw, dtNs)
+    this.holdCurrent(timeNs, raw)
     this.heldError = Math.abs(value - this.keptValue)
-    return Decision.NONE
+    return NONE
   }
 
   protected dropHeld(): void {

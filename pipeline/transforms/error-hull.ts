@@ -17,8 +17,9 @@ class Chain {
 
   constructor(private readonly upper: boolean) {}
 
-  /** Adds (b, a); returns false when the hull is full and the point was not recorded. */
-  add(b: number, a: number): boolean {
+  /** Adds point = [b, a] (passed in an array: a double argument to a call V8 does not inline is boxed); false when full. */
+  add(point: Float64Array): boolean {
+    const b = point[0]!, a = point[1]!
     let size = this.size
     const coords = this.coords
     while (size >= 2) {
@@ -60,12 +61,15 @@ class Chain {
 export class ErrorHull {
   private readonly upper = new Chain(true)
   private readonly lower = new Chain(false)
+  /** The point to add, [b, a]: written by the caller before add(), so no double crosses a call. */
+  readonly point = new Float64Array(2)
   /** True when a point of the current segment could not be recorded (limit reached). */
   overflowed = false
 
-  add(b: number, a: number): void {
-    const keptUpper = this.upper.add(b, a)
-    const keptLower = this.lower.add(b, a)
+  /** Adds `point` (set it first). */
+  add(): void {
+    const keptUpper = this.upper.add(this.point)
+    const keptLower = this.lower.add(this.point)
     if (!keptUpper || !keptLower) this.overflowed = true
   }
 

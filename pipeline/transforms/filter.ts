@@ -11,6 +11,14 @@ import { Decision } from './decision.ts'
 import { TransformError, TransformErrorCode } from './errors.ts'
 
 /** Counters of one filter, cumulative since its state began (they travel in CompressorState). */
+// Decision flags as module constants: under tsx an imported object is read through a getter,
+// which costs the hot path a call and V8 inlining budget. Checked against Decision once, at load.
+const BYPASS = 4
+const EMIT_HELD = 2
+const KEEP = 1
+const NONE = 0
+if (BYPASS !== Decision.BYPASS || EMIT_HELD !== Decision.EMIT_HELD || KEEP !== Decision.KEEP || NONE !== Decision.NONE) throw new Error('decision flags out of sync with decision.ts')
+
 export interface FilterCounters {
   /** Points offered, bypassing ones included. */
   readonly pointsIn: number
@@ -95,36 +103,52 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
   /** Time of the held point after the kept one, ns (double, exact below 2^53). */
   protected heldDtNs = 0
 
+  // The point being decided, in fields rather than arguments: V8 boxes a double passed to (or
+  // returned from) a call it does not inline, and a double field is updated in place.
+  /** Value of the point being decided. */
+  protected currentValue = 0
+  /** Its time since the kept point, ns (set by measure). */
+  protected sinceKept = 0
+
   constructor(protected readonly minIntervalNs: number, protected readonly maxIntervalNs: number) {}
 
-  offer(timeNs: bigint, value: number, raw?: Raw): number {
+  /**
+   * Each filter implements offer itself, beginning with `admit`: one shared offer calling an abstract
+   * decide would be a polymorphic call, never inlined, and V8 boxes every double passed through it.
+   */
+  abstract offer(timeNs: bigint, value: number, raw?: Raw): number
+
+  /**
+   * The part of offer every filter shares: counts the point and returns KEEP for the first point,
+   * KEEP | BYPASS for one out of order or not finite, or NONE when the filter must decide.
+   */
+  protected admit(timeNs: bigint, value: number): number {
     this.pointsIn++
+    this.currentValue = value
     if (!this.started) {
       this.started = true
-      this.setKept(timeNs, value)
+      this.keepCurrent(timeNs)
       this.pointsKept++
-      return Decision.KEEP
+      return KEEP
     }
     if (timeNs <= (this.hasHeld ? this.heldTimeNs : this.keptTimeNs) || !Number.isFinite(value)) {
       this.pointsKept++
-      return Decision.KEEP | Decision.BYPASS
+      return KEEP | BYPASS
     }
-    const decision = this.decide(timeNs, value, raw, this.sinceKeptNs(timeNs))
-    if ((decision & Decision.KEEP) !== 0) this.pointsKept++
-    return decision
+    this.measure(timeNs)
+    return NONE
   }
 
   flush(): number {
-    return this.hasHeld ? this.emitHeld() : Decision.NONE
+    return this.hasHeld ? this.emitHeld() : NONE
   }
 
   tick(nowNs: bigint): number {
-    if (!this.hasHeld || this.sinceKeptNs(nowNs) < this.maxIntervalNs) return Decision.NONE
-    return this.emitHeld()
+    if (!this.hasHeld) return NONE
+    this.measure(nowNs)
+    return this.sinceKept < this.maxIntervalNs ? NONE : this.emitHeld()
   }
 
-  /** The in-order decision for a finite point after the first; `dtNs` is its time since the kept point. */
-  protected abstract decide(timeNs: bigint, value: number, raw: Raw | undefined, dtNs: number): number
   /** The held point is dropped for good: account for its error, forget it. */
   protected abstract dropHeld(): void
   /** The held point is about to become the kept one (account for the segment it closes). */
@@ -132,27 +156,33 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
   /** The kept point changed. */
   protected onKept(): void {}
 
-  /** Time since the kept point, exact while below 2^53 ns, without allocating. */
-  protected sinceKeptNs(timeNs: bigint): number {
+  /** Sets sinceKept to the time from the kept point to `timeNs`, exact while below 2^53 ns, without allocating. */
+  protected measure(timeNs: bigint): void {
     timeScratch[0] = timeNs
-    return ((timeWords[HIGH_WORD]! | 0) - this.keptHighWord) * TWO_POW_32 + (timeWords[LOW_WORD]! - this.keptLowWord)
+    this.sinceKept = ((timeWords[HIGH_WORD]! | 0) - this.keptHighWord) * TWO_POW_32 + (timeWords[LOW_WORD]! - this.keptLowWord)
   }
 
-  protected setKept(timeNs: bigint, value: number): void {
+  private setKeptTime(timeNs: bigint): void {
     this.keptTimeNs = timeNs
-    this.keptValue = value
     timeScratch[0] = timeNs
     this.keptHighWord = timeWords[HIGH_WORD]! | 0
     this.keptLowWord = timeWords[LOW_WORD]!
+  }
+
+  /** The current point becomes the kept one. */
+  protected keepCurrent(timeNs: bigint): void {
+    this.keptValue = this.currentValue
+    this.setKeptTime(timeNs)
     this.onKept()
   }
 
-  protected hold(timeNs: bigint, value: number, raw: Raw | undefined, dtNs: number): void {
+  /** The current point becomes the held one (measure must have run for it). */
+  protected holdCurrent(timeNs: bigint, raw: Raw | undefined): void {
     this.hasHeld = true
     this.heldTimeNs = timeNs
-    this.heldValue = value
+    this.heldValue = this.currentValue
     this.heldRaw = raw
-    this.heldDtNs = dtNs
+    this.heldDtNs = this.sinceKept
   }
 
   protected emitHeld(): number {
@@ -162,9 +192,11 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
     this.emittedRaw = this.heldRaw
     this.hasHeld = false
     this.heldRaw = undefined
-    this.setKept(this.heldTimeNs, this.heldValue)
+    this.keptValue = this.heldValue
+    this.setKeptTime(this.heldTimeNs)
+    this.onKept()
     this.pointsKept++
-    return Decision.EMIT_HELD
+    return EMIT_HELD
   }
 
   protected doorSlopes(): DoorSlopes | null {
@@ -203,13 +235,16 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
     this.maxError = state.maxErrorSeen
     this.hasHeld = false
     this.heldRaw = undefined
-    this.setKept(lastKept.timeNs, lastKept.value)
+    this.currentValue = lastKept.value
+    this.keepCurrent(lastKept.timeNs)
     // lastSeen at lastKept's time (or null) means nothing is held; later means it is the held point.
-    if (lastSeen === null || lastSeen.timeNs === lastKept.timeNs) return Decision.NONE
-    this.hold(lastSeen.timeNs, lastSeen.value, undefined, this.sinceKeptNs(lastSeen.timeNs))
+    if (lastSeen === null || lastSeen.timeNs === lastKept.timeNs) return NONE
+    this.currentValue = lastSeen.value
+    this.measure(lastSeen.timeNs)
+    this.holdCurrent(lastSeen.timeNs, undefined)
     if (state.algorithm !== this.algorithm) return this.emitHeld()
     this.restoreHeld(state)
-    return Decision.NONE
+    return NONE
   }
 }
 
@@ -221,9 +256,12 @@ export class KeepAllFilter<Raw = unknown> extends PivotFilter<Raw> {
     super(0, Number.POSITIVE_INFINITY)
   }
 
-  protected decide(timeNs: bigint, value: number): number {
-    this.setKept(timeNs, value)
-    return Decision.KEEP
+  offer(timeNs: bigint, value: number): number {
+    const admitted = this.admit(timeNs, value)
+    if (admitted !== NONE) return admitted
+    this.keepCurrent(timeNs)
+    this.pointsKept++
+    return KEEP
   }
 
   protected dropHeld(): void {}

@@ -11,6 +11,12 @@ import { ErrorHull } from './error-hull.ts'
 import { PivotFilter } from './filter.ts'
 import { intervalsOf, validateSettings, type SdtSettings } from './settings.ts'
 
+// Decision flags as module constants: under tsx an imported object is read through a getter,
+// which costs the hot path a call and V8 inlining budget. Checked against Decision once, at load.
+const KEEP = 1
+const NONE = 0
+if (KEEP !== Decision.KEEP || NONE !== Decision.NONE) throw new Error('decision flags out of sync with decision.ts')
+
 export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
   readonly algorithm = CompressionAlgorithm.SWINGING_DOOR
   private readonly deviation: number
@@ -27,79 +33,88 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
     this.deviation = settings.deviation
   }
 
-  protected decide(timeNs: bigint, value: number, raw: Raw | undefined, dtNs: number): number {
-    let decision: number = Decision.NONE
-    if (this.hasHeld && dtNs >= this.maxIntervalNs) {
+  offer(timeNs: bigint, value: number, raw?: Raw): number {
+    const admitted = this.admit(timeNs, value)
+    if (admitted !== NONE) return admitted
+    let decision = NONE
+    if (this.hasHeld && this.sinceKept >= this.maxIntervalNs) {
       // Maximum interval: the held point is kept if the minimum interval allows, else dropped (and
       // the current point, now as far from the kept one as the maximum interval, is kept below).
       if (this.heldDtNs >= this.minIntervalNs) {
         decision = this.emitHeld()
-        dtNs = this.sinceKeptNs(timeNs)
+        this.measure(timeNs)
       } else {
         this.dropHeld()
       }
     }
     if (!this.hasHeld) {
-      if (dtNs >= this.maxIntervalNs) return decision | this.keepCurrent(timeNs, value, dtNs)
-      this.hold(timeNs, value, raw, dtNs)
-      this.openDoor(value, dtNs)
+      if (this.sinceKept >= this.maxIntervalNs) return decision | this.keepCurrentPoint(timeNs)
+      this.holdCurrent(timeNs, raw)
+      this.openDoor()
       return decision
     }
-    const slope = (value - this.keptValue) / dtNs
-    if ((slope >= this.lower && slope <= this.upper) || dtNs < this.minIntervalNs) {
+    const slope = (value - this.keptValue) / this.sinceKept
+    if ((slope >= this.lower && slope <= this.upper) || this.sinceKept < this.minIntervalNs) {
       // The line from the kept point to this one stays within the deviation of every point since,
       // or no decision may be taken before the minimum interval: the held point is dropped.
       this.dropHeld()
-      this.narrow(value, dtNs)
-      this.hold(timeNs, value, raw, dtNs)
-      return Decision.NONE
+      this.narrow()
+      this.holdCurrent(timeNs, raw)
+      return NONE
     }
     if (this.heldDtNs >= this.minIntervalNs) {
       decision = this.emitHeld()
-      dtNs = this.sinceKeptNs(timeNs)
-      this.hold(timeNs, value, raw, dtNs)
-      this.openDoor(value, dtNs)
+      this.measure(timeNs)
+      this.holdCurrent(timeNs, raw)
+      this.openDoor()
       return decision
     }
     // The door closed inside the minimum interval and the held point may not be kept: keep this one.
     this.dropHeld()
-    return this.keepCurrent(timeNs, value, dtNs)
+    return this.keepCurrentPoint(timeNs)
   }
 
-  private keepCurrent(timeNs: bigint, value: number, dtNs: number): number {
-    this.closeSegment((value - this.keptValue) / dtNs)
-    this.setKept(timeNs, value)
-    return Decision.KEEP
+  private keepCurrentPoint(timeNs: bigint): number {
+    this.closeSegment(false)
+    this.keepCurrent(timeNs)
+    this.pointsKept++
+    return KEEP
   }
 
-  private openDoor(value: number, dtNs: number): void {
-    this.upper = (value + this.deviation - this.keptValue) / dtNs
-    this.lower = (value - this.deviation - this.keptValue) / dtNs
+  /** The door through the current point alone: slopes from the kept point to its value ± deviation. */
+  private openDoor(): void {
+    this.upper = (this.currentValue + this.deviation - this.keptValue) / this.sinceKept
+    this.lower = (this.currentValue - this.deviation - this.keptValue) / this.sinceKept
   }
 
-  private narrow(value: number, dtNs: number): void {
-    const upper = (value + this.deviation - this.keptValue) / dtNs
-    const lower = (value - this.deviation - this.keptValue) / dtNs
+  /** Narrows the door so the current point is within the deviation of every line through it. */
+  private narrow(): void {
+    const upper = (this.currentValue + this.deviation - this.keptValue) / this.sinceKept
+    const lower = (this.currentValue - this.deviation - this.keptValue) / this.sinceKept
     if (upper < this.upper) this.upper = upper
     if (lower > this.lower) this.lower = lower
   }
 
-  /** The segment from the kept point ends with slope `slope`: fold its dropped points' error in. */
-  private closeSegment(slope: number): void {
+  /** The segment from the kept point ends at the held point (or the current one): fold its dropped points' error in. */
+  private closeSegment(atHeld: boolean): void {
     if (this.dropped.isEmpty) return
+    const slope = atHeld ? (this.heldValue - this.keptValue) / this.heldDtNs : (this.currentValue - this.keptValue) / this.sinceKept
     const error = this.dropped.maxDeviation(slope)
     if (error > this.maxError) this.maxError = error
     this.dropped.reset()
   }
 
   protected dropHeld(): void {
-    this.dropped.add(this.heldDtNs, this.heldValue - this.keptValue)
+    const point = this.dropped.point
+    point[0] = this.heldDtNs
+    point[1] = this.heldValue - this.keptValue
+    this.dropped.add()
     this.hasHeld = false
     this.heldRaw = undefined
   }
 
   protected beforeEmitHeld(): void {
-    this.closeSegment((this.heldValue - this.keptValue) / this.heldDtNs)
+    this.closeSegment(true)
   }
 
   protected override onKept(): void {
@@ -116,7 +131,7 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
       this.upper = state.slopes.upper
       this.lower = state.slopes.lower
     } else {
-      this.openDoor(this.heldValue, this.heldDtNs)
+      this.openDoor() // restore() has just made the held point the current one
     }
   }
 }
