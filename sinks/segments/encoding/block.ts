@@ -81,7 +81,7 @@ export function encodeBlock(column: Column, out: ByteWriter = new ByteWriter(64 
 export function decodeBlock(payload: Uint8Array, timesOnly = false): Column {
   const input = new ByteReader(payload)
   const type = input.byte()
-  if (!isFieldTypeCode(type)) input.fail(`unknown field type ${type}`)
+  if (!isFieldTypeCode(type)) return input.fail(`unknown field type ${type}`)
   const count = input.size()
   const timesByteLength = input.size()
   const timesEnd = input.offset + timesByteLength

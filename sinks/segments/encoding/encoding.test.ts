@@ -22,7 +22,7 @@ function roundTrip(column: Column): void {
     const actual = new Uint8Array((decoded.values as Float64Array).buffer.slice(0))
     assert.deepEqual(actual, expected, 'float bits differ')
   } else {
-    assert.deepEqual([...decoded.values as ArrayLike<unknown>], [...column.values as ArrayLike<unknown>])
+    assert.deepEqual(Array.from(decoded.values as ArrayLike<unknown>), Array.from(column.values as ArrayLike<unknown>))
   }
 }
 

@@ -1,0 +1,347 @@
+// Segment files: immutable, written once by a flush or a compaction, read by offset. Layout (all
+// integers little-endian; docs/segment-format.md has it byte by byte):
+//   header  16 B   "SLUICESG" | u32 format version (1) | u32 crc32c of the 12 bytes before
+//   blocks         stored bytes of each block (LZ4 or plain), back to back
+//   index          the series table and one entry per block (see writeIndex)
+//   footer  24 B   u64 index offset | u32 index length | u32 index crc32c | "SLSEGEND"
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { crc32c } from '../../lib/checksum/crc32c.ts'
+import type { Tag } from '../../schemas/index.ts'
+import { ByteReader, ByteWriter } from './encoding/bytes.ts'
+import {
+  type BlockStats, type Column, type FieldTypeCode, FieldType, computeStats, decodeBlock, encodeBlock, isFieldTypeCode, sealBlock, unsealBlock,
+} from './encoding/block.ts'
+import { StorageError, StorageErrorCode } from './errors.ts'
+import { seriesId } from './series.ts'
+
+export const SEGMENT_MAGIC = Buffer.from('SLUICESG', 'latin1')
+export const SEGMENT_END_MAGIC = Buffer.from('SLSEGEND', 'latin1')
+export const SEGMENT_FORMAT_VERSION = 1
+const HEADER_BYTES = 16
+const FOOTER_BYTES = 24
+/** Written to the file once this many block bytes are buffered. */
+const WRITE_BUFFER_BYTES = 1 << 20
+
+export interface SegmentSeries {
+  id: string
+  tenant: string
+  database: string
+  measurement: string
+  seriesKey: string
+  tags: Tag[]
+  fields: { name: string; type: FieldTypeCode }[]
+}
+
+export interface BlockEntry extends BlockStats {
+  /** Position in the file's index, for error messages. */
+  ordinal: number
+  series: SegmentSeries
+  field: string
+  type: FieldTypeCode
+  codec: number
+  offset: number
+  storedLength: number
+  rawLength: number
+  crc32c: number
+}
+
+const utf8 = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+
+function writeString(out: ByteWriter, text: string): void {
+  const bytes = utf8.encode(text)
+  out.varint(bytes.length)
+  out.raw(bytes)
+}
+
+function readString(input: ByteReader): string {
+  return utf8Decoder.decode(input.take(input.size()))
+}
+
+const scratch = Buffer.alloc(8)
+
+function writeStat(out: ByteWriter, type: FieldTypeCode, value: number | bigint | null): void {
+  if (value === null) scratch.fill(0)
+  else if (type === FieldType.FLOAT) scratch.writeDoubleLE(value as number)
+  else if (type === FieldType.UNSIGNED) scratch.writeBigUInt64LE(value as bigint)
+  else scratch.writeBigInt64LE(BigInt(value))
+  out.raw(scratch)
+}
+
+function readStat(input: ByteReader, type: FieldTypeCode): number | bigint | null {
+  const bytes = input.take(8)
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, 8)
+  switch (type) {
+    case FieldType.FLOAT: return view.readDoubleLE(0)
+    case FieldType.INTEGER: return view.readBigInt64LE(0)
+    case FieldType.UNSIGNED: return view.readBigUInt64LE(0)
+    case FieldType.BOOLEAN: return Number(view.readBigInt64LE(0))
+    case FieldType.STRING: return null
+  }
+}
+
+/** Writes one segment file; blocks may come in any order, each one (series, field) sorted by time. */
+export class SegmentWriter {
+  private readonly series: SegmentSeries[] = []
+  private readonly seriesIndex = new Map<string, number>()
+  private readonly entries: Omit<BlockEntry, 'ordinal' | 'series'>[] = []
+  private readonly entrySeries: number[] = []
+  private pending = new ByteWriter(WRITE_BUFFER_BYTES + 65536)
+  private fileOffset = HEADER_BYTES
+  private pendingStart = HEADER_BYTES
+
+  private constructor(private readonly handle: FileHandle, readonly path: string) {}
+
+  static async create(path: string): Promise<SegmentWriter> {
+    const handle = await open(path, 'wx')
+    const writer = new SegmentWriter(handle, path)
+    const header = Buffer.alloc(HEADER_BYTES)
+    SEGMENT_MAGIC.copy(header, 0)
+    header.writeUInt32LE(SEGMENT_FORMAT_VERSION, 8)
+    header.writeUInt32LE(crc32c(header.subarray(0, 12)), 12)
+    await handle.write(header, 0, HEADER_BYTES, 0)
+    return writer
+  }
+
+  private seriesOrdinal(series: Omit<SegmentSeries, 'fields'>, field: string, type: FieldTypeCode): number {
+    let index = this.seriesIndex.get(series.id)
+    if (index === undefined) {
+      index = this.series.length
+      this.series.push({ ...series, fields: [] })
+      this.seriesIndex.set(series.id, index)
+    }
+    const fields = this.series[index]!.fields
+    if (!fields.some((f) => f.name === field)) fields.push({ name: field, type })
+    return index
+  }
+
+  /** Declares a series (and its field types) even when it has no block: the catalog keeps it. */
+  declareSeries(series: Omit<SegmentSeries, 'fields'>, fieldTypes: Iterable<[string, FieldTypeCode]>): void {
+    for (const [field, type] of fieldTypes) this.seriesOrdinal(series, field, type)
+  }
+
+  async addBlock(series: Omit<SegmentSeries, 'fields'>, field: string, column: Column): Promise<void> {
+    const ordinal = this.seriesOrdinal(series, field, column.type)
+    const sealed = sealBlock(encodeBlock(column))
+    this.entries.push({
+      ...computeStats(column), field, type: column.type, codec: sealed.codec, offset: this.fileOffset,
+      storedLength: sealed.stored.length, rawLength: sealed.rawLength, crc32c: sealed.crc32c,
+    })
+    this.entrySeries.push(ordinal)
+    this.pending.raw(sealed.stored)
+    this.fileOffset += sealed.stored.length
+    if (this.pending.length >= WRITE_BUFFER_BYTES) await this.writePending()
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return
+    await this.handle.write(this.pending.bytes, 0, this.pending.length, this.pendingStart)
+    this.pendingStart += this.pending.length
+    this.pending.length = 0
+  }
+
+  get blockCount(): number {
+    return this.entries.length
+  }
+
+  /** Writes the index and footer, fsyncs (when asked) and closes; returns the file's size. */
+  async finish(fsync: boolean): Promise<number> {
+    await this.writePending()
+    const index = this.encodeIndex()
+    const footer = Buffer.alloc(FOOTER_BYTES)
+    footer.writeBigUInt64LE(BigInt(this.fileOffset), 0)
+    footer.writeUInt32LE(index.length, 8)
+    footer.writeUInt32LE(crc32c(index), 12)
+    SEGMENT_END_MAGIC.copy(footer, 16)
+    await this.handle.write(index, 0, index.length, this.fileOffset)
+    await this.handle.write(footer, 0, FOOTER_BYTES, this.fileOffset + index.length)
+    if (fsync) await this.handle.sync()
+    await this.handle.close()
+    return this.fileOffset + index.length + FOOTER_BYTES
+  }
+
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => {})
+  }
+
+  private encodeIndex(): Uint8Array {
+    const out = new ByteWriter(256 + this.entries.length * 96)
+    out.varint(this.series.length)
+    for (const series of this.series) {
+      writeString(out, series.tenant)
+      writeString(out, series.database)
+      writeString(out, series.measurement)
+      writeString(out, series.seriesKey)
+      out.varint(series.tags.length)
+      for (const tag of series.tags) { writeString(out, tag.key); writeString(out, tag.value) }
+      out.varint(series.fields.length)
+      for (const field of series.fields) { writeString(out, field.name); out.byte(field.type) }
+    }
+    out.varint(this.entries.length)
+    for (let i = 0; i < this.entries.length; i++) {
+      const entry = this.entries[i]!
+      const series = this.series[this.entrySeries[i]!]!
+      out.varint(this.entrySeries[i]!)
+      out.varint(series.fields.findIndex((f) => f.name === entry.field))
+      out.byte(entry.codec)
+      out.varint(entry.count)
+      out.zigzagBig(entry.minTimeNs)
+      out.zigzagBig(entry.maxTimeNs)
+      out.varint(entry.offset)
+      out.varint(entry.storedLength)
+      out.varint(entry.rawLength)
+      scratch.writeUInt32LE(entry.crc32c, 0)
+      out.raw(scratch.subarray(0, 4))
+      for (const stat of [entry.min, entry.max, entry.first, entry.last]) writeStat(out, entry.type, stat)
+      scratch.writeDoubleLE(entry.sum)
+      out.raw(scratch)
+    }
+    return out.result()
+  }
+}
+
+/** An open segment file: its index in memory, blocks read (and verified) on demand. */
+export class SegmentReader {
+  readonly file: string
+  readonly series: SegmentSeries[]
+  readonly blocks: BlockEntry[]
+  /** Blocks of each (series id NUL field), sorted by time. */
+  readonly blocksBySeriesField = new Map<string, BlockEntry[]>()
+  readonly byteLength: number
+
+  private constructor(private fd: number, readonly path: string, byteLength: number, index: Uint8Array) {
+    this.file = basename(path)
+    this.byteLength = byteLength
+    const input = new ByteReader(index)
+    try {
+      this.series = this.readSeriesTable(input)
+      this.blocks = this.readBlockTable(input)
+    } catch (error) {
+      throw this.corrupt(`index does not decode: ${(error as Error).message}`, undefined, error)
+    }
+    for (const block of this.blocks) {
+      const key = block.series.id + '\u0000' + block.field
+      let list = this.blocksBySeriesField.get(key)
+      if (!list) this.blocksBySeriesField.set(key, list = [])
+      list.push(block)
+    }
+    for (const list of this.blocksBySeriesField.values()) list.sort((a, b) => (a.minTimeNs < b.minTimeNs ? -1 : 1))
+  }
+
+  static open(path: string): SegmentReader {
+    const fd = openSync(path, 'r')
+    try {
+      const size = fstatSync(fd).size
+      const fail = (message: string): never => {
+        throw new StorageError(StorageErrorCode.CORRUPT, `segment ${basename(path)}: ${message}`, { file: basename(path) })
+      }
+      if (size < HEADER_BYTES + FOOTER_BYTES) fail(`${size} bytes, too short for a segment`)
+      const header = Buffer.alloc(HEADER_BYTES)
+      readSync(fd, header, 0, HEADER_BYTES, 0)
+      if (!header.subarray(0, 8).equals(SEGMENT_MAGIC)) fail('bad magic (not a segment file)')
+      if (header.readUInt32LE(12) !== crc32c(header.subarray(0, 12))) fail('header checksum mismatch')
+      const version = header.readUInt32LE(8)
+      if (version !== SEGMENT_FORMAT_VERSION) fail(`format version ${version} not supported (this build reads ${SEGMENT_FORMAT_VERSION})`)
+      const footer = Buffer.alloc(FOOTER_BYTES)
+      readSync(fd, footer, 0, FOOTER_BYTES, size - FOOTER_BYTES)
+      if (!footer.subarray(16).equals(SEGMENT_END_MAGIC)) fail('bad footer magic (truncated file?)')
+      const indexOffset = Number(footer.readBigUInt64LE(0))
+      const indexLength = footer.readUInt32LE(8)
+      if (indexOffset + indexLength + FOOTER_BYTES !== size) fail('footer does not match the file size')
+      const index = Buffer.alloc(indexLength)
+      readSync(fd, index, 0, indexLength, indexOffset)
+      if (crc32c(index) !== footer.readUInt32LE(12)) fail('index checksum mismatch')
+      return new SegmentReader(fd, path, size, index)
+    } catch (error) {
+      closeSync(fd)
+      throw error
+    }
+  }
+
+  private readSeriesTable(input: ByteReader): SegmentSeries[] {
+    const count = input.size()
+    const series: SegmentSeries[] = []
+    for (let s = 0; s < count; s++) {
+      const tenant = readString(input)
+      const database = readString(input)
+      const measurement = readString(input)
+      const seriesKey = readString(input)
+      const tags: Tag[] = []
+      for (let t = input.size(); t > 0; t--) tags.push({ key: readString(input), value: readString(input) })
+      const fields: SegmentSeries['fields'] = []
+      for (let f = input.size(); f > 0; f--) {
+        const name = readString(input)
+        const type = input.byte()
+        if (!isFieldTypeCode(type)) return input.fail(`unknown field type ${type}`)
+        fields.push({ name, type })
+      }
+      series.push({ id: seriesId(tenant, database, seriesKey), tenant, database, measurement, seriesKey, tags, fields })
+    }
+    return series
+  }
+
+  private readBlockTable(input: ByteReader): BlockEntry[] {
+    const count = input.size()
+    const blocks: BlockEntry[] = []
+    for (let ordinal = 0; ordinal < count; ordinal++) {
+      const series = this.series[input.size()] ?? input.fail('block names a missing series')
+      const field = series.fields[input.size()] ?? input.fail('block names a missing field')
+      const codec = input.byte()
+      const blockCount = input.size()
+      const minTimeNs = input.zigzagBig()
+      const maxTimeNs = input.zigzagBig()
+      const offset = input.size()
+      const storedLength = input.size()
+      const rawLength = input.size()
+      const crcBytes = input.take(4)
+      const crc = (crcBytes[0]! | (crcBytes[1]! << 8) | (crcBytes[2]! << 16) | (crcBytes[3]! << 24)) >>> 0
+      const min = readStat(input, field.type)
+      const max = readStat(input, field.type)
+      const first = readStat(input, field.type)
+      const last = readStat(input, field.type)
+      const sumBytes = input.take(8)
+      const sum = Buffer.from(sumBytes.buffer, sumBytes.byteOffset, 8).readDoubleLE(0)
+      blocks.push({
+        ordinal, series, field: field.name, type: field.type, codec, count: blockCount, minTimeNs, maxTimeNs, offset, storedLength,
+        rawLength, crc32c: crc, min, max, first, last, sum,
+      })
+    }
+    if (input.offset !== input.end) input.fail('trailing bytes after the block table')
+    return blocks
+  }
+
+  corrupt(message: string, block?: BlockEntry, cause?: unknown): StorageError {
+    const where = block
+      ? ` block ${block.ordinal} (series ${JSON.stringify(block.series.seriesKey)}, field ${JSON.stringify(block.field)}, bytes ${block.offset}..${block.offset + block.storedLength})`
+      : ''
+    return new StorageError(StorageErrorCode.CORRUPT, `segment ${this.file}${where}: ${message}`, {
+      file: this.file, block: block?.ordinal, seriesId: block?.series.id, field: block?.field,
+    }, false, { cause })
+  }
+
+  /** Reads, verifies and decodes a block; a bad checksum is a CORRUPT error naming file and block. */
+  readBlock(block: BlockEntry, timesOnly = false): Column {
+    if (this.fd < 0) throw new StorageError(StorageErrorCode.CLOSED, `segment ${this.file} is closed`, { file: this.file })
+    const stored = Buffer.allocUnsafe(block.storedLength)
+    const read = readSync(this.fd, stored, 0, block.storedLength, block.offset)
+    if (read !== block.storedLength) throw this.corrupt(`short read (${read} of ${block.storedLength} bytes)`, block)
+    let column: Column
+    try {
+      column = decodeBlock(unsealBlock(stored, block.codec, block.rawLength, block.crc32c), timesOnly)
+    } catch (error) {
+      throw this.corrupt((error as Error).message, block, error)
+    }
+    if (column.times.length !== block.count || column.type !== block.type) {
+      throw this.corrupt(`decoded ${column.times.length} points of type ${column.type}, the index says ${block.count} of ${block.type}`, block)
+    }
+    return column
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd)
+    this.fd = -1
+  }
+}

@@ -1,0 +1,810 @@
+// A partition store: the LSM of one changelog partition. Entries are applied in log order into the
+// active memtable; a full memtable is frozen and flushed to a segment file in the background while a
+// new one takes writes; compaction merges adjacent segments of one level into the next, purging
+// tombstoned and expired points. The manifest names the live segments, the tombstones and the next
+// changelog offset to apply, and changes atomically with them: Kafka is the write-ahead log, so after
+// a crash the caller replays the changelog from `durableOffset` and reaches the same state.
+//
+// Ordering: every memtable gets a sequence number when frozen, and its segment keeps it; compaction
+// output spans the numbers of its inputs. Newer data (higher seq; the active memtable highest) wins
+// per (series, field, time). A command at offset O sees exactly what was applied before O: a DELETE
+// edits the active memtable directly and leaves a tombstone hiding matching points of every segment
+// (or frozen memtable) with seq below `beforeSeq`, the next seq at O; data applied after O always
+// lands in seq ≥ beforeSeq, so it survives.
+
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ChangelogEntry, FieldValue, IngestCommand, SeriesUpsert, Tag, TagMatch } from '../../schemas/index.ts'
+import { type BlockStats, type Column, type FieldTypeCode, FieldType, FIELD_TYPE_NAMES, sliceColumn } from './encoding/block.ts'
+import { StorageError, StorageErrorCode, invariant } from './errors.ts'
+import { type Comparison, compare, parseFieldPredicate } from './field-predicate.ts'
+import { type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
+import { Memtable, fieldTypeOf } from './memtable.ts'
+import { type TimeRange, covers, cutToRange, lowerBound, mergeSources, overlaps, removeRanges } from './merge.ts'
+import { type SeriesInfo, canonicalSeriesKey, matchesTags, seriesId, sortTags } from './series.ts'
+import { type BlockEntry, SegmentReader, SegmentWriter } from './segment-file.ts'
+import { type StoreSettings, type StoreWarning, resolveSettings } from './settings.ts'
+
+const SEGMENT_SUFFIX = '.seg'
+const ALL_TIME: TimeRange = { fromNs: null, toNs: null }
+
+interface LiveSegment extends ManifestSegment {
+  reader: SegmentReader
+  /** Scans in progress over this segment; its file closes when removed and unused. */
+  refs: number
+  removed: boolean
+}
+
+interface Checkpoint {
+  appliedOffset: bigint
+  nextSeq: number
+}
+
+export interface ScanRequest {
+  seriesId: string
+  field: string
+  /** Inclusive; null or absent = unbounded. */
+  fromNs?: bigint | null
+  /** Exclusive; null or absent = unbounded. */
+  toNs?: bigint | null
+}
+
+export interface SeriesQuery {
+  tenant: string
+  database: string
+  measurement?: string
+  /** All must hold (a missing tag has the value ""). */
+  tags?: TagMatch[]
+}
+
+export interface SeriesListing {
+  id: string
+  tenant: string
+  database: string
+  measurement: string
+  seriesKey: string
+  tags: Tag[]
+  /** Fields with at least one visible point, sorted by name. */
+  fields: { name: string; type: FieldTypeCode }[]
+}
+
+export interface BlockAggregate extends BlockStats {
+  type: FieldTypeCode
+  file: string
+  block: number
+}
+
+export interface AggregatePlan {
+  /** Blocks wholly inside the range, untouched by tombstones, retention or newer data: use their stats. */
+  blocks: BlockAggregate[]
+  /** Every other visible point of the range, merged; the blocks above are not in it. */
+  rest: Generator<Column>
+}
+
+export interface StoreStats {
+  partition: number
+  appliedOffset: bigint
+  durableOffset: bigint
+  segments: number
+  segmentBytes: number
+  levels: number[]
+  memtableBytes: number
+  frozenMemtableBytes: number
+  tombstones: number
+  series: number
+  warnings: number
+}
+
+export function segmentFileName(fileId: number): string {
+  return String(fileId).padStart(12, '0') + SEGMENT_SUFFIX
+}
+
+/** Opens (or creates) the store of one partition in `dir`, at exactly the state of its manifest. */
+export async function openPartitionStore(dir: string, settings: Partial<StoreSettings> = {}): Promise<PartitionStore> {
+  const resolved = resolveSettings(settings)
+  mkdirSync(dir, { recursive: true })
+  const manifest: Manifest = readManifest(dir) ?? {
+    partition: resolved.partition, appliedOffset: 0n, nextSeq: 0, nextFileId: 0, segments: [], tombstones: [],
+  }
+  const listed = new Set(manifest.segments.map((s) => s.file))
+  for (const name of readdirSync(dir)) {
+    // Files of a flush or compaction the crash interrupted: no manifest names them.
+    if ((name.endsWith(SEGMENT_SUFFIX) && !listed.has(name)) || name === 'MANIFEST.tmp') unlinkSync(join(dir, name))
+  }
+  const segments: LiveSegment[] = []
+  try {
+    for (const segment of manifest.segments) {
+      let reader: SegmentReader
+      try {
+        reader = SegmentReader.open(join(dir, segment.file))
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          invariant(false, `the manifest names ${segment.file}, which is missing`, { partition: resolved.partition, file: segment.file })
+        }
+        throw error
+      }
+      segments.push({ ...segment, reader, refs: 0, removed: false })
+    }
+  } catch (error) {
+    for (const segment of segments) segment.reader.close()
+    throw error
+  }
+  return new PartitionStore(dir, resolved, manifest, segments)
+}
+
+export class PartitionStore {
+  private readonly catalog = new Map<string, SeriesInfo>()
+  private active = new Memtable()
+  private frozen: Memtable | null = null
+  private segments: LiveSegment[]
+  private tombstones: Tombstone[]
+  private nextAppliedOffset: bigint
+  private durable: Checkpoint
+  private nextSeq: number
+  private nextFileId: number
+  private flushing: Promise<void> | null = null
+  private compacting: Promise<void> | null = null
+  private compactionWanted = false
+  private manifestChain: Promise<unknown> = Promise.resolve()
+  private failure: unknown = null
+  private closed = false
+  private warningCount = 0
+
+  constructor(private readonly dir: string, private readonly settings: StoreSettings, manifest: Manifest, segments: LiveSegment[]) {
+    this.segments = segments.sort((a, b) => a.maxSeq - b.maxSeq)
+    this.tombstones = manifest.tombstones
+    this.nextAppliedOffset = manifest.appliedOffset
+    this.durable = { appliedOffset: manifest.appliedOffset, nextSeq: manifest.nextSeq }
+    this.nextSeq = manifest.nextSeq
+    this.nextFileId = manifest.nextFileId
+    for (const segment of this.segments) {
+      invariant(segment.maxSeq < this.nextSeq, `segment ${segment.file} has seq ${segment.maxSeq} ≥ nextSeq ${this.nextSeq}`, { file: segment.file })
+      for (const s of segment.reader.series) {
+        const info = this.ensureSeries(s.tenant, s.database, s.measurement, s.seriesKey, s.tags)
+        for (const f of s.fields) if (!info.fieldTypes.has(f.name)) info.fieldTypes.set(f.name, f.type)
+      }
+    }
+  }
+
+  /** The next changelog offset to apply (entries below it are applied, maybe only in memory). */
+  get appliedOffset(): bigint {
+    return this.nextAppliedOffset
+  }
+
+  /** The next changelog offset to apply after a restart: the manifest's. Replay from here. */
+  get durableOffset(): bigint {
+    return this.durable.appliedOffset
+  }
+
+  // ---- apply -------------------------------------------------------------------------------
+
+  /**
+   * Applies the changelog entry at `offset`. Entries must come in log order; an offset below
+   * appliedOffset was applied already and is ignored, so replaying a prefix is harmless. Offsets
+   * may skip (transaction markers and aborted records occupy offsets). Resolves once the entry is
+   * in memory; waits only when both memtables are full (backpressure).
+   */
+  async apply(entry: ChangelogEntry, offset: bigint): Promise<void> {
+    this.throwIfUnusable()
+    if (offset < this.nextAppliedOffset) return
+    if (entry.upsert !== null) this.applyUpsert(entry.upsert, offset)
+    else await this.applyCommand(entry.command, offset)
+    this.nextAppliedOffset = offset + 1n
+    if (this.active.estimatedBytes >= this.settings.memtableMaxBytes) await this.rotate()
+  }
+
+  private warn(kind: StoreWarning['kind'], offset: bigint, message: string): void {
+    this.warningCount++
+    this.settings.onWarning({ kind, offset, message })
+  }
+
+  private ensureSeries(tenant: string, database: string, measurement: string, seriesKey: string, tags: readonly Tag[]): SeriesInfo {
+    const id = seriesId(tenant, database, seriesKey)
+    let info = this.catalog.get(id)
+    if (!info) {
+      info = { id, tenant, database, measurement, seriesKey, tags: sortTags(tags), fieldTypes: new Map() }
+      this.catalog.set(id, info)
+    }
+    return info
+  }
+
+  /** The type a field write must have, or null (and a warning) when it conflicts with the first. */
+  private admitType(series: SeriesInfo, field: string, type: FieldTypeCode, offset: bigint): boolean {
+    const known = series.fieldTypes.get(field)
+    if (known === undefined) {
+      series.fieldTypes.set(field, type)
+      return true
+    }
+    if (known === type) return true
+    this.warn('field-type-conflict', offset,
+      `series ${series.seriesKey} field ${field} is ${FIELD_TYPE_NAMES[known]}; a ${FIELD_TYPE_NAMES[type]} value was dropped`)
+    return false
+  }
+
+  private applyUpsert(upsert: SeriesUpsert, offset: bigint): void {
+    const series = this.ensureSeries(upsert.tenant, upsert.database, upsert.measurement, upsert.seriesKey, upsert.tags)
+    this.active.touchedSeries.add(series.id)
+    for (const point of upsert.points) {
+      for (const field of point.fields) this.writeValue(series, field.name, point.timeNs, field.value, offset)
+    }
+  }
+
+  private writeValue(series: SeriesInfo, field: string, timeNs: bigint, value: FieldValue, offset: bigint): void {
+    const type = fieldTypeOf(value)
+    if (!this.admitType(series, field, type, offset)) return
+    this.active.append(this.active.column(series.id, field, type), timeNs, value)
+  }
+
+  private matchingSeries(command: IngestCommand): SeriesInfo[] {
+    const out: SeriesInfo[] = []
+    for (const series of this.catalog.values()) {
+      if (series.tenant !== command.tenant || series.database !== command.database || series.measurement !== command.measurement) continue
+      if (matchesTags(series.tags, command.where.tags)) out.push(series)
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  }
+
+  private async applyCommand(command: IngestCommand, offset: bigint): Promise<void> {
+    const where = command.where
+    const range: TimeRange = { fromNs: where.fromNs, toNs: where.toNs }
+    switch (command.kind) {
+      case 'DELETE':
+        if (where.fieldPredicate !== null) return this.warn('unsupported-command', offset, `DELETE ${command.commandId}: field predicates are not supported; skipped`)
+        for (const series of this.matchingSeries(command)) this.active.deleteRange(series.id, range.fromNs, range.toNs)
+        this.tombstones.push({
+          offset, beforeSeq: this.nextSeq, tenant: command.tenant, database: command.database, measurement: command.measurement,
+          seriesId: null, tags: where.tags, fromNs: range.fromNs, toNs: range.toNs,
+        })
+        return
+      case 'UPDATE_FIELDS':
+        return this.updateFields(command, range, offset)
+      case 'UPDATE_TAGS':
+        return this.updateTags(command, range, offset)
+    }
+  }
+
+  /** UPDATE_FIELDS: an upsert, at this offset, of the assigned constants at every matching point. */
+  private async updateFields(command: IngestCommand, range: TimeRange, offset: bigint): Promise<void> {
+    let comparisons: Comparison[] = []
+    if (command.where.fieldPredicate !== null) {
+      const parsed = parseFieldPredicate(command.where.fieldPredicate)
+      if (typeof parsed === 'string') return this.warn('unsupported-command', offset, `UPDATE ${command.commandId}: ${parsed}; skipped`)
+      comparisons = parsed
+    }
+    for (const series of this.matchingSeries(command)) {
+      const times = this.matchingTimes(series, range, comparisons)
+      if (times.length === 0) continue
+      this.active.touchedSeries.add(series.id)
+      for (const assignment of command.set) {
+        const type = fieldTypeOf(assignment.value)
+        if (!this.admitType(series, assignment.name, type, offset)) continue
+        const column = this.active.column(series.id, assignment.name, type)
+        for (let i = 0; i < times.length; i++) this.active.append(column, times[i]!, assignment.value)
+      }
+      await this.rotateIfFull()
+    }
+  }
+
+  /** Times of the series' points in range (a point exists where any field has a value) that satisfy every comparison. */
+  private matchingTimes(series: SeriesInfo, range: TimeRange, comparisons: Comparison[]): BigInt64Array {
+    const parts: BigInt64Array[] = []
+    for (const field of series.fieldTypes.keys()) for (const chunk of this.scanSeries(series, field, range)) parts.push(chunk.times)
+    let times = uniqueSorted(parts)
+    for (const comparison of comparisons) {
+      const type = series.fieldTypes.get(comparison.field)
+      if (type === undefined) return new BigInt64Array(0)
+      const keep: bigint[] = []
+      const chunks = [...this.scanSeries(series, comparison.field, range)]
+      let c = 0
+      let i = 0
+      for (const t of times) {
+        while (c < chunks.length && (i >= chunks[c]!.times.length || chunks[c]!.times[chunks[c]!.times.length - 1]! < t)) { c++; i = 0 }
+        if (c === chunks.length) break
+        const chunk = chunks[c]!
+        i = lowerBound(chunk.times, t)
+        if (chunk.times[i] !== t) continue
+        const value = (chunk.values as unknown as ArrayLike<number | bigint | string>)[i]!
+        if (compare(value, type === FieldType.BOOLEAN, comparison)) keep.push(t)
+      }
+      times = BigInt64Array.from(keep)
+    }
+    return times
+  }
+
+  /**
+   * UPDATE_TAGS: each matching series' points in range move to the series with the assigned tags
+   * (an empty value removes the tag), as an upsert at this offset (so they win over points the
+   * target already has at the same times), and are deleted from the old series.
+   */
+  private async updateTags(command: IngestCommand, range: TimeRange, offset: bigint): Promise<void> {
+    if (command.where.fieldPredicate !== null || command.set.some((a) => typeof a.value !== 'string')) {
+      return this.warn('unsupported-command', offset, `UPDATE ${command.commandId}: tag updates take string values and tag predicates only; skipped`)
+    }
+    for (const source of this.matchingSeries(command)) {
+      const tags = new Map(source.tags.map((t) => [t.key, t.value]))
+      for (const assignment of command.set) tags.set(assignment.name, assignment.value as string)
+      const newTags = [...tags].map(([key, value]) => ({ key, value }))
+      const seriesKey = canonicalSeriesKey(source.measurement, newTags)
+      if (seriesKey === source.seriesKey) continue
+      const target = this.ensureSeries(source.tenant, source.database, source.measurement, seriesKey, newTags)
+      this.active.touchedSeries.add(source.id)
+      this.active.touchedSeries.add(target.id)
+      for (const [field, type] of source.fieldTypes) {
+        if (!this.admitType(target, field, type, offset)) continue
+        const column = this.active.column(target.id, field, type)
+        for (const chunk of this.scanSeries(source, field, range)) {
+          const values = chunk.values as unknown as ArrayLike<number | bigint | string>
+          for (let i = 0; i < chunk.times.length; i++) {
+            const v = values[i]!
+            const value: FieldValue = type === FieldType.BOOLEAN ? v === 1 : type === FieldType.UNSIGNED ? { unsigned: v as bigint } : v
+            this.active.append(column, chunk.times[i]!, value)
+          }
+        }
+      }
+      this.active.deleteRange(source.id, range.fromNs, range.toNs)
+      this.tombstones.push({
+        offset, beforeSeq: this.nextSeq, tenant: source.tenant, database: source.database, measurement: source.measurement,
+        seriesId: source.id, tags: [], fromNs: range.fromNs, toNs: range.toNs,
+      })
+      await this.rotateIfFull()
+    }
+  }
+
+  // ---- flush -------------------------------------------------------------------------------
+
+  private async rotateIfFull(): Promise<void> {
+    if (this.active.estimatedBytes >= this.settings.memtableMaxBytes) await this.rotate()
+  }
+
+  /** Freezes the active memtable and starts its flush; waits for the previous flush first. */
+  private async rotate(): Promise<void> {
+    while (this.flushing) await this.flushing
+    this.throwIfUnusable()
+    const frozen = this.active
+    frozen.seq = this.nextSeq++
+    this.active = new Memtable()
+    this.frozen = frozen
+    const checkpoint: Checkpoint = { appliedOffset: this.nextAppliedOffset, nextSeq: this.nextSeq }
+    this.flushing = this.flushFrozen(frozen, checkpoint)
+      .catch((error: unknown) => { this.failure ??= error })
+      .finally(() => { this.flushing = null })
+  }
+
+  /**
+   * Makes everything applied so far durable: freezes the memtable, writes its segment and the
+   * manifest (durableOffset becomes appliedOffset). Resolves when done.
+   */
+  async flush(): Promise<void> {
+    this.throwIfUnusable()
+    await this.rotate()
+    while (this.flushing) await this.flushing
+    this.throwIfUnusable()
+  }
+
+  private async flushFrozen(frozen: Memtable, checkpoint: Checkpoint): Promise<void> {
+    const ids = [...new Set([...frozen.touchedSeries, ...frozen.columns.keys()])].sort()
+    let segment: LiveSegment | null = null
+    if (ids.length > 0) {
+      const { writer, file } = await this.newSegmentWriter()
+      try {
+        for (const id of ids) {
+          const series = this.catalog.get(id)!
+          writer.declareSeries(series, series.fieldTypes)
+          const fields = frozen.columns.get(id)
+          if (!fields) continue
+          for (const name of [...fields.keys()].sort()) {
+            const column = fields.get(name)!.view()
+            for (let start = 0; start < column.times.length; start += this.settings.blockMaxPoints) {
+              await writer.addBlock(series, name, sliceColumn(column, start, Math.min(column.times.length, start + this.settings.blockMaxPoints)))
+            }
+          }
+        }
+        const bytes = await writer.finish(this.settings.fsync)
+        segment = this.liveSegment(file, frozen.seq, frozen.seq, 0, checkpoint.appliedOffset, bytes)
+      } catch (error) {
+        await writer.abort()
+        throw error
+      }
+    }
+    await this.withManifestLock(() => {
+      const segments = segment ? [...this.segments, segment] : this.segments
+      this.durable = checkpoint
+      this.frozen = null
+      this.installManifest(segments)
+    })
+    this.scheduleCompaction()
+  }
+
+  private async newSegmentWriter(): Promise<{ writer: SegmentWriter; file: string }> {
+    const file = segmentFileName(this.nextFileId++)
+    return { writer: await SegmentWriter.create(join(this.dir, file)), file }
+  }
+
+  private liveSegment(file: string, minSeq: number, maxSeq: number, level: number, purgedOffset: bigint, bytes: number): LiveSegment {
+    return { file, minSeq, maxSeq, level, purgedOffset, bytes, reader: SegmentReader.open(join(this.dir, file)), refs: 0, removed: false }
+  }
+
+  private withManifestLock(step: () => void): Promise<void> {
+    const run = this.manifestChain.then(step)
+    this.manifestChain = run.catch(() => {})
+    return run
+  }
+
+  /** Writes the manifest for `segments`, then makes them live; drops tombstones that hide nothing. */
+  private installManifest(segments: LiveSegment[]): void {
+    const applies = (t: Tombstone, s: ManifestSegment): boolean => t.beforeSeq > s.maxSeq && t.offset >= s.purgedOffset
+    const durableOffset = this.durable.appliedOffset
+    const tombstones = this.tombstones.filter((t) => t.offset < durableOffset && segments.some((s) => applies(t, s)))
+    const manifest: Manifest = {
+      partition: this.settings.partition, appliedOffset: durableOffset, nextSeq: this.durable.nextSeq, nextFileId: this.nextFileId,
+      segments: segments.map(({ file, minSeq, maxSeq, level, purgedOffset, bytes }) => ({ file, minSeq, maxSeq, level, purgedOffset, bytes })),
+      tombstones,
+    }
+    writeManifest(this.dir, manifest, this.settings.fsync)
+    const removed = this.segments.filter((s) => !segments.includes(s))
+    this.segments = segments
+    const frozenSeq = this.frozen?.seq ?? -1
+    this.tombstones = this.tombstones.filter((t) =>
+      t.offset >= durableOffset || segments.some((s) => applies(t, s)) || (frozenSeq >= 0 && frozenSeq < t.beforeSeq))
+    for (const segment of removed) {
+      segment.removed = true
+      unlinkSync(join(this.dir, segment.file))
+      if (segment.refs === 0) segment.reader.close()
+    }
+  }
+
+  // ---- compaction and retention ----------------------------------------------------------
+
+  private scheduleCompaction(): void {
+    if (!this.settings.autoCompact || this.closed) return
+    this.compactionWanted = true
+    if (this.compacting) return
+    this.compacting = (async () => {
+      while (this.compactionWanted && !this.closed && this.failure === null) {
+        this.compactionWanted = false
+        await this.dropExpiredSegments()
+        for (let inputs = this.pickCompaction(); inputs && !this.closed; inputs = this.pickCompaction()) await this.compactSegments(inputs)
+      }
+    })().catch((error: unknown) => { this.failure ??= error }).finally(() => { this.compacting = null })
+  }
+
+  /** The oldest run of compactionFanIn adjacent segments of one level, or null. */
+  private pickCompaction(): LiveSegment[] | null {
+    const fanIn = this.settings.compactionFanIn
+    for (let start = 0; start + fanIn <= this.segments.length; start++) {
+      const run = this.segments.slice(start, start + fanIn)
+      if (run.every((s) => s.level === run[0]!.level)) return run
+    }
+    return null
+  }
+
+  /** Runs tiered compaction until no run qualifies (what autoCompact does after each flush). */
+  async compact(): Promise<void> {
+    while (this.compacting) await this.compacting
+    this.throwIfUnusable()
+    await this.dropExpiredSegments()
+    for (let inputs = this.pickCompaction(); inputs; inputs = this.pickCompaction()) await this.compactSegments(inputs)
+  }
+
+  /** Merges every segment into one (purging tombstoned and expired points). */
+  async compactAll(): Promise<void> {
+    while (this.compacting) await this.compacting
+    this.throwIfUnusable()
+    await this.dropExpiredSegments()
+    if (this.segments.length > 0) await this.compactSegments([...this.segments])
+  }
+
+  private async compactSegments(inputs: LiveSegment[]): Promise<void> {
+    const purgeBelow = this.durable.appliedOffset
+    const newestFirst = [...inputs].reverse()
+    const ids = [...new Set(inputs.flatMap((s) => s.reader.series.map((x) => x.id)))].sort()
+    for (const input of inputs) input.refs++
+    const { writer, file } = await this.newSegmentWriter()
+    let bytes: number
+    try {
+      for (const id of ids) {
+        const series = this.catalog.get(id)!
+        writer.declareSeries(series, series.fieldTypes)
+        for (const field of [...series.fieldTypes.keys()].sort()) {
+          const key = id + '\u0000' + field
+          if (!inputs.some((s) => s.reader.blocksBySeriesField.has(key))) continue
+          const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, s.maxSeq, s.purgedOffset, purgeBelow)))
+          await this.writeMerged(writer, series, field, mergeSources(sources, this.settings.blockMaxPoints))
+        }
+      }
+      bytes = await writer.finish(this.settings.fsync)
+    } catch (error) {
+      await writer.abort()
+      throw error
+    } finally {
+      for (const input of inputs) input.refs--
+    }
+    const level = Math.max(...inputs.map((s) => s.level)) + 1
+    const output = this.liveSegment(file, inputs[0]!.minSeq, inputs[inputs.length - 1]!.maxSeq, level, purgeBelow, bytes)
+    await this.withManifestLock(() => {
+      const at = this.segments.indexOf(inputs[0]!)
+      invariant(at >= 0 && inputs.every((s, i) => this.segments[at + i] === s), 'compaction inputs are no longer adjacent and live')
+      this.installManifest([...this.segments.slice(0, at), output, ...this.segments.slice(at + inputs.length)])
+    })
+  }
+
+  /** Writes merged chunks as blocks of exactly blockMaxPoints (the last one shorter). */
+  private async writeMerged(writer: SegmentWriter, series: SeriesInfo, field: string, chunks: Iterable<Column>): Promise<void> {
+    const max = this.settings.blockMaxPoints
+    let pending: Column[] = []
+    let pendingCount = 0
+    for (let chunk of chunks) {
+      while (pendingCount + chunk.times.length >= max) {
+        const take = max - pendingCount
+        pending.push(sliceColumn(chunk, 0, take))
+        await writer.addBlock(series, field, concatColumns(pending))
+        chunk = sliceColumn(chunk, take, chunk.times.length)
+        pending = []
+        pendingCount = 0
+      }
+      if (chunk.times.length > 0) { pending.push(chunk); pendingCount += chunk.times.length }
+    }
+    if (pendingCount > 0) await writer.addBlock(series, field, concatColumns(pending))
+  }
+
+  private retentionCutoff(database: string): bigint | null {
+    const ttl = this.settings.retentionNs[database]
+    return ttl === undefined ? null : this.settings.clockNs() - ttl
+  }
+
+  /** Deletes segments whose every block is past its database's time to live. */
+  async dropExpiredSegments(): Promise<number> {
+    const expired = (s: LiveSegment): boolean => s.reader.blocks.length > 0 && s.reader.blocks.every((b) => {
+      const cutoff = this.retentionCutoff(b.series.database)
+      return cutoff !== null && b.maxTimeNs < cutoff
+    })
+    if (!this.segments.some(expired)) return 0
+    let dropped = 0
+    await this.withManifestLock(() => {
+      const keep = this.segments.filter((s) => !expired(s))
+      dropped = this.segments.length - keep.length
+      this.installManifest(keep)
+    })
+    return dropped
+  }
+
+  // ---- reads ------------------------------------------------------------------------------
+
+  /** Time ranges of `series` hidden in a source of maxSeq/purgedOffset: tombstones and retention. */
+  private deletedRanges(series: SeriesInfo, maxSeq: number, purgedOffset: bigint, tombstonesBelowOffset: bigint | null = null): TimeRange[] {
+    const ranges: TimeRange[] = []
+    for (const t of this.tombstones) {
+      if (t.beforeSeq <= maxSeq || t.offset < purgedOffset) continue
+      if (tombstonesBelowOffset !== null && t.offset >= tombstonesBelowOffset) continue
+      if (t.tenant !== series.tenant || t.database !== series.database || t.measurement !== series.measurement) continue
+      if (t.seriesId !== null ? t.seriesId !== series.id : !matchesTags(series.tags, t.tags)) continue
+      ranges.push({ fromNs: t.fromNs, toNs: t.toNs })
+    }
+    const cutoff = this.retentionCutoff(series.database)
+    if (cutoff !== null) ranges.push({ fromNs: null, toNs: cutoff })
+    return ranges
+  }
+
+  private *segmentColumns(segment: LiveSegment, series: SeriesInfo, field: string, range: TimeRange, deleted: TimeRange[], skip?: Set<BlockEntry>): Generator<Column> {
+    const blocks = segment.reader.blocksBySeriesField.get(series.id + '\u0000' + field)
+    if (!blocks) return
+    for (const block of blocks) {
+      if (!overlaps(block.minTimeNs, block.maxTimeNs, range) || skip?.has(block)) continue
+      if (deleted.some((r) => covers(r, block.minTimeNs, block.maxTimeNs))) continue
+      const column = removeRanges(cutToRange(segment.reader.readBlock(block), range), deleted)
+      if (column.times.length > 0) yield column
+    }
+  }
+
+  private *memtableColumns(memtable: Memtable, series: SeriesInfo, field: string, range: TimeRange, deleted: TimeRange[]): Generator<Column> {
+    const column = memtable.get(series.id, field)
+    if (!column || column.length === 0) return
+    const view = removeRanges(cutToRange(column.view(), range), deleted)
+    if (view.times.length > 0) yield view
+  }
+
+  /** The merged, visible points of (series, field) in range, oldest first. */
+  private *scanSeries(series: SeriesInfo, field: string, range: TimeRange, skip?: Set<BlockEntry>): Generator<Column> {
+    const segments = [...this.segments].reverse()
+    for (const segment of segments) segment.refs++
+    try {
+      const sources: Iterator<Column>[] = [this.memtableColumns(this.active, series, field, range, this.deletedRanges(series, Infinity, 0n))]
+      if (this.frozen) sources.push(this.memtableColumns(this.frozen, series, field, range, this.deletedRanges(series, this.frozen.seq, 0n)))
+      for (const segment of segments) {
+        sources.push(this.segmentColumns(segment, series, field, range, this.deletedRanges(series, segment.maxSeq, segment.purgedOffset), skip))
+      }
+      yield* mergeSources(sources, this.settings.scanChunkMaxPoints)
+    } finally {
+      for (const segment of segments) {
+        segment.refs--
+        if (segment.removed && segment.refs === 0) segment.reader.close()
+      }
+    }
+  }
+
+  private seriesOf(id: string): SeriesInfo {
+    const series = this.catalog.get(id)
+    if (!series) throw new StorageError(StorageErrorCode.NOT_FOUND, `no series ${JSON.stringify(id)}`, { partition: this.settings.partition, seriesId: id })
+    return series
+  }
+
+  /**
+   * Scans (series, field) over [fromNs, toNs) as time-ordered chunks of typed arrays: the newest
+   * value per time across memtables and segments, tombstoned and expired points removed.
+   */
+  scan(request: ScanRequest): Generator<Column> {
+    this.throwIfClosed()
+    const range = { fromNs: request.fromNs ?? null, toNs: request.toNs ?? null }
+    return this.scanSeries(this.seriesOf(request.seriesId), request.field, range)
+  }
+
+  /** Splits a range into blocks answerable from their index stats and the rest to scan. */
+  aggregate(request: ScanRequest): AggregatePlan {
+    this.throwIfClosed()
+    const series = this.seriesOf(request.seriesId)
+    const range = { fromNs: request.fromNs ?? null, toNs: request.toNs ?? null }
+    const key = series.id + '\u0000' + request.field
+    const blocks: BlockAggregate[] = []
+    const skip = new Set<BlockEntry>()
+    const memtableSpans: [bigint, bigint][] = []
+    for (const memtable of [this.active, this.frozen]) {
+      const view = memtable?.get(series.id, request.field)?.view()
+      if (view && view.times.length > 0) memtableSpans.push([view.times[0]!, view.times[view.times.length - 1]!])
+    }
+    for (const segment of this.segments) {
+      const deleted = this.deletedRanges(series, segment.maxSeq, segment.purgedOffset)
+      for (const block of segment.reader.blocksBySeriesField.get(key) ?? []) {
+        const [min, max] = [block.minTimeNs, block.maxTimeNs]
+        if (!covers(range, min, max) || deleted.some((r) => overlaps(min, max, r))) continue
+        if (memtableSpans.some(([a, b]) => a <= max && b >= min)) continue
+        const shadowed = this.segments.some((other) => other !== segment &&
+          (other.reader.blocksBySeriesField.get(key) ?? []).some((o) => o.minTimeNs <= max && o.maxTimeNs >= min))
+        if (shadowed) continue
+        skip.add(block)
+        const { ordinal: _ordinal, series: _series, field: _field, codec: _codec, offset: _offset, storedLength: _s, rawLength: _r, crc32c: _c, ...stats } = block
+        blocks.push({ ...stats, file: segment.file, block: block.ordinal })
+      }
+    }
+    return { blocks, rest: this.scanSeries(series, request.field, range, skip) }
+  }
+
+  /** Series of a database (and measurement) matching tag predicates, with visible points. */
+  listSeries(query: SeriesQuery): SeriesListing[] {
+    this.throwIfClosed()
+    const out: SeriesListing[] = []
+    for (const series of this.catalog.values()) {
+      if (series.tenant !== query.tenant || series.database !== query.database) continue
+      if (query.measurement !== undefined && series.measurement !== query.measurement) continue
+      if (query.tags && !matchesTags(series.tags, query.tags)) continue
+      const fields: SeriesListing['fields'] = []
+      for (const [name, type] of [...series.fieldTypes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const scan = this.scanSeries(series, name, ALL_TIME)
+        const visible = !scan.next().done
+        scan.return(undefined)
+        if (visible) fields.push({ name, type })
+      }
+      if (fields.length === 0) continue
+      const { id, tenant, database, measurement, seriesKey, tags } = series
+      out.push({ id, tenant, database, measurement, seriesKey, tags, fields })
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  }
+
+  /**
+   * SHA-256 over every visible point, by series id, field name and time: the same applied entries
+   * give the same value whatever the flush and compaction history (and the same retention clock).
+   */
+  checksum(): string {
+    this.throwIfClosed()
+    const hash = createHash('sha256')
+    const utf8 = new TextEncoder()
+    const length = Buffer.alloc(8)
+    for (const id of [...this.catalog.keys()].sort()) {
+      const series = this.catalog.get(id)!
+      for (const field of [...series.fieldTypes.keys()].sort()) {
+        // Times and values hashed apart, so chunk boundaries (which depend on history) do not count.
+        const times = createHash('sha256')
+        const values = createHash('sha256')
+        let count = 0
+        for (const chunk of this.scanSeries(series, field, ALL_TIME)) {
+          count += chunk.times.length
+          times.update(new Uint8Array(chunk.times.buffer, chunk.times.byteOffset, chunk.times.byteLength))
+          if (Array.isArray(chunk.values)) {
+            for (const value of chunk.values) {
+              const bytes = utf8.encode(value)
+              length.writeUInt32LE(bytes.length, 0)
+              values.update(length.subarray(0, 4))
+              values.update(bytes)
+            }
+          } else {
+            const typed = chunk.values as Float64Array
+            values.update(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength))
+          }
+        }
+        if (count === 0) continue
+        length.writeBigUInt64LE(BigInt(count), 0)
+        hash.update(utf8.encode(`${id}\u0000${field}\u0000${series.fieldTypes.get(field)}\u0000`))
+        hash.update(length)
+        hash.update(times.digest())
+        hash.update(values.digest())
+      }
+    }
+    return hash.digest('hex')
+  }
+
+  stats(): StoreStats {
+    return {
+      partition: this.settings.partition,
+      appliedOffset: this.nextAppliedOffset,
+      durableOffset: this.durable.appliedOffset,
+      segments: this.segments.length,
+      segmentBytes: this.segments.reduce((sum, s) => sum + s.bytes, 0),
+      levels: this.segments.map((s) => s.level),
+      memtableBytes: this.active.estimatedBytes,
+      frozenMemtableBytes: this.frozen?.estimatedBytes ?? 0,
+      tombstones: this.tombstones.length,
+      series: this.catalog.size,
+      warnings: this.warningCount,
+    }
+  }
+
+  /** The live segment files (names relative to the store's directory). */
+  segmentFiles(): string[] {
+    return this.segments.map((s) => s.file)
+  }
+
+  /** Waits for background work, then closes files. Unflushed entries are replayed from Kafka at reopen. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    while (this.flushing || this.compacting) await (this.flushing ?? this.compacting)
+    await this.manifestChain
+    for (const segment of this.segments) segment.reader.close()
+  }
+
+  private throwIfClosed(): void {
+    if (this.closed) throw new StorageError(StorageErrorCode.CLOSED, 'the store is closed', { partition: this.settings.partition })
+  }
+
+  private throwIfUnusable(): void {
+    this.throwIfClosed()
+    if (this.failure !== null) {
+      throw new StorageError(StorageErrorCode.CLOSED, `a background flush or compaction failed; reopen the store: ${String(this.failure)}`,
+        { partition: this.settings.partition }, false, { cause: this.failure })
+    }
+  }
+}
+
+function uniqueSorted(parts: BigInt64Array[]): BigInt64Array {
+  const total = parts.reduce((n, p) => n + p.length, 0)
+  const all = new BigInt64Array(total)
+  let at = 0
+  for (const part of parts) { all.set(part, at); at += part.length }
+  all.sort()
+  let kept = 0
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i]!
+  return all.subarray(0, kept)
+}
+
+function concatColumns(columns: Column[]): Column {
+  if (columns.length === 1) return columns[0]!
+  const count = columns.reduce((n, c) => n + c.times.length, 0)
+  const times = new BigInt64Array(count)
+  const type = columns[0]!.type
+  if (type === FieldType.STRING) {
+    let at = 0
+    const values: string[] = []
+    for (const c of columns) { times.set(c.times, at); at += c.times.length; values.push(...(c.values as string[])) }
+    return { type, times, values }
+  }
+  const first = columns[0]!.values as Float64Array
+  const values = new (first.constructor as Float64ArrayConstructor)(count)
+  let at = 0
+  for (const c of columns) {
+    times.set(c.times, at)
+    values.set(c.values as Float64Array, at)
+    at += c.times.length
+  }
+  return { type, times, values }
+}
