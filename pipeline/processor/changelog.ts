@@ -5,7 +5,7 @@
 // record that does not decode is poison and goes to the dead-letter topic with the reason.
 
 import {
-  changelogEntryType, decodeIngestRecord, encodeFramed, unframe,
+  changelogEntryType, decodeIngestRecord, encodeFramed, spliceChangelogUpsert, unframe,
   type ChangelogEntry, type IngestRecord,
 } from '../../schemas/index.ts'
 import { headerText, SLUICE_INGEST_RECORD_FORMAT, SourceHeader, type RecordHeaders } from '../source/record-format.ts'
@@ -13,6 +13,7 @@ import type { SeriesCompression } from './compression.ts'
 
 /** The value of `sluice-format` on changelog records. */
 export const CHANGELOG_ENTRY_FORMAT = 'changelog-entry'
+const CHANGELOG_HEADERS: Readonly<Record<string, string>> = Object.freeze({ [SourceHeader.FORMAT]: CHANGELOG_ENTRY_FORMAT })
 
 export interface IngestInput {
   partition: number
@@ -43,6 +44,11 @@ export interface ChangelogSettings {
 
 export function processIngestRecord(input: IngestInput, settings: ChangelogSettings): RecordOutcome {
   if (headerText(input.headers, SourceHeader.FORMAT) !== SLUICE_INGEST_RECORD_FORMAT) return { kind: 'skipped' }
+  if (!settings.compression.enabled && input.value && input.key) {
+    // Every point is kept: the entry is spliced from the record's bytes, nothing is decoded.
+    const spliced = splice(input, settings)
+    if (spliced) return spliced
+  }
   let record: IngestRecord
   try {
     if (!input.value) throw new Error('the record has no value')
@@ -73,9 +79,21 @@ export function processIngestRecord(input: IngestInput, settings: ChangelogSetti
   const key = entry.upsert ? entry.upsert.seriesKey : `command ${entry.command!.commandId}`
   return {
     kind: 'changelog',
-    record: { key, value, headers: { [SourceHeader.FORMAT]: CHANGELOG_ENTRY_FORMAT } },
+    record: { key, value, headers: CHANGELOG_HEADERS },
     pointsIn,
     pointsKept,
     command: entry.command !== null,
   }
+}
+
+/** The byte path: an upsert of every point, or null when the record is a command (or poison, found again by the slow path). */
+function splice(input: IngestInput, settings: ChangelogSettings): RecordOutcome | null {
+  let spliced: { value: Buffer; points: number } | null
+  try {
+    spliced = spliceChangelogUpsert(input.value!, { partition: input.partition, offset: BigInt(input.offset), schemaId: settings.changelogSchemaId })
+  } catch {
+    return null
+  }
+  if (spliced === null) return null
+  return { kind: 'changelog', record: { key: input.key!, value: spliced.value, headers: CHANGELOG_HEADERS }, pointsIn: spliced.points, pointsKept: spliced.points, command: false }
 }

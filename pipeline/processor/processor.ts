@@ -76,6 +76,8 @@ export interface Processor {
   readonly stats: Readonly<ProcessorStats>
   /** Partitions this node masters right now. */
   partitions(): number[]
+  /** Wall time of the most recent transactions (begin to commit), in ms, oldest first, at most 4,096. */
+  recentTransactionMs(): number[]
   stop(): Promise<void>
 }
 
@@ -111,6 +113,7 @@ class MasterLoop implements Processor {
   private readonly settings: Omit<ChangelogSettings, 'compression'>
   private owned = new Set<number>()
   private stopping = false
+  private readonly transactionMs: number[] = []
 
   constructor(private readonly options: ProcessorOptions) {
     this.log = options.log ?? stderrLog
@@ -130,6 +133,10 @@ class MasterLoop implements Processor {
 
   partitions(): number[] {
     return [...this.owned].sort((a, b) => a - b)
+  }
+
+  recentTransactionMs(): number[] {
+    return [...this.transactionMs]
   }
 
   async start(): Promise<void> {
@@ -314,6 +321,7 @@ class MasterLoop implements Processor {
     }
     const state = master.compression.takeChanges().map(record => ({ partition, key: record.key, value: record.value }))
     const nextOffset = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString()
+    const began = performance.now()
     const transaction = await master.producer.transaction()
     try {
       const topicMessages = [
@@ -332,6 +340,8 @@ class MasterLoop implements Processor {
       throw error
     }
     master.committedOffset = BigInt(nextOffset)
+    this.transactionMs.push(performance.now() - began)
+    if (this.transactionMs.length > 4_096) this.transactionMs.shift()
     this.stats.transactionsCommitted++
     this.stats.recordsIn += chunk.length
     this.stats.recordsSkipped += skipped

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { changelogEntryType, decode, encodeIngestRecord, unframe } from '../../schemas/index.ts'
+import { randomBatch, sampleCommand, seededRandom } from '../../schemas/testing/samples.ts'
+import { sluiceRecordHeaders } from '../source/record-format.ts'
+import { processIngestRecord } from './changelog.ts'
+import { noCompression, type SeriesCompression } from './compression.ts'
+
+/** Compression switched on but keeping everything: forces the decode-and-encode path. */
+const keepAll: SeriesCompression = { ...noCompression, enabled: true }
+
+test('the byte path and the decode path write the same changelog entry', () => {
+  for (let seed = 1; seed <= 100; seed++) {
+    const batch = randomBatch(seededRandom(seed))
+    if (batch.points.length === 0) continue
+    const input = { partition: 2, offset: String(seed * 10), key: Buffer.from(batch.seriesKey), value: encodeIngestRecord({ batch, command: null }, { schemaId: 1 }), headers: sluiceRecordHeaders }
+    const fast = processIngestRecord(input, { changelogSchemaId: 5, compression: noCompression })
+    const slow = processIngestRecord(input, { changelogSchemaId: 5, compression: keepAll })
+    assert.equal(fast.kind, 'changelog')
+    assert.equal(slow.kind, 'changelog')
+    if (fast.kind !== 'changelog' || slow.kind !== 'changelog') return
+    assert.deepEqual(fast.record.value, slow.record.value, `seed ${seed}`)
+    assert.equal(fast.pointsIn, batch.points.length)
+    assert.equal(String(fast.record.key), batch.seriesKey)
+    const entry = decode(changelogEntryType, unframe(fast.record.value!).payload)
+    assert.deepEqual([entry.ingestPartition, entry.ingestOffset, entry.upsert!.points.length], [2, BigInt(seed * 10), batch.points.length])
+  }
+})
+
+test('commands pass through; raw records are skipped; undecodable Sluice records are poison', () => {
+  const command = processIngestRecord({ partition: 0, offset: '7', key: null, value: encodeIngestRecord({ batch: null, command: sampleCommand }, { schemaId: 1 }), headers: sluiceRecordHeaders }, { changelogSchemaId: 5, compression: noCompression })
+  assert.equal(command.kind, 'changelog')
+  if (command.kind === 'changelog') {
+    assert.equal(command.command, true)
+    assert.equal(decode(changelogEntryType, unframe(command.record.value!).payload).command!.commandId, sampleCommand.commandId)
+  }
+  assert.deepEqual(processIngestRecord({ partition: 0, offset: '8', key: null, value: Buffer.from('cpu usage=1 1'), headers: {} }, { changelogSchemaId: 5, compression: noCompression }), { kind: 'skipped' })
+  const poison = processIngestRecord({ partition: 0, offset: '9', key: Buffer.from('k'), value: Buffer.from([0, 0, 0, 0, 1, 2, 0xff]), headers: sluiceRecordHeaders }, { changelogSchemaId: 5, compression: noCompression })
+  assert.equal(poison.kind, 'poison')
+  if (poison.kind === 'poison') assert.match(poison.reason, /not a sluice.IngestRecord/)
+})
