@@ -8,7 +8,7 @@ export {
   startKafkaSource, resolveKafkaSourceOptions, INGEST_TOPIC, DEAD_LETTER_TOPIC, SOURCE_GROUP_ID, SOURCE_TRANSACTIONAL_ID_PREFIX,
   DeadLetterHeader, OriginHeader, type KafkaSource, type KafkaSourceOptions, type KafkaSourceStats,
 } from './kafka-source.ts'
-export { transformRecord, batchToLineProtocol, type SchemaLookup, type SourceRecord, type TransformResult, type TransformSettings, type Rejection } from './transform.ts'
+export { transformRecord, batchToLineProtocol, type SchemaLookup, type SourceCatalog, type SourceRecord, type TransformResult, type TransformSettings, type Rejection } from './transform.ts'
 export {
   recogniseRecord, headerText, RecordFormat, SourceHeader, SLUICE_INGEST_RECORD_FORMAT, sluiceRecordHeaders, knownContentTypes,
   type RecordFormatValue, type Recognition, type RecordHeaders,

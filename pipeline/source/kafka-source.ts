@@ -12,7 +12,7 @@ import {
   lineProtocolLimits, DEFAULT_INGEST_SCHEMA_ID, JsonNumbers, parseJsonTimestampUnits, parsePrecision,
   type LineProtocolLimits, type PrecisionUnit, type JsonNumbersValue,
 } from '../ingest/index.ts'
-import { transformRecord, type SchemaLookup, type SourceRecord, type TransformResult, type TransformSettings } from './transform.ts'
+import { transformRecord, type SchemaLookup, type SourceCatalog, type SourceRecord, type TransformResult, type TransformSettings } from './transform.ts'
 import { sluiceRecordHeaders, type RecordHeaders } from './record-format.ts'
 import { registerKafkaCodecs } from './codecs.ts'
 import { SourceError, SourceErrorCode } from './errors.ts'
@@ -59,6 +59,8 @@ export interface KafkaSourceOptions {
   ingestSchemaId?: number
   /** The node's schema registry, for Avro records' schema ids. */
   schemas?: SchemaLookup
+  /** Database admission and field type checks shared with the HTTP API (its WriteCatalog); none = not checked. */
+  catalog?: SourceCatalog
   /** Tenant of text records without a sluice-tenant header. Default "default". */
   defaultTenant?: string
   /** Database of text records without a sluice-database header; without either they are dead-lettered. */
@@ -105,7 +107,7 @@ export interface KafkaSource {
 
 const knownOptions = new Set<string>([
   'brokers', 'kafka', 'clientId', 'topic', 'deadLetterTopic', 'groupId', 'transactionalIdPrefix', 'partitions', 'ingestSchemaId',
-  'schemas', 'defaultTenant', 'defaultDatabase', 'precision', 'jsonTimestampUnits', 'jsonNumbers', 'limits', 'maxRecordsPerTransaction',
+  'schemas', 'catalog', 'defaultTenant', 'defaultDatabase', 'precision', 'jsonTimestampUnits', 'jsonNumbers', 'limits', 'maxRecordsPerTransaction',
   'maxBytesPerTransaction', 'maxReasonsPerRecord', 'sessionTimeoutMs', 'transactionTimeoutMs', 'log',
 ])
 
@@ -180,6 +182,7 @@ export function resolveKafkaSourceOptions(options: KafkaSourceOptions): Resolved
       jsonNumbers,
       limits,
       schemas: options.schemas,
+      catalog: options.catalog,
       maxReasonsPerRecord: positiveInteger('maxReasonsPerRecord', options.maxReasonsPerRecord, 20),
     },
     maxRecordsPerTransaction: positiveInteger('maxRecordsPerTransaction', options.maxRecordsPerTransaction, 1_000),
@@ -362,7 +365,7 @@ class KafkaSourceLoop implements KafkaSource {
     let points = 0
     for (const message of chunk) {
       const record = toSourceRecord(topic, partition, message)
-      const result = transformRecord(record, this.settings, receivedAtNs)
+      const result = await transformRecord(record, this.settings, receivedAtNs)
       if (result.format === 'sluice') continue
       converted++
       points += result.points

@@ -9,6 +9,7 @@
 import {
   parseLineProtocol, parseTelegrafJson, parsePrecision, parseJsonTimestampUnits, toIngestRecords,
   IngestError, type ParsedBatch, type IngestRecordOut, type LineProtocolLimits, type PrecisionUnit, type JsonNumbersValue,
+  type FieldTypeCheck, type LineError,
 } from '../ingest/index.ts'
 import {
   decode, unframe, ingestBatchType, ingestRecordType, isSchemaError,
@@ -21,6 +22,19 @@ import { SourceErrorCode } from './errors.ts'
 export interface SchemaLookup {
   /** The schema registered under `id`; throws (SLUICE_ERR_SCHEMA_NOT_FOUND) if there is none. */
   schemaById(id: number): { schema: string; avro: AvroType }
+}
+
+/**
+ * What the write path knows about databases and field types, the same for the HTTP API and the
+ * source (pipeline/http's WriteCatalog has this shape). Errors with `retriable: true`, or without
+ * a string `code`, are infrastructure trouble: the transaction is aborted and the chunk read again.
+ * Any other error refuses the record (dead-lettered with its code and message).
+ */
+export interface SourceCatalog {
+  /** Resolves if the database exists (or was created); throws if it may not be written. */
+  requireDatabase(tenant: string, database: string): Promise<void>
+  /** Field type stability across every writer: which points are accepted, and the conflicts. */
+  checkFieldTypes(tenant: string, database: string, batch: ParsedBatch): Promise<FieldTypeCheck>
 }
 
 export interface TransformSettings {
@@ -39,6 +53,8 @@ export interface TransformSettings {
   schemas: SchemaLookup | undefined
   /** Rejected lines listed in a dead-letter reason; the rest are counted. */
   maxReasonsPerRecord: number
+  /** Database admission and field type checks; without it every database is accepted and types are not checked. */
+  catalog?: SourceCatalog | undefined
 }
 
 export interface SourceRecord {
@@ -75,8 +91,11 @@ function rejected(format: RecordFormatValue, how: string, code: string, reason: 
   return { format, how, records: [], points: 0, rejection: { code, reason, partial: false } }
 }
 
-/** Turns one raw record into IngestRecords and/or a rejection. Never throws for bad data. */
-export function transformRecord(record: SourceRecord, settings: TransformSettings, receivedAtNs: bigint): TransformResult {
+/**
+ * Turns one raw record into IngestRecords and/or a rejection. Never throws for bad data; rejects
+ * only when the catalog has infrastructure trouble (see SourceCatalog).
+ */
+export async function transformRecord(record: SourceRecord, settings: TransformSettings, receivedAtNs: bigint): Promise<TransformResult> {
   const { format, how } = recogniseRecord(record.headers, record.value)
   const value = record.value ?? Buffer.alloc(0)
   switch (format) {
@@ -102,7 +121,7 @@ function recordTimeNs(record: SourceRecord, fallbackNs: bigint): bigint {
   return ms > 0n ? ms * 1_000_000n : fallbackNs
 }
 
-function transformText(record: SourceRecord, value: Buffer, format: RecordFormatValue, settings: TransformSettings, receivedAtNs: bigint, how: string): TransformResult {
+async function transformText(record: SourceRecord, value: Buffer, format: RecordFormatValue, settings: TransformSettings, receivedAtNs: bigint, how: string): Promise<TransformResult> {
   const tenant = headerText(record.headers, SourceHeader.TENANT) ?? settings.defaultTenant
   const database = headerText(record.headers, SourceHeader.DATABASE) ?? settings.defaultDatabase
   if (database === undefined || database.length === 0) {
@@ -117,7 +136,7 @@ function transformText(record: SourceRecord, value: Buffer, format: RecordFormat
     return rejected(format, how, error.code, error.message)
   }
   try {
-    return finishBatch(batch, format, how, settings, { tenant, database, receivedAtNs, idempotencyKey: idempotencyKeyOf(record) })
+    return await finishBatch(batch, format, how, settings, { tenant, database, receivedAtNs, idempotencyKey: idempotencyKeyOf(record) })
   } finally {
     batch.release()
   }
@@ -138,9 +157,30 @@ function parseText(record: SourceRecord, value: Buffer, format: RecordFormatValu
 
 interface BatchContext { tenant: string; database: string; receivedAtNs: bigint; idempotencyKey: string | null }
 
+/** The catalog's verdict on a parsed batch: the accepted mask and type conflicts, or a refusal of the whole record. */
+async function admit(batch: ParsedBatch, settings: TransformSettings, context: BatchContext): Promise<FieldTypeCheck | { code: string; reason: string } | undefined> {
+  const catalog = settings.catalog
+  if (!catalog || batch.pointCount === 0) return undefined
+  try {
+    await catalog.requireDatabase(context.tenant, context.database)
+    return await catalog.checkFieldTypes(context.tenant, context.database, batch)
+  } catch (error) {
+    const { code, retriable } = error as { code?: unknown; retriable?: unknown }
+    if (retriable === true || typeof code !== 'string') throw error
+    return { code, reason: (error as Error).message }
+  }
+}
+
 /** toIngestRecords for the accepted points, and a rejection naming the refused lines or metrics. */
-function finishBatch(batch: ParsedBatch, format: RecordFormatValue, how: string, settings: TransformSettings, context: BatchContext): TransformResult {
-  const records = batch.pointCount === 0 ? [] : toIngestRecords(batch, {
+async function finishBatch(batch: ParsedBatch, format: RecordFormatValue, how: string, settings: TransformSettings, context: BatchContext): Promise<TransformResult> {
+  const verdict = await admit(batch, settings, context)
+  if (verdict !== undefined && !('accepted' in verdict)) {
+    return { format, how, records: [], points: 0, rejection: { code: verdict.code, reason: verdict.reason, partial: false } }
+  }
+  const acceptedCount = verdict?.acceptedCount ?? batch.pointCount
+  const errors: LineError[] = verdict && verdict.errors.length > 0 ? [...batch.errors, ...verdict.errors].sort((a, b) => a.line - b.line) : [...batch.errors]
+  const rejectedCount = batch.rejectedLineCount + (verdict?.errors.length ?? 0)
+  const records = acceptedCount === 0 ? [] : toIngestRecords(batch, {
     tenant: context.tenant,
     database: context.database,
     partitions: settings.partitions,
@@ -148,26 +188,27 @@ function finishBatch(batch: ParsedBatch, format: RecordFormatValue, how: string,
     receivedAtNs: context.receivedAtNs,
     idempotencyKey: context.idempotencyKey,
     schemaId: settings.ingestSchemaId,
+    ...(verdict ? { accepted: verdict.accepted } : {}),
   })
   let rejection: Rejection | undefined
-  if (batch.rejectedLineCount > 0) {
+  if (rejectedCount > 0) {
     const unit = format === RecordFormat.Json ? 'metric' : 'line'
-    const listed = batch.errors.slice(0, settings.maxReasonsPerRecord).map(error => `${unit} ${error.line}: ${error.reason}`)
-    const more = batch.rejectedLineCount - listed.length
+    const listed = errors.slice(0, settings.maxReasonsPerRecord).map(error => `${unit} ${error.line}: ${error.reason}`)
+    const more = rejectedCount - listed.length
     rejection = {
-      code: batch.errors[0]?.code ?? SourceErrorCode.UNRECOGNISED,
-      reason: `${batch.rejectedLineCount} ${unit}${batch.rejectedLineCount === 1 ? '' : 's'} rejected (${batch.pointCount} points written): ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
-      partial: batch.pointCount > 0,
+      code: errors[0]?.code ?? SourceErrorCode.UNRECOGNISED,
+      reason: `${rejectedCount} ${unit}${rejectedCount === 1 ? '' : 's'} rejected (${acceptedCount} points written): ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+      partial: acceptedCount > 0,
     }
-  } else if (batch.pointCount === 0) {
+  } else if (acceptedCount === 0) {
     rejection = { code: SourceErrorCode.NO_POINTS, reason: 'the record holds no point', partial: false }
   }
-  return { format, how, records, points: batch.pointCount, rejection }
+  return { format, how, records, points: acceptedCount, rejection }
 }
 
 // ---- Avro ----
 
-function transformAvro(record: SourceRecord, value: Buffer, settings: TransformSettings, receivedAtNs: bigint, how: string): TransformResult {
+async function transformAvro(record: SourceRecord, value: Buffer, settings: TransformSettings, receivedAtNs: bigint, how: string): Promise<TransformResult> {
   const format = RecordFormat.Avro
   if (!settings.schemas) return rejected(format, how, SourceErrorCode.AVRO, 'Avro record, but the source has no schema registry to look its schema id up in')
   let decoded: IngestRecord
@@ -192,7 +233,7 @@ function transformAvro(record: SourceRecord, value: Buffer, settings: TransformS
     return rejected(format, how, error.code, error.message)
   }
   try {
-    return finishBatch(parsed, format, how, settings, {
+    return await finishBatch(parsed, format, how, settings, {
       tenant: batch.tenant, database: batch.database, receivedAtNs, idempotencyKey: batch.idempotencyKey ?? idempotencyKeyOf(record),
     })
   } finally {
