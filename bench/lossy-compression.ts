@@ -1,13 +1,13 @@
 // Lossy-compression filters alone (no Kafka, no I/O): points/s of deadband and swinging door on one
 // (series, field) over real-looking signals, against a same-run baseline loop that walks the same
 // points and keeps everything, and the filter that keeps everything (compression off). Also reports
-// the compression ratio reached, the largest error, and garbage collections per million points (the
-// per-point call is meant to allocate nothing, so that should be ~0).
+// the compression ratio reached, the largest error, and heap bytes allocated per point (the
+// per-point call is meant to allocate nothing: ~0 means V8 kept every double unboxed).
 //
 // Run: npm run bench:lossy [-- --quick]
 
-import { PerformanceObserver } from 'node:perf_hooks'
 import { createFilter, Decision, type CompressionSettings } from '../pipeline/transforms/index.ts'
+import { loadavg } from 'node:os'
 import { describeMachine } from './support/report.ts'
 
 const quick = process.argv.includes('--quick')
@@ -92,16 +92,10 @@ function filterRun(signal: Signal, settings: CompressionSettings): number {
   return kept
 }
 
-let gcCount = 0
-new PerformanceObserver((list) => { gcCount += list.getEntries().length }).observe({ entryTypes: ['gc'] })
-
-/** Median points/s over ROUNDS rounds of at least MIN_ROUND_MS each, and GCs per million points. */
-async function measure(run: () => number): Promise<{ pointsPerSecond: number; gcPerMillion: number }> {
-  for (let i = 0; i < 3; i++) sink += run() // warm-up
+/** Median points/s over ROUNDS rounds of at least MIN_ROUND_MS each. */
+function measure(run: () => number): number {
+  for (let i = 0; i < 3; i++) sink += run() // warm-up: let the JIT settle
   const rates: number[] = []
-  let points = 0
-  await new Promise((resolve) => setImmediate(resolve)) // deliver pending GC entries
-  const gcBefore = gcCount
   for (let round = 0; round < ROUNDS; round++) {
     let calls = 0
     const start = process.hrtime.bigint()
@@ -111,24 +105,69 @@ async function measure(run: () => number): Promise<{ pointsPerSecond: number; gc
       calls++
       elapsedNs = process.hrtime.bigint() - start
     } while (elapsedNs < BigInt(MIN_ROUND_MS) * 1_000_000n)
-    points += calls * POINTS
     rates.push((calls * POINTS) / (Number(elapsedNs) / 1e9))
   }
-  await new Promise((resolve) => setImmediate(resolve))
   rates.sort((a, b) => a - b)
-  return { pointsPerSecond: rates[Math.floor(rates.length / 2)]!, gcPerMillion: ((gcCount - gcBefore) * 1e6) / points }
+  return rates[Math.floor(rates.length / 2)]!
 }
 
-console.log(`lossy compression, one (series, field), ${POINTS.toLocaleString('en')} points per run (~1 s apart, irregular)`)
-console.log(`${describeMachine()}; median of ${ROUNDS} rounds of ≥${MIN_ROUND_MS} ms\n`)
-console.log('signal         case                      M points/s   vs baseline   kept      ratio    max error   GC/M points')
-for (const signal of signals) {
-  const base = await measure(() => baseline(signal))
-  console.log(`${signal.name.padEnd(14)} ${'baseline (loop, keep all)'.padEnd(25)} ${(base.pointsPerSecond / 1e6).toFixed(1).padStart(10)}   ${'1.00'.padStart(11)}   ${'100%'.padStart(6)}   ${'1.0'.padStart(6)}   ${'0'.padStart(9)}   ${base.gcPerMillion.toFixed(2).padStart(11)}`)
-  for (const { name, settings } of settingsCases) {
-    const result = await measure(() => filterRun(signal, settings))
-    const keptShare = `${((100 * lastRun.kept) / POINTS).toFixed(1)}%`
-    console.log(`${signal.name.padEnd(14)} ${name.padEnd(25)} ${(result.pointsPerSecond / 1e6).toFixed(1).padStart(10)}   ${(result.pointsPerSecond / base.pointsPerSecond).toFixed(2).padStart(11)}   ${keptShare.padStart(6)}   ${(POINTS / lastRun.kept).toFixed(1).padStart(6)}   ${lastRun.maxError.toFixed(3).padStart(9)}   ${result.gcPerMillion.toFixed(2).padStart(11)}`)
+/**
+ * Heap bytes allocated per point: the smallest heap growth over three more runs, each after a full
+ * GC (the child has a large young generation, so no GC runs inside a run; the minimum drops noise
+ * such as a late optimisation).
+ */
+function bytesPerPoint(run: () => number): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (!gc) return Number.NaN
+  let least = Number.POSITIVE_INFINITY
+  for (let i = 0; i < 3; i++) {
+    gc()
+    const before = process.memoryUsage().heapUsed
+    sink += run()
+    least = Math.min(least, (process.memoryUsage().heapUsed - before) / POINTS)
+  }
+  return least
+}
+
+interface CaseResult {
+  baselinePointsPerSecond: number
+  pointsPerSecond: number
+  kept: number
+  maxError: number
+  bytesPerPoint: number
+}
+
+// Each (signal, case) runs in its own process, so the call site of offer sees one filter class, as
+// a processor's does for a field (a shared loop over every class would measure V8's megamorphic calls).
+const childAt = process.argv.indexOf('--child')
+if (childAt >= 0) {
+  const signal = signals[Number(process.argv[childAt + 1])]!
+  const { settings } = settingsCases[Number(process.argv[childAt + 2])]!
+  const result: CaseResult = {
+    baselinePointsPerSecond: measure(() => baseline(signal)),
+    pointsPerSecond: measure(() => filterRun(signal, settings)),
+    kept: lastRun.kept,
+    maxError: lastRun.maxError,
+    bytesPerPoint: bytesPerPoint(() => filterRun(signal, settings)),
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+} else {
+  const { execFileSync } = await import('node:child_process')
+  console.log(`lossy compression, one (series, field), ${POINTS.toLocaleString('en')} points per run (~1 s apart, irregular), one process per case`)
+  console.log(`${describeMachine()}; median of ${ROUNDS} rounds of ≥${MIN_ROUND_MS} ms; baseline = a loop over the same points keeping every one, same process; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n`)
+  console.log('signal         case                    baseline M/s   M points/s   vs baseline    kept    ratio   max error   heap B/point')
+  for (const [signalIndex, signal] of signals.entries()) {
+    for (const [caseIndex, { name }] of settingsCases.entries()) {
+      const output = execFileSync(process.execPath, ['--expose-gc', '--max-semi-space-size=256', '--import', 'tsx', new URL(import.meta.url).pathname,
+        '--child', String(signalIndex), String(caseIndex), ...(quick ? ['--quick'] : [])], { encoding: 'utf8' })
+      const r = JSON.parse(output.trim().split('\n').at(-1)!) as CaseResult
+      console.log([
+        signal.name.padEnd(14), name.padEnd(22), (r.baselinePointsPerSecond / 1e6).toFixed(1).padStart(13),
+        (r.pointsPerSecond / 1e6).toFixed(1).padStart(12), `${(r.pointsPerSecond / r.baselinePointsPerSecond).toFixed(2)}×`.padStart(12),
+        `${((100 * r.kept) / POINTS).toFixed(1)}%`.padStart(7), `${(POINTS / r.kept).toFixed(1)}×`.padStart(8),
+        r.maxError.toFixed(3).padStart(11), r.bytesPerPoint.toFixed(1).padStart(14),
+      ].join(' '))
+    }
   }
 }
 if (sink === 0) console.log('(unreachable)')
