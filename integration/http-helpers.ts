@@ -24,6 +24,9 @@ export interface IngestedPoint {
   timeNs: bigint
   fields: Record<string, unknown>
   idempotencyKey: string | null
+  /** The record's sluice-format and traceparent headers. */
+  format: string | undefined
+  traceparent: string | undefined
 }
 
 /** Reads sluice.ingest to its end (as of this call) with read_committed; returns every point of Sluice's records. */
@@ -64,6 +67,7 @@ export async function readIngest(bootstrap: string, options: { timeoutMs?: numbe
             partition, offset: message.offset, key: message.key?.toString() ?? '', tenant: batch.tenant, database: batch.database,
             seriesKey: batch.seriesKey, timeNs: point.timeNs, fields: Object.fromEntries(point.fields.map(f => [f.name, f.value])),
             idempotencyKey: batch.idempotencyKey,
+            format: message.headers?.['sluice-format']?.toString(), traceparent: message.headers?.traceparent?.toString(),
           })
         }
       },

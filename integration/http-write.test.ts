@@ -48,7 +48,8 @@ describe('writes land in sluice.ingest exactly once', () => {
     assert.match(imported.stderr + imported.stdout, /Failed 0 inserts/)
 
     const v1Lines = Array.from({ length: 200 }, (_, i) => `mem,host=h${i % 10} free=${i}i,ok=true ${2_000_000_000_000_000_000n + BigInt(i)}`)
-    assert.equal((await post(`${node.url}/write?db=${db}`, v1Lines.join('\n'))).status, 204)
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    assert.equal((await post(`${node.url}/write?db=${db}`, v1Lines.join('\n'), { traceparent })).status, 204)
     const v2Lines = Array.from({ length: 200 }, (_, i) => `disk,host=h${i % 7},path=/p\\ ${i % 4} used=${i * 10}u,label="d ${i}" ${1_700_000_000_000 + i}`)
     const v2 = await post(`${node.url}/api/v2/write?org=${tenant}&bucket=${db}&precision=ms`, gzipSync(v2Lines.join('\n')), { 'content-encoding': 'gzip', authorization: 'Token ignored-with-auth-off' })
     assert.equal(v2.status, 204)
@@ -64,6 +65,8 @@ describe('writes land in sluice.ingest exactly once', () => {
       assert.equal(point.tenant, tenant)
       assert.equal(point.key, point.seriesKey)
       assert.equal(point.partition, partitionForSeriesKey(point.seriesKey, 6), `${point.seriesKey} in the partition its key hashes to`)
+      assert.equal(point.format, 'ingest-record', 'marked as Sluice\'s own for the Kafka source')
+      assert.equal(point.traceparent, point.seriesKey.startsWith('mem,') ? traceparent : undefined)
     }
     const imported7 = mine.find(p => p.seriesKey === 'cpu,host=h7,region=r1' && p.timeNs === 1_700_000_007_000_000_000n)!
     assert.deepEqual(imported7.fields, { usage: 7.5, idle: 7n })

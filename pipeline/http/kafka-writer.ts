@@ -23,7 +23,8 @@ import { HttpApiError, HttpErrorCode } from './errors.ts'
 
 /** Where a write's records go. Resolves once all are durably in Kafka; rejects when none are. */
 export interface RecordSink {
-  write(records: readonly IngestRecordOut[], deadlineMs: number): Promise<void>
+  /** `headers` are added to each of the write's records (e.g. traceparent). */
+  write(records: readonly IngestRecordOut[], deadlineMs: number, headers?: Readonly<Record<string, string>>): Promise<void>
   close(): Promise<void>
 }
 
@@ -67,6 +68,7 @@ const kafkajsCompression: Readonly<Record<WriteCompression, number>> = Object.fr
 
 interface PendingWrite {
   records: readonly IngestRecordOut[]
+  headers: Readonly<Record<string, string>>
   bytes: number
   resolve: () => void
   reject: (error: Error) => void
@@ -107,7 +109,7 @@ export class TransactionalKafkaWriter implements RecordSink {
     for (let worker = 0; worker < count; worker++) this.workers.push(this.run(worker))
   }
 
-  write(records: readonly IngestRecordOut[], deadlineMs: number): Promise<void> {
+  write(records: readonly IngestRecordOut[], deadlineMs: number, headers?: Readonly<Record<string, string>>): Promise<void> {
     if (records.length === 0) return Promise.resolve()
     if (this.closing) return Promise.reject(unavailable('the node is shutting down'))
     const bytes = recordBytes(records)
@@ -115,7 +117,7 @@ export class TransactionalKafkaWriter implements RecordSink {
       return Promise.reject(new HttpApiError(HttpErrorCode.OVERLOADED, `write queue full: ${this.queuedBytes} bytes waiting for Kafka, limit maxQueuedRecordBytes = ${this.options.maxQueuedRecordBytes}`))
     }
     return new Promise<void>((resolve, reject) => {
-      const pending: PendingWrite = { records, bytes, resolve, reject, timer: undefined, state: 'queued' }
+      const pending: PendingWrite = { records, headers: headers ? { ...headers, ...this.headers } : this.headers, bytes, resolve, reject, timer: undefined, state: 'queued' }
       const waitMs = Math.max(0, deadlineMs - Date.now())
       pending.timer = setTimeout(() => this.expire(pending), waitMs)
       this.queue.push(pending)
@@ -244,7 +246,7 @@ export class TransactionalKafkaWriter implements RecordSink {
           current = []
           partitionBytes.clear()
         }
-        current.push({ partition: record.partition, key: record.key, value: record.value, headers: this.headers })
+        current.push({ partition: record.partition, key: record.key, value: record.value, headers: pending.headers })
         partitionBytes.set(record.partition, (partitionBytes.get(record.partition) ?? 0) + bytes)
       }
     }

@@ -23,13 +23,15 @@ import { createToken, TokenDirectory } from './tokens.ts'
 
 class MemorySink implements RecordSink {
   readonly records: IngestRecordOut[] = []
+  readonly headers: Array<Readonly<Record<string, string>> | undefined> = []
   failing = false
   writes = 0
   /** While set, writes wait for it. */
   gate: Promise<void> | undefined
 
-  async write(records: readonly IngestRecordOut[]): Promise<void> {
+  async write(records: readonly IngestRecordOut[], _deadlineMs: number, headers?: Readonly<Record<string, string>>): Promise<void> {
     this.writes++
+    this.headers.push(headers)
     if (this.gate) await this.gate
     if (this.failing) throw new HttpApiError(HttpErrorCode.KAFKA_UNAVAILABLE, 'Kafka is down; nothing was written')
     this.records.push(...records)
@@ -210,6 +212,14 @@ describe('write endpoints', () => {
     assert.deepEqual(response.json(), { error: 'database not found: "nope"' })
     await store.createDatabase('default', 'nope')
     assert.equal((await app.inject({ method: 'POST', url: '/write?db=nope', payload: 'm v=1' })).statusCode, 204)
+  })
+
+  it('carries the request\'s traceparent into its records\' headers', async () => {
+    const { app, sink } = await setup()
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    assert.equal((await app.inject({ method: 'POST', url: '/write?db=d', headers: { traceparent }, payload: 'm v=1' })).statusCode, 204)
+    assert.equal((await app.inject({ method: 'POST', url: '/write?db=d', payload: 'm v=2' })).statusCode, 204)
+    assert.deepEqual(sink.headers, [{ traceparent }, undefined])
   })
 
   it('reads a body sent with an empty Content-Type header, as the influx CLI sends it', async () => {

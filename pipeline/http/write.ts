@@ -160,7 +160,7 @@ async function handleWrite(options: HttpApiOptions, request: FastifyRequest, rep
       if (claim.kind === 'replay') return sendStored(reply, claim.answer)
     }
     await options.catalog.requireDatabase(access.tenant, target.database)
-    const outcome = await writeBody(options, dialect, access, target, body, idempotencyKey ?? null, deadlineMs)
+    const outcome = await writeBody(options, dialect, access, target, body, idempotencyKey ?? null, deadlineMs, traceparentOf(request))
     const rejection = rejectionFor(dialect, outcome)
     if (claim?.kind === 'owner') await finishClaim(options, request, claim, dialect, rejection, outcome.written)
     claim = undefined
@@ -174,7 +174,7 @@ async function handleWrite(options: HttpApiOptions, request: FastifyRequest, rep
 }
 
 /** Parses, checks field types, encodes and writes; returns what was written and what was refused. */
-async function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, idempotencyKey: string | null, deadlineMs: number): Promise<Outcome> {
+async function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, idempotencyKey: string | null, deadlineMs: number, traceparent: string | undefined): Promise<Outcome> {
   const receivedAtNs = (options.nowNs ?? wallClockNs)()
   let batch: ParsedBatch
   try {
@@ -195,11 +195,12 @@ async function writeBody(options: HttpApiOptions, dialect: DialectValue, access:
       tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, source: 'http',
       receivedAtNs, idempotencyKey, schemaId: options.ingestSchemaId, accepted: check.accepted,
     })
-    await options.sink.write(records, deadlineMs)
+    batch.release() // the records are self-contained: hand the columns back before waiting for Kafka
+    await options.sink.write(records, deadlineMs, traceparent === undefined ? undefined : { traceparent })
     outcome.written = check.acceptedCount
     return outcome
   } finally {
-    batch.release()
+    if (!batch.released) batch.release()
   }
 }
 
@@ -220,6 +221,12 @@ async function finishClaim(options: HttpApiOptions, request: FastifyRequest, cla
     // The answer stands; only the replay is lost (a retry may write the same points again).
     request.log.warn({ event: 'idempotency_store_failed', err: error }, 'could not store or release an Idempotency-Key claim')
   }
+}
+
+/** W3C trace context of the request, carried into its Kafka records (ARCHITECTURE.md, Interfaces). */
+function traceparentOf(request: FastifyRequest): string | undefined {
+  const value = request.headers.traceparent
+  return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined
 }
 
 function sendStored(reply: FastifyReply, answer: StoredAnswer): FastifyReply {
