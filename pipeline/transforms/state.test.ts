@@ -84,6 +84,15 @@ describe('CompressorState', () => {
       error.code === 'SLUICE_ERR_COMPRESSOR_STATE' && error.message.includes('boiler,unit=1 temp'))
   })
 
+  it('a lastSeen at lastKept\'s time means nothing is held', () => {
+    const sdt = new SwingingDoorFilter({ algorithm: 'sdt', deviation: 1 })
+    const state: CompressorState = { ...identity, algorithm: 'SWINGING_DOOR', lastKept: { timeNs: 5n, value: 1 }, lastSeen: { timeNs: 5n, value: 1 }, slopes: null, pointsIn: 1n, pointsKept: 1n, maxErrorSeen: 0 }
+    assert.equal(sdt.restore(state), Decision.NONE)
+    assert.equal(sdt.hasHeld, false)
+    assert.equal(sdt.offer(5n, 9), Decision.KEEP | Decision.BYPASS)
+    assert.equal(sdt.offer(6n, 9), Decision.NONE)
+  })
+
   it('counters survive the round trip', () => {
     const filter = new DeadbandFilter({ algorithm: 'deadband', band: 1 })
     drive(filter, [[0, 0], [1, 0.5], [2, 3], [3, 3.25]])

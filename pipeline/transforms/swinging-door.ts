@@ -120,6 +120,7 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
   protected override onKept(): void {
     this.upper = Number.POSITIVE_INFINITY
     this.lower = Number.NEGATIVE_INFINITY
+    this.dropped.reset() // already folded in by closeSegment, except on restore
   }
 
   protected override doorSlopes(): DoorSlopes {
