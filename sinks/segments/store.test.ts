@@ -167,6 +167,20 @@ for (const [name, settings] of [
   })
 }
 
+test('background flushes and compactions, also in the middle of commands, match the reference model', async (t) => {
+  for (const seed of [2026, 3, 11]) {
+    const entries = randomLog({ entries: 900, seed, maxPoints: 40, timeSlots: 400 })
+    const model = new ReferenceModel()
+    const store = await openPartitionStore(tempDir(t), { fsync: false, memtableMaxBytes: 64 * 1024, blockMaxPoints: 64, compactionFanIn: 2 })
+    await applyAll(store, entries, 0, async (offset) => {
+      model.apply(entries[offset]!)
+      if (offset % 50 === 0) await new Promise((resolve) => setImmediate(resolve))
+    })
+    assertMatchesModel(store, model)
+    await store.close()
+  }
+})
+
 test('the checksum depends on the applied entries only, not on flush and compaction timing or a reopen', async (t) => {
   const entries = randomLog({ entries: 600, seed: 42 })
   const plain = await openPartitionStore(tempDir(t), { fsync: false, autoCompact: false })

@@ -474,9 +474,21 @@ export class PartitionStore {
     const fanIn = this.settings.compactionFanIn
     for (let start = 0; start + fanIn <= this.segments.length; start++) {
       const run = this.segments.slice(start, start + fanIn)
-      if (run.every((s) => s.level === run[0]!.level)) return run
+      if (run.every((s) => s.level === run[0]!.level) && !this.straddlesPendingTombstone(run)) return run
     }
     return null
+  }
+
+  /**
+   * A compaction purges only durable tombstones (a crash must not lose what a replayed command
+   * will read). A tombstone not yet durable keeps hiding points of the output only if the output's
+   * maxSeq stays below its beforeSeq, so inputs must not lie on both sides of it. (A command that
+   * filled the memtable midway leaves such a tombstone until the next flush makes it durable.)
+   */
+  private straddlesPendingTombstone(inputs: LiveSegment[]): boolean {
+    const maxSeq = inputs[inputs.length - 1]!.maxSeq
+    return this.tombstones.some((t) => t.offset >= this.durable.appliedOffset && t.beforeSeq <= maxSeq &&
+      inputs.some((s) => s.maxSeq < t.beforeSeq && t.offset >= s.purgedOffset))
   }
 
   /** Runs tiered compaction until no run qualifies (what autoCompact does after each flush). */
@@ -487,15 +499,17 @@ export class PartitionStore {
     for (let inputs = this.pickCompaction(); inputs; inputs = this.pickCompaction()) await this.compactSegments(inputs)
   }
 
-  /** Merges every segment into one (purging tombstoned and expired points). */
+  /** Flushes, then merges every segment into one (purging tombstoned and expired points). */
   async compactAll(): Promise<void> {
     while (this.compacting) await this.compacting
-    this.throwIfUnusable()
+    await this.flush()
+    while (this.compacting) await this.compacting
     await this.dropExpiredSegments()
     if (this.segments.length > 0) await this.compactSegments([...this.segments])
   }
 
   private async compactSegments(inputs: LiveSegment[]): Promise<void> {
+    invariant(!this.straddlesPendingTombstone(inputs), 'compaction inputs straddle a tombstone that is not durable yet')
     const purgeBelow = this.durable.appliedOffset
     const newestFirst = [...inputs].reverse()
     const ids = [...new Set(inputs.flatMap((s) => s.reader.series.map((x) => x.id)))].sort()
