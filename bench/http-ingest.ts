@@ -126,23 +126,28 @@ async function main(): Promise<void> {
 
 function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, string>): void {
   const names = [...results.keys()]
-  const rate = (target: string, config: string): number | undefined => {
+  const median_ = (target: string, config: string, of: (run: Run) => number): number | undefined => {
     const runs = results.get(target)?.get(config)
-    return runs === undefined ? undefined : median(runs.map(r => r.values / r.seconds))
+    return runs === undefined ? undefined : median(runs.map(of))
   }
-  console.log(`\nValues/s (medians of ${ROUNDS} round(s)); versions: ${names.map(n => `${n} ${versions.get(n)}`).join(', ')}`)
-  console.log(`| config | ${names.join(' | ')} | Sluice/max(InfluxDB, VictoriaMetrics) |`)
-  console.log(`|---|${names.map(() => '---:|').join('')}---:|`)
+  const perSecond = (run: Run): number => run.values / run.seconds
+  // Values per CPU-second of the target's processes: what a core buys, less sensitive than values/s
+  // to how much of the machine a noisy neighbour left the target.
+  const perCpuSecond = (run: Run): number => run.values / (run.targetCores * run.seconds)
+  const versus = (config: string, of: (run: Run) => number): string => {
+    const sluice = median_('Sluice', config, of)
+    const best = Math.max(median_('InfluxDB', config, of) ?? 0, median_('VictoriaMetrics', config, of) ?? 0)
+    return sluice === undefined || best === 0 ? 'not run' : (sluice / best).toFixed(2)
+  }
+  console.log(`\nMedians of ${ROUNDS} round(s); versions: ${names.map(n => `${n} ${versions.get(n)}`).join(', ')}`)
+  console.log(`| config | ${names.map(n => `${n} values/s (target cores)`).join(' | ')} | Sluice/max(InfluxDB, VM) values/s | ${names.map(n => `${n} values per CPU-s`).join(' | ')} | Sluice/max(InfluxDB, VM) per CPU-s |`)
+  console.log(`|---|${names.map(() => '---:|').join('')}---:|${names.map(() => '---:|').join('')}---:|`)
   for (const concurrency of CONCURRENCIES) {
     for (const encoding of ENCODINGS) {
       const config = configName(concurrency, encoding)
-      const cells = names.map(n => {
-        const runs = results.get(n)!.get(config)!
-        return `${(rate(n, config)! / 1e6).toFixed(3)} M (${median(runs.map(r => r.targetCores)).toFixed(2)} cores)`
-      })
-      const sluice = rate('Sluice', config)
-      const best = Math.max(rate('InfluxDB', config) ?? 0, rate('VictoriaMetrics', config) ?? 0)
-      console.log(`| ${config} | ${cells.join(' | ')} | ${sluice === undefined || best === 0 ? 'not run' : (sluice / best).toFixed(2)} |`)
+      const rates = names.map(n => `${(median_(n, config, perSecond)! / 1e6).toFixed(3)} M (${median_(n, config, run => run.targetCores)!.toFixed(2)})`)
+      const efficiencies = names.map(n => `${(median_(n, config, perCpuSecond)! / 1e6).toFixed(2)} M`)
+      console.log(`| ${config} | ${rates.join(' | ')} | ${versus(config, perSecond)} | ${efficiencies.join(' | ')} | ${versus(config, perCpuSecond)} |`)
     }
   }
 }
