@@ -15,6 +15,7 @@ import { parseCredentials } from './auth.ts'
 import { acceptRawBodies, decodeBody } from './body.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
 import { Dialect, errorResponse, HttpApiError, HttpErrorCode, type DialectValue, type ReportedLineError } from './errors.ts'
+import { startWriteSpan, type WriteSpan } from './tracing.ts'
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER, requestFingerprint, type IdempotencyClaim, type StoredAnswer } from './idempotency.ts'
 
 export interface WriteTarget {
@@ -147,6 +148,18 @@ export function registerWriteRoutes(app: FastifyInstance, options: HttpApiOption
 async function handleWrite(options: HttpApiOptions, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const dialect = request.routeOptions.config.dialect ?? Dialect.INFLUX1
   const deadlineMs = Date.now() + options.limits.writeTimeoutMs
+  const tracing = startWriteSpan(request, request.routeOptions.url ?? request.url)
+  try {
+    const answered = await answerWrite(options, request, reply, dialect, deadlineMs, tracing)
+    tracing.end(reply.statusCode)
+    return answered
+  } catch (error) {
+    tracing.end(500, error as Error)
+    throw error
+  }
+}
+
+async function answerWrite(options: HttpApiOptions, request: FastifyRequest, reply: FastifyReply, dialect: DialectValue, deadlineMs: number, tracing: WriteSpan): Promise<FastifyReply> {
   let claim: IdempotencyClaim | undefined
   try {
     const target = parseWriteTarget(dialect, request.query)
@@ -159,8 +172,10 @@ async function handleWrite(options: HttpApiOptions, request: FastifyRequest, rep
       claim = await options.idempotency.claim(access.tenant, idempotencyKey, fingerprint, deadlineMs)
       if (claim.kind === 'replay') return sendStored(reply, claim.answer)
     }
+    tracing.span.setAttributes({ 'sluice.tenant': access.tenant, 'db.namespace': target.database })
     await options.catalog.requireDatabase(access.tenant, target.database)
-    const outcome = await writeBody(options, dialect, access, target, body, idempotencyKey ?? null, deadlineMs, traceparentOf(request))
+    const outcome = await writeBody(options, dialect, access, target, body, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders)
+    tracing.span.setAttributes({ 'sluice.points_written': outcome.written, 'sluice.points_rejected': outcome.rejected })
     const rejection = rejectionFor(dialect, outcome)
     if (claim?.kind === 'owner') await finishClaim(options, request, claim, dialect, rejection, outcome.written)
     claim = undefined
@@ -174,7 +189,7 @@ async function handleWrite(options: HttpApiOptions, request: FastifyRequest, rep
 }
 
 /** Parses, checks field types, encodes and writes; returns what was written and what was refused. */
-async function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, idempotencyKey: string | null, deadlineMs: number, traceparent: string | undefined): Promise<Outcome> {
+async function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined): Promise<Outcome> {
   const receivedAtNs = (options.nowNs ?? wallClockNs)()
   let batch: ParsedBatch
   try {
@@ -196,7 +211,7 @@ async function writeBody(options: HttpApiOptions, dialect: DialectValue, access:
       receivedAtNs, idempotencyKey, schemaId: options.ingestSchemaId, accepted: check.accepted,
     })
     batch.release() // the records are self-contained: hand the columns back before waiting for Kafka
-    await options.sink.write(records, deadlineMs, traceparent === undefined ? undefined : { traceparent })
+    await options.sink.write(records, deadlineMs, recordHeaders)
     outcome.written = check.acceptedCount
     return outcome
   } finally {
@@ -221,12 +236,6 @@ async function finishClaim(options: HttpApiOptions, request: FastifyRequest, cla
     // The answer stands; only the replay is lost (a retry may write the same points again).
     request.log.warn({ event: 'idempotency_store_failed', err: error }, 'could not store or release an Idempotency-Key claim')
   }
-}
-
-/** W3C trace context of the request, carried into its Kafka records (ARCHITECTURE.md, Interfaces). */
-function traceparentOf(request: FastifyRequest): string | undefined {
-  const value = request.headers.traceparent
-  return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined
 }
 
 function sendStored(reply: FastifyReply, answer: StoredAnswer): FastifyReply {
