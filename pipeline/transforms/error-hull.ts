@@ -7,80 +7,69 @@
 // and points arrive with increasing b, so Andrew's monotone chain keeps both hulls in amortised O(1)
 // per point. Storage grows by doubling (rare, never per point) up to a named limit.
 
-/** Most hull vertices kept per side; past it the segment's error is reported from the vertices kept so far. */
+/** Most hull vertices kept per side; past it the rest of the segment is not measured. */
 export const ERROR_HULL_MAX_VERTICES = 4096
-const INITIAL_VERTICES = 4
+const INITIAL_VERTICES = 8
 
-class Chain {
-  private coords: Float64Array = new Float64Array(0)
-  size = 0
-
-  constructor(private readonly upper: boolean) {}
-
-  /** Adds point = [b, a] (passed in an array: a double argument to a call V8 does not inline is boxed); false when full. */
-  add(point: Float64Array): boolean {
-    const b = point[0]!, a = point[1]!
-    let size = this.size
-    const coords = this.coords
-    while (size >= 2) {
-      const b1 = coords[2 * size - 4]!, a1 = coords[2 * size - 3]!
-      const b2 = coords[2 * size - 2]!, a2 = coords[2 * size - 1]!
-      const cross = (b2 - b1) * (a - a1) - (a2 - a1) * (b - b1)
-      // Upper hull turns clockwise (cross < 0); pop the middle vertex when it does not.
-      if (this.upper ? cross >= 0 : cross <= 0) size--
-      else break
-    }
-    if (2 * size + 2 > coords.length) {
-      if (size >= ERROR_HULL_MAX_VERTICES) {
-        this.size = size
-        return false
-      }
-      const grown = new Float64Array(Math.max(2 * INITIAL_VERTICES, coords.length * 2))
-      grown.set(coords.subarray(0, 2 * size))
-      this.coords = grown
-    }
-    this.coords[2 * size] = b
-    this.coords[2 * size + 1] = a
-    this.size = size + 1
-    return true
-  }
-
-  /** max (a − k·b) over the vertices (upper), or max (k·b − a) (lower); 0 when empty. */
-  extreme(k: number): number {
-    let best = 0
-    const coords = this.coords
-    for (let i = 0; i < this.size; i++) {
-      const deviation = coords[2 * i + 1]! - k * coords[2 * i]!
-      const signed = this.upper ? deviation : -deviation
-      if (signed > best) best = signed
-    }
-    return best
-  }
-}
-
+/** Both hulls of the dropped points of one segment; each chain is [b0, a0, b1, a1, …]. */
 export class ErrorHull {
-  private readonly upper = new Chain(true)
-  private readonly lower = new Chain(false)
   /** The point to add, [b, a]: written by the caller before add(), so no double crosses a call. */
   readonly point = new Float64Array(2)
-  /** Adds `point` (set it first). */
+  private upper = new Float64Array(2 * INITIAL_VERTICES)
+  private lower = new Float64Array(2 * INITIAL_VERTICES)
+  private upperSize = 0
+  private lowerSize = 0
+
+  /** Adds `point` (set it first) to both hulls. */
   add(): void {
-    // A full chain ignores the point: the rest of the segment goes unmeasured (documented limit).
-    this.upper.add(this.point)
-    this.lower.add(this.point)
+    const b = this.point[0]!, a = this.point[1]!
+    // Upper hull: pop the last vertex while it is not strictly above the line from the one before it to (b, a).
+    const upper = this.upper
+    let size = this.upperSize
+    while (size >= 2 && (upper[2 * size - 2]! - upper[2 * size - 4]!) * (a - upper[2 * size - 3]!) -
+      (upper[2 * size - 1]! - upper[2 * size - 3]!) * (b - upper[2 * size - 4]!) >= 0) size--
+    if (size < ERROR_HULL_MAX_VERTICES) {
+      if (2 * size + 2 > upper.length) this.upper = grow(upper)
+      this.upper[2 * size] = b
+      this.upper[2 * size + 1] = a
+      size++
+    }
+    this.upperSize = size
+    // Lower hull: the mirror image.
+    const lower = this.lower
+    size = this.lowerSize
+    while (size >= 2 && (lower[2 * size - 2]! - lower[2 * size - 4]!) * (a - lower[2 * size - 3]!) -
+      (lower[2 * size - 1]! - lower[2 * size - 3]!) * (b - lower[2 * size - 4]!) <= 0) size--
+    if (size < ERROR_HULL_MAX_VERTICES) {
+      if (2 * size + 2 > lower.length) this.lower = grow(lower)
+      this.lower[2 * size] = b
+      this.lower[2 * size + 1] = a
+      size++
+    }
+    this.lowerSize = size
   }
 
   /** Largest |a − k·b| over the points added since the last reset (0 if none). */
   maxDeviation(k: number): number {
-    return Math.max(this.upper.extreme(k), this.lower.extreme(k))
+    let best = 0
+    for (let i = 0; i < this.upperSize; i++) best = Math.max(best, this.upper[2 * i + 1]! - k * this.upper[2 * i]!)
+    for (let i = 0; i < this.lowerSize; i++) best = Math.max(best, k * this.lower[2 * i]! - this.lower[2 * i + 1]!)
+    return best
   }
 
   reset(): void {
-    this.upper.size = 0
-    this.lower.size = 0
+    this.upperSize = 0
+    this.lowerSize = 0
   }
 
   get isEmpty(): boolean {
-    return this.upper.size === 0
+    return this.upperSize === 0
   }
+}
+
+/** Twice the room (rare: a hull this long means a smooth curve with many points per segment). */
+function grow(coords: Float64Array): Float64Array {
+  const grown = new Float64Array(coords.length * 2)
+  grown.set(coords)
+  return grown
 }
