@@ -281,6 +281,31 @@ test('bad records go to sluice.deadletter with reason, source offset and origina
   }
 })
 
+test('on assignment the source fences a previous owner at once: its open transaction is aborted, not waited out', async () => {
+  // A zombie owner of partition 0: same transactional id, an open transaction holding a raw record,
+  // and a transaction timeout far longer than the test waits.
+  const zombie = kafka.producer({ transactionalId: 'sluice-source-0', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 120_000 })
+  await zombie.connect()
+  const open = await zombie.transaction()
+  await open.send({ topic: INGEST, messages: [{ partition: 0, value: 'zombie,host=z v=1 1700000000000000000' }] })
+  const source = await startSource()
+  try {
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({ topic: INGEST, messages: [{ partition: 0, value: 'after_zombie,host=x v=1 1700000000000000000' }] })
+    await producer.disconnect()
+    const started = Date.now()
+    const written = await readWritten(points => points.some(p => p.seriesKey === 'after_zombie,host=x'), 30_000)
+    assert.ok(written.some(p => p.seriesKey === 'after_zombie,host=x'), 'the record behind the zombie transaction was re-keyed')
+    assert.ok(Date.now() - started < 20_000, 'well before the zombie transaction would time out')
+    assert.ok(!written.some(p => p.seriesKey.startsWith('zombie')), 'the zombie record was aborted, never converted')
+    await assert.rejects(open.commit(), 'the zombie is fenced')
+  } finally {
+    await zombie.disconnect().catch(() => undefined)
+    await stopSource(source, 'SIGTERM')
+  }
+})
+
 /** Produces `total` keyed line protocol messages (LZ4) in small sends, recording what each point must be. */
 function streamLines(measurement: string, total: number, expected: ExpectedPoint[]): { done: Promise<void>; produced(): number } {
   const BATCH = 50

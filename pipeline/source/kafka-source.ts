@@ -292,9 +292,10 @@ class KafkaSourceLoop implements KafkaSource {
   }
 
   /**
-   * On every assignment, start the producers of the partitions owned (InitProducerId fences a
-   * previous owner and aborts its open transaction, which would otherwise hold read_committed
-   * fetches of its output partitions at their last stable offset) and close the others.
+   * On every assignment, start the producers of the partitions owned (their transactional
+   * InitProducerId fences a previous owner and aborts its open transaction, which would otherwise
+   * hold read_committed fetches of its output partitions at their last stable offset) and close
+   * the others.
    */
   private onAssignment(partitions: number[]): void {
     this.fencedAndChecked.clear()
@@ -332,7 +333,13 @@ class KafkaSourceLoop implements KafkaSource {
         maxInFlightRequests: 1,
         transactionTimeout: this.options.transactionTimeoutMs,
       })
-      pending = producer.connect().then(() => producer)
+      // kafkajs sends the transactional InitProducerId (the one that fences the previous owner and
+      // ends its open transaction) only with the first transaction, not on connect: begin one and
+      // abort it, which completes locally without a request of its own.
+      pending = producer.connect().then(async () => {
+        await (await producer.transaction()).abort()
+        return producer
+      })
       pending.catch(() => this.producers.delete(partition))
       this.producers.set(partition, pending)
     }
