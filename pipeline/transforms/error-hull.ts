@@ -15,8 +15,8 @@ const INITIAL_VERTICES = 8
 export class ErrorHull {
   /** The point to add, [b, a]: written by the caller before add(), so no double crosses a call. */
   readonly point = new Float64Array(2)
-  private upper = new Float64Array(2 * INITIAL_VERTICES)
-  private lower = new Float64Array(2 * INITIAL_VERTICES)
+  private upper: Float64Array = new Float64Array(2 * INITIAL_VERTICES)
+  private lower: Float64Array = new Float64Array(2 * INITIAL_VERTICES)
   private upperSize = 0
   private lowerSize = 0
 
