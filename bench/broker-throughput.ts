@@ -8,11 +8,11 @@
 // tables give medians, broker/ceiling and the CPU each process used.
 //
 // Run: npm run bench:broker [-- --quick] [-- --rounds 5] [-- --only "100 B"] [-- --profile DIR]
-// --profile writes a V8 CPU profile of the broker process to DIR (summarise it with
-// node --import tsx bench/support/profile-summary.ts DIR/<file>.cpuprofile).
+// --profile writes a V8 CPU profile of the broker process to DIR/broker-<pid>.cpuprofile; summarise
+// it with: node --import tsx bench/support/profile-summary.ts DIR/broker-<pid>.cpuprofile
 
 import { parseArgs } from 'node:util'
-import { rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import kafkajs from 'kafkajs'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
@@ -185,10 +185,13 @@ async function startBroker(): Promise<BrokerProcess> {
   if (options.profile === undefined) return startBrokerProcess()
   // startBrokerProcess passes this process's environment on; only the broker gets the profiler.
   const previous = process.env.NODE_OPTIONS
-  process.env.NODE_OPTIONS = `${previous ?? ''} --cpu-prof --cpu-prof-dir=${resolve(options.profile)}`.trim()
+  mkdirSync(options.profile, { recursive: true })
+  process.env.SLUICE_BENCH_PROFILE_DIR = resolve(options.profile)
+  process.env.NODE_OPTIONS = `${previous ?? ''} --import ${resolve(import.meta.dirname, 'support', 'cpu-profile-preload.mjs')}`.trim()
   try { return await startBrokerProcess() } finally {
     if (previous === undefined) delete process.env.NODE_OPTIONS
     else process.env.NODE_OPTIONS = previous
+    delete process.env.SLUICE_BENCH_PROFILE_DIR
   }
 }
 
