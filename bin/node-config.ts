@@ -36,6 +36,13 @@ export interface NodeConfig {
   producers: number
   /** Compression of the record batches written to sluice.ingest. Flag --compression. */
   compression: WriteCompression
+  /**
+   * Run the Kafka source in this node: re-key raw records that outside producers write to
+   * sluice.ingest (pipeline/source, docs/kafka-source.md). Flag --kafka-source.
+   */
+  kafkaSource: boolean
+  /** Database of raw text records without a sluice-database header. Flag --kafka-source-database. */
+  kafkaSourceDatabase: string | undefined
   /** Where the schema registry's Confluent REST routes are mounted. */
   schemaRegistryPrefix: string
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
@@ -56,6 +63,8 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --no-auto-create-databases     answer 404 for unknown databases instead of creating them
     --producers <n>                concurrent Kafka transactions (default 2)
     --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
+    --kafka-source                 also run the Kafka source: re-key raw records outside producers write to sluice.ingest
+    --kafka-source-database <db>   database of raw text records without a sluice-database header
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
     --config-file <path>           JSON file with any of the settings above (camelCase names)
 `
@@ -74,12 +83,13 @@ const defaults = {
   autoCreateDatabases: true,
   producers: 2,
   compression: 'lz4',
+  kafkaSource: false,
   schemaRegistryPrefix: '/schema-registry',
 }
 
 export class ConfigError extends Error {}
 
-const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits']
+const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase']
 
 function positiveInteger(setting: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value
@@ -127,7 +137,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
     },
     strict: true,
   })
@@ -163,6 +173,8 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
     producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
     compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
+    kafkaSource: Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
+    kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
     limits,
   }

@@ -12,6 +12,7 @@ import {
   type ControlStore, type HealthCheck,
 } from '../pipeline/http/index.ts'
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
+import { startKafkaSource } from '../pipeline/source/index.ts'
 import { MemorySchemaStore, registryRoutes, SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
@@ -154,10 +155,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     logger,
   })
   // Routes log at warn and above: no line per request on the ingest path.
+  const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
   await app.register(httpApi, {
     logLevel: 'warn',
     sink: writer,
-    catalog: new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases }),
+    catalog,
     authorizer: new Authorizer({ enabled: config.auth, defaultTenant: config.defaultTenant, tokens: new TokenDirectory(config.tokensFile) }),
     idempotency: new IdempotencyKeys(store, config.limits),
     ingestPartitions,
@@ -169,9 +171,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     healthChecks: healthChecks(admin, ping),
   })
   await app.register(registryRoutes, { registry, prefix: config.schemaRegistryPrefix, logLevel: 'warn' })
+  // The Kafka source shares the catalog, so Kafka writes keep the same databases and field types.
+  const source = config.kafkaSource
+    ? await startKafkaSource({
+      brokers: config.kafkaBrokers, clientId: `sluice-source-${config.nodeId}`, partitions: ingestPartitions, ingestSchemaId,
+      schemas: registry, catalog, defaultTenant: config.defaultTenant,
+      ...(config.kafkaSourceDatabase !== undefined ? { defaultDatabase: config.kafkaSourceDatabase } : {}),
+      log: event => logger.info({ component: 'kafka-source', ...event }, String(event.event ?? 'kafka source')),
+    })
+    : undefined
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })
   const port = (app.server.address() as { port: number }).port
-  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers }, 'node started')
+  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource }, 'node started')
 
   let closing: Promise<void> | undefined
   return {
@@ -181,6 +192,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ingestSchemaId,
     close: () => closing ??= (async () => {
       await app.close() // stops accepting; waits for requests in progress, whose writes the writer finishes
+      await source?.stop()
       await writer.close()
       await store.close()
       await admin.disconnect().catch(() => {})

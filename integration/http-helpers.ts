@@ -60,6 +60,7 @@ export async function readIngest(bootstrap: string, options: { timeoutMs?: numbe
           if (ended.size === partitions.length) finish()
           return
         }
+        if (message.headers?.['sluice-format']?.toString() !== 'ingest-record') return // raw records of outside producers
         const batch = decodeIngestRecord(unframe(value).payload).batch
         if (!batch) return
         for (const point of batch.points) {

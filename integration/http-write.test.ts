@@ -10,7 +10,9 @@ import { gzipSync } from 'node:zlib'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
 import { partitionForSeriesKey } from '../pipeline/ingest/index.ts'
-import { countByPoint, forgetTenants, pointId, readIngest, uniqueName } from './http-helpers.ts'
+import kafkajs from 'kafkajs'
+import { countByPoint, forgetTenants, pointId, readIngest, uniqueName, type IngestedPoint } from './http-helpers.ts'
+import { kafkaClient } from './support/kafka.ts'
 import { run } from './support/run.ts'
 
 let broker: BrokerProcess
@@ -19,10 +21,12 @@ let node: NodeProcess
 let strictNode: NodeProcess
 /** The nodes' default tenant (auth is off): unique, so the shared Redis holds nothing of other runs. */
 const tenant = uniqueName('it_tenant')
+/** Raw line protocol written straight to sluice.ingest lands here (the node runs the Kafka source). */
+const sourceDb = uniqueName('it_source')
 
 before(async () => {
   broker = await startBrokerProcess()
-  node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--partitions', '6', '--default-tenant', tenant] })
+  node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--partitions', '6', '--default-tenant', tenant, '--kafka-source', '--kafka-source-database', sourceDb] })
   strictNode = await startNodeProcess({ kafka: broker.bootstrap, args: ['--no-auto-create-databases', '--limit', 'maxBodyBytes=100000', '--default-tenant', tenant] })
 })
 
@@ -168,6 +172,25 @@ describe('Idempotency-Key', () => {
     assert.deepEqual([...new Set(counts.values())], [1], 'each point once, though sent 1 + 1 and 6 times')
     assert.deepEqual([...new Set(points.map(p => p.idempotencyKey))].sort(), [concurrentKey, key].sort(), 'records carry the key')
     assert.ok(points.every(p => pointId(p).startsWith(db)))
+  })
+})
+
+describe('the Kafka source inside the node (--kafka-source)', () => {
+  it('re-keys a raw line protocol record written straight to sluice.ingest into Sluice\'s records, through the node\'s catalog', async () => {
+    const producer = kafkaClient(broker.bootstrap).producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner })
+    await producer.connect()
+    await producer.send({ topic: 'sluice.ingest', acks: -1, messages: [{ partition: 0, value: 'raw,host=a v=1 10\nraw,host=b v=2 20\n' }] })
+    await producer.disconnect()
+    let points: IngestedPoint[] = []
+    // The source commits on its own schedule: read again until its records are there (bounded).
+    for (let attempt = 0; attempt < 20 && points.length < 2; attempt++) {
+      points = (await readIngest(broker.bootstrap)).filter(p => p.database === sourceDb)
+    }
+    assert.deepEqual(points.map(p => [p.tenant, p.seriesKey, p.timeNs, p.partition]).sort(), [
+      [tenant, 'raw,host=a', 10n, partitionForSeriesKey('raw,host=a', 6)], [tenant, 'raw,host=b', 20n, partitionForSeriesKey('raw,host=b', 6)],
+    ])
+    const databases = await fetch(`${node.url}/query?q=SHOW+DATABASES`)
+    assert.ok(JSON.stringify(await databases.json()).includes(sourceDb), 'the source created the database through the shared catalog')
   })
 })
 
