@@ -189,7 +189,7 @@ export class PartitionStore {
     this.throwIfUnusable()
     if (offset < this.nextAppliedOffset) return
     if (entry.upsert !== null) this.applyUpsert(entry.upsert, offset)
-    else await this.applyCommand(entry.command, offset)
+    else this.applyCommand(entry.command, offset)
     this.nextAppliedOffset = offset + 1n
     if (this.active.estimatedBytes >= this.settings.memtableMaxBytes) await this.rotate()
   }
@@ -245,7 +245,7 @@ export class PartitionStore {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
-  private async applyCommand(command: IngestCommand, offset: bigint): Promise<void> {
+  private applyCommand(command: IngestCommand, offset: bigint): void {
     const where = command.where
     const range: TimeRange = { fromNs: where.fromNs, toNs: where.toNs }
     switch (command.kind) {
@@ -264,8 +264,13 @@ export class PartitionStore {
     }
   }
 
-  /** UPDATE_FIELDS: an upsert, at this offset, of the assigned constants at every matching point. */
-  private async updateFields(command: IngestCommand, range: TimeRange, offset: bigint): Promise<void> {
+  /**
+   * UPDATE_FIELDS: an upsert, at this offset, of the assigned constants at every matching point.
+   * A command never rotates the memtable midway: a flush there would make a manifest whose state is
+   * no prefix of the log. So the points one command rewrites must fit in memory (CnosDB's UPDATE has
+   * the same shape: scan, then re-insert).
+   */
+  private updateFields(command: IngestCommand, range: TimeRange, offset: bigint): void {
     let comparisons: Comparison[] = []
     if (command.where.fieldPredicate !== null) {
       const parsed = parseFieldPredicate(command.where.fieldPredicate)
@@ -282,7 +287,6 @@ export class PartitionStore {
         const column = this.active.column(series.id, assignment.name, type)
         for (let i = 0; i < times.length; i++) this.active.append(column, times[i]!, assignment.value)
       }
-      await this.rotateIfFull()
     }
   }
 
@@ -317,7 +321,7 @@ export class PartitionStore {
    * (an empty value removes the tag), as an upsert at this offset (so they win over points the
    * target already has at the same times), and are deleted from the old series.
    */
-  private async updateTags(command: IngestCommand, range: TimeRange, offset: bigint): Promise<void> {
+  private updateTags(command: IngestCommand, range: TimeRange, offset: bigint): void {
     if (command.where.fieldPredicate !== null || command.set.some((a) => typeof a.value !== 'string')) {
       return this.warn('unsupported-command', offset, `UPDATE ${command.commandId}: tag updates take string values and tag predicates only; skipped`)
     }
@@ -347,15 +351,10 @@ export class PartitionStore {
         offset, beforeSeq: this.nextSeq, tenant: source.tenant, database: source.database, measurement: source.measurement,
         seriesId: source.id, tags: [], fromNs: range.fromNs, toNs: range.toNs,
       })
-      await this.rotateIfFull()
     }
   }
 
   // ---- flush -------------------------------------------------------------------------------
-
-  private async rotateIfFull(): Promise<void> {
-    if (this.active.estimatedBytes >= this.settings.memtableMaxBytes) await this.rotate()
-  }
 
   /** Freezes the active memtable and starts its flush; waits for the previous flush first. */
   private async rotate(): Promise<void> {
@@ -482,8 +481,8 @@ export class PartitionStore {
   /**
    * A compaction purges only durable tombstones (a crash must not lose what a replayed command
    * will read). A tombstone not yet durable keeps hiding points of the output only if the output's
-   * maxSeq stays below its beforeSeq, so inputs must not lie on both sides of it. (A command that
-   * filled the memtable midway leaves such a tombstone until the next flush makes it durable.)
+   * maxSeq stays below its beforeSeq, so inputs must not lie on both sides of it. Commands never
+   * rotate the memtable midway, so this does not happen; checked all the same.
    */
   private straddlesPendingTombstone(inputs: LiveSegment[]): boolean {
     const maxSeq = inputs[inputs.length - 1]!.maxSeq
