@@ -1,13 +1,14 @@
 // Lossy-compression filters alone (no Kafka, no I/O): points/s of deadband and swinging door on one
 // (series, field) over real-looking signals, against a same-run baseline loop that walks the same
 // points and keeps everything, and the filter that keeps everything (compression off). Also reports
-// the compression ratio reached, the largest error, and heap bytes allocated per point (the
-// per-point call is meant to allocate nothing: ~0 means V8 kept every double unboxed).
+// the compression ratio reached, the largest error, and garbage collections per 10 million points
+// while the filter runs (the per-point call allocates nothing, so that should be 0).
 //
 // Run: npm run bench:lossy [-- --quick]
 
 import { createFilter, Decision, type CompressionSettings } from '../pipeline/transforms/index.ts'
 import { loadavg } from 'node:os'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { describeMachine } from './support/report.ts'
 
 const quick = process.argv.includes('--quick')
@@ -94,7 +95,10 @@ function filterRun(signal: Signal, settings: CompressionSettings): number {
   return kept
 }
 
-/** Median points/s over ROUNDS rounds of at least MIN_ROUND_MS each. */
+let gcCount = 0
+let pointsMeasured = 0
+
+/** Median points/s over ROUNDS rounds of at least MIN_ROUND_MS each; counts the points run in pointsMeasured. */
 function measure(run: () => number): number {
   for (let i = 0; i < 3; i++) sink += run() // warm-up: let the JIT settle
   const rates: number[] = []
@@ -107,28 +111,16 @@ function measure(run: () => number): number {
       calls++
       elapsedNs = process.hrtime.bigint() - start
     } while (elapsedNs < BigInt(MIN_ROUND_MS) * 1_000_000n)
+    pointsMeasured += calls * POINTS
     rates.push((calls * POINTS) / (Number(elapsedNs) / 1e9))
   }
   rates.sort((a, b) => a - b)
   return rates[Math.floor(rates.length / 2)]!
 }
 
-/**
- * Heap bytes allocated per point: the smallest heap growth over three more runs, each after a full
- * GC (the child has a large young generation, so no GC runs inside a run; the minimum drops noise
- * such as a late optimisation).
- */
-function bytesPerPoint(run: () => number): number {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (!gc) return Number.NaN
-  let least = Number.POSITIVE_INFINITY
-  for (let i = 0; i < 3; i++) {
-    gc()
-    const before = process.memoryUsage().heapUsed
-    sink += run()
-    least = Math.min(least, (process.memoryUsage().heapUsed - before) / POINTS)
-  }
-  return least
+/** Lets the event loop deliver pending GC performance entries. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20))
 }
 
 interface CaseResult {
@@ -136,7 +128,8 @@ interface CaseResult {
   pointsPerSecond: number
   kept: number
   maxError: number
-  bytesPerPoint: number
+  /** Garbage collections (any kind) per 10 million points during the filter's timed rounds. */
+  gcPer10MPoints: number
 }
 
 // Each (signal, case) runs in its own process, so the call site of offer sees one filter class, as
@@ -145,29 +138,33 @@ const childAt = process.argv.indexOf('--child')
 if (childAt >= 0) {
   const signal = signals[Number(process.argv[childAt + 1])]!
   const { settings } = settingsCases[Number(process.argv[childAt + 2])]!
+  const baselinePointsPerSecond = measure(() => baseline(signal))
+  new PerformanceObserver((list) => { gcCount += list.getEntries().length }).observe({ entryTypes: ['gc'] })
+  await settle()
+  gcCount = 0
+  pointsMeasured = 0
+  const pointsPerSecond = measure(() => filterRun(signal, settings))
+  await settle()
   const result: CaseResult = {
-    baselinePointsPerSecond: measure(() => baseline(signal)),
-    pointsPerSecond: measure(() => filterRun(signal, settings)),
-    kept: lastRun.kept,
-    maxError: lastRun.maxError,
-    bytesPerPoint: bytesPerPoint(() => filterRun(signal, settings)),
+    baselinePointsPerSecond, pointsPerSecond, kept: lastRun.kept, maxError: lastRun.maxError,
+    gcPer10MPoints: (gcCount * 1e7) / pointsMeasured,
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 } else {
   const { execFileSync } = await import('node:child_process')
   console.log(`lossy compression, one (series, field), ${POINTS.toLocaleString('en')} points per run (~1 s apart, irregular), one process per case`)
   console.log(`${describeMachine()}; median of ${ROUNDS} rounds of ≥${MIN_ROUND_MS} ms; baseline = a loop over the same points keeping every one, same process; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n`)
-  console.log('signal         case                    baseline M/s   M points/s   vs baseline    kept    ratio   max error   heap B/point')
+  console.log('signal         case                    baseline M/s   M points/s   vs baseline    kept    ratio   max error   GC/10M points')
   for (const [signalIndex, signal] of signals.entries()) {
     for (const [caseIndex, { name }] of settingsCases.entries()) {
-      const output = execFileSync(process.execPath, ['--expose-gc', '--max-semi-space-size=256', '--import', 'tsx', new URL(import.meta.url).pathname,
+      const output = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname,
         '--child', String(signalIndex), String(caseIndex), ...(quick ? ['--quick'] : [])], { encoding: 'utf8' })
       const r = JSON.parse(output.trim().split('\n').at(-1)!) as CaseResult
       console.log([
         signal.name.padEnd(14), name.padEnd(22), (r.baselinePointsPerSecond / 1e6).toFixed(1).padStart(13),
         (r.pointsPerSecond / 1e6).toFixed(1).padStart(12), `${(r.pointsPerSecond / r.baselinePointsPerSecond).toFixed(2)}×`.padStart(12),
         `${((100 * r.kept) / POINTS).toFixed(1)}%`.padStart(7), `${(POINTS / r.kept).toFixed(1)}×`.padStart(8),
-        r.maxError.toFixed(3).padStart(11), r.bytesPerPoint.toFixed(1).padStart(14),
+        r.maxError.toFixed(3).padStart(11), r.gcPer10MPoints.toFixed(1).padStart(15),
       ].join(' '))
     }
   }
