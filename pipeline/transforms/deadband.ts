@@ -8,12 +8,6 @@ import { Decision } from './decision.ts'
 import { PivotFilter } from './filter.ts'
 import { intervalsOf, validateSettings, type DeadbandSettings } from './settings.ts'
 
-// Decision flags as module constants: under tsx an imported object is read through a getter,
-// which costs the hot path a call and V8 inlining budget. Checked against Decision once, at load.
-const KEEP = 1
-const NONE = 0
-if (KEEP !== Decision.KEEP || NONE !== Decision.NONE) throw new Error('decision flags out of sync with decision.ts')
-
 export class DeadbandFilter<Raw = unknown> extends PivotFilter<Raw> {
   readonly algorithm = CompressionAlgorithm.DEADBAND
   private readonly band: number
@@ -33,17 +27,17 @@ export class DeadbandFilter<Raw = unknown> extends PivotFilter<Raw> {
 
   offer(timeNs: bigint, value: number, raw?: Raw): number {
     const admitted = this.admit(timeNs, value)
-    if (admitted !== NONE) return admitted
+    if (admitted !== Decision.NONE) return admitted
     const dtNs = this.sinceKept
     if (this.hasHeld) this.dropHeld()
     if (dtNs >= this.minIntervalNs && (dtNs >= this.maxIntervalNs || Math.abs(value - this.keptValue) > this.bandNow)) {
       this.keepCurrent(timeNs)
       this.pointsKept++
-      return KEEP
+      return Decision.KEEP
     }
     this.holdCurrent(timeNs, raw)
     this.heldError = Math.abs(value - this.keptValue)
-    return NONE
+    return Decision.NONE
   }
 
   protected dropHeld(): void {

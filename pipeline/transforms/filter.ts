@@ -11,14 +11,6 @@ import { Decision } from './decision.ts'
 import { TransformError, TransformErrorCode } from './errors.ts'
 
 /** Counters of one filter, cumulative since its state began (they travel in CompressorState). */
-// Decision flags as module constants: under tsx an imported object is read through a getter,
-// which costs the hot path a call and V8 inlining budget. Checked against Decision once, at load.
-const BYPASS = 4
-const EMIT_HELD = 2
-const KEEP = 1
-const NONE = 0
-if (BYPASS !== Decision.BYPASS || EMIT_HELD !== Decision.EMIT_HELD || KEEP !== Decision.KEEP || NONE !== Decision.NONE) throw new Error('decision flags out of sync with decision.ts')
-
 export interface FilterCounters {
   /** Points offered, bypassing ones included. */
   readonly pointsIn: number
@@ -120,7 +112,8 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
 
   /**
    * The part of offer every filter shares: counts the point and returns KEEP for the first point,
-   * KEEP | BYPASS for one out of order or not finite, or NONE when the filter must decide.
+   * KEEP | BYPASS for one out of order or not finite, or NONE when the filter must decide (then
+   * currentValue and sinceKept describe the point).
    */
   protected admit(timeNs: bigint, value: number): number {
     this.pointsIn++
@@ -129,24 +122,24 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
       this.started = true
       this.keepCurrent(timeNs)
       this.pointsKept++
-      return KEEP
+      return Decision.KEEP
     }
     if (timeNs <= (this.hasHeld ? this.heldTimeNs : this.keptTimeNs) || !Number.isFinite(value)) {
       this.pointsKept++
-      return KEEP | BYPASS
+      return Decision.KEEP | Decision.BYPASS
     }
     this.measure(timeNs)
-    return NONE
+    return Decision.NONE
   }
 
   flush(): number {
-    return this.hasHeld ? this.emitHeld() : NONE
+    return this.hasHeld ? this.emitHeld() : Decision.NONE
   }
 
   tick(nowNs: bigint): number {
-    if (!this.hasHeld) return NONE
+    if (!this.hasHeld) return Decision.NONE
     this.measure(nowNs)
-    return this.sinceKept < this.maxIntervalNs ? NONE : this.emitHeld()
+    return this.sinceKept < this.maxIntervalNs ? Decision.NONE : this.emitHeld()
   }
 
   /** The held point is dropped for good: account for its error, forget it. */
@@ -196,7 +189,7 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
     this.setKeptTime(this.heldTimeNs)
     this.onKept()
     this.pointsKept++
-    return EMIT_HELD
+    return Decision.EMIT_HELD
   }
 
   protected doorSlopes(): DoorSlopes | null {
@@ -238,17 +231,17 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
     this.currentValue = lastKept.value
     this.keepCurrent(lastKept.timeNs)
     // lastSeen at lastKept's time (or null) means nothing is held; later means it is the held point.
-    if (lastSeen === null || lastSeen.timeNs === lastKept.timeNs) return NONE
+    if (lastSeen === null || lastSeen.timeNs === lastKept.timeNs) return Decision.NONE
     this.currentValue = lastSeen.value
     this.measure(lastSeen.timeNs)
     this.holdCurrent(lastSeen.timeNs, undefined)
     if (state.algorithm !== this.algorithm) return this.emitHeld()
     this.restoreHeld(state)
-    return NONE
+    return Decision.NONE
   }
 }
 
-/** Keeps every point: compression off, or a state whose algorithm is unknown (NONE loses nothing). */
+/** Keeps every point: compression off, or a state whose algorithm is unknown (algorithm NONE loses nothing). */
 export class KeepAllFilter<Raw = unknown> extends PivotFilter<Raw> {
   readonly algorithm = CompressionAlgorithm.NONE
 
@@ -258,10 +251,10 @@ export class KeepAllFilter<Raw = unknown> extends PivotFilter<Raw> {
 
   offer(timeNs: bigint, value: number): number {
     const admitted = this.admit(timeNs, value)
-    if (admitted !== NONE) return admitted
+    if (admitted !== Decision.NONE) return admitted
     this.keepCurrent(timeNs)
     this.pointsKept++
-    return KEEP
+    return Decision.KEEP
   }
 
   protected dropHeld(): void {}

@@ -11,12 +11,6 @@ import { ErrorHull } from './error-hull.ts'
 import { PivotFilter } from './filter.ts'
 import { intervalsOf, validateSettings, type SdtSettings } from './settings.ts'
 
-// Decision flags as module constants: under tsx an imported object is read through a getter,
-// which costs the hot path a call and V8 inlining budget. Checked against Decision once, at load.
-const KEEP = 1
-const NONE = 0
-if (KEEP !== Decision.KEEP || NONE !== Decision.NONE) throw new Error('decision flags out of sync with decision.ts')
-
 export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
   readonly algorithm = CompressionAlgorithm.SWINGING_DOOR
   private readonly deviation: number
@@ -35,8 +29,8 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
 
   offer(timeNs: bigint, value: number, raw?: Raw): number {
     const admitted = this.admit(timeNs, value)
-    if (admitted !== NONE) return admitted
-    let decision = NONE
+    if (admitted !== Decision.NONE) return admitted
+    let decision: number = Decision.NONE
     if (this.hasHeld && this.sinceKept >= this.maxIntervalNs) {
       // Maximum interval: the held point is kept if the minimum interval allows, else dropped (and
       // the current point, now as far from the kept one as the maximum interval, is kept below).
@@ -60,7 +54,7 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
       this.dropHeld()
       this.narrow()
       this.holdCurrent(timeNs, raw)
-      return NONE
+      return Decision.NONE
     }
     if (this.heldDtNs >= this.minIntervalNs) {
       decision = this.emitHeld()
@@ -78,7 +72,7 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
     this.closeSegment(false)
     this.keepCurrent(timeNs)
     this.pointsKept++
-    return KEEP
+    return Decision.KEEP
   }
 
   /** The door through the current point alone: slopes from the kept point to its value ± deviation. */
