@@ -58,6 +58,14 @@ test('escapes in measurement, tag keys, tag values and field keys', () => {
   assert.deepEqual(one('cpu,host=two\\\\ words v=1', {}).fields.length, 1)
 })
 
+test('a field key splits on a comma or space after a backslash pair, as InfluxDB 1.6 does', () => {
+  // Found by integration/line-protocol-fuzz.test.ts against influxd 1.6: `m f\\,g=1` is refused there.
+  assert.match(rejected('m f\\\\,g=1 1000').reason, /missing field value/)
+  assert.match(rejected('m f\\\\ g=1 1000').reason, /missing field value/)
+  assert.deepEqual(one('m f\\\\\\,g=1 1000').fields.map(field => field.key), ['f\\\\,g'], 'three backslashes: a pair, then an escaped comma')
+  assert.deepEqual(one('m f\\,g=1 1000').fields.map(field => field.key), ['f,g'])
+})
+
 test('the canonical series key escapes the InfluxDB way and ignores tag order', () => {
   const batch = parse('m\\ x,b=2\\,y,a=1\\=z v=1 1\nm\\ x,a=1\\=z,b=2\\,y v=2 2')
   assert.equal(batch.seriesCount, 1)

@@ -342,13 +342,19 @@ class LineProtocolParser {
     for (;;) {
       const keyStart = pos
       let hash = FNV_OFFSET
+      // InfluxDB 1.x reads a field key twice, and we follow both: its line scan takes a backslash
+      // and the next byte as a pair (so in `f\\,g` the comma separates fields), while it finds
+      // the '=' by looking only at the byte before (so in `f\\=` the '=' is escaped).
       let previous = 0
+      let pairEscaped = false
       while (pos < length) {
         const byte = buf[pos]!
         if (byte === EQUALS || byte === COMMA || byte <= SPACE || byte === DELETE) {
-          if (previous !== BACKSLASH || byte < SPACE || byte === DELETE) break
+          const escaped = byte === EQUALS ? previous === BACKSLASH : pairEscaped
+          if (!escaped || byte < SPACE || byte === DELETE) break
         }
         hash = Math.imul(hash ^ byte, FNV_PRIME)
+        pairEscaped = byte === BACKSLASH && !pairEscaped
         previous = byte
         pos++
       }
