@@ -55,7 +55,9 @@ test('a zombie producer is fenced and its records never become visible', async (
   await zombieTxn.send({ topic: 'tx-z', messages: [{ value: 'ZOMBIE-1' }] })
 
   const successor = kafka.producer({ transactionalId: 'tx-z', idempotent: true, maxInFlightRequests: 1 })
-  await successor.connect() // InitProducerId fences the zombie and aborts its open transaction
+  await successor.connect()
+  // kafkajs sends the transactional InitProducerId with the first transaction: that fences the
+  // zombie and aborts its open one.
   const successorTxn = await successor.transaction()
   await successorTxn.send({ topic: 'tx-z', messages: [{ value: 'new-owner' }] })
   await successorTxn.commit()
