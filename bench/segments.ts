@@ -1,0 +1,202 @@
+// Segment storage benchmark (issue 5 §4): bytes on disk per value after compaction, apply rate,
+// flush and compaction throughput, scan rate and peak RSS of one partition store, on the TSBS-like
+// cpu workload (100 hosts, 10 integer fields, 10 s, one day: 8.64 M values) and a smooth sensor
+// workload (1,000 sensors, 1 float field, 1 s, one hour: 3.6 M values). References in the same
+// run: 16 bytes/value raw (int64 time + 64-bit value), LZ4 of the line protocol, and, when
+// installed, InfluxDB 1.x and VictoriaMetrics on-disk bytes after their own compaction.
+// Usage: npm run bench:segments [-- --quick] [-- --no-peers]
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { compressSync } from 'lz4-napi'
+import type { ChangelogEntry, Point, Tag } from '../schemas/index.ts'
+import { openPartitionStore, type PartitionStore } from '../sinks/index.ts'
+import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
+import { describeMachine, cpuPressureMeter } from './support/report.ts'
+import { measurePeers, type PeerResult } from './support/disk-peers.ts'
+
+const quick = process.argv.includes('--quick')
+const withPeers = !process.argv.includes('--no-peers')
+
+interface Workload {
+  name: string
+  database: string
+  values: number
+  /** Line protocol batches, as a client would send them. */
+  lineProtocol: Buffer[]
+  /** The same data as changelog entries, one series per entry, in batch order. */
+  entries(): Generator<ChangelogEntry>
+}
+
+/** Parses the generator's own line protocol (no escapes, integer fields): bench input only. */
+function* entriesOfLineProtocol(batches: Buffer[], database: string): Generator<ChangelogEntry> {
+  for (const batch of batches) {
+    const bySeries = new Map<string, { tags: Tag[]; measurement: string; points: Point[] }>()
+    for (const line of batch.toString('utf8').split('\n')) {
+      if (line === '') continue
+      const [key, fieldText, time] = line.split(' ') as [string, string, string]
+      let series = bySeries.get(key)
+      if (!series) {
+        const [measurement, ...pairs] = key.split(',')
+        const tags = pairs.map((pair) => { const [k, v] = pair.split('='); return { key: k!, value: v! } })
+        bySeries.set(key, series = { measurement: measurement!, tags, points: [] })
+      }
+      const fields = fieldText.split(',').map((pair) => {
+        const at = pair.indexOf('=')
+        const raw = pair.slice(at + 1)
+        return { name: pair.slice(0, at), value: raw.endsWith('i') ? BigInt(raw.slice(0, -1)) : Number(raw) }
+      })
+      series.points.push({ timeNs: BigInt(time), fields })
+    }
+    for (const [seriesKey, s] of bySeries) {
+      yield {
+        ingestPartition: 0, ingestOffset: 0n, command: null,
+        upsert: { tenant: 'bench', database, measurement: s.measurement, seriesKey, tags: s.tags, points: s.points, pointsIn: s.points.length },
+      }
+    }
+  }
+}
+
+function cpuWorkload(): Workload {
+  const options = quick ? { ...tsbsCpuOneDay, durationSeconds: 8_640 } : tsbsCpuOneDay
+  const generated = generateTsbsCpu(options)
+  return {
+    database: 'cpu',
+    name: `TSBS-like cpu (100 hosts × 10 integer fields, 10 s, ${quick ? '2.4 h' : 'one day'})`,
+    values: generated.values,
+    lineProtocol: generated.batches,
+    entries: () => entriesOfLineProtocol(generated.batches, 'cpu'),
+  }
+}
+
+/** Smooth sensors: a slow sine per sensor plus a small random walk, 2 decimals, as thermometers report. */
+function sensorWorkload(): Workload {
+  const sensors = 1000
+  const seconds = quick ? 360 : 3600
+  const startNs = 1_700_000_000_000_000_000n
+  let state = 0x5eed
+  const random = (): number => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 2 ** 32 }
+  const phase = Array.from({ length: sensors }, () => random() * 2 * Math.PI)
+  const drift = new Float64Array(sensors)
+  const batches: Buffer[] = []
+  const linesPerBatch = 5000
+  let lines: string[] = []
+  for (let second = 0; second < seconds; second++) {
+    const time = (startNs + BigInt(second) * 1_000_000_000n).toString()
+    for (let s = 0; s < sensors; s++) {
+      drift[s]! += (random() - 0.5) * 0.02
+      const value = 20 + 5 * Math.sin(phase[s]! + (2 * Math.PI * second) / 3600) + drift[s]!
+      lines.push(`sensor,id=s${s} temperature=${value.toFixed(2)} ${time}`)
+      if (lines.length === linesPerBatch) { batches.push(Buffer.from(lines.join('\n') + '\n')); lines = [] }
+    }
+  }
+  if (lines.length > 0) batches.push(Buffer.from(lines.join('\n') + '\n'))
+  return {
+    database: 'sensors',
+    name: `smooth sensors (1,000 sensors × 1 float field, 1 s, ${quick ? '6 min' : 'one hour'})`,
+    values: sensors * seconds,
+    lineProtocol: batches,
+    entries: () => entriesOfLineProtocol(batches, 'sensors'),
+  }
+}
+
+interface SluiceResult {
+  applySeconds: number
+  entries: number
+  bytesBeforeCompaction: number
+  segmentsBeforeCompaction: number
+  compactionSeconds: number
+  bytesAfterCompaction: number
+  flushSeconds: number
+  flushBytes: number
+  scanSeconds: number
+  scannedValues: number
+}
+
+async function runSluice(workload: Workload): Promise<SluiceResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-segments-'))
+  try {
+    // The entries are parsed from line protocol on the fly (all of them at once would not fit in
+    // memory as objects); the parse-only time is measured apart and subtracted.
+    const parseStart = performance.now()
+    let entryCount = 0
+    for (const entry of workload.entries()) entryCount += entry.upsert ? 1 : 0
+    const parseSeconds = (performance.now() - parseStart) / 1000
+    const store = await openPartitionStore(join(dir, 'apply'), { autoCompact: true })
+    let offset = 0n
+    const applyStart = performance.now()
+    for (const entry of workload.entries()) await store.apply(entry, offset++)
+    await store.flush()
+    const applySeconds = (performance.now() - applyStart) / 1000 - parseSeconds
+    const before = store.stats()
+    const compactionStart = performance.now()
+    await store.compactAll()
+    const compactionSeconds = (performance.now() - compactionStart) / 1000
+    const after = store.stats()
+    const scanStart = performance.now()
+    let scannedValues = 0
+    for (const series of store.listSeries({ tenant: 'bench', database: workload.database })) {
+      for (const field of series.fields) for (const chunk of store.scan({ seriesId: series.id, field: field.name })) scannedValues += chunk.times.length
+    }
+    const scanSeconds = (performance.now() - scanStart) / 1000
+    await store.close()
+    const flush = await timeOneFlush(join(dir, 'flush'), workload)
+    return {
+      applySeconds, entries: entryCount, bytesBeforeCompaction: before.segmentBytes, segmentsBeforeCompaction: before.segments, compactionSeconds,
+      bytesAfterCompaction: after.segmentBytes, ...flush, scanSeconds, scannedValues,
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Applies everything into one memtable big enough to hold it, then times the single flush. */
+async function timeOneFlush(dir: string, workload: Workload): Promise<{ flushSeconds: number; flushBytes: number }> {
+  const store: PartitionStore = await openPartitionStore(dir, { memtableMaxBytes: 4 * 1024 * 1024 * 1024, autoCompact: false })
+  let offset = 0n
+  for (const entry of workload.entries()) await store.apply(entry, offset++)
+  const start = performance.now()
+  await store.flush()
+  const flushSeconds = (performance.now() - start) / 1000
+  const flushBytes = store.stats().segmentBytes
+  await store.close()
+  return { flushSeconds, flushBytes }
+}
+
+const perValue = (bytes: number, values: number): string => (bytes / values).toFixed(3)
+const rate = (count: number, seconds: number): string => `${(count / seconds / 1e6).toFixed(2)} M/s`
+
+async function main(): Promise<void> {
+  console.log(`bench:segments — ${describeMachine()}${quick ? ' (quick)' : ''}`)
+  const pressure = cpuPressureMeter()
+  pressure.start()
+  for (const makeWorkload of [cpuWorkload, sensorWorkload]) {
+    const workload = makeWorkload()
+    const lineProtocolBytes = workload.lineProtocol.reduce((n, b) => n + b.length, 0)
+    const lz4Bytes = workload.lineProtocol.reduce((n, b) => n + compressSync(b).length, 0)
+    const sluice = await runSluice(workload)
+    console.log(`\n## ${workload.name}: ${workload.values.toLocaleString('en')} values`)
+    console.log('| store | bytes on disk | bytes/value |')
+    console.log('|---|---:|---:|')
+    console.log(`| raw (int64 time + 64-bit value) | ${(workload.values * 16).toLocaleString('en')} | 16.000 |`)
+    console.log(`| line protocol | ${lineProtocolBytes.toLocaleString('en')} | ${perValue(lineProtocolBytes, workload.values)} |`)
+    console.log(`| line protocol, LZ4 per 5,000-line batch | ${lz4Bytes.toLocaleString('en')} | ${perValue(lz4Bytes, workload.values)} |`)
+    console.log(`| Sluice segments, before compaction (${sluice.segmentsBeforeCompaction} segments) | ${sluice.bytesBeforeCompaction.toLocaleString('en')} | ${perValue(sluice.bytesBeforeCompaction, workload.values)} |`)
+    console.log(`| **Sluice segments, after compaction** | ${sluice.bytesAfterCompaction.toLocaleString('en')} | **${perValue(sluice.bytesAfterCompaction, workload.values)}** |`)
+    if (withPeers) {
+      const peers: PeerResult[] = await measurePeers(workload.lineProtocol, workload.database)
+      for (const peer of peers) {
+        if (peer.bytes === null) console.log(`| ${peer.name} | n/a: ${peer.note} | |`)
+        else console.log(`| ${peer.name} ${peer.version} (${peer.note}) | ${peer.bytes.toLocaleString('en')} | ${perValue(peer.bytes, workload.values)} |`)
+      }
+    }
+    console.log(`\napply (${sluice.entries.toLocaleString('en')} entries; fsync on, background flush + tiered compaction; parsing excluded): ${rate(workload.values, sluice.applySeconds)} values (${sluice.applySeconds.toFixed(2)} s)`)
+    console.log(`flush of one memtable holding everything: ${rate(workload.values, sluice.flushSeconds)} values, ${(sluice.flushBytes / 2 ** 20 / sluice.flushSeconds).toFixed(1)} MiB/s written`)
+    console.log(`full compaction: ${rate(workload.values, sluice.compactionSeconds)} values (${sluice.compactionSeconds.toFixed(2)} s)`)
+    console.log(`scan of every (series, field): ${rate(sluice.scannedValues, sluice.scanSeconds)} values (${sluice.scannedValues.toLocaleString('en')} values)`)
+  }
+  console.log(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; CPU pressure during the run ${pressure.percent()}`)
+}
+
+await main()
