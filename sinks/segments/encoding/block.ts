@@ -10,6 +10,14 @@ import { decodeBooleans, encodeBooleans } from './booleans.ts'
 import { decodeFloats, encodeFloats } from './floats.ts'
 import { decodeInt64Deltas, encodeInt64Deltas } from './int64-delta.ts'
 import { decodeStrings, encodeStrings } from './strings.ts'
+import {
+  applyDeltas, decimalScale, decodeDeltaOfDeltaRuns, decodeSignedSequence, encodeDeltaOfDeltaRuns, encodeSignedSequence, powerOfTen, smallDeltas,
+} from './packed.ts'
+
+/** The first byte of a block's times section and of its values section (numeric types). */
+export const TimesMode = { DELTA_OF_DELTA: 0, DELTA_OF_DELTA_RUNS: 1 } as const
+export const IntegerMode = { DELTA_VARINT: 0, DELTA_PACKED: 1 } as const
+export const FloatMode = { XOR: 0, DECIMAL: 2 } as const
 
 export const FieldType = {
   FLOAT: 1,
@@ -63,18 +71,97 @@ export function encodeBlock(column: Column, out: ByteWriter = new ByteWriter(64 
   out.byte(column.type)
   out.varint(count)
   const times = new ByteWriter(16 + count * 2)
-  encodeInt64Deltas(column.times, count, 2, times)
+  encodeTimes(column.times, times)
   out.varint(times.length)
   out.raw(times.result())
   const values = column.values
   switch (column.type) {
-    case FieldType.FLOAT: encodeFloats(values as Float64Array, count, out); break
-    case FieldType.INTEGER: encodeInt64Deltas(values as BigInt64Array, count, 1, out); break
-    case FieldType.UNSIGNED: encodeInt64Deltas(values as BigUint64Array, count, 1, out); break
+    case FieldType.FLOAT: encodeFloatValues(values as Float64Array, out); break
+    case FieldType.INTEGER: case FieldType.UNSIGNED: encodeIntegerValues(values as BigInt64Array | BigUint64Array, count, out); break
     case FieldType.BOOLEAN: encodeBooleans(values as Uint8Array, count, out); break
     case FieldType.STRING: encodeStrings(values as string[], count, out); break
   }
   return out.result()
+}
+
+function encodeTimes(times: BigInt64Array, out: ByteWriter): void {
+  const count = times.length
+  const deltas = count > 1 ? smallDeltas(times, count) : null
+  if (deltas !== null) {
+    out.byte(TimesMode.DELTA_OF_DELTA_RUNS)
+    const start = out.length
+    out.raw(new Uint8Array(times.buffer, times.byteOffset, 8))
+    if (encodeDeltaOfDeltaRuns(deltas, out)) return
+    out.length = start - 1
+  }
+  out.byte(TimesMode.DELTA_OF_DELTA)
+  encodeInt64Deltas(times, count, 2, out)
+}
+
+function decodeTimes(input: ByteReader, times: BigInt64Array): void {
+  const mode = input.byte()
+  if (mode === TimesMode.DELTA_OF_DELTA) return decodeInt64Deltas(input, times.length, 2, times)
+  if (mode !== TimesMode.DELTA_OF_DELTA_RUNS) input.fail(`unknown times mode ${mode}`)
+  new Uint8Array(times.buffer, times.byteOffset, 8).set(input.take(8))
+  const deltas = new Float64Array(times.length - 1)
+  decodeDeltaOfDeltaRuns(input, deltas)
+  applyDeltas(times, deltas)
+}
+
+function encodeIntegerValues(values: BigInt64Array | BigUint64Array, count: number, out: ByteWriter): void {
+  const deltas = count > 1 ? smallDeltas(values, count) : null
+  if (deltas === null) {
+    out.byte(IntegerMode.DELTA_VARINT)
+    encodeInt64Deltas(values, count, 1, out)
+    return
+  }
+  out.byte(IntegerMode.DELTA_PACKED)
+  out.raw(new Uint8Array(values.buffer, values.byteOffset, 8))
+  encodeSignedSequence(deltas, out)
+}
+
+function decodeIntegerValues(input: ByteReader, values: BigInt64Array | BigUint64Array): void {
+  const mode = input.byte()
+  if (mode === IntegerMode.DELTA_VARINT) return decodeInt64Deltas(input, values.length, 1, values)
+  if (mode !== IntegerMode.DELTA_PACKED) input.fail(`unknown integer mode ${mode}`)
+  new Uint8Array(values.buffer, values.byteOffset, 8).set(input.take(8))
+  const deltas = new Float64Array(values.length - 1)
+  decodeSignedSequence(input, deltas)
+  applyDeltas(values, deltas)
+}
+
+function encodeFloatValues(values: Float64Array, out: ByteWriter): void {
+  const mantissas = new Float64Array(values.length)
+  const scale = decimalScale(values, mantissas)
+  if (scale === null) {
+    out.byte(FloatMode.XOR)
+    encodeFloats(values, values.length, out)
+    return
+  }
+  out.byte(FloatMode.DECIMAL)
+  out.byte(scale)
+  out.zigzag(mantissas[0]!)
+  const deltas = new Float64Array(values.length - 1)
+  for (let i = 1; i < values.length; i++) deltas[i - 1] = mantissas[i]! - mantissas[i - 1]!
+  encodeSignedSequence(deltas, out)
+}
+
+function decodeFloatValues(input: ByteReader, values: Float64Array): void {
+  const mode = input.byte()
+  if (mode === FloatMode.XOR) return decodeFloats(input, values.length, values)
+  if (mode !== FloatMode.DECIMAL) input.fail(`unknown float mode ${mode}`)
+  const scale = input.byte()
+  if (scale > 9) input.fail(`decimal scale ${scale}`)
+  const power = powerOfTen(scale)
+  let mantissa = input.zigzagOrNaN()
+  if (mantissa !== mantissa) input.fail('decimal mantissa out of range')
+  const deltas = new Float64Array(values.length - 1)
+  decodeSignedSequence(input, deltas)
+  values[0] = mantissa / power
+  for (let i = 1; i < values.length; i++) {
+    mantissa += deltas[i - 1]!
+    values[i] = mantissa / power
+  }
 }
 
 /** Decodes a payload; with timesOnly the values are not decoded (an empty values column). */
@@ -83,17 +170,19 @@ export function decodeBlock(payload: Uint8Array, timesOnly = false): Column {
   const type = input.byte()
   if (!isFieldTypeCode(type)) return input.fail(`unknown field type ${type}`)
   const count = input.size()
+  if (count === 0) input.fail('empty block')
   const timesByteLength = input.size()
   const timesEnd = input.offset + timesByteLength
   const times = new BigInt64Array(count)
-  decodeInt64Deltas(new ByteReader(payload, input.offset, timesEnd), count, 2, times)
+  const timesInput = new ByteReader(payload, input.offset, timesEnd)
+  decodeTimes(timesInput, times)
+  if (timesInput.offset !== timesEnd) timesInput.fail('trailing bytes in the times section')
   input.offset = timesEnd
   if (timesOnly) return { type, times, values: allocateValues(type, 0) }
   const values = allocateValues(type, count)
   switch (type) {
-    case FieldType.FLOAT: decodeFloats(input, count, values as Float64Array); break
-    case FieldType.INTEGER: decodeInt64Deltas(input, count, 1, values as BigInt64Array); break
-    case FieldType.UNSIGNED: decodeInt64Deltas(input, count, 1, values as BigUint64Array); break
+    case FieldType.FLOAT: decodeFloatValues(input, values as Float64Array); break
+    case FieldType.INTEGER: case FieldType.UNSIGNED: decodeIntegerValues(input, values as BigInt64Array | BigUint64Array); break
     case FieldType.BOOLEAN: decodeBooleans(input, count, values as Uint8Array); break
     case FieldType.STRING: decodeStrings(input, count, values as string[]); break
   }

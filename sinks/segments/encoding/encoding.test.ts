@@ -85,3 +85,20 @@ test('a flipped byte fails the checksum', () => {
   broken[1]! ^= 0x10
   assert.throws(() => unsealBlock(broken, sealed.codec, sealed.rawLength, sealed.crc32c), /checksum mismatch/)
 })
+
+test('decimal floats and packed integers round-trip at their edges, and pay off', () => {
+  const times = (n: number): BigInt64Array => BigInt64Array.from({ length: n }, (_, i) => 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000_000n)
+  for (const values of [[-0], [0, -0], [NaN], [Infinity, 1], [0.1, 0.2, 0.30000000000000004], [1e-9, 2e-9], [2 ** 47, 0], [123456.789, -0.001], [5e-324]]) {
+    roundTrip({ type: FieldType.FLOAT, times: times(values.length), values: Float64Array.from(values) })
+  }
+  for (const values of [[INT64_MIN, INT64_MAX], [0n, 2n ** 47n - 1n, -(2n ** 47n)], [5n, 5n, 5n]]) {
+    roundTrip({ type: FieldType.INTEGER, times: times(values.length), values: BigInt64Array.from(values) })
+  }
+  const n = 8192
+  const smooth = Float64Array.from({ length: n }, (_, i) => Number((20 + 5 * Math.sin(i / 600)).toFixed(2)))
+  const sealed = sealBlock(encodeBlock({ type: FieldType.FLOAT, times: times(n), values: smooth }))
+  assert.ok(sealed.stored.length < n * 0.5, `smooth 2-decimal floats: ${sealed.stored.length} bytes for ${n} values`)
+  const walk = BigInt64Array.from({ length: n }, (_, i) => BigInt(50 + Math.round(10 * Math.sin(i))))
+  const packed = sealBlock(encodeBlock({ type: FieldType.INTEGER, times: times(n), values: walk }))
+  assert.ok(packed.stored.length < n * 0.7, `small integer deltas: ${packed.stored.length} bytes for ${n} values`)
+})
