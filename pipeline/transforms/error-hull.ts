@@ -7,16 +7,20 @@
 // and points arrive with increasing b, so Andrew's monotone chain keeps both hulls in amortised O(1)
 // per point. Storage grows by doubling (rare, never per point) up to a named limit.
 
-/** Most hull vertices kept per side; past it the rest of the segment is not measured. */
-export const ERROR_HULL_MAX_VERTICES = 4096
+import { ERROR_HULL_MAX_VERTICES } from './limits.ts'
+
 const INITIAL_VERTICES = 8
+/** No storage yet: a filter pays for its hulls when it first drops a point. */
+const EMPTY = new Float64Array(0)
+/** The point being added. One for all hulls: it is written just before add() and read at once. */
+const POINT = new Float64Array(2)
 
 /** Both hulls of the dropped points of one segment; each chain is [b0, a0, b1, a1, …]. */
 export class ErrorHull {
   /** The point to add, [b, a]: written by the caller before add(), so no double crosses a call. */
-  readonly point = new Float64Array(2)
-  private upper: Float64Array = new Float64Array(2 * INITIAL_VERTICES)
-  private lower: Float64Array = new Float64Array(2 * INITIAL_VERTICES)
+  readonly point = POINT
+  private upper: Float64Array = EMPTY
+  private lower: Float64Array = EMPTY
   private upperSize = 0
   private lowerSize = 0
 
@@ -69,7 +73,7 @@ export class ErrorHull {
 
 /** Twice the room (rare: a hull this long means a smooth curve with many points per segment). */
 function grow(coords: Float64Array): Float64Array {
-  const grown = new Float64Array(coords.length * 2)
+  const grown = new Float64Array(Math.max(2 * INITIAL_VERTICES, coords.length * 2))
   grown.set(coords)
   return grown
 }

@@ -11,7 +11,7 @@ export { DeadbandFilter } from './deadband.ts'
 export { SwingingDoorFilter } from './swinging-door.ts'
 export { createFilter, isCompressible } from './create-filter.ts'
 export {
-  validateSettings, MAX_INTERVAL_LIMIT_NS,
+  validateSettings,
   type CompressionSettings, type DeadbandSettings, type SdtSettings, type OffSettings, type CompressionAlgorithmName,
 } from './settings.ts'
 export { parseCodecClause, parseCodecSpec, parseDuration, formatCodec, formatDuration } from './codec-clause.ts'
@@ -20,5 +20,5 @@ export {
   type CompressionConfig, type DatabaseCompression, type MeasurementCompression,
 } from './config.ts'
 export { CompressionReport, type CompressionReportRow } from './report.ts'
-export { ERROR_HULL_MAX_VERTICES } from './error-hull.ts'
+export { MAX_INTERVAL_LIMIT_NS, ERROR_HULL_MAX_VERTICES } from './limits.ts'
 export { TransformError, TransformErrorCode, type TransformErrorCodeValue, type TransformErrorContext } from './errors.ts'

@@ -2,6 +2,7 @@
 // from the config file (config.ts), from a CODEC clause in DDL (codec-clause.ts), or from code.
 
 import { TransformError, TransformErrorCode } from './errors.ts'
+import { MAX_INTERVAL_LIMIT_NS } from './limits.ts'
 
 /** Deadband (PI's exception test): keep a point when it leaves the band around the last kept value. */
 export interface DeadbandSettings {
@@ -33,8 +34,6 @@ export type CompressionSettings = DeadbandSettings | SdtSettings | OffSettings
 
 export type CompressionAlgorithmName = CompressionSettings['algorithm']
 
-/** Largest interval accepted: 2^53 ns (about 104 days), the largest the filters compare exactly. */
-export const MAX_INTERVAL_LIMIT_NS = 2n ** 53n
 
 function fail(message: string, path: string | undefined): never {
   throw new TransformError(TransformErrorCode.COMPRESSION_CONFIG, path ? `${path}: ${message}` : message, path ? { path } : {})
