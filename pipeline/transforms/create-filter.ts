@@ -16,9 +16,3 @@ export function createFilter<Raw = unknown>(settings: CompressionSettings): Loss
     case 'off': return new KeepAllFilter<Raw>()
   }
 }
-
-/** Booleans and strings are never compressed; integers, unsigned integers and floats are. */
-export function isCompressible(value: unknown): boolean {
-  return typeof value === 'number' || typeof value === 'bigint' ||
-    (typeof value === 'object' && value !== null && typeof (value as { unsigned?: unknown }).unsigned === 'bigint')
-}

@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createFilter, isCompressible } from './create-filter.ts'
+import { createFilter } from './create-filter.ts'
+import { fieldValueLike, isCompressible, numberOf } from './field-values.ts'
 import { DeadbandFilter } from './deadband.ts'
 import { Decision } from './decision.ts'
 import { drive, pairs } from './testing/drive.ts'
@@ -89,6 +90,17 @@ describe('createFilter and field types', () => {
     assert.equal(isCompressible(1.5), true)
     assert.equal(isCompressible(5n), true)
     assert.equal(isCompressible({ unsigned: 5n }), true)
+  })
+
+  it('numberOf compares integers as numbers; fieldValueLike rebuilds a restored held value in the field\'s type', () => {
+    assert.equal(numberOf(7n), 7)
+    assert.equal(numberOf({ unsigned: 2n ** 40n }), 2 ** 40)
+    assert.equal(numberOf(1.25), 1.25)
+    assert.throws(() => numberOf('x'), TypeError)
+    assert.equal(fieldValueLike(42, 1n), 42n)
+    assert.deepEqual(fieldValueLike(42, { unsigned: 0n }), { unsigned: 42n })
+    assert.equal(fieldValueLike(0.5, 2.5), 0.5)
+    assert.throws(() => fieldValueLike(1, true), TypeError)
   })
 
   it("'off' keeps every point and still counts", () => {

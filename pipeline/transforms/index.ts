@@ -9,7 +9,8 @@ export { Decision, keepsCurrent, emitsHeld, type DecisionFlag } from './decision
 export { PivotFilter, KeepAllFilter, type LossyFilter, type FilterCounters, type StateIdentity } from './filter.ts'
 export { DeadbandFilter } from './deadband.ts'
 export { SwingingDoorFilter } from './swinging-door.ts'
-export { createFilter, isCompressible } from './create-filter.ts'
+export { createFilter } from './create-filter.ts'
+export { isCompressible, numberOf, fieldValueLike } from './field-values.ts'
 export {
   validateSettings,
   type CompressionSettings, type DeadbandSettings, type SdtSettings, type OffSettings, type CompressionAlgorithmName,
