@@ -118,15 +118,15 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
   protected admit(timeNs: bigint, value: number): number {
     this.pointsIn++
     this.currentValue = value
+    if (!Number.isFinite(value) || (this.started && timeNs <= (this.hasHeld ? this.heldTimeNs : this.keptTimeNs))) {
+      this.pointsKept++
+      return Decision.KEEP | Decision.BYPASS
+    }
     if (!this.started) {
       this.started = true
       this.keepCurrent(timeNs)
       this.pointsKept++
       return Decision.KEEP
-    }
-    if (timeNs <= (this.hasHeld ? this.heldTimeNs : this.keptTimeNs) || !Number.isFinite(value)) {
-      this.pointsKept++
-      return Decision.KEEP | Decision.BYPASS
     }
     this.measure(timeNs)
     return Decision.NONE

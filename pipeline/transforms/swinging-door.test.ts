@@ -68,6 +68,13 @@ describe('swinging door trending (PI compression test)', () => {
     assert.deepEqual(written.map((w) => w.how), ['kept', 'bypass', 'bypass', 'flush'])
   })
 
+  it('a non-finite first point bypasses and does not start the filter', () => {
+    const filter = new SwingingDoorFilter({ algorithm: 'sdt', deviation: 1 })
+    const { decisions } = drive(filter, [[0, Number.NaN], [1, 5], [2, 5.5]])
+    assert.deepEqual(decisions, [KEEP | BYPASS, KEEP, NONE])
+    assert.equal(filter.toState({ tenant: 't', database: 'd', seriesKey: 's', field: 'f' })!.lastKept.value, 5)
+  })
+
   it('tick emits the held point once the max interval has passed since the last kept point', () => {
     const filter = new SwingingDoorFilter({ algorithm: 'sdt', deviation: 1, maxIntervalNs: 100n })
     drive(filter, [[0, 0], [10, 0.5]])
