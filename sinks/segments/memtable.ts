@@ -136,9 +136,13 @@ export class Memtable {
   }
 
   append(column: MemColumn, timeNs: bigint, value: FieldValue): void {
-    const before = column.estimatedBytes
-    column.append(timeNs, value)
-    this.estimatedBytes += column.estimatedBytes - before
+    if (column.length === column.times.length || column.type === FieldType.STRING) {
+      const before = column.estimatedBytes
+      column.append(timeNs, value)
+      this.estimatedBytes += column.estimatedBytes - before
+    } else {
+      column.append(timeNs, value)
+    }
     this.points++
   }
 

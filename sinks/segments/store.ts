@@ -20,7 +20,7 @@ import { type BlockStats, type Column, type FieldTypeCode, FieldType, FIELD_TYPE
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { type Comparison, compare, parseFieldPredicate } from './field-predicate.ts'
 import { type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
-import { Memtable, fieldTypeOf } from './memtable.ts'
+import { MemColumn, Memtable, fieldTypeOf } from './memtable.ts'
 import { type TimeRange, covers, cutToRange, lowerBound, mergeSources, overlaps, removeRanges } from './merge.ts'
 import { type SeriesInfo, canonicalSeriesKey, matchesTags, seriesId, sortTags } from './series.ts'
 import { type BlockEntry, SegmentReader, SegmentWriter } from './segment-file.ts'
@@ -225,15 +225,28 @@ export class PartitionStore {
   private applyUpsert(upsert: SeriesUpsert, offset: bigint): void {
     const series = this.ensureSeries(upsert.tenant, upsert.database, upsert.measurement, upsert.seriesKey, upsert.tags)
     this.active.touchedSeries.add(series.id)
+    // Fields repeat from point to point: resolve each one's column once per entry.
+    const columns = new Map<string, MemColumn>()
     for (const point of upsert.points) {
-      for (const field of point.fields) this.writeValue(series, field.name, point.timeNs, field.value, offset)
+      for (const field of point.fields) {
+        const column = columns.get(field.name)
+        if (column !== undefined && column.type === fieldTypeOf(field.value)) {
+          this.active.append(column, point.timeNs, field.value)
+          continue
+        }
+        const written = this.writeValue(series, field.name, point.timeNs, field.value, offset)
+        if (written) columns.set(field.name, written)
+      }
     }
   }
 
-  private writeValue(series: SeriesInfo, field: string, timeNs: bigint, value: FieldValue, offset: bigint): void {
+  /** Writes one value into the active memtable; returns its column, or null on a type conflict. */
+  private writeValue(series: SeriesInfo, field: string, timeNs: bigint, value: FieldValue, offset: bigint): MemColumn | null {
     const type = fieldTypeOf(value)
-    if (!this.admitType(series, field, type, offset)) return
-    this.active.append(this.active.column(series.id, field, type), timeNs, value)
+    if (!this.admitType(series, field, type, offset)) return null
+    const column = this.active.column(series.id, field, type)
+    this.active.append(column, timeNs, value)
+    return column
   }
 
   private matchingSeries(command: IngestCommand): SeriesInfo[] {
