@@ -53,7 +53,8 @@ function buildSignal(kind: Kind, steps: Step[], allowLate: boolean): Signal {
       case 'steps': if (step.late === 7) value = Math.round(step.x * 100); break
       case 'counter': value += Math.floor((step.x + 1) * 500); break
     }
-    points.push({ timeNs: pointTimeNs, value, raw: { index } })
+    // Now and then a value that is not finite (other sources than line protocol may send one).
+    points.push({ timeNs: pointTimeNs, value: allowLate && step.late === 3 && step.x > 0.9 ? Number.NaN : value, raw: { index } })
   })
   return { kind, points }
 }
@@ -109,11 +110,11 @@ function run(settings: SdtSettings | DeadbandSettings, signal: Signal, splits: R
   return { written, raws, filter }
 }
 
-/** The in-order points of a signal (time after every earlier one): the ones the filter decides on. */
+/** The in-order, finite points of a signal (time after every earlier one): the ones the filter decides on. */
 function inOrder(signal: Signal): Signal['points'] {
   let lastNs: bigint | undefined
   return signal.points.filter((p) => {
-    if (lastNs !== undefined && p.timeNs <= lastNs) return false
+    if (!Number.isFinite(p.value) || (lastNs !== undefined && p.timeNs <= lastNs)) return false
     lastNs = p.timeNs
     return true
   })
@@ -156,10 +157,12 @@ describe('lossy compression properties', () => {
     fc.assert(fc.property(settingsArb, signalArb(true), (settings, signal) => {
       const { written, raws, filter } = run(settings, signal)
       assert.deepEqual([written[0]!.timeNs, written[0]!.value], [signal.points[0]!.timeNs, signal.points[0]!.value])
+      const firstFinite = signal.points.find((p) => Number.isFinite(p.value))
+      if (firstFinite) assert.ok(written.some((w) => w.timeNs === firstFinite.timeNs && w.value === firstFinite.value), 'first finite point kept')
       written.forEach((w, i) => {
         const source = signal.points[(raws[i] as { index: number }).index]!
         assert.equal(w.timeNs, source.timeNs)
-        assert.equal(w.value, source.value)
+        assert.ok(Object.is(w.value, source.value))
       })
       assert.equal(filter.pointsIn, signal.points.length)
       assert.equal(filter.pointsKept, written.length)
@@ -179,7 +182,7 @@ describe('lossy compression properties', () => {
         assert.ok(error <= settings.deviation + tolerance(before.value, after!.value, dropped.value),
           `${signal.kind}: point at +${dropped.timeNs - EPOCH_NS} off by ${error} > ${settings.deviation}`)
       }
-      const scale = Math.max(...signal.points.map((p) => Math.abs(p.value)))
+      const scale = Math.max(0, ...inOrder(signal).map((p) => Math.abs(p.value)))
       assert.ok(Math.abs(filter.maxError - observed) <= 1e-9 * (1 + scale), `reported max error ${filter.maxError}, observed ${observed}`)
     }), RUNS)
   })
@@ -222,6 +225,8 @@ describe('lossy compression properties', () => {
       assert.deepEqual(split.written, whole.written)
       const everywhere = run(settings, signal, new Set(signal.points.keys()))
       assert.deepEqual(everywhere.written, whole.written, 'handing over before every point')
+      // Before its first finite point a filter has no state, so bypassed points before it are not counted across a handover (documented).
+      if (!Number.isFinite(signal.points[0]!.value)) return
       assert.equal(everywhere.filter.pointsKept, whole.filter.pointsKept)
       assert.equal(split.filter.pointsIn, whole.filter.pointsIn)
       assert.equal(split.filter.pointsKept, whole.filter.pointsKept)
