@@ -38,9 +38,11 @@ export interface NodeConfig {
   compression: WriteCompression
   /**
    * Run the Kafka source in this node: re-key raw records that outside producers write to
-   * sluice.ingest (pipeline/source, docs/kafka-source.md). Flag --kafka-source.
+   * sluice.ingest (pipeline/source, docs/kafka-source.md). On by default; flag --no-kafka-source.
    */
   kafkaSource: boolean
+  /** Run the master processor in this node (pipeline/processor). On by default; flag --no-processor. */
+  processor: boolean
   /** Database of raw text records without a sluice-database header. Flag --kafka-source-database. */
   kafkaSourceDatabase: string | undefined
   /** Where the schema registry's Confluent REST routes are mounted. */
@@ -63,7 +65,8 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --no-auto-create-databases     answer 404 for unknown databases instead of creating them
     --producers <n>                concurrent Kafka transactions (default 2)
     --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
-    --kafka-source                 also run the Kafka source: re-key raw records outside producers write to sluice.ingest
+    --no-kafka-source              do not run the Kafka source (which re-keys raw records outside producers write to sluice.ingest)
+    --no-processor                 do not run the master processor (sluice.ingest → sluice.changelog) in this node
     --kafka-source-database <db>   database of raw text records without a sluice-database header
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
     --config-file <path>           JSON file with any of the settings above (camelCase names)
@@ -83,7 +86,8 @@ const defaults = {
   autoCreateDatabases: true,
   producers: 2,
   compression: 'lz4',
-  kafkaSource: false,
+  kafkaSource: true,
+  processor: true,
   schemaRegistryPrefix: '/schema-registry',
 }
 
@@ -137,7 +141,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
     },
     strict: true,
   })
@@ -173,7 +177,8 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
     producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
     compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
-    kafkaSource: Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
+    kafkaSource: values['no-kafka-source'] ? false : Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
+    processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),
     kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
     limits,

@@ -13,7 +13,11 @@ import {
 } from '../pipeline/http/index.ts'
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
 import { startKafkaSource } from '../pipeline/source/index.ts'
-import { MemorySchemaStore, registryRoutes, SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
+import { CommandWriter } from '../pipeline/commands/index.ts'
+import { startProcessor } from '../pipeline/processor/index.ts'
+import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
+import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
+import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
@@ -90,15 +94,20 @@ async function connectControlStore(config: NodeConfig): Promise<{ store: Control
   return { store: new RedisControlStore(redis), ping: async () => { await redis.ping() } }
 }
 
-/** Registers Sluice's own value schemas; returns the id of sluice.ingest-value (written in every record). */
-async function registerSchemas(registry: SchemaRegistry): Promise<number> {
-  let ingestId = -1
+/** Registers Sluice's own value schemas; returns the id each subject got. */
+async function registerSchemas(registry: SchemaRegistry): Promise<Map<string, number>> {
+  const ids = new Map<string, number>()
   for (const [subject, type] of Object.entries(topicValueSubjects)) {
     const { id } = await registry.register(subject, { schema: type.schema })
-    if (subject === `${INGEST_TOPIC}-value`) ingestId = id
+    ids.set(subject, id)
   }
-  if (ingestId < 0) throw new Error(`no schema for ${INGEST_TOPIC}-value in topicValueSubjects`)
-  return ingestId
+  return ids
+}
+
+function schemaId(ids: Map<string, number>, subject: string): number {
+  const id = ids.get(subject)
+  if (id === undefined) throw new Error(`no schema for ${subject} in topicValueSubjects`)
+  return id
 }
 
 function healthChecks(admin: Admin, pingRedis: () => Promise<void>): () => Promise<HealthCheck[]> {
@@ -139,8 +148,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const admin = kafka.admin()
   const ingestPartitions = await ensureIngestTopic(admin, config, logger)
   const { store, ping } = await connectControlStore(config)
-  const registry = new SchemaRegistry({ store: new MemorySchemaStore() })
-  const ingestSchemaId = await registerSchemas(registry)
+  // Readers of sluice.ingest must decode every codec a producer may use (the write path uses LZ4).
+  registerKafkaCodecs()
+  const schemas = await openKafkaSchemaRegistry({
+    kafka,
+    nodeId: config.nodeId,
+    onBadRecord: (error, where) => logger.warn({ event: 'schemas_bad_record', ...where, error: error.message }, 'skipped a bad _schemas record'),
+  })
+  const registry = schemas.registry
+  const schemaIds = await registerSchemas(registry)
+  const ingestSchemaId = schemaId(schemaIds, `${INGEST_TOPIC}-value`)
   const writer = new TransactionalKafkaWriter({
     kafka,
     topic: INGEST_TOPIC,
@@ -154,6 +171,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     maxPartitionBatchBytes: config.limits.maxPartitionBatchBytes,
     logger,
   })
+  const commands = new CommandWriter({ kafka, transactionalId: `sluice-commands-${config.nodeId}`, topic: INGEST_TOPIC, partitions: ingestPartitions, schemaId: ingestSchemaId })
   // Routes log at warn and above: no line per request on the ingest path.
   const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
   await app.register(httpApi, {
@@ -164,6 +182,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     idempotency: new IdempotencyKeys(store, config.limits),
     ingestPartitions,
     ingestSchemaId,
+    commands,
     limits: config.limits,
     lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
     sluiceVersion: SLUICE_VERSION,
@@ -180,9 +199,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log: event => logger.info({ component: 'kafka-source', ...event }, String(event.event ?? 'kafka source')),
     })
     : undefined
+  const processor = config.processor
+    ? await startProcessor({
+      kafka,
+      changelogSchemaId: schemaId(schemaIds, 'sluice.changelog-value'),
+      log: event => logger.info({ component: 'processor', ...event }, String(event.event ?? 'processor')),
+    })
+    : undefined
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })
   const port = (app.server.address() as { port: number }).port
-  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource }, 'node started')
+  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource, processor: config.processor }, 'node started')
 
   let closing: Promise<void> | undefined
   return {
@@ -193,7 +219,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     close: () => closing ??= (async () => {
       await app.close() // stops accepting; waits for requests in progress, whose writes the writer finishes
       await source?.stop()
+      await processor?.stop()
       await writer.close()
+      await commands.close()
+      await schemas.close()
       await store.close()
       await admin.disconnect().catch(() => {})
       logger.info({ event: 'node_stopped' }, 'node stopped')

@@ -1,6 +1,6 @@
 // pipeline/commands: UPDATE and DELETE as SQL, turned into sluice.IngestCommand records and put on
 // every partition of sluice.ingest. What a command does to stored data is the replicas' business.
 
-export { parseCommandSql, isCommandSql, CommandError, CommandErrorCode, type CommandContext, type MeasurementColumns, type ColumnType, type CommandErrorCodeValue } from './sql.ts'
-export { submitCommand, type CommandPosition } from './submit.ts'
+export { parseCommandSql, commandTable, isCommandSql, CommandError, CommandErrorCode, type CommandContext, type MeasurementColumns, type ColumnType, type CommandErrorCodeValue } from './sql.ts'
+export { submitCommand, CommandWriter, type CommandPosition } from './submit.ts'
 export { parseTimeLiteral } from './time.ts'

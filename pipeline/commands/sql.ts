@@ -68,7 +68,7 @@ export function isCommandSql(sql: string): boolean {
   return /^\s*(update|delete)\b/i.test(sql)
 }
 
-export function parseCommandSql(sql: string, context: CommandContext): IngestCommand {
+function statementOf(sql: string): Node {
   let ast: Node | Node[]
   try {
     ast = parser.astify(sql, DIALECT) as unknown as Node | Node[]
@@ -77,7 +77,18 @@ export function parseCommandSql(sql: string, context: CommandContext): IngestCom
   }
   const statements = Array.isArray(ast) ? ast : [ast]
   if (statements.length !== 1) throw new CommandError(CommandErrorCode.UNSUPPORTED, `one statement per request, got ${statements.length}`)
-  const statement = statements[0]!
+  return statements[0]!
+}
+
+/** The table an UPDATE or DELETE names (so a caller can look its columns up before parseCommandSql). */
+export function commandTable(sql: string): string {
+  const tables = statementOf(sql).table as Array<{ table: string }> | null
+  if (!tables || tables.length !== 1) throw new CommandError(CommandErrorCode.UNSUPPORTED, 'exactly one table per statement')
+  return tables[0]!.table
+}
+
+export function parseCommandSql(sql: string, context: CommandContext): IngestCommand {
+  const statement = statementOf(sql)
   if (statement.type === 'update') return updateCommand(statement, context)
   if (statement.type === 'delete') return deleteCommand(statement, context)
   throw new CommandError(CommandErrorCode.UNSUPPORTED, `${statement.type.toUpperCase()} is not a command; only UPDATE and DELETE are`)

@@ -4,7 +4,7 @@
 // is how a client learns when the command is applied: a replica that has applied the changelog past
 // the entry of ingest offset o on partition p has applied the command there.
 
-import type { Producer } from 'kafkajs'
+import type { Kafka, Producer } from 'kafkajs'
 import { encodeIngestRecord, type IngestCommand } from '../../schemas/index.ts'
 import { sluiceRecordHeaders } from '../source/record-format.ts'
 
@@ -34,5 +34,41 @@ export async function submitCommand(producer: Producer, command: IngestCommand, 
   } catch (error) {
     await transaction.abort().catch(() => undefined)
     throw error
+  }
+}
+
+/**
+ * A node's command writer: one transactional producer (transactional id `sluice-commands-<node>`),
+ * one command at a time. A failed transaction drops the producer; the next command starts a new
+ * one, whose InitProducerId aborts anything the old one left open.
+ */
+export class CommandWriter {
+  private producer: Producer | null = null
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly options: { kafka: Kafka; transactionalId: string; topic: string; partitions: number; schemaId: number }) {}
+
+  submit(command: IngestCommand): Promise<CommandPosition[]> {
+    const run = async (): Promise<CommandPosition[]> => {
+      this.producer ??= this.options.kafka.producer({ transactionalId: this.options.transactionalId, idempotent: true, maxInFlightRequests: 1 })
+      const producer = this.producer
+      try {
+        await producer.connect()
+        return await submitCommand(producer, command, this.options)
+      } catch (error) {
+        this.producer = null
+        await producer.disconnect().catch(() => undefined)
+        throw error
+      }
+    }
+    const result = this.queue.then(run, run)
+    this.queue = result.catch(() => undefined)
+    return result
+  }
+
+  async close(): Promise<void> {
+    await this.queue
+    await this.producer?.disconnect().catch(() => undefined)
+    this.producer = null
   }
 }

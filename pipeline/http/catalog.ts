@@ -8,7 +8,7 @@
 // InfluxDB 1.x, where a failed write may still have created the field.
 
 import { checkFieldTypes, FieldTypeRegistry, type FieldTypeCheck, type ParsedBatch } from '../ingest/index.ts'
-import type { ControlStore } from './control-store.ts'
+import type { ControlStore, StoredColumns, TagKeyClaim } from './control-store.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 
 /** Rounds of claim-and-recheck before giving up; each round settles at least one field for good. */
@@ -22,6 +22,8 @@ export interface CatalogOptions {
 export class WriteCatalog {
   private readonly knownDatabases = new Set<string>()
   private readonly fieldTypes = new Map<string, FieldTypeRegistry>()
+  /** Tag keys known to be recorded in the store, per tenant, database and measurement. */
+  private readonly tagKeys = new Map<string, Set<string>>()
 
   constructor(private readonly store: ControlStore, private readonly options: CatalogOptions) {}
 
@@ -45,8 +47,43 @@ export class WriteCatalog {
     return this.store.listDatabases(tenant)
   }
 
-  /** checkFieldTypes against every write this store has seen, on any node. */
+  /**
+   * Records the tag keys of the batch's measurements that this node has not recorded yet (UPDATE
+   * and DELETE need to tell tags from fields). Costs a store call only for new keys.
+   */
+  async recordTagKeys(tenant: string, database: string, batch: ParsedBatch): Promise<void> {
+    const claims: TagKeyClaim[] = []
+    const pending: Array<[Set<string>, string]> = []
+    const seen = new Set<string>()
+    for (let series = 0; series < batch.seriesCount; series++) {
+      const measurement = batch.measurements[batch.seriesMeasurement[series]!]!
+      const cacheKey = `${tenant}\0${database}\0${measurement}`
+      let known = this.tagKeys.get(cacheKey)
+      if (!known) this.tagKeys.set(cacheKey, known = new Set())
+      for (let t = batch.seriesTagStart[series]!; t < batch.seriesTagStart[series + 1]!; t++) {
+        const key = batch.tagKeys[t]!
+        if (known.has(key) || seen.has(`${measurement}\0${key}`)) continue
+        seen.add(`${measurement}\0${key}`)
+        claims.push({ measurement, key })
+        pending.push([known, key])
+      }
+    }
+    if (claims.length === 0) return
+    await this.store.addTagKeys(tenant, database, claims)
+    for (const [known, key] of pending) known.add(key)
+  }
+
+  /** A measurement's tag keys and field types as every node has recorded them, or null if unknown. */
+  measurementColumns(tenant: string, database: string, measurement: string): Promise<StoredColumns | null> {
+    return this.store.measurementColumns(tenant, database, measurement)
+  }
+
+  /**
+   * checkFieldTypes against every write this store has seen, on any node; also records the batch's
+   * new tag keys, so the catalog knows each measurement's columns.
+   */
   async checkFieldTypes(tenant: string, database: string, batch: ParsedBatch): Promise<FieldTypeCheck> {
+    await this.recordTagKeys(tenant, database, batch)
     const cacheKey = `${tenant}\0${database}`
     let registry = this.fieldTypes.get(cacheKey)
     if (!registry) this.fieldTypes.set(cacheKey, registry = new FieldTypeRegistry())

@@ -9,6 +9,7 @@ import { errorResponse, toHttpApiError, type DialectValue } from './errors.ts'
 import type { IdempotencyKeys } from './idempotency.ts'
 import type { RecordSink } from './kafka-writer.ts'
 import type { HttpLimits } from './limits.ts'
+import type { CommandSink } from './sql.ts'
 
 export interface HealthCheck {
   name: string
@@ -34,6 +35,8 @@ export interface HttpApiOptions {
   nodeId: string
   /** Dependencies /health reports on (Kafka, Redis); none means always healthy. */
   healthChecks?: () => Promise<HealthCheck[]>
+  /** Where UPDATE and DELETE from /api/v1/sql go; without, /api/v1/sql answers 501. */
+  commands?: CommandSink
   /** Server time in ns (a seam for tests). Default: the wall clock. */
   nowNs?: () => bigint
 }

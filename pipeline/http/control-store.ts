@@ -24,6 +24,10 @@ export interface ControlStore {
   listDatabases(tenant: string): Promise<string[]>
   /** Records each field's type unless it has one; returns the type each field has now, in order. */
   claimFieldTypes(tenant: string, database: string, claims: readonly FieldClaim[]): Promise<FieldTypeValue[]>
+  /** Records tag keys seen in writes (a set per measurement: they only grow). */
+  addTagKeys(tenant: string, database: string, tags: readonly TagKeyClaim[]): Promise<void>
+  /** A measurement's tag keys and field types, or null if no write ever named it. */
+  measurementColumns(tenant: string, database: string, measurement: string): Promise<StoredColumns | null>
   /** SET key value NX PX ttl: true if the key was free and is now `value`. */
   claimKey(key: string, value: string, ttlMs: number): Promise<boolean>
   readKey(key: string): Promise<string | null>
@@ -36,9 +40,20 @@ export interface ControlStore {
 
 const part = (name: string): string => encodeURIComponent(name)
 
+export interface TagKeyClaim {
+  measurement: string
+  key: string
+}
+
+export interface StoredColumns {
+  tags: string[]
+  fields: Map<string, FieldTypeValue>
+}
+
 export const controlKeys = {
   databases: (tenant: string): string => `sluice:databases:${part(tenant)}`,
   fields: (tenant: string, database: string, measurement: string): string => `sluice:fields:${part(tenant)}:${part(database)}:${part(measurement)}`,
+  tags: (tenant: string, database: string, measurement: string): string => `sluice:tags:${part(tenant)}:${part(database)}:${part(measurement)}`,
   idempotency: (tenant: string, key: string): string => `sluice:idem:${part(tenant)}:${part(key)}`,
 }
 
@@ -88,6 +103,25 @@ export class RedisControlStore implements ControlStore {
     })
   }
 
+  addTagKeys(tenant: string, database: string, tags: readonly TagKeyClaim[]): Promise<void> {
+    return guarded('tag keys', async () => {
+      const pipeline = this.redis.pipeline()
+      for (const tag of tags) pipeline.sadd(controlKeys.tags(tenant, database, tag.measurement), tag.key)
+      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error
+    })
+  }
+
+  measurementColumns(tenant: string, database: string, measurement: string): Promise<StoredColumns | null> {
+    return guarded('columns', async () => {
+      const [tags, fields] = await Promise.all([
+        this.redis.smembers(controlKeys.tags(tenant, database, measurement)),
+        this.redis.hgetall(controlKeys.fields(tenant, database, measurement)),
+      ])
+      if (tags.length === 0 && Object.keys(fields).length === 0) return null
+      return { tags, fields: new Map(Object.entries(fields).map(([name, type]) => [name, Number(type) as FieldTypeValue])) }
+    })
+  }
+
   claimKey(key: string, value: string, ttlMs: number): Promise<boolean> {
     return guarded('idempotency', async () => (await this.redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK')
   }
@@ -113,6 +147,7 @@ export class RedisControlStore implements ControlStore {
 export class MemoryControlStore implements ControlStore {
   private readonly databases = new Map<string, Set<string>>()
   private readonly fieldTypes = new Map<string, FieldTypeValue>()
+  private readonly tagKeys = new Map<string, Set<string>>()
   private readonly keys = new Map<string, { value: string; expiresAtMs: number }>()
   /** When set, every call fails as if Redis were down (tests of the 503 path). */
   unavailable = false
@@ -149,6 +184,25 @@ export class MemoryControlStore implements ControlStore {
       this.fieldTypes.set(key, claim.type)
       return claim.type
     })
+  }
+
+  async addTagKeys(tenant: string, database: string, tags: readonly TagKeyClaim[]): Promise<void> {
+    this.check()
+    for (const tag of tags) {
+      const key = controlKeys.tags(tenant, database, tag.measurement)
+      let keys = this.tagKeys.get(key)
+      if (!keys) this.tagKeys.set(key, keys = new Set())
+      keys.add(tag.key)
+    }
+  }
+
+  async measurementColumns(tenant: string, database: string, measurement: string): Promise<StoredColumns | null> {
+    this.check()
+    const prefix = `${controlKeys.fields(tenant, database, measurement)}\0`
+    const fields = new Map<string, FieldTypeValue>()
+    for (const [key, type] of this.fieldTypes) if (key.startsWith(prefix)) fields.set(key.slice(prefix.length), type)
+    const tags = [...this.tagKeys.get(controlKeys.tags(tenant, database, measurement)) ?? []]
+    return tags.length === 0 && fields.size === 0 ? null : { tags, fields }
   }
 
   private live(key: string): string | null {

@@ -38,6 +38,12 @@ export const HttpErrorCode = {
   CONTROL_STORE_UNAVAILABLE: 'SLUICE_ERR_CONTROL_STORE_UNAVAILABLE',
   /** /query got a statement it cannot parse or does not support. */
   QUERY: 'SLUICE_ERR_QUERY',
+  /** /api/v1/sql: an UPDATE or DELETE in a form Sluice refuses (docs/sql-commands.md), or a value of the wrong type. */
+  SQL_UNSUPPORTED: 'SLUICE_ERR_SQL_UNSUPPORTED',
+  /** /api/v1/sql: the statement names a table (measurement) or column no write ever created. */
+  TABLE_NOT_FOUND: 'SLUICE_ERR_TABLE_NOT_FOUND',
+  /** A feature that is not built yet (SELECT over /api/v1/sql before the query layer). */
+  NOT_IMPLEMENTED: 'SLUICE_ERR_NOT_IMPLEMENTED',
   /** No such route or method. */
   NOT_FOUND: 'SLUICE_ERR_NOT_FOUND',
   /** A bug: anything not foreseen above. */
@@ -88,6 +94,9 @@ const rules: Readonly<Record<HttpErrorCodeValue, ErrorRule>> = Object.freeze({
   SLUICE_ERR_KAFKA_UNAVAILABLE: { status: 503, retriable: true },
   SLUICE_ERR_CONTROL_STORE_UNAVAILABLE: { status: 503, retriable: true },
   SLUICE_ERR_QUERY: { status: 400, retriable: false },
+  SLUICE_ERR_SQL_UNSUPPORTED: { status: 422, retriable: false },
+  SLUICE_ERR_TABLE_NOT_FOUND: { status: 404, retriable: false },
+  SLUICE_ERR_NOT_IMPLEMENTED: { status: 501, retriable: false },
   SLUICE_ERR_NOT_FOUND: { status: 404, retriable: false },
   SLUICE_ERR_INTERNAL: { status: 500, retriable: false },
 })
@@ -95,7 +104,7 @@ const rules: Readonly<Record<HttpErrorCodeValue, ErrorRule>> = Object.freeze({
 /** InfluxDB 2.x's error code strings ("invalid", "unauthorized", ...) by status. */
 const influx2Codes: Readonly<Record<number, string>> = Object.freeze({
   400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not found', 409: 'conflict', 413: 'request too large',
-  415: 'unsupported media type', 422: 'unprocessable entity', 429: 'too many requests', 500: 'internal error', 503: 'unavailable',
+  415: 'unsupported media type', 422: 'unprocessable entity', 429: 'too many requests', 500: 'internal error', 501: 'not implemented', 503: 'unavailable',
 })
 
 /** One rejected line, as reported to the client. */

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { DEFAULT_INFLUX_VERSION, sendError, type HttpApiOptions } from './context.ts'
 import { registerQueryRoutes } from './query.ts'
+import { registerSqlRoutes } from './sql.ts'
 import { registerStatusRoutes } from './status.ts'
 import { registerWriteRoutes } from './write.ts'
 
@@ -20,5 +21,6 @@ export const httpApi: FastifyPluginAsync<HttpApiOptions> = async (app, options) 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.limits.retryAfterSeconds))
   await app.register(async write => registerWriteRoutes(write, options))
   await app.register(async query => registerQueryRoutes(query, options))
+  await app.register(async sql => registerSqlRoutes(sql, options))
   registerStatusRoutes(app, options)
 }

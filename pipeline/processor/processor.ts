@@ -19,6 +19,7 @@
 
 import { randomUUID } from 'node:crypto'
 import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs'
+import { registerKafkaCodecs } from '../source/codecs.ts'
 import type { RecordHeaders } from '../source/record-format.ts'
 import { processIngestRecord, type ChangelogSettings, type OutputRecord } from './changelog.ts'
 import { noCompression, type SeriesCompression } from './compression.ts'
@@ -82,6 +83,7 @@ export interface Processor {
 }
 
 export async function startProcessor(options: ProcessorOptions): Promise<Processor> {
+  registerKafkaCodecs() // the write path compresses sluice.ingest with LZ4; outside tools may use any codec
   const processor = new MasterLoop(options)
   await processor.start()
   return processor

@@ -1,0 +1,71 @@
+// POST /api/v1/sql (CnosDB's SQL endpoint): UPDATE and DELETE today. The statement is checked
+// against the measurement's columns as the write path recorded them, turned into an IngestCommand
+// and put on every partition of sluice.ingest in one transaction (pipeline/commands). The answer
+// names the command and its position on each partition, so a client can wait until replicas have
+// applied it. SELECT is answered 501 until the query layer exists.
+//
+//   curl -XPOST 'http://127.0.0.1:8086/api/v1/sql?db=weather' --data-binary "DELETE FROM air WHERE station = 'a'"
+//   → 200 {"command_id":"…","kind":"DELETE","table":"air","positions":[{"partition":0,"offset":"42"},…]}
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { CommandError, commandTable, isCommandSql, parseCommandSql, type ColumnType, type CommandPosition, type MeasurementColumns } from '../commands/index.ts'
+import { fieldTypeNames } from '../ingest/index.ts'
+import type { IngestCommand } from '../../schemas/index.ts'
+import { parseCredentials } from './auth.ts'
+import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
+import { Dialect, HttpApiError, HttpErrorCode } from './errors.ts'
+
+/** Where commands go: a transactional writer to every partition of sluice.ingest. */
+export interface CommandSink {
+  submit(command: IngestCommand): Promise<CommandPosition[]>
+}
+
+/** Longest statement accepted, in characters. */
+const MAX_SQL_CHARS = 64 * 1024
+
+export function registerSqlRoutes(app: FastifyInstance, options: HttpApiOptions): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_SQL_CHARS * 4 }, (_request, body, done) => done(null, body))
+  app.post('/api/v1/sql', { config: { dialect: Dialect.CNOSDB } }, (request, reply) => handleSql(options, request, reply))
+}
+
+async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  try {
+    const sql = typeof request.body === 'string' ? request.body.trim() : ''
+    if (sql.length === 0) throw new HttpApiError(HttpErrorCode.BAD_PARAMETER, 'the request body must hold one SQL statement')
+    const requestedTenant = queryString(request.query, 'tenant')
+    const database = queryString(request.query, 'db') || 'public'
+    const access = options.authorizer.authenticate(parseCredentials(request.query as Record<string, unknown>, request.headers.authorization), requestedTenant || undefined, Dialect.CNOSDB)
+    if (!isCommandSql(sql)) {
+      options.authorizer.authorize(access, database, 'read')
+      throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'only UPDATE and DELETE are served over /api/v1/sql so far; queries arrive with the query layer')
+    }
+    options.authorizer.authorize(access, database, 'write')
+    if (!options.commands) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node takes no commands (no command writer configured)')
+    await options.catalog.requireDatabase(access.tenant, database)
+    const table = commandTable(sql)
+    const stored = await options.catalog.measurementColumns(access.tenant, database, table)
+    const columns: MeasurementColumns | undefined = stored
+      ? { tags: new Set(stored.tags), fields: new Map([...stored.fields].map(([name, type]) => [name, fieldTypeNames[type] as ColumnType])) }
+      : undefined
+    const command = parseCommandSql(sql, { tenant: access.tenant, database, nowNs: (options.nowNs ?? wallClockNs)(), columns: name => (name === table ? columns : undefined) })
+    let positions: CommandPosition[]
+    try {
+      positions = await options.commands.submit(command)
+    } catch (error) {
+      throw new HttpApiError(HttpErrorCode.KAFKA_UNAVAILABLE, `the command was not written to Kafka: ${(error as Error).message}`, { cause: error })
+    }
+    return reply.code(200).send({ command_id: command.commandId, kind: command.kind, table, positions })
+  } catch (error) {
+    return sendError(request, reply, toApiError(error), options.limits.retryAfterSeconds)
+  }
+}
+
+function toApiError(error: unknown): unknown {
+  if (!(error instanceof CommandError)) return error
+  switch (error.code) {
+    case 'syntax': return new HttpApiError(HttpErrorCode.QUERY, error.message)
+    case 'unknown_table': return new HttpApiError(HttpErrorCode.TABLE_NOT_FOUND, error.message)
+    default: return new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, error.message)
+  }
+}
