@@ -34,7 +34,7 @@ describe('CODEC clause', () => {
   it('errors name the offending part and its offset', () => {
     const cases: Array<[string, RegExp]> = [
       ['CODEC(SDT())', /expected the deviation .* at offset 10/],
-      ['CODEC(SDT(0))', /deviation must be > 0, got 0 at offset 10/],
+      ['CODEC(SDT(0))', /deviation must be a finite number > 0, got 0 at offset 10/],
       ['CODEC(SDT(5%))', /relative \(%\) deviation is for DEADBAND only/],
       ['CODEC(SDT(0.5, 1s, 10m, 1h))', /too many arguments/],
       ['CODEC(SDT(0.5, 10m, 1s))', /maxIntervalNs .* must be ≥ minIntervalNs/],

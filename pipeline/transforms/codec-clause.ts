@@ -88,7 +88,7 @@ class ClauseParser {
     const amountText = this.match(AMOUNT)
     if (amountText === undefined) this.fail(`expected the ${algorithm === 'sdt' ? 'deviation' : 'band'} (a number > 0)`)
     const amount = Number(amountText)
-    if (!Number.isFinite(amount) || amount <= 0) this.fail(`the ${algorithm === 'sdt' ? 'deviation' : 'band'} must be > 0, got ${amountText}`, amountAt)
+    if (!Number.isFinite(amount) || amount <= 0) this.fail(`the ${algorithm === 'sdt' ? 'deviation' : 'band'} must be a finite number > 0, got ${amountText}`, amountAt)
     let relative = false
     if (this.peek('%')) {
       if (algorithm === 'sdt') this.fail('a relative (%) deviation is for DEADBAND only')

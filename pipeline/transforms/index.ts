@@ -6,7 +6,7 @@
 // Semantics: docs/lossy-compression.md.
 
 export { Decision, keepsCurrent, emitsHeld, type DecisionFlag } from './decision.ts'
-export { PivotFilter, KeepAllFilter, type LossyFilter, type FilterCounters, type StateIdentity } from './filter.ts'
+export { KeepAllFilter, type LossyFilter, type FilterCounters, type StateIdentity } from './filter.ts'
 export { DeadbandFilter } from './deadband.ts'
 export { SwingingDoorFilter } from './swinging-door.ts'
 export { createFilter } from './create-filter.ts'
