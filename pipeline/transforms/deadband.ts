@@ -28,7 +28,7 @@ export class DeadbandFilter<Raw = unknown> extends PivotFilter<Raw> {
   offer(timeNs: bigint, value: number, raw?: Raw): number {
     const admitted = this.admit(timeNs, value)
     if (admitted !== Decision.NONE) return admitted
-    const dtNs = this.sinceKept
+    const dtNs = this.sinceKeptNs
     if (this.hasHeld) this.dropHeld()
     if (dtNs >= this.minIntervalNs && (dtNs >= this.maxIntervalNs || Math.abs(value - this.keptValue) > this.bandNow)) {
       this.keepCurrent(timeNs)

@@ -100,7 +100,7 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
   /** Value of the point being decided. */
   protected currentValue = 0
   /** Its time since the kept point, ns (set by measure). */
-  protected sinceKept = 0
+  protected sinceKeptNs = 0
 
   constructor(protected readonly minIntervalNs: number, protected readonly maxIntervalNs: number) {}
 
@@ -113,7 +113,7 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
   /**
    * The part of offer every filter shares: counts the point and returns KEEP for the first point,
    * KEEP | BYPASS for one out of order or not finite, or NONE when the filter must decide (then
-   * currentValue and sinceKept describe the point).
+   * currentValue and sinceKeptNs describe the point).
    */
   protected admit(timeNs: bigint, value: number): number {
     this.pointsIn++
@@ -139,7 +139,7 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
   tick(nowNs: bigint): number {
     if (!this.hasHeld) return Decision.NONE
     this.measure(nowNs)
-    return this.sinceKept < this.maxIntervalNs ? Decision.NONE : this.emitHeld()
+    return this.sinceKeptNs < this.maxIntervalNs ? Decision.NONE : this.emitHeld()
   }
 
   /** The held point is dropped for good: account for its error, forget it. */
@@ -149,10 +149,10 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
   /** The kept point changed. */
   protected onKept(): void {}
 
-  /** Sets sinceKept to the time from the kept point to `timeNs`, exact while below 2^53 ns, without allocating. */
+  /** Sets sinceKeptNs to the time from the kept point to `timeNs`, exact while below 2^53 ns, without allocating. */
   protected measure(timeNs: bigint): void {
     timeScratch[0] = timeNs
-    this.sinceKept = ((timeWords[HIGH_WORD]! | 0) - this.keptHighWord) * TWO_POW_32 + (timeWords[LOW_WORD]! - this.keptLowWord)
+    this.sinceKeptNs = ((timeWords[HIGH_WORD]! | 0) - this.keptHighWord) * TWO_POW_32 + (timeWords[LOW_WORD]! - this.keptLowWord)
   }
 
   private setKeptTime(timeNs: bigint): void {
@@ -175,7 +175,7 @@ export abstract class PivotFilter<Raw = unknown> implements LossyFilter<Raw> {
     this.heldTimeNs = timeNs
     this.heldValue = this.currentValue
     this.heldRaw = raw
-    this.heldDtNs = this.sinceKept
+    this.heldDtNs = this.sinceKeptNs
   }
 
   protected emitHeld(): number {

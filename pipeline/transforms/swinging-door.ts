@@ -31,7 +31,7 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
     const admitted = this.admit(timeNs, value)
     if (admitted !== Decision.NONE) return admitted
     let decision: number = Decision.NONE
-    if (this.hasHeld && this.sinceKept >= this.maxIntervalNs) {
+    if (this.hasHeld && this.sinceKeptNs >= this.maxIntervalNs) {
       // Maximum interval: the held point is kept if the minimum interval allows, else dropped (and
       // the current point, now as far from the kept one as the maximum interval, is kept below).
       if (this.heldDtNs >= this.minIntervalNs) {
@@ -42,13 +42,13 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
       }
     }
     if (!this.hasHeld) {
-      if (this.sinceKept >= this.maxIntervalNs) return decision | this.keepCurrentPoint(timeNs)
+      if (this.sinceKeptNs >= this.maxIntervalNs) return decision | this.keepCurrentPoint(timeNs)
       this.holdCurrent(timeNs, raw)
       this.openDoor()
       return decision
     }
-    const slope = (value - this.keptValue) / this.sinceKept
-    if ((slope >= this.lower && slope <= this.upper) || this.sinceKept < this.minIntervalNs) {
+    const slope = (value - this.keptValue) / this.sinceKeptNs
+    if ((slope >= this.lower && slope <= this.upper) || this.sinceKeptNs < this.minIntervalNs) {
       // The line from the kept point to this one stays within the deviation of every point since,
       // or no decision may be taken before the minimum interval: the held point is dropped.
       this.dropHeld()
@@ -77,14 +77,14 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
 
   /** The door through the current point alone: slopes from the kept point to its value ± deviation. */
   private openDoor(): void {
-    this.upper = (this.currentValue + this.deviation - this.keptValue) / this.sinceKept
-    this.lower = (this.currentValue - this.deviation - this.keptValue) / this.sinceKept
+    this.upper = (this.currentValue + this.deviation - this.keptValue) / this.sinceKeptNs
+    this.lower = (this.currentValue - this.deviation - this.keptValue) / this.sinceKeptNs
   }
 
   /** Narrows the door so the current point is within the deviation of every line through it. */
   private narrow(): void {
-    const upper = (this.currentValue + this.deviation - this.keptValue) / this.sinceKept
-    const lower = (this.currentValue - this.deviation - this.keptValue) / this.sinceKept
+    const upper = (this.currentValue + this.deviation - this.keptValue) / this.sinceKeptNs
+    const lower = (this.currentValue - this.deviation - this.keptValue) / this.sinceKeptNs
     if (upper < this.upper) this.upper = upper
     if (lower > this.lower) this.lower = lower
   }
@@ -92,7 +92,7 @@ export class SwingingDoorFilter<Raw = unknown> extends PivotFilter<Raw> {
   /** The segment from the kept point ends at the held point (or the current one): fold its dropped points' error in. */
   private closeSegment(atHeld: boolean): void {
     if (this.dropped.isEmpty) return
-    const slope = atHeld ? (this.heldValue - this.keptValue) / this.heldDtNs : (this.currentValue - this.keptValue) / this.sinceKept
+    const slope = atHeld ? (this.heldValue - this.keptValue) / this.heldDtNs : (this.currentValue - this.keptValue) / this.sinceKeptNs
     const error = this.dropped.maxDeviation(slope)
     if (error > this.maxError) this.maxError = error
     this.dropped.reset()
