@@ -146,6 +146,7 @@ export class PartitionStore {
   private flushing: Promise<void> | null = null
   private compacting: Promise<void> | null = null
   private compactionWanted = false
+  private compactionChain: Promise<unknown> = Promise.resolve()
   private manifestChain: Promise<unknown> = Promise.resolve()
   private failure: unknown = null
   private closed = false
@@ -468,6 +469,13 @@ export class PartitionStore {
 
   // ---- compaction and retention ----------------------------------------------------------
 
+  /** Runs compaction work one piece at a time: background rounds and callers never overlap. */
+  private exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.compactionChain.then(work)
+    this.compactionChain = run.catch(() => {})
+    return run
+  }
+
   private scheduleCompaction(): void {
     if (!this.settings.autoCompact || this.closed) return
     this.compactionWanted = true
@@ -475,10 +483,14 @@ export class PartitionStore {
     this.compacting = (async () => {
       while (this.compactionWanted && !this.closed && this.failure === null) {
         this.compactionWanted = false
-        await this.dropExpiredSegments()
-        for (let inputs = this.pickCompaction(); inputs && !this.closed; inputs = this.pickCompaction()) await this.compactSegments(inputs)
+        await this.exclusively(() => this.compactionRound())
       }
     })().catch((error: unknown) => { this.failure ??= error }).finally(() => { this.compacting = null })
+  }
+
+  private async compactionRound(): Promise<void> {
+    await this.dropExpired()
+    for (let inputs = this.pickCompaction(); inputs && !this.closed; inputs = this.pickCompaction()) await this.compactSegments(inputs)
   }
 
   /** The oldest run of compactionFanIn adjacent segments of one level, or null. */
@@ -505,19 +517,17 @@ export class PartitionStore {
 
   /** Runs tiered compaction until no run qualifies (what autoCompact does after each flush). */
   async compact(): Promise<void> {
-    while (this.compacting) await this.compacting
     this.throwIfUnusable()
-    await this.dropExpiredSegments()
-    for (let inputs = this.pickCompaction(); inputs; inputs = this.pickCompaction()) await this.compactSegments(inputs)
+    await this.exclusively(() => this.compactionRound())
   }
 
   /** Flushes, then merges every segment into one (purging tombstoned and expired points). */
   async compactAll(): Promise<void> {
-    while (this.compacting) await this.compacting
     await this.flush()
-    while (this.compacting) await this.compacting
-    await this.dropExpiredSegments()
-    if (this.segments.length > 0) await this.compactSegments([...this.segments])
+    await this.exclusively(async () => {
+      await this.dropExpired()
+      if (this.segments.length > 0) await this.compactSegments([...this.segments])
+    })
   }
 
   private async compactSegments(inputs: LiveSegment[]): Promise<void> {
@@ -579,8 +589,12 @@ export class PartitionStore {
     return ttl === undefined ? null : this.settings.clockNs() - ttl
   }
 
-  /** Deletes segments whose every block is past its database's time to live. */
-  async dropExpiredSegments(): Promise<number> {
+  /** Deletes segments whose every block is past its database's time to live; returns how many. */
+  dropExpiredSegments(): Promise<number> {
+    return this.exclusively(() => this.dropExpired())
+  }
+
+  private async dropExpired(): Promise<number> {
     const expired = (s: LiveSegment): boolean => s.reader.blocks.length > 0 && s.reader.blocks.every((b) => {
       const cutoff = this.retentionCutoff(b.series.database)
       return cutoff !== null && b.maxTimeNs < cutoff
@@ -785,6 +799,7 @@ export class PartitionStore {
     if (this.closed) return
     this.closed = true
     while (this.flushing || this.compacting) await (this.flushing ?? this.compacting)
+    await this.compactionChain
     await this.manifestChain
     for (const segment of this.segments) segment.reader.close()
   }

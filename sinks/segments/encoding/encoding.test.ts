@@ -102,3 +102,26 @@ test('decimal floats and packed integers round-trip at their edges, and pay off'
   const packed = sealBlock(encodeBlock({ type: FieldType.INTEGER, times: times(n), values: walk }))
   assert.ok(packed.stored.length < n * 0.7, `small integer deltas: ${packed.stored.length} bytes for ${n} values`)
 })
+
+test('signed sequences round-trip in every layout, and the smallest layout is chosen', async () => {
+  const { encodeSignedSequence, decodeSignedSequence, SequenceMode } = await import('./packed.ts')
+  const { ByteReader, ByteWriter } = await import('./bytes.ts')
+  const roundTripSequence = (values: number[]): number => {
+    const out = new ByteWriter(16)
+    encodeSignedSequence(Float64Array.from(values), out)
+    const decoded = new Float64Array(values.length)
+    const input = new ByteReader(out.result())
+    decodeSignedSequence(input, decoded)
+    assert.equal(input.offset, out.length, 'the decoder consumed exactly the encoding')
+    assert.deepEqual(Array.from(decoded), values)
+    return out.result()[0]!
+  }
+  fc.assert(fc.property(fc.array(fc.oneof(
+    fc.integer({ min: -3, max: 3 }), fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -(2 ** 47) + 1, max: 2 ** 47 - 1 }),
+  ), { maxLength: 200 }), (values) => { roundTripSequence(values) }), { numRuns: 500 })
+  const random = (() => { let s = 99; return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 2 ** 32 } })()
+  assert.equal(roundTripSequence(Array.from({ length: 1000 }, () => Math.floor(random() * 5) - 2)), SequenceMode.MIXED_RADIX)
+  assert.equal(roundTripSequence(Array.from({ length: 1000 }, () => (random() < 0.9 ? 0 : 1))), SequenceMode.RICE)
+  assert.equal(roundTripSequence(Array.from({ length: 1000 }, () => Math.floor(random() * 16) - 8)), SequenceMode.BIT_PACKED)
+  assert.equal(roundTripSequence([2 ** 40, -(2 ** 41)]), SequenceMode.VARINT)
+})
