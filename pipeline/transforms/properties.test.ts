@@ -88,11 +88,16 @@ interface Run {
 }
 
 /** Runs the signal through fresh filters, handing over through Avro CompressorState before each index in `splits`. */
-function run(settings: SdtSettings | DeadbandSettings, signal: Signal, splits: ReadonlySet<number> = new Set()): Run {
+function run(settings: SdtSettings | DeadbandSettings, signal: Signal, splits: ReadonlySet<number> = new Set(), tickEvery = 0): Run {
   let filter = createFilter(settings)
   const written: Written[] = []
   const raws: unknown[] = []
   signal.points.forEach((point, index) => {
+    if (tickEvery > 0 && index % tickEvery === 0 && filter.tick(point.timeNs) !== Decision.NONE) {
+      // The processor's tick at log time: the time of the record being processed.
+      written.push({ timeNs: filter.emittedTimeNs, value: filter.emittedValue, how: 'tick' })
+      raws.push(filter.emittedRaw)
+    }
     if (splits.has(index)) {
       const state = filter.toState({ tenant: 't', database: 'd', seriesKey: 's', field: 'f' })
       filter = createFilter(settings)
@@ -233,6 +238,23 @@ describe('lossy compression properties', () => {
       if (settings.algorithm === 'deadband') assert.equal(split.filter.maxError, whole.filter.maxError)
       else assert.ok(split.filter.maxError <= whole.filter.maxError) // the open segment's dropped points are not in the state
     }), RUNS)
+  })
+
+  it('ticks at log time keep the bounds, and a handover anywhere still gives the same writes', () => {
+    fc.assert(fc.property(settingsArb, signalArb(true), fc.integer({ min: 1, max: 20 }), fc.nat(), (settings, signal, tickEvery, cut) => {
+      const whole = run(settings, signal, new Set(), tickEvery)
+      const split = run(settings, signal, new Set([cut % signal.points.length]), tickEvery)
+      assert.deepEqual(split.written, whole.written)
+      const minIntervalNs = settings.minIntervalNs ?? 0n
+      for (const segment of droppedPoints(signal, whole.written)) {
+        if (segment.dropped.timeNs - segment.before.timeNs < minIntervalNs) continue
+        const { before, after, dropped } = segment
+        const error = settings.algorithm === 'sdt' ? sdtError(segment) : Math.abs(dropped.value - before.value)
+        const bound = settings.algorithm === 'sdt' ? settings.deviation
+          : settings.relative ? settings.band * Math.abs(before.value) : settings.band
+        assert.ok(error <= bound + tolerance(before.value, after?.value ?? 0, dropped.value), `off by ${error} > ${bound}`)
+      }
+    }), { numRuns: 150 })
   })
 
   it('after a handover, only a held point from the state comes back without its raw value, and with its exact value', () => {

@@ -21,6 +21,13 @@ describe('swinging door trending (PI compression test)', () => {
     assert.ok(Math.abs(filter.maxError - 1 / 3) < 1e-12, `maxError ${filter.maxError}`)
   })
 
+  it("keeps the point IoTDB's variant would drop 1.45 away from the reader's line (the reason for PI's test)", () => {
+    const filter = new SwingingDoorFilter({ algorithm: 'sdt', deviation: 1 })
+    const { written } = drive(filter, [[0, 0], [1, 1], [2, -0.9], [3, 5]], { flush: true })
+    assert.deepEqual(pairs(written), [[0, 0], [1, 1], [2, -0.9], [3, 5]])
+    assert.equal(filter.maxError, 0)
+  })
+
   it('keeps the first point, holds the second, and keeps a straight line at its two ends only', () => {
     const filter = new SwingingDoorFilter({ algorithm: 'sdt', deviation: 0.01 })
     const line = Array.from({ length: 100 }, (_, i) => [i * 1_000, 3 * i] as const)
