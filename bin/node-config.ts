@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { httpLimits, WriteCompression, type HttpLimits } from '../pipeline/http/index.ts'
+import { parseCompressionConfig, type CompressionConfig } from '../pipeline/transforms/index.ts'
 
 export interface NodeConfig {
   /** Kafka bootstrap servers. Flag --kafka (comma-separated), env KAFKA_BROKERS. */
@@ -43,6 +44,12 @@ export interface NodeConfig {
   kafkaSource: boolean
   /** Run the master processor in this node (pipeline/processor). On by default; flag --no-processor. */
   processor: boolean
+  /**
+   * Lossy compression per database, measurement and field (docs/lossy-compression.md): the
+   * "lossyCompression" object of the config file, or the JSON file named by --lossy-compression.
+   * Every node of a set must hold the same settings. Off by default.
+   */
+  lossyCompression: CompressionConfig
   /** Database of raw text records without a sluice-database header. Flag --kafka-source-database. */
   kafkaSourceDatabase: string | undefined
   /** Where the schema registry's Confluent REST routes are mounted. */
@@ -67,6 +74,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
     --no-kafka-source              do not run the Kafka source (which re-keys raw records outside producers write to sluice.ingest)
     --no-processor                 do not run the master processor (sluice.ingest → sluice.changelog) in this node
+    --lossy-compression <file>     JSON lossy-compression settings ({"databases": {...}}, see docs/lossy-compression.md)
     --kafka-source-database <db>   database of raw text records without a sluice-database header
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
     --config-file <path>           JSON file with any of the settings above (camelCase names)
@@ -93,7 +101,7 @@ const defaults = {
 
 export class ConfigError extends Error {}
 
-const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase']
+const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression']
 
 function positiveInteger(setting: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value
@@ -116,6 +124,15 @@ function parseLimitPairs(pairs: string[]): Partial<HttpLimits> {
     limits[name] = positiveInteger(`--limit ${name}`, value)
   }
   return limits as Partial<HttpLimits>
+}
+
+function lossySettings(path: string | undefined, fromFile: unknown): CompressionConfig {
+  try {
+    const source = path === undefined ? fromFile : JSON.parse(readFileSync(path, 'utf8')) as unknown
+    return parseCompressionConfig(source, path === undefined ? 'lossyCompression' : path)
+  } catch (error) {
+    throw new ConfigError(`lossy compression settings: ${(error as Error).message}`)
+  }
 }
 
 function readConfigFile(path: string | undefined): Record<string, unknown> {
@@ -141,7 +158,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
     },
     strict: true,
   })
@@ -181,6 +198,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),
     kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
+    lossyCompression: lossySettings(values['lossy-compression'], file.lossyCompression),
     limits,
   }
 }

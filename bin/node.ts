@@ -14,7 +14,8 @@ import {
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
 import { startKafkaSource } from '../pipeline/source/index.ts'
 import { CommandWriter } from '../pipeline/commands/index.ts'
-import { startProcessor } from '../pipeline/processor/index.ts'
+import { LossyCompression, startProcessor } from '../pipeline/processor/index.ts'
+import { CompressionReport } from '../pipeline/transforms/index.ts'
 import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
@@ -203,9 +204,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ? await startProcessor({
       kafka,
       changelogSchemaId: schemaId(schemaIds, 'sluice.changelog-value'),
+      compressionFor: () => new LossyCompression({ config: config.lossyCompression, stateSchemaId: schemaId(schemaIds, 'sluice.state-value') }),
       log: event => logger.info({ component: 'processor', ...event }, String(event.event ?? 'processor')),
     })
     : undefined
+  // Lossy compression as decided by the masters on this node: its partitions only (docs/lossy-compression.md).
+  app.get('/api/v1/compression', async () => {
+    const report = new CompressionReport()
+    for (const compression of await processor?.compressors() ?? []) {
+      if (compression instanceof LossyCompression) for (const filter of compression.filters()) report.add(filter.database, filter.measurement, filter.field, filter.counters)
+    }
+    return { node: config.nodeId, partitions: processor?.partitions() ?? [], fields: report.rows() }
+  })
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })
   const port = (app.server.address() as { port: number }).port
   logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource, processor: config.processor }, 'node started')

@@ -4,3 +4,4 @@
 export { startProcessor, ProcessorTopic, MASTERS_GROUP_ID, MASTER_TRANSACTIONAL_ID_PREFIX, PoisonHeader, type Processor, type ProcessorOptions, type ProcessorStats } from './processor.ts'
 export { processIngestRecord, CHANGELOG_ENTRY_FORMAT, type IngestInput, type OutputRecord, type RecordOutcome, type ChangelogSettings } from './changelog.ts'
 export { noCompression, type SeriesCompression, type StateRecord } from './compression.ts'
+export { LossyCompression, stateKey, measurementOfSeriesKey, type LossyCompressionOptions } from './lossy.ts'

@@ -79,6 +79,8 @@ export interface Processor {
   partitions(): number[]
   /** Wall time of the most recent transactions (begin to commit), in ms, oldest first, at most 4,096. */
   recentTransactionMs(): number[]
+  /** The compressors of the partitions this node masters now (to report on them). */
+  compressors(): Promise<SeriesCompression[]>
   stop(): Promise<void>
 }
 
@@ -139,6 +141,11 @@ class MasterLoop implements Processor {
 
   recentTransactionMs(): number[] {
     return [...this.transactionMs]
+  }
+
+  async compressors(): Promise<SeriesCompression[]> {
+    const masters = await Promise.allSettled([...this.masters.values()])
+    return masters.flatMap(result => (result.status === 'fulfilled' ? [result.value.compression] : []))
   }
 
   async start(): Promise<void> {

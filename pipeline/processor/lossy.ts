@@ -1,0 +1,177 @@
+// Lossy compression in the master: one filter per (tenant, database, series, field) from
+// pipeline/transforms, fed the points of each ingest batch in log order. A batch's points come out
+// with the fields the filters dropped removed; a point a filter held back and later decides to keep
+// (swinging door) comes out as an extra point at its own, earlier time, holding just that field,
+// before the point that released it (an upsert at that time, merged per field by the replicas).
+//
+// Decisions depend only on the points and their order in the log, never on the wall clock, so a
+// master that takes a partition over (restoring the filters from sluice.state) decides exactly as
+// the previous one would have: a held point stays held until a later point of its series decides.
+
+import {
+  compressorStateType, decode, encodeFramed, unframe,
+  type CompressorState, type Field, type FieldValue, type IngestBatch, type Point,
+} from '../../schemas/index.ts'
+import {
+  createFilter, CompressionReport, Decision, resolveCompression,
+  type CompressionConfig, type CompressionReportRow, type CompressionSettings, type FilterCounters, type LossyFilter,
+} from '../transforms/index.ts'
+import type { SeriesCompression, StateRecord } from './compression.ts'
+
+interface FieldFilter {
+  filter: LossyFilter<FieldValue>
+  tenant: string
+  database: string
+  measurement: string
+  seriesKey: string
+  field: string
+}
+
+/** The sluice.state key of a (tenant, database, series, field): fixed JSON, compaction compares bytes. */
+export function stateKey(tenant: string, database: string, seriesKey: string, field: string): string {
+  return JSON.stringify([tenant, database, seriesKey, field])
+}
+
+/** The measurement of a canonical series key: up to the first unescaped comma, unescaped. */
+export function measurementOfSeriesKey(seriesKey: string): string {
+  let measurement = ''
+  for (let i = 0; i < seriesKey.length; i++) {
+    const char = seriesKey[i]!
+    if (char === '\\' && i + 1 < seriesKey.length && (seriesKey[i + 1] === ',' || seriesKey[i + 1] === ' ')) {
+      measurement += seriesKey[++i]
+      continue
+    }
+    if (char === ',') break
+    measurement += char
+  }
+  return measurement
+}
+
+/** A numeric field value as the filter sees it; null for strings and booleans, which are never compressed. */
+function numeric(value: FieldValue): number | null {
+  if (typeof value === 'number') return value
+  if (typeof value === 'bigint') return Number(value)
+  if (typeof value === 'object') return Number(value.unsigned)
+  return null
+}
+
+/** A value of the same type as `like`, from the number a restored filter holds (its raw value is gone). */
+function valueLike(like: FieldValue, value: number): FieldValue {
+  if (typeof like === 'bigint') return BigInt(Math.round(value))
+  if (typeof like === 'object') return { unsigned: BigInt(Math.round(value)) }
+  return value
+}
+
+export interface LossyCompressionOptions {
+  config: CompressionConfig
+  /** Registry id of sluice.state-value. */
+  stateSchemaId: number
+}
+
+export class LossyCompression implements SeriesCompression {
+  readonly enabled: boolean
+  private readonly fieldFilters = new Map<string, FieldFilter>()
+  private readonly settings = new Map<string, CompressionSettings>()
+  private readonly changed = new Set<string>()
+  /** Held points a restored state released (its settings changed), per series, written with the series' next batch. */
+  private readonly released = new Map<string, Point[]>()
+
+  constructor(private readonly options: LossyCompressionOptions) {
+    this.enabled = options.config.databases.size > 0
+  }
+
+  apply(batch: IngestBatch): Point[] {
+    if (!this.options.config.databases.has(batch.database)) return batch.points
+    const series = JSON.stringify([batch.tenant, batch.database, batch.seriesKey])
+    const out: Point[] = this.released.get(series) ?? []
+    this.released.delete(series)
+    for (const point of batch.points) {
+      const kept: Field[] = []
+      let released: Map<bigint, Field[]> | undefined
+      for (const field of point.fields) {
+        const value = numeric(field.value)
+        const settings = this.settingsOf(batch.database, batch.measurement, field.name)
+        if (value === null || settings.algorithm === 'off') {
+          kept.push(field)
+          continue
+        }
+        const key = stateKey(batch.tenant, batch.database, batch.seriesKey, field.name)
+        const entry = this.filterFor(key, batch, field.name, settings)
+        const decision = entry.filter.offer(point.timeNs, value, field.value)
+        this.changed.add(key)
+        if (decision & Decision.EMIT_HELD) {
+          const at = entry.filter.emittedTimeNs
+          const raw = entry.filter.emittedRaw ?? valueLike(field.value, entry.filter.emittedValue)
+          released ??= new Map()
+          const fields = released.get(at) ?? []
+          fields.push({ name: field.name, value: raw })
+          released.set(at, fields)
+        }
+        if (decision & Decision.KEEP) kept.push(field)
+      }
+      if (released) for (const [timeNs, fields] of released) out.push({ timeNs, fields })
+      if (kept.length > 0) out.push(kept.length === point.fields.length ? point : { timeNs: point.timeNs, fields: kept })
+    }
+    return out
+  }
+
+  takeChanges(): StateRecord[] {
+    const records: StateRecord[] = []
+    for (const key of this.changed) {
+      const entry = this.fieldFilters.get(key)!
+      const state = entry.filter.toState({ tenant: entry.tenant, database: entry.database, seriesKey: entry.seriesKey, field: entry.field })
+      if (state) records.push({ key, value: encodeFramed(compressorStateType, this.options.stateSchemaId, state) })
+    }
+    this.changed.clear()
+    return records
+  }
+
+  restore(key: Buffer, value: Buffer | null): void {
+    const text = key.toString('utf8')
+    if (value === null) {
+      this.fieldFilters.delete(text)
+      return
+    }
+    const state: CompressorState = decode(compressorStateType, unframe(value).payload)
+    const measurement = measurementOfSeriesKey(state.seriesKey)
+    const settings = this.settingsOf(state.database, measurement, state.field)
+    const entry: FieldFilter = { filter: createFilter<FieldValue>(settings), tenant: state.tenant, database: state.database, measurement, seriesKey: state.seriesKey, field: state.field }
+    // A state written under other settings releases its held point, written with the series' next
+    // batch. Its raw value did not travel in the state: it is written as a float.
+    if (entry.filter.restore(state) & Decision.EMIT_HELD) {
+      const series = JSON.stringify([state.tenant, state.database, state.seriesKey])
+      const points = this.released.get(series) ?? []
+      points.push({ timeNs: entry.filter.emittedTimeNs, fields: [{ name: state.field, value: entry.filter.emittedValue }] })
+      this.released.set(series, points)
+    }
+    this.fieldFilters.set(text, entry)
+  }
+
+  /** Points in, kept and the largest error, per database, measurement and field, over this partition's filters. */
+  report(): CompressionReportRow[] {
+    const report = new CompressionReport()
+    for (const filter of this.filters()) report.add(filter.database, filter.measurement, filter.field, filter.counters)
+    return report.rows()
+  }
+
+  /** Every (series, field) filter with its counters, for reports that span partitions. */
+  *filters(): Iterable<{ database: string; measurement: string; field: string; counters: FilterCounters }> {
+    for (const entry of this.fieldFilters.values()) yield { database: entry.database, measurement: entry.measurement, field: entry.field, counters: entry.filter }
+  }
+
+  private settingsOf(database: string, measurement: string, field: string): CompressionSettings {
+    const key = `${database}\u0000${measurement}\u0000${field}`
+    let settings = this.settings.get(key)
+    if (!settings) this.settings.set(key, settings = resolveCompression(this.options.config, database, measurement, field))
+    return settings
+  }
+
+  private filterFor(key: string, batch: IngestBatch, field: string, settings: CompressionSettings): FieldFilter {
+    let entry = this.fieldFilters.get(key)
+    if (!entry) {
+      entry = { filter: createFilter<FieldValue>(settings), tenant: batch.tenant, database: batch.database, measurement: batch.measurement, seriesKey: batch.seriesKey, field }
+      this.fieldFilters.set(key, entry)
+    }
+    return entry
+  }
+}
