@@ -1,11 +1,12 @@
 // HTTP ingest end to end: the TSBS-like cpu day (bench/support/tsbs-cpu.ts, 864,000 lines, 8.64 M
 // values) POSTed as InfluxDB v1 line protocol writes of 5,000 lines, at 1 and 4 concurrent
 // connections, plain and gzip, to every target in the same run: InfluxDB 1.6, VictoriaMetrics and
-// Sluice (node + embedded broker: a 204 means the points are in Kafka, acks=all, fsynced). A value is
+// Sluice (node + embedded broker: a 204 means the points are in Kafka, acks=all, fsynced), once
+// with the node's defaults and once ingest-only (no master processor, no Kafka source). A value is
 // counted when its request was answered 2xx. Targets run one at a time, in alternating order over
 // rounds; the table gives medians and Sluice/max(InfluxDB, VictoriaMetrics).
 //
-// Run: npm run bench:http [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,Sluice] [-- --max-seconds 60]
+// Run: npm run bench:http [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,Sluice,'Sluice ingest-only'] [-- --max-seconds 60]
 
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
@@ -32,7 +33,14 @@ const CONCURRENCIES = [1, 4]
 const ENCODINGS = ['plain', 'gzip'] as const
 type Encoding = typeof ENCODINGS[number]
 
-const allTargets: HttpTarget[] = [influxdbTarget, victoriaMetricsTarget, sluiceTarget]
+const allTargets: HttpTarget[] = [
+  influxdbTarget,
+  victoriaMetricsTarget,
+  sluiceTarget('Sluice'),
+  // The same node without the master processor and the Kafka source, which by default share its
+  // process and the machine's two cores with the HTTP API: the write path alone.
+  sluiceTarget('Sluice ingest-only', ['--no-processor', '--no-kafka-source']),
+]
 const wanted = options.targets?.split(',')
 const targets = allTargets.filter(t => wanted === undefined || wanted.includes(t.name))
 
@@ -134,20 +142,30 @@ function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, 
   // Values per CPU-second of the target's processes: what a core buys, less sensitive than values/s
   // to how much of the machine a noisy neighbour left the target.
   const perCpuSecond = (run: Run): number => run.values / (run.targetCores * run.seconds)
-  const versus = (config: string, of: (run: Run) => number): string => {
-    const sluice = median_('Sluice', config, of)
+  const sluices = names.filter(n => n.startsWith('Sluice'))
+  const versus = (sluiceName: string, config: string, of: (run: Run) => number): string => {
+    const sluice = median_(sluiceName, config, of)
     const best = Math.max(median_('InfluxDB', config, of) ?? 0, median_('VictoriaMetrics', config, of) ?? 0)
     return sluice === undefined || best === 0 ? 'not run' : (sluice / best).toFixed(2)
   }
   console.log(`\nMedians of ${ROUNDS} round(s); versions: ${names.map(n => `${n} ${versions.get(n)}`).join(', ')}`)
-  console.log(`| config | ${names.map(n => `${n} values/s (target cores)`).join(' | ')} | Sluice/max(InfluxDB, VM) values/s | ${names.map(n => `${n} values per CPU-s`).join(' | ')} | Sluice/max(InfluxDB, VM) per CPU-s |`)
-  console.log(`|---|${names.map(() => '---:|').join('')}---:|${names.map(() => '---:|').join('')}---:|`)
+  console.log(`| config | ${names.map(n => `${n} values/s (target cores)`).join(' | ')} | ${sluices.map(n => `${n}/max(InfluxDB, VM)`).join(' | ')} |`)
+  console.log(`|---|${names.map(() => '---:|').join('')}${sluices.map(() => '---:|').join('')}`)
   for (const concurrency of CONCURRENCIES) {
     for (const encoding of ENCODINGS) {
       const config = configName(concurrency, encoding)
       const rates = names.map(n => `${(median_(n, config, perSecond)! / 1e6).toFixed(3)} M (${median_(n, config, run => run.targetCores)!.toFixed(2)})`)
+      console.log(`| ${config} | ${rates.join(' | ')} | ${sluices.map(n => versus(n, config, perSecond)).join(' | ')} |`)
+    }
+  }
+  console.log('\nValues per CPU-second of the target\'s processes (medians)')
+  console.log(`| config | ${names.join(' | ')} | ${sluices.map(n => `${n}/max(InfluxDB, VM)`).join(' | ')} |`)
+  console.log(`|---|${names.map(() => '---:|').join('')}${sluices.map(() => '---:|').join('')}`)
+  for (const concurrency of CONCURRENCIES) {
+    for (const encoding of ENCODINGS) {
+      const config = configName(concurrency, encoding)
       const efficiencies = names.map(n => `${(median_(n, config, perCpuSecond)! / 1e6).toFixed(2)} M`)
-      console.log(`| ${config} | ${rates.join(' | ')} | ${versus(config, perSecond)} | ${efficiencies.join(' | ')} | ${versus(config, perCpuSecond)} |`)
+      console.log(`| ${config} | ${efficiencies.join(' | ')} | ${sluices.map(n => versus(n, config, perCpuSecond)).join(' | ')} |`)
     }
   }
 }

@@ -1,6 +1,6 @@
 // Sluice as an HTTP ingest target: the embedded broker (its own process, default settings: acks
-// released only after fdatasync) and one `sluice node` (defaults: auth off, 8 ingest partitions)
-// writing to it, each in a fresh temp directory. A 204 from the node means the points are in Kafka.
+// released only after fdatasync) and one `sluice node` (defaults: auth off, 8 ingest partitions; by
+// default the node also runs the master processor and the Kafka source) writing to it, each in a fresh temp directory. A 204 from the node means the points are in Kafka.
 // The node runs under a tenant of its own, whose Redis keys are removed when it stops, because
 // Redis is the machine's shared one.
 
@@ -28,8 +28,10 @@ async function removeTenantKeys(tenant: string): Promise<void> {
   }
 }
 
-export const sluiceTarget: HttpTarget = {
-  name: 'Sluice',
+/** `sluice node` with its defaults, and `extraArgs` (e.g. --no-processor to measure ingest alone). */
+export function sluiceTarget(name: string, extraArgs: string[] = []): HttpTarget {
+  return {
+  name,
   async unavailable() {
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
     try {
@@ -47,7 +49,7 @@ export const sluiceTarget: HttpTarget = {
     process.env.SLUICE_LOG_LEVEL ??= 'warn'
     const tenant = `bench-${process.pid}-${Date.now()}`
     const broker = await startBrokerProcess()
-    const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, args: ['--default-tenant', tenant] }).catch(async error => {
+    const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, args: ['--default-tenant', tenant, ...extraArgs] }).catch(async error => {
       await broker.stop()
       throw error
     })
@@ -69,4 +71,5 @@ export const sluiceTarget: HttpTarget = {
       },
     }
   },
+  }
 }
