@@ -2,17 +2,18 @@
 // integers little-endian; docs/segment-format.md has it byte by byte):
 //   header  16 B   "SLUICESG" | u32 format version (1) | u32 crc32c of the 12 bytes before
 //   blocks         stored bytes of each block (LZ4 or plain), back to back
-//   index          the series table and one entry per block (see writeIndex)
+//   index          u8 codec (0 plain, 1 LZ4) | varint raw length | the series table and one entry per block
 //   footer  24 B   u64 index offset | u32 index length | u32 index crc32c | "SLSEGEND"
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { compressSync, uncompressSync } from 'lz4-napi'
 import { open, type FileHandle } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { crc32c } from '../../lib/checksum/crc32c.ts'
 import type { Tag } from '../../schemas/index.ts'
 import { ByteReader, ByteWriter } from './encoding/bytes.ts'
 import {
-  type BlockStats, type Column, type FieldTypeCode, FieldType, computeStats, decodeBlock, encodeBlock, isFieldTypeCode, sealBlock, unsealBlock,
+  type BlockStats, type Column, type FieldTypeCode, BlockCodec, FieldType, computeStats, decodeBlock, encodeBlock, isFieldTypeCode, sealBlock, unsealBlock,
 } from './encoding/block.ts'
 import { StorageError, StorageErrorCode } from './errors.ts'
 import { seriesId } from './series.ts'
@@ -83,6 +84,29 @@ function readStat(input: ByteReader, type: FieldTypeCode): number | bigint | nul
   }
 }
 
+/** The stored index: u8 codec (0 plain, 1 LZ4 when smaller), varint raw length, the bytes. */
+function sealIndex(raw: Uint8Array): Uint8Array {
+  const compressed = compressSync(Buffer.from(raw.buffer, raw.byteOffset, raw.length))
+  const useLz4 = compressed.length < raw.length
+  const out = new ByteWriter(16 + Math.min(raw.length, compressed.length))
+  out.byte(useLz4 ? BlockCodec.LZ4 : BlockCodec.NONE)
+  out.varint(raw.length)
+  out.raw(useLz4 ? compressed : raw)
+  return out.result()
+}
+
+function unsealIndex(stored: Uint8Array): Uint8Array {
+  const input = new ByteReader(stored)
+  const codec = input.byte()
+  const rawLength = input.size()
+  const body = stored.subarray(input.offset)
+  if (codec === BlockCodec.NONE) return body
+  if (codec !== BlockCodec.LZ4) throw new Error(`unknown index codec ${codec}`)
+  const raw = uncompressSync(Buffer.from(body.buffer, body.byteOffset, body.length))
+  if (raw.length !== rawLength) throw new Error(`decompressed to ${raw.length} bytes, expected ${rawLength}`)
+  return raw
+}
+
 /** Writes one segment file; blocks may come in any order, each one (series, field) sorted by time. */
 export class SegmentWriter {
   private readonly series: SegmentSeries[] = []
@@ -150,7 +174,7 @@ export class SegmentWriter {
   /** Writes the index and footer, fsyncs (when asked) and closes; returns the file's size. */
   async finish(fsync: boolean): Promise<number> {
     await this.writePending()
-    const index = this.encodeIndex()
+    const index = sealIndex(this.encodeIndex())
     const footer = Buffer.alloc(FOOTER_BYTES)
     footer.writeBigUInt64LE(BigInt(this.fileOffset), 0)
     footer.writeUInt32LE(index.length, 8)
@@ -254,7 +278,13 @@ export class SegmentReader {
       const index = Buffer.alloc(indexLength)
       readSync(fd, index, 0, indexLength, indexOffset)
       if (crc32c(index) !== footer.readUInt32LE(12)) fail('index checksum mismatch')
-      return new SegmentReader(fd, path, size, index)
+      let payload: Uint8Array
+      try {
+        payload = unsealIndex(index)
+      } catch (error) {
+        return fail(`index does not decompress: ${(error as Error).message}`)
+      }
+      return new SegmentReader(fd, path, size, payload)
     } catch (error) {
       closeSync(fd)
       throw error
