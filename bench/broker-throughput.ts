@@ -12,14 +12,13 @@
 // it with: node --import tsx bench/support/profile-summary.ts DIR/broker-<pid>.cpuprofile
 
 import { parseArgs } from 'node:util'
-import { mkdirSync, rmSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { rmSync } from 'node:fs'
 import kafkajs from 'kafkajs'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { defaultBrokerConfig } from '../broker/index.ts'
 import { startCeilingServer, CeilingClient, type CeilingServer } from './support/ceiling-client.ts'
 import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
-import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
+import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 import { captureProduceRequest, replayRequests, replay } from './support/produce-replay.ts'
 import { fetchAll } from './support/fetch-replay.ts'
 
@@ -183,16 +182,9 @@ function report(results: Map<Case, CaseResult>): void {
 
 async function startBroker(): Promise<BrokerProcess> {
   if (options.profile === undefined) return startBrokerProcess()
-  // startBrokerProcess passes this process's environment on; only the broker gets the profiler.
-  const previous = process.env.NODE_OPTIONS
-  mkdirSync(options.profile, { recursive: true })
-  process.env.SLUICE_BENCH_PROFILE_DIR = resolve(options.profile)
-  process.env.NODE_OPTIONS = `${previous ?? ''} --import ${resolve(import.meta.dirname, 'support', 'cpu-profile-preload.mjs')}`.trim()
-  try { return await startBrokerProcess() } finally {
-    if (previous === undefined) delete process.env.NODE_OPTIONS
-    else process.env.NODE_OPTIONS = previous
-    delete process.env.SLUICE_BENCH_PROFILE_DIR
-  }
+  // Only the broker gets the profiler: the ceiling server starts after this is undone.
+  const undo = profileChildProcesses(options.profile)
+  try { return await startBrokerProcess() } finally { undo() }
 }
 
 async function main(): Promise<void> {

@@ -7,6 +7,7 @@
 // rounds; the table gives medians and Sluice/max(InfluxDB, VictoriaMetrics).
 //
 // Run: npm run bench:http [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,Sluice,'Sluice ingest-only'] [-- --max-seconds 60]
+//      [-- --profile DIR]  (CPU profiles of Sluice's node and broker: DIR/node-<pid>.cpuprofile, DIR/broker-<pid>.cpuprofile)
 
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
@@ -15,7 +16,7 @@ import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.
 import { influxdbTarget, victoriaMetricsTarget, type HttpTarget, type RunningTarget } from './support/http-targets.ts'
 import { sluiceTarget } from './support/sluice-target.ts'
 import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
-import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
+import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -23,6 +24,7 @@ const { values: options } = parseArgs({
     rounds: { type: 'string' },
     targets: { type: 'string' },
     'max-seconds': { type: 'string' },
+    profile: { type: 'string' },
   },
 })
 const ROUNDS = Number(options.rounds ?? (options.quick ? 1 : 2))
@@ -91,6 +93,8 @@ async function load(target: RunningTarget, database: string, bodies: Buffer[], v
 const configName = (concurrency: number, encoding: Encoding): string => `${concurrency} conn, ${encoding}`
 
 async function main(): Promise<void> {
+  // Sluice's node and broker write CPU profiles on exit (InfluxDB and VictoriaMetrics are not Node).
+  if (options.profile !== undefined) profileChildProcesses(options.profile)
   const workload = generateTsbsCpu(options.quick ? { ...tsbsCpuOneDay, durationSeconds: 8_640 } : tsbsCpuOneDay)
   const gzipped = workload.batches.map(body => gzipSync(body))
   const valuesPerBody = workload.batches.map(body => (body.toString('latin1').split('\n').length - 1) * TSBS_FIELDS.length)

@@ -1,6 +1,7 @@
 // What every benchmark prints about where and when it ran, and small statistics helpers.
 
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { cpus, totalmem, release } from 'node:os'
 
 export function describeMachine(): string {
@@ -42,5 +43,22 @@ export function cpuPressureMeter(): { start(): void; percent(): string } {
       if (now === undefined || startedStalled === undefined) return 'unknown'
       return `${(100 * (now - startedStalled) / 1000 / (performance.now() - startedAt)).toFixed(0)}%`
     },
+  }
+}
+
+/**
+ * Makes every Node process started from now on (through this process's environment) write a CPU
+ * profile to `directory` when it exits; see cpu-profile-preload.mjs. Returns a function that undoes it.
+ */
+export function profileChildProcesses(directory: string): () => void {
+  const previous = { nodeOptions: process.env.NODE_OPTIONS, directory: process.env.SLUICE_BENCH_PROFILE_DIR }
+  mkdirSync(directory, { recursive: true })
+  process.env.SLUICE_BENCH_PROFILE_DIR = resolve(directory)
+  process.env.NODE_OPTIONS = `${previous.nodeOptions ?? ''} --import ${resolve(import.meta.dirname, 'cpu-profile-preload.mjs')}`.trim()
+  return () => {
+    for (const [name, value] of [['NODE_OPTIONS', previous.nodeOptions], ['SLUICE_BENCH_PROFILE_DIR', previous.directory]] as const) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
   }
 }
