@@ -3,6 +3,8 @@
 // (an upsert of the series' kept points, or the command as it came in); a record outside
 // producers wrote in another format is not the master's (the Kafka source re-keys it); a Sluice
 // record that does not decode is poison and goes to the dead-letter topic with the reason.
+// Every Sluice ingest record gets exactly one entry, even an upsert whose points lossy compression
+// all dropped, so a replica that has applied entry (p, o) knows it has passed ingest offset o of p.
 
 import {
   changelogEntryType, decodeIngestRecord, encodeFramed, spliceChangelogUpsert, unframe,
@@ -31,8 +33,6 @@ export interface OutputRecord {
 
 export type RecordOutcome =
   | { kind: 'skipped' }
-  /** A batch whose every point lossy compression dropped: nothing to write. */
-  | { kind: 'dropped'; pointsIn: number }
   | { kind: 'changelog'; record: OutputRecord; pointsIn: number; pointsKept: number; command: boolean }
   | { kind: 'poison'; reason: string }
 
@@ -65,7 +65,6 @@ export function processIngestRecord(input: IngestInput, settings: ChangelogSetti
     const points = settings.compression.apply(batch)
     pointsIn = batch.points.length
     pointsKept = points.length
-    if (pointsKept === 0) return { kind: 'dropped', pointsIn }
     entry = {
       ingestPartition: input.partition,
       ingestOffset,

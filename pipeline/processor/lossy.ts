@@ -13,7 +13,7 @@ import {
   type CompressorState, type Field, type FieldValue, type IngestBatch, type Point,
 } from '../../schemas/index.ts'
 import {
-  createFilter, CompressionReport, Decision, resolveCompression,
+  createFilter, CompressionReport, Decision, fieldValueLike, isCompressible, numberOf, resolveCompression,
   type CompressionConfig, type CompressionReportRow, type CompressionSettings, type FilterCounters, type LossyFilter,
 } from '../transforms/index.ts'
 import type { SeriesCompression, StateRecord } from './compression.ts'
@@ -47,21 +47,6 @@ export function measurementOfSeriesKey(seriesKey: string): string {
   return measurement
 }
 
-/** A numeric field value as the filter sees it; null for strings and booleans, which are never compressed. */
-function numeric(value: FieldValue): number | null {
-  if (typeof value === 'number') return value
-  if (typeof value === 'bigint') return Number(value)
-  if (typeof value === 'object') return Number(value.unsigned)
-  return null
-}
-
-/** A value of the same type as `like`, from the number a restored filter holds (its raw value is gone). */
-function valueLike(like: FieldValue, value: number): FieldValue {
-  if (typeof like === 'bigint') return BigInt(Math.round(value))
-  if (typeof like === 'object') return { unsigned: BigInt(Math.round(value)) }
-  return value
-}
-
 export interface LossyCompressionOptions {
   config: CompressionConfig
   /** Registry id of sluice.state-value. */
@@ -89,19 +74,18 @@ export class LossyCompression implements SeriesCompression {
       const kept: Field[] = []
       let released: Map<bigint, Field[]> | undefined
       for (const field of point.fields) {
-        const value = numeric(field.value)
         const settings = this.settingsOf(batch.database, batch.measurement, field.name)
-        if (value === null || settings.algorithm === 'off') {
+        if (settings.algorithm === 'off' || !isCompressible(field.value)) {
           kept.push(field)
           continue
         }
         const key = stateKey(batch.tenant, batch.database, batch.seriesKey, field.name)
         const entry = this.filterFor(key, batch, field.name, settings)
-        const decision = entry.filter.offer(point.timeNs, value, field.value)
+        const decision = entry.filter.offer(point.timeNs, numberOf(field.value), field.value)
         this.changed.add(key)
         if (decision & Decision.EMIT_HELD) {
           const at = entry.filter.emittedTimeNs
-          const raw = entry.filter.emittedRaw ?? valueLike(field.value, entry.filter.emittedValue)
+          const raw = entry.filter.emittedRaw ?? fieldValueLike(entry.filter.emittedValue, field.value)
           released ??= new Map()
           const fields = released.get(at) ?? []
           fields.push({ name: field.name, value: raw })

@@ -303,9 +303,6 @@ class MasterLoop implements Processor {
         case 'skipped':
           skipped++
           break
-        case 'dropped':
-          pointsIn += outcome.pointsIn
-          break
         case 'changelog':
           changelog.push(toMessage(partition, outcome.record))
           pointsIn += outcome.pointsIn
