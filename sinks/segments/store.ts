@@ -151,6 +151,8 @@ export class PartitionStore {
   private failure: unknown = null
   private closed = false
   private warningCount = 0
+  private readonly entryFieldNames: string[] = []
+  private readonly entryColumns: MemColumn[] = []
 
   constructor(private readonly dir: string, private readonly settings: StoreSettings, manifest: Manifest, segments: LiveSegment[]) {
     this.segments = segments.sort((a, b) => a.maxSeq - b.maxSeq)
@@ -226,17 +228,22 @@ export class PartitionStore {
   private applyUpsert(upsert: SeriesUpsert, offset: bigint): void {
     const series = this.ensureSeries(upsert.tenant, upsert.database, upsert.measurement, upsert.seriesKey, upsert.tags)
     this.active.touchedSeries.add(series.id)
-    // Fields repeat from point to point: resolve each one's column once per entry.
-    const columns = new Map<string, MemColumn>()
+    // Fields repeat from point to point: resolve each one's column once per entry (a short list
+    // beats a Map here: entries carry a few fields).
+    const names = this.entryFieldNames
+    const columns = this.entryColumns
+    names.length = 0
+    columns.length = 0
     for (const point of upsert.points) {
       for (const field of point.fields) {
-        const column = columns.get(field.name)
+        const at = names.indexOf(field.name)
+        const column = at >= 0 ? columns[at]! : undefined
         if (column !== undefined && column.type === fieldTypeOf(field.value)) {
           this.active.append(column, point.timeNs, field.value)
           continue
         }
         const written = this.writeValue(series, field.name, point.timeNs, field.value, offset)
-        if (written) columns.set(field.name, written)
+        if (written && at < 0) { names.push(field.name); columns.push(written) }
       }
     }
   }
