@@ -319,3 +319,24 @@ test('memory stays bounded by memtableMaxBytes whatever the data size', async (t
   assert.ok(store.stats().segments < 12, `segments ${store.stats().segments} (tiered compaction keeps them logarithmic)`)
   await store.close()
 })
+
+test('a scan in progress keeps reading the segments a compaction replaces and deletes', async (t) => {
+  const dir = tempDir(t)
+  const store = await openPartitionStore(dir, { fsync: false, autoCompact: false, blockMaxPoints: 10, scanChunkMaxPoints: 10 })
+  for (let n = 0; n < 4; n++) {
+    const points = Array.from({ length: 50 }, (_, i): [bigint, Field[]] => [BigInt(n * 50 + i), [{ name: 'a', value: n * 50 + i }]])
+    await store.apply(upsert(points), BigInt(n))
+    await store.flush()
+  }
+  const before = store.segmentFiles()
+  const scan = store.scan({ seriesId: ID, field: 'a' })
+  const first = scan.next()
+  assert.equal(first.done, false)
+  await store.compactAll()
+  assert.equal(readdirSync(dir).filter((f) => before.includes(f)).length, 0, 'the old files are gone from the directory')
+  let count = (first.value as { times: BigInt64Array }).times.length
+  for (const chunk of scan) count += chunk.times.length
+  assert.equal(count, 200)
+  assert.equal(read(store, ID, 'a').length, 200)
+  await store.close()
+})
