@@ -151,3 +151,15 @@ export function* mergeSources(sources: Iterator<Column>[], chunkMaxPoints: numbe
   }
   if (builder !== null && builder.length > 0) yield builder.take()
 }
+
+/** The distinct times of several arrays, sorted. */
+export function uniqueSorted(parts: BigInt64Array[]): BigInt64Array {
+  const total = parts.reduce((n, p) => n + p.length, 0)
+  const all = new BigInt64Array(total)
+  let at = 0
+  for (const part of parts) { all.set(part, at); at += part.length }
+  all.sort()
+  let kept = 0
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i]!
+  return all.subarray(0, kept)
+}

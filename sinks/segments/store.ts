@@ -18,11 +18,11 @@ import { join } from 'node:path'
 import type { ChangelogEntry, FieldValue, IngestCommand, SeriesUpsert, Tag, TagMatch } from '../../schemas/index.ts'
 import { type BlockStats, type Column, type FieldTypeCode, FieldType, FIELD_TYPE_NAMES, sliceColumn } from './encoding/block.ts'
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
-import { type Comparison, compare, parseFieldPredicate } from './field-predicate.ts'
+import { type CommandTarget, applyCommand } from './commands.ts'
 import { type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
 import { MemColumn, Memtable, fieldTypeOf } from './memtable.ts'
-import { type TimeRange, covers, cutToRange, lowerBound, mergeSources, overlaps, removeRanges } from './merge.ts'
-import { type SeriesInfo, canonicalSeriesKey, matchesTags, seriesId, sortTags } from './series.ts'
+import { type TimeRange, covers, cutToRange, mergeSources, overlaps, removeRanges } from './merge.ts'
+import { type SeriesInfo, matchesTags, seriesId, sortTags } from './series.ts'
 import { type BlockEntry, SegmentReader, SegmentWriter } from './segment-file.ts'
 import { type StoreSettings, type StoreWarning, resolveSettings } from './settings.ts'
 
@@ -192,7 +192,7 @@ export class PartitionStore {
     this.throwIfUnusable()
     if (offset < this.nextAppliedOffset) return
     if (entry.upsert !== null) this.applyUpsert(entry.upsert, offset)
-    else this.applyCommand(entry.command, offset)
+    else applyCommand(this.commandTarget(), entry.command, offset)
     this.nextAppliedOffset = offset + 1n
     if (this.active.estimatedBytes >= this.settings.memtableMaxBytes) await this.rotate()
   }
@@ -266,112 +266,16 @@ export class PartitionStore {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
-  private applyCommand(command: IngestCommand, offset: bigint): void {
-    const where = command.where
-    const range: TimeRange = { fromNs: where.fromNs, toNs: where.toNs }
-    switch (command.kind) {
-      case 'DELETE':
-        if (where.fieldPredicate !== null) return this.warn('unsupported-command', offset, `DELETE ${command.commandId}: field predicates are not supported; skipped`)
-        for (const series of this.matchingSeries(command)) this.active.deleteRange(series.id, range.fromNs, range.toNs)
-        this.tombstones.push({
-          offset, beforeSeq: this.nextSeq, tenant: command.tenant, database: command.database, measurement: command.measurement,
-          seriesId: null, tags: where.tags, fromNs: range.fromNs, toNs: range.toNs,
-        })
-        return
-      case 'UPDATE_FIELDS':
-        return this.updateFields(command, range, offset)
-      case 'UPDATE_TAGS':
-        return this.updateTags(command, range, offset)
-    }
-  }
-
-  /**
-   * UPDATE_FIELDS: an upsert, at this offset, of the assigned constants at every matching point.
-   * A command never rotates the memtable midway: a flush there would make a manifest whose state is
-   * no prefix of the log. So the points one command rewrites must fit in memory (CnosDB's UPDATE has
-   * the same shape: scan, then re-insert).
-   */
-  private updateFields(command: IngestCommand, range: TimeRange, offset: bigint): void {
-    let comparisons: Comparison[] = []
-    if (command.where.fieldPredicate !== null) {
-      const parsed = parseFieldPredicate(command.where.fieldPredicate)
-      if (typeof parsed === 'string') return this.warn('unsupported-command', offset, `UPDATE ${command.commandId}: ${parsed}; skipped`)
-      comparisons = parsed
-    }
-    for (const series of this.matchingSeries(command)) {
-      const times = this.matchingTimes(series, range, comparisons)
-      if (times.length === 0) continue
-      this.active.touchedSeries.add(series.id)
-      for (const assignment of command.set) {
-        const type = fieldTypeOf(assignment.value)
-        if (!this.admitType(series, assignment.name, type, offset)) continue
-        const column = this.active.column(series.id, assignment.name, type)
-        for (let i = 0; i < times.length; i++) this.active.append(column, times[i]!, assignment.value)
-      }
-    }
-  }
-
-  /** Times of the series' points in range (a point exists where any field has a value) that satisfy every comparison. */
-  private matchingTimes(series: SeriesInfo, range: TimeRange, comparisons: Comparison[]): BigInt64Array {
-    const parts: BigInt64Array[] = []
-    for (const field of series.fieldTypes.keys()) for (const chunk of this.scanSeries(series, field, range)) parts.push(chunk.times)
-    let times = uniqueSorted(parts)
-    for (const comparison of comparisons) {
-      const type = series.fieldTypes.get(comparison.field)
-      if (type === undefined) return new BigInt64Array(0)
-      const keep: bigint[] = []
-      const chunks = [...this.scanSeries(series, comparison.field, range)]
-      let c = 0
-      let i = 0
-      for (const t of times) {
-        while (c < chunks.length && (i >= chunks[c]!.times.length || chunks[c]!.times[chunks[c]!.times.length - 1]! < t)) { c++; i = 0 }
-        if (c === chunks.length) break
-        const chunk = chunks[c]!
-        i = lowerBound(chunk.times, t)
-        if (chunk.times[i] !== t) continue
-        const value = (chunk.values as unknown as ArrayLike<number | bigint | string>)[i]!
-        if (compare(value, type === FieldType.BOOLEAN, comparison)) keep.push(t)
-      }
-      times = BigInt64Array.from(keep)
-    }
-    return times
-  }
-
-  /**
-   * UPDATE_TAGS: each matching series' points in range move to the series with the assigned tags
-   * (an empty value removes the tag), as an upsert at this offset (so they win over points the
-   * target already has at the same times), and are deleted from the old series.
-   */
-  private updateTags(command: IngestCommand, range: TimeRange, offset: bigint): void {
-    if (command.where.fieldPredicate !== null || command.set.some((a) => typeof a.value !== 'string')) {
-      return this.warn('unsupported-command', offset, `UPDATE ${command.commandId}: tag updates take string values and tag predicates only; skipped`)
-    }
-    for (const source of this.matchingSeries(command)) {
-      const tags = new Map(source.tags.map((t) => [t.key, t.value]))
-      for (const assignment of command.set) tags.set(assignment.name, assignment.value as string)
-      const newTags = [...tags].map(([key, value]) => ({ key, value }))
-      const seriesKey = canonicalSeriesKey(source.measurement, newTags)
-      if (seriesKey === source.seriesKey) continue
-      const target = this.ensureSeries(source.tenant, source.database, source.measurement, seriesKey, newTags)
-      this.active.touchedSeries.add(source.id)
-      this.active.touchedSeries.add(target.id)
-      for (const [field, type] of source.fieldTypes) {
-        if (!this.admitType(target, field, type, offset)) continue
-        const column = this.active.column(target.id, field, type)
-        for (const chunk of this.scanSeries(source, field, range)) {
-          const values = chunk.values as unknown as ArrayLike<number | bigint | string>
-          for (let i = 0; i < chunk.times.length; i++) {
-            const v = values[i]!
-            const value: FieldValue = type === FieldType.BOOLEAN ? v === 1 : type === FieldType.UNSIGNED ? { unsigned: v as bigint } : v
-            this.active.append(column, chunk.times[i]!, value)
-          }
-        }
-      }
-      this.active.deleteRange(source.id, range.fromNs, range.toNs)
-      this.tombstones.push({
-        offset, beforeSeq: this.nextSeq, tenant: source.tenant, database: source.database, measurement: source.measurement,
-        seriesId: source.id, tags: [], fromNs: range.fromNs, toNs: range.toNs,
-      })
+  /** What commands.ts may touch: the active memtable, the catalog, merged reads and tombstones. */
+  private commandTarget(): CommandTarget {
+    return {
+      active: this.active,
+      matchingSeries: (command) => this.matchingSeries(command),
+      ensureSeries: (tenant, database, measurement, seriesKey, tags) => this.ensureSeries(tenant, database, measurement, seriesKey, tags),
+      admitType: (series, field, type, offset) => this.admitType(series, field, type, offset),
+      scan: (series, field, range) => this.scanSeries(series, field, range),
+      addTombstone: (tombstone) => { this.tombstones.push({ ...tombstone, beforeSeq: this.nextSeq }) },
+      warn: (offset, message) => this.warn('unsupported-command', offset, message),
     }
   }
 
@@ -822,17 +726,6 @@ export class PartitionStore {
         { partition: this.settings.partition }, false, { cause: this.failure })
     }
   }
-}
-
-function uniqueSorted(parts: BigInt64Array[]): BigInt64Array {
-  const total = parts.reduce((n, p) => n + p.length, 0)
-  const all = new BigInt64Array(total)
-  let at = 0
-  for (const part of parts) { all.set(part, at); at += part.length }
-  all.sort()
-  let kept = 0
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i]!
-  return all.subarray(0, kept)
 }
 
 function concatColumns(columns: Column[]): Column {
