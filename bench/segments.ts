@@ -15,6 +15,8 @@ import { openPartitionStore, type PartitionStore } from '../sinks/index.ts'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { describeMachine, cpuPressureMeter } from './support/report.ts'
 import { measurePeers, type PeerResult } from './support/disk-peers.ts'
+import { FieldType, type Column } from '../sinks/index.ts'
+import { decodeBlock, encodeBlock, sealBlock, unsealBlock } from '../sinks/segments/encoding/block.ts'
 
 const quick = process.argv.includes('--quick')
 const withPeers = !process.argv.includes('--no-peers')
@@ -170,8 +172,39 @@ async function timeOneFlush(dir: string, workload: Workload): Promise<{ flushSec
 const perValue = (bytes: number, values: number): string => (bytes / values).toFixed(3)
 const rate = (count: number, seconds: number): string => `${(count / seconds / 1e6).toFixed(2)} M/s`
 
+/** Encode (payload + LZ4 seal) and decode (verify + unseal + decode) of 8,192-point blocks, per type. */
+function codecThroughput(): void {
+  const n = 8192
+  const times = BigInt64Array.from({ length: n }, (_, i) => 1_451_606_400_000_000_000n + BigInt(i) * 10_000_000_000n)
+  let state = 7
+  const random = (): number => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 2 ** 32 }
+  let walk = 50
+  const columns: [string, Column][] = [
+    ['integer random walk', { type: FieldType.INTEGER, times, values: BigInt64Array.from({ length: n }, () => BigInt(walk = Math.min(100, Math.max(0, walk + Math.floor(random() * 5) - 2)))) }],
+    ['float, 2 decimals (decimal)', { type: FieldType.FLOAT, times, values: Float64Array.from({ length: n }, (_, i) => Number((20 + 5 * Math.sin(i / 600)).toFixed(2))) }],
+    ['float, full precision (XOR)', { type: FieldType.FLOAT, times, values: Float64Array.from({ length: n }, (_, i) => 20 + 5 * Math.sin(i / 600) + random() * 1e-6) }],
+    ['boolean', { type: FieldType.BOOLEAN, times, values: Uint8Array.from({ length: n }, () => (random() < 0.1 ? 1 : 0)) }],
+    ['string, 3 distinct', { type: FieldType.STRING, times, values: Array.from({ length: n }, () => ['idle', 'busy', 'off'][Math.floor(random() * 3)]!) }],
+  ]
+  console.log('\n## Block codecs (8,192 points, regular times)')
+  console.log('| column | stored bytes/point | encode values/s | decode values/s |')
+  console.log('|---|---:|---:|---:|')
+  for (const [name, column] of columns) {
+    const rounds = 60
+    let sealed = sealBlock(encodeBlock(column))
+    let start = performance.now()
+    for (let r = 0; r < rounds; r++) sealed = sealBlock(encodeBlock(column))
+    const encodeSeconds = (performance.now() - start) / 1000
+    start = performance.now()
+    for (let r = 0; r < rounds; r++) decodeBlock(unsealBlock(sealed.stored, sealed.codec, sealed.rawLength, sealed.crc32c))
+    const decodeSeconds = (performance.now() - start) / 1000
+    console.log(`| ${name} | ${(sealed.stored.length / n).toFixed(3)} | ${rate(n * rounds, encodeSeconds)} | ${rate(n * rounds, decodeSeconds)} |`)
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`bench:segments — ${describeMachine()}${quick ? ' (quick)' : ''}`)
+  codecThroughput()
   const pressure = cpuPressureMeter()
   pressure.start()
   for (const makeWorkload of [cpuWorkload, sensorWorkload]) {

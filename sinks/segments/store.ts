@@ -107,6 +107,7 @@ export async function openPartitionStore(dir: string, settings: Partial<StoreSet
   const manifest: Manifest = readManifest(dir) ?? {
     partition: resolved.partition, appliedOffset: 0n, nextSeq: 0, nextFileId: 0, segments: [], tombstones: [],
   }
+  invariant(manifest.partition === resolved.partition, `${dir} holds partition ${manifest.partition}, not ${resolved.partition}`, { partition: resolved.partition })
   const listed = new Set(manifest.segments.map((s) => s.file))
   for (const name of readdirSync(dir)) {
     // Files of a flush or compaction the crash interrupted: no manifest names them.
