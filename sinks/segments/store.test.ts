@@ -167,7 +167,7 @@ for (const [name, settings] of [
   })
 }
 
-test('background flushes and compactions, also in the middle of commands, match the reference model', async (t) => {
+test('background flushes and compactions (never inside a command) match the reference model', async (t) => {
   for (const seed of [2026, 3, 11]) {
     const entries = randomLog({ entries: 900, seed, maxPoints: 40, timeSlots: 400 })
     const model = new ReferenceModel()
