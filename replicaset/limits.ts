@@ -1,0 +1,39 @@
+// The named limits of the replica set, with defaults and reasons.
+
+export const replicaLimits = {
+  /** Longest read-your-writes wait a caller may ask for: a query must not hold a connection forever. */
+  maxWaitMs: 60_000,
+  /** Default read-your-writes wait when the caller names none. */
+  defaultWaitMs: 5_000,
+  /** Read-your-writes waits pending at once; beyond it a wait is refused (retriable) instead of queued. */
+  maxWaiters: 10_000,
+  /** Ingest positions one wait may name (one per ingest partition is the useful maximum). */
+  maxWaitPositions: 4_096,
+  /**
+   * Changelog offsets read again below a store's durable offset at start, only to learn which
+   * ingest offsets those entries carried (read-your-writes after a restart). Each transaction is
+   * at least one entry and one marker, so a few offsets usually find one; re-reading is cheap,
+   * and entries below the applied offset are not applied twice (the store ignores them).
+   */
+  rewindOffsets: 256n,
+  /** How long start-up waits for sluice.changelog to exist with the expected partition count. */
+  topicWaitMs: 30_000,
+} as const
+
+export interface ReplicaTimings {
+  /** Flush a partition's memtable when it holds entries older than this (bounds replay after a crash). Default 5 s. */
+  flushIntervalMs: number
+  /** Session timeout of the replica's own consumer group (it is the only member). Default 10 s. */
+  sessionTimeoutMs: number
+  /** Heartbeat interval of the replica's consumer. Default 1 s. */
+  heartbeatIntervalMs: number
+  /** Longest a fetch waits for new records. Default 100 ms: lower applies sooner, higher fetches less. */
+  maxWaitTimeMs: number
+}
+
+export const defaultReplicaTimings: ReplicaTimings = {
+  flushIntervalMs: 5_000,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+  maxWaitTimeMs: 100,
+}

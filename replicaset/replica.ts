@@ -1,0 +1,388 @@
+// The replica apply loop: on every node, for every partition of sluice.changelog, read the
+// committed changelog (read_committed) and apply it in log order to one PartitionStore.
+//
+// Kafka is the write-ahead log: each store's manifest holds the next changelog offset to apply,
+// written atomically with the data it describes, so at start each partition is sought to its
+// store's durableOffset and nothing else is trusted (no committed consumer offsets). A kill -9 at
+// any moment loses only the memtable, which the replay rebuilds from the same entries in the same
+// order: the recovered store is the store of a replica that never crashed.
+//
+// kafkajs has no manual assignment, so the replica joins a consumer group of its own; the group
+// id names this process's incarnation, so a restart after kill -9 never waits for the dead member
+// of the previous incarnation to leave (a session timeout), and no other node shares it: the
+// only member is assigned every partition.
+
+import { createHash, randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import { openPartitionStore, type PartitionStore, type StoreSettings } from '../sinks/index.ts'
+import { changelogEntryType, decode, unframe, type ChangelogEntry } from '../schemas/index.ts'
+import { ReplicaError, ReplicaErrorCode } from './errors.ts'
+import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './limits.ts'
+
+export const CHANGELOG_TOPIC = 'sluice.changelog'
+export const REPLICA_GROUP_PREFIX = 'sluice.replica.'
+
+/** A position in sluice.ingest, as the write API and /api/v1/sql answer it. */
+export interface IngestPosition {
+  partition: number
+  offset: bigint
+}
+
+export interface PartitionPosition {
+  /** Changelog partition. */
+  partition: number
+  /** Next changelog offset to apply: entries below it are applied (maybe only in memory). */
+  appliedOffset: bigint
+  /** Next changelog offset after a restart (the manifest's). */
+  durableOffset: bigint
+  /** Next changelog offset to read, past transaction markers and aborted records: compare with the end offset for lag. */
+  consumedOffset: bigint
+  /** Highest ingest offset applied, per ingest partition, of the entries this partition carried. */
+  ingest: IngestPosition[]
+}
+
+export interface ReplicaChecksum {
+  /** SHA-256 hex over every partition's (partition, appliedOffset, store checksum), by partition. */
+  checksum: string
+  partitions: Array<{ partition: number; appliedOffset: bigint; checksum: string }>
+}
+
+export type ReplicaState = 'starting' | 'running' | 'failed' | 'stopped'
+
+export interface ReplicaOptions {
+  kafka: Kafka
+  nodeId: string
+  /** The replica's directory: one store per partition under `<dir>/changelog-<p>`. */
+  dir: string
+  /** Partitions of sluice.changelog (the same count as sluice.ingest). */
+  partitions: number
+  /** Store settings other than the partition (memtable size, retention...). */
+  storeSettings?: Partial<Omit<StoreSettings, 'partition'>>
+  timings?: Partial<ReplicaTimings>
+  log?: (event: Record<string, unknown>) => void
+}
+
+/** What the replica holds for one changelog partition. */
+interface PartitionReplica {
+  partition: number
+  store: PartitionStore
+  consumedOffset: bigint
+  ingest: Map<number, bigint>
+  lastFlushMs: number
+  /** Serialises apply, flush and close of this partition: a store takes one caller at a time. */
+  chain: Promise<unknown>
+}
+
+interface Waiter {
+  positions: IngestPosition[]
+  resolve: () => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout
+}
+
+const stderrLog = (event: Record<string, unknown>): void => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'replica', ...event })}\n`)
+}
+
+export async function startReplica(options: ReplicaOptions): Promise<Replica> {
+  const replica = new Replica(options)
+  try {
+    await replica.start()
+  } catch (error) {
+    await replica.stop().catch(() => {})
+    throw error
+  }
+  return replica
+}
+
+export class Replica {
+  readonly groupId: string
+  private readonly timings: ReplicaTimings
+  private readonly log: (event: Record<string, unknown>) => void
+  private readonly parts = new Map<number, PartitionReplica>()
+  private readonly applied = new Map<number, bigint>()
+  private readonly waiters = new Set<Waiter>()
+  private consumer: Consumer | undefined
+  private admin: Admin | undefined
+  private flushTimer: NodeJS.Timeout | undefined
+  private stateValue: ReplicaState = 'starting'
+  private failure: Error | undefined
+
+  constructor(private readonly options: ReplicaOptions) {
+    if (!Number.isInteger(options.partitions) || options.partitions < 1) {
+      throw new ReplicaError(ReplicaErrorCode.INVALID_ARGUMENT, `partitions must be a positive integer, not ${options.partitions}`)
+    }
+    this.timings = { ...defaultReplicaTimings, ...options.timings }
+    this.log = options.log ?? stderrLog
+    this.groupId = `${REPLICA_GROUP_PREFIX}${options.nodeId}.${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+  }
+
+  get state(): ReplicaState {
+    return this.stateValue
+  }
+
+  /** Why the apply loop stopped, when state is 'failed'. */
+  get error(): Error | undefined {
+    return this.failure
+  }
+
+  async start(): Promise<void> {
+    for (let partition = 0; partition < this.options.partitions; partition++) {
+      const store = await openPartitionStore(join(this.options.dir, `changelog-${partition}`), {
+        ...this.options.storeSettings,
+        partition,
+        onWarning: warning => this.log({ event: 'store_warning', partition, ...warning, offset: String(warning.offset) }),
+      })
+      this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve() })
+      this.log({ event: 'store_opened', partition, durableOffset: String(store.durableOffset) })
+    }
+    this.admin = this.options.kafka.admin()
+    await this.admin.connect()
+    await this.waitForTopic(this.admin)
+    const consumer = this.options.kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      sessionTimeout: this.timings.sessionTimeoutMs,
+      heartbeatInterval: this.timings.heartbeatIntervalMs,
+      maxWaitTimeInMs: this.timings.maxWaitTimeMs,
+      retry: { retries: 10 },
+    })
+    this.consumer = consumer
+    // Seek on every assignment: the stores' manifests are the truth, never committed offsets.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment[CHANGELOG_TOPIC] ?? []
+      if (assigned.length !== this.options.partitions) {
+        this.log({ event: 'replica_assignment_incomplete', group: this.groupId, assigned, partitions: this.options.partitions })
+      }
+      for (const partition of assigned) {
+        const part = this.parts.get(partition)
+        if (!part) continue
+        const from = part.store.appliedOffset > replicaLimits.rewindOffsets ? part.store.appliedOffset - replicaLimits.rewindOffsets : 0n
+        consumer.seek({ topic: CHANGELOG_TOPIC, partition, offset: String(from) })
+      }
+    })
+    // Batches of only markers or aborted records never reach eachBatch; this event still moves the read position.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const part = this.parts.get(payload.partition)
+      if (part && payload.topic === CHANGELOG_TOPIC) {
+        const next = BigInt(payload.lastOffset) + 1n
+        if (next > part.consumedOffset) part.consumedOffset = next
+      }
+    })
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.log({ event: 'replica_consumer_crash', error: payload.error.message, restart: payload.restart })
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topic: CHANGELOG_TOPIC, fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.options.partitions,
+      eachBatchAutoResolve: false,
+      eachBatch: payload => this.applyBatch(payload),
+    })
+    this.flushTimer = setInterval(() => this.flushIdle(), Math.max(100, Math.floor(this.timings.flushIntervalMs / 2)))
+    this.flushTimer.unref()
+    this.stateValue = 'running'
+    this.log({ event: 'replica_started', group: this.groupId, partitions: this.options.partitions })
+  }
+
+  private async waitForTopic(admin: Admin): Promise<void> {
+    const deadline = Date.now() + replicaLimits.topicWaitMs
+    let last = ''
+    while (Date.now() < deadline) {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics: [CHANGELOG_TOPIC] })
+        const count = metadata.topics[0]?.partitions.length ?? 0
+        if (count === this.options.partitions) return
+        if (count > 0) {
+          throw new ReplicaError(ReplicaErrorCode.TOPIC, `${CHANGELOG_TOPIC} has ${count} partitions; the replica expects ${this.options.partitions} (the partition count of sluice.ingest)`)
+        }
+      } catch (error) {
+        if (error instanceof ReplicaError) throw error
+        last = (error as Error).message
+      }
+      await new Promise(resolve => setTimeout(resolve, 250))
+    }
+    throw new ReplicaError(ReplicaErrorCode.TOPIC, `${CHANGELOG_TOPIC} did not exist within ${replicaLimits.topicWaitMs} ms (is a processor running?): ${last}`)
+  }
+
+  private exclusive<T>(part: PartitionReplica, work: () => Promise<T>): Promise<T> {
+    const run = part.chain.then(work)
+    part.chain = run.catch(() => {})
+    return run
+  }
+
+  private applyBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const part = this.parts.get(batch.partition)
+    if (!part || batch.topic !== CHANGELOG_TOPIC) return Promise.resolve()
+    return this.exclusive(part, async () => {
+      if (this.stateValue !== 'running' && this.stateValue !== 'starting') return
+      try {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) break
+          const offset = BigInt(message.offset)
+          if (message.value === null) throw new ReplicaError(ReplicaErrorCode.FAILED, 'a changelog record without a value', { partition: part.partition, offset })
+          const entry: ChangelogEntry = decode(changelogEntryType, unframe(message.value).payload)
+          await part.store.apply(entry, offset)
+          this.noteIngest(part, entry)
+          if (offset + 1n > part.consumedOffset) part.consumedOffset = offset + 1n
+          resolveOffset(message.offset)
+        }
+        if (Date.now() - part.lastFlushMs >= this.timings.flushIntervalMs) await this.flushPartition(part)
+      } catch (error) {
+        this.fail(error as Error, part.partition)
+        return
+      }
+      this.wakeWaiters()
+      await heartbeat()
+    })
+  }
+
+  private noteIngest(part: PartitionReplica, entry: ChangelogEntry): void {
+    const known = part.ingest.get(entry.ingestPartition)
+    if (known === undefined || entry.ingestOffset > known) part.ingest.set(entry.ingestPartition, entry.ingestOffset)
+    const total = this.applied.get(entry.ingestPartition)
+    if (total === undefined || entry.ingestOffset > total) this.applied.set(entry.ingestPartition, entry.ingestOffset)
+  }
+
+  private async flushPartition(part: PartitionReplica): Promise<void> {
+    part.lastFlushMs = Date.now()
+    if (part.store.appliedOffset === part.store.durableOffset) return
+    await part.store.flush()
+  }
+
+  private flushIdle(): void {
+    if (this.stateValue !== 'running') return
+    for (const part of this.parts.values()) {
+      if (Date.now() - part.lastFlushMs < this.timings.flushIntervalMs) continue
+      this.exclusive(part, () => this.flushPartition(part)).catch(error => this.fail(error as Error, part.partition))
+    }
+  }
+
+  private fail(error: Error, partition: number): void {
+    if (this.stateValue === 'failed' || this.stateValue === 'stopped') return
+    this.stateValue = 'failed'
+    this.failure = error
+    this.log({ event: 'replica_failed', partition, error: error.message, code: (error as { code?: string }).code })
+    const stopped = new ReplicaError(ReplicaErrorCode.FAILED, `the replica stopped: ${error.message}`, { partition }, false, { cause: error })
+    for (const waiter of this.waiters) { clearTimeout(waiter.timer); waiter.reject(stopped) }
+    this.waiters.clear()
+    this.consumer?.pause([{ topic: CHANGELOG_TOPIC }])
+  }
+
+  /** Per changelog partition: what is applied, durable and read, and the ingest offsets it covers. */
+  appliedPositions(): PartitionPosition[] {
+    return [...this.parts.values()].map(part => ({
+      partition: part.partition,
+      appliedOffset: part.store.appliedOffset,
+      durableOffset: part.store.durableOffset,
+      consumedOffset: part.consumedOffset > part.store.appliedOffset ? part.consumedOffset : part.store.appliedOffset,
+      ingest: [...part.ingest].sort(([a], [b]) => a - b).map(([partition, offset]) => ({ partition, offset })),
+    }))
+  }
+
+  /** Highest ingest offset applied per ingest partition, over all changelog partitions. */
+  appliedIngest(): IngestPosition[] {
+    return [...this.applied].sort(([a], [b]) => a - b).map(([partition, offset]) => ({ partition, offset }))
+  }
+
+  private satisfied(positions: readonly IngestPosition[]): boolean {
+    return positions.every(position => (this.applied.get(position.partition) ?? -1n) >= position.offset)
+  }
+
+  /**
+   * Resolves once every ingest position (a record of sluice.ingest) has been applied, i.e. this
+   * replica applied the changelog entry of that record or of a later record of its partition.
+   * Rejects with SLUICE_ERR_REPLICA_WAIT_TIMEOUT after `timeoutMs`, naming what is missing.
+   */
+  waitForIngestPositions(positions: readonly IngestPosition[], timeoutMs: number = replicaLimits.defaultWaitMs): Promise<void> {
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > replicaLimits.maxWaitMs) {
+      return Promise.reject(new ReplicaError(ReplicaErrorCode.INVALID_ARGUMENT, `timeoutMs must be an integer in [0, ${replicaLimits.maxWaitMs}], not ${timeoutMs}`))
+    }
+    if (positions.length > replicaLimits.maxWaitPositions) {
+      return Promise.reject(new ReplicaError(ReplicaErrorCode.INVALID_ARGUMENT, `at most ${replicaLimits.maxWaitPositions} positions per wait, not ${positions.length}`))
+    }
+    for (const position of positions) {
+      if (!Number.isInteger(position.partition) || position.partition < 0 || typeof position.offset !== 'bigint' || position.offset < 0n) {
+        return Promise.reject(new ReplicaError(ReplicaErrorCode.INVALID_ARGUMENT, `a position is {partition: integer ≥ 0, offset: integer ≥ 0}, not ${JSON.stringify({ partition: position.partition, offset: String(position.offset) })}`))
+      }
+    }
+    if (this.stateValue === 'failed') return Promise.reject(new ReplicaError(ReplicaErrorCode.FAILED, `the replica stopped: ${this.failure?.message}`))
+    if (this.stateValue === 'stopped') return Promise.reject(new ReplicaError(ReplicaErrorCode.STOPPED, 'the replica is stopped'))
+    if (this.satisfied(positions)) return Promise.resolve()
+    if (this.waiters.size >= replicaLimits.maxWaiters) {
+      return Promise.reject(new ReplicaError(ReplicaErrorCode.TOO_MANY_WAITERS, `${replicaLimits.maxWaiters} read-your-writes waits are pending; retry later`, {}, true))
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        positions: [...positions],
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter)
+          const missing = waiter.positions
+            .filter(position => !this.satisfied([position]))
+            .map(position => ({ partition: position.partition, offset: String(position.offset), applied: this.applied.has(position.partition) ? String(this.applied.get(position.partition)) : null }))
+          reject(new ReplicaError(ReplicaErrorCode.WAIT_TIMEOUT,
+            `the replica did not apply ingest ${missing.map(m => `${m.partition}:${m.offset} (applied ${m.applied ?? 'none'})`).join(', ')} within ${timeoutMs} ms`,
+            { node: this.options.nodeId, missing }, true))
+        }, timeoutMs),
+      }
+      this.waiters.add(waiter)
+    })
+  }
+
+  private wakeWaiters(): void {
+    for (const waiter of this.waiters) {
+      if (!this.satisfied(waiter.positions)) continue
+      clearTimeout(waiter.timer)
+      this.waiters.delete(waiter)
+      waiter.resolve()
+    }
+  }
+
+  /**
+   * The content checksum of every partition with the applied offset it was taken at, and one
+   * value over all of them: two replicas at equal offsets report equal values.
+   */
+  checksum(): ReplicaChecksum {
+    const partitions = [...this.parts.values()]
+      .sort((a, b) => a.partition - b.partition)
+      .map(part => ({ partition: part.partition, appliedOffset: part.store.appliedOffset, checksum: part.store.checksum() }))
+    const hash = createHash('sha256')
+    for (const p of partitions) hash.update(`${p.partition}:${p.appliedOffset}:${p.checksum}\n`)
+    return { checksum: hash.digest('hex'), partitions }
+  }
+
+  /** The stores, by changelog partition, for the query layer. */
+  stores(): ReadonlyMap<number, PartitionStore> {
+    return new Map([...this.parts].map(([partition, part]) => [partition, part.store]))
+  }
+
+  /** End offsets (high watermarks) of sluice.changelog, by partition. */
+  async endOffsets(): Promise<Map<number, bigint>> {
+    if (!this.admin) return new Map()
+    const offsets = await this.admin.fetchTopicOffsets(CHANGELOG_TOPIC)
+    return new Map(offsets.map(o => [o.partition, BigInt(o.high)]))
+  }
+
+  /** Stops consuming, flushes every store (a clean stop replays nothing) and closes them. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'stopped') return
+    const failed = this.stateValue === 'failed'
+    this.stateValue = 'stopped'
+    clearInterval(this.flushTimer)
+    for (const waiter of this.waiters) { clearTimeout(waiter.timer); waiter.reject(new ReplicaError(ReplicaErrorCode.STOPPED, 'the replica is stopping')) }
+    this.waiters.clear()
+    await this.consumer?.disconnect().catch(error => this.log({ event: 'replica_disconnect_failed', error: (error as Error).message }))
+    for (const part of this.parts.values()) {
+      await this.exclusive(part, async () => {
+        if (!failed) await part.store.flush().catch(error => this.log({ event: 'replica_flush_failed', partition: part.partition, error: (error as Error).message }))
+        await part.store.close()
+      })
+    }
+    await this.admin?.disconnect().catch(() => {})
+    this.log({ event: 'replica_stopped' })
+  }
+}
