@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
 import { ConfigError, loadNodeConfig, nodeUsage } from './node-config.ts'
 import { runToken, TokenUsageError, tokenUsage } from './token.ts'
+import { statusUsage } from './status.ts'
 
 const usage = `Usage: sluice <command> [options]
 
@@ -12,7 +13,7 @@ Commands:
                         ./data/broker) and one node with HTTP on 127.0.0.1:8086 (data in ./data/node-1)
     --broker-port <n>        the embedded broker's port (default 9092)
     (any \`node\` option, e.g. --http-port 8087 --auth; --kafka is the embedded broker)
-${nodeUsage}${tokenUsage}  broker                Run the embedded Kafka-protocol broker
+${nodeUsage}${tokenUsage}${statusUsage}  broker                Run the embedded Kafka-protocol broker
     --host <addr>            listen address (default 127.0.0.1)
     --port <n>               listen port, 0 picks a free one (default 9092)
     --data-dir <dir>         where the log and coordinator state live (default ./data/broker)
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
       return runNode(rest)
     case 'token':
       return runToken(rest)
+    case 'status':
+      return (await import('./status.ts')).runStatus(rest)
     case 'help':
     case '--help':
     case '-h':

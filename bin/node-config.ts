@@ -45,6 +45,17 @@ export interface NodeConfig {
   /** Run the master processor in this node (pipeline/processor). On by default; flag --no-processor. */
   processor: boolean
   /**
+   * Master consumer group session timeout: how long a crashed master holds its partitions before
+   * another node takes over (docs/replicaset.md). Flag --master-session-timeout-ms; default 10,000.
+   */
+  masterSessionTimeoutMs: number
+  /** Run the replica (apply sluice.changelog to segments under <data-dir>/replica). On by default; flag --no-replica. */
+  replica: boolean
+  /** Flush a replica partition's memtable at least this often: bounds replay after a crash. Flag --replica-flush-interval-ms. */
+  replicaFlushIntervalMs: number
+  /** Membership heartbeat period in Redis; a member expires after 5 missed beats. Flag --heartbeat-interval-ms. */
+  heartbeatIntervalMs: number
+  /**
    * Lossy compression per database, measurement and field (docs/lossy-compression.md): the
    * "lossyCompression" object of the config file, or the JSON file named by --lossy-compression.
    * Every node of a set must hold the same settings. Off by default.
@@ -63,7 +74,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --redis <url>|memory           Redis for databases, field types, Idempotency-Key (env REDIS_URL; default redis://127.0.0.1:6379)
     --http-host <addr>             listen address (default 127.0.0.1)
     --http-port <n>                HTTP port, 0 picks a free one (default 8086)
-    --data-dir <dir>               node data: tokens.json (default ./data/node-1)
+    --data-dir <dir>               node data: tokens.json, replica/ segments (default ./data/node-1)
     --node-id <id>                 unique node name, used in Kafka transactional ids (default node-1)
     --partitions <n>               partitions of sluice.ingest if this node creates it (default 8)
     --auth                         require a token on every request (env SLUICE_AUTH=true)
@@ -74,6 +85,10 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
     --no-kafka-source              do not run the Kafka source (which re-keys raw records outside producers write to sluice.ingest)
     --no-processor                 do not run the master processor (sluice.ingest → sluice.changelog) in this node
+    --master-session-timeout-ms <n>  how long a crashed master holds its partitions (default 10000; docs/replicaset.md)
+    --no-replica                   do not apply sluice.changelog to segments in this node (no checksum, no read-your-writes)
+    --replica-flush-interval-ms <n>  flush each replica partition at least this often (default 5000)
+    --heartbeat-interval-ms <n>    replica-set heartbeat in Redis; a member expires after 5 missed beats (default 1000)
     --lossy-compression <file>     JSON lossy-compression settings ({"databases": {...}}, see docs/lossy-compression.md)
     --kafka-source-database <db>   database of raw text records without a sluice-database header
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
@@ -96,6 +111,10 @@ const defaults = {
   compression: 'lz4',
   kafkaSource: true,
   processor: true,
+  masterSessionTimeoutMs: 10_000,
+  replica: true,
+  replicaFlushIntervalMs: 5_000,
+  heartbeatIntervalMs: 1_000,
   schemaRegistryPrefix: '/schema-registry',
 }
 
@@ -158,7 +177,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
     },
     strict: true,
   })
@@ -196,6 +215,10 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
     kafkaSource: values['no-kafka-source'] ? false : Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
     processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),
+    masterSessionTimeoutMs: positiveInteger('masterSessionTimeoutMs (--master-session-timeout-ms)', pick<unknown>(values['master-session-timeout-ms'], undefined, 'masterSessionTimeoutMs', defaults.masterSessionTimeoutMs)),
+    replica: values['no-replica'] ? false : Boolean(pick<unknown>(undefined, undefined, 'replica', defaults.replica)),
+    replicaFlushIntervalMs: positiveInteger('replicaFlushIntervalMs (--replica-flush-interval-ms)', pick<unknown>(values['replica-flush-interval-ms'], undefined, 'replicaFlushIntervalMs', defaults.replicaFlushIntervalMs)),
+    heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs (--heartbeat-interval-ms)', pick<unknown>(values['heartbeat-interval-ms'], undefined, 'heartbeatIntervalMs', defaults.heartbeatIntervalMs)),
     kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
     lossyCompression: lossySettings(values['lossy-compression'], file.lossyCompression),

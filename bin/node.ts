@@ -1,9 +1,11 @@
 // A Sluice node, composed: kafkajs (admin for sluice.ingest, transactional producers for writes),
 // the control store (Redis through ioredis), the schema registry, and the fastify app serving the
-// HTTP write API and the registry's Confluent routes. `sluice node` runs one; `sluice start` runs one
+// HTTP write API and the registry's Confluent routes, the master processor, and the replica (apply
+// loop, membership heartbeats, /api/v1/replicaset routes). `sluice node` runs one; `sluice start` runs one
 // beside the embedded broker.
 
 import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
 import { Redis } from 'ioredis'
@@ -19,6 +21,7 @@ import { CompressionReport } from '../pipeline/transforms/index.ts'
 import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
+import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
@@ -86,13 +89,13 @@ async function ensureIngestTopic(admin: Admin, config: NodeConfig, logger: Fasti
   }
 }
 
-async function connectControlStore(config: NodeConfig): Promise<{ store: ControlStore; ping: () => Promise<void> }> {
-  if (config.redisUrl === 'memory') return { store: new MemoryControlStore(), ping: async () => {} }
+async function connectControlStore(config: NodeConfig): Promise<{ store: ControlStore; members: MemberStore; ping: () => Promise<void> }> {
+  if (config.redisUrl === 'memory') return { store: new MemoryControlStore(), members: new MemoryMemberStore(), ping: async () => {} }
   // No offline queue: while Redis is down a command fails at once (503) instead of waiting.
   const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 })
   redis.on('error', () => {}) // reconnects by itself; each failed command reports its own error
   await withDeadline(`Redis at ${config.redisUrl}`, STARTUP_TIMEOUT_MS, () => redis.connect())
-  return { store: new RedisControlStore(redis), ping: async () => { await redis.ping() } }
+  return { store: new RedisControlStore(redis), members: new RedisMemberStore(redis), ping: async () => { await redis.ping() } }
 }
 
 /** Registers Sluice's own value schemas; returns the id each subject got. */
@@ -148,7 +151,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   })
   const admin = kafka.admin()
   const ingestPartitions = await ensureIngestTopic(admin, config, logger)
-  const { store, ping } = await connectControlStore(config)
+  const { store, members, ping } = await connectControlStore(config)
   // Readers of sluice.ingest must decode every codec a producer may use (the write path uses LZ4).
   registerKafkaCodecs()
   const schemas = await openKafkaSchemaRegistry({
@@ -205,9 +208,25 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       kafka,
       changelogSchemaId: schemaId(schemaIds, 'sluice.changelog-value'),
       compressionFor: () => new LossyCompression({ config: config.lossyCompression, stateSchemaId: schemaId(schemaIds, 'sluice.state-value') }),
+      sessionTimeoutMs: config.masterSessionTimeoutMs,
       log: event => logger.info({ component: 'processor', ...event }, String(event.event ?? 'processor')),
     })
     : undefined
+  // The replica starts after the processor, which creates sluice.changelog (docs/replicaset.md).
+  const replica = config.replica
+    ? await startReplica({
+      kafka, nodeId: config.nodeId, dir: join(config.dataDir, 'replica'), partitions: ingestPartitions,
+      timings: { flushIntervalMs: config.replicaFlushIntervalMs },
+      log: event => logger.info({ component: 'replica', ...event }, String(event.event ?? 'replica')),
+    })
+    : undefined
+  let nodeUrl = ''
+  const membership = new Membership({
+    store: members, nodeId: config.nodeId, address: () => nodeUrl, masters: () => processor?.partitions() ?? [], replica,
+    heartbeatIntervalMs: config.heartbeatIntervalMs, memberTtlMs: 5 * config.heartbeatIntervalMs,
+    log: event => logger.warn({ component: 'membership', ...event }, String(event.event ?? 'membership')),
+  })
+  replicaSetRoutes(app, { nodeId: config.nodeId, membership, replica })
   // Lossy compression as decided by the masters on this node: its partitions only (docs/lossy-compression.md).
   app.get('/api/v1/compression', async () => {
     const report = new CompressionReport()
@@ -218,18 +237,22 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   })
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })
   const port = (app.server.address() as { port: number }).port
-  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource, processor: config.processor }, 'node started')
+  nodeUrl = `http://${config.httpHost}:${port}`
+  await membership.start()
+  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource, processor: config.processor, replica: config.replica }, 'node started')
 
   let closing: Promise<void> | undefined
   return {
-    url: `http://${config.httpHost}:${port}`,
+    url: nodeUrl,
     port,
     ingestPartitions,
     ingestSchemaId,
     close: () => closing ??= (async () => {
       await app.close() // stops accepting; waits for requests in progress, whose writes the writer finishes
+      await membership.stop() // the others see this node leave at once, not after its record expires
       await source?.stop()
       await processor?.stop()
+      await replica?.stop() // flushes every store: a clean restart replays nothing
       await writer.close()
       await commands.close()
       await schemas.close()

@@ -97,7 +97,8 @@ export function parseMemberRecord(text: string): MemberRecord | null {
 export interface MembershipOptions {
   store: MemberStore
   nodeId: string
-  address: string
+  /** http://host:port of this node's API; a function, as it is known only once the node listens. */
+  address: () => string
   /** Partitions this node masters now (the processor's), or none without a processor. */
   masters: () => number[]
   replica: Replica | undefined
@@ -159,7 +160,7 @@ export class Membership {
     else if (replica.state !== 'running' || partitions.some(p => p.lag === null || BigInt(p.lag) > this.caughtUpLag)) health = 'catching-up'
     return {
       id: this.options.nodeId,
-      address: this.options.address,
+      address: this.options.address(),
       startedAt: this.startedAt,
       heartbeatAt: new Date().toISOString(),
       masters: [...this.options.masters()].sort((a, b) => a - b),
