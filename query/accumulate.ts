@@ -1,0 +1,156 @@
+// Aggregate state of one (group, bucket, field): count, sum, min, max, first and last by time.
+// Fed either a run of a scanned chunk (typed arrays, one tight loop per run) or a block's index
+// statistics; both give the same answer. Float min/max follow the store's block statistics
+// (`<`/`>`, a NaN seen first is replaced by the next number), so the two paths never disagree.
+
+import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../sinks/index.ts'
+
+/** A value of a result: time and 64-bit integers as bigint, floats as number, booleans, strings, null. */
+export type Value = bigint | number | boolean | string | null
+
+const SAFE_SUM = 2n ** 53n
+
+export class FieldAccumulator {
+  count = 0
+  /** Floats: the sum; booleans: the number of trues. */
+  sumFloat = 0
+  /** Integers and unsigned: the exact sum. */
+  sumInteger = 0n
+  min: number | bigint | string | null = null
+  max: number | bigint | string | null = null
+  firstTimeNs: bigint | null = null
+  first: number | bigint | string | null = null
+  lastTimeNs: bigint | null = null
+  last: number | bigint | string | null = null
+
+  constructor(readonly type: FieldTypeCode) {}
+
+  /** Points [start, end) of a time-ordered chunk. */
+  addRun(column: Column, start: number, end: number): void {
+    if (end <= start) return
+    this.count += end - start
+    const values = column.values
+    switch (this.type) {
+      case FieldType.FLOAT: case FieldType.BOOLEAN: this.addNumbers(values as Float64Array | Uint8Array, start, end); break
+      case FieldType.INTEGER: case FieldType.UNSIGNED: this.addBigInts(values as BigInt64Array | BigUint64Array, start, end); break
+      case FieldType.STRING: this.addStrings(values as string[], start, end); break
+    }
+    this.takeFirst(column.times[start]!, (values as ArrayLike<number | bigint | string>)[start]!)
+    this.takeLast(column.times[end - 1]!, (values as ArrayLike<number | bigint | string>)[end - 1]!)
+  }
+
+  private addNumbers(values: Float64Array | Uint8Array, start: number, end: number): void {
+    let min = (this.min as number | null) ?? values[start]!
+    let max = (this.max as number | null) ?? values[start]!
+    let sum = 0
+    for (let i = start; i < end; i++) {
+      const v = values[i]!
+      if (v < min || min !== min) min = v
+      if (v > max || max !== max) max = v
+      sum += v
+    }
+    this.min = min
+    this.max = max
+    this.sumFloat += sum
+  }
+
+  private addBigInts(values: BigInt64Array | BigUint64Array, start: number, end: number): void {
+    let min = (this.min as bigint | null) ?? values[start]!
+    let max = (this.max as bigint | null) ?? values[start]!
+    let sum = 0n
+    for (let i = start; i < end; i++) {
+      const v = values[i]!
+      if (v < min) min = v
+      if (v > max) max = v
+      sum += v
+    }
+    this.min = min
+    this.max = max
+    this.sumInteger += sum
+  }
+
+  private addStrings(values: string[], start: number, end: number): void {
+    let min = (this.min as string | null) ?? values[start]!
+    let max = (this.max as string | null) ?? values[start]!
+    for (let i = start; i < end; i++) {
+      const v = values[i]!
+      if (v < min) min = v
+      if (v > max) max = v
+    }
+    this.min = min
+    this.max = max
+  }
+
+  // Ties (equal times, from two series of one group) keep the value seen first, as CnosDB's first/last.
+  private takeFirst(timeNs: bigint, value: number | bigint | string): void {
+    if (this.firstTimeNs === null || timeNs < this.firstTimeNs) { this.firstTimeNs = timeNs; this.first = value }
+  }
+
+  private takeLast(timeNs: bigint, value: number | bigint | string): void {
+    if (this.lastTimeNs === null || timeNs > this.lastTimeNs) { this.lastTimeNs = timeNs; this.last = value }
+  }
+
+  /**
+   * Whether a block's statistics answer every aggregate exactly: strings keep only a count there,
+   * and an integer block's float64 sum is exact only while every partial sum stays below 2^53.
+   */
+  static statsSuffice(type: FieldTypeCode, stats: BlockStats, needsValues: boolean): boolean {
+    if (type === FieldType.STRING) return !needsValues
+    if (type !== FieldType.INTEGER && type !== FieldType.UNSIGNED) return true
+    const min = stats.min as bigint
+    const max = stats.max as bigint
+    const magnitude = (min < 0n ? -min : min) > (max < 0n ? -max : max) ? (min < 0n ? -min : min) : (max < 0n ? -max : max)
+    return magnitude * BigInt(stats.count) < SAFE_SUM
+  }
+
+  /** A whole block, from its index statistics (the caller checked statsSuffice). */
+  addStats(stats: BlockStats): void {
+    this.count += stats.count
+    if (this.type === FieldType.STRING) return
+    if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
+      this.sumInteger += BigInt(stats.sum)
+      const min = BigInt(stats.min!)
+      const max = BigInt(stats.max!)
+      if (this.min === null || min < (this.min as bigint)) this.min = min
+      if (this.max === null || max > (this.max as bigint)) this.max = max
+      this.takeFirst(stats.minTimeNs, BigInt(stats.first!))
+      this.takeLast(stats.maxTimeNs, BigInt(stats.last!))
+      return
+    }
+    this.sumFloat += stats.sum
+    const min = Number(stats.min)
+    const max = Number(stats.max)
+    const current = this.min as number | null
+    if (current === null || min < current || current !== current) this.min = min
+    const currentMax = this.max as number | null
+    if (currentMax === null || max > currentMax || currentMax !== currentMax) this.max = max
+    this.takeFirst(stats.minTimeNs, Number(stats.first))
+    this.takeLast(stats.maxTimeNs, Number(stats.last))
+  }
+
+  /** Adds `n` rows without values (count(*) over several fields). */
+  addCount(n: number): void {
+    this.count += n
+  }
+
+  result(fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'first' | 'last'): Value {
+    switch (fn) {
+      case 'count': return BigInt(this.count)
+      case 'sum':
+        if (this.count === 0) return null
+        return this.type === FieldType.FLOAT ? this.sumFloat : this.sumInteger
+      case 'avg':
+        if (this.count === 0) return null
+        return (this.type === FieldType.FLOAT ? this.sumFloat : Number(this.sumInteger)) / this.count
+      case 'min': return this.typed(this.min)
+      case 'max': return this.typed(this.max)
+      case 'first': return this.typed(this.first)
+      case 'last': return this.typed(this.last)
+    }
+  }
+
+  private typed(value: number | bigint | string | null): Value {
+    if (value === null) return null
+    return this.type === FieldType.BOOLEAN ? Number(value) !== 0 : value
+  }
+}

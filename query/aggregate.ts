@@ -1,0 +1,199 @@
+// Executes an aggregating SELECT: per series, per needed field, the store's pre-aggregates for
+// blocks wholly inside one bucket (and the range), and tight loops over time-ordered runs of the
+// other chunks; states meet in cells keyed by (group tags, bucket). No object per point.
+
+import type { Column, FieldTypeCode, PartitionStore, SeriesListing } from '../sinks/index.ts'
+import { FieldAccumulator, type Value } from './accumulate.ts'
+import { QueryError, QueryErrorCode } from './errors.ts'
+import { QUERY_LIMITS } from './limits.ts'
+import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
+import type { QueryStats } from './result.ts'
+import { bucketStartNs } from './time.ts'
+
+/** Key of count(*)'s state in a cell: no field is named "" (line protocol refuses empty keys). */
+const ROWS = ''
+
+interface Cell {
+  tags: (string | null)[]
+  bucketNs: bigint | null
+  accumulators: Map<string, FieldAccumulator>
+}
+
+export interface AggregateOptions {
+  usePreAggregates: boolean
+}
+
+class Aggregation {
+  readonly cells = new Map<string, Cell>()
+  readonly stats: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
+  private groupKey = ''
+  private groupTags: (string | null)[] = []
+
+  constructor(private readonly plan: Plan, private readonly options: AggregateOptions) {}
+
+  run(schema: TableSchema): void {
+    const { statement } = this.plan
+    const fields = new Set<string>()
+    let countRows = false
+    for (const output of this.plan.outputs) {
+      if (output.kind !== 'aggregate') continue
+      if (output.field === null) countRows = true
+      else fields.add(output.field)
+    }
+    for (const { store, series } of schema.series) {
+      if (!seriesMatches(series, statement)) continue
+      this.groupTags = statement.groupBy.map((key) => tagValue(series, key))
+      this.groupKey = JSON.stringify(this.groupTags)
+      for (const field of series.fields) {
+        if (fields.has(field.name)) this.accumulate(store, series, field.name, field.type, field.name, this.needsValues(field.name))
+      }
+      if (countRows) this.countRows(store, series)
+    }
+    if (statement.groupBy.length === 0 && statement.bucket === null && this.cells.size === 0) {
+      this.groupTags = []
+      this.groupKey = '[]'
+      this.cell(null)
+    }
+  }
+
+  /** min/max/first/last of a string need its values: strings' block statistics hold only a count. */
+  private needsValues(field: string): boolean {
+    return this.plan.outputs.some((o) => o.kind === 'aggregate' && o.field === field && o.fn !== 'count')
+  }
+
+  private cell(bucketNs: bigint | null): Cell {
+    const key = bucketNs === null ? this.groupKey : this.groupKey + '\u0000' + bucketNs
+    let cell = this.cells.get(key)
+    if (!cell) {
+      if (this.cells.size >= QUERY_LIMITS.maxResultRows) {
+        throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} groups; narrow the time range, widen the bucket or group by fewer tags`)
+      }
+      cell = { tags: this.groupTags, bucketNs, accumulators: new Map() }
+      this.cells.set(key, cell)
+    }
+    return cell
+  }
+
+  private accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
+    let accumulator = cell.accumulators.get(key)
+    if (!accumulator) {
+      accumulator = new FieldAccumulator(type)
+      cell.accumulators.set(key, accumulator)
+    }
+    return accumulator
+  }
+
+  private accumulate(store: PartitionStore, series: SeriesListing, field: string, type: FieldTypeCode, key: string, needsValues: boolean): void {
+    const { fromNs, toNs } = this.plan.statement
+    const request = { seriesId: series.id, field, fromNs, toNs }
+    if (!this.options.usePreAggregates) {
+      for (const chunk of store.scan(request)) this.addChunk(chunk, key, type)
+      return
+    }
+    const plan = store.aggregate(request)
+    const bucket = this.plan.bucket
+    for (const block of plan.blocks) {
+      const inOneBucket = bucket === null
+        || bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs) === bucketStartNs(block.maxTimeNs, bucket.intervalNs, bucket.originNs)
+      if (inOneBucket && FieldAccumulator.statsSuffice(type, block, needsValues)) {
+        const bucketNs = bucket === null ? null : bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs)
+        this.accumulator(this.cell(bucketNs), key, type).addStats(block)
+        this.stats.pointsFromBlockStats += block.count
+        continue
+      }
+      // A clean block is the only data of its series and field in its time span: scanning the span reads exactly it.
+      for (const chunk of store.scan({ seriesId: series.id, field, fromNs: block.minTimeNs, toNs: block.maxTimeNs + 1n })) this.addChunk(chunk, key, type)
+    }
+    for (const chunk of plan.rest) this.addChunk(chunk, key, type)
+  }
+
+  private addChunk(chunk: Column, key: string, type: FieldTypeCode): void {
+    const count = chunk.times.length
+    this.stats.pointsScanned += count
+    const bucket = this.plan.bucket
+    if (bucket === null) {
+      this.accumulator(this.cell(null), key, type).addRun(chunk, 0, count)
+      return
+    }
+    let start = 0
+    while (start < count) {
+      const bucketNs = bucketStartNs(chunk.times[start]!, bucket.intervalNs, bucket.originNs)
+      const end = lowerBound(chunk.times, bucketNs + bucket.intervalNs, start + 1, count)
+      this.accumulator(this.cell(bucketNs), key, type).addRun(chunk, start, end)
+      start = end
+    }
+  }
+
+  /** count(*): rows are the times at which the series has any field; one field's count when it has one. */
+  private countRows(store: PartitionStore, series: SeriesListing): void {
+    if (series.fields.length === 1) {
+      const field = series.fields[0]!
+      this.accumulate(store, series, field.name, field.type, ROWS, false)
+      return
+    }
+    const { fromNs, toNs } = this.plan.statement
+    const parts: BigInt64Array[] = []
+    let total = 0
+    for (const field of series.fields) {
+      for (const chunk of store.scan({ seriesId: series.id, field: field.name, fromNs, toNs })) { parts.push(chunk.times); total += chunk.times.length }
+    }
+    this.stats.pointsScanned += total
+    const times = new BigInt64Array(total)
+    let at = 0
+    for (const part of parts) { times.set(part, at); at += part.length }
+    times.sort()
+    const bucket = this.plan.bucket
+    let start = 0
+    while (start < total) {
+      const bucketNs = bucket === null ? null : bucketStartNs(times[start]!, bucket.intervalNs, bucket.originNs)
+      const end = bucketNs === null ? total : lowerBound(times, bucketNs + bucket!.intervalNs, start + 1, total)
+      let distinct = 1
+      for (let i = start + 1; i < end; i++) if (times[i] !== times[i - 1]) distinct++
+      this.accumulator(this.cell(bucketNs), ROWS, series.fields[0]!.type).addCount(distinct)
+      start = end
+    }
+  }
+}
+
+/** First index in [start, end) whose time is ≥ bound (times ascending). */
+function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: number): number {
+  let low = start
+  let high = end
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (times[middle]! < bound) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/** Rows of an aggregating SELECT, in the order of its outputs, ordered by group tags then bucket. */
+export function executeAggregate(plan: Plan, schema: TableSchema, options: AggregateOptions): { rows: Value[][]; stats: QueryStats } {
+  const aggregation = new Aggregation(plan, options)
+  aggregation.run(schema)
+  const groupIndex = new Map(plan.statement.groupBy.map((key, i) => [key, i]))
+  const cells = [...aggregation.cells.values()].sort(compareCells)
+  const rows = cells.map((cell) => plan.outputs.map((output): Value => {
+    switch (output.kind) {
+      case 'bucket': return cell.bucketNs
+      case 'tag': return cell.tags[groupIndex.get(output.key)!] ?? null
+      case 'aggregate': {
+        const accumulator = cell.accumulators.get(output.field ?? ROWS)
+        if (!accumulator) return output.fn === 'count' ? 0n : null
+        return accumulator.result(output.fn)
+      }
+      default: throw new Error(`unreachable: ${output.kind} in an aggregate`)
+    }
+  }))
+  return { rows, stats: aggregation.stats }
+}
+
+function compareCells(a: Cell, b: Cell): number {
+  for (let i = 0; i < a.tags.length; i++) {
+    const x = a.tags[i] ?? ''
+    const y = b.tags[i] ?? ''
+    if (x !== y) return x < y ? -1 : 1
+  }
+  if (a.bucketNs === null || b.bucketNs === null || a.bucketNs === b.bucketNs) return 0
+  return a.bucketNs < b.bucketNs ? -1 : 1
+}

@@ -1,0 +1,10 @@
+// The query layer's named maximums. Hitting one is a LIMIT_EXCEEDED error, never silent growth.
+
+export const QUERY_LIMITS = {
+  /** Longest statement, in characters: a query is typed or generated, never a data dump. */
+  maxSqlChars: 64 * 1024,
+  /** Rows of a result (and groups × buckets of an aggregate): bounds the memory of one answer. */
+  maxResultRows: 1_000_000,
+  /** Buckets of a GROUP BY date_bin(...) per group and time range, so a 1 ns bin over a year is refused up front. */
+  maxBucketsPerGroup: 10_000_000,
+} as const

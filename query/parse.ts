@@ -1,0 +1,418 @@
+// SQL text → a Statement: what the user asked, checked for the forms Sluice executes, before any
+// store is read. Parsed with node-sql-parser (PostgreSQL dialect, as pipeline/commands); DESCRIBE
+// and SHOW MEASUREMENTS, which that dialect does not parse, are read here from their few words.
+// Whether a column is a tag or a field is decided later, against the table's series (plan.ts).
+
+import sqlParser from 'node-sql-parser'
+import { QueryError, QueryErrorCode } from './errors.ts'
+import { QUERY_LIMITS } from './limits.ts'
+import { parseDurationNs, parseTimestamp } from './time.ts'
+
+const { Parser } = sqlParser
+const parser = new Parser()
+const DIALECT = { database: 'PostgresQL' }
+
+export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last'] as const
+export type AggregateName = (typeof AGGREGATES)[number]
+
+/** A time bucket: date_bin(interval, time[, origin]), time_window(time, interval), date_trunc('unit', time). */
+export interface BucketSpec {
+  intervalNs: bigint
+  originNs: bigint
+  /** The expression as written back by the parser, to match GROUP BY and ORDER BY against it. */
+  sql: string
+}
+
+export type SelectItem =
+  | { kind: 'star' }
+  | { kind: 'column'; column: string; name: string }
+  | { kind: 'bucket'; bucket: BucketSpec; name: string }
+  /** field null: count(*). */
+  | { kind: 'aggregate'; fn: AggregateName; field: string | null; name: string; sql: string }
+
+/** column IN values (negate: NOT IN); = and != are one-value forms. */
+export interface ColumnCondition {
+  column: string
+  values: string[]
+  negate: boolean
+  sql: string
+}
+
+export interface OrderKey {
+  /** The output column ordered by. */
+  name: string
+  descending: boolean
+}
+
+export interface SelectStatement {
+  kind: 'select'
+  table: string
+  items: SelectItem[]
+  conditions: ColumnCondition[]
+  /** Inclusive; null = unbounded. */
+  fromNs: bigint | null
+  /** Exclusive; null = unbounded. */
+  toNs: bigint | null
+  /** GROUP BY columns (tags); the bucket, if grouped by one, is in `bucket`. */
+  groupBy: string[]
+  bucket: BucketSpec | null
+  orderBy: OrderKey[]
+  limit: number | null
+  offset: number
+}
+
+export type Statement =
+  | { kind: 'show-tables'; columnName: string }
+  | { kind: 'describe'; table: string }
+  | SelectStatement
+
+// The parts of node-sql-parser's AST read here (it ships loose types).
+interface Node {
+  type: string
+  value?: unknown
+  operator?: string
+  left?: Node
+  right?: Node
+  expr?: Node
+  name?: unknown
+  args?: { type?: string; value?: Node[]; expr?: Node; distinct?: unknown }
+  column?: unknown
+  unit?: string
+  [key: string]: unknown
+}
+
+const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
+const badValue = (message: string): QueryError => new QueryError(QueryErrorCode.BAD_VALUE, message)
+
+export function parseStatement(sql: string, nowNs: bigint): Statement {
+  if (sql.length > QUERY_LIMITS.maxSqlChars) {
+    throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the statement has ${sql.length} characters; at most ${QUERY_LIMITS.maxSqlChars} are read`)
+  }
+  const metadata = metadataStatement(sql)
+  if (metadata) return metadata
+  let ast: Node | Node[]
+  try {
+    ast = parser.astify(sql, DIALECT) as unknown as Node | Node[]
+  } catch (error) {
+    throw new QueryError(QueryErrorCode.SYNTAX, `SQL syntax error: ${(error as Error).message}`)
+  }
+  const statements = Array.isArray(ast) ? ast : [ast]
+  if (statements.length !== 1) throw unsupported(`one statement per request, got ${statements.length}`)
+  const statement = statements[0]!
+  if (statement.type === 'show' && statement.keyword === 'tables') return { kind: 'show-tables', columnName: 'table_name' }
+  if (statement.type !== 'select') throw unsupported(`${statement.type.toUpperCase()} is not a query; only SELECT, SHOW TABLES and DESCRIBE TABLE are answered here`)
+  return selectStatement(statement, nowNs)
+}
+
+/** SHOW TABLES | SHOW MEASUREMENTS | DESCRIBE [TABLE] name | DESC TABLE name, or null. */
+function metadataStatement(sql: string): Statement | null {
+  const words = sql.trim().replace(/;\s*$/, '').trim().split(/\s+/)
+  const first = words[0]?.toLowerCase()
+  if (first === 'show' && words.length === 2 && words[1]!.toLowerCase() === 'measurements') return { kind: 'show-tables', columnName: 'table_name' }
+  if (first !== 'describe' && first !== 'desc') return null
+  const rest = words.slice(1)
+  if (rest[0]?.toLowerCase() === 'table') rest.shift()
+  if (rest.length !== 1) throw unsupported('write DESCRIBE TABLE <name>')
+  const name = rest[0]!
+  return { kind: 'describe', table: name.startsWith('"') && name.endsWith('"') && name.length >= 2 ? name.slice(1, -1).replaceAll('""', '"') : name }
+}
+
+function selectStatement(node: Node, nowNs: bigint): SelectStatement {
+  refuseClauses(node)
+  const from = node.from as Array<{ table?: string; expr?: unknown; join?: unknown }> | null
+  if (!from || from.length === 0) throw unsupported('SELECT without FROM is not supported; name a table')
+  if (from.length > 1 || from[0]!.join) throw unsupported('joins and several tables in FROM are not supported; query one table')
+  if (!from[0]!.table || from[0]!.expr) throw unsupported('subqueries in FROM are not supported; query a table')
+  const table = from[0]!.table
+  const items = (node.columns as Array<{ expr: Node; as: string | null }>).map((c) => selectItem(c.expr, c.as, nowNs))
+  const where = node.where ? whereOf(node.where as Node, nowNs) : { conditions: [], fromNs: null, toNs: null }
+  const { groupBy, bucket } = groupByOf(node, items, nowNs)
+  const statement: SelectStatement = {
+    kind: 'select', table, items, ...where, groupBy, bucket, orderBy: [], limit: null, offset: 0,
+  }
+  statement.orderBy = orderByOf(node, statement)
+  Object.assign(statement, limitOf(node))
+  return statement
+}
+
+function refuseClauses(node: Node): void {
+  if (node.with) throw unsupported('WITH (common table expressions) is not supported')
+  if ((node.distinct as { type: unknown } | null)?.type) throw unsupported('SELECT DISTINCT is not supported')
+  if (node.having) throw unsupported('HAVING is not supported')
+  if (node.window) throw unsupported('WINDOW clauses are not supported')
+  if (node._next || node.set_op) throw unsupported('UNION, INTERSECT and EXCEPT are not supported')
+  if ((node.into as { position?: unknown } | null)?.position) throw unsupported('SELECT INTO is not supported')
+}
+
+function identifier(node: Node): string | null {
+  if (node.type !== 'column_ref') return null
+  if (node.table) throw unsupported(`qualified column ${sqlOf(node)} is not supported; write the bare column name`)
+  const column = node.column
+  if (typeof column === 'string') return column
+  const inner = (column as { expr?: { value?: unknown } } | undefined)?.expr?.value
+  return typeof inner === 'string' ? inner : null
+}
+
+function functionName(node: Node): string | null {
+  if (node.type === 'aggr_func') return String(node.name).toLowerCase()
+  if (node.type !== 'function') return null
+  const parts = (node.name as { name?: Array<{ value: string }> } | undefined)?.name
+  return parts && parts.length === 1 ? parts[0]!.value.toLowerCase() : null
+}
+
+function argsOf(node: Node): Node[] {
+  if (node.type === 'aggr_func') return node.args?.expr ? [node.args.expr] : []
+  return node.args?.value ?? []
+}
+
+function selectItem(expr: Node, alias: string | null, nowNs: bigint): SelectItem {
+  if (expr.type === 'column_ref' && expr.column === '*') {
+    if (alias) throw unsupported('* cannot have an alias')
+    return { kind: 'star' }
+  }
+  const column = identifier(expr)
+  if (column !== null) return { kind: 'column', column, name: alias ?? column }
+  const fn = functionName(expr)
+  if (fn === null) throw unsupported(`select item ${sqlOf(expr)} is not supported; select columns, aggregates or a time bucket`)
+  const bucket = bucketOf(expr, fn, nowNs)
+  if (bucket) return { kind: 'bucket', bucket, name: alias ?? bucket.sql }
+  return aggregateItem(expr, fn, alias)
+}
+
+function aggregateItem(expr: Node, fn: string, alias: string | null): SelectItem {
+  const name = fn === 'mean' ? 'avg' : fn
+  if (!(AGGREGATES as readonly string[]).includes(name)) {
+    throw unsupported(`function ${fn}() is not supported; aggregates are ${AGGREGATES.join(', ')} (and mean), buckets date_bin, time_window, date_trunc`)
+  }
+  if (expr.args?.distinct) throw unsupported(`${fn}(DISTINCT ...) is not supported`)
+  if (expr.over) throw unsupported(`${fn}(...) OVER (...) (window functions) is not supported`)
+  let args = argsOf(expr)
+  // first(time, v) and last(time, v) as CnosDB writes them; first(v) is taken to mean the same.
+  if ((name === 'first' || name === 'last') && args.length === 2) {
+    if (identifier(args[0]!) !== 'time') throw unsupported(`${fn}(${sqlOf(args[0]!)}, ...): the first argument must be time`)
+    args = [args[1]!]
+  }
+  if (args.length !== 1) throw unsupported(`${fn}() takes one column${name === 'first' || name === 'last' ? ' (or time, column)' : ''}, got ${args.length} arguments`)
+  const arg = args[0]!
+  const star = arg.type === 'star' || (arg.type === 'column_ref' && arg.column === '*')
+  if (star && name !== 'count') throw unsupported(`${fn}(*) is not supported; name a field`)
+  const field = star ? null : identifier(arg)
+  if (!star && field === null) throw unsupported(`${fn}(${sqlOf(arg)}): aggregate a column, not an expression`)
+  if (field === 'time') throw unsupported(`${fn}(time) is not supported; aggregate a field`)
+  const sql = `${name}(${field === null ? '*' : (name === 'first' || name === 'last') ? `time, ${field}` : field})`
+  return { kind: 'aggregate', fn: name as AggregateName, field, name: alias ?? sql, sql }
+}
+
+const TRUNC_UNITS: Readonly<Record<string, bigint>> = {
+  second: 1_000_000_000n, minute: 60_000_000_000n, hour: 3_600_000_000_000n, day: 86_400_000_000_000n,
+}
+
+/** A time bucket expression, or null when `expr` is another function. */
+function bucketOf(expr: Node, fn: string, nowNs: bigint): BucketSpec | null {
+  const args = argsOf(expr)
+  const sql = sqlOf(expr)
+  const onTime = (arg: Node | undefined): void => {
+    if (!arg || identifier(arg) !== 'time') throw unsupported(`${sql}: buckets are over the time column`)
+  }
+  switch (fn) {
+    case 'date_bin': {
+      if (args.length < 2 || args.length > 3) throw unsupported(`${sql}: write date_bin(INTERVAL '1 minute', time[, origin])`)
+      onTime(args[1])
+      return { intervalNs: durationOf(args[0]!), originNs: args[2] ? timeValue(args[2], nowNs) : 0n, sql }
+    }
+    case 'time_window': {
+      if (args.length === 3) throw unsupported(`${sql}: hopping windows (a slide) are not supported; use time_window(time, interval)`)
+      if (args.length !== 2) throw unsupported(`${sql}: write time_window(time, INTERVAL '1 minute')`)
+      onTime(args[0])
+      return { intervalNs: durationOf(args[1]!), originNs: 0n, sql }
+    }
+    case 'date_trunc': {
+      if (args.length !== 2) throw unsupported(`${sql}: write date_trunc('hour', time)`)
+      onTime(args[1])
+      const unit = stringValue(args[0]!)?.toLowerCase()
+      const intervalNs = unit === undefined ? undefined : TRUNC_UNITS[unit]
+      if (intervalNs === undefined) throw unsupported(`${sql}: date_trunc units are ${Object.keys(TRUNC_UNITS).join(', ')}`)
+      return { intervalNs, originNs: 0n, sql }
+    }
+    case 'time_bucket':
+      throw unsupported(`${sql}: time_bucket is TimescaleDB's; CnosDB (and Sluice) spell it date_bin(INTERVAL '1 minute', time) or time_window(time, INTERVAL '1 minute')`)
+    default:
+      return null
+  }
+}
+
+function stringValue(node: Node): string | undefined {
+  if (node.type === 'single_quote_string' || node.type === 'string') return String(node.value).replaceAll("''", "'")
+  return undefined
+}
+
+/** INTERVAL '1 minute', INTERVAL '1' HOUR, or a duration string '1m'. */
+function durationOf(node: Node): bigint {
+  if (node.type === 'interval') {
+    const text = node.expr ? stringValue(node.expr) ?? String(node.expr.value) : ''
+    return parseDurationNs(node.unit ? `${text} ${node.unit}` : text)
+  }
+  const text = stringValue(node)
+  if (text !== undefined) return parseDurationNs(text)
+  throw badValue(`${sqlOf(node)} is not an interval; write INTERVAL '1 minute'`)
+}
+
+/** A time constant: integer ns, an RFC 3339 string, now(), and ± INTERVAL of those. */
+function timeValue(node: Node, nowNs: bigint): bigint {
+  if (node.type === 'number' || node.type === 'bigint') {
+    const text = String(node.value)
+    if (!/^-?\d+$/.test(text)) throw badValue(`time ${text}: give integer nanoseconds or an RFC 3339 string`)
+    return BigInt(text)
+  }
+  const text = stringValue(node)
+  if (text !== undefined) {
+    const parsed = parseTimestamp(text)
+    if (parsed === null) throw badValue(`time '${text}' is not an RFC 3339 timestamp (e.g. 2023-01-14T16:03:00Z)`)
+    return parsed
+  }
+  if (functionName(node) === 'now' && argsOf(node).length === 0) return nowNs
+  if (node.type === 'binary_expr' && (node.operator === '+' || node.operator === '-')) {
+    const base = timeValue(node.left!, nowNs)
+    const delta = durationOf(node.right!)
+    return node.operator === '+' ? base + delta : base - delta
+  }
+  throw unsupported(`time must be compared with a constant (ns, 'RFC 3339', now() - INTERVAL '1 hour'), not ${sqlOf(node)}`)
+}
+
+function conjuncts(node: Node): Node[] {
+  if (node.type === 'binary_expr' && node.operator === 'AND') return [...conjuncts(node.left!), ...conjuncts(node.right!)]
+  return [node]
+}
+
+function whereOf(where: Node, nowNs: bigint): Pick<SelectStatement, 'conditions' | 'fromNs' | 'toNs'> {
+  const conditions: ColumnCondition[] = []
+  let fromNs: bigint | null = null
+  let toNs: bigint | null = null
+  for (const part of conjuncts(where)) {
+    if (part.type === 'bool' && part.value === true) continue
+    if (part.type === 'binary_expr' && part.operator === 'OR') throw unsupported(`WHERE: OR is not supported (${sqlOf(part)}); for several values of one tag use IN (...)`)
+    const column = part.type === 'binary_expr' && part.left ? identifier(part.left) : null
+    if (column === null) throw unsupported(`WHERE: condition ${sqlOf(part)} is not supported; use <column> <op> <constant> joined with AND`)
+    if (column === 'time') {
+      const [from, to] = timeBounds(part, nowNs)
+      if (from !== null) fromNs = fromNs === null || from > fromNs ? from : fromNs
+      if (to !== null) toNs = toNs === null || to < toNs ? to : toNs
+      continue
+    }
+    conditions.push(columnCondition(part, column))
+  }
+  return { conditions, fromNs, toNs }
+}
+
+function timeBounds(part: Node, nowNs: bigint): [bigint | null, bigint | null] {
+  const right = part.right!
+  switch (part.operator) {
+    case 'BETWEEN': {
+      const [low, high] = right.value as Node[]
+      return [timeValue(low!, nowNs), timeValue(high!, nowNs) + 1n]
+    }
+    case '>=': return [timeValue(right, nowNs), null]
+    case '>': return [timeValue(right, nowNs) + 1n, null]
+    case '<': return [null, timeValue(right, nowNs)]
+    case '<=': return [null, timeValue(right, nowNs) + 1n]
+    case '=': { const at = timeValue(right, nowNs); return [at, at + 1n] }
+    default: throw unsupported(`WHERE: time ${part.operator} is not supported; use =, <, <=, >, >= or BETWEEN`)
+  }
+}
+
+function columnCondition(part: Node, column: string): ColumnCondition {
+  const sql = sqlOf(part)
+  const constant = (node: Node): string => {
+    const text = stringValue(node)
+    if (text === undefined) throw unsupported(`WHERE: ${sql}: compare with a string constant in single quotes (tag values are strings)`)
+    return text
+  }
+  switch (part.operator) {
+    case '=': return { column, values: [constant(part.right!)], negate: false, sql }
+    case '!=': case '<>': return { column, values: [constant(part.right!)], negate: true, sql }
+    case 'IN': return { column, values: (part.right!.value as Node[]).map(constant), negate: false, sql }
+    case 'NOT IN': return { column, values: (part.right!.value as Node[]).map(constant), negate: true, sql }
+    default: throw unsupported(`WHERE: ${sql}: only =, !=, IN and NOT IN are supported on tags`)
+  }
+}
+
+function groupByOf(node: Node, items: SelectItem[], nowNs: bigint): { groupBy: string[]; bucket: BucketSpec | null } {
+  const columns = (node.groupby as { columns?: Node[] } | null)?.columns ?? []
+  const groupBy: string[] = []
+  let bucket: BucketSpec | null = null
+  const setBucket = (spec: BucketSpec): void => {
+    if (bucket && bucket.sql !== spec.sql) throw unsupported('GROUP BY one time bucket at most')
+    bucket = spec
+  }
+  for (const expr of columns) {
+    if (expr.type === 'number') {
+      const item = items[Number(expr.value) - 1]
+      if (!item) throw unsupported(`GROUP BY ${String(expr.value)}: no such select item`)
+      if (item.kind === 'bucket') setBucket(item.bucket)
+      else if (item.kind === 'column') groupBy.push(item.column)
+      else throw unsupported(`GROUP BY ${String(expr.value)}: group by a tag or a time bucket, not an aggregate or *`)
+      continue
+    }
+    const target = expr
+    const name = identifier(target)
+    const aliased = name === null ? undefined : items.find((i) => i.kind === 'bucket' && i.name === name)
+    if (aliased?.kind === 'bucket') { setBucket(aliased.bucket); continue }
+    if (name !== null) { groupBy.push(name); continue }
+    const fn = functionName(target)
+    const spec = fn === null ? null : bucketOf(target, fn, nowNs)
+    if (!spec) throw unsupported(`GROUP BY ${sqlOf(target)} is not supported; group by tags and one time bucket`)
+    setBucket(spec)
+  }
+  return { groupBy, bucket }
+}
+
+function outputName(item: SelectItem): string | null {
+  return item.kind === 'star' ? null : item.name
+}
+
+function orderByOf(node: Node, statement: SelectStatement): OrderKey[] {
+  const keys = (node.orderby as Array<{ expr: Node; type: string | null }> | null) ?? []
+  return keys.map(({ expr, type }) => {
+    const descending = type === 'DESC'
+    const name = identifier(expr)
+    const names = statement.items.map(outputName)
+    if (name !== null) {
+      if (names.includes(name) || statement.items.some((i) => i.kind === 'star')) return { name, descending }
+      const bucket = statement.items.find((i) => i.kind === 'bucket')
+      if (name === 'time' && bucket) return { name: bucket.name, descending }
+      if (name === 'time' && !statement.items.some((i) => i.kind === 'aggregate')) return { name, descending }
+      throw unsupported(`ORDER BY ${name}: order by a column of the select list`)
+    }
+    const sql = sqlOf(expr)
+    const item = statement.items.find((i) => (i.kind === 'bucket' && i.bucket.sql === sql) || (i.kind === 'aggregate' && i.sql === sql.toLowerCase()))
+    if (item && item.kind !== 'star') return { name: item.name, descending }
+    if (expr.type === 'number') {
+      const byPosition = statement.items[Number(expr.value) - 1]
+      if (byPosition && byPosition.kind !== 'star') return { name: byPosition.name, descending }
+    }
+    throw unsupported(`ORDER BY ${sql}: order by a column of the select list`)
+  })
+}
+
+function limitOf(node: Node): { limit: number | null; offset: number } {
+  const limit = node.limit as { seperator?: string; value?: Node[] } | null
+  const values = limit?.value ?? []
+  const number = (n: Node | undefined, what: string): number => {
+    const value = Number(n?.value)
+    if (n?.type !== 'number' || !Number.isSafeInteger(value) || value < 0) throw badValue(`${what} must be a whole number ≥ 0`)
+    return value
+  }
+  if (values.length === 0) return { limit: null, offset: 0 }
+  if (values.length === 1) return { limit: number(values[0], 'LIMIT'), offset: 0 }
+  // PostgreSQL: LIMIT n OFFSET m; MySQL's LIMIT m, n comes with a ',' separator.
+  if (limit?.seperator === ',') return { limit: number(values[1], 'LIMIT'), offset: number(values[0], 'OFFSET') }
+  return { limit: number(values[0], 'LIMIT'), offset: number(values[1], 'OFFSET') }
+}
+
+function sqlOf(node: Node): string {
+  try {
+    return parser.exprToSQL(node as never, DIALECT)
+  } catch {
+    return `<${node.type}>`
+  }
+}

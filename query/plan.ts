@@ -1,0 +1,161 @@
+// A parsed SELECT checked against the table's series: which names are tags and which fields (with
+// their types), what each output column is, and whether the query aggregates. Errors here name the
+// column or function at fault.
+
+import { FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
+import { QueryError, QueryErrorCode } from './errors.ts'
+import type { AggregateName, BucketSpec, SelectStatement } from './parse.ts'
+import type { ColumnTypeName, ResultColumn } from './result.ts'
+
+export interface TableSeries {
+  store: PartitionStore
+  series: SeriesListing
+}
+
+export interface TableSchema {
+  table: string
+  series: TableSeries[]
+  /** Sorted. */
+  tags: string[]
+  /** Sorted by name. */
+  fields: Map<string, FieldTypeCode>
+}
+
+export type Output =
+  | { kind: 'time'; name: string }
+  | { kind: 'tag'; key: string; name: string }
+  | { kind: 'field'; field: string; type: FieldTypeCode; name: string }
+  | { kind: 'bucket'; name: string }
+  | { kind: 'aggregate'; fn: AggregateName; field: string | null; type: FieldTypeCode | null; name: string }
+
+export interface Plan {
+  statement: SelectStatement
+  outputs: Output[]
+  aggregate: boolean
+  bucket: BucketSpec | null
+}
+
+/** Every series of `table` across the stores, and the table's tags and fields. */
+export function tableSchema(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string): TableSchema {
+  const series: TableSeries[] = []
+  const tags = new Set<string>()
+  const fields = new Map<string, FieldTypeCode>()
+  for (const store of stores) {
+    for (const listing of store.listSeries({ tenant, database, measurement: table })) {
+      series.push({ store, series: listing })
+      for (const tag of listing.tags) tags.add(tag.key)
+      for (const field of listing.fields) {
+        const known = fields.get(field.name)
+        if (known !== undefined && known !== field.type) {
+          throw new QueryError(QueryErrorCode.TYPE_MISMATCH,
+            `field "${field.name}" of table "${table}" is ${FIELD_TYPE_NAMES[known]} in some series and ${FIELD_TYPE_NAMES[field.type]} in others`)
+        }
+        fields.set(field.name, field.type)
+      }
+    }
+  }
+  if (series.length === 0) throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `table "${table}" not found in database "${database}"`)
+  return { table, series, tags: [...tags].sort(), fields: new Map([...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }
+}
+
+export function typeName(type: FieldTypeCode): ColumnTypeName {
+  return FIELD_TYPE_NAMES[type] as ColumnTypeName
+}
+
+function unknownColumn(schema: TableSchema, column: string): QueryError {
+  return new QueryError(QueryErrorCode.UNKNOWN_COLUMN, `column "${column}" not found in table "${schema.table}"`)
+}
+
+export function planSelect(statement: SelectStatement, schema: TableSchema): Plan {
+  for (const condition of statement.conditions) {
+    if (schema.tags.includes(condition.column)) continue
+    if (schema.fields.has(condition.column)) {
+      throw new QueryError(QueryErrorCode.UNSUPPORTED, `WHERE ${condition.sql}: conditions on fields are not supported; filter on tags and time`)
+    }
+    throw unknownColumn(schema, condition.column)
+  }
+  const aggregate = statement.bucket !== null || statement.groupBy.length > 0 || statement.items.some((i) => i.kind === 'aggregate')
+  for (const key of statement.groupBy) {
+    if (!schema.tags.includes(key)) {
+      if (key === 'time' || schema.fields.has(key)) throw new QueryError(QueryErrorCode.UNSUPPORTED, `GROUP BY ${key}: group by tags and one time bucket (date_bin, time_window, date_trunc)`)
+      throw unknownColumn(schema, key)
+    }
+  }
+  const outputs: Output[] = []
+  for (const item of statement.items) {
+    switch (item.kind) {
+      case 'star':
+        if (aggregate) throw new QueryError(QueryErrorCode.UNSUPPORTED, 'SELECT * cannot be combined with aggregates or GROUP BY')
+        outputs.push({ kind: 'time', name: 'time' })
+        for (const key of schema.tags) outputs.push({ kind: 'tag', key, name: key })
+        for (const [field, type] of schema.fields) outputs.push({ kind: 'field', field, type, name: field })
+        break
+      case 'column':
+        outputs.push(columnOutput(item.column, item.name, schema, statement, aggregate))
+        break
+      case 'bucket':
+        if (statement.bucket?.sql !== item.bucket.sql) {
+          throw new QueryError(QueryErrorCode.UNSUPPORTED, `${item.bucket.sql} in the select list must also be in GROUP BY (by expression or alias)`)
+        }
+        outputs.push({ kind: 'bucket', name: item.name })
+        break
+      case 'aggregate':
+        outputs.push(aggregateOutput(item.fn, item.field, item.name, schema))
+        break
+    }
+  }
+  return { statement, outputs, aggregate, bucket: statement.bucket }
+}
+
+function columnOutput(column: string, name: string, schema: TableSchema, statement: SelectStatement, aggregate: boolean): Output {
+  if (aggregate) {
+    if (statement.groupBy.includes(column)) return { kind: 'tag', key: column, name }
+    throw new QueryError(QueryErrorCode.UNSUPPORTED, `column "${column}" must appear in GROUP BY or be used in an aggregate function`)
+  }
+  if (column === 'time') return { kind: 'time', name }
+  if (schema.tags.includes(column)) return { kind: 'tag', key: column, name }
+  const type = schema.fields.get(column)
+  if (type === undefined) throw unknownColumn(schema, column)
+  return { kind: 'field', field: column, type, name }
+}
+
+function aggregateOutput(fn: AggregateName, field: string | null, name: string, schema: TableSchema): Output {
+  if (field === null) return { kind: 'aggregate', fn, field, type: null, name }
+  const type = schema.fields.get(field)
+  if (type === undefined) {
+    if (schema.tags.includes(field)) throw new QueryError(QueryErrorCode.UNSUPPORTED, `${fn}(${field}): "${field}" is a tag; aggregate a field`)
+    throw unknownColumn(schema, field)
+  }
+  if ((fn === 'sum' || fn === 'avg') && (type === FieldType.STRING || type === FieldType.BOOLEAN)) {
+    throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `${fn}(${field}): "${field}" is ${FIELD_TYPE_NAMES[type]}; ${fn} takes a numeric field`)
+  }
+  return { kind: 'aggregate', fn, field, type, name }
+}
+
+/** The result column of an output. */
+export function resultColumn(output: Output): ResultColumn {
+  switch (output.kind) {
+    case 'time': case 'bucket': return { name: output.name, type: 'timestamp' }
+    case 'tag': return { name: output.name, type: 'string' }
+    case 'field': return { name: output.name, type: typeName(output.type) }
+    case 'aggregate':
+      if (output.fn === 'count') return { name: output.name, type: 'integer' }
+      if (output.fn === 'avg') return { name: output.name, type: 'float' }
+      return { name: output.name, type: typeName(output.type!) }
+  }
+}
+
+/** Does a series pass the WHERE tag conditions (a missing tag has the value "")? */
+export function seriesMatches(series: SeriesListing, statement: SelectStatement): boolean {
+  for (const condition of statement.conditions) {
+    let value = ''
+    for (const tag of series.tags) if (tag.key === condition.column) { value = tag.value; break }
+    if (condition.values.includes(value) === condition.negate) return false
+  }
+  return true
+}
+
+export function tagValue(series: SeriesListing, key: string): string | null {
+  for (const tag of series.tags) if (tag.key === key) return tag.value
+  return null
+}

@@ -1,0 +1,116 @@
+// Executes a SELECT without aggregates: per series, the requested fields read over the range as
+// columns and lined up on the union of their times (a field without a value there is null), then
+// rows. With LIMIT and no ORDER BY it stops once enough rows exist; with ORDER BY time and LIMIT
+// each series contributes at most offset + limit rows.
+
+import { type Column, FieldType, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
+import type { Value } from './accumulate.ts'
+import { QueryError, QueryErrorCode } from './errors.ts'
+import { QUERY_LIMITS } from './limits.ts'
+import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
+import type { QueryStats } from './result.ts'
+
+/** One field of one series over the range, as a single column. */
+function readColumn(store: PartitionStore, series: SeriesListing, field: string, fromNs: bigint | null, toNs: bigint | null): Column | null {
+  const chunks = [...store.scan({ seriesId: series.id, field, fromNs, toNs })]
+  if (chunks.length === 0) return null
+  if (chunks.length === 1) return chunks[0]!
+  const count = chunks.reduce((n, c) => n + c.times.length, 0)
+  const times = new BigInt64Array(count)
+  const type = chunks[0]!.type
+  if (type === FieldType.STRING) {
+    const values: string[] = []
+    let at = 0
+    for (const c of chunks) { times.set(c.times, at); at += c.times.length; for (const v of c.values as string[]) values.push(v) }
+    return { type, times, values }
+  }
+  const values = new ((chunks[0]!.values as Float64Array).constructor as Float64ArrayConstructor)(count)
+  let at = 0
+  for (const c of chunks) { times.set(c.times, at); values.set(c.values as Float64Array, at); at += c.times.length }
+  return { type, times, values }
+}
+
+/** The sorted, distinct times of several columns. */
+function unionTimes(columns: Column[]): BigInt64Array {
+  if (columns.length === 1) return columns[0]!.times
+  const total = columns.reduce((n, c) => n + c.times.length, 0)
+  const all = new BigInt64Array(total)
+  let at = 0
+  for (const c of columns) { all.set(c.times, at); at += c.times.length }
+  all.sort()
+  let distinct = 0
+  for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[i - 1]) all[distinct++] = all[i]!
+  return all.subarray(0, distinct)
+}
+
+function valueAt(column: Column, index: number): Value {
+  const value = (column.values as ArrayLike<number | bigint | string>)[index]!
+  return column.type === FieldType.BOOLEAN ? value !== 0 : value
+}
+
+export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; stats: QueryStats } {
+  const { statement, outputs } = plan
+  const stats: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
+  const wanted = statement.limit === null ? null : statement.offset + statement.limit
+  const byTimeOnly = statement.orderBy.length === 1 && outputs.some((o) => o.kind === 'time' && o.name === statement.orderBy[0]!.name)
+  const perSeriesCap = wanted !== null && (statement.orderBy.length === 0 || byTimeOnly) ? wanted : null
+  const tail = byTimeOnly && statement.orderBy[0]!.descending
+  const requested = outputs.flatMap((o) => (o.kind === 'field' ? [o.field] : []))
+  const rows: Value[][] = []
+  for (const { store, series } of schema.series) {
+    if (!seriesMatches(series, statement)) continue
+    const names = requested.length > 0 ? requested : series.fields.map((f) => f.name)
+    const columns = new Map<string, Column>()
+    for (const name of new Set(names)) {
+      if (!series.fields.some((f) => f.name === name)) continue
+      const column = readColumn(store, series, name, statement.fromNs, statement.toNs)
+      if (column) { columns.set(name, column); stats.pointsScanned += column.times.length }
+    }
+    if (columns.size === 0) continue
+    const times = unionTimes([...columns.values()])
+    let from = 0
+    let to = times.length
+    if (perSeriesCap !== null && to - from > perSeriesCap) {
+      if (tail) from = to - perSeriesCap
+      else to = from + perSeriesCap
+    }
+    // Per field, the index of its next unread point: fields advance together along `times`.
+    const cursors = new Map<string, number>()
+    for (const [name, column] of columns) cursors.set(name, lowerBoundTime(column.times, times[from] ?? 0n))
+    for (let i = from; i < to; i++) {
+      const timeNs = times[i]!
+      const row: Value[] = new Array(outputs.length)
+      for (let o = 0; o < outputs.length; o++) {
+        const output = outputs[o]!
+        if (output.kind === 'time') row[o] = timeNs
+        else if (output.kind === 'tag') row[o] = tagValue(series, output.key)
+        else if (output.kind === 'field') {
+          const column = columns.get(output.field)
+          const at = cursors.get(output.field)
+          row[o] = column !== undefined && at !== undefined && at < column.times.length && column.times[at] === timeNs ? valueAt(column, at) : null
+        }
+      }
+      for (const [name, column] of columns) {
+        const at = cursors.get(name)!
+        if (at < column.times.length && column.times[at] === timeNs) cursors.set(name, at + 1)
+      }
+      rows.push(row)
+      if (rows.length > QUERY_LIMITS.maxResultRows) {
+        throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the result has more than ${QUERY_LIMITS.maxResultRows} rows; add a LIMIT, narrow the time range or aggregate`)
+      }
+    }
+    if (wanted !== null && statement.orderBy.length === 0 && rows.length >= wanted) break
+  }
+  return { rows, stats }
+}
+
+function lowerBoundTime(times: BigInt64Array, bound: bigint): number {
+  let low = 0
+  let high = times.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (times[middle]! < bound) low = middle + 1
+    else high = middle
+  }
+  return low
+}
