@@ -1,0 +1,81 @@
+// Helpers for replica-set tests: a reference replica built in the test by applying the committed
+// changelog to fresh PartitionStores, checksummed the way replicaset/ combines partitions, and
+// polling nodes' /api/v1/replicaset/checksum until they reach it.
+
+import { createHash } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Kafka } from 'kafkajs'
+import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
+import { readChangelog, type ChangelogRead } from './ingest.ts'
+
+export interface NodeChecksum {
+  node: string
+  checksum: string
+  offsets: Record<string, string>
+}
+
+export interface Reference {
+  stores: PartitionStore[]
+  checksum: string
+  offsets: Record<string, string>
+  close(): Promise<void>
+}
+
+/** Applies `entries` (any order across partitions; in order within one) to fresh stores. */
+export async function buildReference(entries: readonly ChangelogRead[], partitions: number): Promise<Reference> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-reference-'))
+  const stores: PartitionStore[] = []
+  for (let partition = 0; partition < partitions; partition++) stores.push(await openPartitionStore(join(dir, `changelog-${partition}`), { partition, fsync: false }))
+  for (const read of entries) await stores[read.partition]!.apply(read.entry, BigInt(read.offset))
+  const hash = createHash('sha256')
+  const offsets: Record<string, string> = {}
+  for (const store of stores) {
+    const partition = stores.indexOf(store)
+    hash.update(`${partition}:${store.appliedOffset}:${store.checksum()}\n`)
+    offsets[String(partition)] = String(store.appliedOffset)
+  }
+  return { stores, checksum: hash.digest('hex'), offsets, close: async () => { for (const store of stores) await store.close() } }
+}
+
+/** Reads the committed changelog until it holds `points` points of `database`. */
+export async function readChangelogPoints(kafka: Kafka, database: string, points: number, timeoutMs = 40_000): Promise<ChangelogRead[]> {
+  let seen = 0
+  return readChangelog(kafka, read => {
+    const last = read[read.length - 1]!
+    if (last.entry.upsert?.database === database) seen += last.entry.upsert.points.length
+    return seen >= points
+  }, timeoutMs)
+}
+
+export async function nodeChecksum(url: string): Promise<NodeChecksum> {
+  const answer = await fetch(`${url}/api/v1/replicaset/checksum`)
+  if (answer.status !== 200) throw new Error(`${url} checksum: ${answer.status} ${await answer.text()}`)
+  return await answer.json() as NodeChecksum
+}
+
+/** Polls a node until its checksum and offsets equal the reference's; returns the last answer. */
+export async function waitForChecksum(url: string, reference: Pick<Reference, 'checksum' | 'offsets'>, timeoutMs = 30_000): Promise<NodeChecksum> {
+  const deadline = Date.now() + timeoutMs
+  let last: NodeChecksum | undefined
+  while (Date.now() < deadline) {
+    last = await nodeChecksum(url).catch(() => undefined)
+    if (last?.checksum === reference.checksum) return last
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  return last ?? await nodeChecksum(url)
+}
+
+/** Every point of `field` in the reference, as "seriesKey@timeNs=value", sorted. */
+export function referencePoints(reference: Reference, tenant: string, database: string, measurement: string, field: string): string[] {
+  const out: string[] = []
+  for (const store of reference.stores) {
+    for (const series of store.listSeries({ tenant, database, measurement })) {
+      for (const chunk of store.scan({ seriesId: series.id, field })) {
+        for (let i = 0; i < chunk.times.length; i++) out.push(`${series.seriesKey}@${chunk.times[i]}=${String((chunk.values as ArrayLike<unknown>)[i])}`)
+      }
+    }
+  }
+  return out.sort()
+}
