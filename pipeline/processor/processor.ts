@@ -184,9 +184,11 @@ class MasterLoop implements Processor {
 
   /** changelog and state get the ingest topic's partition count (state compacted). */
   private async ensureTopics(): Promise<void> {
+    const existing = new Set(await this.admin.listTopics())
+    // Asking for the metadata of a missing topic would create it, with the broker's default partition count.
+    if (!existing.has(ProcessorTopic.INGEST)) throw new Error(`${ProcessorTopic.INGEST} does not exist: create it first (sluice node does, with --partitions)`)
     const metadata = await this.admin.fetchTopicMetadata({ topics: [ProcessorTopic.INGEST] })
     const partitions = metadata.topics[0]!.partitions.length
-    const existing = new Set(await this.admin.listTopics())
     const wanted = [
       { topic: ProcessorTopic.CHANGELOG, numPartitions: partitions },
       { topic: ProcessorTopic.STATE, numPartitions: partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
