@@ -1,0 +1,63 @@
+// Membership records in Redis (real Redis on 127.0.0.1:6379) and in memory: put, list, expiry,
+// removal; the set at a glance as `sluice status` prints it.
+
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { formatReplicaSet, mastersOf, MemoryMemberStore, RedisMemberStore, type MemberRecord, type MemberStore } from './membership.ts'
+
+const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
+after(() => redis.disconnect())
+
+function record(id: string, masters: number[], lags: Array<string | null> = ['0', '0']): MemberRecord {
+  return {
+    id, address: `http://127.0.0.1:${8000 + masters.length}`, startedAt: new Date().toISOString(), heartbeatAt: new Date().toISOString(), masters,
+    partitions: lags.map((lag, partition) => ({ partition, appliedOffset: '10', endOffset: lag === null ? null : String(10n + BigInt(lag)), lag })),
+    health: 'ok',
+  }
+}
+
+async function expiryAndRemoval(store: MemberStore): Promise<void> {
+  const id = `unit-${randomBytes(4).toString('hex')}`
+  await store.put(record(`${id}-a`, [0]), 10_000)
+  await store.put(record(`${id}-b`, [1]), 150)
+  let ids = (await store.list()).map(m => m.id)
+  assert.ok(ids.includes(`${id}-a`) && ids.includes(`${id}-b`))
+  await new Promise(resolve => setTimeout(resolve, 250))
+  ids = (await store.list()).map(m => m.id)
+  assert.ok(ids.includes(`${id}-a`), 'a member with heartbeats stays')
+  assert.ok(!ids.includes(`${id}-b`), 'a member whose heartbeats stopped expires')
+  await store.remove(`${id}-a`)
+  assert.ok(!(await store.list()).some(m => m.id === `${id}-a`), 'a removed member is gone at once')
+}
+
+test('Redis member records expire when heartbeats stop and leave at once when removed', async () => {
+  await redis.connect()
+  await expiryAndRemoval(new RedisMemberStore(redis))
+})
+
+test('memory member records behave the same', async () => {
+  await expiryAndRemoval(new MemoryMemberStore())
+})
+
+test('Redis listing skips records that do not parse', async () => {
+  const id = `unit-${randomBytes(4).toString('hex')}`
+  const store = new RedisMemberStore(redis)
+  if (redis.status !== 'ready') await redis.connect()
+  await redis.multi().set(`sluice:replicaset:member:${id}`, '{"not":"a member"}', 'PX', 5_000).zadd('sluice:replicaset:members', Date.now() + 5_000, id).exec()
+  assert.ok(!(await store.list()).some(m => m.id === id))
+  await store.remove(id)
+})
+
+test('masters per partition and the status table', () => {
+  const members = [record('n1', [0, 2]), record('n2', [1], ['5', null])]
+  assert.deepEqual(mastersOf(members), [{ partition: 0, nodes: ['n1'] }, { partition: 1, nodes: ['n2'] }, { partition: 2, nodes: ['n1'] }])
+  const text = formatReplicaSet(members, Date.parse(members[0]!.heartbeatAt) + 1_500)
+  const [header, n1, n2] = text.split('\n')
+  assert.match(header!, /^NODE\s+ADDRESS\s+HEALTH\s+MASTERS\s+LAG \(total\)\s+LAG per partition\s+HEARTBEAT$/)
+  assert.match(n1!, /^n1\s+http:\/\/127\.0\.0\.1:8002\s+ok\s+0,2\s+0\s+0 0\s+1\.5s ago$/)
+  assert.match(n2!, /^n2\s+\S+\s+ok\s+1\s+5\s+5 \?/)
+  assert.match(text, /master per partition: 0=n1 1=n2\n$/)
+  assert.equal(formatReplicaSet([]), 'no live members (no heartbeat in Redis)\n')
+})
