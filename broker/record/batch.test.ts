@@ -8,7 +8,7 @@ import {
   Attribute, BATCH_HEADER_BYTES, buildBatch, buildControlBatch, ControlType, decodeRecords, isControl, isTransactional,
   lastSequence, readBatchHeader, stampBatch, validateProducedBatch,
 } from './batch.ts'
-import { crc32c } from './crc32c.ts'
+import { crc32c, crc32cImplementation, crc32cJs } from './crc32c.ts'
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/[\s|]+/g, ''), 'hex')
 
@@ -33,6 +33,15 @@ test('crc32c: standard check value and ranges', () => {
   // Long enough to go through the slice-by-8 loop and the byte tail.
   const long = Buffer.from('123456789'.repeat(7))
   assert.equal(crc32c(long), crc32cBitwise(long))
+})
+
+test('crc32c: the native and JavaScript implementations agree on every length and offset', () => {
+  assert.equal(crc32cImplementation, 'native', '@node-rs/crc32 loads on this platform')
+  const bytes = Buffer.from(Array.from({ length: 5_000 }, (_, i) => (i * 131 + (i >> 3)) & 0xff))
+  for (const [start, end] of [[0, 5_000], [1, 4_999], [21, 64 + 21], [21, 63 + 21], [3, 3], [100, 4_097]] as const) {
+    assert.equal(crc32c(bytes, start, end), crc32cJs(bytes, start, end), `[${start}, ${end})`)
+    assert.equal(crc32cJs(bytes, start, end), crc32cBitwise(bytes.subarray(start, end)), `[${start}, ${end}) against the bitwise definition`)
+  }
 })
 
 test('B.1: the COMMIT marker matches the vector byte for byte', () => {

@@ -16,6 +16,8 @@ const MAX_QUEUED_FRAMES = 64
 export class Connection {
   private pending: Buffer[] = []
   private pendingBytes = 0
+  /** Size of the frame being collected, once its first four bytes are here; -1 before. */
+  private frameSize = -1
   private readonly queue: Buffer[] = []
   private draining = false
   private closedFlag = false
@@ -51,22 +53,31 @@ export class Connection {
     this.resolveClosed()
   }
 
+  /**
+   * Frames arrive in chunks of any size. The size of the frame being collected is read once, and
+   * its chunks are joined once, when all of them are here: a large Produce request is copied once,
+   * not once per chunk.
+   */
   private onData(chunk: Buffer): void {
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
     while (this.pendingBytes >= 4) {
-      const head = this.pending.length === 1 ? this.pending[0]! : this.flatten()
-      const size = head.readInt32BE(0)
-      if (size < 0 || size > this.broker.config.maxFrameBytes) {
-        this.close(`frame size ${size} outside [0, ${this.broker.config.maxFrameBytes}]`)
-        return
+      if (this.frameSize < 0) {
+        const head = this.pending[0]!.length >= 4 ? this.pending[0]! : this.flatten()
+        const size = head.readInt32BE(0)
+        if (size < 0 || size > this.broker.config.maxFrameBytes) {
+          this.close(`frame size ${size} outside [0, ${this.broker.config.maxFrameBytes}]`)
+          return
+        }
+        this.frameSize = size
       }
-      if (this.pendingBytes < 4 + size) return
+      if (this.pendingBytes < 4 + this.frameSize) break
       const whole = this.flatten()
-      this.queue.push(whole.subarray(4, 4 + size))
-      const rest = whole.subarray(4 + size)
+      this.queue.push(whole.subarray(4, 4 + this.frameSize))
+      const rest = whole.subarray(4 + this.frameSize)
       this.pending = rest.length > 0 ? [rest] : []
       this.pendingBytes = rest.length
+      this.frameSize = -1
     }
     if (this.queue.length > MAX_QUEUED_FRAMES) this.socket.pause()
     void this.drain()
@@ -146,7 +157,7 @@ export class Connection {
     if (flexibleHeader) writer.emptyTaggedFields()
     body(writer)
     writer.patchInt32(sizeAt, writer.offset - 4)
-    return writer.toBuffer()
+    return writer.view() // the writer is this response's alone: no copy
   }
 }
 
