@@ -2,7 +2,7 @@
 // values) POSTed as InfluxDB v1 line protocol writes of 5,000 lines, at 1 and 4 concurrent
 // connections, plain and gzip, to every target in the same run: InfluxDB 1.6, VictoriaMetrics and
 // Sluice (node + embedded broker: a 204 means the points are in Kafka, acks=all, fsynced), once
-// with the node's defaults and once ingest-only (no master processor, no Kafka source). A value is
+// with the node's defaults and once ingest-only (no master processor, Kafka source or replica). A value is
 // counted when its request was answered 2xx. Targets run one at a time, in alternating order over
 // rounds; the table gives medians and Sluice/max(InfluxDB, VictoriaMetrics).
 //
@@ -39,9 +39,9 @@ const allTargets: HttpTarget[] = [
   influxdbTarget,
   victoriaMetricsTarget,
   sluiceTarget('Sluice'),
-  // The same node without the master processor and the Kafka source, which by default share its
-  // process and the machine's two cores with the HTTP API: the write path alone.
-  sluiceTarget('Sluice ingest-only', ['--no-processor', '--no-kafka-source']),
+  // The same node without the master processor, the Kafka source and the replica, which by default
+  // share its process and the machine's two cores with the HTTP API: the write path alone.
+  sluiceTarget('Sluice ingest-only', ['--no-processor', '--no-kafka-source', '--no-replica']),
 ]
 const wanted = options.targets?.split(',')
 const targets = allTargets.filter(t => wanted === undefined || wanted.includes(t.name))
@@ -114,7 +114,15 @@ async function main(): Promise<void> {
   const versions = new Map<string, string>()
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of round % 2 === 0 ? usable : [...usable].reverse()) {
-      const running = await target.start() // fresh data directory every round
+      let running: RunningTarget
+      try {
+        running = await target.start() // fresh data directory every round
+      } catch (error) {
+        // A target that does not start (say, a work tree mid-change) is reported; the others still run.
+        const lines = String((error as Error).message).split('\n').filter(line => line.trim() !== '')
+        console.log(`# round ${round + 1}, ${target.name}: did not start: ${lines[0]}${lines.length > 1 ? ` … ${lines.at(-1)}` : ''}`)
+        continue
+      }
       versions.set(target.name, running.version)
       try {
         for (const concurrency of CONCURRENCIES) {
@@ -152,13 +160,16 @@ function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, 
     const best = Math.max(median_('InfluxDB', config, of) ?? 0, median_('VictoriaMetrics', config, of) ?? 0)
     return sluice === undefined || best === 0 ? 'not run' : (sluice / best).toFixed(2)
   }
-  console.log(`\nMedians of ${ROUNDS} round(s); versions: ${names.map(n => `${n} ${versions.get(n)}`).join(', ')}`)
+  console.log(`\nMedians of ${ROUNDS} round(s); versions: ${names.map(n => `${n} ${versions.get(n) ?? "(did not start)"}`).join(', ')}`)
   console.log(`| config | ${names.map(n => `${n} values/s (target cores)`).join(' | ')} | ${sluices.map(n => `${n}/max(InfluxDB, VM)`).join(' | ')} |`)
   console.log(`|---|${names.map(() => '---:|').join('')}${sluices.map(() => '---:|').join('')}`)
   for (const concurrency of CONCURRENCIES) {
     for (const encoding of ENCODINGS) {
       const config = configName(concurrency, encoding)
-      const rates = names.map(n => `${(median_(n, config, perSecond)! / 1e6).toFixed(3)} M (${median_(n, config, run => run.targetCores)!.toFixed(2)})`)
+      const rates = names.map(n => {
+        const rate = median_(n, config, perSecond)
+        return rate === undefined ? 'did not run' : `${(rate / 1e6).toFixed(3)} M (${median_(n, config, run => run.targetCores)!.toFixed(2)})`
+      })
       console.log(`| ${config} | ${rates.join(' | ')} | ${sluices.map(n => versus(n, config, perSecond)).join(' | ')} |`)
     }
   }
@@ -168,7 +179,10 @@ function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, 
   for (const concurrency of CONCURRENCIES) {
     for (const encoding of ENCODINGS) {
       const config = configName(concurrency, encoding)
-      const efficiencies = names.map(n => `${(median_(n, config, perCpuSecond)! / 1e6).toFixed(2)} M`)
+      const efficiencies = names.map(n => {
+        const efficiency = median_(n, config, perCpuSecond)
+        return efficiency === undefined ? 'did not run' : `${(efficiency / 1e6).toFixed(2)} M`
+      })
       console.log(`| ${config} | ${efficiencies.join(' | ')} | ${sluices.map(n => versus(n, config, perCpuSecond)).join(' | ')} |`)
     }
   }

@@ -1,6 +1,6 @@
 // Sluice as an HTTP ingest target: the embedded broker (its own process, default settings: acks
 // released only after fdatasync) and one `sluice node` (defaults: auth off, 8 ingest partitions; by
-// default the node also runs the master processor and the Kafka source) writing to it, each in a fresh temp directory. A 204 from the node means the points are in Kafka.
+// default the node also runs the master processor, the Kafka source and a replica) writing to it, each in a fresh temp directory. A 204 from the node means the points are in Kafka.
 // The node runs under a tenant of its own, whose Redis keys are removed when it stops, because
 // Redis is the machine's shared one.
 
