@@ -160,7 +160,7 @@ function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, 
     const best = Math.max(median_('InfluxDB', config, of) ?? 0, median_('VictoriaMetrics', config, of) ?? 0)
     return sluice === undefined || best === 0 ? 'not run' : (sluice / best).toFixed(2)
   }
-  console.log(`\nMedians of ${ROUNDS} round(s); versions: ${names.map(n => `${n} ${versions.get(n) ?? "(did not start)"}`).join(', ')}`)
+  console.log(`\nMedians of ${ROUNDS} round(s); versions: ${names.map(n => `${n} ${versions.get(n) ?? '(did not start)'}`).join(', ')}`)
   console.log(`| config | ${names.map(n => `${n} values/s (target cores)`).join(' | ')} | ${sluices.map(n => `${n}/max(InfluxDB, VM)`).join(' | ')} |`)
   console.log(`|---|${names.map(() => '---:|').join('')}${sluices.map(() => '---:|').join('')}`)
   for (const concurrency of CONCURRENCIES) {
