@@ -3,6 +3,7 @@
 // messages that name the setting.
 
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { httpLimits, WriteCompression, type HttpLimits } from '../pipeline/http/index.ts'
@@ -35,6 +36,11 @@ export interface NodeConfig {
   autoCreateDatabases: boolean
   /** Concurrent Kafka transactions of the write path. Flag --producers. */
   producers: number
+  /**
+   * Worker threads that parse and encode write bodies (pipeline/http/parse-pool.ts); 0 parses on the
+   * request thread. Flag --parse-workers; default the cores Node may use (os.availableParallelism()).
+   */
+  parseWorkers: number
   /** Compression of the record batches written to sluice.ingest. Flag --compression. */
   compression: WriteCompression
   /**
@@ -82,6 +88,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --default-tenant <name>        tenant of requests that name none, with auth off (default "default")
     --no-auto-create-databases     answer 404 for unknown databases instead of creating them
     --producers <n>                concurrent Kafka transactions (default 2)
+    --parse-workers <n>            threads that parse and encode write bodies, 0 = none (default: one per core)
     --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
     --no-kafka-source              do not run the Kafka source (which re-keys raw records outside producers write to sluice.ingest)
     --no-processor                 do not run the master processor (sluice.ingest → sluice.changelog) in this node
@@ -108,6 +115,7 @@ const defaults = {
   defaultTenant: 'default',
   autoCreateDatabases: true,
   producers: 2,
+  parseWorkers: availableParallelism(),
   compression: 'lz4',
   kafkaSource: true,
   processor: true,
@@ -177,7 +185,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
     },
     strict: true,
   })
@@ -212,6 +220,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     defaultTenant: String(pick(values['default-tenant'], env.SLUICE_DEFAULT_TENANT, 'defaultTenant', defaults.defaultTenant)),
     autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
     producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
+    parseWorkers: positiveInteger('parseWorkers (--parse-workers)', pick<unknown>(values['parse-workers'], undefined, 'parseWorkers', defaults.parseWorkers), true),
     compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
     kafkaSource: values['no-kafka-source'] ? false : Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
     processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),

@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
 import { Redis } from 'ioredis'
 import {
-  Authorizer, httpApi, IdempotencyKeys, MemoryControlStore, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
+  Authorizer, httpApi, IdempotencyKeys, MemoryControlStore, ParsePool, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
   type ControlStore, type HealthCheck,
 } from '../pipeline/http/index.ts'
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
@@ -176,6 +176,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     logger,
   })
   const commands = new CommandWriter({ kafka, transactionalId: `sluice-commands-${config.nodeId}`, topic: INGEST_TOPIC, partitions: ingestPartitions, schemaId: ingestSchemaId })
+  // Parse and encode on every core; the field type check and the Kafka transaction stay on this thread.
+  const parsePool = config.parseWorkers > 0 ? new ParsePool({ size: config.parseWorkers, logger }) : undefined
   // Routes log at warn and above: no line per request on the ingest path.
   const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
   await app.register(httpApi, {
@@ -187,6 +189,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ingestPartitions,
     ingestSchemaId,
     commands,
+    ...(parsePool !== undefined ? { parsePool } : {}),
     limits: config.limits,
     lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
     sluiceVersion: SLUICE_VERSION,
@@ -254,6 +257,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await processor?.stop()
       await replica?.stop() // flushes every store: a clean restart replays nothing
       await writer.close()
+      await parsePool?.close()
       await commands.close()
       await schemas.close()
       await store.close()

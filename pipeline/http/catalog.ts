@@ -7,8 +7,9 @@
 // A type is claimed before the write is acknowledged and stays even if the write then fails, as in
 // InfluxDB 1.x, where a failed write may still have created the field.
 
-import { checkFieldTypes, FieldTypeRegistry, type FieldTypeCheck, type ParsedBatch } from '../ingest/index.ts'
+import { checkFieldTypes, FieldTypeRegistry, type FieldTypeCheck, type FieldTypeValue, type NewField, type ParsedBatch } from '../ingest/index.ts'
 import type { ControlStore, StoredColumns, TagKeyClaim } from './control-store.ts'
+import type { FieldClaims, TagKeyClaims } from './encode-body.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 
 /** Rounds of claim-and-recheck before giving up; each round settles at least one field for good. */
@@ -52,21 +53,33 @@ export class WriteCatalog {
    * and DELETE need to tell tags from fields). Costs a store call only for new keys.
    */
   async recordTagKeys(tenant: string, database: string, batch: ParsedBatch): Promise<void> {
+    const measurements: string[] = []
+    const keys: string[] = []
+    for (let series = 0; series < batch.seriesCount; series++) {
+      const measurement = batch.measurements[batch.seriesMeasurement[series]!]!
+      for (let t = batch.seriesTagStart[series]!; t < batch.seriesTagStart[series + 1]!; t++) {
+        measurements.push(measurement)
+        keys.push(batch.tagKeys[t]!)
+      }
+    }
+    await this.recordTagKeyPairs(tenant, database, measurements, keys)
+  }
+
+  /** recordTagKeys for (measurements[i], keys[i]) pairs, as a parse worker reports them. */
+  async recordTagKeyPairs(tenant: string, database: string, measurements: readonly string[], keys: readonly string[]): Promise<void> {
     const claims: TagKeyClaim[] = []
     const pending: Array<[Set<string>, string]> = []
     const seen = new Set<string>()
-    for (let series = 0; series < batch.seriesCount; series++) {
-      const measurement = batch.measurements[batch.seriesMeasurement[series]!]!
+    for (let i = 0; i < measurements.length; i++) {
+      const measurement = measurements[i]!
+      const key = keys[i]!
       const cacheKey = `${tenant}\0${database}\0${measurement}`
       let known = this.tagKeys.get(cacheKey)
       if (!known) this.tagKeys.set(cacheKey, known = new Set())
-      for (let t = batch.seriesTagStart[series]!; t < batch.seriesTagStart[series + 1]!; t++) {
-        const key = batch.tagKeys[t]!
-        if (known.has(key) || seen.has(`${measurement}\0${key}`)) continue
-        seen.add(`${measurement}\0${key}`)
-        claims.push({ measurement, key })
-        pending.push([known, key])
-      }
+      if (known.has(key) || seen.has(`${measurement}\0${key}`)) continue
+      seen.add(`${measurement}\0${key}`)
+      claims.push({ measurement, key })
+      pending.push([known, key])
     }
     if (claims.length === 0) return
     await this.store.addTagKeys(tenant, database, claims)
@@ -84,9 +97,7 @@ export class WriteCatalog {
    */
   async checkFieldTypes(tenant: string, database: string, batch: ParsedBatch): Promise<FieldTypeCheck> {
     await this.recordTagKeys(tenant, database, batch)
-    const cacheKey = `${tenant}\0${database}`
-    let registry = this.fieldTypes.get(cacheKey)
-    if (!registry) this.fieldTypes.set(cacheKey, registry = new FieldTypeRegistry())
+    const registry = this.registryOf(tenant, database)
     for (let round = 0; round < MAX_FIELD_TYPE_ROUNDS; round++) {
       const check = checkFieldTypes(batch, registry)
       if (check.newFields.length === 0) return check
@@ -101,4 +112,61 @@ export class WriteCatalog {
     }
     throw new HttpApiError(HttpErrorCode.CONTROL_STORE_UNAVAILABLE, `field types of database "${database}" did not settle after ${MAX_FIELD_TYPE_ROUNDS} rounds`)
   }
+
+  /**
+   * The field type check for a body parsed on a worker, from its distinct (measurement, field, type)
+   * claims: true when every point passes (each pair has one type in the body, and it matches the
+   * catalog or is newly claimed with it), which is exactly when checkFieldTypes accepts every point.
+   * False when some point conflicts: the caller then checks point by point with checkFieldTypes.
+   * Records the tag keys as checkFieldTypes does.
+   */
+  async checkFieldClaims(tenant: string, database: string, tagKeys: TagKeyClaims, claims: FieldClaims): Promise<boolean> {
+    await this.recordTagKeyPairs(tenant, database, tagKeys.measurements, tagKeys.keys)
+    const registry = this.registryOf(tenant, database)
+    for (let round = 0; round < MAX_FIELD_TYPE_ROUNDS; round++) {
+      const newFields = newFieldsWithoutConflict(claims, registry)
+      if (newFields === null) return false
+      if (newFields.length === 0) return true
+      const stored = await this.store.claimFieldTypes(tenant, database, newFields)
+      let settled = true
+      for (let i = 0; i < stored.length; i++) {
+        registry.set(newFields[i]!.measurement, newFields[i]!.field, stored[i]!)
+        if (stored[i] !== newFields[i]!.type) settled = false
+      }
+      if (settled) return true
+    }
+    throw new HttpApiError(HttpErrorCode.CONTROL_STORE_UNAVAILABLE, `field types of database "${database}" did not settle after ${MAX_FIELD_TYPE_ROUNDS} rounds`)
+  }
+
+  private registryOf(tenant: string, database: string): FieldTypeRegistry {
+    const cacheKey = `${tenant}\0${database}`
+    let registry = this.fieldTypes.get(cacheKey)
+    if (!registry) this.fieldTypes.set(cacheKey, registry = new FieldTypeRegistry())
+    return registry
+  }
+}
+
+/** The claims' pairs the registry does not know yet, in order; null if a claim conflicts with the registry or another claim. */
+function newFieldsWithoutConflict(claims: FieldClaims, registry: FieldTypeRegistry): NewField[] | null {
+  const newFields: NewField[] = []
+  const claimed = new Map<string, FieldTypeValue>()
+  for (let i = 0; i < claims.types.length; i++) {
+    const measurement = claims.measurements[i]!
+    const field = claims.fields[i]!
+    const type = claims.types[i]! as FieldTypeValue
+    const known = registry.get(measurement, field)
+    if (known !== undefined) {
+      if (known !== type) return null
+      continue
+    }
+    const pair = `${measurement}\0${field}`
+    const earlier = claimed.get(pair)
+    if (earlier !== undefined) {
+      if (earlier !== type) return null
+      continue
+    }
+    claimed.set(pair, type)
+    newFields.push({ measurement, field, type })
+  }
+  return newFields
 }

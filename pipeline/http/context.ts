@@ -7,6 +7,7 @@ import type { Authorizer } from './auth.ts'
 import type { WriteCatalog } from './catalog.ts'
 import { errorResponse, toHttpApiError, type DialectValue } from './errors.ts'
 import type { IdempotencyKeys } from './idempotency.ts'
+import type { ParsePool } from './parse-pool.ts'
 import type { RecordSink } from './kafka-writer.ts'
 import type { HttpLimits } from './limits.ts'
 import type { CommandSink } from './sql.ts'
@@ -37,6 +38,11 @@ export interface HttpApiOptions {
   healthChecks?: () => Promise<HealthCheck[]>
   /** Where UPDATE and DELETE from /api/v1/sql go; without, /api/v1/sql answers 501. */
   commands?: CommandSink
+  /**
+   * Worker threads that parse and encode line protocol bodies (the node starts one per core); without,
+   * the request's own thread does it.
+   */
+  parsePool?: ParsePool
   /** Server time in ns (a seam for tests). Default: the wall clock. */
   nowNs?: () => bigint
 }

@@ -46,6 +46,8 @@ export const HttpErrorCode = {
   NOT_IMPLEMENTED: 'SLUICE_ERR_NOT_IMPLEMENTED',
   /** No such route or method. */
   NOT_FOUND: 'SLUICE_ERR_NOT_FOUND',
+  /** A parse worker thread crashed or missed the write deadline while holding the request: nothing was written. */
+  WORKER_FAILED: 'SLUICE_ERR_WORKER_FAILED',
   /** A bug: anything not foreseen above. */
   INTERNAL: 'SLUICE_ERR_INTERNAL',
 } as const
@@ -98,6 +100,7 @@ const rules: Readonly<Record<HttpErrorCodeValue, ErrorRule>> = Object.freeze({
   SLUICE_ERR_TABLE_NOT_FOUND: { status: 404, retriable: false },
   SLUICE_ERR_NOT_IMPLEMENTED: { status: 501, retriable: false },
   SLUICE_ERR_NOT_FOUND: { status: 404, retriable: false },
+  SLUICE_ERR_WORKER_FAILED: { status: 500, retriable: true },
   SLUICE_ERR_INTERNAL: { status: 500, retriable: false },
 })
 

@@ -9,11 +9,12 @@
 // Every path answers 204 only after the Kafka transaction holding all its records committed.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { IngestError, parseLineProtocol, parsePrecision, toIngestRecords, type FieldTypeCheck, type LineError, type ParsedBatch, type PrecisionUnit } from '../ingest/index.ts'
+import { IngestError, IngestErrorCode, parseLineProtocol, parsePrecision, toIngestRecords, type FieldTypeCheck, type ParsedBatch, type PrecisionUnit } from '../ingest/index.ts'
 import type { Access } from './auth.ts'
 import { parseCredentials } from './auth.ts'
 import { acceptRawBodies, decodeBody } from './body.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
+import { reportLines, unpackRecords } from './encode-body.ts'
 import { Dialect, errorResponse, HttpApiError, HttpErrorCode, type DialectValue, type ReportedLineError } from './errors.ts'
 import { startWriteSpan, type WriteSpan } from './tracing.ts'
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER, requestFingerprint, type IdempotencyClaim, type StoredAnswer } from './idempotency.ts'
@@ -69,19 +70,6 @@ export function parseWriteTarget(dialect: DialectValue, query: unknown): WriteTa
       return { requestedTenant: optional(queryString(query, 'tenant')), database: optional(queryString(query, 'db')) ?? 'public', precision }
     }
   }
-}
-
-const MAX_LINE_ECHO_BYTES = 256
-
-function reportLines(body: Buffer, errors: readonly LineError[]): ReportedLineError[] {
-  return errors.map(error => {
-    const reported: ReportedLineError = { line: error.line, reason: error.reason, code: error.code }
-    if (error.column !== undefined) reported.column = error.column
-    if (error.byteStart !== undefined && error.byteEnd !== undefined) {
-      reported.text = body.toString('utf8', error.byteStart, Math.min(error.byteEnd, error.byteStart + MAX_LINE_ECHO_BYTES))
-    }
-    return reported
-  })
 }
 
 /** InfluxDB's text for rejected lines: "unable to parse '<line>': <reason>", with Sluice's line numbers. */
@@ -189,13 +177,63 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
 }
 
 /** Parses, checks field types, encodes and writes; returns what was written and what was refused. */
-async function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined): Promise<Outcome> {
+function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined): Promise<Outcome> {
   const receivedAtNs = (options.nowNs ?? wallClockNs)()
+  const write: BodyWrite = { options, dialect, access, target, idempotencyKey, deadlineMs, recordHeaders, receivedAtNs }
+  return options.parsePool === undefined ? writeParsedHere(write, body) : writeParsedOnWorker(write, options.parsePool, body)
+}
+
+/** What writing one body needs besides the body. */
+interface BodyWrite {
+  options: HttpApiOptions
+  dialect: DialectValue
+  access: Access
+  target: WriteTarget
+  idempotencyKey: string | null
+  deadlineMs: number
+  recordHeaders: Record<string, string> | undefined
+  /** Server time of the write: the timestamp of lines without one, the same on every path. */
+  receivedAtNs: bigint
+}
+
+function bodyTooLarge(message: string): HttpApiError {
+  return new HttpApiError(HttpErrorCode.BODY_TOO_LARGE, `Request Entity Too Large: ${message}`)
+}
+
+/**
+ * Parse and encode on a worker; the field type check and the Kafka write stay here. The common case,
+ * where no point conflicts, writes the worker's records; a body with a conflict is checked again
+ * point by point on this thread (writeParsedHere), which writes around its conflicting points.
+ */
+async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOptions['parsePool']>, body: Buffer): Promise<Outcome> {
+  const { options, dialect, access, target } = write
+  const result = await pool.encode({
+    body, precision: target.precision, receivedAtNs: write.receivedAtNs, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported,
+    tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, schemaId: options.ingestSchemaId,
+    idempotencyKey: write.idempotencyKey, encodeAroundErrors: writesAroundSyntaxErrors(dialect),
+  }, write.deadlineMs)
+  if (result.kind === 'refused') {
+    if (result.code === IngestErrorCode.LIMIT_EXCEEDED) throw bodyTooLarge(result.message)
+    throw new IngestError(result.code, result.message)
+  }
+  const outcome: Outcome = { written: 0, rejected: result.rejectedLineCount, parseErrors: result.parseErrors, conflicts: [], unreported: result.rejectedLineCount - result.parseErrors.length }
+  if (result.rejectedLineCount > 0 && !writesAroundSyntaxErrors(dialect)) return outcome
+  const returned = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength)
+  if (!await options.catalog.checkFieldClaims(access.tenant, target.database, result.tagKeys, result.fieldClaims)) return writeParsedHere(write, returned)
+  if (result.records === null) throw new Error('writeParsedOnWorker: the worker encoded no records for a body to write')
+  await options.sink.write(unpackRecords(result.records), write.deadlineMs, write.recordHeaders)
+  outcome.written = result.pointCount
+  return outcome
+}
+
+/** Parse, check, encode and write on this thread. */
+async function writeParsedHere(write: BodyWrite, body: Buffer): Promise<Outcome> {
+  const { options, dialect, access, target, receivedAtNs } = write
   let batch: ParsedBatch
   try {
     batch = parseLineProtocol(body, { nowNs: receivedAtNs, precision: target.precision, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported })
   } catch (error) {
-    if (error instanceof IngestError && error.code === 'SLUICE_ERR_LIMIT_EXCEEDED') throw new HttpApiError(HttpErrorCode.BODY_TOO_LARGE, `Request Entity Too Large: ${error.message}`)
+    if (error instanceof IngestError && error.code === 'SLUICE_ERR_LIMIT_EXCEEDED') throw bodyTooLarge(error.message)
     throw error
   }
   try {
@@ -208,10 +246,10 @@ async function writeBody(options: HttpApiOptions, dialect: DialectValue, access:
     if (check.errors.length > 0 && !writesAroundConflicts(dialect)) return outcome
     const records = toIngestRecords(batch, {
       tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, source: 'http',
-      receivedAtNs, idempotencyKey, schemaId: options.ingestSchemaId, accepted: check.accepted,
+      receivedAtNs, idempotencyKey: write.idempotencyKey, schemaId: options.ingestSchemaId, accepted: check.accepted,
     })
     batch.release() // the records are self-contained: hand the columns back before waiting for Kafka
-    await options.sink.write(records, deadlineMs, recordHeaders)
+    await options.sink.write(records, write.deadlineMs, write.recordHeaders)
     outcome.written = check.acceptedCount
     return outcome
   } finally {

@@ -1,0 +1,217 @@
+// The CPU-heavy half of a line protocol write, as one function of bytes in and bytes out, so that it
+// can run on a parse worker (parse-pool.ts): parse, encode every point into sluice.ingest records,
+// and summarise what the main thread still has to check (field type claims, tag keys, line errors).
+//
+// The records are encoded as if every point passes the field type check. The main thread checks the
+// claims against the catalog; when none conflicts that is exact (checkFieldTypes accepts every point
+// of a batch whose (measurement, field) pairs each have one type that matches the catalog), and when
+// one does, the main thread parses the body again and checks point by point (write.ts).
+//
+// Records travel as one packed byte array, so a result is a handful of transferable buffers:
+//   bytes       record i's key, then its value, back to back, records in order
+//   ends        2 words per record: end of the key, end of the value (offsets into bytes)
+//   partitions  1 word per record
+
+import { IngestError, parseLineProtocol, toIngestRecords, type IngestErrorCodeValue, type LineError, type LineProtocolLimits, type ParsedBatch, type PrecisionUnit, type IngestRecordOut } from '../ingest/index.ts'
+import type { ReportedLineError } from './errors.ts'
+
+export interface EncodeRequest {
+  body: Uint8Array
+  precision: PrecisionUnit
+  receivedAtNs: bigint
+  limits: LineProtocolLimits
+  maxErrorsReported: number
+  tenant: string
+  database: string
+  partitions: number
+  schemaId: number
+  idempotencyKey: string | null
+  /** Encode the good points of a body with unparsable lines (the dialects that write around them). */
+  encodeAroundErrors: boolean
+}
+
+/** Distinct (measurement, field, type) triples in order of first appearance in the body. */
+export interface FieldClaims {
+  measurements: string[]
+  fields: string[]
+  types: Uint8Array
+}
+
+/** Distinct (measurement, tag key) pairs of the body. */
+export interface TagKeyClaims {
+  measurements: string[]
+  keys: string[]
+}
+
+export interface PackedRecords {
+  bytes: Uint8Array
+  ends: Uint32Array
+  partitions: Uint32Array
+}
+
+export interface EncodedBody {
+  kind: 'encoded'
+  /** The request's body, handed back (a worker transfers it back) for the point-by-point path. */
+  body: Uint8Array
+  pointCount: number
+  rejectedLineCount: number
+  parseErrors: ReportedLineError[]
+  fieldClaims: FieldClaims
+  tagKeys: TagKeyClaims
+  /** Null when nothing was encoded (syntax errors in a dialect that then writes nothing). */
+  records: PackedRecords | null
+}
+
+/** The parser refused the body as a whole (a limit); `code` is the IngestError's. */
+export interface RefusedBody {
+  kind: 'refused'
+  body: Uint8Array
+  code: IngestErrorCodeValue
+  message: string
+}
+
+export type EncodeResult = EncodedBody | RefusedBody
+
+const MAX_LINE_ECHO_BYTES = 256
+
+/** Line errors as answered to clients: with the line's text, cut at 256 bytes. */
+export function reportLines(body: Buffer, errors: readonly LineError[]): ReportedLineError[] {
+  return errors.map(error => {
+    const reported: ReportedLineError = { line: error.line, reason: error.reason, code: error.code }
+    if (error.column !== undefined) reported.column = error.column
+    if (error.byteStart !== undefined && error.byteEnd !== undefined) {
+      reported.text = body.toString('utf8', error.byteStart, Math.min(error.byteEnd, error.byteStart + MAX_LINE_ECHO_BYTES))
+    }
+    return reported
+  })
+}
+
+export function encodeBody(request: EncodeRequest): EncodeResult {
+  const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength)
+  let batch: ParsedBatch
+  try {
+    batch = parseLineProtocol(body, { nowNs: request.receivedAtNs, precision: request.precision, limits: request.limits, maxErrorsReported: request.maxErrorsReported })
+  } catch (error) {
+    if (!(error instanceof IngestError)) throw error
+    return { kind: 'refused', body: request.body, code: error.code, message: error.message }
+  }
+  try {
+    const encode = batch.rejectedLineCount === 0 || request.encodeAroundErrors
+    const records = encode
+      ? packRecords(toIngestRecords(batch, {
+        tenant: request.tenant, database: request.database, partitions: request.partitions, source: 'http',
+        receivedAtNs: request.receivedAtNs, idempotencyKey: request.idempotencyKey, schemaId: request.schemaId,
+      }))
+      : null
+    return {
+      kind: 'encoded',
+      body: request.body,
+      pointCount: batch.pointCount,
+      rejectedLineCount: batch.rejectedLineCount,
+      parseErrors: reportLines(body, batch.errors),
+      fieldClaims: fieldClaimsOf(batch),
+      tagKeys: tagKeysOf(batch),
+      records,
+    }
+  } finally {
+    batch.release()
+  }
+}
+
+/** The buffers of a result that a worker can transfer instead of copying. */
+export function transferablesOf(result: EncodeResult): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>()
+  const add = (array: Uint8Array | Uint32Array): void => {
+    // Only arrays that own their whole buffer: transferring a pooled Buffer's would detach its neighbours.
+    if (array.buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength) buffers.add(array.buffer)
+  }
+  add(result.body)
+  if (result.kind === 'encoded') {
+    add(result.fieldClaims.types)
+    if (result.records) {
+      add(result.records.bytes)
+      add(result.records.ends)
+      add(result.records.partitions)
+    }
+  }
+  return [...buffers]
+}
+
+function fieldClaimsOf(batch: ParsedBatch): FieldClaims {
+  const measurements: string[] = []
+  const fields: string[] = []
+  const types: number[] = []
+  // (measurement id, field key id, type) seen so far, as one number.
+  const seen = new Set<number>()
+  const keyCount = batch.fieldKeys.length
+  for (let point = 0; point < batch.pointCount; point++) {
+    const measurementId = batch.seriesMeasurement[batch.pointSeries[point]!]!
+    for (let slot = batch.pointFieldStart[point]!; slot < batch.pointFieldStart[point + 1]!; slot++) {
+      const type = batch.fieldType[slot]!
+      const triple = (measurementId * keyCount + batch.fieldKey[slot]!) * 8 + type
+      if (seen.has(triple)) continue
+      seen.add(triple)
+      measurements.push(batch.measurements[measurementId]!)
+      fields.push(batch.fieldKeys[batch.fieldKey[slot]!]!)
+      types.push(type)
+    }
+  }
+  return { measurements, fields, types: Uint8Array.from(types) }
+}
+
+function tagKeysOf(batch: ParsedBatch): TagKeyClaims {
+  const measurements: string[] = []
+  const keys: string[] = []
+  const seen = new Set<string>()
+  for (let series = 0; series < batch.seriesCount; series++) {
+    const measurementId = batch.seriesMeasurement[series]!
+    for (let t = batch.seriesTagStart[series]!; t < batch.seriesTagStart[series + 1]!; t++) {
+      const key = batch.tagKeys[t]!
+      const pair = `${measurementId}\0${key}`
+      if (seen.has(pair)) continue
+      seen.add(pair)
+      measurements.push(batch.measurements[measurementId]!)
+      keys.push(key)
+    }
+  }
+  return { measurements, keys }
+}
+
+export function packRecords(records: readonly IngestRecordOut[]): PackedRecords {
+  let total = 0
+  for (const record of records) total += record.key.length + record.value.length
+  const bytes = new Uint8Array(total)
+  const ends = new Uint32Array(records.length * 2)
+  const partitions = new Uint32Array(records.length)
+  let offset = 0
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!
+    bytes.set(record.key, offset)
+    offset += record.key.length
+    ends[2 * i] = offset
+    bytes.set(record.value, offset)
+    offset += record.value.length
+    ends[2 * i + 1] = offset
+    partitions[i] = record.partition
+  }
+  return { bytes, ends, partitions }
+}
+
+/** The records of a packed result, as views into its one byte array (no copy). */
+export function unpackRecords(packed: PackedRecords): IngestRecordOut[] {
+  const records: IngestRecordOut[] = new Array(packed.partitions.length)
+  const base = packed.bytes.byteOffset
+  const buffer = packed.bytes.buffer
+  let start = 0
+  for (let i = 0; i < packed.partitions.length; i++) {
+    const keyEnd = packed.ends[2 * i]!
+    const valueEnd = packed.ends[2 * i + 1]!
+    records[i] = {
+      partition: packed.partitions[i]!,
+      key: Buffer.from(buffer, base + start, keyEnd - start),
+      value: Buffer.from(buffer, base + keyEnd, valueEnd - keyEnd),
+    }
+    start = valueEnd
+  }
+  return records
+}

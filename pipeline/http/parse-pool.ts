@@ -1,0 +1,143 @@
+// A pool of worker threads that parse and encode write bodies (encode-body.ts), so that a node uses
+// every core for the CPU-heavy half of a write while the main thread keeps auth, idempotency, the
+// field type check and the Kafka transaction. A body is transferred to a worker, not copied, when it
+// owns its buffer; the result comes back as transferred buffers.
+//
+// Failure: a worker that exits or throws outside a task fails every task it holds with
+// WORKER_FAILED (500, nothing written: records reach Kafka only after the main thread has the
+// result) and is replaced by a fresh one. A task still unanswered at its deadline fails the same way
+// and its worker is terminated and replaced, since it may be stuck.
+
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import type { EncodeRequest, EncodeResult } from './encode-body.ts'
+import { HttpApiError, HttpErrorCode } from './errors.ts'
+import type { Logger } from './kafka-writer.ts'
+import type { WorkerAnswer, WorkerTask } from './parse-worker.ts'
+
+/**
+ * Body bytes handed to the workers and not yet answered, across the pool. Default 256 MiB (ten
+ * bodies of the largest size maxBodyBytes allows): over it a write is refused with OVERLOADED (503,
+ * or 429 on /api/v2/write) instead of the queue growing without bound.
+ */
+export const DEFAULT_MAX_QUEUED_BODY_BYTES = 256 * 1024 * 1024
+
+export interface ParsePoolOptions {
+  /** Worker threads. Default: the cores Node may use (os.availableParallelism()). */
+  size?: number
+  maxQueuedBodyBytes?: number
+  logger?: Pick<Logger, 'warn'>
+  /** The worker's entry module; a seam for tests (a worker that crashes on cue). */
+  workerUrl?: URL
+}
+
+interface Pending {
+  resolve: (result: EncodeResult) => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout
+  bytes: number
+}
+
+class PoolWorker {
+  readonly tasks = new Map<number, Pending>()
+  constructor(readonly thread: Worker) {}
+}
+
+const DEFAULT_WORKER_URL = new URL('./parse-worker-entry.mjs', import.meta.url)
+
+export class ParsePool {
+  readonly size: number
+  private readonly workers: PoolWorker[] = []
+  private readonly maxQueuedBodyBytes: number
+  private readonly workerUrl: URL
+  private queuedBodyBytes = 0
+  private nextTaskId = 1
+  private closed = false
+  /** Workers replaced after a crash or a missed deadline, for logs and tests. */
+  restarts = 0
+
+  constructor(private readonly options: ParsePoolOptions = {}) {
+    this.size = options.size ?? availableParallelism()
+    if (!Number.isInteger(this.size) || this.size < 1) throw new RangeError(`ParsePool: size must be a positive integer, got ${this.size}`)
+    this.maxQueuedBodyBytes = options.maxQueuedBodyBytes ?? DEFAULT_MAX_QUEUED_BODY_BYTES
+    this.workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL
+    for (let i = 0; i < this.size; i++) this.workers.push(this.spawn())
+  }
+
+  /** Parses and encodes `request.body` on a worker; the body is detached when it owns its buffer. */
+  encode(request: EncodeRequest, deadlineMs: number): Promise<EncodeResult> {
+    if (this.closed) return Promise.reject(new HttpApiError(HttpErrorCode.WORKER_FAILED, 'the parse workers are shut down; nothing was written'))
+    const bytes = request.body.byteLength
+    if (this.queuedBodyBytes > 0 && this.queuedBodyBytes + bytes > this.maxQueuedBodyBytes) {
+      return Promise.reject(new HttpApiError(HttpErrorCode.OVERLOADED, `the parse queue is full (${this.queuedBodyBytes} bytes waiting, limit ${this.maxQueuedBodyBytes}); retry later`))
+    }
+    const worker = this.leastBusy()
+    const id = this.nextTaskId++
+    return new Promise<EncodeResult>((resolve, reject) => {
+      const timer = setTimeout(() => this.missedDeadline(worker, id), Math.max(0, deadlineMs - Date.now()))
+      worker.tasks.set(id, { resolve, reject, timer, bytes })
+      this.queuedBodyBytes += bytes
+      const body = request.body
+      const owned = body.buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
+      const task: WorkerTask = { id, request }
+      worker.thread.postMessage(task, owned ? [body.buffer] : [])
+    })
+  }
+
+  /** Stops every worker; tasks in progress fail with WORKER_FAILED. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await Promise.all(this.workers.map(worker => worker.thread.terminate()))
+  }
+
+  private leastBusy(): PoolWorker {
+    let best = this.workers[0]!
+    for (const worker of this.workers) if (worker.tasks.size < best.tasks.size) best = worker
+    return best
+  }
+
+  private spawn(): PoolWorker {
+    const worker = new PoolWorker(new Worker(this.workerUrl, { name: 'sluice-parse' }))
+    worker.thread.unref() // an idle pool does not keep the process alive
+    worker.thread.on('message', (answer: WorkerAnswer) => this.answered(worker, answer))
+    worker.thread.on('error', error => this.failed(worker, `the parse worker failed: ${error.message}`, error))
+    worker.thread.on('exit', code => this.failed(worker, `the parse worker exited with code ${code}`))
+    return worker
+  }
+
+  private take(worker: PoolWorker, id: number): Pending | undefined {
+    const pending = worker.tasks.get(id)
+    if (pending === undefined) return undefined
+    worker.tasks.delete(id)
+    clearTimeout(pending.timer)
+    this.queuedBodyBytes -= pending.bytes
+    return pending
+  }
+
+  private answered(worker: PoolWorker, answer: WorkerAnswer): void {
+    const pending = this.take(worker, answer.id)
+    if (pending === undefined) return
+    if (answer.ok) pending.resolve(answer.result)
+    else pending.reject(new HttpApiError(HttpErrorCode.INTERNAL, 'internal error while parsing the body; nothing was written', { cause: new Error(answer.message) }))
+  }
+
+  /** Fails the worker's tasks and puts a fresh worker in its place (once per worker: error, then exit). */
+  private failed(worker: PoolWorker, reason: string, cause?: Error): void {
+    const index = this.workers.indexOf(worker)
+    if (index === -1) return
+    for (const id of [...worker.tasks.keys()]) {
+      this.take(worker, id)!.reject(new HttpApiError(HttpErrorCode.WORKER_FAILED, `${reason}; nothing was written`, cause === undefined ? {} : { cause }))
+    }
+    if (this.closed) return
+    this.restarts++
+    this.options.logger?.warn({ event: 'parse_worker_restarted', reason, restarts: this.restarts }, 'parse worker replaced')
+    this.workers[index] = this.spawn()
+    void worker.thread.terminate() // after an 'error' the thread may still be winding down
+  }
+
+  private missedDeadline(worker: PoolWorker, id: number): void {
+    if (!worker.tasks.has(id)) return
+    this.failed(worker, 'the parse worker did not answer before the write deadline')
+  }
+}
