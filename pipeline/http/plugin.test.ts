@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { decodeIngestRecord, unframe, type IngestBatch } from '../../schemas/index.ts'
 import { lineProtocolLimits, type IngestRecordOut } from '../ingest/index.ts'
@@ -18,6 +18,7 @@ import { HttpApiError, HttpErrorCode } from './errors.ts'
 import { IdempotencyKeys } from './idempotency.ts'
 import type { RecordSink } from './kafka-writer.ts'
 import { httpLimits, type HttpLimits } from './limits.ts'
+import { ParsePool } from './parse-pool.ts'
 import { httpApi } from './plugin.ts'
 import { createToken, TokenDirectory } from './tokens.ts'
 
@@ -46,6 +47,10 @@ class MemorySink implements RecordSink {
     })
   }
 }
+
+// plugin.parse-workers.test.ts runs this file again with bodies parsed on a worker pool.
+const parsePool = process.env.SLUICE_TEST_PARSE_WORKERS === '1' ? new ParsePool({ size: 2 }) : undefined
+after(() => parsePool?.close())
 
 interface Setup {
   app: FastifyInstance
@@ -76,6 +81,7 @@ async function setup(options: { auth?: boolean; autoCreateDatabases?: boolean; l
     sluiceVersion: '0.1.0-test',
     nodeId: 'node-t',
     nowNs: () => 1_000_000_000_000_000_000n,
+    ...(parsePool !== undefined ? { parsePool } : {}),
   })
   return { app, sink, store, tokens: { writer, reader, other } }
 }
