@@ -6,7 +6,7 @@
 // counted when its request was answered 2xx. Targets run one at a time, in alternating order over
 // rounds; the table gives medians and Sluice/max(InfluxDB, VictoriaMetrics).
 //
-// Run: npm run bench:http [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,Sluice,'Sluice ingest-only'] [-- --max-seconds 60]
+// Run: npm run bench:http [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,Sluice,'Sluice ingest-only','Sluice ingest-only 1 thread'] [-- --max-seconds 60]
 //      [-- --profile DIR]  (CPU profiles of Sluice's node and broker: DIR/node-<pid>.cpuprofile, DIR/broker-<pid>.cpuprofile)
 
 import { parseArgs } from 'node:util'
@@ -43,8 +43,13 @@ const allTargets: HttpTarget[] = [
   // share its process and the machine's two cores with the HTTP API: the write path alone.
   sluiceTarget('Sluice ingest-only', ['--no-processor', '--no-kafka-source', '--no-replica']),
 ]
+// Run only when named in --targets: the write path alone, parsing on the request thread as before the
+// parse worker pool (--parse-workers 0), the same-run reference for that pool.
+const namedTargets: HttpTarget[] = [
+  sluiceTarget('Sluice ingest-only 1 thread', ['--no-processor', '--no-kafka-source', '--no-replica', '--parse-workers', '0']),
+]
 const wanted = options.targets?.split(',')
-const targets = allTargets.filter(t => wanted === undefined || wanted.includes(t.name))
+const targets = wanted === undefined ? allTargets : [...allTargets, ...namedTargets].filter(t => wanted.includes(t.name))
 
 interface Run { values: number; seconds: number; targetCores: number; clientCores: number; medianRequestMs: number }
 
