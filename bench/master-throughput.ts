@@ -14,24 +14,28 @@ import kafkajs from 'kafkajs'
 import { startBrokerProcess } from '../lib/process/broker-process.ts'
 import { parseLineProtocol, toIngestRecords } from '../pipeline/ingest/index.ts'
 import { sluiceRecordHeaders } from '../pipeline/source/record-format.ts'
-import { processIngestRecord, startProcessor, noCompression, type SeriesCompression } from '../pipeline/processor/index.ts'
+import { LossyCompression, processIngestRecord, startProcessor, noCompression, type SeriesCompression } from '../pipeline/processor/index.ts'
+import { parseCompressionConfig } from '../pipeline/transforms/index.ts'
 import { generateTsbsCpu } from './support/tsbs-cpu.ts'
 import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
 
 const { Kafka, logLevel } = kafkajs
-const { values: args } = parseArgs({ options: { hours: { type: 'string', default: '48' }, sizes: { type: 'string', default: '100,1000,5000' } } })
+const { values: args } = parseArgs({ options: { hours: { type: 'string', default: '24' }, sizes: { type: 'string', default: '100,1000,5000' } } })
 const PARTITIONS = 4
 const workload = generateTsbsCpu({ hosts: 100, intervalSeconds: 10, durationSeconds: Number(args.hours) * 3_600, linesPerBatch: 5_000 })
 const records = workload.batches.flatMap(body => {
   const batch = parseLineProtocol(body, { nowNs: 0n })
   return toIngestRecords(batch, { tenant: 'default', database: 'bench', partitions: PARTITIONS, source: 'bench', receivedAtNs: 0n })
 })
-const compressions: Record<string, () => SeriesCompression> = { off: () => noCompression }
+// The usage_* fields are integer random walks in 0..100: a band of 2 and a deviation of 2 drop most steps.
+const lossy = (codec: string) => () => new LossyCompression({ config: parseCompressionConfig({ databases: { bench: { codec } } }), stateSchemaId: 4 })
+const compressions: Record<string, () => SeriesCompression> = { off: () => noCompression, 'deadband(2)': lossy('DEADBAND(2)'), 'sdt(2)': lossy('SDT(2)') }
 
 console.log(`# master throughput, ${describeMachine()}`)
 console.log(`workload: TSBS-like cpu, ${workload.lines.toLocaleString()} points (${workload.values.toLocaleString()} values), ${records.length.toLocaleString()} ingest records, ${PARTITIONS} partitions`)
 
 // The pure transform: the same records through processIngestRecord, best of three.
+const pureRates = new Map<string, number>()
 for (const [name, compression] of Object.entries(compressions)) {
   const runs: number[] = []
   for (let run = 0; run < 3; run++) {
@@ -43,22 +47,18 @@ for (const [name, compression] of Object.entries(compressions)) {
     }
     runs.push(performance.now() - started)
   }
-  console.log(`transform only, compression ${name}: ${Math.round(workload.lines / (Math.min(...runs) / 1000)).toLocaleString()} points/s`)
+  pureRates.set(name, workload.lines / (Math.min(...runs) / 1000))
+  console.log(`transform only, compression ${name}: ${Math.round(pureRates.get(name)!).toLocaleString()} points/s`)
 }
 
-const pureRate = (() => {
-  const settings = { changelogSchemaId: 3, compression: noCompression }
-  const started = performance.now()
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!
-    processIngestRecord({ partition: record.partition, offset: String(i), key: record.key, value: record.value, headers: sluiceRecordHeaders }, settings)
-  }
-  return workload.lines / ((performance.now() - started) / 1000)
-})()
-
-console.log('\n| transaction size (records) | points/s | values/s | transactions | commit ms p50 | commit ms p99 | master / transform | CPU pressure |')
-console.log('|---|---|---|---|---|---|---|---|')
-for (const size of args.sizes.split(',').map(Number)) {
+console.log('\n| compression | transaction size (records) | points/s | values/s | values kept | transactions | commit ms p50 | commit ms p99 | master / transform | CPU pressure |')
+console.log('|---|---|---|---|---|---|---|---|---|---|')
+const runs = [
+  ...args.sizes.split(',').map(Number).map(size => ({ name: 'off', size })),
+  { name: 'deadband(2)', size: 1_000 },
+  { name: 'sdt(2)', size: 1_000 },
+]
+for (const { name, size } of runs) {
   const broker = await startBrokerProcess()
   try {
     const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
@@ -80,16 +80,28 @@ for (const size of args.sizes.split(',').map(Number)) {
     const pressure = cpuPressureMeter()
     pressure.start()
     const started = performance.now()
-    const processor = await startProcessor({ kafka, changelogSchemaId: 3, maxRecordsPerTransaction: size, lingerMs: 20, log: () => {} })
+    const processor = await startProcessor({ kafka, changelogSchemaId: 3, maxRecordsPerTransaction: size, lingerMs: 20, log: () => {}, compressionFor: compressions[name] })
     while (processor.stats.recordsIn < records.length) await new Promise(resolve => setTimeout(resolve, 20))
     const seconds = (performance.now() - started) / 1000
     const latencies = processor.recentTransactionMs().sort((a, b) => a - b)
     const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!
     const rate = workload.lines / seconds
-    console.log(`| ${size} | ${Math.round(rate).toLocaleString()} | ${Math.round(rate * 10).toLocaleString()} | ${processor.stats.transactionsCommitted} | ${median(latencies).toFixed(1)} | ${p99.toFixed(1)} | ${(rate / pureRate).toFixed(2)} | ${pressure.percent()} |`)
+    const kept = await keptValues(processor)
+    console.log(`| ${name} | ${size} | ${Math.round(rate).toLocaleString()} | ${Math.round(rate * 10).toLocaleString()} | ${kept} | ${processor.stats.transactionsCommitted} | ${median(latencies).toFixed(1)} | ${p99.toFixed(1)} | ${(rate / pureRates.get(name)!).toFixed(2)} | ${pressure.percent()} |`)
     await processor.stop()
   } finally {
     await broker.stop()
     rmSync(broker.dataDir, { recursive: true, force: true })
   }
+}
+
+/** Share of values the masters kept (lossy compression), from their filters' counters. */
+async function keptValues(processor: Awaited<ReturnType<typeof startProcessor>>): Promise<string> {
+  let pointsIn = 0
+  let pointsKept = 0
+  for (const compression of await processor.compressors()) {
+    if (!(compression instanceof LossyCompression)) return '100%'
+    for (const row of compression.report()) { pointsIn += row.pointsIn; pointsKept += row.pointsKept }
+  }
+  return pointsIn === 0 ? '100%' : `${(100 * pointsKept / pointsIn).toFixed(1)}%`
 }

@@ -128,9 +128,10 @@ function writeZigzag(out: Buffer, pos: number, value: bigint): number {
 /**
  * The Confluent-framed ChangelogEntry upsert of an ingest batch record written as it came (every
  * point kept), and its point count. `ingestRecord` is the framed sluice.ingest value; null for a
- * command record.
+ * command record. `pointsIn` (default: the record's point count) is what the entry says came in,
+ * for a record re-encoded after lossy compression dropped some.
  */
-export function spliceChangelogUpsert(ingestRecord: Buffer, options: { partition: number; offset: bigint; schemaId: number }): { value: Buffer; points: number } | null {
+export function spliceChangelogUpsert(ingestRecord: Buffer, options: { partition: number; offset: bigint; schemaId: number; pointsIn?: number }): { value: Buffer; points: number } | null {
   if (ingestRecord.length < FRAMING_HEADER_BYTES || ingestRecord[0] !== MAGIC_BYTE) throw corrupt('no Confluent header', 0)
   const payload = ingestRecord.subarray(FRAMING_HEADER_BYTES)
   const prefix = scanIngestBatchPrefix(payload)
@@ -144,7 +145,7 @@ export function spliceChangelogUpsert(ingestRecord: Buffer, options: { partition
   out[pos++] = 2 // upsert: branch 1 of ["null", SeriesUpsert]
   payload.copy(out, pos, prefix.start, prefix.end)
   pos += shared
-  pos = writeZigzag(out, pos, BigInt(prefix.points)) // pointsIn
+  pos = writeZigzag(out, pos, BigInt(options.pointsIn ?? prefix.points))
   out[pos++] = 0 // command: null
   return { value: out.subarray(0, pos), points: prefix.points }
 }

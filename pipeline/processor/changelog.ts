@@ -7,7 +7,7 @@
 // all dropped, so a replica that has applied entry (p, o) knows it has passed ingest offset o of p.
 
 import {
-  changelogEntryType, decodeIngestRecord, encodeFramed, spliceChangelogUpsert, unframe,
+  changelogEntryType, decodeIngestRecord, encodeFramed, encodeIngestRecord, spliceChangelogUpsert, unframe,
   type ChangelogEntry, type IngestRecord,
 } from '../../schemas/index.ts'
 import { headerText, SLUICE_INGEST_RECORD_FORMAT, SourceHeader, type RecordHeaders } from '../source/record-format.ts'
@@ -57,32 +57,23 @@ export function processIngestRecord(input: IngestInput, settings: ChangelogSetti
     return { kind: 'poison', reason: `not a sluice.IngestRecord: ${(error as Error).message}` }
   }
   const ingestOffset = BigInt(input.offset)
-  let entry: ChangelogEntry
-  let pointsIn = 0
-  let pointsKept = 0
   if (record.batch) {
     const batch = record.batch
     const points = settings.compression.apply(batch)
-    pointsIn = batch.points.length
-    pointsKept = points.length
-    entry = {
-      ingestPartition: input.partition,
-      ingestOffset,
-      upsert: { tenant: batch.tenant, database: batch.database, measurement: batch.measurement, seriesKey: batch.seriesKey, tags: batch.tags, points, pointsIn },
-      command: null,
+    // The kept points through the fast IngestBatch encoder, then spliced as for the byte path.
+    const encoded = points === batch.points && input.value ? input.value : encodeIngestRecord({ batch: { ...batch, points }, command: null }, { schemaId: 0 })
+    const spliced = spliceChangelogUpsert(encoded, { partition: input.partition, offset: ingestOffset, schemaId: settings.changelogSchemaId, pointsIn: batch.points.length })!
+    return {
+      kind: 'changelog',
+      record: { key: batch.seriesKey, value: spliced.value, headers: CHANGELOG_HEADERS },
+      pointsIn: batch.points.length,
+      pointsKept: points.length,
+      command: false,
     }
-  } else {
-    entry = { ingestPartition: input.partition, ingestOffset, upsert: null, command: record.command }
   }
+  const entry: ChangelogEntry = { ingestPartition: input.partition, ingestOffset, upsert: null, command: record.command }
   const value = encodeFramed(changelogEntryType, settings.changelogSchemaId, entry)
-  const key = entry.upsert ? entry.upsert.seriesKey : `command ${entry.command!.commandId}`
-  return {
-    kind: 'changelog',
-    record: { key, value, headers: CHANGELOG_HEADERS },
-    pointsIn,
-    pointsKept,
-    command: entry.command !== null,
-  }
+  return { kind: 'changelog', record: { key: `command ${entry.command!.commandId}`, value, headers: CHANGELOG_HEADERS }, pointsIn: 0, pointsKept: 0, command: true }
 }
 
 /** The byte path: an upsert of every point, or null when the record is a command (or poison, found again by the slow path). */

@@ -19,6 +19,8 @@ import {
 import type { SeriesCompression, StateRecord } from './compression.ts'
 
 interface FieldFilter {
+  /** Its sluice.state key (stateKey). */
+  key: string
   filter: LossyFilter<FieldValue>
   tenant: string
   database: string
@@ -55,9 +57,11 @@ export interface LossyCompressionOptions {
 
 export class LossyCompression implements SeriesCompression {
   readonly enabled: boolean
-  private readonly fieldFilters = new Map<string, FieldFilter>()
-  private readonly settings = new Map<string, CompressionSettings>()
-  private readonly changed = new Set<string>()
+  /** Filters by series (JSON of tenant, database, series key), then by field. */
+  private readonly series = new Map<string, Map<string, FieldFilter>>()
+  /** Settings by database and measurement, then by field. */
+  private readonly settings = new Map<string, Map<string, CompressionSettings>>()
+  private readonly changed = new Set<FieldFilter>()
   /** Held points a restored state released (its settings changed), per series, written with the series' next batch. */
   private readonly released = new Map<string, Point[]>()
 
@@ -67,22 +71,31 @@ export class LossyCompression implements SeriesCompression {
 
   apply(batch: IngestBatch): Point[] {
     if (!this.options.config.databases.has(batch.database)) return batch.points
-    const series = JSON.stringify([batch.tenant, batch.database, batch.seriesKey])
-    const out: Point[] = this.released.get(series) ?? []
-    this.released.delete(series)
+    const seriesId = JSON.stringify([batch.tenant, batch.database, batch.seriesKey])
+    const out: Point[] = this.released.get(seriesId) ?? []
+    this.released.delete(seriesId)
+    let filters = this.series.get(seriesId)
+    if (!filters) this.series.set(seriesId, filters = new Map())
+    const settings = this.settingsOf(batch.database, batch.measurement)
     for (const point of batch.points) {
       const kept: Field[] = []
       let released: Map<bigint, Field[]> | undefined
       for (const field of point.fields) {
-        const settings = this.settingsOf(batch.database, batch.measurement, field.name)
-        if (settings.algorithm === 'off' || !isCompressible(field.value)) {
+        let entry = filters.get(field.name)
+        if (!entry) {
+          const fieldSettings = settings.get(field.name) ?? this.resolve(settings, batch.database, batch.measurement, field.name)
+          if (fieldSettings.algorithm === 'off' || !isCompressible(field.value)) {
+            kept.push(field)
+            continue
+          }
+          entry = this.newFilter(batch.tenant, batch.database, batch.measurement, batch.seriesKey, field.name, fieldSettings)
+          filters.set(field.name, entry)
+        } else if (!isCompressible(field.value)) {
           kept.push(field)
           continue
         }
-        const key = stateKey(batch.tenant, batch.database, batch.seriesKey, field.name)
-        const entry = this.filterFor(key, batch, field.name, settings)
         const decision = entry.filter.offer(point.timeNs, numberOf(field.value), field.value)
-        this.changed.add(key)
+        this.changed.add(entry)
         if (decision & Decision.EMIT_HELD) {
           const at = entry.filter.emittedTimeNs
           const raw = entry.filter.emittedRaw ?? fieldValueLike(entry.filter.emittedValue, field.value)
@@ -101,8 +114,8 @@ export class LossyCompression implements SeriesCompression {
 
   takeChanges(): StateRecord[] {
     const records: StateRecord[] = []
-    for (const key of this.changed) {
-      const entry = this.fieldFilters.get(key)!
+    for (const entry of this.changed) {
+      const key = entry.key
       const state = entry.filter.toState({ tenant: entry.tenant, database: entry.database, seriesKey: entry.seriesKey, field: entry.field })
       if (state) records.push({ key, value: encodeFramed(compressorStateType, this.options.stateSchemaId, state) })
     }
@@ -113,22 +126,26 @@ export class LossyCompression implements SeriesCompression {
   restore(key: Buffer, value: Buffer | null): void {
     const text = key.toString('utf8')
     if (value === null) {
-      this.fieldFilters.delete(text)
+      const [tenant, database, seriesKey, field] = JSON.parse(text) as string[]
+      this.series.get(JSON.stringify([tenant, database, seriesKey]))?.delete(field!)
       return
     }
     const state: CompressorState = decode(compressorStateType, unframe(value).payload)
     const measurement = measurementOfSeriesKey(state.seriesKey)
-    const settings = this.settingsOf(state.database, measurement, state.field)
-    const entry: FieldFilter = { filter: createFilter<FieldValue>(settings), tenant: state.tenant, database: state.database, measurement, seriesKey: state.seriesKey, field: state.field }
+    const perField = this.settingsOf(state.database, measurement)
+    const settings = perField.get(state.field) ?? this.resolve(perField, state.database, measurement, state.field)
+    const entry = this.newFilter(state.tenant, state.database, measurement, state.seriesKey, state.field, settings)
     // A state written under other settings releases its held point, written with the series' next
     // batch. Its raw value did not travel in the state: it is written as a float.
+    const seriesId = JSON.stringify([state.tenant, state.database, state.seriesKey])
     if (entry.filter.restore(state) & Decision.EMIT_HELD) {
-      const series = JSON.stringify([state.tenant, state.database, state.seriesKey])
-      const points = this.released.get(series) ?? []
+      const points = this.released.get(seriesId) ?? []
       points.push({ timeNs: entry.filter.emittedTimeNs, fields: [{ name: state.field, value: entry.filter.emittedValue }] })
-      this.released.set(series, points)
+      this.released.set(seriesId, points)
     }
-    this.fieldFilters.set(text, entry)
+    let filters = this.series.get(seriesId)
+    if (!filters) this.series.set(seriesId, filters = new Map())
+    filters.set(state.field, entry)
   }
 
   /** Points in, kept and the largest error, per database, measurement and field, over this partition's filters. */
@@ -140,22 +157,24 @@ export class LossyCompression implements SeriesCompression {
 
   /** Every (series, field) filter with its counters, for reports that span partitions. */
   *filters(): Iterable<{ database: string; measurement: string; field: string; counters: FilterCounters }> {
-    for (const entry of this.fieldFilters.values()) yield { database: entry.database, measurement: entry.measurement, field: entry.field, counters: entry.filter }
+    for (const filters of this.series.values()) for (const entry of filters.values()) yield { database: entry.database, measurement: entry.measurement, field: entry.field, counters: entry.filter }
   }
 
-  private settingsOf(database: string, measurement: string, field: string): CompressionSettings {
-    const key = `${database}\u0000${measurement}\u0000${field}`
+  /** Settings already resolved for fields of (database, measurement). */
+  private settingsOf(database: string, measurement: string): Map<string, CompressionSettings> {
+    const key = `${database}\u0000${measurement}`
     let settings = this.settings.get(key)
-    if (!settings) this.settings.set(key, settings = resolveCompression(this.options.config, database, measurement, field))
+    if (!settings) this.settings.set(key, settings = new Map())
     return settings
   }
 
-  private filterFor(key: string, batch: IngestBatch, field: string, settings: CompressionSettings): FieldFilter {
-    let entry = this.fieldFilters.get(key)
-    if (!entry) {
-      entry = { filter: createFilter<FieldValue>(settings), tenant: batch.tenant, database: batch.database, measurement: batch.measurement, seriesKey: batch.seriesKey, field }
-      this.fieldFilters.set(key, entry)
-    }
-    return entry
+  private resolve(settings: Map<string, CompressionSettings>, database: string, measurement: string, field: string): CompressionSettings {
+    const resolved = resolveCompression(this.options.config, database, measurement, field)
+    settings.set(field, resolved)
+    return resolved
+  }
+
+  private newFilter(tenant: string, database: string, measurement: string, seriesKey: string, field: string, settings: CompressionSettings): FieldFilter {
+    return { key: stateKey(tenant, database, seriesKey, field), filter: createFilter<FieldValue>(settings), tenant, database, measurement, seriesKey, field }
   }
 }
