@@ -36,6 +36,8 @@ export interface ColumnCondition {
   values: string[]
   negate: boolean
   sql: string
+  /** Why this condition cannot filter a tag, or null. */
+  refusal: string | null
 }
 
 export interface OrderKey {
@@ -322,17 +324,21 @@ function timeBounds(part: Node, nowNs: bigint): [bigint | null, bigint | null] {
 
 function columnCondition(part: Node, column: string): ColumnCondition {
   const sql = sqlOf(part)
+  // Whether the column is a tag is known only against the table (plan.ts), so a form that suits
+  // no tag condition is kept with its reason, and refused there with the right one.
+  let refusal: string | null = null
   const constant = (node: Node): string => {
     const text = stringValue(node)
-    if (text === undefined) throw unsupported(`WHERE: ${sql}: compare with a string constant in single quotes (tag values are strings)`)
-    return text
+    if (text === undefined) refusal ??= `WHERE: ${sql}: compare with a string constant in single quotes (tag values are strings)`
+    return text ?? ''
   }
+  const list = (node: Node): string[] => (node.type === 'expr_list' ? (node.value as Node[]).map(constant) : [constant(node)])
   switch (part.operator) {
-    case '=': return { column, values: [constant(part.right!)], negate: false, sql }
-    case '!=': case '<>': return { column, values: [constant(part.right!)], negate: true, sql }
-    case 'IN': return { column, values: (part.right!.value as Node[]).map(constant), negate: false, sql }
-    case 'NOT IN': return { column, values: (part.right!.value as Node[]).map(constant), negate: true, sql }
-    default: throw unsupported(`WHERE: ${sql}: only =, !=, IN and NOT IN are supported on tags`)
+    case '=': return { column, values: [constant(part.right!)], negate: false, sql, refusal }
+    case '!=': case '<>': return { column, values: [constant(part.right!)], negate: true, sql, refusal }
+    case 'IN': return { column, values: list(part.right!), negate: false, sql, refusal }
+    case 'NOT IN': return { column, values: list(part.right!), negate: true, sql, refusal }
+    default: return { column, values: [], negate: false, sql, refusal: `WHERE: ${sql}: only =, !=, IN and NOT IN are supported on tags` }
   }
 }
 

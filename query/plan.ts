@@ -68,7 +68,10 @@ function unknownColumn(schema: TableSchema, column: string): QueryError {
 
 export function planSelect(statement: SelectStatement, schema: TableSchema): Plan {
   for (const condition of statement.conditions) {
-    if (schema.tags.includes(condition.column)) continue
+    if (schema.tags.includes(condition.column)) {
+      if (condition.refusal !== null) throw new QueryError(QueryErrorCode.UNSUPPORTED, condition.refusal)
+      continue
+    }
     if (schema.fields.has(condition.column)) {
       throw new QueryError(QueryErrorCode.UNSUPPORTED, `WHERE ${condition.sql}: conditions on fields are not supported; filter on tags and time`)
     }
