@@ -107,6 +107,14 @@ describe('ParsePool', () => {
     assert.equal(next.kind === 'encoded' && next.pointCount, 1)
   })
 
+  it('a worker that cannot start fails requests at once and is respawned with a backoff, not in a loop', async () => {
+    const workers = pool({ size: 1, workerUrl: new URL('./testing/no-such-worker.mjs', import.meta.url) })
+    await assert.rejects(workers.encode(request('m v=1'), soon()), (error: unknown) => error instanceof HttpApiError && error.code === HttpErrorCode.WORKER_FAILED)
+    await assert.rejects(workers.encode(request('m v=1'), soon()), (error: unknown) => error instanceof HttpApiError && error.code === HttpErrorCode.WORKER_FAILED)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.ok(workers.restarts <= 4, `respawned ${workers.restarts} times in 300 ms`)
+  })
+
   it('refuses a body that would overfill the queue with OVERLOADED', async () => {
     const workers = pool({ size: 1, maxQueuedBodyBytes: 10, workerUrl: faultyWorker })
     const stuck = workers.encode(request('HANG v=1'), Date.now() + 1_000).catch(error => error)

@@ -40,14 +40,22 @@ interface Pending {
 
 class PoolWorker {
   readonly tasks = new Map<number, Pending>()
+  /** Whether the thread started; one that fails before is respawned after a backoff, not at once. */
+  online = false
   constructor(readonly thread: Worker) {}
 }
+
+/** Backoff before respawning a worker that failed before it started (a broken install): 100 ms doubling to 5 s. */
+const FIRST_RESPAWN_DELAY_MS = 100
+const MAX_RESPAWN_DELAY_MS = 5_000
 
 const DEFAULT_WORKER_URL = new URL('./parse-worker-entry.mjs', import.meta.url)
 
 export class ParsePool {
   readonly size: number
-  private readonly workers: PoolWorker[] = []
+  /** A slot is undefined while its worker waits to be respawned. */
+  private readonly workers: Array<PoolWorker | undefined> = []
+  private failedStarts = 0
   private readonly maxQueuedBodyBytes: number
   private readonly workerUrl: URL
   private queuedBodyBytes = 0
@@ -72,6 +80,7 @@ export class ParsePool {
       return Promise.reject(new HttpApiError(HttpErrorCode.OVERLOADED, `the parse queue is full (${this.queuedBodyBytes} bytes waiting, limit ${this.maxQueuedBodyBytes}); retry later`))
     }
     const worker = this.leastBusy()
+    if (worker === undefined) return Promise.reject(new HttpApiError(HttpErrorCode.WORKER_FAILED, 'no parse worker is running (they fail to start; see the log); nothing was written'))
     const id = this.nextTaskId++
     return new Promise<EncodeResult>((resolve, reject) => {
       const timer = setTimeout(() => this.missedDeadline(worker, id), Math.max(0, deadlineMs - Date.now()))
@@ -88,18 +97,22 @@ export class ParsePool {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await Promise.all(this.workers.map(worker => worker.thread.terminate()))
+    await Promise.all(this.workers.map(worker => worker?.thread.terminate()))
   }
 
-  private leastBusy(): PoolWorker {
-    let best = this.workers[0]!
-    for (const worker of this.workers) if (worker.tasks.size < best.tasks.size) best = worker
+  private leastBusy(): PoolWorker | undefined {
+    let best: PoolWorker | undefined
+    for (const worker of this.workers) if (worker !== undefined && (best === undefined || worker.tasks.size < best.tasks.size)) best = worker
     return best
   }
 
   private spawn(): PoolWorker {
     const worker = new PoolWorker(new Worker(this.workerUrl, { name: 'sluice-parse' }))
     worker.thread.unref() // an idle pool does not keep the process alive
+    worker.thread.once('online', () => {
+      worker.online = true
+      this.failedStarts = 0
+    })
     worker.thread.on('message', (answer: WorkerAnswer) => this.answered(worker, answer))
     worker.thread.on('error', error => this.failed(worker, `the parse worker failed: ${error.message}`, error))
     worker.thread.on('exit', code => this.failed(worker, `the parse worker exited with code ${code}`))
@@ -129,11 +142,20 @@ export class ParsePool {
     for (const id of [...worker.tasks.keys()]) {
       this.take(worker, id)!.reject(new HttpApiError(HttpErrorCode.WORKER_FAILED, `${reason}; nothing was written`, cause === undefined ? {} : { cause }))
     }
+    void worker.thread.terminate() // after an 'error' the thread may still be winding down
     if (this.closed) return
     this.restarts++
     this.options.logger?.warn({ event: 'parse_worker_restarted', reason, restarts: this.restarts }, 'parse worker replaced')
-    this.workers[index] = this.spawn()
-    void worker.thread.terminate() // after an 'error' the thread may still be winding down
+    if (worker.online) {
+      this.workers[index] = this.spawn()
+      return
+    }
+    // It never started: respawning at once would spin. Leave the slot empty for a growing while.
+    this.workers[index] = undefined
+    const delayMs = Math.min(MAX_RESPAWN_DELAY_MS, FIRST_RESPAWN_DELAY_MS * 2 ** this.failedStarts++)
+    setTimeout(() => {
+      if (!this.closed && this.workers[index] === undefined) this.workers[index] = this.spawn()
+    }, delayMs).unref()
   }
 
   private missedDeadline(worker: PoolWorker, id: number): void {
