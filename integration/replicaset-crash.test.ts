@@ -10,7 +10,7 @@ import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-pr
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
 import { forgetTenants, uniqueName } from './http-helpers.ts'
 import { kafkaClient } from './support/kafka.ts'
-import { buildReference, readChangelogPoints, referencePoints, waitForChecksum } from './support/replicas.ts'
+import { buildReference, stopWithin, readChangelogPoints, referencePoints, waitForChecksum } from './support/replicas.ts'
 
 const PARTITIONS = 3
 const SERIES = 50
@@ -30,9 +30,11 @@ before(async () => {
 })
 
 after(async () => {
-  for (const node of nodes) assert.equal(await node.stop(), 0, `${node.nodeId} exits 0 on SIGTERM`)
+  // Every process is stopped before anything is asserted, so a failure never leaves one running.
+  const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
   await broker?.stop()
   await forgetTenants([tenant])
+  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s:\n${node.logs().split('\n').slice(-20).join('\n')}`))
 })
 
 async function kill9(node: NodeProcess): Promise<void> {

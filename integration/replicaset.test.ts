@@ -12,7 +12,7 @@ import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-pr
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
 import { forgetTenants, uniqueName } from './http-helpers.ts'
 import { kafkaClient } from './support/kafka.ts'
-import { buildReference, readChangelogPoints, referencePoints, waitForChecksum } from './support/replicas.ts'
+import { buildReference, stopWithin, readChangelogPoints, referencePoints, waitForChecksum } from './support/replicas.ts'
 
 const PARTITIONS = 3
 const SERIES = 30
@@ -31,9 +31,11 @@ before(async () => {
 })
 
 after(async () => {
-  for (const node of nodes) assert.equal(await node.stop(), 0, `${node.nodeId} exits 0 on SIGTERM`)
+  // Every process is stopped before anything is asserted, so a failure never leaves one running.
+  const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
   await broker?.stop()
   await forgetTenants([tenant])
+  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s:\n${node.logs().split('\n').slice(-20).join('\n')}`))
 })
 
 const line = (i: number): string => `cpu,host=h${i % SERIES} v=${i}.25,n=${i}i ${1_700_000_000_000_000_000n + BigInt(i) * 1_000n}`
@@ -130,4 +132,38 @@ test('read-your-writes: a wait on a command\'s positions returns once applied on
 
   const bad = await fetch(`${nodes[2]!.url}/api/v1/replicaset/wait`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ positions: [{ partition: 1, offset: '-3' }], timeoutMs: 300 }) })
   assert.equal(bad.status, 400)
+})
+
+test('losing a master pauses its partition for about the master session timeout; the set shows the takeover', async () => {
+  const victim = nodes.findIndex(node => node !== nodes[0])
+  const { dataDir, nodeId } = nodes[victim]!
+  const before = await (await fetch(`${nodes[0]!.url}/api/v1/replicaset`)).json() as View
+  const mastered = before.members.find(m => m.id === nodeId)!.masters
+  assert.ok(mastered.length > 0, `${nodeId} masters a partition`)
+  const exited = new Promise(resolve => nodes[victim]!.child.once('exit', resolve))
+  nodes[victim]!.child.kill('SIGKILL')
+  await exited
+  const killedAt = Date.now()
+  // A command reaches every ingest partition; its changelog entry on the dead master's partition
+  // appears only once another node took the partition over.
+  const answer = await fetch(`${nodes[0]!.url}/api/v1/sql?db=metrics`, { method: 'POST', body: "DELETE FROM cpu WHERE host = 'nobody'" })
+  const command = await answer.json() as { positions: Array<{ partition: number; offset: string }> }
+  assert.equal(answer.status, 200, JSON.stringify(command))
+  const wait = await fetch(`${nodes[0]!.url}/api/v1/replicaset/wait`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ positions: command.positions, timeoutMs: 30_000 }) })
+  assert.equal(wait.status, 200, await wait.clone().text())
+  const pauseMs = Date.now() - killedAt
+  process.stdout.write(`# failover: partitions ${mastered.join(',')} applied again ${pauseMs} ms after kill -9 of their master (master session timeout 3000 ms)\n`)
+  assert.ok(pauseMs < 15_000, `takeover within 15 s, not ${pauseMs} ms`)
+
+  // The new master reports it with its next heartbeat; the dead one's record expires.
+  const takenOver = (view: View): boolean => mastered.every(partition =>
+    (view.masters.find(m => m.partition === partition)?.nodes ?? []).some(id => id !== nodeId && nodes.some(n => n.nodeId === id)))
+  let view: View | undefined
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+    view = await (await fetch(`${nodes[0]!.url}/api/v1/replicaset`)).json() as View
+    if (takenOver(view)) break
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  nodes[victim] = await startNodeProcess({ kafka: broker.bootstrap, dataDir, nodeId, args: nodeArgs })
+  assert.ok(takenOver(view!), `a live node masters partitions ${mastered.join(',')}: ${JSON.stringify(view!.masters)}`)
 })

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kafka } from 'kafkajs'
+import type { NodeProcess } from '../../lib/process/node-process.ts'
 import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
 import { readChangelog, type ChangelogRead } from './ingest.ts'
 
@@ -78,4 +79,14 @@ export function referencePoints(reference: Reference, tenant: string, database: 
     }
   }
   return out.sort()
+}
+
+/** SIGTERM, and kill -9 after `timeoutMs`; returns the exit code (null when it had to be killed). */
+export async function stopWithin(node: NodeProcess, timeoutMs: number): Promise<number | null> {
+  const timer = setTimeout(() => node.child.kill('SIGKILL'), timeoutMs)
+  try {
+    return await node.stop()
+  } finally {
+    clearTimeout(timer)
+  }
 }
