@@ -10,7 +10,7 @@ import type { IdempotencyKeys } from './idempotency.ts'
 import type { ParsePool } from './parse-pool.ts'
 import type { RecordSink } from './kafka-writer.ts'
 import type { HttpLimits } from './limits.ts'
-import type { CommandSink } from './sql.ts'
+import type { CommandSink, QueryFunction } from './sql.ts'
 
 export interface HealthCheck {
   name: string
@@ -43,6 +43,8 @@ export interface HttpApiOptions {
    * the request's own thread does it.
    */
   parsePool?: ParsePool
+  /** Answers SELECT, SHOW TABLES and DESCRIBE on /api/v1/sql (the query layer over this node's stores); without, they get 501. */
+  query?: QueryFunction
   /** Server time in ns (a seam for tests). Default: the wall clock. */
   nowNs?: () => bigint
 }

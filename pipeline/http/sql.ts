@@ -2,10 +2,14 @@
 // against the measurement's columns as the write path recorded them, turned into an IngestCommand
 // and put on every partition of sluice.ingest in one transaction (pipeline/commands). The answer
 // names the command and its position on each partition, so a client can wait until replicas have
-// applied it. SELECT is answered 501 until the query layer exists.
+// applied it. Other statements (SELECT, SHOW TABLES, DESCRIBE) go to the injected query function
+// (the query layer over this node's stores; docs/query.md) with read permission, answered as JSON
+// rows or CSV by Accept; without a query function they are answered 501.
 //
 //   curl -XPOST 'http://127.0.0.1:8086/api/v1/sql?db=weather' --data-binary "DELETE FROM air WHERE station = 'a'"
 //   → 200 {"command_id":"…","kind":"DELETE","table":"air","positions":[{"partition":0,"offset":"42"},…]}
+//   curl -XPOST 'http://127.0.0.1:8086/api/v1/sql?db=weather' --data-binary "SELECT max(temperature) FROM air"
+//   → 200 [{"max(temperature)":21.5}]
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CommandError, commandTable, isCommandSql, parseCommandSql, type ColumnType, type CommandPosition, type MeasurementColumns } from '../commands/index.ts'
@@ -14,6 +18,9 @@ import type { IngestCommand } from '../../schemas/index.ts'
 import { parseCredentials } from './auth.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
 import { Dialect, HttpApiError, HttpErrorCode } from './errors.ts'
+import { renderCsv, renderJson, resultFormat, type QueryFunction } from './sql-result.ts'
+
+export type { QueryFunction }
 
 /** Where commands go: a transactional writer to every partition of sluice.ingest. */
 export interface CommandSink {
@@ -38,7 +45,10 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
     const access = options.authorizer.authenticate(parseCredentials(request.query as Record<string, unknown>, request.headers.authorization), requestedTenant || undefined, Dialect.CNOSDB)
     if (!isCommandSql(sql)) {
       options.authorizer.authorize(access, database, 'read')
-      throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'only UPDATE and DELETE are served over /api/v1/sql so far; queries arrive with the query layer')
+      if (!options.query) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node answers no queries (it runs without a replica); only UPDATE and DELETE are taken')
+      const answer = await options.query(sql, { tenant: access.tenant, database })
+      if (resultFormat(request.headers.accept) === 'csv') return reply.code(200).type('text/csv; charset=utf-8').send(renderCsv(answer))
+      return reply.code(200).type('application/json; charset=utf-8').send(renderJson(answer))
     }
     options.authorizer.authorize(access, database, 'write')
     if (!options.commands) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node takes no commands (no command writer configured)')
@@ -61,7 +71,22 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
   }
 }
 
+/** Codes of the query layer's errors (query/errors.ts), matched by value: pipeline does not import query. */
+const QUERY_ERROR_STATUS: Readonly<Record<string, HttpApiError['code']>> = {
+  SLUICE_ERR_QUERY_SYNTAX: HttpErrorCode.QUERY,
+  SLUICE_ERR_QUERY_UNKNOWN_TABLE: HttpErrorCode.TABLE_NOT_FOUND,
+  SLUICE_ERR_QUERY_UNKNOWN_COLUMN: HttpErrorCode.TABLE_NOT_FOUND,
+  SLUICE_ERR_QUERY_UNSUPPORTED: HttpErrorCode.SQL_UNSUPPORTED,
+  SLUICE_ERR_QUERY_TYPE_MISMATCH: HttpErrorCode.SQL_UNSUPPORTED,
+  SLUICE_ERR_QUERY_BAD_VALUE: HttpErrorCode.SQL_UNSUPPORTED,
+  SLUICE_ERR_QUERY_LIMIT_EXCEEDED: HttpErrorCode.SQL_UNSUPPORTED,
+}
+
 function toApiError(error: unknown): unknown {
+  const queryCode = (error as { code?: unknown } | null)?.code
+  if (error instanceof Error && typeof queryCode === 'string' && QUERY_ERROR_STATUS[queryCode]) {
+    return new HttpApiError(QUERY_ERROR_STATUS[queryCode]!, error.message, { headers: { 'X-Sluice-Query-Error-Code': queryCode } })
+  }
   if (!(error instanceof CommandError)) return error
   switch (error.code) {
     case 'syntax': return new HttpApiError(HttpErrorCode.QUERY, error.message)

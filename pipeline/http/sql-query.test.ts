@@ -1,0 +1,105 @@
+// POST /api/v1/sql for queries, in-process: the injected query function gets the statement with
+// the tenant and database, after a read permission check; its answer is rendered as JSON rows or
+// CSV by Accept; query errors keep their code and get the status of their kind; no function, 501.
+
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { lineProtocolLimits } from '../ingest/index.ts'
+import { Authorizer } from './auth.ts'
+import { WriteCatalog } from './catalog.ts'
+import { MemoryControlStore } from './control-store.ts'
+import { IdempotencyKeys } from './idempotency.ts'
+import { httpLimits } from './limits.ts'
+import { httpApi } from './plugin.ts'
+import { formatTimeNs, type QueryAnswer, type QueryFunction } from './sql-result.ts'
+import { createToken, TokenDirectory } from './tokens.ts'
+
+const ANSWER: QueryAnswer = {
+  columns: [{ name: 'time', type: 'timestamp' }, { name: 'host', type: 'string' }, { name: 'usage', type: 'float' }, { name: 'n', type: 'integer' }, { name: 'up', type: 'boolean' }],
+  rows: [
+    [1_700_000_000_000_000_000n, 'a', 1.5, 9_007_199_254_740_993n, true],
+    [1_700_000_000_123_456_789n, 'b,"c"', null, -1n, false],
+  ],
+}
+
+async function setup(query: QueryFunction | undefined, auth = false): Promise<{ app: FastifyInstance; reader: string; writer: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-sql-query-'))
+  const tokensFile = join(dir, 'tokens.json')
+  const reader = createToken(tokensFile, { tenant: 'acme', permissions: ['read'], databases: ['metrics'], id: 'reader' }).secret
+  const writer = createToken(tokensFile, { tenant: 'acme', permissions: ['write'], databases: ['metrics'], id: 'writer' }).secret
+  const store = new MemoryControlStore()
+  const limits = httpLimits()
+  const app = Fastify()
+  await app.register(httpApi, {
+    sink: { write: async () => {}, close: async () => {} },
+    catalog: new WriteCatalog(store, { autoCreateDatabases: false }),
+    authorizer: new Authorizer({ enabled: auth, defaultTenant: 'default', tokens: new TokenDirectory(tokensFile) }),
+    idempotency: new IdempotencyKeys(store, limits),
+    ingestPartitions: 1,
+    ingestSchemaId: 1,
+    limits,
+    lineProtocolLimits: lineProtocolLimits(),
+    sluiceVersion: '0.1.0-test',
+    nodeId: 'node-t',
+    ...(query ? { query } : {}),
+  })
+  return { app, reader, writer }
+}
+
+describe('POST /api/v1/sql queries', () => {
+  it('passes statement, tenant and database; answers JSON rows with exact integers and RFC 3339 times', async () => {
+    const calls: Array<[string, { tenant: string; database: string }]> = []
+    const { app } = await setup(async (sql, context) => { calls.push([sql, context]); return ANSWER })
+    const response = await app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics', payload: 'SELECT * FROM cpu' })
+    assert.equal(response.statusCode, 200, response.body)
+    assert.match(String(response.headers['content-type']), /^application\/json/)
+    assert.deepEqual(calls, [['SELECT * FROM cpu', { tenant: 'default', database: 'metrics' }]])
+    assert.equal(response.body, '[{"time":"2023-11-14T22:13:20Z","host":"a","usage":1.5,"n":9007199254740993,"up":true},'
+      + '{"time":"2023-11-14T22:13:20.123456789Z","host":"b,\\"c\\"","usage":null,"n":-1,"up":false}]')
+  })
+
+  it('answers CSV for Accept: text/csv', async () => {
+    const { app } = await setup(async () => ANSWER)
+    const response = await app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics', payload: 'SELECT * FROM cpu', headers: { accept: 'text/csv' } })
+    assert.equal(response.statusCode, 200)
+    assert.match(String(response.headers['content-type']), /^text\/csv/)
+    assert.equal(response.body, 'time,host,usage,n,up\n2023-11-14T22:13:20Z,a,1.5,9007199254740993,true\n2023-11-14T22:13:20.123456789Z,"b,""c""",,-1,false\n')
+  })
+
+  it('maps query errors by code: syntax 400, unknown table 404, unsupported 422, keeping the message', async () => {
+    const failing = (code: string, message: string): QueryFunction => async () => { throw Object.assign(new Error(message), { name: 'QueryError', code }) }
+    const cases: Array<[string, number, string]> = [
+      ['SLUICE_ERR_QUERY_SYNTAX', 400, 'SLUICE_ERR_QUERY'],
+      ['SLUICE_ERR_QUERY_UNKNOWN_TABLE', 404, 'SLUICE_ERR_TABLE_NOT_FOUND'],
+      ['SLUICE_ERR_QUERY_UNSUPPORTED', 422, 'SLUICE_ERR_SQL_UNSUPPORTED'],
+    ]
+    for (const [code, status, httpCode] of cases) {
+      const { app } = await setup(failing(code, `refused: ${code}`))
+      const response = await app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics', payload: 'SELECT 1' })
+      assert.equal(response.statusCode, status, code)
+      assert.deepEqual(response.json(), { error_code: httpCode, error_message: `refused: ${code}` })
+      assert.equal(response.headers['x-sluice-query-error-code'], code)
+    }
+  })
+
+  it('needs read permission; without a query function answers 501', async () => {
+    const { app, reader, writer } = await setup(async () => ANSWER, true)
+    const denied = await app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics', payload: 'SELECT * FROM cpu', headers: { authorization: `Token ${writer}` } })
+    assert.equal(denied.statusCode, 403, denied.body)
+    const allowed = await app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics', payload: 'SELECT * FROM cpu', headers: { authorization: `Token ${reader}` } })
+    assert.equal(allowed.statusCode, 200, allowed.body)
+    const none = await setup(undefined)
+    const unimplemented = await none.app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics', payload: 'SELECT * FROM cpu' })
+    assert.equal(unimplemented.statusCode, 501)
+  })
+
+  it('formats times before the epoch and at whole seconds', () => {
+    assert.equal(formatTimeNs(0n), '1970-01-01T00:00:00Z')
+    assert.equal(formatTimeNs(-1n), '1969-12-31T23:59:59.999999999Z')
+    assert.equal(formatTimeNs(1_500_000n), '1970-01-01T00:00:00.0015Z')
+  })
+})
