@@ -22,6 +22,7 @@ import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
+import { executeSql } from '../query/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
@@ -178,6 +179,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const commands = new CommandWriter({ kafka, transactionalId: `sluice-commands-${config.nodeId}`, topic: INGEST_TOPIC, partitions: ingestPartitions, schemaId: ingestSchemaId })
   // Parse and encode on every core; the field type check and the Kafka transaction stay on this thread.
   const parsePool = config.parseWorkers > 0 ? new ParsePool({ size: config.parseWorkers, logger }) : undefined
+  await parsePool?.ready()
   // Routes log at warn and above: no line per request on the ingest path.
   const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
   await app.register(httpApi, {
@@ -189,6 +191,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ingestPartitions,
     ingestSchemaId,
     commands,
+    // Queries read this node's replica, which starts below; requests arrive only after listen().
+    ...(config.replica ? { query: (sql: string, context: { tenant: string; database: string }) => executeSql(sql, { ...context, stores: replica?.stores().values() ?? [], nowNs: BigInt(Date.now()) * 1_000_000n }) } : {}),
     ...(parsePool !== undefined ? { parsePool } : {}),
     limits: config.limits,
     lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
