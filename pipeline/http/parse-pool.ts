@@ -8,6 +8,7 @@
 // result) and is replaced by a fresh one. A task still unanswered at its deadline fails the same way
 // and its worker is terminated and replaced, since it may be stuck.
 
+import { once } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { EncodeRequest, EncodeResult } from './encode-body.ts'
@@ -91,6 +92,11 @@ export class ParsePool {
       const task: WorkerTask = { id, request }
       worker.thread.postMessage(task, owned ? [body.buffer] : [])
     })
+  }
+
+  /** Resolves once every worker has started (a node awaits it before it listens: no first request waits for a thread). */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map(worker => worker === undefined || worker.online ? undefined : once(worker.thread, 'online')))
   }
 
   /** Stops every worker; tasks in progress fail with WORKER_FAILED. */

@@ -50,6 +50,7 @@ class MemorySink implements RecordSink {
 
 // plugin.parse-workers.test.ts runs this file again with bodies parsed on a worker pool.
 const parsePool = process.env.SLUICE_TEST_PARSE_WORKERS === '1' ? new ParsePool({ size: 2 }) : undefined
+await parsePool?.ready()
 after(() => parsePool?.close())
 
 interface Setup {
@@ -59,7 +60,7 @@ interface Setup {
   tokens: { writer: string; reader: string; other: string }
 }
 
-async function setup(options: { auth?: boolean; autoCreateDatabases?: boolean; limits?: Partial<HttpLimits> } = {}): Promise<Setup> {
+async function setup(options: { auth?: boolean; autoCreateDatabases?: boolean; limits?: Partial<HttpLimits>; parsePool?: ParsePool } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-http-'))
   const tokensFile = join(dir, 'tokens.json')
   const writer = createToken(tokensFile, { tenant: 'acme', permissions: ['write'], databases: ['metrics'], id: 'writer' }).secret
@@ -81,7 +82,7 @@ async function setup(options: { auth?: boolean; autoCreateDatabases?: boolean; l
     sluiceVersion: '0.1.0-test',
     nodeId: 'node-t',
     nowNs: () => 1_000_000_000_000_000_000n,
-    ...(parsePool !== undefined ? { parsePool } : {}),
+    ...(options.parsePool ?? parsePool ? { parsePool: options.parsePool ?? parsePool } : {}),
   })
   return { app, sink, store, tokens: { writer, reader, other } }
 }
@@ -166,6 +167,15 @@ describe('write endpoints', () => {
     assert.equal((await app.inject({ method: 'POST', url: '/write?db=e', payload: 'm v="s" 8' })).statusCode, 204)
   })
 
+  it('refuses the later points of a field sent with two types in one body, writing the others', async () => {
+    const { app, sink } = await setup()
+    const v1 = await app.inject({ method: 'POST', url: '/write?db=d', payload: 'm v=1 1\nm v="s" 2\nm v=3 3\nn a=1i,a=2 4' })
+    assert.equal(v1.statusCode, 400)
+    assert.match(v1.json().error, /field type conflict: input field "v" on measurement "m" is type string, already exists as type float \(line 2\)/)
+    assert.match(v1.json().error, /input field "a" on measurement "n" is type float, already exists as type integer \(line 4\)/)
+    assert.deepEqual(sink.points().map(p => p.timeNs), [1n, 3n])
+  })
+
   it('answers 503 with Retry-After on /write and /api/v2/write when Kafka fails, and stores nothing', async () => {
     const { app, sink } = await setup()
     sink.failing = true
@@ -247,6 +257,27 @@ describe('write endpoints', () => {
     const response = await app.inject({ method: 'POST', url: '/write?db=d', payload: 'm v=1' })
     assert.equal(response.statusCode, 503)
     assert.equal(response.headers['x-sluice-error-code'], 'SLUICE_ERR_CONTROL_STORE_UNAVAILABLE')
+  })
+})
+
+describe('parse worker failure', () => {
+  it('a crashed worker fails its request with 500 WORKER_FAILED and writes nothing; the next request is written', async () => {
+    const pool = new ParsePool({ size: 1, workerUrl: new URL('./testing/faulty-parse-worker.mjs', import.meta.url) })
+    await pool.ready()
+    try {
+      // A replacement worker loads its TypeScript before it answers: seconds on a busy machine.
+      const { app, sink } = await setup({ parsePool: pool, limits: { writeTimeoutMs: 30_000 } })
+      const crashed = await app.inject({ method: 'POST', url: '/write?db=d', payload: 'CRASH v=1 1' })
+      assert.equal(crashed.statusCode, 500)
+      assert.equal(crashed.headers['x-sluice-error-code'], 'SLUICE_ERR_WORKER_FAILED')
+      assert.match(crashed.json().error, /parse worker exited .*nothing was written/)
+      assert.equal(sink.writes, 0)
+      assert.equal((await app.inject({ method: 'POST', url: '/write?db=d', payload: 'm v=1 2' })).statusCode, 204)
+      assert.deepEqual(sink.points().map(p => p.timeNs), [2n])
+      assert.equal(pool.restarts, 1)
+    } finally {
+      await pool.close()
+    }
   })
 })
 
