@@ -16,8 +16,11 @@ export const replicaLimits = {
    * and entries below the applied offset are not applied twice (the store ignores them).
    */
   rewindOffsets: 256n,
-  /** How long start-up waits for sluice.changelog to exist with the expected partition count. */
-  topicWaitMs: 30_000,
+  /**
+   * How long start-up waits for sluice.changelog to exist before going on without it (then the
+   * replica starts consuming in the background once a processor creates the topic).
+   */
+  topicWaitMs: 5_000,
 } as const
 
 export interface ReplicaTimings {

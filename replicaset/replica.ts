@@ -139,7 +139,21 @@ export class Replica {
     }
     this.admin = this.options.kafka.admin()
     await this.admin.connect()
-    await this.waitForTopic(this.admin)
+    if (await this.topicReady(this.admin, replicaLimits.topicWaitMs)) {
+      await this.runConsumer()
+      return
+    }
+    // No sluice.changelog yet (no processor has run): serve the stores as they are and start
+    // consuming once a processor creates the topic.
+    this.log({ event: 'replica_waiting_for_topic', topic: CHANGELOG_TOPIC })
+    const admin = this.admin
+    void (async () => {
+      while (this.stateValue === 'starting' && !(await this.topicReady(admin, 1_000))) { /* poll */ }
+      if (this.stateValue === 'starting') await this.runConsumer()
+    })().catch(error => this.fail(error as Error, -1))
+  }
+
+  private async runConsumer(): Promise<void> {
     const consumer = this.options.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,
@@ -181,30 +195,35 @@ export class Replica {
       eachBatchAutoResolve: false,
       eachBatch: payload => this.applyBatch(payload),
     })
+    if (this.stateValue !== 'starting') { await consumer.disconnect(); return } // stopped while connecting
     this.flushTimer = setInterval(() => this.flushIdle(), Math.max(100, Math.floor(this.timings.flushIntervalMs / 2)))
     this.flushTimer.unref()
     this.stateValue = 'running'
     this.log({ event: 'replica_started', group: this.groupId, partitions: this.options.partitions })
   }
 
-  private async waitForTopic(admin: Admin): Promise<void> {
-    const deadline = Date.now() + replicaLimits.topicWaitMs
-    let last = ''
-    while (Date.now() < deadline) {
+  /**
+   * Whether sluice.changelog exists with the expected partition count, polling up to `waitMs`.
+   * Lists topics first: a metadata request for a missing topic could auto-create it with the
+   * broker's default partition count.
+   */
+  private async topicReady(admin: Admin, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs
+    for (;;) {
       try {
-        const metadata = await admin.fetchTopicMetadata({ topics: [CHANGELOG_TOPIC] })
-        const count = metadata.topics[0]?.partitions.length ?? 0
-        if (count === this.options.partitions) return
-        if (count > 0) {
+        if ((await admin.listTopics()).includes(CHANGELOG_TOPIC)) {
+          const metadata = await admin.fetchTopicMetadata({ topics: [CHANGELOG_TOPIC] })
+          const count = metadata.topics[0]?.partitions.length ?? 0
+          if (count === this.options.partitions) return true
           throw new ReplicaError(ReplicaErrorCode.TOPIC, `${CHANGELOG_TOPIC} has ${count} partitions; the replica expects ${this.options.partitions} (the partition count of sluice.ingest)`)
         }
       } catch (error) {
         if (error instanceof ReplicaError) throw error
-        last = (error as Error).message
+        this.log({ event: 'replica_topic_check_failed', error: (error as Error).message })
       }
+      if (Date.now() >= deadline || this.stateValue !== 'starting') return false
       await new Promise(resolve => setTimeout(resolve, 250))
     }
-    throw new ReplicaError(ReplicaErrorCode.TOPIC, `${CHANGELOG_TOPIC} did not exist within ${replicaLimits.topicWaitMs} ms (is a processor running?): ${last}`)
   }
 
   private exclusive<T>(part: PartitionReplica, work: () => Promise<T>): Promise<T> {
@@ -260,6 +279,7 @@ export class Replica {
     }
   }
 
+  /** `partition` is -1 for a failure of the whole replica (the topic, the consumer). */
   private fail(error: Error, partition: number): void {
     if (this.stateValue === 'failed' || this.stateValue === 'stopped') return
     this.stateValue = 'failed'
