@@ -9,6 +9,8 @@ import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../
 export type Value = bigint | number | boolean | string | null
 
 const SAFE_SUM = 2n ** 53n
+/** The integer fast path reads the two 32-bit words of an int64 in this order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 export class FieldAccumulator {
   count = 0
@@ -55,6 +57,41 @@ export class FieldAccumulator {
   }
 
   private addBigInts(values: BigInt64Array | BigUint64Array, start: number, end: number): void {
+    if (!this.addSmallIntegers(values, start, end)) this.addBigIntsExactly(values, start, end)
+  }
+
+  /**
+   * The fast path: reads each 64-bit integer as two 32-bit words (no BigInt per point) while every
+   * value lies within ±2^53, where a float64 holds it exactly; the run's sum is kept when the bound
+   * count × max|v| < 2^53 proves every partial sum exact. False: nothing was added, take the slow path.
+   */
+  private addSmallIntegers(values: BigInt64Array | BigUint64Array, start: number, end: number): boolean {
+    if (!LITTLE_ENDIAN) return false
+    const signed = values instanceof BigInt64Array
+    const words = signed
+      ? new Int32Array(values.buffer, values.byteOffset + start * 8, (end - start) * 2)
+      : new Uint32Array(values.buffer, values.byteOffset + start * 8, (end - start) * 2)
+    let min = Infinity
+    let max = -Infinity
+    let sum = 0
+    for (let i = 0; i < words.length; i += 2) {
+      const high = words[i + 1]!
+      if (high > 0x1fffff || high < -0x200000) return false
+      const v = high * 4294967296 + (words[i]! >>> 0)
+      if (v < min) min = v
+      if (v > max) max = v
+      sum += v
+    }
+    if ((end - start) * Math.max(Math.abs(min), Math.abs(max)) >= 2 ** 53) return false
+    const low = BigInt(min)
+    const high = BigInt(max)
+    if (this.min === null || low < (this.min as bigint)) this.min = low
+    if (this.max === null || high > (this.max as bigint)) this.max = high
+    this.sumInteger += BigInt(sum)
+    return true
+  }
+
+  private addBigIntsExactly(values: BigInt64Array | BigUint64Array, start: number, end: number): void {
     let min = (this.min as bigint | null) ?? values[start]!
     let max = (this.max as bigint | null) ?? values[start]!
     let sum = 0n

@@ -81,6 +81,10 @@ async function fixture(t: { after: (fn: () => Promise<void> | void) => void }): 
         if (random() < 0.8) fields.push({ name: 'reqs', value: BigInt(Math.round(random() * 1000) - 200) })
         if (random() < 0.5) fields.push({ name: 'up', value: random() < 0.7 })
         if (random() < 0.3) fields.push({ name: 'state', value: ['idle', 'busy', 'off'][Math.floor(random() * 3)]! })
+        // Past ±2^53 on two hosts: the integer fast path must hand over to exact BigInt arithmetic.
+        const magnitude = host === 'h4' || host === 'h5' ? 2n ** 52n : 1000n
+        fields.push({ name: 'big', value: BigInt(Math.round(random() * 2000) - 1000) * magnitude + BigInt(i) })
+        fields.push({ name: 'u', value: { unsigned: BigInt(Math.round(random() * 1e6)) * (host === 'h4' ? 2n ** 40n : 1n) } })
         points.push([timeNs, fields])
         const row = model.get(host)!.get(timeNs) ?? new Map()
         for (const f of fields) row.set(f.name, f.value)
@@ -147,9 +151,9 @@ test('raw SELECT with tag filters, time range, ORDER BY time DESC, host and LIMI
 test('SELECT * lists time, tags and fields; a field absent at a time is null', async (t) => {
   const { context, model } = await fixture(t)
   const result = await executeSql(`SELECT * FROM cpu WHERE host = 'h1' ORDER BY time`, context)
-  assert.deepEqual(result.columns.map((c) => c.name), ['time', 'host', 'region', 'reqs', 'state', 'up', 'usage'])
+  assert.deepEqual(result.columns.map((c) => c.name), ['time', 'host', 'region', 'big', 'reqs', 'state', 'u', 'up', 'usage'])
   const expected = modelRows(model, ['h1'], T0, T0 + 10_000n * STEP)
-    .map(({ time, host, row }) => [time, host, regionOf(host), ...['reqs', 'state', 'up', 'usage'].map((f) => modelValue(row.get(f)))])
+    .map(({ time, host, row }) => [time, host, regionOf(host), ...['big', 'reqs', 'state', 'u', 'up', 'usage'].map((f) => modelValue(row.get(f)))])
   assert.deepEqual(result.rows, expected)
 })
 
@@ -158,7 +162,7 @@ test('aggregates GROUP BY host and date_bin equal the model, with and without pr
   const from = T0 + 5n * STEP
   const to = T0 + 190n * STEP
   const fns = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last']
-  const select = [...fns.map((fn) => (fn === 'first' || fn === 'last' ? `${fn}(time, usage)` : `${fn}(usage)`)), 'sum(reqs)', 'min(reqs)', 'last(time, reqs)', 'max(state)', 'first(time, state)', 'count(state)', 'min(up)', 'last(up)', 'count(*)']
+  const select = [...fns.map((fn) => (fn === 'first' || fn === 'last' ? `${fn}(time, usage)` : `${fn}(usage)`)), 'sum(reqs)', 'min(reqs)', 'last(time, reqs)', 'max(state)', 'first(time, state)', 'count(state)', 'min(up)', 'last(up)', 'count(*)', 'sum(big)', 'min(big)', 'max(big)', 'sum(u)', 'max(u)', 'first(time, u)']
   const sql = `SELECT host, date_bin(INTERVAL '10 minutes', time) AS bucket, ${select.join(', ')} FROM cpu WHERE region IN ('eu', 'us') AND host NOT IN ('h5') AND time >= ${from} AND time < ${to} GROUP BY host, bucket ORDER BY host, bucket`
   const withStats = await executeSql(sql, context)
   const without = await executeSql(sql, { ...context, usePreAggregates: false })
@@ -173,10 +177,11 @@ test('aggregates GROUP BY host and date_bin equal the model, with and without pr
       const inBucket = rows.filter((r) => bucketOf(r.time) === bucket)
       const column = (f: string, fn: string): Value => {
         const having = inBucket.filter((r) => r.row.has(f))
-        return reducers[fn]!(having.map((r) => r.row.get(f)!), having.map((r) => r.time))
+        return reducers[fn]!(having.map((r) => modelValue(r.row.get(f)!) as FieldValue), having.map((r) => r.time))
       }
       expected.push([host, bucket, ...fns.map((fn) => column('usage', fn)), column('reqs', 'sum'), column('reqs', 'min'), column('reqs', 'last'),
-        column('state', 'max'), column('state', 'first'), column('state', 'count'), column('up', 'min'), column('up', 'last'), BigInt(inBucket.length)])
+        column('state', 'max'), column('state', 'first'), column('state', 'count'), column('up', 'min'), column('up', 'last'), BigInt(inBucket.length),
+        column('big', 'sum'), column('big', 'min'), column('big', 'max'), column('u', 'sum'), column('u', 'max'), column('u', 'first')])
     }
   }
   assert.deepEqual(withStats.rows, expected)
@@ -212,7 +217,7 @@ test('SHOW TABLES and DESCRIBE TABLE', async (t) => {
   assert.deepEqual((await executeSql('SHOW MEASUREMENTS', context)).rows, [['cpu'], ['mem']])
   assert.deepEqual((await executeSql('DESCRIBE TABLE cpu', context)).rows, [
     ['time', 'TIMESTAMP(NANOSECOND)', 'TIME'], ['host', 'STRING', 'TAG'], ['region', 'STRING', 'TAG'],
-    ['reqs', 'BIGINT', 'FIELD'], ['state', 'STRING', 'FIELD'], ['up', 'BOOLEAN', 'FIELD'], ['usage', 'DOUBLE', 'FIELD'],
+    ['big', 'BIGINT', 'FIELD'], ['reqs', 'BIGINT', 'FIELD'], ['state', 'STRING', 'FIELD'], ['u', 'BIGINT UNSIGNED', 'FIELD'], ['up', 'BOOLEAN', 'FIELD'], ['usage', 'DOUBLE', 'FIELD'],
   ])
 })
 
@@ -222,6 +227,7 @@ test('refusals carry a code and name the part refused', async (t) => {
     ['SELEC x FROM cpu', QueryErrorCode.SYNTAX, /syntax/],
     ['SELECT usage FROM nope', QueryErrorCode.UNKNOWN_TABLE, /"nope"/],
     ['SELECT nope FROM cpu', QueryErrorCode.UNKNOWN_COLUMN, /"nope"/],
+    ["SELECT nope FROM cpu WHERE host = 'h1'", QueryErrorCode.UNKNOWN_COLUMN, /"nope"/],
     ["SELECT usage FROM cpu WHERE host = 'a' OR host = 'b'", QueryErrorCode.UNSUPPORTED, /OR/],
     ['SELECT usage FROM cpu WHERE usage > 1', QueryErrorCode.UNSUPPORTED, /fields/],
     ['SELECT sum(state) FROM cpu', QueryErrorCode.TYPE_MISMATCH, /sum\(state\)/],
@@ -234,6 +240,7 @@ test('refusals carry a code and name the part refused', async (t) => {
     ["SELECT usage FROM cpu WHERE time > 'yesterday'", QueryErrorCode.BAD_VALUE, /RFC 3339/],
     ['INSERT INTO cpu (time, usage) VALUES (1, 2)', QueryErrorCode.UNSUPPORTED, /INSERT/],
   ]
+  assert.deepEqual((await executeSql("SELECT usage FROM cpu WHERE host = 'nobody'", context)).rows, [], 'a known table, no matching series: no rows')
   for (const [sql, code, message] of cases) {
     await assert.rejects(executeSql(sql, context), (error: unknown) => {
       assert.ok(isQueryError(error), `${sql}: ${String(error)}`)

@@ -7,7 +7,7 @@ import { FieldType, type PartitionStore } from '../sinks/index.ts'
 import type { Value } from './accumulate.ts'
 import { executeAggregate } from './aggregate.ts'
 import { parseStatement, type SelectStatement } from './parse.ts'
-import { planSelect, resultColumn, tableSchema } from './plan.ts'
+import { planSelect, resultColumn, selectSchema, tableSchema } from './plan.ts'
 import { executeRaw } from './raw.ts'
 import type { QueryResult } from './result.ts'
 
@@ -38,7 +38,7 @@ export function executeSqlNow(sql: string, context: QueryContext): QueryResult {
 }
 
 function select(stores: PartitionStore[], context: QueryContext, statement: SelectStatement): QueryResult {
-  const schema = tableSchema(stores, context.tenant, context.database, statement.table)
+  const schema = selectSchema(stores, context.tenant, context.database, statement)
   const plan = planSelect(statement, schema)
   const { rows, stats } = plan.aggregate
     ? executeAggregate(plan, schema, { usePreAggregates: context.usePreAggregates ?? true })

@@ -2,6 +2,7 @@
 // their types), what each output column is, and whether the query aggregates. Errors here name the
 // column or function at fault.
 
+import type { TagMatch } from '../schemas/index.ts'
 import { FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import type { AggregateName, BucketSpec, SelectStatement } from './parse.ts'
@@ -35,13 +36,43 @@ export interface Plan {
   bucket: BucketSpec | null
 }
 
-/** Every series of `table` across the stores, and the table's tags and fields. */
-export function tableSchema(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string): TableSchema {
+/** Every series of `table` across the stores (those matching `tags`, if given), and their tags and fields. */
+export function tableSchema(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string, tags?: TagMatch[]): TableSchema {
+  const schema = listTable(stores, tenant, database, table, tags)
+  if (!schema) throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `table "${table}" not found in database "${database}"`)
+  return schema
+}
+
+/**
+ * The schema a SELECT needs. Listing series costs a visibility check per (series, field) in the
+ * store, so the WHERE's positive tag conditions narrow the listing first; the whole table is listed
+ * when they match nothing, when SELECT * wants every column, or when the statement names a column
+ * the matching series lack (to tell an unknown column from one only other series have).
+ */
+export function selectSchema(stores: PartitionStore[], tenant: string, database: string, statement: SelectStatement): TableSchema {
+  const matches: TagMatch[] = statement.conditions.filter((c) => !c.negate && c.refusal === null).map((c) => ({ key: c.column, values: c.values }))
+  if (matches.length > 0 && !statement.items.some((i) => i.kind === 'star')) {
+    const narrowed = listTable(stores, tenant, database, statement.table, matches)
+    if (narrowed && namesKnown(narrowed, statement)) return narrowed
+  }
+  return tableSchema(stores, tenant, database, statement.table)
+}
+
+function namesKnown(schema: TableSchema, statement: SelectStatement): boolean {
+  const known = (name: string): boolean => name === 'time' || schema.tags.includes(name) || schema.fields.has(name)
+  for (const item of statement.items) {
+    if (item.kind === 'column' && !known(item.column)) return false
+    if (item.kind === 'aggregate' && item.field !== null && !known(item.field)) return false
+  }
+  return statement.conditions.every((c) => known(c.column)) && statement.groupBy.every(known)
+}
+
+function listTable(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string, matches?: TagMatch[]): TableSchema | null {
   const series: TableSeries[] = []
   const tags = new Set<string>()
   const fields = new Map<string, FieldTypeCode>()
   for (const store of stores) {
-    for (const listing of store.listSeries({ tenant, database, measurement: table })) {
+    for (const listing of store.listSeries({ tenant, database, measurement: table, ...(matches ? { tags: matches } : {}) })) {
       series.push({ store, series: listing })
       for (const tag of listing.tags) tags.add(tag.key)
       for (const field of listing.fields) {
@@ -54,7 +85,7 @@ export function tableSchema(stores: Iterable<PartitionStore>, tenant: string, da
       }
     }
   }
-  if (series.length === 0) throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `table "${table}" not found in database "${database}"`)
+  if (series.length === 0) return null
   return { table, series, tags: [...tags].sort(), fields: new Map([...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }
 }
 
