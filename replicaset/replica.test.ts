@@ -1,11 +1,16 @@
-// The replica's read-your-writes wait before anything is applied: argument checks and the timeout
-// error. (Applying, recovery and waits that succeed run against real processes in
+// The replica's read-your-writes wait before anything is applied (argument checks, the timeout
+// error), and the combined checksum over real PartitionStores. (Applying, recovery and waits that succeed run against real processes in
 // integration/replicaset*.test.ts.)
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs from 'kafkajs'
-import { Replica } from './replica.ts'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openPartitionStore, type PartitionStore } from '../sinks/index.ts'
+import { randomLog } from '../sinks/segments/testing/random-log.ts' // the storage layer's own random changelog, for tests
+import { combineChecksums, Replica } from './replica.ts'
 import { isReplicaError, ReplicaErrorCode } from './errors.ts'
 import { replicaLimits } from './limits.ts'
 
@@ -37,4 +42,20 @@ test('the group id names the node and this incarnation, never a previous one', (
   const [a, b] = [replica(), replica()]
   assert.match(a.groupId, /^sluice\.replica\.unit\./)
   assert.notEqual(a.groupId, b.groupId)
+})
+
+test('the combined checksum depends on content and offsets, not on flush history or partition order', async () => {
+  const log = randomLog({ seed: 7, entries: 400 })
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-replica-unit-'))
+  const [a, b] = await Promise.all(['a', 'b'].map(name => openPartitionStore(join(dir, name), { partition: 0, fsync: false, autoCompact: false })))
+  for (let i = 0; i < log.length; i++) {
+    await a!.apply(log[i]!, BigInt(i))
+    await b!.apply(log[i]!, BigInt(i))
+    if (i % 50 === 49) await b!.flush() // b has segments, a only a memtable
+  }
+  const at = (store: PartitionStore | undefined, partition: number) => ({ partition, appliedOffset: store!.appliedOffset, checksum: store!.checksum() })
+  assert.equal(combineChecksums([at(a, 0), at(a, 1)]), combineChecksums([at(b, 1), at(b, 0)]))
+  assert.notEqual(combineChecksums([at(a, 0)]), combineChecksums([{ ...at(a, 0), appliedOffset: a!.appliedOffset + 1n }]), 'the offsets count')
+  await a!.close()
+  await b!.close()
 })

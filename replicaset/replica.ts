@@ -50,6 +50,21 @@ export interface ReplicaChecksum {
 
 export type ReplicaState = 'starting' | 'running' | 'failed' | 'stopped'
 
+/** The replica's lifecycle: the transitions allowed from each state. */
+const TRANSITIONS: Record<ReplicaState, readonly ReplicaState[]> = {
+  starting: ['running', 'failed', 'stopped'],
+  running: ['failed', 'stopped'],
+  failed: ['stopped'],
+  stopped: [],
+}
+
+/** SHA-256 hex over (partition, applied offset, store checksum) lines, by partition: what /api/v1/replicaset/checksum reports. */
+export function combineChecksums(partitions: ReadonlyArray<{ partition: number; appliedOffset: bigint; checksum: string }>): string {
+  const hash = createHash('sha256')
+  for (const p of [...partitions].sort((a, b) => a.partition - b.partition)) hash.update(`${p.partition}:${p.appliedOffset}:${p.checksum}\n`)
+  return hash.digest('hex')
+}
+
 export interface ReplicaOptions {
   kafka: Kafka
   nodeId: string
@@ -120,6 +135,15 @@ export class Replica {
 
   get state(): ReplicaState {
     return this.stateValue
+  }
+
+  private transition(to: ReplicaState, reason: string): void {
+    const from = this.stateValue
+    if (!TRANSITIONS[from].includes(to)) {
+      throw new ReplicaError(ReplicaErrorCode.FAILED, `invalid replica transition ${from} → ${to} (${reason})`)
+    }
+    this.stateValue = to
+    this.log({ event: 'replica_state', from, to, reason })
   }
 
   /** Why the apply loop stopped, when state is 'failed'. */
@@ -198,7 +222,7 @@ export class Replica {
     if (this.stateValue !== 'starting') { await consumer.disconnect(); return } // stopped while connecting
     this.flushTimer = setInterval(() => this.flushIdle(), Math.max(100, Math.floor(this.timings.flushIntervalMs / 2)))
     this.flushTimer.unref()
-    this.stateValue = 'running'
+    this.transition('running', 'consuming sluice.changelog')
     this.log({ event: 'replica_started', group: this.groupId, partitions: this.options.partitions })
   }
 
@@ -282,7 +306,7 @@ export class Replica {
   /** `partition` is -1 for a failure of the whole replica (the topic, the consumer). */
   private fail(error: Error, partition: number): void {
     if (this.stateValue === 'failed' || this.stateValue === 'stopped') return
-    this.stateValue = 'failed'
+    this.transition('failed', error.message)
     this.failure = error
     this.log({ event: 'replica_failed', partition, error: error.message, code: (error as { code?: string }).code })
     const stopped = new ReplicaError(ReplicaErrorCode.FAILED, `the replica stopped: ${error.message}`, { partition }, false, { cause: error })
@@ -370,9 +394,7 @@ export class Replica {
     const partitions = [...this.parts.values()]
       .sort((a, b) => a.partition - b.partition)
       .map(part => ({ partition: part.partition, appliedOffset: part.store.appliedOffset, checksum: part.store.checksum() }))
-    const hash = createHash('sha256')
-    for (const p of partitions) hash.update(`${p.partition}:${p.appliedOffset}:${p.checksum}\n`)
-    return { checksum: hash.digest('hex'), partitions }
+    return { checksum: combineChecksums(partitions), partitions }
   }
 
   /** The stores, by changelog partition, for the query layer. */
@@ -391,7 +413,7 @@ export class Replica {
   async stop(): Promise<void> {
     if (this.stateValue === 'stopped') return
     const failed = this.stateValue === 'failed'
-    this.stateValue = 'stopped'
+    this.transition('stopped', 'stop requested')
     clearInterval(this.flushTimer)
     for (const waiter of this.waiters) { clearTimeout(waiter.timer); waiter.reject(new ReplicaError(ReplicaErrorCode.STOPPED, 'the replica is stopping')) }
     this.waiters.clear()

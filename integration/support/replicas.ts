@@ -2,13 +2,13 @@
 // changelog to fresh PartitionStores, checksummed the way replicaset/ combines partitions, and
 // polling nodes' /api/v1/replicaset/checksum until they reach it.
 
-import { createHash } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kafka } from 'kafkajs'
 import type { NodeProcess } from '../../lib/process/node-process.ts'
 import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
+import { combineChecksums } from '../../replicaset/index.ts'
 import { readChangelog, type ChangelogRead } from './ingest.ts'
 
 export interface NodeChecksum {
@@ -30,14 +30,10 @@ export async function buildReference(entries: readonly ChangelogRead[], partitio
   const stores: PartitionStore[] = []
   for (let partition = 0; partition < partitions; partition++) stores.push(await openPartitionStore(join(dir, `changelog-${partition}`), { partition, fsync: false }))
   for (const read of entries) await stores[read.partition]!.apply(read.entry, BigInt(read.offset))
-  const hash = createHash('sha256')
   const offsets: Record<string, string> = {}
-  for (const store of stores) {
-    const partition = stores.indexOf(store)
-    hash.update(`${partition}:${store.appliedOffset}:${store.checksum()}\n`)
-    offsets[String(partition)] = String(store.appliedOffset)
-  }
-  return { stores, checksum: hash.digest('hex'), offsets, close: async () => { for (const store of stores) await store.close() } }
+  stores.forEach((store, partition) => { offsets[String(partition)] = String(store.appliedOffset) })
+  const checksum = combineChecksums(stores.map((store, partition) => ({ partition, appliedOffset: store.appliedOffset, checksum: store.checksum() })))
+  return { stores, checksum, offsets, close: async () => { for (const store of stores) await store.close() } }
 }
 
 /** Reads the committed changelog until it holds `points` points of `database`. */
