@@ -34,7 +34,7 @@ after(async () => {
   const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
   await broker?.stop()
   await forgetTenants([tenant])
-  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s:\n${node.logs().split('\n').slice(-20).join('\n')}`))
+  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s (signal ${node.child.signalCode}):\n${node.logs().split('\n').slice(-20).join('\n')}`))
 })
 
 async function kill9(node: NodeProcess): Promise<void> {

@@ -20,7 +20,7 @@ after(async () => {
   const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
   await broker?.stop()
   await forgetTenants([tenant])
-  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM`))
+  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM (signal ${node.child.signalCode})`))
 })
 
 test('a replica waits for sluice.changelog without creating it, then applies it', async () => {

@@ -35,7 +35,7 @@ after(async () => {
   const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
   await broker?.stop()
   await forgetTenants([tenant])
-  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s:\n${node.logs().split('\n').slice(-20).join('\n')}`))
+  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s (signal ${node.child.signalCode}):\n${node.logs().split('\n').slice(-20).join('\n')}`))
 })
 
 const line = (i: number): string => `cpu,host=h${i % SERIES} v=${i}.25,n=${i}i ${1_700_000_000_000_000_000n + BigInt(i) * 1_000n}`
