@@ -621,6 +621,24 @@ export class PartitionStore {
     return { blocks, rest: this.scanSeries(series, request.field, range, skip) }
   }
 
+  /**
+   * Whether a (series, field) has a visible point. A segment block that no tombstone or retention
+   * range touches answers from the index alone; only otherwise is a block decoded (by a scan).
+   */
+  private fieldVisible(series: SeriesInfo, field: string): boolean {
+    const key = series.id + '\u0000' + field
+    for (const segment of this.segments) {
+      const blocks = segment.reader.blocksBySeriesField.get(key)
+      if (!blocks || blocks.length === 0) continue
+      const deleted = this.deletedRanges(series, segment.maxSeq, segment.purgedOffset)
+      if (blocks.some((block) => block.count > 0 && !deleted.some((r) => overlaps(block.minTimeNs, block.maxTimeNs, r)))) return true
+    }
+    const scan = this.scanSeries(series, field, ALL_TIME)
+    const visible = !scan.next().done
+    scan.return(undefined)
+    return visible
+  }
+
   /** Series of a database (and measurement) matching tag predicates, with visible points. */
   listSeries(query: SeriesQuery): SeriesListing[] {
     this.throwIfClosed()
@@ -631,10 +649,7 @@ export class PartitionStore {
       if (query.tags && !matchesTags(series.tags, query.tags)) continue
       const fields: SeriesListing['fields'] = []
       for (const [name, type] of [...series.fieldTypes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const scan = this.scanSeries(series, name, ALL_TIME)
-        const visible = !scan.next().done
-        scan.return(undefined)
-        if (visible) fields.push({ name, type })
+        if (this.fieldVisible(series, name)) fields.push({ name, type })
       }
       if (fields.length === 0) continue
       const { id, tenant, database, measurement, seriesKey, tags } = series
