@@ -14,6 +14,8 @@ export function run(command: string, args: string[], options: { input?: string; 
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} ${args.join(' ')} timed out\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-4000)}`)) }, options.timeoutMs ?? 60_000)
     child.on('error', error => { clearTimeout(timer); reject(new Error(`${command} could not start (is it installed? .ci/run installs it): ${error.message}`)) })
     child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+    // A command that exits without reading its input (kcat -Q, -L) closes the pipe first: not an error.
+    child.stdin.on('error', () => {})
     child.stdin.end(options.input ?? '')
   })
 }
