@@ -51,6 +51,8 @@ export function sluiceTarget(name: string, extraArgs: string[] = []): HttpTarget
     const broker = await startBrokerProcess()
     const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, args: ['--default-tenant', tenant, ...extraArgs] }).catch(async error => {
       await broker.stop()
+      rmSync(broker.dataDir, { recursive: true, force: true })
+      await removeTenantKeys(tenant)
       throw error
     })
     return {
