@@ -2,9 +2,8 @@
 
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
-import { ConfigError, loadNodeConfig, nodeUsage } from './node-config.ts'
-import { runToken, TokenUsageError, tokenUsage } from './token.ts'
-import { statusUsage } from './status.ts'
+import { UsageError } from './errors.ts'
+import { nodeUsage, statusUsage, tokenUsage } from './usage.ts'
 
 const usage = `Usage: sluice <command> [options]
 
@@ -37,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
     case 'node':
       return runNode(rest)
     case 'token':
-      return runToken(rest)
+      return (await import('./token.ts')).runToken(rest)
     case 'status':
       return (await import('./status.ts')).runStatus(rest)
     case 'help':
@@ -92,7 +91,6 @@ async function runBroker(args: string[]): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'))
 }
 
-class UsageError extends Error {}
 
 /** Stops `stoppers` in order on the first SIGTERM or SIGINT, then exits 0 (1 if a stop failed). */
 function stopOnSignal(name: string, stoppers: Array<() => Promise<void>>): void {
@@ -106,6 +104,7 @@ function stopOnSignal(name: string, stoppers: Array<() => Promise<void>>): void 
 }
 
 async function runNode(args: string[]): Promise<void> {
+  const { loadNodeConfig } = await import('./node-config.ts')
   const config = loadNodeConfig(args)
   const { startNode } = await import('./node.ts')
   const node = await startNode(config)
@@ -122,6 +121,7 @@ async function runStart(args: string[]): Promise<void> {
     else nodeArgs.push(args[i]!)
   }
   const { startBroker } = await import('../broker/index.ts')
+  const { loadNodeConfig } = await import('./node-config.ts')
   const broker = await startBroker({ host: '127.0.0.1', port: brokerPort, dataDir: './data/broker' })
   process.stdout.write(`sluice broker listening on ${broker.bootstrap} (node ${broker.nodeId}, cluster ${broker.clusterId})\n`)
   let config
@@ -167,7 +167,7 @@ function integer(flag: string, text: string): number {
 }
 
 main(process.argv.slice(2)).catch(error => {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof TokenUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`sluice: ${error.message}\n\n${usage}`)
     process.exit(2)
   }

@@ -4,11 +4,8 @@
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { formatReplicaSet, mastersOf, RedisMemberStore } from '../replicaset/index.ts'
+export { statusUsage } from './usage.ts'
 
-export const statusUsage = `  status                Show the replica set: live members, health, master per partition, lag
-    --redis <url>                  Redis of the set (env REDIS_URL; default redis://127.0.0.1:6379)
-    --json                         print {members, masters} as JSON
-`
 
 /** Connecting and answering take at most this long: a status command must not hang. */
 const STATUS_TIMEOUT_MS = 5_000

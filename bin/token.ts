@@ -5,19 +5,11 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createToken, readTokenFile, revokeToken, type Permission } from '../pipeline/http/index.ts'
+import { UsageError } from './errors.ts'
+export { tokenUsage } from './usage.ts'
 
-export const tokenUsage = `  token create          Create an API token; prints its secret (shown once)
-    --tenant <name>                the tenant it belongs to (required)
-    --databases <a,b|*>            databases of the tenant it covers (default *)
-    --permissions <read,write>     what it may do (default read,write)
-    --description <text>           a note for \`token list\`
-    --id <id>                      its id (default: random)
-    --data-dir <dir> | --tokens-file <path>   which file (default ./data/node-1/tokens.json)
-  token list            List tokens (never their secrets)
-  token revoke <id>     Remove a token; running nodes notice within a second
-`
 
-export class TokenUsageError extends Error {}
+export class TokenUsageError extends UsageError {}
 
 function list(text: string | undefined, name: string): string[] {
   const items = (text ?? '').split(',').map(item => item.trim()).filter(item => item.length > 0)

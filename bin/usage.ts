@@ -1,0 +1,45 @@
+// The usage text of each `sluice` command, apart from the commands' code, so that `sluice help`
+// and the broker command start without loading the node's modules.
+
+export const nodeUsage = `  node                  Run a Sluice node: the HTTP write API (InfluxDB/CnosDB compatible) and the schema registry
+    --kafka <host:port,...>        Kafka bootstrap servers (env KAFKA_BROKERS; default 127.0.0.1:9092)
+    --redis <url>|memory           Redis for databases, field types, Idempotency-Key (env REDIS_URL; default redis://127.0.0.1:6379)
+    --http-host <addr>             listen address (default 127.0.0.1)
+    --http-port <n>                HTTP port, 0 picks a free one (default 8086)
+    --data-dir <dir>               node data: tokens.json, replica/ segments (default ./data/node-1)
+    --node-id <id>                 unique node name, used in Kafka transactional ids (default node-1)
+    --partitions <n>               partitions of sluice.ingest if this node creates it (default 8)
+    --auth                         require a token on every request (env SLUICE_AUTH=true)
+    --tokens-file <path>           token file (default <data-dir>/tokens.json; manage with \`sluice token\`)
+    --default-tenant <name>        tenant of requests that name none, with auth off (default "default")
+    --no-auto-create-databases     answer 404 for unknown databases instead of creating them
+    --producers <n>                concurrent Kafka transactions (default 2)
+    --parse-workers <n>            threads that parse and encode write bodies, 0 = none (default: one per core)
+    --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
+    --no-kafka-source              do not run the Kafka source (which re-keys raw records outside producers write to sluice.ingest)
+    --no-processor                 do not run the master processor (sluice.ingest → sluice.changelog) in this node
+    --master-session-timeout-ms <n>  how long a crashed master holds its partitions (default 10000; docs/replicaset.md)
+    --no-replica                   do not apply sluice.changelog to segments in this node (no checksum, no read-your-writes)
+    --replica-flush-interval-ms <n>  flush each replica partition at least this often (default 5000)
+    --heartbeat-interval-ms <n>    replica-set heartbeat in Redis; a member expires after 5 missed beats (default 1000)
+    --lossy-compression <file>     JSON lossy-compression settings ({"databases": {...}}, see docs/lossy-compression.md)
+    --kafka-source-database <db>   database of raw text records without a sluice-database header
+    --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
+    --config-file <path>           JSON file with any of the settings above (camelCase names)
+`
+
+export const tokenUsage = `  token create          Create an API token; prints its secret (shown once)
+    --tenant <name>                the tenant it belongs to (required)
+    --databases <a,b|*>            databases of the tenant it covers (default *)
+    --permissions <read,write>     what it may do (default read,write)
+    --description <text>           a note for \`token list\`
+    --id <id>                      its id (default: random)
+    --data-dir <dir> | --tokens-file <path>   which file (default ./data/node-1/tokens.json)
+  token list            List tokens (never their secrets)
+  token revoke <id>     Remove a token; running nodes notice within a second
+`
+
+export const statusUsage = `  status                Show the replica set: live members, health, master per partition, lag
+    --redis <url>                  Redis of the set (env REDIS_URL; default redis://127.0.0.1:6379)
+    --json                         print {members, masters} as JSON
+`
