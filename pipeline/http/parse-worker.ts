@@ -9,6 +9,8 @@ export interface WorkerTask { id: number; request: EncodeRequest }
 export type WorkerAnswer =
   | { id: number; ok: true; result: ReturnType<typeof encodeBody> }
   | { id: number; ok: false; message: string }
+  /** Sent once, when the worker has loaded and listens: the pool counts it as started. */
+  | { ready: true }
 
 if (parentPort === null) throw new Error('parse-worker.ts runs in a worker thread only')
 const port = parentPort
@@ -24,3 +26,4 @@ port.on('message', (task: WorkerTask) => {
     port.postMessage(answer)
   }
 })
+port.postMessage({ ready: true } satisfies WorkerAnswer)

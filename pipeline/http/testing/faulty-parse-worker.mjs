@@ -14,3 +14,4 @@ parentPort.on('message', task => {
   const result = encodeBody(task.request)
   parentPort.postMessage({ id: task.id, ok: true, result }, transferablesOf(result))
 })
+parentPort.postMessage({ ready: true })
