@@ -17,12 +17,12 @@ import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
 import { startKafkaSource } from '../pipeline/source/index.ts'
 import { CommandWriter } from '../pipeline/commands/index.ts'
 import { LossyCompression, startProcessor } from '../pipeline/processor/index.ts'
-import { CompressionReport } from '../pipeline/transforms/index.ts'
+import { CompressionReport, type CompressionReportRow } from '../pipeline/transforms/index.ts'
 import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
-import { executeSql } from '../query/index.ts'
+import { executeSql, type QueryResult } from '../query/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
@@ -182,6 +182,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await parsePool?.ready()
   // Routes log at warn and above: no line per request on the ingest path.
   const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
+  /** Lossy compression as decided by the masters on this node (its partitions only), optionally of one tenant's database. */
+  const compressionReport = async (of?: { tenant: string; database: string }): Promise<CompressionReportRow[]> => {
+    const report = new CompressionReport()
+    for (const compression of await processor?.compressors() ?? []) {
+      if (!(compression instanceof LossyCompression)) continue
+      for (const filter of compression.filters()) {
+        if (of && (filter.tenant !== of.tenant || filter.database !== of.database)) continue
+        report.add(filter.database, filter.measurement, filter.field, filter.counters)
+      }
+    }
+    return report.rows()
+  }
   await app.register(httpApi, {
     logLevel: 'warn',
     sink: writer,
@@ -192,7 +204,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ingestSchemaId,
     commands,
     // Queries read this node's replica, which starts below; requests arrive only after listen().
-    ...(config.replica ? { query: (sql: string, context: { tenant: string; database: string }) => executeSql(sql, { ...context, stores: replica?.stores().values() ?? [], nowNs: BigInt(Date.now()) * 1_000_000n }) } : {}),
+    ...(config.replica ? {
+      query: async (sql: string, context: { tenant: string; database: string }) => SHOW_COMPRESSION.test(sql)
+        ? compressionResult(await compressionReport(context))
+        : executeSql(sql, { ...context, stores: replica?.stores().values() ?? [], nowNs: BigInt(Date.now()) * 1_000_000n }),
+    } : {}),
     ...(parsePool !== undefined ? { parsePool } : {}),
     limits: config.limits,
     lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
@@ -235,13 +251,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   })
   replicaSetRoutes(app, { nodeId: config.nodeId, membership, replica })
   // Lossy compression as decided by the masters on this node: its partitions only (docs/lossy-compression.md).
-  app.get('/api/v1/compression', async () => {
-    const report = new CompressionReport()
-    for (const compression of await processor?.compressors() ?? []) {
-      if (compression instanceof LossyCompression) for (const filter of compression.filters()) report.add(filter.database, filter.measurement, filter.field, filter.counters)
-    }
-    return { node: config.nodeId, partitions: processor?.partitions() ?? [], fields: report.rows() }
-  })
+  app.get('/api/v1/compression', async () => ({ node: config.nodeId, partitions: processor?.partitions() ?? [], fields: await compressionReport() }))
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })
   const port = (app.server.address() as { port: number }).port
   nodeUrl = `http://${config.httpHost}:${port}`
@@ -268,5 +278,19 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await admin.disconnect().catch(() => {})
       logger.info({ event: 'node_stopped' }, 'node stopped')
     })(),
+  }
+}
+
+/** `SHOW COMPRESSION`: the lossy-compression report of the request's database, as a query result. */
+const SHOW_COMPRESSION = /^\s*show\s+compression\s*;?\s*$/i
+
+function compressionResult(rows: CompressionReportRow[]): QueryResult {
+  return {
+    columns: [
+      { name: 'measurement', type: 'string' }, { name: 'field', type: 'string' }, { name: 'series', type: 'integer' },
+      { name: 'points_in', type: 'integer' }, { name: 'points_kept', type: 'integer' }, { name: 'ratio', type: 'float' }, { name: 'max_error', type: 'float' },
+    ],
+    rows: rows.map(row => [row.measurement, row.field, BigInt(row.series), BigInt(row.pointsIn), BigInt(row.pointsKept), row.compressionRatio, row.maxError]),
+    stats: { pointsScanned: 0, pointsFromBlockStats: 0 },
   }
 }

@@ -156,8 +156,8 @@ export class LossyCompression implements SeriesCompression {
   }
 
   /** Every (series, field) filter with its counters, for reports that span partitions. */
-  *filters(): Iterable<{ database: string; measurement: string; field: string; counters: FilterCounters }> {
-    for (const filters of this.series.values()) for (const entry of filters.values()) yield { database: entry.database, measurement: entry.measurement, field: entry.field, counters: entry.filter }
+  *filters(): Iterable<{ tenant: string; database: string; measurement: string; field: string; counters: FilterCounters }> {
+    for (const filters of this.series.values()) for (const entry of filters.values()) yield { tenant: entry.tenant, database: entry.database, measurement: entry.measurement, field: entry.field, counters: entry.filter }
   }
 
   /** Settings already resolved for fields of (database, measurement). */
