@@ -28,8 +28,6 @@ export interface EncodeRequest {
   idempotencyKey: string | null
   /** Encode the good points of a body with unparsable lines (the dialects that write around them). */
   encodeAroundErrors: boolean
-  /** Line number of the body's first line, when it is a part of a larger body (splitBody). Default 1. */
-  firstLine?: number
 }
 
 /** Distinct (measurement, field, type) triples in order of first appearance in the body. */
@@ -77,9 +75,9 @@ export type EncodeResult = EncodedBody | RefusedBody
 const MAX_LINE_ECHO_BYTES = 256
 
 /** Line errors as answered to clients: with the line's text, cut at 256 bytes. */
-export function reportLines(body: Buffer, errors: readonly LineError[], lineOffset = 0): ReportedLineError[] {
+export function reportLines(body: Buffer, errors: readonly LineError[]): ReportedLineError[] {
   return errors.map(error => {
-    const reported: ReportedLineError = { line: error.line + lineOffset, reason: error.reason, code: error.code }
+    const reported: ReportedLineError = { line: error.line, reason: error.reason, code: error.code }
     if (error.column !== undefined) reported.column = error.column
     if (error.byteStart !== undefined && error.byteEnd !== undefined) {
       reported.text = body.toString('utf8', error.byteStart, Math.min(error.byteEnd, error.byteStart + MAX_LINE_ECHO_BYTES))
@@ -110,7 +108,7 @@ export function encodeBody(request: EncodeRequest): EncodeResult {
       body: request.body,
       pointCount: batch.pointCount,
       rejectedLineCount: batch.rejectedLineCount,
-      parseErrors: reportLines(body, batch.errors, (request.firstLine ?? 1) - 1),
+      parseErrors: reportLines(body, batch.errors),
       fieldClaims: fieldClaimsOf(batch),
       tagKeys: tagKeysOf(batch),
       records,
@@ -218,90 +216,3 @@ export function unpackRecords(packed: PackedRecords): IngestRecordOut[] {
   return records
 }
 
-const NEWLINE = 0x0a
-const QUOTE = 0x22
-
-/** One part of a split body: its own copy (transferable), and the body line it starts on. */
-export interface BodyPart {
-  bytes: Uint8Array
-  firstLine: number
-}
-
-/**
- * Cuts a body into about `parts` pieces at line ends, so that several workers can parse one request.
- * Null when it should stay whole: under `minPartBytes` a part, or holding a double quote, since a
- * quoted string field may span lines and only parsing from the start tells such a newline apart.
- */
-export function splitBody(body: Uint8Array, parts: number, minPartBytes: number): BodyPart[] | null {
-  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  const count = Math.min(parts, Math.floor(bytes.length / minPartBytes))
-  if (count < 2 || bytes.indexOf(QUOTE) !== -1) return null
-  const out: BodyPart[] = []
-  let start = 0
-  let firstLine = 1
-  for (let i = 1; i <= count && start < bytes.length; i++) {
-    const target = Math.floor((bytes.length * i) / count)
-    const newline = i === count ? -1 : bytes.indexOf(NEWLINE, Math.max(start, target - 1))
-    const end = newline === -1 ? bytes.length : newline + 1
-    out.push({ bytes: Uint8Array.prototype.slice.call(bytes, start, end), firstLine })
-    for (let nl = bytes.indexOf(NEWLINE, start); nl !== -1 && nl < end; nl = bytes.indexOf(NEWLINE, nl + 1)) firstLine++
-    start = end
-  }
-  return out.length < 2 ? null : out
-}
-
-/** The parts' results as the whole body's: counts summed, claims and records in body order. */
-export function mergeEncoded(body: Uint8Array, parts: readonly EncodedBody[], maxErrorsReported: number): EncodedBody {
-  const parseErrors = parts.flatMap(part => part.parseErrors).slice(0, maxErrorsReported)
-  const fieldClaims: FieldClaims = { measurements: [], fields: [], types: new Uint8Array(0) }
-  const types: number[] = []
-  const seenFields = new Set<string>()
-  const tagKeys: TagKeyClaims = { measurements: [], keys: [] }
-  const seenTags = new Set<string>()
-  for (const part of parts) {
-    for (let i = 0; i < part.fieldClaims.types.length; i++) {
-      const triple = `${part.fieldClaims.measurements[i]}\0${part.fieldClaims.fields[i]}\0${part.fieldClaims.types[i]}`
-      if (seenFields.has(triple)) continue
-      seenFields.add(triple)
-      fieldClaims.measurements.push(part.fieldClaims.measurements[i]!)
-      fieldClaims.fields.push(part.fieldClaims.fields[i]!)
-      types.push(part.fieldClaims.types[i]!)
-    }
-    for (let i = 0; i < part.tagKeys.keys.length; i++) {
-      const pair = `${part.tagKeys.measurements[i]}\0${part.tagKeys.keys[i]}`
-      if (seenTags.has(pair)) continue
-      seenTags.add(pair)
-      tagKeys.measurements.push(part.tagKeys.measurements[i]!)
-      tagKeys.keys.push(part.tagKeys.keys[i]!)
-    }
-  }
-  fieldClaims.types = Uint8Array.from(types)
-  const records = parts.every(part => part.records !== null) ? concatRecords(parts.map(part => part.records!)) : null
-  let pointCount = 0
-  let rejectedLineCount = 0
-  for (const part of parts) {
-    pointCount += part.pointCount
-    rejectedLineCount += part.rejectedLineCount
-  }
-  return { kind: 'encoded', body, pointCount, rejectedLineCount, parseErrors, fieldClaims, tagKeys, records }
-}
-
-function concatRecords(parts: readonly PackedRecords[]): PackedRecords {
-  let byteCount = 0
-  let recordCount = 0
-  for (const part of parts) {
-    byteCount += part.bytes.length
-    recordCount += part.partitions.length
-  }
-  const out: PackedRecords = { bytes: new Uint8Array(byteCount), ends: new Uint32Array(recordCount * 2), partitions: new Uint32Array(recordCount) }
-  let bytes = 0
-  let records = 0
-  for (const part of parts) {
-    out.bytes.set(part.bytes, bytes)
-    out.partitions.set(part.partitions, records)
-    for (let i = 0; i < part.ends.length; i++) out.ends[records * 2 + i] = part.ends[i]! + bytes
-    bytes += part.bytes.length
-    records += part.partitions.length
-  }
-  return out
-}

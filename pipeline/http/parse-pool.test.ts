@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { lineProtocolLimits, parseLineProtocol, toIngestRecords } from '../ingest/index.ts'
-import { decodeIngestRecord, unframe } from '../../schemas/index.ts'
-import { encodeBody, mergeEncoded, splitBody, unpackRecords, type EncodedBody, type EncodeRequest, type PackedRecords } from './encode-body.ts'
+import { encodeBody, unpackRecords, type EncodeRequest } from './encode-body.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 import { ParsePool } from './parse-pool.ts'
 
@@ -58,51 +57,6 @@ describe('encodeBody', () => {
   })
 })
 
-/** Points of packed records, per series key, in record order (parts split a series into several records). */
-function pointsBySeries(records: PackedRecords): Map<string, string[]> {
-  const bySeries = new Map<string, string[]>()
-  for (const record of unpackRecords(records)) {
-    const batch = decodeIngestRecord(unframe(record.value).payload).batch!
-    const points = bySeries.get(batch.seriesKey) ?? []
-    for (const point of batch.points) points.push(`${record.partition} ${point.timeNs} ${JSON.stringify(point.fields, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`)
-    bySeries.set(batch.seriesKey, points)
-  }
-  return bySeries
-}
-
-describe('splitBody and mergeEncoded', () => {
-  const lines: string[] = []
-  for (let i = 0; i < 400; i++) {
-    if (i % 97 === 5) lines.push('broken line here')
-    else if (i % 61 === 7) lines.push('# a comment')
-    else if (i % 53 === 9) lines.push('')
-    else lines.push(`cpu,host=h${i % 7},rack=r${i % 3} usage=${i}.5,idle=${i}i,on=${i % 2 === 0} ${1_000 + i}${i % 5 === 0 ? '\r' : ''}`)
-  }
-  const text = lines.join('\n')
-
-  it('parts parsed apart give the whole body\'s points, line errors, claims and counts', () => {
-    const whole = encodeBody(request(text, { maxErrorsReported: 3 })) as EncodedBody
-    for (const partCount of [2, 3, 5]) {
-      const parts = splitBody(Buffer.from(text), partCount, 64)!
-      assert.equal(parts.length, partCount)
-      assert.equal(Buffer.concat(parts.map(part => part.bytes)).toString(), text)
-      const results = parts.map(part => encodeBody(request('', { body: part.bytes, firstLine: part.firstLine, maxErrorsReported: 3 })) as EncodedBody)
-      const merged = mergeEncoded(Buffer.from(text), results, 3)
-      assert.equal(merged.pointCount, whole.pointCount)
-      assert.equal(merged.rejectedLineCount, whole.rejectedLineCount)
-      assert.deepEqual(merged.parseErrors, whole.parseErrors)
-      assert.deepEqual([merged.fieldClaims.measurements, merged.fieldClaims.fields, [...merged.fieldClaims.types]], [whole.fieldClaims.measurements, whole.fieldClaims.fields, [...whole.fieldClaims.types]])
-      assert.deepEqual(merged.tagKeys, whole.tagKeys)
-      assert.deepEqual(pointsBySeries(merged.records!), pointsBySeries(whole.records!))
-    }
-  })
-
-  it('keeps whole a body with a double quote (a string may span lines) or too small to split', () => {
-    assert.equal(splitBody(Buffer.from('m s="a\nb" 1\n'.repeat(100)), 2, 16), null)
-    assert.equal(splitBody(Buffer.from(text), 2, text.length), null)
-  })
-})
-
 describe('ParsePool', () => {
   const pools: ParsePool[] = []
   const pool = (options: ConstructorParameters<typeof ParsePool>[0]): ParsePool => {
@@ -124,18 +78,6 @@ describe('ParsePool', () => {
     assert.equal(Buffer.from(result.body).toString(), BODY)
     assert.deepEqual(unpackRecords(result.records!), unpackRecords(here.records!))
     assert.deepEqual(result.parseErrors, here.parseErrors)
-  })
-
-  it('encodeSplit parses a large body on every worker and answers as encode() does', async () => {
-    const workers = pool({ size: 2, minSplitBytes: 64 })
-    const text = Array.from({ length: 300 }, (_, i) => i === 150 ? 'bad' : `m,host=h${i % 5} v=${i},w=${i}i ${i + 1}`).join('\n')
-    const split = await workers.encodeSplit(request(text), soon()) as EncodedBody
-    const whole = encodeBody(request(text)) as EncodedBody
-    assert.equal(split.pointCount, 299)
-    assert.deepEqual(split.parseErrors, whole.parseErrors)
-    assert.equal(split.parseErrors[0]!.line, 151)
-    assert.deepEqual(pointsBySeries(split.records!), pointsBySeries(whole.records!))
-    assert.equal(Buffer.from(split.body).toString(), text)
   })
 
   it('copies a body that shares its buffer (a pooled Buffer), leaving the neighbours intact', async () => {

@@ -10,7 +10,7 @@
 
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { mergeEncoded, splitBody, type EncodedBody, type EncodeRequest, type EncodeResult } from './encode-body.ts'
+import type { EncodeRequest, EncodeResult } from './encode-body.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 import type { Logger } from './kafka-writer.ts'
 import type { WorkerAnswer, WorkerTask } from './parse-worker.ts'
@@ -22,15 +22,7 @@ import type { WorkerAnswer, WorkerTask } from './parse-worker.ts'
  */
 export const DEFAULT_MAX_QUEUED_BODY_BYTES = 256 * 1024 * 1024
 
-/**
- * Smallest part of a body parsed by a worker of its own. Default 256 KiB (about 750 TSBS lines): below
- * that the hand-off costs more than the parallel parse saves; a 5,000-line batch (1.7 MB) is split.
- */
-export const DEFAULT_MIN_SPLIT_BYTES = 256 * 1024
-
 export interface ParsePoolOptions {
-  /** Split bodies of at least twice this many bytes across workers; default DEFAULT_MIN_SPLIT_BYTES. */
-  minSplitBytes?: number
   /** Worker threads. Default: the cores Node may use (os.availableParallelism()). */
   size?: number
   maxQueuedBodyBytes?: number
@@ -107,19 +99,6 @@ export class ParsePool {
       const task: WorkerTask = { id, request }
       worker.thread.postMessage(task, owned ? [body.buffer] : [])
     })
-  }
-
-  /**
-   * encode(), with a large body cut at line ends into one part per worker and parsed in parallel
-   * (one request then uses every core); the result is the same as encoding it whole.
-   */
-  async encodeSplit(request: EncodeRequest, deadlineMs: number): Promise<EncodeResult> {
-    const parts = this.size > 1 ? splitBody(request.body, this.size, this.options.minSplitBytes ?? DEFAULT_MIN_SPLIT_BYTES) : null
-    if (parts === null) return this.encode(request, deadlineMs)
-    const results = await Promise.all(parts.map(part => this.encode({ ...request, body: part.bytes, firstLine: part.firstLine }, deadlineMs)))
-    const refused = results.find(result => result.kind === 'refused')
-    if (refused !== undefined) return { ...refused, body: request.body }
-    return mergeEncoded(request.body, results as EncodedBody[], request.maxErrorsReported)
   }
 
   /** Resolves once every worker has started (a node awaits it before it listens: no first request waits for a thread). */

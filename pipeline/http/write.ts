@@ -207,7 +207,7 @@ function bodyTooLarge(message: string): HttpApiError {
  */
 async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOptions['parsePool']>, body: Buffer): Promise<Outcome> {
   const { options, dialect, access, target } = write
-  const result = await pool.encodeSplit({
+  const result = await pool.encode({
     body, precision: target.precision, receivedAtNs: write.receivedAtNs, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported,
     tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, schemaId: options.ingestSchemaId,
     idempotencyKey: write.idempotencyKey, encodeAroundErrors: writesAroundSyntaxErrors(dialect),
