@@ -182,9 +182,11 @@ describe('the Kafka source inside the node (--kafka-source)', () => {
     await producer.send({ topic: 'sluice.ingest', acks: -1, messages: [{ partition: 0, value: 'raw,host=a v=1 10\nraw,host=b v=2 20\n' }] })
     await producer.disconnect()
     let points: IngestedPoint[] = []
-    // The source commits on its own schedule: read again until its records are there (bounded).
-    for (let attempt = 0; attempt < 20 && points.length < 2; attempt++) {
+    // The source commits on its own schedule: read again until its records are there (bounded in time).
+    const deadline = Date.now() + 30_000
+    while (points.length < 2 && Date.now() < deadline) {
       points = (await readIngest(broker.bootstrap)).filter(p => p.database === sourceDb)
+      if (points.length < 2) await new Promise(resolve => setTimeout(resolve, 250))
     }
     assert.deepEqual(points.map(p => [p.tenant, p.seriesKey, p.timeNs, p.partition]).sort(), [
       [tenant, 'raw,host=a', 10n, partitionForSeriesKey('raw,host=a', 6)], [tenant, 'raw,host=b', 20n, partitionForSeriesKey('raw,host=b', 6)],
