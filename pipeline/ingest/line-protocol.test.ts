@@ -64,6 +64,10 @@ test('a field key splits on a comma or space after a backslash pair, as InfluxDB
   assert.match(rejected('m f\\\\ g=1 1000').reason, /missing field value/)
   assert.deepEqual(one('m f\\\\\\,g=1 1000').fields.map(field => field.key), ['f\\\\,g'], 'three backslashes: a pair, then an escaped comma')
   assert.deepEqual(one('m f\\,g=1 1000').fields.map(field => field.key), ['f,g'])
+  // influxd 1.6 refuses `f\\=y z=1` (its scan) but stores `f\\=1,g=2` as one field "f\=1,g": refused here.
+  assert.match(rejected('m f\\\\=y\\ z=1 1000').reason, /ambiguous field key/)
+  assert.match(rejected('m f\\\\=1,g=2 1000').reason, /ambiguous field key/)
+  assert.deepEqual(one('m f\\\\\\=y=1 1000').fields.map(field => field.key), ['f\\\\=y'], 'a backslash pair (kept as two, as InfluxDB keeps it), then an escaped =')
 })
 
 test('the canonical series key escapes the InfluxDB way and ignores tag order', () => {
