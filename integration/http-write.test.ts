@@ -27,7 +27,8 @@ const sourceDb = uniqueName('it_source')
 before(async () => {
   broker = await startBrokerProcess()
   node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--partitions', '6', '--default-tenant', tenant, '--kafka-source', '--kafka-source-database', sourceDb] })
-  strictNode = await startNodeProcess({ kafka: broker.bootstrap, args: ['--no-auto-create-databases', '--limit', 'maxBodyBytes=100000', '--default-tenant', tenant] })
+  // No Kafka source here: raw records are the other node's (a source without a default database dead-letters them).
+  strictNode = await startNodeProcess({ kafka: broker.bootstrap, args: ['--no-kafka-source', '--no-auto-create-databases', '--limit', 'maxBodyBytes=100000', '--default-tenant', tenant] })
 })
 
 after(async () => {
