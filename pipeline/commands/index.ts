@@ -3,4 +3,4 @@
 
 export { parseCommandSql, commandTable, isCommandSql, CommandError, CommandErrorCode, type CommandContext, type MeasurementColumns, type ColumnType, type CommandErrorCodeValue } from './sql.ts'
 export { submitCommand, CommandWriter, type CommandPosition } from './submit.ts'
-export { parseTimeLiteral } from './time.ts'
+export { parseTimestamp as parseTimeLiteral } from '../../lib/time/rfc3339.ts'

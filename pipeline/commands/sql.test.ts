@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CommandError, parseCommandSql, type CommandContext, type MeasurementColumns } from './sql.ts'
-import { parseTimeLiteral } from './time.ts'
+import { parseTimestamp as parseTimeLiteral } from '../../lib/time/rfc3339.ts'
 
 const air: MeasurementColumns = {
   tags: new Set(['station', 'region']),

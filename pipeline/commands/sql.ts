@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import sqlParser from 'node-sql-parser'
 import type { Field, FieldValue, IngestCommand, Predicate, TagMatch } from '../../schemas/index.ts'
-import { parseTimeLiteral } from './time.ts'
+import { parseTimestamp as parseTimeLiteral } from '../../lib/time/rfc3339.ts'
 
 const { Parser } = sqlParser
 const parser = new Parser()
