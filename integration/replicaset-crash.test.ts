@@ -8,9 +8,9 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
-import { forgetTenants, uniqueName } from './http-helpers.ts'
+import { uniqueName } from './http-helpers.ts'
 import { kafkaClient } from './support/kafka.ts'
-import { buildReference, stopWithin, readChangelogPoints, referencePoints, waitForChecksum } from './support/replicas.ts'
+import { buildReference, readChangelogPoints, referencePoints, waitForChecksum, startThreeNodes, stopAll } from './support/replicas.ts'
 
 const PARTITIONS = 3
 const SERIES = 50
@@ -24,18 +24,10 @@ const nodes: NodeProcess[] = []
 
 before(async () => {
   broker = await startBrokerProcess()
-  const id = uniqueName('rc')
-  nodes.push(await startNodeProcess({ kafka: broker.bootstrap, nodeId: `${id}-a`, args: nodeArgs }))
-  nodes.push(...await Promise.all(['b', 'c'].map(suffix => startNodeProcess({ kafka: broker.bootstrap, nodeId: `${id}-${suffix}`, args: nodeArgs }))))
+  nodes.push(...await startThreeNodes(broker.bootstrap, 'rc', nodeArgs))
 })
 
-after(async () => {
-  // Every process is stopped before anything is asserted, so a failure never leaves one running.
-  const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
-  await broker?.stop()
-  await forgetTenants([tenant])
-  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s (signal ${node.child.signalCode}):\n${node.logs().split('\n').slice(-20).join('\n')}`))
-})
+after(() => stopAll(nodes, broker, tenant))
 
 async function kill9(node: NodeProcess): Promise<void> {
   if (node.child.exitCode !== null || node.child.signalCode !== null) return

@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
-import { forgetTenants, uniqueName } from './http-helpers.ts'
-import { nodeChecksum, stopWithin } from './support/replicas.ts'
+import { uniqueName } from './http-helpers.ts'
+import { nodeChecksum, stopAll } from './support/replicas.ts'
 
 const tenant = uniqueName('it_latetopic')
 const args = ['--partitions', '2', '--default-tenant', tenant, '--replica-flush-interval-ms', '500']
@@ -16,12 +16,7 @@ const nodes: NodeProcess[] = []
 
 before(async () => { broker = await startBrokerProcess() })
 
-after(async () => {
-  const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
-  await broker?.stop()
-  await forgetTenants([tenant])
-  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM (signal ${node.child.signalCode})`))
-})
+after(() => stopAll(nodes, broker, tenant))
 
 test('a replica waits for sluice.changelog without creating it, then applies it', async () => {
   const id = uniqueName('lt')

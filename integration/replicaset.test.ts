@@ -10,9 +10,9 @@ import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
-import { forgetTenants, uniqueName } from './http-helpers.ts'
+import { uniqueName } from './http-helpers.ts'
 import { kafkaClient } from './support/kafka.ts'
-import { buildReference, stopWithin, readChangelogPoints, referencePoints, waitForChecksum } from './support/replicas.ts'
+import { buildReference, readChangelogPoints, referencePoints, waitForChecksum, startThreeNodes, stopAll } from './support/replicas.ts'
 
 const PARTITIONS = 3
 const SERIES = 30
@@ -24,19 +24,10 @@ let nodes: NodeProcess[] = []
 
 before(async () => {
   broker = await startBrokerProcess()
-  const id = uniqueName('rs')
-  // The first node creates the topics; the others join it.
-  nodes.push(await startNodeProcess({ kafka: broker.bootstrap, nodeId: `${id}-a`, args: nodeArgs }))
-  nodes.push(...await Promise.all(['b', 'c'].map(suffix => startNodeProcess({ kafka: broker.bootstrap, nodeId: `${id}-${suffix}`, args: nodeArgs }))))
+  nodes.push(...await startThreeNodes(broker.bootstrap, 'rs', nodeArgs))
 })
 
-after(async () => {
-  // Every process is stopped before anything is asserted, so a failure never leaves one running.
-  const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
-  await broker?.stop()
-  await forgetTenants([tenant])
-  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s (signal ${node.child.signalCode}):\n${node.logs().split('\n').slice(-20).join('\n')}`))
-})
+after(() => stopAll(nodes, broker, tenant))
 
 const line = (i: number): string => `cpu,host=h${i % SERIES} v=${i}.25,n=${i}i ${1_700_000_000_000_000_000n + BigInt(i) * 1_000n}`
 

@@ -6,7 +6,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kafka } from 'kafkajs'
-import type { NodeProcess } from '../../lib/process/node-process.ts'
+import assert from 'node:assert/strict'
+import type { BrokerProcess } from '../../lib/process/broker-process.ts'
+import { startNodeProcess, type NodeProcess } from '../../lib/process/node-process.ts'
+import { forgetTenants, uniqueName } from '../http-helpers.ts'
 import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
 import { combineChecksums } from '../../replicaset/index.ts'
 import { readChangelog, type ChangelogRead } from './ingest.ts'
@@ -85,4 +88,23 @@ export async function stopWithin(node: NodeProcess, timeoutMs: number): Promise<
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Three node processes on one broker: the first creates the topics, the other two join it. */
+export async function startThreeNodes(bootstrap: string, idPrefix: string, args: string[]): Promise<NodeProcess[]> {
+  const id = uniqueName(idPrefix)
+  const first = await startNodeProcess({ kafka: bootstrap, nodeId: `${id}-a`, args })
+  const others = await Promise.all(['b', 'c'].map(suffix => startNodeProcess({ kafka: bootstrap, nodeId: `${id}-${suffix}`, args })))
+  return [first, ...others]
+}
+
+/**
+ * Stops every node (SIGKILL after 20 s), the broker and the tenant's Redis keys, and only then
+ * asserts that each node exited 0 on SIGTERM, so a failure never leaves a process running.
+ */
+export async function stopAll(nodes: readonly NodeProcess[], broker: BrokerProcess | undefined, tenant: string): Promise<void> {
+  const codes = await Promise.all(nodes.map(node => stopWithin(node, 20_000)))
+  await broker?.stop()
+  await forgetTenants([tenant])
+  nodes.forEach((node, i) => assert.equal(codes[i], 0, `${node.nodeId} exits 0 on SIGTERM within 20 s (signal ${node.child.signalCode}):\n${node.logs().split('\n').slice(-20).join('\n')}`))
 }
