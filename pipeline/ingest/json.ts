@@ -31,10 +31,11 @@
 import { isUtf8 } from 'node:buffer'
 import { IngestError, IngestErrorCode, type IngestErrorCodeValue, type LineError } from './errors.ts'
 import { defaultLineProtocolLimits, type LineProtocolLimits } from './limits.ts'
-import { parseSeriesKey } from './series-key.ts'
+import { escapeName, parseSeriesKey } from './series-key.ts'
 import { FieldType, ParsedBatch } from './parsed-batch.ts'
 import { acquireColumnStore, type ColumnStore } from './column-store.ts'
 import { ByteInterner, FNV_OFFSET, FNV_PRIME, HASH_MASK } from './byte-interner.ts'
+import { SeriesDictionary } from './series-dictionary.ts'
 
 export const JsonNumbers = {
   /** Every number is a float field (Telegraf's json parser); the default. */
@@ -158,14 +159,7 @@ class TelegrafJsonParser {
   private arenaBytes = 0
 
   private readonly seriesIdByRawKey = new Map<string, number>()
-  private readonly seriesKeys: string[] = []
-  private readonly seriesKeyBytes: number[] = []
-  private readonly seriesMeasurement: number[] = []
-  private readonly seriesTagStart: number[] = [0]
-  private readonly tagKeys: string[] = []
-  private readonly tagValues: string[] = []
-  private readonly measurementIdByName = new Map<string, number>()
-  private readonly measurements: string[] = []
+  private readonly series = new SeriesDictionary()
   private readonly fieldKeyIdByName = new Map<string, number>()
   private readonly fieldKeys: string[] = []
   /** Per field key id: its bytes as InfluxDB counts them (line protocol escaped), for the max key length check. */
@@ -547,7 +541,7 @@ class TelegrafJsonParser {
     for (let slot = metric.fieldBase; slot < this.fieldCount; slot++) {
       const keyId = this.store.fieldKey[slot]!
       const name = this.fieldKeys[keyId]!
-      const keySize = this.seriesKeyBytes[series]! + 4 + this.fieldKeyEscapedBytes[keyId]!
+      const keySize = this.series.seriesKeyBytes[series]! + 4 + this.fieldKeyEscapedBytes[keyId]!
       if (keySize > this.limits.maxSeriesKeyBytes) {
         this.fail(metric, `field "${name.slice(0, 64)}": max key length exceeded: ${keySize} > ${this.limits.maxSeriesKeyBytes} (maxSeriesKeyBytes)`, IngestErrorCode.LIMIT_EXCEEDED)
         return
@@ -580,22 +574,8 @@ class TelegrafJsonParser {
       this.fail(metric, parsed.reason, parsed.limit ? IngestErrorCode.LIMIT_EXCEEDED : IngestErrorCode.JSON)
       return -1
     }
-    const id = this.seriesKeys.length
+    const id = this.series.add(parsed)
     this.seriesIdByRawKey.set(rawKey, id)
-    this.seriesKeys.push(parsed.key)
-    this.seriesKeyBytes.push(parsed.keyBytes)
-    let measurement = this.measurementIdByName.get(parsed.measurement)
-    if (measurement === undefined) {
-      measurement = this.measurements.length
-      this.measurementIdByName.set(parsed.measurement, measurement)
-      this.measurements.push(parsed.measurement)
-    }
-    this.seriesMeasurement.push(measurement)
-    for (let t = 0; t < parsed.tagKeys.length; t++) {
-      this.tagKeys.push(parsed.tagKeys[t]!)
-      this.tagValues.push(parsed.tagValues[t]!)
-    }
-    this.seriesTagStart.push(this.tagKeys.length)
     return id
   }
 
@@ -606,14 +586,14 @@ class TelegrafJsonParser {
       this.fail(metric, 'measurement name ends with a backslash, which a series key cannot express')
       return undefined
     }
-    let key = escapeKeyPart(name, false)
+    let key = escapeName(name, false)
     for (let t = 0; t < metric.tags.length; t++) {
       const [tagKey, tagValue] = metric.tags[t]!
       if (tagKey.endsWith('\\') || (tagValue.endsWith('\\') && t < metric.tags.length - 1)) {
         this.fail(metric, `tag "${tagKey}": a tag key or value ending with a backslash cannot be expressed in a series key`)
         return undefined
       }
-      key += ',' + escapeKeyPart(tagKey, true) + '=' + escapeKeyPart(tagValue, true)
+      key += ',' + escapeName(tagKey, true) + '=' + escapeName(tagValue, true)
     }
     return key
   }
@@ -664,12 +644,12 @@ class TelegrafJsonParser {
       store,
       pointCount: this.pointCount,
       fieldCount: this.fieldCount,
-      seriesKeys: this.seriesKeys,
-      seriesMeasurement: this.seriesMeasurement,
-      seriesTagStart: this.seriesTagStart,
-      tagKeys: this.tagKeys,
-      tagValues: this.tagValues,
-      measurements: this.measurements,
+      seriesKeys: this.series.seriesKeys,
+      seriesMeasurement: this.series.seriesMeasurement,
+      seriesTagStart: this.series.seriesTagStart,
+      tagKeys: this.series.tagKeys,
+      tagValues: this.series.tagValues,
+      measurements: this.series.measurements,
       fieldKeys: this.fieldKeys,
       errors: this.errors,
       rejectedLineCount: this.rejectedCount,
@@ -872,19 +852,6 @@ function hasControlCharacter(name: string): boolean {
   return false
 }
 
-/** Escapes a measurement (`,` and space) or tag key/value (also `=`) for a line protocol key region. */
-function escapeKeyPart(name: string, tag: boolean): string {
-  let out = ''
-  let from = 0
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    if (c === COMMA || c === SPACE || (tag && c === EQUALS)) {
-      out += name.slice(from, i) + '\\'
-      from = i
-    }
-  }
-  return from === 0 ? name : out + name.slice(from)
-}
 
 /** Bytes line protocol escaping adds to a field key (InfluxDB counts the escaped key against MaxKeyLength). */
 function countFieldKeyEscapes(name: string): number {

@@ -23,6 +23,7 @@ import {
   scratch, readDecimal, withinMagnitude, scaleDecimal, decimalToWords, bigintToWords,
   INT64_MAX_MAGNITUDE, INT64_MIN_MAGNITUDE, UINT64_MAX_MAGNITUDE, TIME_MAX_MAGNITUDE,
 } from './int64-words.ts'
+import { SeriesDictionary } from './series-dictionary.ts'
 
 export interface ParseOptions {
   /** Server time in nanoseconds; a line without a timestamp gets it, truncated to the precision. */
@@ -141,14 +142,7 @@ class LineProtocolParser {
   private readonly rawSeriesTarget: number[] = [] // series id, or -1 - index into rawSeriesErrors
   private readonly rawSeriesErrors: Array<{ offset: number; reason: string; limit: boolean }> = []
   private readonly seriesIdByKey = new Map<string, number>()
-  private readonly seriesKeys: string[] = []
-  private readonly seriesKeyBytes: number[] = []
-  private readonly seriesMeasurement: number[] = []
-  private readonly seriesTagStart: number[] = [0]
-  private readonly tagKeys: string[] = []
-  private readonly tagValues: string[] = []
-  private readonly measurementIdByName = new Map<string, number>()
-  private readonly measurements: string[] = []
+  private readonly series = new SeriesDictionary()
 
   private readonly rawFieldKeys: ByteInterner
   private readonly rawFieldTarget: number[] = [] // field key id, or -1 - index into rawFieldErrors
@@ -311,22 +305,8 @@ class LineProtocolParser {
       if (known !== undefined) {
         target = known
       } else {
-        target = this.seriesKeys.length
+        target = this.series.add(parsed)
         this.seriesIdByKey.set(parsed.key, target)
-        this.seriesKeys.push(parsed.key)
-        this.seriesKeyBytes.push(parsed.keyBytes)
-        let measurement = this.measurementIdByName.get(parsed.measurement)
-        if (measurement === undefined) {
-          measurement = this.measurements.length
-          this.measurementIdByName.set(parsed.measurement, measurement)
-          this.measurements.push(parsed.measurement)
-        }
-        this.seriesMeasurement.push(measurement)
-        for (let t = 0; t < parsed.tagKeys.length; t++) {
-          this.tagKeys.push(parsed.tagKeys[t]!)
-          this.tagValues.push(parsed.tagValues[t]!)
-        }
-        this.seriesTagStart.push(this.tagKeys.length)
       }
     }
     this.rawSeriesTarget.push(target)
@@ -376,7 +356,7 @@ class LineProtocolParser {
         return this.reject(keyStart, `more than maxFieldsPerPoint = ${this.limits.maxFieldsPerPoint} fields`, IngestErrorCode.LIMIT_EXCEEDED)
       }
       // InfluxDB 1.x: series key + 4 ("#!~#") + field key must fit MaxKeyLength.
-      const keySize = this.seriesKeyBytes[series]! + 4 + (pos - keyStart)
+      const keySize = this.series.seriesKeyBytes[series]! + 4 + (pos - keyStart)
       if (keySize > this.limits.maxSeriesKeyBytes) {
         return this.reject(keyStart, `max key length exceeded: ${keySize} > ${this.limits.maxSeriesKeyBytes} (maxSeriesKeyBytes)`, IngestErrorCode.LIMIT_EXCEEDED)
       }
@@ -399,7 +379,7 @@ class LineProtocolParser {
       break
     }
     if (this.fieldCount === this.fieldBase) {
-      const measurement = this.measurements[this.seriesMeasurement[series]!]!
+      const measurement = this.series.measurements[this.series.seriesMeasurement[series]!]!
       return this.reject(fieldsStart, `invalid field name: input field "time" on measurement "${measurement}" is invalid`)
     }
     return pos
@@ -687,12 +667,12 @@ class LineProtocolParser {
       store: this.store,
       pointCount: this.pointCount,
       fieldCount: this.fieldCount,
-      seriesKeys: this.seriesKeys,
-      seriesMeasurement: this.seriesMeasurement,
-      seriesTagStart: this.seriesTagStart,
-      tagKeys: this.tagKeys,
-      tagValues: this.tagValues,
-      measurements: this.measurements,
+      seriesKeys: this.series.seriesKeys,
+      seriesMeasurement: this.series.seriesMeasurement,
+      seriesTagStart: this.series.seriesTagStart,
+      tagKeys: this.series.tagKeys,
+      tagValues: this.series.tagValues,
+      measurements: this.series.measurements,
       fieldKeys: this.fieldKeys,
       errors: this.errors,
       rejectedLineCount: this.rejectedCount,

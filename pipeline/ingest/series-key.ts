@@ -62,7 +62,8 @@ export function unescapeName(buf: Buffer, start: number, end: number, escapable:
 export const isMeasurementEscape = (byte: number): boolean => byte === COMMA || byte === SPACE
 export const isTagEscape = (byte: number): boolean => byte === COMMA || byte === SPACE || byte === EQUALS
 
-function escapeName(name: string, tag: boolean): string {
+/** Escapes a measurement (`,` and space) or a tag key or value (also `=`) for the key region of a line. */
+export function escapeName(name: string, tag: boolean): string {
   let out = ''
   let from = 0
   for (let i = 0; i < name.length; i++) {
