@@ -10,7 +10,7 @@ import { parseAvroSchema, resolutionError, type AvroType } from './avro-types.ts
 import { canonicalSchemaText } from './canonical.ts'
 import { cdcEventType, changelogEntryType, compressorStateType, ingestBatchType, ingestCommandType, ingestRecordType, readSchemaFile, sluiceTypes, topicValueSubjects, type SluiceType } from './catalog.ts'
 import { decode, encode } from './codec.ts'
-import { plain, sampleBatch, sampleCdcEvent, sampleChangelogCommand, sampleChangelogUpsert, sampleCommand, sampleCompressorState, sampleDelete } from './testing/samples.ts'
+import { plain, sampleBatch, sampleCdcDelete, sampleCdcEvent, sampleChangelogCommand, sampleChangelogUpsert, sampleCommand, sampleCompressorState, sampleDelete } from './testing/samples.ts'
 
 function assertValid<T>(type: SluiceType<T>, value: T): void {
   const problems: string[] = []
@@ -50,7 +50,7 @@ describe('schema catalog', () => {
     }
     for (const type of sluiceTypes) visit(readSchemaFile(type.file), type.file)
     assert.deepEqual([...definedIn.keys()].sort(), [
-      'CdcEvent', 'CdcRow', 'CdcSource', 'ChangelogEntry', 'CommandKind', 'CompressionAlgorithm', 'CompressorState', 'DoorSlopes',
+      'CdcCommand', 'CdcEvent', 'CdcRow', 'CdcSource', 'ChangelogEntry', 'CommandKind', 'CompressionAlgorithm', 'CompressorState', 'DoorSlopes',
       'Field', 'IngestBatch', 'IngestCommand', 'IngestRecord', 'Point', 'Predicate', 'Sample', 'SeriesUpsert', 'Tag', 'TagMatch', 'Uint64',
     ])
   })
@@ -92,8 +92,8 @@ describe('schema catalog', () => {
     assertRoundTrip(compressorStateType, sampleCompressorState)
     assertRoundTrip(compressorStateType, { ...sampleCompressorState, algorithm: 'NONE', lastSeen: null, slopes: null })
     assertRoundTrip(cdcEventType, sampleCdcEvent)
-    assertRoundTrip(cdcEventType, { ...sampleCdcEvent, op: 'c', before: null })
-    assertRoundTrip(cdcEventType, { ...sampleCdcEvent, op: 'd', after: null })
+    assertRoundTrip(cdcEventType, sampleCdcDelete)
+    assertRoundTrip(cdcEventType, { ...sampleCdcDelete, op: 'u', command: { ...sampleCdcDelete.command!, kind: 'UPDATE_TAGS', set: [{ name: 'host', value: 'c' }] } })
   })
 
   it('keeps 64-bit longs exact where avsc\'s default long throws', () => {

@@ -10,7 +10,7 @@
 export type {
   Tag, UnsignedValue, FieldValue, Field, Point, IngestBatch, IngestBatchV1, TagMatch, Predicate, IngestCommand,
   IngestRecord, SeriesUpsert, ChangelogEntry, Sample, DoorSlopes, CompressorState,
-  CdcRow, CdcSource, CdcEvent, CommandKindValue, CompressionAlgorithmValue, CdcOpValue,
+  CdcRow, CdcSource, CdcCommand, CdcEvent, CommandKindValue, CompressionAlgorithmValue, CdcOpValue,
 } from './types.ts'
 export { CommandKind, CompressionAlgorithm, CdcOp } from './types.ts'
 

@@ -168,15 +168,36 @@ export interface CdcRow {
   fields: Field[]
 }
 
-/** sluice.CdcSource */
+/** sluice.CdcSource: Debezium's source block (docs/cdc.md). */
 export interface CdcSource {
+  /** The Sluice version that emitted the event. */
+  version: string
+  /** Always "sluice". */
+  connector: string
+  /** Timestamp of the changelog record, ms since the epoch. */
+  ts_ms: bigint
   tenant: string
-  database: string
-  measurement: string
+  /** Database. */
+  db: string
+  /** Measurement. */
+  table: string
+  /** Series key of an upsert; "command <commandId>" for a command. */
   seriesKey: string
-  changelogPartition: number
-  changelogOffset: bigint
+  /** sluice.changelog partition and offset of the entry, and the event's position in it. */
+  partition: number
+  offset: bigint
+  index: number
+  /** receivedAtNs of the ingest batch, or issuedAtNs of the command. */
   tsNs: bigint
+}
+
+/** sluice.CdcCommand: an UPDATE or DELETE as the changelog carries it. */
+export interface CdcCommand {
+  commandId: string
+  /** An IngestCommand kind, as a string. */
+  kind: string
+  where: Predicate
+  set: Field[]
 }
 
 export const CdcOp = {
@@ -188,11 +209,14 @@ export const CdcOp = {
 /** The values of CdcEvent.op (an Avro string, as in Debezium). */
 export type CdcOpValue = (typeof CdcOp)[keyof typeof CdcOp]
 
-/** sluice.CdcEvent: the value of a sluice.cdc record. */
+/** sluice.CdcEvent (version 2): the value of a sluice.cdc record. */
 export interface CdcEvent {
   before: CdcRow | null
   after: CdcRow | null
   source: CdcSource
   op: CdcOpValue
-  tsMs: bigint
+  /** When Sluice emitted the event, ms since the epoch. */
+  ts_ms: bigint
+  /** The command of an op u or d event; null for an upsert. */
+  command: CdcCommand | null
 }

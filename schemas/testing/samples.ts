@@ -95,19 +95,37 @@ export const sampleCompressorState: CompressorState = {
 }
 
 export const sampleCdcEvent: CdcEvent = {
-  before: { timeNs: 1_700_000_000_000_000_000n, tags: [{ key: 'host', value: 'a' }], fields: [{ name: 'usage', value: 0.5 }] },
+  before: null,
   after: { timeNs: 1_700_000_000_000_000_000n, tags: [{ key: 'host', value: 'a' }], fields: [{ name: 'usage', value: 0.75 }, { name: 'n', value: { unsigned: 3n } }] },
   source: {
+    version: '0.1.0',
+    connector: 'sluice',
+    ts_ms: 1_700_000_000_001n,
     tenant: 'acme',
-    database: 'telemetry',
-    measurement: 'cpu',
+    db: 'telemetry',
+    table: 'cpu',
     seriesKey: 'cpu,host=a',
-    changelogPartition: 3,
-    changelogOffset: 123_456_789_012n,
+    partition: 3,
+    offset: 123_456_789_012n,
+    index: 2,
     tsNs: 1_700_000_000_000_000_123n,
   },
-  op: 'u',
-  tsMs: 1_700_000_000_001n,
+  op: 'c',
+  ts_ms: 1_700_000_000_002n,
+  command: null,
+}
+
+export const sampleCdcDelete: CdcEvent = {
+  ...sampleCdcEvent,
+  after: null,
+  source: { ...sampleCdcEvent.source, seriesKey: 'command 3b6c1f2e', index: 0 },
+  op: 'd',
+  command: {
+    commandId: '3b6c1f2e',
+    kind: 'DELETE',
+    where: { tags: [{ key: 'host', values: ['a', 'b'] }], fromNs: 1_600_000_000_000_000_000n, toNs: null, fieldPredicate: null },
+    set: [],
+  },
 }
 
 /** Plain data (avsc decodes records into class instances and wrapped unions), for deep equality. */
