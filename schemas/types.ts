@@ -187,7 +187,7 @@ export interface CdcSource {
   partition: number
   offset: bigint
   index: number
-  /** receivedAtNs of the ingest batch, or issuedAtNs of the command. */
+  /** issuedAtNs of a command; for an upsert the changelog record's timestamp, in ns. */
   tsNs: bigint
 }
 
