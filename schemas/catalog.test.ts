@@ -51,7 +51,7 @@ describe('schema catalog', () => {
     for (const type of sluiceTypes) visit(readSchemaFile(type.file), type.file)
     assert.deepEqual([...definedIn.keys()].sort(), [
       'CdcCommand', 'CdcEvent', 'CdcRow', 'CdcSource', 'ChangelogEntry', 'CommandKind', 'CompressionAlgorithm', 'CompressorState', 'DoorSlopes',
-      'Field', 'IngestBatch', 'IngestCommand', 'IngestRecord', 'Point', 'Predicate', 'Sample', 'SeriesUpsert', 'Tag', 'TagMatch', 'Uint64',
+      'Field', 'FieldCodec', 'FieldExpression', 'IngestBatch', 'IngestCommand', 'IngestRecord', 'Point', 'Predicate', 'Sample', 'SeriesUpsert', 'Tag', 'TagMatch', 'Uint64',
     ])
   })
 

@@ -6,14 +6,17 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { ingestBatchType, ingestBatchV1Type, ingestCommandType, readSchemaFile } from './catalog.ts'
+import { ingestBatchType, ingestBatchV1Type, ingestCommandType, ingestCommandV1Type, readSchemaFile } from './catalog.ts'
 import { decode, encodeFramed, unframe } from './codec.ts'
 import { MemorySchemaStore, SchemaRegistry } from './registry.ts'
-import { plain, sampleBatch } from './testing/samples.ts'
+import { plain, sampleBatch, sampleCommand } from './testing/samples.ts'
 import type { IngestBatch, IngestBatchV1 } from './types.ts'
 
 /** Frozen files and their SHA-256: a frozen schema is the writer schema of records already in Kafka. */
-const FROZEN = { 'history/ingest-batch.v1.avsc': '4b2356818b570e1813a8e9eef06df18e68d8afbd76980e71d917610a144defda' }
+const FROZEN = {
+  'history/ingest-batch.v1.avsc': '4b2356818b570e1813a8e9eef06df18e68d8afbd76980e71d917610a144defda',
+  'history/ingest-command.v1.avsc': '6005c8d134459203de8a2d45a7079910834f8b07e0214601e1db1cc97e89345a',
+}
 
 const { idempotencyKey: _dropped, ...v1Record } = sampleBatch
 const recordV1: IngestBatchV1 = v1Record
@@ -82,6 +85,25 @@ describe('IngestBatch v1 → v2', () => {
   })
 })
 
+describe('IngestCommand v1 → v2 (expressions, codecs, two appended kinds)', () => {
+  it('reads a v1 command with v2 (absent fields are null) and registers v2 after v1 under BACKWARD_TRANSITIVE, not FULL', async () => {
+    const written = ingestCommandV1Type.avro.toBuffer(sampleCommand)
+    assert.deepEqual(plain(decode(ingestCommandType, written, ingestCommandV1Type)), plain(sampleCommand))
+    const backward = await registryWith('sluice.IngestCommand-value', 'BACKWARD_TRANSITIVE', ingestCommandV1Type.schema)
+    assert.equal((await backward.register('sluice.IngestCommand-value', { schema: ingestCommandType.schema })).version, 2)
+    // New kinds without an enum default: readers first (evolution.md rule 6).
+    const full = await registryWith('sluice.IngestCommand-value', 'FULL_TRANSITIVE', ingestCommandV1Type.schema)
+    await assert.rejects(full.register('sluice.IngestCommand-value', { schema: ingestCommandType.schema }), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE' })
+  })
+
+  it('a v1 reader cannot resolve v2 at all: it fails loudly rather than guess a kind', () => {
+    const codec = ingestCommandType.avro.toBuffer({ ...sampleCommand, kind: 'SET_CODEC', set: [], codecs: [{ field: 'pressure', fieldType: 'float', codec: 'CODEC(SDT(0.5))' }], expressions: null })
+    assert.throws(() => decode(ingestCommandV1Type, codec, ingestCommandType), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE', message: /CommandKind/ })
+    const v2 = decode(ingestCommandType, codec)
+    assert.deepEqual(plain(v2.codecs), [{ field: 'pressure', fieldType: 'float', codec: 'CODEC(SDT(0.5))' }])
+  })
+})
+
 describe('incompatible changes are refused', () => {
   const subject = 'sluice.IngestBatch-value'
   const incompatible = { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE' }
@@ -111,7 +133,7 @@ describe('incompatible changes are refused', () => {
 
   it('a removed enum symbol without an enum default (BACKWARD)', async () => {
     const registry = await registryWith('sluice.IngestCommand-value', 'BACKWARD', ingestCommandType.schema)
-    const noDelete = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS"]')
+    const noDelete = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS","UPDATE_EXPRESSIONS","SET_CODEC"]')
     assert.notEqual(noDelete, ingestCommandType.schema)
     await assert.rejects(registry.register('sluice.IngestCommand-value', { schema: noDelete }), incompatible)
   })
@@ -125,7 +147,7 @@ describe('incompatible changes are refused', () => {
   })
 
   it('an appended symbol without default: BACKWARD yes, FORWARD no (readers first, evolution.md rule 6)', async () => {
-    const withTruncate = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","TRUNCATE"]')
+    const withTruncate = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC","TRUNCATE"]')
     const backward = await registryWith('c', 'BACKWARD_TRANSITIVE', ingestCommandType.schema)
     assert.equal((await backward.register('c', { schema: withTruncate })).version, 2)
     const full = await registryWith('c', 'FULL_TRANSITIVE', ingestCommandType.schema)

@@ -59,6 +59,10 @@ export const CommandKind = {
   UPDATE_FIELDS: 'UPDATE_FIELDS',
   UPDATE_TAGS: 'UPDATE_TAGS',
   DELETE: 'DELETE',
+  /** Since IngestCommand version 2. */
+  UPDATE_EXPRESSIONS: 'UPDATE_EXPRESSIONS',
+  /** Since IngestCommand version 2. */
+  SET_CODEC: 'SET_CODEC',
 } as const
 
 /** sluice.CommandKind */
@@ -92,7 +96,28 @@ export interface IngestCommand {
   /** Assignments of an UPDATE (for UPDATE_TAGS, string values only); empty for DELETE. */
   set: Field[]
   issuedAtNs: bigint
+  /** Since version 2: the assignments of an UPDATE_EXPRESSIONS; null (or absent) otherwise. */
+  expressions?: FieldExpression[] | null
+  /** Since version 2: the fields of a SET_CODEC and their new codec; null (or absent) otherwise. */
+  codecs?: FieldCodec[] | null
 }
+
+/** sluice.FieldExpression: a field, the type its value is computed in, and the expression's canonical text. */
+export interface FieldExpression {
+  name: string
+  type: string
+  expression: string
+}
+
+/** sluice.FieldCodec: a field's lossy compression from the command's log position on (a canonical CODEC clause). */
+export interface FieldCodec {
+  field: string
+  fieldType: string | null
+  codec: string
+}
+
+/** sluice.IngestCommand version 1 (history/ingest-command.v1.avsc), for tests of schema evolution. */
+export type IngestCommandV1 = Omit<IngestCommand, 'expressions' | 'codecs'>
 
 /**
  * sluice.IngestRecord, the value schema of sluice.ingest: a wrapper record with two optional fields,

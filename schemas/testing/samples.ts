@@ -45,6 +45,8 @@ export const sampleCommand: IngestCommand = {
   },
   set: [{ name: 'pressure', value: 168.0 }, { name: 'visibility', value: 10n }],
   issuedAtNs: 1_700_000_001_000_000_000n,
+  expressions: null,
+  codecs: null,
 }
 
 export const sampleDelete: IngestCommand = {
@@ -56,6 +58,8 @@ export const sampleDelete: IngestCommand = {
   where: { tags: [{ key: 'station', values: ['XiaoMaiDao'] }], fromNs: null, toNs: 1_673_712_180_000_000_000n, fieldPredicate: null },
   set: [],
   issuedAtNs: 1_700_000_002_000_000_000n,
+  expressions: null,
+  codecs: null,
 }
 
 export const sampleChangelogUpsert: ChangelogEntry = {
