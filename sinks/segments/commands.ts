@@ -1,11 +1,13 @@
 // UPDATE and DELETE commands, applied at their log position against a store's current state:
-// DELETE edits the active memtable and leaves a tombstone for older data; UPDATE_FIELDS and
-// UPDATE_TAGS read the merged state and write their result into the active memtable as an upsert
-// at the command's offset. docs/segment-format.md lists what each supports.
+// DELETE edits the active memtable and leaves a tombstone for older data; UPDATE_FIELDS,
+// UPDATE_EXPRESSIONS and UPDATE_TAGS read the merged state and write their result into the active
+// memtable as an upsert at the command's offset. SET_CODEC is the masters' business (lossy
+// compression): a replica has nothing to do. docs/segment-format.md lists what each supports.
 
 import type { FieldValue, IngestCommand, Tag } from '../../schemas/index.ts'
-import { type Column, type FieldTypeCode, FieldType } from './encoding/block.ts'
+import { type Column, type FieldTypeCode, FIELD_TYPE_NAMES, FieldType } from './encoding/block.ts'
 import { type Comparison, compare, parseFieldPredicate } from './field-predicate.ts'
+import { type Expression, type ExpressionType, type StoredValue, checkExpression, evaluate, fieldsOf, parseExpression, UNCHANGED } from './field-expression.ts'
 import type { Tombstone } from './manifest.ts'
 import { type Memtable, fieldTypeOf } from './memtable.ts'
 import { type TimeRange, lowerBound, uniqueSorted } from './merge.ts'
@@ -41,8 +43,12 @@ export function applyCommand(store: CommandTarget, command: IngestCommand, offse
       return
     case 'UPDATE_FIELDS':
       return updateFields(store, command, range, offset)
+    case 'UPDATE_EXPRESSIONS':
+      return updateExpressions(store, command, range, offset)
     case 'UPDATE_TAGS':
       return updateTags(store, command, range, offset)
+    case 'SET_CODEC':
+      return
   }
 }
 
@@ -53,12 +59,8 @@ export function applyCommand(store: CommandTarget, command: IngestCommand, offse
  * the same shape: scan, then re-insert).
  */
 function updateFields(store: CommandTarget, command: IngestCommand, range: TimeRange, offset: bigint): void {
-  let comparisons: Comparison[] = []
-  if (command.where.fieldPredicate !== null) {
-    const parsed = parseFieldPredicate(command.where.fieldPredicate)
-    if (typeof parsed === 'string') return store.warn(offset, `UPDATE ${command.commandId}: ${parsed}; skipped`)
-    comparisons = parsed
-  }
+  const comparisons = comparisonsOf(store, command, offset)
+  if (comparisons === null) return
   for (const series of store.matchingSeries(command)) {
     const times = matchingTimes(store, series, range, comparisons)
     if (times.length === 0) continue
@@ -70,6 +72,100 @@ function updateFields(store: CommandTarget, command: IngestCommand, range: TimeR
       for (let i = 0; i < times.length; i++) store.active.append(column, times[i]!, assignment.value)
     }
   }
+}
+
+/** The command's field predicate parsed, or null (and a warning: the command is skipped) when it does not parse. */
+function comparisonsOf(store: CommandTarget, command: IngestCommand, offset: bigint): Comparison[] | null {
+  if (command.where.fieldPredicate === null) return []
+  const parsed = parseFieldPredicate(command.where.fieldPredicate)
+  if (typeof parsed !== 'string') return parsed
+  store.warn(offset, `UPDATE ${command.commandId}: ${parsed}; skipped`)
+  return null
+}
+
+interface ParsedAssignment {
+  name: string
+  type: ExpressionType
+  expression: Expression
+  reads: string[]
+}
+
+const EXPRESSION_TYPE_CODE: Record<ExpressionType, FieldTypeCode> = {
+  float: FieldType.FLOAT, integer: FieldType.INTEGER, unsigned: FieldType.UNSIGNED, boolean: FieldType.BOOLEAN, string: FieldType.STRING,
+}
+
+/**
+ * UPDATE_EXPRESSIONS: at every matching point, each assignment's expression evaluated on the
+ * point's stored values as they were before the command (so `SET a = b, b = a` swaps), written as
+ * an upsert at this offset. A point where an expression reads a missing field, divides by zero or
+ * leaves its type's range keeps that field unchanged (docs/sql-commands.md). A series whose stored
+ * types do not fit an expression (a float field in integer arithmetic) is left alone, with a warning.
+ */
+function updateExpressions(store: CommandTarget, command: IngestCommand, range: TimeRange, offset: bigint): void {
+  const comparisons = comparisonsOf(store, command, offset)
+  if (comparisons === null) return
+  const assignments: ParsedAssignment[] = []
+  for (const assignment of command.expressions ?? []) {
+    if (!(assignment.type in EXPRESSION_TYPE_CODE)) return store.warn(offset, `UPDATE ${command.commandId}: unknown type ${JSON.stringify(assignment.type)} of "${assignment.name}"; skipped`)
+    try {
+      const expression = parseExpression(assignment.expression)
+      assignments.push({ name: assignment.name, type: assignment.type as ExpressionType, expression, reads: fieldsOf(expression) })
+    } catch (error) {
+      return store.warn(offset, `UPDATE ${command.commandId}: "${assignment.name}" = ${assignment.expression}: ${(error as Error).message}; skipped`)
+    }
+  }
+  for (const series of store.matchingSeries(command)) {
+    const stored = (field: string): ExpressionType | undefined => {
+      const code = series.fieldTypes.get(field)
+      return code === undefined ? undefined : FIELD_TYPE_NAMES[code] as ExpressionType
+    }
+    // A field this series never had reads as missing at every point: checked as the target type.
+    const problem = assignments.map(a => checkExpression(a.expression, a.type, field => stored(field) ?? a.type)).find(p => p !== null)
+    if (problem) {
+      store.warn(offset, `UPDATE ${command.commandId}: series ${series.seriesKey}: ${problem}; left unchanged`)
+      continue
+    }
+    const times = matchingTimes(store, series, range, comparisons)
+    if (times.length === 0) continue
+    const columns = new Map<string, Array<StoredValue | undefined>>()
+    for (const assignment of assignments) {
+      for (const field of assignment.reads) if (!columns.has(field)) columns.set(field, valuesAt(store, series, field, range, times))
+    }
+    // Evaluate everything before writing anything: every expression sees the values before the command.
+    const results = assignments.map(assignment => {
+      const out: Array<ReturnType<typeof evaluate>> = new Array(times.length)
+      for (let i = 0; i < times.length; i++) out[i] = evaluate(assignment.expression, assignment.type, field => columns.get(field)![i])
+      return out
+    })
+    store.active.touchedSeries.add(series.id)
+    assignments.forEach((assignment, a) => {
+      const type = EXPRESSION_TYPE_CODE[assignment.type]
+      if (!store.admitType(series, assignment.name, type, offset)) return
+      const column = store.active.column(series.id, assignment.name, type)
+      const values = results[a]!
+      for (let i = 0; i < times.length; i++) {
+        const value = values[i]!
+        if (value === UNCHANGED) continue
+        store.active.append(column, times[i]!, assignment.type === 'unsigned' ? { unsigned: value as bigint } : value as FieldValue)
+      }
+    })
+  }
+}
+
+/** The stored value of (series, field) at each of `times` (sorted), undefined where the point lacks the field. */
+function valuesAt(store: CommandTarget, series: SeriesInfo, field: string, range: TimeRange, times: BigInt64Array): Array<StoredValue | undefined> {
+  const out = new Array<StoredValue | undefined>(times.length).fill(undefined)
+  if (!series.fieldTypes.has(field)) return out
+  let next = 0
+  for (const chunk of store.scan(series, field, range)) {
+    const values = chunk.values as unknown as ArrayLike<StoredValue>
+    for (let i = 0; i < chunk.times.length && next < times.length; i++) {
+      const t = chunk.times[i]!
+      while (next < times.length && times[next]! < t) next++
+      if (next < times.length && times[next] === t) out[next++] = values[i]!
+    }
+  }
+  return out
 }
 
 /** Times of the series' points in range (a point exists where any field has a value) that satisfy every comparison. */
