@@ -13,3 +13,7 @@ export { FieldType, FIELD_TYPE_NAMES, type FieldTypeCode, type Column, type Colu
 export { StorageError, StorageErrorCode, isStorageError, type StorageErrorCodeValue, type StorageErrorContext } from './errors.ts'
 export { canonicalSeriesKey, seriesId } from './series.ts'
 export { parseFieldPredicate, type Comparison } from './field-predicate.ts'
+export {
+  parseExpression, formatExpression, checkExpression, fieldsOf, ExpressionError, MAX_EXPRESSION_CHARS,
+  type Expression, type ExpressionType, type BinaryOperator,
+} from './field-expression.ts'
