@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CommandError, parseCommandSql, type CommandContext, type MeasurementColumns } from './sql.ts'
 import { parseTimestamp as parseTimeLiteral } from '../../lib/time/rfc3339.ts'
+import { formatExpression, parseExpression } from '../../sinks/segments/index.ts'
 
 const air: MeasurementColumns = {
   tags: new Set(['station', 'region']),
@@ -68,7 +69,6 @@ test('what is refused, with the reason', () => {
   refused("UPDATE air SET station = 'x' WHERE time > 0", 'unsupported', /tags only/)
   refused("UPDATE air SET station = 'x' WHERE pressure > 0", 'unsupported', /tags only/)
   refused('UPDATE air SET time = 1 WHERE true', 'unsupported', /time column cannot be updated/)
-  refused('UPDATE air SET pressure = pressure + 100 WHERE true', 'unsupported', /only constant values/)
   refused("UPDATE air SET pressure = 'high' WHERE true", 'bad_value', /pressure" is float/)
   refused('UPDATE air SET visibility = 1.5 WHERE true', 'bad_value', /visibility" is integer/)
   refused('UPDATE air SET count = -1 WHERE true', 'bad_value', /count" is unsigned/)
@@ -92,4 +92,33 @@ test('RFC 3339 time literals to the nanosecond, offsets, and rollover refused', 
   assert.equal(parseTimeLiteral('2023-02-30'), null)
   assert.equal(parseTimeLiteral('2023-01-14T25:00:00Z'), null)
   assert.equal(parseTimeLiteral('now'), null)
+})
+
+test('UPDATE with expressions: canonical text typed by the catalog; constants beside them travel as expressions too', () => {
+  const command = parseCommandSql("UPDATE air SET pressure = pressure * 1.8 + 32, visibility = -(visibility - count) / 2 % 7, note = 'a' || 'b', ok = true WHERE station = 'a' AND pressure > 0", context)
+  assert.equal(command.kind, 'UPDATE_EXPRESSIONS')
+  assert.deepEqual(command.set, [])
+  assert.deepEqual(command.expressions, [
+    { name: 'pressure', type: 'float', expression: '(("pressure" * 1.8) + 32)' },
+    { name: 'visibility', type: 'integer', expression: '(((-("visibility" - "count")) / 2) % 7)' },
+    { name: 'note', type: 'string', expression: "'ab'" },
+    { name: 'ok', type: 'boolean', expression: 'true' },
+  ])
+  assert.equal(command.where.fieldPredicate, '"pressure" > 0')
+  for (const { expression } of command.expressions!) assert.equal(formatExpression(parseExpression(expression)), expression, 'what replicas parse formats back to the same text')
+  assert.deepEqual(parseCommandSql('UPDATE air SET pressure = abs(pressure - -2) WHERE true', context).expressions, [{ name: 'pressure', type: 'float', expression: 'abs(("pressure" - -2))' }])
+  assert.deepEqual(parseCommandSql('UPDATE air SET pressure = visibility - pressure WHERE true', context).expressions, [{ name: 'pressure', type: 'float', expression: '("visibility" - "pressure")' }])
+})
+
+test('expressions refused with the part at fault', () => {
+  refused('UPDATE air SET visibility = visibility * 1.5 WHERE true', 'bad_value', /visibility.*1\.5 is not an integer/)
+  refused('UPDATE air SET visibility = pressure + 1 WHERE true', 'bad_value', /field "pressure" is float/)
+  refused('UPDATE air SET pressure = note + 1 WHERE true', 'bad_value', /field "note" is string/)
+  refused('UPDATE air SET pressure = sqrt(pressure) WHERE true', 'unsupported', /the function sqrt\(\)/)
+  refused('UPDATE air SET pressure = humidity + 1 WHERE true', 'unknown_column', /column "humidity" not found/)
+  refused('UPDATE air SET pressure = station + 1 WHERE true', 'unsupported', /"station" is a tag/)
+  refused('UPDATE air SET pressure = time + 1 WHERE true', 'unsupported', /time column/)
+  refused('UPDATE air SET ok = NOT ok WHERE true', 'unsupported', /the operator NOT in NOT ok/)
+  refused("UPDATE air SET note = note || 'x' WHERE true", 'unsupported', /\|\| of anything but string constants/)
+  refused('UPDATE air SET visibility = 9223372036854775808, pressure = pressure + 1 WHERE true', 'bad_value', /integer/)
 })

@@ -5,8 +5,10 @@
 
 import { randomUUID } from 'node:crypto'
 import sqlParser from 'node-sql-parser'
-import type { Field, FieldValue, IngestCommand, Predicate, TagMatch } from '../../schemas/index.ts'
+import type { Field, FieldExpression, FieldValue, IngestCommand, Predicate, TagMatch } from '../../schemas/index.ts'
 import { parseTimestamp as parseTimeLiteral } from '../../lib/time/rfc3339.ts'
+import { CommandError, CommandErrorCode } from './errors.ts'
+import { fieldExpressionText, type SqlNode } from './expression.ts'
 
 const { Parser } = sqlParser
 const parser = new Parser()
@@ -29,22 +31,7 @@ export interface CommandContext {
   commandId?: string
 }
 
-export const CommandErrorCode = {
-  SYNTAX: 'syntax',
-  UNSUPPORTED: 'unsupported',
-  UNKNOWN_TABLE: 'unknown_table',
-  UNKNOWN_COLUMN: 'unknown_column',
-  BAD_VALUE: 'bad_value',
-} as const
-
-export type CommandErrorCodeValue = (typeof CommandErrorCode)[keyof typeof CommandErrorCode]
-
-export class CommandError extends Error {
-  constructor(readonly code: CommandErrorCodeValue, message: string) {
-    super(message)
-    this.name = 'CommandError'
-  }
-}
+export { CommandError, CommandErrorCode, type CommandErrorCodeValue } from './errors.ts'
 
 // The parts of node-sql-parser's AST this file reads (it ships loose types).
 interface Node {
@@ -126,12 +113,22 @@ function updateCommand(statement: Node, context: CommandContext): IngestCommand 
   if (updatesTags && (where.fromNs !== null || where.toNs !== null || where.fieldPredicate !== null)) {
     throw new CommandError(CommandErrorCode.UNSUPPORTED, 'an UPDATE of tags renames whole series: its WHERE may use tags only, not time or fields')
   }
-  const set: Field[] = assignments.map((assignment, i) => {
+  if (updatesTags) {
+    const set: Field[] = assignments.map((assignment, i) => ({ name: targets[i]!, value: tagValue(assignment.value, targets[i]!) }))
+    return command(context, measurement, 'UPDATE_TAGS', where, set)
+  }
+  if (assignments.every(assignment => literalOf(assignment.value) !== undefined)) {
+    const set: Field[] = assignments.map((assignment, i) => ({ name: targets[i]!, value: fieldValue(assignment.value, targets[i]!, columns.fields.get(targets[i]!)!) }))
+    return command(context, measurement, 'UPDATE_FIELDS', where, set)
+  }
+  // Some value is computed from the point's fields: every assignment travels as an expression.
+  const expressions: FieldExpression[] = assignments.map((assignment, i) => {
     const name = targets[i]!
-    if (updatesTags) return { name, value: tagValue(assignment.value, name) }
-    return { name, value: fieldValue(assignment.value, name, columns.fields.get(name)!) }
+    const type = columns.fields.get(name)!
+    if (literalOf(assignment.value) !== undefined) fieldValue(assignment.value, name, type) // a constant is checked as in UPDATE_FIELDS
+    return { name, type, expression: fieldExpressionText(assignment.value as SqlNode, name, type, columns, node => sqlOf(node as Node)) }
   })
-  return command(context, measurement, updatesTags ? 'UPDATE_TAGS' : 'UPDATE_FIELDS', where, set)
+  return { ...command(context, measurement, 'UPDATE_EXPRESSIONS', where, []), expressions }
 }
 
 function deleteCommand(statement: Node, context: CommandContext): IngestCommand {
