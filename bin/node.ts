@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
 import { Redis } from 'ioredis'
 import {
-  Authorizer, httpApi, IdempotencyKeys, MemoryControlStore, ParsePool, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
+  Authorizer, Dialect, errorResponse, HttpApiError, httpApi, parseCredentials, IdempotencyKeys, MemoryControlStore, ParsePool, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
   type ControlStore, type HealthCheck,
 } from '../pipeline/http/index.ts'
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
@@ -23,6 +23,7 @@ import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
 import { executeSql, type QueryResult } from '../query/index.ts'
+import { changesRoutes, startCdcLoop } from '../sinks/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
@@ -176,6 +177,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     maxPartitionBatchBytes: config.limits.maxPartitionBatchBytes,
     logger,
   })
+  await writer.start()
   const commands = new CommandWriter({ kafka, transactionalId: `sluice-commands-${config.nodeId}`, topic: INGEST_TOPIC, partitions: ingestPartitions, schemaId: ingestSchemaId })
   // Parse and encode on every core; the field type check and the Kafka transaction stay on this thread.
   const parsePool = config.parseWorkers > 0 ? new ParsePool({ size: config.parseWorkers, logger }) : undefined
@@ -194,11 +196,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     }
     return report.rows()
   }
+  const authorizer = new Authorizer({ enabled: config.auth, defaultTenant: config.defaultTenant, tokens: new TokenDirectory(config.tokensFile) })
   await app.register(httpApi, {
     logLevel: 'warn',
     sink: writer,
     catalog,
-    authorizer: new Authorizer({ enabled: config.auth, defaultTenant: config.defaultTenant, tokens: new TokenDirectory(config.tokensFile) }),
+    authorizer,
     idempotency: new IdempotencyKeys(store, config.limits),
     ingestPartitions,
     ingestSchemaId,
@@ -243,6 +246,27 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log: event => logger.info({ component: 'replica', ...event }, String(event.event ?? 'replica')),
     })
     : undefined
+  // The change feed: sluice.changelog → sluice.cdc (--cdc), and GET /api/v1/changes on every node (docs/cdc.md).
+  const cdc = config.cdc
+    ? await startCdcLoop({
+      kafka, cdcSchemaId: schemaId(schemaIds, 'sluice.cdc-value'), version: SLUICE_VERSION, sessionTimeoutMs: config.masterSessionTimeoutMs,
+      log: event => logger.info({ component: 'cdc', ...event }, String(event.event ?? 'cdc')),
+    })
+    : undefined
+  changesRoutes(app, {
+    kafka, nodeId: config.nodeId, version: SLUICE_VERSION,
+    authorizeRead: (request, database) => {
+      const query = request.query as Record<string, unknown>
+      const access = authorizer.authenticate(parseCredentials(query, request.headers.authorization), typeof query.tenant === 'string' && query.tenant ? query.tenant : undefined, Dialect.CNOSDB)
+      authorizer.authorize(access, database, 'read')
+      return { tenant: access.tenant }
+    },
+    sendError: (_request, reply, error) => {
+      if (!(error instanceof HttpApiError)) throw error
+      const { status, headers, body } = errorResponse(error, Dialect.CNOSDB, config.limits.retryAfterSeconds)
+      return reply.code(status).headers(headers).send(body)
+    },
+  })
   let nodeUrl = ''
   const membership = new Membership({
     store: members, nodeId: config.nodeId, address: () => nodeUrl, masters: () => processor?.partitions() ?? [], replica,
@@ -256,7 +280,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const port = (app.server.address() as { port: number }).port
   nodeUrl = `http://${config.httpHost}:${port}`
   await membership.start()
-  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource, processor: config.processor, replica: config.replica }, 'node started')
+  logger.info({ event: 'node_started', address, ingestPartitions, ingestSchemaId, auth: config.auth, kafka: config.kafkaBrokers, kafkaSource: config.kafkaSource, processor: config.processor, replica: config.replica, cdc: config.cdc }, 'node started')
 
   let closing: Promise<void> | undefined
   return {
@@ -268,6 +292,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await app.close() // stops accepting; waits for requests in progress, whose writes the writer finishes
       await membership.stop() // the others see this node leave at once, not after its record expires
       await source?.stop()
+      await cdc?.stop()
       await processor?.stop()
       await replica?.stop() // flushes every store: a clean restart replays nothing
       await writer.close()

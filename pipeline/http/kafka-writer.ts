@@ -109,6 +109,20 @@ export class TransactionalKafkaWriter implements RecordSink {
     for (let worker = 0; worker < count; worker++) this.workers.push(this.run(worker))
   }
 
+  /**
+   * Fences each worker's transactional id before the first write: when an earlier run of this node
+   * was killed inside a transaction, that transaction stays open, and read_committed readers of its
+   * partitions (the masters among them) wait on it until the broker's transaction timeout. The
+   * InitProducerId of a new producer with the same id aborts it now. kafkajs sends that request
+   * with the first transaction; an empty one ends locally.
+   */
+  async start(): Promise<void> {
+    await Promise.all(this.producers.map(async (_, worker) => {
+      const producer = await this.producer(worker)
+      await (await producer.transaction()).abort()
+    }))
+  }
+
   write(records: readonly IngestRecordOut[], deadlineMs: number, headers?: Readonly<Record<string, string>>): Promise<void> {
     if (records.length === 0) return Promise.resolve()
     if (this.closing) return Promise.reject(unavailable('the node is shutting down'))
