@@ -73,6 +73,8 @@ export interface NodeConfig {
   kafkaSourceDatabase: string | undefined
   /** Where the schema registry's Confluent REST routes are mounted. */
   schemaRegistryPrefix: string
+  /** Run the MQTT bridge in this node with this config file (docs/mqtt.md). Flag --mqtt-bridge, config key "mqttBridge". */
+  mqttBridge: string | undefined
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
   limits: HttpLimits
 }
@@ -104,7 +106,7 @@ const defaults = {
 
 export class ConfigError extends UsageError {}
 
-const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression']
+const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression', 'mqttBridge']
 
 function positiveInteger(setting: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value
@@ -161,7 +163,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
     },
     strict: true,
   })
@@ -206,6 +208,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs (--heartbeat-interval-ms)', pick<unknown>(values['heartbeat-interval-ms'], undefined, 'heartbeatIntervalMs', defaults.heartbeatIntervalMs)),
     kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
+    mqttBridge: pick<string | undefined>(values['mqtt-bridge'], undefined, 'mqttBridge', undefined),
     lossyCompression: lossySettings(values['lossy-compression'], file.lossyCompression),
     limits,
   }

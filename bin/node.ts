@@ -267,6 +267,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       return reply.code(status).headers(headers).send(body)
     },
   })
+  // The MQTT bridge shares the write path: the writer (its batches group-commit with HTTP writes), the catalog, the schema id.
+  const mqttBridge = config.mqttBridge === undefined ? undefined : await startNodeMqttBridge(config.mqttBridge, {
+    sink: writer, catalog, kafka, ingestPartitions, ingestSchemaId, lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
+    log: event => logger[event.level === 'warn' || event.level === 'error' ? event.level : 'info']({ component: 'mqtt-bridge', ...event }, String(event.event ?? 'mqtt bridge')),
+  })
   let nodeUrl = ''
   const membership = new Membership({
     store: members, nodeId: config.nodeId, address: () => nodeUrl, masters: () => processor?.partitions() ?? [], replica,
@@ -291,6 +296,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     close: () => closing ??= (async () => {
       await app.close() // stops accepting; waits for requests in progress, whose writes the writer finishes
       await membership.stop() // the others see this node leave at once, not after its record expires
+      await mqttBridge?.stop() // before the writer closes: its last batch is written and acknowledged
       await source?.stop()
       await cdc?.stop()
       await processor?.stop()
@@ -304,6 +310,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       logger.info({ event: 'node_stopped' }, 'node stopped')
     })(),
   }
+}
+
+/** Loads the bridge's modules (mqtt.js among them) only when a node runs one. */
+async function startNodeMqttBridge(configFile: string, shared: Omit<import('../pipeline/mqtt/index.ts').MqttBridgeOptions, 'config'>): Promise<import('../pipeline/mqtt/index.ts').MqttBridge> {
+  const { loadBridgeConfig, startMqttBridge } = await import('../pipeline/mqtt/index.ts')
+  return startMqttBridge({ ...shared, config: loadBridgeConfig(configFile) })
 }
 
 /** `SHOW COMPRESSION`: the lossy-compression report of the request's database, as a query result. */
