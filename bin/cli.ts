@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
 import { UsageError } from './errors.ts'
-import { nodeUsage, statusUsage, tokenUsage } from './usage.ts'
+import { mqttBridgeUsage, nodeUsage, statusUsage, tokenUsage } from './usage.ts'
 
 const usage = `Usage: sluice <command> [options]
 
@@ -12,7 +12,7 @@ Commands:
                         ./data/broker) and one node with HTTP on 127.0.0.1:8086 (data in ./data/node-1)
     --broker-port <n>        the embedded broker's port (default 9092)
     (any \`node\` option, e.g. --http-port 8087 --auth; --kafka is the embedded broker)
-${nodeUsage}${tokenUsage}${statusUsage}  broker                Run the embedded Kafka-protocol broker
+${nodeUsage}${mqttBridgeUsage}${tokenUsage}${statusUsage}  broker                Run the embedded Kafka-protocol broker
     --host <addr>            listen address (default 127.0.0.1)
     --port <n>               listen port, 0 picks a free one (default 9092)
     --data-dir <dir>         where the log and coordinator state live (default ./data/broker)
@@ -35,6 +35,8 @@ async function main(argv: string[]): Promise<void> {
       return runBroker(rest)
     case 'node':
       return runNode(rest)
+    case 'mqtt-bridge':
+      return runMqttBridge(rest)
     case 'token':
       return (await import('./token.ts')).runToken(rest)
     case 'status':
@@ -110,6 +112,33 @@ async function runNode(args: string[]): Promise<void> {
   const node = await startNode(config)
   process.stdout.write(`sluice node ${config.nodeId} listening on ${node.url} (kafka ${config.kafkaBrokers.join(',')}, ${node.ingestPartitions} ingest partitions, auth ${config.auth ? 'on' : 'off'})\n`)
   stopOnSignal('node', [() => node.close()])
+}
+
+/** `sluice mqtt-bridge`: the MQTT bridge as its own process (docs/mqtt.md). */
+async function runMqttBridge(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      mqtt: { type: 'string' },
+      kafka: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+      redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+      partitions: { type: 'string', default: '8' },
+      'no-auto-create-databases': { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.config === undefined) throw new UsageError('mqtt-bridge needs --config <file> (JSON, see docs/mqtt.md)')
+  const { loadBridgeConfig, startStandaloneBridge } = await import('../pipeline/mqtt/index.ts')
+  const config = loadBridgeConfig(values.config, values.mqtt === undefined ? {} : { url: values.mqtt })
+  const kafkaBrokers = values.kafka.split(',').map(broker => broker.trim()).filter(broker => broker.length > 0)
+  const log = (event: Record<string, unknown>): void => { process.stderr.write(`${JSON.stringify({ time: Date.now(), component: 'mqtt-bridge', ...event })}\n`) }
+  const running = await startStandaloneBridge({
+    config, kafkaBrokers, redisUrl: values.redis, ingestPartitions: integer('--partitions', values.partitions), autoCreateDatabases: !values['no-auto-create-databases'], log,
+  })
+  await running.bridge.connected()
+  process.stdout.write(`sluice mqtt-bridge connected to ${config.url} as ${config.clientId} (kafka ${kafkaBrokers.join(',')}, ${running.ingestPartitions} ingest partitions)\n`)
+  stopOnSignal('mqtt-bridge', [() => running.close()])
 }
 
 /** The embedded broker and one node in this process: what `npm start` runs. */

@@ -25,7 +25,17 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --lossy-compression <file>     JSON lossy-compression settings ({"databases": {...}}, see docs/lossy-compression.md)
     --kafka-source-database <db>   database of raw text records without a sluice-database header
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
+    --mqtt-bridge <file>           also run the MQTT bridge with this config (JSON, docs/mqtt.md)
     --config-file <path>           JSON file with any of the settings above (camelCase names)
+`
+
+export const mqttBridgeUsage = `  mqtt-bridge           Subscribe to an MQTT broker and land the points in sluice.ingest (docs/mqtt.md)
+    --config <file>                the bridge config: subscriptions, topic templates, payload formats (JSON; required)
+    --mqtt <url>                   the MQTT broker (default: the config's "mqtt", else mqtt://127.0.0.1:1883)
+    --kafka <host:port,...>        Kafka bootstrap servers (env KAFKA_BROKERS; default 127.0.0.1:9092)
+    --redis <url>|memory           control store for databases and field types (env REDIS_URL; default redis://127.0.0.1:6379)
+    --partitions <n>               partitions of sluice.ingest if the bridge creates it (default 8)
+    --no-auto-create-databases     dead-letter points for unknown databases instead of creating them
 `
 
 export const tokenUsage = `  token create          Create an API token; prints its secret (shown once)
