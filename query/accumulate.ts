@@ -170,8 +170,12 @@ export class FieldAccumulator {
     this.count += n
   }
 
-  result(fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'first' | 'last'): Value {
+  result(fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'first' | 'last' | 'spread'): Value {
     switch (fn) {
+      case 'spread':
+        // max − min: exact for integers (an int64 spread may need the unsigned range: it stays a bigint).
+        if (this.count === 0 || this.min === null || this.max === null) return null
+        return this.type === FieldType.FLOAT ? (this.max as number) - (this.min as number) : (this.max as bigint) - (this.min as bigint)
       case 'count': return BigInt(this.count)
       case 'sum':
         if (this.count === 0) return null

@@ -4,11 +4,14 @@
 
 import type { Column, FieldTypeCode, PartitionStore, SeriesListing } from '../sinks/index.ts'
 import { FieldAccumulator, type Value } from './accumulate.ts'
+import { ValueCollector, collectedResult, isCollected } from './collect.ts'
+import { bucketStartsInRange, fillGaps } from './gapfill.ts'
+import type { BucketSpec } from './parse.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { QUERY_LIMITS } from './limits.ts'
 import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
 import type { QueryStats } from './result.ts'
-import { bucketStartNs } from './time.ts'
+import { bucketStartNs, firstWindowStartNs } from './time.ts'
 
 /** Key of count(*)'s state in a cell: no field is named "" (line protocol refuses empty keys). */
 const ROWS = ''
@@ -17,6 +20,10 @@ interface Cell {
   tags: (string | null)[]
   bucketNs: bigint | null
   accumulators: Map<string, FieldAccumulator>
+  /** Per field, every point, for the aggregates that need them all (collect.ts). */
+  collectors: Map<string, ValueCollector>
+  /** A bucket without data added by gap filling: its aggregates are null unless filled. */
+  filled?: boolean
 }
 
 export interface AggregateOptions {
@@ -28,6 +35,9 @@ class Aggregation {
   readonly stats: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
   private groupKey = ''
   private groupTags: (string | null)[] = []
+  /** Fields some output needs every value of; they are scanned, not answered from block statistics. */
+  private readonly collected = new Set<string>()
+  private seriesOrdinal = 0
 
   constructor(private readonly plan: Plan, private readonly options: AggregateOptions) {}
 
@@ -39,9 +49,11 @@ class Aggregation {
       if (output.kind !== 'aggregate') continue
       if (output.field === null) countRows = true
       else fields.add(output.field)
+      if (output.field !== null && isCollected(output.fn)) this.collected.add(output.field)
     }
     for (const { store, series } of schema.series) {
       if (!seriesMatches(series, statement)) continue
+      this.seriesOrdinal++
       this.groupTags = statement.groupBy.map((key) => tagValue(series, key))
       this.groupKey = JSON.stringify(this.groupTags)
       for (const field of series.fields) {
@@ -68,7 +80,7 @@ class Aggregation {
       if (this.cells.size >= QUERY_LIMITS.maxResultRows) {
         throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} groups; narrow the time range, widen the bucket or group by fewer tags`)
       }
-      cell = { tags: this.groupTags, bucketNs, accumulators: new Map() }
+      cell = { tags: this.groupTags, bucketNs, accumulators: new Map(), collectors: new Map() }
       this.cells.set(key, cell)
     }
     return cell
@@ -86,7 +98,7 @@ class Aggregation {
   private accumulate(store: PartitionStore, series: SeriesListing, field: string, type: FieldTypeCode, key: string, needsValues: boolean): void {
     const { fromNs, toNs } = this.plan.statement
     const request = { seriesId: series.id, field, fromNs, toNs }
-    if (!this.options.usePreAggregates) {
+    if (!this.options.usePreAggregates || this.collected.has(key)) {
       for (const chunk of store.scan(request)) this.addChunk(chunk, key, type)
       return
     }
@@ -94,7 +106,7 @@ class Aggregation {
     const bucket = this.plan.bucket
     for (const block of plan.blocks) {
       const inOneBucket = bucket === null
-        || bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs) === bucketStartNs(block.maxTimeNs, bucket.intervalNs, bucket.originNs)
+        || (!bucket.slideNs && bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs) === bucketStartNs(block.maxTimeNs, bucket.intervalNs, bucket.originNs))
       if (inOneBucket && FieldAccumulator.statsSuffice(type, block, needsValues)) {
         const bucketNs = bucket === null ? null : bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs)
         this.accumulator(this.cell(bucketNs), key, type).addStats(block)
@@ -110,18 +122,21 @@ class Aggregation {
   private addChunk(chunk: Column, key: string, type: FieldTypeCode): void {
     const count = chunk.times.length
     this.stats.pointsScanned += count
-    const bucket = this.plan.bucket
-    if (bucket === null) {
-      this.accumulator(this.cell(null), key, type).addRun(chunk, 0, count)
-      return
+    const collect = this.collected.has(key)
+    forEachBucketRun(chunk.times, count, this.plan.bucket, (bucketNs, start, end) => {
+      const cell = this.cell(bucketNs)
+      this.accumulator(cell, key, type).addRun(chunk, start, end)
+      if (collect) this.collector(cell, key, type).addRun(chunk, start, end, this.seriesOrdinal)
+    })
+  }
+
+  private collector(cell: Cell, key: string, type: FieldTypeCode): ValueCollector {
+    let collector = cell.collectors.get(key)
+    if (!collector) {
+      collector = new ValueCollector(type)
+      cell.collectors.set(key, collector)
     }
-    let start = 0
-    while (start < count) {
-      const bucketNs = bucketStartNs(chunk.times[start]!, bucket.intervalNs, bucket.originNs)
-      const end = lowerBound(chunk.times, bucketNs + bucket.intervalNs, start + 1, count)
-      this.accumulator(this.cell(bucketNs), key, type).addRun(chunk, start, end)
-      start = end
-    }
+    return collector
   }
 
   /** count(*): rows are the times at which the series has any field; one field's count when it has one. */
@@ -142,16 +157,38 @@ class Aggregation {
     let at = 0
     for (const part of parts) { times.set(part, at); at += part.length }
     times.sort()
-    const bucket = this.plan.bucket
-    let start = 0
-    while (start < total) {
-      const bucketNs = bucket === null ? null : bucketStartNs(times[start]!, bucket.intervalNs, bucket.originNs)
-      const end = bucketNs === null ? total : lowerBound(times, bucketNs + bucket!.intervalNs, start + 1, total)
+    forEachBucketRun(times, total, this.plan.bucket, (bucketNs, start, end) => {
       let distinct = 1
       for (let i = start + 1; i < end; i++) if (times[i] !== times[i - 1]) distinct++
       this.accumulator(this.cell(bucketNs), ROWS, series.fields[0]!.type).addCount(distinct)
-      start = end
+    })
+  }
+}
+
+/**
+ * Calls `run` with each bucket's run [start, end) of ascending times, in bucket order. Tumbling
+ * buckets cut the times; hopping windows overlap, so a time is in every window that covers it.
+ */
+function forEachBucketRun(times: BigInt64Array, count: number, bucket: BucketSpec | null, run: (bucketNs: bigint | null, start: number, end: number) => void): void {
+  if (count === 0) return
+  if (bucket === null) { run(null, 0, count); return }
+  const { intervalNs, originNs } = bucket
+  const slideNs = bucket.slideNs
+  if (slideNs) {
+    const lastStart = bucketStartNs(times[count - 1]!, slideNs, originNs)
+    for (let windowNs = firstWindowStartNs(times[0]!, intervalNs, slideNs, originNs); windowNs <= lastStart; windowNs += slideNs) {
+      const start = lowerBound(times, windowNs, 0, count)
+      const end = lowerBound(times, windowNs + intervalNs, start, count)
+      if (end > start) run(windowNs, start, end)
     }
+    return
+  }
+  let start = 0
+  while (start < count) {
+    const bucketNs = bucketStartNs(times[start]!, intervalNs, originNs)
+    const end = lowerBound(times, bucketNs + intervalNs, start + 1, count)
+    run(bucketNs, start, end)
+    start = end
   }
 }
 
@@ -172,28 +209,87 @@ export function executeAggregate(plan: Plan, schema: TableSchema, options: Aggre
   const aggregation = new Aggregation(plan, options)
   aggregation.run(schema)
   const groupIndex = new Map(plan.statement.groupBy.map((key, i) => [key, i]))
-  const cells = [...aggregation.cells.values()].sort(compareCells)
+  const gapfill = plan.bucket?.gapfill === true
+  const cells = [...aggregation.cells.values()]
+  if (gapfill) addEmptyBuckets(cells, plan)
+  cells.sort(compareCells)
+  const tagOf = (cell: Cell, key: string): string | null => {
+    const index = groupIndex.get(key)
+    return index === undefined ? null : cell.tags[index] ?? null
+  }
   const rows = cells.map((cell) => plan.outputs.map((output): Value => {
     switch (output.kind) {
       case 'bucket': return cell.bucketNs
-      case 'tag': return cell.tags[groupIndex.get(output.key)!] ?? null
+      case 'tag': return tagOf(cell, output.key)
       case 'aggregate': {
-        const accumulator = cell.accumulators.get(output.field ?? ROWS)
+        if (cell.filled) return null
+        const key = output.field ?? ROWS
+        if (isCollected(output.fn)) return collectedResult(output.fn, cell.collectors.get(key), output.parameter ?? null)
+        const accumulator = cell.accumulators.get(key)
         if (!accumulator) return output.fn === 'count' ? 0n : null
         return accumulator.result(output.fn)
       }
+      case 'expression': return output.compiled.evaluate({ timeNs: null, column: (name) => tagOf(cell, name) })
       default: throw new Error(`unreachable: ${output.kind} in an aggregate`)
     }
   }))
+  if (gapfill) fillColumns(rows, cells, plan)
   return { rows, stats: aggregation.stats }
 }
 
-function compareCells(a: Cell, b: Cell): number {
+/** Gap filling: every group gets a cell for each bucket of the WHERE's time range (plan.ts checked it has both ends). */
+function addEmptyBuckets(cells: Cell[], plan: Plan): void {
+  const { fromNs, toNs } = plan.statement
+  const starts = bucketStartsInRange(plan.bucket!, fromNs!, toNs!)
+  const groups = new Map<string, { tags: (string | null)[]; buckets: Set<bigint> }>()
+  for (const cell of cells) {
+    const key = JSON.stringify(cell.tags)
+    let group = groups.get(key)
+    if (!group) { group = { tags: cell.tags, buckets: new Set() }; groups.set(key, group) }
+    group.buckets.add(cell.bucketNs!)
+  }
+  if (groups.size === 0 && plan.statement.groupBy.length === 0) groups.set('[]', { tags: [], buckets: new Set() })
+  for (const { tags, buckets } of groups.values()) {
+    for (const bucketNs of starts) {
+      if (buckets.has(bucketNs)) continue
+      if (cells.length >= QUERY_LIMITS.maxResultRows) {
+        throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `gap filling gives more than ${QUERY_LIMITS.maxResultRows} rows; narrow the time range or widen the bucket`)
+      }
+      cells.push({ tags, bucketNs, accumulators: new Map(), collectors: new Map(), filled: true })
+    }
+  }
+}
+
+/** interpolate(...) and locf(...) columns, filled group by group (cells are sorted by tags, then bucket). */
+function fillColumns(rows: Value[][], cells: Cell[], plan: Plan): void {
+  const filledOutputs = plan.outputs.flatMap((o, index) => (o.kind === 'aggregate' && o.fill ? [{ index, mode: o.fill }] : []))
+  if (filledOutputs.length === 0) return
+  let start = 0
+  while (start < cells.length) {
+    let end = start + 1
+    while (end < cells.length && compareTags(cells[start]!, cells[end]!) === 0) end++
+    const buckets = cells.slice(start, end).map((c) => c.bucketNs!)
+    for (const { index, mode } of filledOutputs) {
+      const values = rows.slice(start, end).map((row) => row[index]!)
+      fillGaps(values, buckets, mode)
+      for (let i = start; i < end; i++) rows[i]![index] = values[i - start]!
+    }
+    start = end
+  }
+}
+
+function compareTags(a: Cell, b: Cell): number {
   for (let i = 0; i < a.tags.length; i++) {
     const x = a.tags[i] ?? ''
     const y = b.tags[i] ?? ''
     if (x !== y) return x < y ? -1 : 1
   }
+  return 0
+}
+
+function compareCells(a: Cell, b: Cell): number {
+  const byTags = compareTags(a, b)
+  if (byTags !== 0) return byTags
   if (a.bucketNs === null || b.bucketNs === null || a.bucketNs === b.bucketNs) return 0
   return a.bucketNs < b.bucketNs ? -1 : 1
 }

@@ -233,7 +233,7 @@ test('refusals carry a code and name the part refused', async (t) => {
     ['SELECT sum(state) FROM cpu', QueryErrorCode.TYPE_MISMATCH, /sum\(state\)/],
     ['SELECT host, max(usage) FROM cpu GROUP BY host HAVING max(usage) > 1', QueryErrorCode.UNSUPPORTED, /HAVING/],
     ['SELECT usage FROM cpu JOIN mem ON true', QueryErrorCode.UNSUPPORTED, /join/],
-    ['SELECT median(usage) FROM cpu', QueryErrorCode.UNSUPPORTED, /median/],
+    ['SELECT sample(usage, 2) FROM cpu', QueryErrorCode.UNSUPPORTED, /sample/],
     ['SELECT host, max(usage) FROM cpu', QueryErrorCode.UNSUPPORTED, /GROUP BY/],
     ["SELECT max(usage) FROM cpu GROUP BY date_bin(INTERVAL '1 month', time)", QueryErrorCode.BAD_VALUE, /month/],
     ["SELECT max(usage) FROM cpu GROUP BY time_bucket('1m', time)", QueryErrorCode.UNSUPPORTED, /date_bin/],

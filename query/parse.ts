@@ -7,18 +7,26 @@ import sqlParser from 'node-sql-parser'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { QUERY_LIMITS } from './limits.ts'
 import { parseDurationNs, parseTimestamp } from './time.ts'
+import { COLLECTED_AGGREGATES, GAUGE_ACCESSORS, TRACK_FUNCTIONS, isCollected, type CollectedName } from './collect.ts'
+import { isScalarFunction, type Expr } from './functions.ts'
 
 const { Parser } = sqlParser
 const parser = new Parser()
 const DIALECT = { database: 'PostgresQL' }
 
-export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last'] as const
+export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last', 'spread'] as const
 export type AggregateName = (typeof AGGREGATES)[number]
+/** Gap filling of an aggregate column in a gapfill query: linear (interpolate) or last observation carried forward (locf). */
+export type FillMode = 'interpolate' | 'locf'
 
 /** A time bucket: date_bin(interval, time[, origin]), time_window(time, interval), date_trunc('unit', time). */
 export interface BucketSpec {
   intervalNs: bigint
   originNs: bigint
+  /** Hopping windows: windows start every slideNs (a point belongs to every window covering it); null = tumbling. */
+  slideNs?: bigint | null
+  /** time_window_gapfill / date_bin_gapfill: every bucket of the WHERE's time range gets a row. */
+  gapfill?: boolean
   /** The expression as written back by the parser, to match GROUP BY and ORDER BY against it. */
   sql: string
 }
@@ -27,8 +35,13 @@ export type SelectItem =
   | { kind: 'star' }
   | { kind: 'column'; column: string; name: string }
   | { kind: 'bucket'; bucket: BucketSpec; name: string }
-  /** field null: count(*). */
-  | { kind: 'aggregate'; fn: AggregateName; field: string | null; name: string; sql: string }
+  /**
+   * field null: count(*). parameter: percentile's p, st_position_at's time (ns). fill: wrapped in
+   * interpolate(...) or locf(...).
+   */
+  | { kind: 'aggregate'; fn: AggregateName | CollectedName; field: string | null; name: string; sql: string; parameter?: number | bigint | null; fill?: FillMode | null }
+  /** A scalar expression (date_part, to_timestamp, ST_*), evaluated per row. */
+  | { kind: 'expression'; expr: Expr; name: string; sql: string }
 
 /** column IN values (negate: NOT IN); = and != are one-value forms. */
 export interface ColumnCondition {
@@ -174,17 +187,132 @@ function selectItem(expr: Node, alias: string | null, nowNs: bigint): SelectItem
   }
   const column = identifier(expr)
   if (column !== null) return { kind: 'column', column, name: alias ?? column }
+  if (expr.type === 'extract') return expressionItem(expr, alias, nowNs)
   const fn = functionName(expr)
-  if (fn === null) throw unsupported(`select item ${sqlOf(expr)} is not supported; select columns, aggregates or a time bucket`)
+  if (fn === null) throw unsupported(`select item ${sqlOf(expr)} is not supported; select columns, aggregates, functions or a time bucket`)
   const bucket = bucketOf(expr, fn, nowNs)
   if (bucket) return { kind: 'bucket', bucket, name: alias ?? bucket.sql }
-  return aggregateItem(expr, fn, alias)
+  if (fn === 'interpolate' || fn === 'locf') {
+    const args = argsOf(expr)
+    const inner = args[0]
+    const innerFn = inner && args.length === 1 ? functionName(inner) : null
+    if (!inner || innerFn === null || isScalarFunction(innerFn)) throw unsupported(`${sqlOf(expr)}: ${fn} takes one aggregate, e.g. ${fn}(avg(usage))`)
+    const item = aggregateItem(inner, innerFn, null, nowNs)
+    if (item.kind !== 'aggregate') throw unsupported(`${sqlOf(expr)}: ${fn} takes one aggregate`)
+    const sql = `${fn}(${item.sql})`
+    return { ...item, fill: fn, sql, name: alias ?? sql }
+  }
+  if (isScalarFunction(fn) || fn === 'now') return expressionItem(expr, alias, nowNs)
+  return aggregateItem(expr, fn, alias, nowNs)
 }
 
-function aggregateItem(expr: Node, fn: string, alias: string | null): SelectItem {
+function expressionItem(expr: Node, alias: string | null, nowNs: bigint): SelectItem {
+  const sql = sqlOf(expr)
+  return { kind: 'expression', expr: expressionOf(expr, nowNs), name: alias ?? sql, sql }
+}
+
+/** A scalar expression tree: columns, constants (now() folded) and function calls. */
+function expressionOf(node: Node, nowNs: bigint): Expr {
+  const column = identifier(node)
+  if (column !== null) return { kind: 'column', name: column }
+  const text = stringValue(node)
+  if (text !== undefined) return { kind: 'literal', value: text }
+  switch (node.type) {
+    case 'number': case 'bigint': {
+      const raw = String(node.value)
+      return { kind: 'literal', value: /^-?\d+$/.test(raw) ? BigInt(raw) : Number(raw) }
+    }
+    case 'bool': return { kind: 'literal', value: node.value === true }
+    case 'null': return { kind: 'literal', value: null }
+    case 'cast': {
+      const target = (node.target as Array<{ dataType?: string }> | undefined)?.[0]?.dataType?.toLowerCase()
+      const inner = node.expr ? stringValue(node.expr) : undefined
+      if (target === 'bytea' && inner !== undefined) return { kind: 'literal', value: inner, bytes: true }
+      throw unsupported(`${sqlOf(node)}: casts are not supported (only a '\\x...'::bytea literal)`)
+    }
+    case 'extract': {
+      const args = node.args as unknown as { field: string; source: Node }
+      const sql = sqlOf(node)
+      return { kind: 'call', fn: 'date_part', args: [{ kind: 'literal', value: String(args.field).toLowerCase() }, expressionOf(args.source, nowNs)], sql }
+    }
+  }
+  const fn = functionName(node)
+  if (fn === 'now') {
+    if (argsOf(node).length > 0) throw unsupported('now() takes no arguments')
+    return { kind: 'call', fn: 'to_timestamp_nanos', args: [{ kind: 'literal', value: nowNs }], sql: 'now()' }
+  }
+  if (fn !== null && isScalarFunction(fn)) return { kind: 'call', fn, args: argsOf(node).map((arg) => expressionOf(arg, nowNs)), sql: sqlOf(node) }
+  throw unsupported(`${sqlOf(node)} is not supported in an expression; use columns, constants and the functions in docs/query.md`)
+}
+
+/** A column argument of an aggregate: its name, or an error naming the function. */
+function fieldArgument(fn: string, arg: Node): string {
+  const field = identifier(arg)
+  if (field === null) throw unsupported(`${fn}(${sqlOf(arg)}): aggregate a column, not an expression`)
+  if (field === 'time') throw unsupported(`${fn}(time) is not supported; aggregate a field`)
+  return field
+}
+
+function requireTime(fn: string, arg: Node | undefined, shape: string): void {
+  if (!arg || identifier(arg) !== 'time') throw unsupported(`${fn}: the first argument must be time; write ${shape}`)
+}
+
+/** median, mode, stddev, percentile, increase, irate, gauge_agg and its accessors, the track functions. */
+function collectedItem(expr: Node, fn: CollectedName, alias: string | null, nowNs: bigint): SelectItem {
+  if (expr.over) throw unsupported(`${fn}(...) OVER (...) (window functions) is not supported`)
+  if (expr.args?.distinct) throw unsupported(`${fn}(DISTINCT ...) is not supported`)
+  const args = argsOf(expr)
+  const done = (field: string, sql: string, parameter: number | bigint | null = null): SelectItem =>
+    ({ kind: 'aggregate', fn, field, name: alias ?? sql, sql, parameter, fill: null })
+  if (GAUGE_ACCESSORS.includes(fn)) {
+    const inner = args[0]
+    if (args.length !== 1 || !inner || functionName(inner) !== 'gauge_agg') throw unsupported(`${fn}() takes a gauge: write ${fn}(gauge_agg(time, value))`)
+    const field = gaugeField(inner)
+    return done(field, `${fn}(gauge_agg(time, ${field}))`)
+  }
+  if (fn === 'gauge_agg') {
+    const field = gaugeField(expr)
+    return done(field, `gauge_agg(time, ${field})`)
+  }
+  if ((TRACK_FUNCTIONS as readonly string[]).includes(fn)) {
+    const shape = fn === 'st_position_at' ? `${fn}(time, position, '2023-01-01T00:00:00Z')` : `${fn}(time, position)`
+    if (args.length !== (fn === 'st_position_at' ? 3 : 2)) throw unsupported(`${sqlOf(expr)}: write ${shape}`)
+    requireTime(fn, args[0], shape)
+    const field = fieldArgument(fn, args[1]!)
+    if (fn !== 'st_position_at') return done(field, `${fn}(time, ${field})`)
+    const atNs = timeValue(args[2]!, nowNs)
+    return done(field, `${fn}(time, ${field}, ${atNs})`, atNs)
+  }
+  if (fn === 'percentile') {
+    if (args.length !== 2) throw unsupported(`${sqlOf(expr)}: write percentile(field, p) with p between 0 and 1`)
+    const field = fieldArgument(fn, args[0]!)
+    const p = Number(args[1]!.value)
+    if (args[1]!.type !== 'number' || !(p >= 0 && p <= 1)) throw badValue(`${sqlOf(expr)}: p must be a number from 0 to 1 (0.9 is the 90th percentile; InfluxQL's PERCENTILE takes 0 to 100)`)
+    return done(field, `percentile(${field}, ${p})`, p)
+  }
+  // increase(time, v) and irate(time, v) as CnosDB writes increase; the one-argument form means the same.
+  let rest = args
+  if ((fn === 'increase' || fn === 'irate') && args.length === 2) {
+    requireTime(fn, args[0], `${fn}(time, field)`)
+    rest = [args[1]!]
+  }
+  if (rest.length !== 1) throw unsupported(`${fn}() takes one column, got ${args.length} arguments`)
+  const field = fieldArgument(fn, rest[0]!)
+  return done(field, `${fn}(${field})`)
+}
+
+function gaugeField(node: Node): string {
+  const args = argsOf(node)
+  if (args.length !== 2) throw unsupported(`${sqlOf(node)}: write gauge_agg(time, value)`)
+  requireTime('gauge_agg', args[0], 'gauge_agg(time, value)')
+  return fieldArgument('gauge_agg', args[1]!)
+}
+
+function aggregateItem(expr: Node, fn: string, alias: string | null, nowNs: bigint): SelectItem {
   const name = fn === 'mean' ? 'avg' : fn
+  if (isCollected(name)) return collectedItem(expr, name, alias, nowNs)
   if (!(AGGREGATES as readonly string[]).includes(name)) {
-    throw unsupported(`function ${fn}() is not supported; aggregates are ${AGGREGATES.join(', ')} (and mean), buckets date_bin, time_window, date_trunc`)
+    throw unsupported(`function ${fn}() is not supported; aggregates are ${[...AGGREGATES, ...COLLECTED_AGGREGATES].join(', ')} (and mean), buckets date_bin, time_window, date_trunc and their _gapfill forms; docs/query.md lists the scalar functions`)
   }
   if (expr.args?.distinct) throw unsupported(`${fn}(DISTINCT ...) is not supported`)
   if (expr.over) throw unsupported(`${fn}(...) OVER (...) (window functions) is not supported`)
@@ -202,7 +330,7 @@ function aggregateItem(expr: Node, fn: string, alias: string | null): SelectItem
   if (!star && field === null) throw unsupported(`${fn}(${sqlOf(arg)}): aggregate a column, not an expression`)
   if (field === 'time') throw unsupported(`${fn}(time) is not supported; aggregate a field`)
   const sql = `${name}(${field === null ? '*' : (name === 'first' || name === 'last') ? `time, ${field}` : field})`
-  return { kind: 'aggregate', fn: name as AggregateName, field, name: alias ?? sql, sql }
+  return { kind: 'aggregate', fn: name as AggregateName, field, name: alias ?? sql, sql, parameter: null, fill: null }
 }
 
 const TRUNC_UNITS: Readonly<Record<string, bigint>> = {
@@ -217,16 +345,17 @@ function bucketOf(expr: Node, fn: string, nowNs: bigint): BucketSpec | null {
     if (!arg || identifier(arg) !== 'time') throw unsupported(`${sql}: buckets are over the time column`)
   }
   switch (fn) {
-    case 'date_bin': {
-      if (args.length < 2 || args.length > 3) throw unsupported(`${sql}: write date_bin(INTERVAL '1 minute', time[, origin])`)
+    case 'date_bin': case 'date_bin_gapfill': {
+      if (args.length < 2 || args.length > 3) throw unsupported(`${sql}: write ${fn}(INTERVAL '1 minute', time[, origin])`)
       onTime(args[1])
-      return { intervalNs: durationOf(args[0]!), originNs: args[2] ? timeValue(args[2], nowNs) : 0n, sql }
+      return { intervalNs: durationOf(args[0]!), originNs: args[2] ? timeValue(args[2], nowNs) : 0n, slideNs: null, gapfill: fn === 'date_bin_gapfill', sql }
     }
-    case 'time_window': {
-      if (args.length === 3) throw unsupported(`${sql}: hopping windows (a slide) are not supported; use time_window(time, interval)`)
-      if (args.length !== 2) throw unsupported(`${sql}: write time_window(time, INTERVAL '1 minute')`)
+    case 'time_window': case 'time_window_gapfill': {
+      if (args.length !== 2 && args.length !== 3) throw unsupported(`${sql}: write ${fn}(time, INTERVAL '1 minute'[, slide])`)
       onTime(args[0])
-      return { intervalNs: durationOf(args[1]!), originNs: 0n, sql }
+      const intervalNs = durationOf(args[1]!)
+      const slideNs = args[2] ? durationOf(args[2]) : null
+      return { intervalNs, originNs: 0n, slideNs: slideNs === intervalNs ? null : slideNs, gapfill: fn === 'time_window_gapfill', sql }
     }
     case 'date_trunc': {
       if (args.length !== 2) throw unsupported(`${sql}: write date_trunc('hour', time)`)
@@ -234,7 +363,7 @@ function bucketOf(expr: Node, fn: string, nowNs: bigint): BucketSpec | null {
       const unit = stringValue(args[0]!)?.toLowerCase()
       const intervalNs = unit === undefined ? undefined : TRUNC_UNITS[unit]
       if (intervalNs === undefined) throw unsupported(`${sql}: date_trunc units are ${Object.keys(TRUNC_UNITS).join(', ')}`)
-      return { intervalNs, originNs: 0n, sql }
+      return { intervalNs, originNs: 0n, slideNs: null, gapfill: false, sql }
     }
     case 'time_bucket':
       throw unsupported(`${sql}: time_bucket is TimescaleDB's; CnosDB (and Sluice) spell it date_bin(INTERVAL '1 minute', time) or time_window(time, INTERVAL '1 minute')`)
@@ -390,7 +519,7 @@ function orderByOf(node: Node, statement: SelectStatement): OrderKey[] {
       throw unsupported(`ORDER BY ${name}: order by a column of the select list`)
     }
     const sql = sqlOf(expr)
-    const item = statement.items.find((i) => (i.kind === 'bucket' && i.bucket.sql === sql) || (i.kind === 'aggregate' && i.sql === sql.toLowerCase()))
+    const item = statement.items.find((i) => (i.kind === 'bucket' && i.bucket.sql === sql) || (i.kind === 'aggregate' && i.sql === sql.toLowerCase()) || (i.kind === 'expression' && i.sql === sql))
     if (item && item.kind !== 'star') return { name: item.name, descending }
     if (expr.type === 'number') {
       const byPosition = statement.items[Number(expr.value) - 1]

@@ -5,7 +5,9 @@
 import type { TagMatch } from '../schemas/index.ts'
 import { FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
-import type { AggregateName, BucketSpec, SelectStatement } from './parse.ts'
+import { collectedType, isCollected, type CollectedName } from './collect.ts'
+import { compileExpression, type CompiledExpr, type Expr } from './functions.ts'
+import type { AggregateName, BucketSpec, FillMode, SelectStatement } from './parse.ts'
 import type { ColumnTypeName, ResultColumn } from './result.ts'
 
 export interface TableSeries {
@@ -27,7 +29,15 @@ export type Output =
   | { kind: 'tag'; key: string; name: string }
   | { kind: 'field'; field: string; type: FieldTypeCode; name: string }
   | { kind: 'bucket'; name: string }
-  | { kind: 'aggregate'; fn: AggregateName; field: string | null; type: FieldTypeCode | null; name: string }
+  | {
+    kind: 'aggregate'; fn: AggregateName | CollectedName; field: string | null; type: FieldTypeCode | null; name: string
+    /** percentile's p, st_position_at's time; null for the others. */
+    parameter?: number | bigint | null
+    fill?: FillMode | null
+    /** The result column's type, when it is not the field's (collected aggregates, spread). */
+    resultType?: ColumnTypeName
+  }
+  | { kind: 'expression'; compiled: CompiledExpr; name: string }
 
 export interface Plan {
   statement: SelectStatement
@@ -63,6 +73,7 @@ function namesKnown(schema: TableSchema, statement: SelectStatement): boolean {
   for (const item of statement.items) {
     if (item.kind === 'column' && !known(item.column)) return false
     if (item.kind === 'aggregate' && item.field !== null && !known(item.field)) return false
+    if (item.kind === 'expression' && !exprColumns(item.expr).every(known)) return false
   }
   return statement.conditions.every((c) => known(c.column)) && statement.groupBy.every(known)
 }
@@ -87,6 +98,12 @@ function listTable(stores: Iterable<PartitionStore>, tenant: string, database: s
   }
   if (series.length === 0) return null
   return { table, series, tags: [...tags].sort(), fields: new Map([...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }
+}
+
+function exprColumns(expr: Expr): string[] {
+  if (expr.kind === 'column') return [expr.name]
+  if (expr.kind === 'call') return expr.args.flatMap(exprColumns)
+  return []
 }
 
 export function typeName(type: FieldTypeCode): ColumnTypeName {
@@ -133,12 +150,44 @@ export function planSelect(statement: SelectStatement, schema: TableSchema): Pla
         }
         outputs.push({ kind: 'bucket', name: item.name })
         break
-      case 'aggregate':
-        outputs.push(aggregateOutput(item.fn, item.field, item.name, schema))
+      case 'aggregate': {
+        const output = aggregateOutput(item.fn, item.field, item.name, schema, item.sql)
+        outputs.push({ ...output, parameter: item.parameter ?? null, fill: item.fill ?? null })
+        checkFill(output, item.fill ?? null, item.sql, statement)
+        break
+      }
+      case 'expression':
+        outputs.push({ kind: 'expression', compiled: compileExpression(item.expr, (column) => expressionColumnType(column, item.sql, schema, statement, aggregate)), name: item.name })
         break
     }
   }
+  if (statement.bucket?.gapfill && (statement.fromNs === null || statement.toNs === null)) {
+    throw new QueryError(QueryErrorCode.UNSUPPORTED, `${statement.bucket.sql}: gap filling needs a time range with both ends in WHERE (time >= ... AND time < ...)`)
+  }
   return { statement, outputs, aggregate, bucket: statement.bucket }
+}
+
+function checkFill(output: Output, fill: FillMode | null, sql: string, statement: SelectStatement): void {
+  if (fill === null || output.kind !== 'aggregate') return
+  if (!statement.bucket?.gapfill) {
+    throw new QueryError(QueryErrorCode.UNSUPPORTED, `${sql}: interpolate and locf fill the gaps of time_window_gapfill or date_bin_gapfill; group by one of them`)
+  }
+  const type = resultColumn(output).type
+  if (fill === 'interpolate' && type !== 'float' && type !== 'integer' && type !== 'unsigned' && type !== 'timestamp') {
+    throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `${sql}: interpolate takes a numeric aggregate; this one is ${type} (use locf)`)
+  }
+}
+
+/** A column of a scalar expression: any column in a raw query; in an aggregate, only the GROUP BY tags. */
+function expressionColumnType(column: string, sql: string, schema: TableSchema, statement: SelectStatement, aggregate: boolean): ColumnTypeName {
+  if (aggregate && !statement.groupBy.includes(column)) {
+    throw new QueryError(QueryErrorCode.UNSUPPORTED, `${sql}: with aggregates, a function reads only GROUP BY tags and constants; "${column}" is neither`)
+  }
+  if (column === 'time') return 'timestamp'
+  if (schema.tags.includes(column)) return 'string'
+  const type = schema.fields.get(column)
+  if (type === undefined) throw unknownColumn(schema, column)
+  return typeName(type)
 }
 
 function columnOutput(column: string, name: string, schema: TableSchema, statement: SelectStatement, aggregate: boolean): Output {
@@ -153,14 +202,17 @@ function columnOutput(column: string, name: string, schema: TableSchema, stateme
   return { kind: 'field', field: column, type, name }
 }
 
-function aggregateOutput(fn: AggregateName, field: string | null, name: string, schema: TableSchema): Output {
+type AggregateOutput = Extract<Output, { kind: 'aggregate' }>
+
+function aggregateOutput(fn: AggregateName | CollectedName, field: string | null, name: string, schema: TableSchema, sql: string): AggregateOutput {
   if (field === null) return { kind: 'aggregate', fn, field, type: null, name }
   const type = schema.fields.get(field)
   if (type === undefined) {
     if (schema.tags.includes(field)) throw new QueryError(QueryErrorCode.UNSUPPORTED, `${fn}(${field}): "${field}" is a tag; aggregate a field`)
     throw unknownColumn(schema, field)
   }
-  if ((fn === 'sum' || fn === 'avg') && (type === FieldType.STRING || type === FieldType.BOOLEAN)) {
+  if (isCollected(fn)) return { kind: 'aggregate', fn, field, type, name, resultType: collectedType(fn, type, typeName(type), sql) }
+  if ((fn === 'sum' || fn === 'avg' || fn === 'spread') && (type === FieldType.STRING || type === FieldType.BOOLEAN)) {
     throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `${fn}(${field}): "${field}" is ${FIELD_TYPE_NAMES[type]}; ${fn} takes a numeric field`)
   }
   return { kind: 'aggregate', fn, field, type, name }
@@ -172,7 +224,9 @@ export function resultColumn(output: Output): ResultColumn {
     case 'time': case 'bucket': return { name: output.name, type: 'timestamp' }
     case 'tag': return { name: output.name, type: 'string' }
     case 'field': return { name: output.name, type: typeName(output.type) }
+    case 'expression': return { name: output.name, type: output.compiled.type }
     case 'aggregate':
+      if (output.resultType !== undefined) return { name: output.name, type: output.resultType }
       if (output.fn === 'count') return { name: output.name, type: 'integer' }
       if (output.fn === 'avg') return { name: output.name, type: 'float' }
       return { name: output.name, type: typeName(output.type!) }

@@ -55,7 +55,7 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
   const byTimeOnly = statement.orderBy.length === 1 && outputs.some((o) => o.kind === 'time' && o.name === statement.orderBy[0]!.name)
   const perSeriesCap = wanted !== null && (statement.orderBy.length === 0 || byTimeOnly) ? wanted : null
   const tail = byTimeOnly && statement.orderBy[0]!.descending
-  const requested = outputs.flatMap((o) => (o.kind === 'field' ? [o.field] : []))
+  const requested = outputs.flatMap((o) => (o.kind === 'field' ? [o.field] : o.kind === 'expression' ? o.compiled.columns.filter((c) => schema.fields.has(c)) : []))
   const rows: Value[][] = []
   for (const { store, series } of schema.series) {
     if (!seriesMatches(series, statement)) continue
@@ -77,8 +77,17 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
     // Per field, the index of its next unread point: fields advance together along `times`.
     const cursors = new Map<string, number>()
     for (const [name, column] of columns) cursors.set(name, lowerBoundTime(column.times, times[from] ?? 0n))
+    // Expressions read the row's fields and tags by name; only queries with expressions build this.
+    const row$ = { timeNs: 0n as bigint | null, column: (name: string): Value => columnAt(name) }
+    const columnAt = (name: string): Value => {
+      const column = columns.get(name)
+      if (column === undefined) return tagValue(series, name)
+      const at = cursors.get(name)!
+      return at < column.times.length && column.times[at] === row$.timeNs ? valueAt(column, at) : null
+    }
     for (let i = from; i < to; i++) {
       const timeNs = times[i]!
+      row$.timeNs = timeNs
       const row: Value[] = new Array(outputs.length)
       for (let o = 0; o < outputs.length; o++) {
         const output = outputs[o]!
@@ -88,7 +97,7 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
           const column = columns.get(output.field)
           const at = cursors.get(output.field)
           row[o] = column !== undefined && at !== undefined && at < column.times.length && column.times[at] === timeNs ? valueAt(column, at) : null
-        }
+        } else if (output.kind === 'expression') row[o] = output.compiled.evaluate(row$)
       }
       for (const [name, column] of columns) {
         const at = cursors.get(name)!

@@ -41,3 +41,8 @@ export function bucketStartNs(timeNs: bigint, intervalNs: bigint, originNs: bigi
   const offset = (timeNs - originNs) % intervalNs
   return timeNs - (offset < 0n ? offset + intervalNs : offset)
 }
+
+/** The earliest start of a hopping window (every `slideNs` from `originNs`, `intervalNs` long) that holds `timeNs`. */
+export function firstWindowStartNs(timeNs: bigint, intervalNs: bigint, slideNs: bigint, originNs: bigint): bigint {
+  return bucketStartNs(timeNs - intervalNs, slideNs, originNs) + slideNs
+}
