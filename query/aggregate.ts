@@ -38,6 +38,7 @@ class Aggregation {
   /** Fields some output needs every value of; they are scanned, not answered from block statistics. */
   private readonly collected = new Set<string>()
   private seriesOrdinal = 0
+  private collectedPoints = 0
 
   constructor(private readonly plan: Plan, private readonly options: AggregateOptions) {}
 
@@ -123,11 +124,20 @@ class Aggregation {
     const count = chunk.times.length
     this.stats.pointsScanned += count
     const collect = this.collected.has(key)
+    if (collect) this.countCollected(count)
     forEachBucketRun(chunk.times, count, this.plan.bucket, (bucketNs, start, end) => {
       const cell = this.cell(bucketNs)
       this.accumulator(cell, key, type).addRun(chunk, start, end)
       if (collect) this.collector(cell, key, type).addRun(chunk, start, end, this.seriesOrdinal)
     })
+  }
+
+  private countCollected(count: number): void {
+    // Hopping windows may hold a point several times; counted once here, bounded by the cell limit there.
+    this.collectedPoints += count
+    if (this.collectedPoints > QUERY_LIMITS.maxCollectedPoints) {
+      throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxCollectedPoints} points for median, percentile, mode, stddev, increase, irate, gauge or track aggregates; narrow the time range or the series`)
+    }
   }
 
   private collector(cell: Cell, key: string, type: FieldTypeCode): ValueCollector {
@@ -175,11 +185,20 @@ function forEachBucketRun(times: BigInt64Array, count: number, bucket: BucketSpe
   const { intervalNs, originNs } = bucket
   const slideNs = bucket.slideNs
   if (slideNs) {
-    const lastStart = bucketStartNs(times[count - 1]!, slideNs, originNs)
-    for (let windowNs = firstWindowStartNs(times[0]!, intervalNs, slideNs, originNs); windowNs <= lastStart; windowNs += slideNs) {
-      const start = lowerBound(times, windowNs, 0, count)
+    let windowNs = firstWindowStartNs(times[0]!, intervalNs, slideNs, originNs)
+    let start = 0
+    while (start < count) {
+      start = lowerBound(times, windowNs, start, count)
+      if (start === count) break
       const end = lowerBound(times, windowNs + intervalNs, start, count)
-      if (end > start) run(windowNs, start, end)
+      if (end > start) {
+        run(windowNs, start, end)
+        windowNs += slideNs
+      } else {
+        // An empty window (a slide longer than the window, or a gap in the data): skip to the first window of the next point.
+        const next = firstWindowStartNs(times[start]!, intervalNs, slideNs, originNs)
+        windowNs = next > windowNs ? next : windowNs + slideNs
+      }
     }
     return
   }

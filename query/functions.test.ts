@@ -162,6 +162,11 @@ test('hopping time_window: a point belongs to every window that covers it', asyn
     }
     assert.deepEqual(expected.map((r) => r[1]), [2n, 7n, 8n, 3n], 'the four windows hold 2, 7, 8 and 3 points')
     assert.deepEqual(result, expected)
+    // A slide longer than the window leaves gaps: 1-minute windows every 3 minutes from 22:12 hold
+    // only the points at 22:15:20 (i = 2), 22:18:20 (5) and 22:21:20 (8).
+    const sparse = await rows(context, `SELECT time_window(time, '1m', '3m') AS w, count(v), sum(v) FROM h GROUP BY w ORDER BY w`, pre)
+    const at = (hhmm: bigint): bigint => base + hhmm * MINUTE
+    assert.deepEqual(sparse, [[at(5n), 1n, 2], [at(8n), 1n, 5], [at(11n), 1n, 8]])
   }
 })
 

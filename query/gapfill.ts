@@ -16,8 +16,9 @@ export function bucketStartsInRange(bucket: BucketSpec, fromNs: bigint, toNs: bi
     : bucketStartNs(fromNs, bucket.intervalNs, bucket.originNs)
   if (toNs <= first) return []
   const count = (toNs - 1n - first) / step + 1n
-  if (count > BigInt(QUERY_LIMITS.maxBucketsPerGroup)) {
-    throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `${bucket.sql}: the time range holds ${count} buckets per group; at most ${QUERY_LIMITS.maxBucketsPerGroup} are filled`)
+  const most = Math.min(QUERY_LIMITS.maxBucketsPerGroup, QUERY_LIMITS.maxResultRows)
+  if (count > BigInt(most)) {
+    throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `${bucket.sql}: the time range holds ${count} buckets per group; at most ${most} are filled`)
   }
   const starts: bigint[] = []
   for (let at = first; at < toNs; at += step) starts.push(at)

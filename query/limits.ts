@@ -7,4 +7,9 @@ export const QUERY_LIMITS = {
   maxResultRows: 1_000_000,
   /** Buckets of a GROUP BY date_bin(...) per group and time range, so a 1 ns bin over a year is refused up front. */
   maxBucketsPerGroup: 10_000_000,
+  /**
+   * Points held at once for the aggregates that need every value (median, percentile, mode, stddev,
+   * increase, irate, gauges, tracks): 16 bytes or more each, so about 320 MB at most.
+   */
+  maxCollectedPoints: 20_000_000,
 } as const
