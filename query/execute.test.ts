@@ -258,3 +258,52 @@ test('now() and RFC 3339 bounds select the same rows as nanoseconds', async (t) 
   assert.equal(new Date(Number((T0 + 3n * MINUTE) / 1_000_000n)).toISOString(), '2023-11-14T22:16:20.000Z')
   assert.ok((a.rows[0]![0] as bigint) > (b.rows[0]![0] as bigint), 'the wider range counts more')
 })
+
+test('value aggregates (median, percentile, stddev, spread, mode, increase) per host and bucket equal the model, with and without pre-aggregates', async (t) => {
+  const { context, model } = await fixture(t)
+  const from = T0 + 5n * STEP
+  const to = T0 + 190n * STEP
+  const sql = `SELECT host, date_bin(INTERVAL '10 minutes', time) AS bucket, median(usage), percentile(usage, 0.75), stddev(usage), stddev_pop(usage), spread(usage), spread(reqs),
+    mode(state), increase(usage), count(usage) FROM cpu WHERE time >= ${from} AND time < ${to} GROUP BY host, bucket ORDER BY host, bucket`
+  const withStats = await executeSql(sql, context)
+  const without = await executeSql(sql, { ...context, usePreAggregates: false })
+  assert.deepEqual(withStats.rows, without.rows)
+  const bucketOf = (time: bigint): bigint => time - (time % (10n * MINUTE))
+  const percentile = (sorted: number[], p: number): number | null => {
+    if (sorted.length === 0) return null
+    const h = (sorted.length - 1) * p
+    const low = Math.floor(h)
+    return sorted[low]! + (h - low) * (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!)
+  }
+  const expected: Value[][] = []
+  for (const host of HOSTS) {
+    const rows = modelRows(model, [host], from, to)
+    for (const bucket of [...new Set(rows.map((r) => bucketOf(r.time)))]) {
+      const inBucket = rows.filter((r) => bucketOf(r.time) === bucket)
+      const usage = inBucket.flatMap((r) => (r.row.has('usage') ? [r.row.get('usage') as number] : []))
+      const sorted = [...usage].sort((a, b) => a - b)
+      const mean = usage.reduce((a, b) => a + b, 0) / usage.length
+      const squares = usage.reduce((a, b) => a + (b - mean) ** 2, 0)
+      const reqs = inBucket.flatMap((r) => (r.row.has('reqs') ? [r.row.get('reqs') as bigint] : []))
+      const states = inBucket.flatMap((r) => (r.row.has('state') ? [r.row.get('state') as string] : []))
+      const counts = new Map<string, number>()
+      for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1)
+      const mode = [...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]?.[0] ?? null
+      let increase = 0
+      for (let i = 1; i < usage.length; i++) increase += usage[i]! >= usage[i - 1]! ? usage[i]! - usage[i - 1]! : usage[i]!
+      expected.push([host, bucket, percentile(sorted, 0.5), percentile(sorted, 0.75), usage.length > 1 ? Math.sqrt(squares / (usage.length - 1)) : null,
+        Math.sqrt(squares / usage.length), sorted[sorted.length - 1]! - sorted[0]!,
+        reqs.length === 0 ? null : reqs.reduce((a, b) => (b > a ? b : a)) - reqs.reduce((a, b) => (b < a ? b : a)),
+        mode, usage.length > 1 ? increase : null, BigInt(usage.length)])
+    }
+  }
+  assert.equal(withStats.rows.length, expected.length)
+  withStats.rows.forEach((row, i) => {
+    const want = expected[i]!
+    for (const c of [4, 5]) {
+      assert.ok(Math.abs((row[c] as number) - (want[c] as number)) < 1e-9 * Math.max(1, want[c] as number), `row ${i} column ${c}: ${String(row[c])} vs ${String(want[c])}`)
+      row[c] = want[c]!
+    }
+    assert.deepEqual(row, want, `row ${i}`)
+  })
+})
