@@ -93,6 +93,8 @@ export class SparkplugDecoder {
   constructor(private readonly limits: { maxSparkplugAliases: number; maxSparkplugDevices: number }) {}
 
   decode(topic: string, payload: Buffer, measurement: string, tags: ReadonlyArray<[string, string]>, receivedAtNs: bigint): SparkplugPoints {
+    // A host application's STATE (spBv1.0/STATE/<host id>) has no edge node level.
+    if (topic.startsWith(`${SPARKPLUG_NAMESPACE}/STATE/`)) return { points: [], refused: [], unknownAliases: 0 }
     const where = parseSparkplugTopic(topic)
     const isBirth = where.messageType === 'NBIRTH' || where.messageType === 'DBIRTH'
     if (!isBirth && where.messageType !== 'NDATA' && where.messageType !== 'DDATA') return { points: [], refused: [], unknownAliases: 0 }

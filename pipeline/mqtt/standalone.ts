@@ -85,21 +85,6 @@ async function ingestSchemaId(kafka: Kafka, clientId: string): Promise<number> {
   }
 }
 
-/**
- * Aborts what an earlier run of this bridge left open: a bridge killed inside a transaction leaves
- * it open, and read_committed readers of its partitions wait on it until the transaction timeout.
- * A new producer's InitProducerId with the same transactional id fences and aborts it now.
- */
-async function fenceTransactions(kafka: Kafka, transactionalId: string): Promise<void> {
-  const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner })
-  await producer.connect()
-  try {
-    await (await producer.transaction()).abort()
-  } finally {
-    await producer.disconnect().catch(() => {})
-  }
-}
-
 export async function startStandaloneBridge(options: StandaloneOptions): Promise<StandaloneBridge> {
   const { config } = options
   const kafka = new KafkaClient({
@@ -120,13 +105,14 @@ export async function startStandaloneBridge(options: StandaloneOptions): Promise
   }
   const limits = defaultHttpLimits
   const transactionalIdPrefix = `sluice-mqtt-${config.clientId}`
-  await fenceTransactions(kafka, `${transactionalIdPrefix}-0`)
   const writer = new TransactionalKafkaWriter({
     kafka, topic: INGEST_TOPIC, transactionalIdPrefix, producers: 1,
     transactionTimeoutMs: limits.transactionTimeoutMs, maxQueuedRecordBytes: limits.maxQueuedRecordBytes,
     maxTransactionRecords: limits.maxTransactionRecords, maxTransactionBytes: limits.maxTransactionBytes,
     maxPartitionBatchBytes: limits.maxPartitionBatchBytes, logger,
   })
+  // A bridge killed inside a transaction left it open; fencing aborts it now instead of at its timeout.
+  await writer.start()
   const catalog = new WriteCatalog(store, { autoCreateDatabases: options.autoCreateDatabases })
   const bridge = await startMqttBridge({ config, sink: writer, catalog, kafka, ingestPartitions: partitions, ingestSchemaId: schemaId, log: options.log })
   return {
