@@ -39,3 +39,23 @@ test('commands pass through; raw records are skipped; undecodable Sluice records
   assert.equal(poison.kind, 'poison')
   if (poison.kind === 'poison') assert.match(poison.reason, /not a sluice.IngestRecord/)
 })
+
+test('a SET_CODEC record: the held points its flush released come first, as upserts at the same ingest offset', async () => {
+  const { LossyCompression } = await import('./lossy.ts')
+  const { parseCompressionConfig } = await import('../transforms/index.ts')
+  const lossy = new LossyCompression({ config: parseCompressionConfig({ databases: { db: { codec: 'SDT(1)' } } }), stateSchemaId: 4 })
+  const points = [0, 1, 2].map(i => ({ timeNs: BigInt(i), fields: [{ name: 'f', value: i * 10 }] }))
+  lossy.apply({ tenant: 't', database: 'db', measurement: 'm', seriesKey: 'm,host=a\\,b', tags: [{ key: 'host', value: 'a,b' }], points, source: null, receivedAtNs: 0n, idempotencyKey: null })
+  const command = { ...sampleCommand, tenant: 't', database: 'db', measurement: 'm', kind: 'SET_CODEC' as const, set: [], codecs: [{ field: 'f', fieldType: 'float', codec: 'CODEC(DEFAULT)' }] }
+  const outcome = processIngestRecord({ partition: 1, offset: '9', key: null, value: encodeIngestRecord({ batch: null, command }, { schemaId: 1 }), headers: sluiceRecordHeaders }, { changelogSchemaId: 5, compression: lossy })
+  assert.equal(outcome.kind, 'changelog')
+  if (outcome.kind !== 'changelog') return
+  assert.equal(outcome.before?.length, 1)
+  const flushed = decode(changelogEntryType, unframe(outcome.before![0]!.value!).payload)
+  assert.deepEqual([flushed.ingestPartition, flushed.ingestOffset, flushed.upsert!.seriesKey], [1, 9n, 'm,host=a\\,b'])
+  assert.deepEqual(flushed.upsert!.tags.map(tag => ({ ...tag })), [{ key: 'host', value: 'a,b' }])
+  assert.deepEqual(flushed.upsert!.points.map(p => [p.timeNs, p.fields[0]!.value]), [[2n, 20]])
+  assert.equal(decode(changelogEntryType, unframe(outcome.record.value!).payload).command!.kind, 'SET_CODEC')
+  const state = lossy.takeChanges()
+  assert.deepEqual(state.map(r => [r.key, r.value === null]), [['["codec","t","db","m","f"]', false], ['["t","db","m,host=a\\\\,b","f"]', true]], 'the override, then the dropped filter')
+})

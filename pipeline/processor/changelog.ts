@@ -5,6 +5,8 @@
 // record that does not decode is poison and goes to the dead-letter topic with the reason.
 // Every Sluice ingest record gets exactly one entry, even an upsert whose points lossy compression
 // all dropped, so a replica that has applied entry (p, o) knows it has passed ingest offset o of p.
+// A SET_CODEC command is preceded by the upserts of the held points its flush released (same ingest
+// offset): the command's own entry is still the last of that offset.
 
 import {
   changelogEntryType, decodeIngestRecord, encodeFramed, encodeIngestRecord, spliceChangelogUpsert, unframe,
@@ -33,7 +35,7 @@ export interface OutputRecord {
 
 export type RecordOutcome =
   | { kind: 'skipped' }
-  | { kind: 'changelog'; record: OutputRecord; pointsIn: number; pointsKept: number; command: boolean }
+  | { kind: 'changelog'; record: OutputRecord; pointsIn: number; pointsKept: number; command: boolean; before?: OutputRecord[] }
   | { kind: 'poison'; reason: string }
 
 export interface ChangelogSettings {
@@ -73,7 +75,16 @@ export function processIngestRecord(input: IngestInput, settings: ChangelogSetti
   }
   const entry: ChangelogEntry = { ingestPartition: input.partition, ingestOffset, upsert: null, command: record.command }
   const value = encodeFramed(changelogEntryType, settings.changelogSchemaId, entry)
-  return { kind: 'changelog', record: { key: `command ${entry.command!.commandId}`, value, headers: CHANGELOG_HEADERS }, pointsIn: 0, pointsKept: 0, command: true }
+  // A codec switch flushes filters: their held points go first, at the same ingest position.
+  const before = settings.compression.command(record.command, input.value!).map(upsert => ({
+    key: upsert.seriesKey,
+    value: encodeFramed(changelogEntryType, settings.changelogSchemaId, { ingestPartition: input.partition, ingestOffset, upsert, command: null }),
+    headers: CHANGELOG_HEADERS,
+  }))
+  return {
+    kind: 'changelog', record: { key: `command ${entry.command!.commandId}`, value, headers: CHANGELOG_HEADERS }, pointsIn: 0, pointsKept: 0, command: true,
+    ...(before.length > 0 && { before }),
+  }
 }
 
 /** The byte path: an upsert of every point, or null when the record is a command (or poison, found again by the slow path). */

@@ -2,7 +2,7 @@
 // series' batch and returns the points to keep, keeps its state per (series, field), hands out the
 // state records that changed since the last transaction, and restores from sluice.state on takeover.
 
-import type { IngestBatch, Point } from '../../schemas/index.ts'
+import type { IngestBatch, IngestCommand, Point, SeriesUpsert } from '../../schemas/index.ts'
 
 export interface StateRecord {
   key: string
@@ -15,6 +15,12 @@ export interface SeriesCompression {
   apply(batch: IngestBatch): Point[]
   /** State records changed since the last call, for the transaction being built. */
   takeChanges(): StateRecord[]
+  /**
+   * A command at its log position (`record`: its ingest record value as it came). SET_CODEC switches
+   * fields' settings; the points its flush released come back, one upsert per series, to be written
+   * before the command's entry. Other commands: nothing.
+   */
+  command(command: IngestCommand, record: Buffer): SeriesUpsert[]
   /** Applies a record read back from sluice.state (restore on takeover). */
   restore(key: Buffer, value: Buffer | null): void
   /** Whether any (series, field) of any database is compressed: without, nothing is restored. */
@@ -25,6 +31,7 @@ export interface SeriesCompression {
 export const noCompression: SeriesCompression = {
   apply: batch => batch.points,
   takeChanges: () => [],
+  command: () => [],
   restore: () => {},
   enabled: false,
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { IngestBatch, Point } from '../../schemas/index.ts'
+import { encodeIngestRecord, type IngestBatch, type IngestCommand, type Point } from '../../schemas/index.ts'
 import { parseCompressionConfig, type CompressionConfig } from '../transforms/index.ts'
 import { LossyCompression, measurementOfSeriesKey, stateKey } from './lossy.ts'
 
@@ -89,4 +89,75 @@ test('databases without settings pass through untouched; state keys and measurem
   assert.equal(measurementOfSeriesKey('cpu,host=a'), 'cpu')
   assert.equal(measurementOfSeriesKey('my\\,meas\\ x,host=a'), 'my,meas x')
   assert.equal(measurementOfSeriesKey('plain'), 'plain')
+})
+
+/** A SET_CODEC command for sensor fields and its ingest record bytes, as the master receives them. */
+function setCodec(codecs: Array<[string, string, string]>, tenant = 't'): { command: IngestCommand; record: Buffer } {
+  const command: IngestCommand = {
+    commandId: `codec-${codecs.map(c => c.join(':')).join(',')}`, tenant, database: 'plant', measurement: 'sensor', kind: 'SET_CODEC',
+    where: { tags: [], fromNs: null, toNs: null, fieldPredicate: null }, set: [], issuedAtNs: 0n, expressions: null,
+    codecs: codecs.map(([field, fieldType, codec]) => ({ field, fieldType, codec })),
+  }
+  return { command, record: encodeIngestRecord({ batch: null, command }, { schemaId: 3 }) }
+}
+
+/** The master's log: batches and commands in order, with their outputs (commands' flushed points as upserts). */
+type Step = IngestBatch | { command: IngestCommand; record: Buffer }
+function run(master: LossyCompression, steps: Step[], state?: Array<[string, Buffer | null]>): Point[][] {
+  return steps.map(step => {
+    const out = 'command' in step ? master.command(step.command, step.record).flatMap(upsert => upsert.points) : master.apply(step)
+    for (const record of master.takeChanges()) state?.push([record.key, record.value])
+    return out
+  })
+}
+
+/** What a compacted topic keeps of a log: the latest record of each key, in offset order. */
+function compacted(log: Array<[string, Buffer | null]>): Array<[string, Buffer | null]> {
+  const last = new Map<string, number>()
+  log.forEach(([key], offset) => last.set(key, offset))
+  return log.filter(([key], offset) => last.get(key) === offset)
+}
+
+const valuesOf = (points: Point[], field: string): unknown[] => points.flatMap(p => p.fields.filter(f => f.name === field).map(f => [p.timeNs, f.value]))
+
+test('SET_CODEC switches a field at its log position: the held point is flushed there, the new band applies from the next point', () => {
+  const input = batches(50, 4)
+  const master = new LossyCompression({ config, stateSchemaId: 4 })
+  const [before1, before2, flushed, after1, after2] = run(master, [input[0]!, input[1]!, setCodec([['temp', 'float', 'CODEC(DEADBAND(100))']]), input[2]!, input[3]!])
+  // Before: SDT(0.5) keeps a fraction; the flush writes the point SDT held (the last point of batch 2).
+  const keptBefore = valuesOf([...before1!, ...before2!], 'temp').length
+  assert.ok(keptBefore >= 2 && keptBefore < 50, `SDT keeps a few points before (${keptBefore})`)
+  assert.deepEqual(valuesOf(flushed!, 'temp'), [[99_000_000_000n, input[1]!.points[49]!.fields[0]!.value]], 'the held point, at its own time')
+  // After: a band of 100 around the last kept point keeps nothing of a signal within 20 ± 5.
+  assert.deepEqual(valuesOf([...after1!, ...after2!], 'temp'), [])
+  assert.ok(valuesOf(after1!, 'level').length > 0, `other fields keep their settings ${JSON.stringify(valuesOf(after1!, 'level'), (_k, v) => typeof v === 'bigint' ? String(v) : v)}`)
+  assert.equal(master.codecOf('t', 'plant', 'sensor', 'temp').algorithm, 'deadband')
+  assert.equal(master.codecOf('other-tenant', 'plant', 'sensor', 'temp').algorithm, 'sdt', 'overrides are per tenant')
+  const temp = master.report().find(row => row.field === 'temp')!
+  assert.equal(temp.pointsIn, 200, 'counters continue across the switch')
+})
+
+test('CODEC(DEFAULT) turns compression off for the field, even in a database the config file does not name', () => {
+  const master = new LossyCompression({ config: parseCompressionConfig(undefined), stateSchemaId: 4 })
+  assert.equal(master.enabled, false)
+  const input = batches(40, 3)
+  const [first, , second, , third] = run(master, [input[0]!, setCodec([['temp', 'float', 'CODEC(SDT(0.5))']]), input[1]!, setCodec([['temp', 'float', 'CODEC(DEFAULT)']]), input[2]!])
+  assert.equal(master.enabled, true)
+  assert.equal(valuesOf(first!, 'temp').length, 40, 'nothing configured: every point kept')
+  assert.ok(valuesOf(second!, 'temp').length < 20, 'SDT by DDL')
+  assert.equal(valuesOf(third!, 'temp').length, 40, 'DEFAULT: every point kept again')
+})
+
+test('a master taking over after SET_CODEC restores the override from sluice.state before any filter, and decides as one that never stopped', () => {
+  const input = batches(37, 8)
+  const steps: Step[] = [input[0]!, input[1]!, setCodec([['temp', 'float', 'CODEC(DEADBAND(0.8, 0, 20s))'], ['level', 'integer', 'CODEC(SDT(3))']]), input[2]!, input[3]!, input[4]!, setCodec([['temp', 'float', 'CODEC(DEFAULT)']]), input[5]!, input[6]!, input[7]!]
+  const expected = run(new LossyCompression({ config, stateSchemaId: 4 }), steps)
+  for (const handover of [3, 4, 7, 9]) {
+    const state: Array<[string, Buffer | null]> = []
+    const first = run(new LossyCompression({ config, stateSchemaId: 4 }), steps.slice(0, handover), state)
+    const next = new LossyCompression({ config, stateSchemaId: 4 })
+    for (const [key, value] of compacted(state)) next.restore(Buffer.from(key), value)
+    const rest = run(next, steps.slice(handover))
+    assert.deepEqual([...first, ...rest], expected, `handover before step ${handover}`)
+  }
 })

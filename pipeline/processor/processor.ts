@@ -237,7 +237,8 @@ class MasterLoop implements Processor {
       const [committed] = (await this.admin.fetchOffsets({ groupId: MASTERS_GROUP_ID, topics: [ProcessorTopic.INGEST] }))[0]!.partitions
         .filter(entry => entry.partition === partition)
       const compression = (this.options.compressionFor ?? (() => noCompression))(partition)
-      const restored = compression.enabled ? await this.restoreState(partition, compression) : 0
+      // Restored even when nothing is configured: codec overrides (SET_CODEC) live in sluice.state too.
+      const restored = compression !== noCompression ? await this.restoreState(partition, compression) : 0
       const committedOffset = committed && Number(committed.offset) >= 0 ? BigInt(committed.offset) : 0n
       this.stats.takeovers++
       this.log({ level: 'info', event: 'took over partition', partition, committedOffset: committedOffset.toString(), stateRecords: restored, ms: Date.now() - started })
@@ -306,6 +307,7 @@ class MasterLoop implements Processor {
           skipped++
           break
         case 'changelog':
+          for (const record of outcome.before ?? []) changelog.push(toMessage(partition, record))
           changelog.push(toMessage(partition, outcome.record))
           pointsIn += outcome.pointsIn
           pointsKept += outcome.pointsKept
