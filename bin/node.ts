@@ -11,7 +11,7 @@ import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
 import { Redis } from 'ioredis'
 import {
   Authorizer, Dialect, errorResponse, HttpApiError, httpApi, parseCredentials, IdempotencyKeys, MemoryControlStore, ParsePool, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
-  type ControlStore, type HealthCheck,
+  type ControlStore, type HealthCheck, type InfluxqlRequest,
 } from '../pipeline/http/index.ts'
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
 import { startKafkaSource } from '../pipeline/source/index.ts'
@@ -22,7 +22,7 @@ import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
-import { executeSql, type QueryResult } from '../query/index.ts'
+import { executeInfluxql, executeSql, type QueryResult } from '../query/index.ts'
 import { changesRoutes, startCdcLoop } from '../sinks/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
@@ -211,6 +211,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       query: async (sql: string, context: { tenant: string; database: string }) => SHOW_COMPRESSION.test(sql)
         ? compressionResult(await compressionReport(context))
         : executeSql(sql, { ...context, stores: replica?.stores().values() ?? [], nowNs: BigInt(Date.now()) * 1_000_000n }),
+      influxql: (q: string, request: InfluxqlRequest) => executeInfluxql(q, { ...request, stores: replica?.stores().values() ?? [], nowNs: BigInt(Date.now()) * 1_000_000n }),
     } : {}),
     ...(parsePool !== undefined ? { parsePool } : {}),
     limits: config.limits,

@@ -11,6 +11,7 @@ import type { ParsePool } from './parse-pool.ts'
 import type { RecordSink } from './kafka-writer.ts'
 import type { HttpLimits } from './limits.ts'
 import type { CommandSink, QueryFunction } from './sql.ts'
+import type { InfluxqlFunction } from './query.ts'
 
 export interface HealthCheck {
   name: string
@@ -45,6 +46,8 @@ export interface HttpApiOptions {
   parsePool?: ParsePool
   /** Answers SELECT, SHOW TABLES and DESCRIBE on /api/v1/sql (the query layer over this node's stores); without, they get 501. */
   query?: QueryFunction
+  /** Answers InfluxQL on /query (query/influxql over this node's stores); without, /query takes only CREATE DATABASE and SHOW DATABASES. */
+  influxql?: InfluxqlFunction
   /** Server time in ns (a seam for tests). Default: the wall clock. */
   nowNs?: () => bigint
 }

@@ -4,6 +4,7 @@
 // (pipeline/ingest) or own the Kafka and Redis connections (the node, bin/node.ts, hands them in).
 
 export { httpApi } from './plugin.ts'
+export type { InfluxqlFunction, InfluxqlRequest } from './query.ts'
 export { DEFAULT_INFLUX_VERSION, type HttpApiOptions, type HealthCheck } from './context.ts'
 export { httpLimits, defaultHttpLimits, type HttpLimits } from './limits.ts'
 export { HttpApiError, HttpErrorCode, Dialect, statusFor, errorResponse, type HttpErrorCodeValue, type DialectValue } from './errors.ts'

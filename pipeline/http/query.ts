@@ -1,11 +1,14 @@
-// POST|GET /query: the sliver of InfluxDB 1.x's query endpoint that writers need. Telegraf's v1 output
-// sends `CREATE DATABASE "telegraf"` at start-up and after a "database not found" answer, and the
-// influx CLI sends the DDL section of an import file here. Supported: CREATE DATABASE <name> [WITH ...]
-// (the WITH clause is accepted and ignored) and SHOW DATABASES. Anything else is answered 400, like
-// InfluxDB answers a statement it cannot parse; queries go to SQL (POST /api/v1/sql) instead.
+// POST|GET /query: InfluxDB 1.x's query endpoint. With an InfluxQL function (the query layer over
+// this node's stores, query/influxql; docs/influxql.md) it answers SELECT, SHOW and CREATE DATABASE
+// as InfluxDB does, for Grafana's InfluxDB data source and the influx CLI: the route authenticates,
+// owns the catalog (SHOW DATABASES, CREATE DATABASE, "database not found") and the permissions, and
+// sends the function's JSON. Without one (a node with no replica) it keeps the sliver writers need:
+// Telegraf's v1 output sends `CREATE DATABASE "telegraf"` at start-up and after a "database not
+// found" answer, the influx CLI sends the DDL of an import file; CREATE DATABASE <name> [WITH ...]
+// (WITH ignored) and SHOW DATABASES are answered, anything else 400.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { mayAccess, parseCredentials } from './auth.ts'
+import { mayAccess, parseCredentials, type Access } from './auth.ts'
 import { queryString, sendError, type HttpApiOptions } from './context.ts'
 import { Dialect, HttpApiError, HttpErrorCode } from './errors.ts'
 
@@ -13,8 +16,29 @@ export type Statement =
   | { kind: 'create-database'; database: string }
   | { kind: 'show-databases' }
 
-/** Longest `q` accepted: DDL is short; this is not a query engine. */
+/** Longest `q` accepted, as the query layer's longest statement. */
 const MAX_QUERY_CHARS = 65_536
+
+/** What the InfluxQL function gets besides `q`: the caller, the parameters and the route's catalog. */
+export interface InfluxqlRequest {
+  tenant: string
+  /** The db parameter; null when absent. */
+  database: string | null
+  /** The epoch parameter; null when absent (RFC 3339 times). */
+  epoch: string | null
+  /** Databases the caller may read or write. */
+  databases(): Promise<string[]>
+  /** Creates a database; throws FORBIDDEN without the write permission. */
+  createDatabase(name: string): Promise<void>
+  /** Throws FORBIDDEN without the read permission. */
+  authorizeRead(database: string): void
+}
+
+/**
+ * Runs InfluxQL statements and returns InfluxDB's JSON answer ({"results":[...]}). Throws an error with
+ * a query-layer code (SLUICE_ERR_QUERY_SYNTAX, ...) when the request as a whole is refused.
+ */
+export type InfluxqlFunction = (q: string, request: InfluxqlRequest) => Promise<string>
 
 function queryError(message: string): HttpApiError {
   return new HttpApiError(HttpErrorCode.QUERY, `error parsing query: ${message}`)
@@ -85,7 +109,7 @@ export function registerQueryRoutes(app: FastifyInstance, options: HttpApiOption
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_QUERY_CHARS * 4 }, (_request, body, done) => done(null, body))
   const handler = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => handleQuery(options, request, reply)
-  const schema = { querystring: { type: 'object', properties: { q: { type: 'string' }, db: { type: 'string' }, u: { type: 'string' }, p: { type: 'string' } } } }
+  const schema = { querystring: { type: 'object', properties: { q: { type: 'string' }, db: { type: 'string' }, epoch: { type: 'string' }, u: { type: 'string' }, p: { type: 'string' } } } }
   app.get('/query', { config: { dialect: Dialect.INFLUX1 }, schema }, handler)
   app.post('/query', { config: { dialect: Dialect.INFLUX1 }, schema }, handler)
 }
@@ -96,6 +120,7 @@ async function handleQuery(options: HttpApiOptions, request: FastifyRequest, rep
     const q = queryString(request.query, 'q') ?? form.get('q') ?? ''
     const query = { ...Object.fromEntries(form), ...(request.query as Record<string, unknown>) }
     const access = options.authorizer.authenticate(parseCredentials(query, request.headers.authorization), undefined, Dialect.INFLUX1)
+    if (options.influxql) return await answerInfluxql(options, options.influxql, reply, q, query, access)
     const statements = parseStatements(q)
     const results = []
     for (let id = 0; id < statements.length; id++) {
@@ -105,7 +130,7 @@ async function handleQuery(options: HttpApiOptions, request: FastifyRequest, rep
         await options.catalog.createDatabase(access.tenant, statement.database)
         results.push({ statement_id: id })
       } else {
-        const visible = (await options.catalog.listDatabases(access.tenant)).filter(database => mayAccess(access, database, 'read') || mayAccess(access, database, 'write'))
+        const visible = await visibleDatabases(options, access)
         results.push({ statement_id: id, series: [{ name: 'databases', columns: ['name'], values: visible.map(name => [name]) }] })
       }
     }
@@ -113,4 +138,36 @@ async function handleQuery(options: HttpApiOptions, request: FastifyRequest, rep
   } catch (error) {
     return sendError(request, reply, error, options.limits.retryAfterSeconds)
   }
+}
+
+async function visibleDatabases(options: HttpApiOptions, access: Access): Promise<string[]> {
+  return (await options.catalog.listDatabases(access.tenant)).filter(database => mayAccess(access, database, 'read') || mayAccess(access, database, 'write'))
+}
+
+/** Query-layer codes (matched by value: pipeline does not import query) → the /query error code. */
+const INFLUXQL_REFUSALS: ReadonlySet<string> = new Set(['SLUICE_ERR_QUERY_SYNTAX', 'SLUICE_ERR_QUERY_BAD_VALUE', 'SLUICE_ERR_QUERY_LIMIT_EXCEEDED', 'SLUICE_ERR_QUERY_UNSUPPORTED'])
+
+async function answerInfluxql(options: HttpApiOptions, influxql: InfluxqlFunction, reply: FastifyReply, q: string, query: Record<string, unknown>, access: Access): Promise<FastifyReply> {
+  const parameter = (name: string): string | null => queryString(query, name) || null
+  let body: string
+  try {
+    body = await influxql(q, {
+      tenant: access.tenant,
+      database: parameter('db'),
+      epoch: parameter('epoch'),
+      databases: () => visibleDatabases(options, access),
+      createDatabase: async (name) => {
+        options.authorizer.authorize(access, name, 'write')
+        await options.catalog.createDatabase(access.tenant, name)
+      },
+      authorizeRead: (database) => options.authorizer.authorize(access, database, 'read'),
+    })
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code
+    if (error instanceof Error && typeof code === 'string' && INFLUXQL_REFUSALS.has(code)) {
+      throw new HttpApiError(HttpErrorCode.QUERY, error.message, { headers: { 'X-Sluice-Query-Error-Code': code } })
+    }
+    throw error
+  }
+  return reply.code(200).type('application/json').send(body)
 }

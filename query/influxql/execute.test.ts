@@ -1,0 +1,145 @@
+// executeInfluxql over two partition stores holding the small data set below. The expected answers
+// are what InfluxDB 1.6.7 answered for the same points and statements (written with precision=s),
+// so fill, selector times, tie rules and series shapes are checked against the real thing; the
+// oracle test in integration/ does the same at scale against a running influxd.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ChangelogEntry, Field, Tag } from '../../schemas/index.ts'
+import { canonicalSeriesKey, openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
+import { executeInfluxql, type InfluxqlContext } from './execute.ts'
+
+const S = 1_000_000_000n
+
+/** cpu,host=a,region=x v=1,i=10i 1000 ... as written to influxd. */
+const LINES: Array<[string, Array<[string, string]>, Field[], number]> = [
+  ['cpu', [['host', 'a'], ['region', 'x']], [{ name: 'v', value: 1 }, { name: 'i', value: 10n }], 1000],
+  ['cpu', [['host', 'b'], ['region', 'x']], [{ name: 'v', value: 5 }, { name: 'i', value: 3n }], 1000],
+  ['cpu', [['host', 'a'], ['region', 'x']], [{ name: 'v', value: 2 }, { name: 'i', value: 7n }], 1010],
+  ['cpu', [['host', 'b'], ['region', 'y']], [{ name: 'v', value: 3 }], 1020],
+  ['cpu', [['host', 'a'], ['region', 'x']], [{ name: 'v', value: 2 }], 1100],
+  ['mem', [['host', 'a']], [{ name: 'free', value: 3n }], 1000],
+  ['cpu', [['host', 'a'], ['region', 'x']], [{ name: 'v', value: 4 }, { name: 'i', value: 1n }], 1130],
+  ['cpu', [['host', 'a'], ['region', 'x']], [{ name: 'i', value: 20n }], 1150],
+]
+
+async function context(t: { after: (fn: () => Promise<void>) => void }, overrides: Partial<InfluxqlContext> = {}): Promise<InfluxqlContext> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-influxql-'))
+  const stores: PartitionStore[] = []
+  for (const partition of [0, 1]) stores.push(await openPartitionStore(join(dir, String(partition)), { partition, fsync: false, blockMaxPoints: 2, autoCompact: false }))
+  t.after(async () => { for (const s of stores) await s.close(); rmSync(dir, { recursive: true, force: true }) })
+  const offsets = [0n, 0n]
+  for (const [index, [measurement, pairs, fields, seconds]] of LINES.entries()) {
+    const tags: Tag[] = pairs.map(([key, value]) => ({ key, value }))
+    const entry: ChangelogEntry = {
+      ingestPartition: 0, ingestOffset: 0n, command: null,
+      upsert: { tenant: 't', database: 'db', measurement, seriesKey: canonicalSeriesKey(measurement, tags), tags, points: [{ timeNs: BigInt(seconds) * S, fields }], pointsIn: 1 },
+    }
+    const partition = pairs.some(([, v]) => v === 'b') ? 1 : 0
+    await stores[partition]!.apply(entry, offsets[partition]!++)
+    if (index === 3) for (const s of stores) await s.flush()
+  }
+  return {
+    tenant: 't', database: 'db', epoch: null, stores, nowNs: 2000n * S,
+    databases: async () => ['db'], createDatabase: async () => {}, authorizeRead: () => {},
+    ...overrides,
+  }
+}
+
+const run = async (c: InfluxqlContext, q: string, epoch: string | null = null): Promise<unknown> => JSON.parse(await executeInfluxql(q, { ...c, epoch }))
+
+test('aggregates, selector times and first/last ties as InfluxDB 1.6 answers them', async (t) => {
+  const c = await context(t)
+  const series = (columns: string[], values: unknown[][]): unknown => ({ results: [{ statement_id: 0, series: [{ name: 'cpu', columns, values }] }] })
+  assert.deepEqual(await run(c, 'SELECT max(v) FROM cpu WHERE time <= 1120s'), series(['time', 'max'], [['1970-01-01T00:16:40Z', 5]]))
+  assert.deepEqual(await run(c, 'SELECT max(v),min(v) FROM cpu WHERE time <= 1120s'), series(['time', 'max', 'min'], [['1970-01-01T00:00:00Z', 5, 1]]))
+  assert.deepEqual(await run(c, 'SELECT first(v) FROM cpu'), series(['time', 'first'], [['1970-01-01T00:16:40Z', 5]]))
+  assert.deepEqual(await run(c, 'SELECT mean(v) FROM "db"."autogen"."cpu" WHERE time >= 500s AND time <= 1120s'), series(['time', 'mean'], [['1970-01-01T00:08:20Z', 2.6]]))
+  assert.deepEqual(await run(c, 'SELECT max(v) FROM cpu GROUP BY host'), {
+    results: [{ statement_id: 0, series: [
+      { name: 'cpu', tags: { host: 'a' }, columns: ['time', 'max'], values: [['1970-01-01T00:18:50Z', 4]] },
+      { name: 'cpu', tags: { host: 'b' }, columns: ['time', 'max'], values: [['1970-01-01T00:16:40Z', 5]] },
+    ] }],
+  })
+})
+
+test('fill(null|none|previous|number|linear) per column, count filled with 0, integers interpolated as integers', async (t) => {
+  const c = await context(t)
+  const range = 'FROM cpu WHERE time >= 990s and time <= 1160s GROUP BY time(30s)'
+  const values = async (q: string): Promise<unknown> => ((await run(c, q)) as { results: Array<{ series: Array<{ values: unknown }> }> }).results[0]!.series[0]!.values
+  assert.deepEqual(await values(`SELECT count(v) ${range}`), [['1970-01-01T00:16:30Z', 3], ['1970-01-01T00:17:00Z', 1], ['1970-01-01T00:17:30Z', 0], ['1970-01-01T00:18:00Z', 1], ['1970-01-01T00:18:30Z', 1], ['1970-01-01T00:19:00Z', 0]])
+  assert.deepEqual(await values(`SELECT sum(i) ${range} fill(linear)`), [['1970-01-01T00:16:30Z', 20], ['1970-01-01T00:17:00Z', 15], ['1970-01-01T00:17:30Z', 10], ['1970-01-01T00:18:00Z', 5], ['1970-01-01T00:18:30Z', 1], ['1970-01-01T00:19:00Z', 20]])
+  assert.deepEqual(await values(`SELECT count(v) ${range} fill(none)`), [['1970-01-01T00:16:30Z', 3], ['1970-01-01T00:17:00Z', 1], ['1970-01-01T00:18:00Z', 1], ['1970-01-01T00:18:30Z', 1]])
+  const mean = 6.666666666666667
+  assert.deepEqual(await values(`SELECT count(v),mean(i) ${range} fill(previous)`), [['1970-01-01T00:16:30Z', 3, mean], ['1970-01-01T00:17:00Z', 1, mean], ['1970-01-01T00:17:30Z', 1, mean], ['1970-01-01T00:18:00Z', 1, mean], ['1970-01-01T00:18:30Z', 1, 1], ['1970-01-01T00:19:00Z', 1, 20]])
+  assert.deepEqual(await values(`SELECT count(v),mean(i) ${range} fill(7)`), [['1970-01-01T00:16:30Z', 3, mean], ['1970-01-01T00:17:00Z', 1, 7], ['1970-01-01T00:17:30Z', 7, 7], ['1970-01-01T00:18:00Z', 1, 7], ['1970-01-01T00:18:30Z', 1, 1], ['1970-01-01T00:19:00Z', 7, 20]])
+  assert.deepEqual(await values(`SELECT count(v),mean(i) ${range} fill(none)`), [['1970-01-01T00:16:30Z', 3, mean], ['1970-01-01T00:17:00Z', 1, null], ['1970-01-01T00:18:00Z', 1, null], ['1970-01-01T00:18:30Z', 1, 1], ['1970-01-01T00:19:00Z', null, 20]])
+})
+
+test('GROUP BY time and tags with ORDER BY time DESC, LIMIT, offsets and epochs', async (t) => {
+  const c = await context(t)
+  assert.deepEqual(await run(c, 'SELECT max(v) FROM cpu WHERE time >= 990s and time <= 1160s GROUP BY time(30s), host fill(none) ORDER BY time DESC LIMIT 2', 's'), {
+    results: [{ statement_id: 0, series: [
+      { name: 'cpu', tags: { host: 'b' }, columns: ['time', 'max'], values: [[1020, 3], [990, 5]] },
+      { name: 'cpu', tags: { host: 'a' }, columns: ['time', 'max'], values: [[1110, 4], [1080, 2]] },
+    ] }],
+  })
+  assert.deepEqual(await run(c, 'SELECT last(v) FROM cpu WHERE time >= 990s and time <= 1160s GROUP BY time(1m, 15s) fill(null)', 'ms'), {
+    results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['time', 'last'], values: [[975000, 3], [1035000, null], [1095000, 4], [1155000, null]] }] }],
+  })
+})
+
+test('raw selections, *, tag filters with OR and regex, and several statements', async (t) => {
+  const c = await context(t)
+  assert.deepEqual(await run(c, "SELECT * FROM cpu WHERE time <= 1120s AND (host = 'b' OR region =~ /^x$/)"), {
+    results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['time', 'host', 'i', 'region', 'v'], values: [
+      ['1970-01-01T00:16:40Z', 'a', 10, 'x', 1], ['1970-01-01T00:16:40Z', 'b', 3, 'x', 5], ['1970-01-01T00:16:50Z', 'a', 7, 'x', 2],
+      ['1970-01-01T00:17:00Z', 'b', null, 'y', 3], ['1970-01-01T00:18:20Z', 'a', null, 'x', 2],
+    ] }] }],
+  })
+  assert.deepEqual(await run(c, "SELECT \"v\" FROM cpu WHERE host !~ /a/ GROUP BY *; SELECT mean(host) FROM cpu; SHOW MEASUREMENTS"), {
+    results: [
+      { statement_id: 0, series: [
+        { name: 'cpu', tags: { host: 'b', region: 'x' }, columns: ['time', 'v'], values: [['1970-01-01T00:16:40Z', 5]] },
+        { name: 'cpu', tags: { host: 'b', region: 'y' }, columns: ['time', 'v'], values: [['1970-01-01T00:17:00Z', 3]] },
+      ] },
+      { statement_id: 1 },
+      { statement_id: 2, series: [{ name: 'measurements', columns: ['name'], values: [['cpu'], ['mem']] }] },
+    ],
+  })
+})
+
+test('SHOW statements in InfluxDB 1.6 shapes', async (t) => {
+  const c = await context(t)
+  assert.deepEqual(await run(c, 'SHOW TAG KEYS; SHOW TAG VALUES WITH KEY = "host"; SHOW FIELD KEYS; SHOW RETENTION POLICIES; SHOW MEASUREMENTS WITH MEASUREMENT =~ /c.*/'), {
+    results: [
+      { statement_id: 0, series: [{ name: 'cpu', columns: ['tagKey'], values: [['host'], ['region']] }, { name: 'mem', columns: ['tagKey'], values: [['host']] }] },
+      { statement_id: 1, series: [{ name: 'cpu', columns: ['key', 'value'], values: [['host', 'a'], ['host', 'b']] }, { name: 'mem', columns: ['key', 'value'], values: [['host', 'a']] }] },
+      { statement_id: 2, series: [{ name: 'cpu', columns: ['fieldKey', 'fieldType'], values: [['i', 'integer'], ['v', 'float']] }, { name: 'mem', columns: ['fieldKey', 'fieldType'], values: [['free', 'integer']] }] },
+      { statement_id: 3, series: [{ columns: ['name', 'duration', 'shardGroupDuration', 'replicaN', 'default'], values: [['autogen', '0s', '168h0m0s', 1, true]] }] },
+      { statement_id: 4, series: [{ name: 'measurements', columns: ['name'], values: [['cpu']] }] },
+    ],
+  })
+  assert.deepEqual(await run(c, "SHOW TAG VALUES FROM cpu WITH KEY IN (\"host\",\"region\"); SHOW TAG VALUES WITH KEY =~ /reg/ WHERE host = 'b'"), {
+    results: [
+      { statement_id: 0, series: [{ name: 'cpu', columns: ['key', 'value'], values: [['host', 'a'], ['host', 'b'], ['region', 'x'], ['region', 'y']] }] },
+      { statement_id: 1, series: [{ name: 'cpu', columns: ['key', 'value'], values: [['region', 'x'], ['region', 'y']] }] },
+    ],
+  })
+})
+
+test('errors: a parse error refuses the request with its position; a statement error ends the results', async (t) => {
+  const c = await context(t)
+  await assert.rejects(executeInfluxql('SELECT v FROM cpu; SELECT nope( FROM cpu', c), { code: 'SLUICE_ERR_QUERY_SYNTAX', message: 'error parsing query: found FROM, expected identifier, string, number, bool at line 1, char 33' })
+  assert.deepEqual(await run({ ...c, database: 'nope' }, 'SELECT mean(v) FROM cpu; SHOW MEASUREMENTS'), { results: [{ statement_id: 0, error: 'database not found: nope' }] })
+  assert.deepEqual(await run({ ...c, database: null }, 'SELECT mean(v) FROM cpu'), { results: [{ statement_id: 0, error: 'database name required' }] })
+  const refused = await run(c, 'SHOW MEASUREMENTS; SELECT v FROM cpu WHERE v > 1; SHOW MEASUREMENTS') as { results: Array<{ error?: string }> }
+  assert.equal(refused.results.length, 2)
+  assert.match(refused.results[1]!.error!, /"v" is a field; conditions on fields are not supported/)
+  await assert.rejects(executeInfluxql('SELECT v FROM cpu', { ...c, epoch: 'days' }), { code: 'SLUICE_ERR_QUERY_BAD_VALUE' })
+  const tooMany = await run(c, 'SELECT count(v) FROM cpu WHERE time >= 0 AND time <= 1000000000s GROUP BY time(1ms)') as { results: Array<{ error?: string }> }
+  assert.match(tooMany.results[0]!.error!, /windows over this time range/)
+})

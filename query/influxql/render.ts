@@ -1,0 +1,65 @@
+// InfluxDB 1.x's JSON answer, written as text so 64-bit integers stay exact: per statement
+// {"statement_id":n,"series":[{"name":..,"tags":{..},"columns":[..],"values":[[..]]}]} or
+// {"statement_id":n,"error":".."}. Times are RFC 3339 (nanosecond fraction trimmed) or, with
+// epoch=ns|u|µ|ms|s|m|h, integers in that unit (truncated).
+
+import { QueryError, QueryErrorCode } from '../errors.ts'
+import type { Value } from '../result.ts'
+import type { OutputSeries } from './select.ts'
+
+const EPOCH_UNITS: Readonly<Record<string, bigint>> = {
+  ns: 1n, n: 1n, u: 1_000n, µ: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n,
+}
+
+/** The epoch parameter as ns per unit, or null for RFC 3339 times. */
+export function epochUnit(epoch: string | null | undefined): bigint | null {
+  if (epoch === null || epoch === undefined || epoch === '') return null
+  const unit = EPOCH_UNITS[epoch]
+  if (unit === undefined) throw new QueryError(QueryErrorCode.BAD_VALUE, `epoch=${epoch}: use ns, u, µ, ms, s, m or h`)
+  return unit
+}
+
+/** RFC 3339 in UTC with the fraction's trailing zeros trimmed (Go's RFC3339Nano). */
+export function formatRfc3339(timeNs: bigint): string {
+  let seconds = timeNs / 1_000_000_000n
+  let nanos = timeNs % 1_000_000_000n
+  if (nanos < 0n) { nanos += 1_000_000_000n; seconds -= 1n }
+  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
+  if (nanos === 0n) return `${base}Z`
+  return `${base}.${nanos.toString().padStart(9, '0').replace(/0+$/, '')}Z`
+}
+
+function valueText(value: Value): string {
+  if (value === null) return 'null'
+  if (typeof value === 'bigint') return value.toString()
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
+  return JSON.stringify(value)
+}
+
+function timeText(timeNs: bigint, unit: bigint | null): string {
+  return unit === null ? `"${formatRfc3339(timeNs)}"` : (timeNs / unit).toString()
+}
+
+export function renderSeries(series: OutputSeries, unit: bigint | null, timeColumn: boolean): string {
+  let text = '{'
+  if (series.name !== '') text += `"name":${JSON.stringify(series.name)},`
+  if (series.tags !== null) text += `"tags":{${series.tags.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}},`
+  text += `"columns":${JSON.stringify(series.columns)},"values":[`
+  text += series.values.map((row) => '[' + row.map((v, i) => (i === 0 && timeColumn ? timeText(v as bigint, unit) : valueText(v))).join(',') + ']').join(',')
+  return text + ']}'
+}
+
+export type StatementResult =
+  /** timeColumn: the first column is a time (SELECT), formatted by epoch. */
+  | { series: OutputSeries[]; timeColumn: boolean }
+  | { error: string }
+
+export function renderResults(results: StatementResult[], unit: bigint | null): string {
+  const parts = results.map((result, id) => {
+    if ('error' in result) return `{"statement_id":${id},"error":${JSON.stringify(result.error)}}`
+    if (result.series.length === 0) return `{"statement_id":${id}}`
+    const series = result.series.map((s) => renderSeries(s, unit, result.timeColumn))
+    return `{"statement_id":${id},"series":[${series.join(',')}]}`
+  })
+  return `{"results":[${parts.join(',')}]}`
+}

@@ -1,0 +1,314 @@
+// Executes an InfluxQL SELECT over one database's stores. Series of a measurement are listed with
+// the query layer's tableSchema, filtered by the WHERE's tag predicate and grouped into output
+// series by the GROUP BY tags (InfluxDB's tag sets, sorted by their values). Aggregates fold
+// time-ordered typed-array chunks into per-window cells (reduce.ts), each call is filled on its own
+// (fill.ts) and the calls are zipped by time, as InfluxDB's iterators are. Raw selections line up
+// each series' fields on the union of their times and merge the group's series by time.
+
+import { type Column, FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../../sinks/index.ts'
+import { QueryError, QueryErrorCode, isQueryError } from '../errors.ts'
+import { QUERY_LIMITS } from '../limits.ts'
+import { tableSchema, type TableSchema, type TableSeries } from '../plan.ts'
+import type { Value } from '../result.ts'
+import { bucketStartNs } from '../time.ts'
+import type { Expr, SelectStatement } from './ast.ts'
+import { analyzeWhere, type TagLookup, type WhereParts } from './condition.ts'
+import { fillWindows, type FillSpec } from './fill.ts'
+import { Cell, INFLUXQL_AGGREGATES, SELECTORS, resultIsInteger, type InfluxqlAggregate } from './reduce.ts'
+
+/** One series of an answer: rows start with the time (ns). */
+export interface OutputSeries {
+  name: string
+  /** GROUP BY tags and their values; null without GROUP BY tags. */
+  tags: Array<[string, string]> | null
+  columns: string[]
+  values: Value[][]
+}
+
+type ColumnPlan =
+  | { kind: 'field'; field: string; name: string }
+  | { kind: 'tag'; key: string; name: string }
+  | { kind: 'aggregate'; fn: InfluxqlAggregate; field: string; type: FieldTypeCode; name: string }
+
+const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
+
+/** Aggregates that need numbers (min and max too: InfluxDB 1.x has no min/max of strings or booleans). */
+const NUMERIC_ONLY: ReadonlySet<string> = new Set(['sum', 'mean', 'spread', 'min', 'max'])
+
+export function selectMeasurement(statement: SelectStatement, stores: PartitionStore[], tenant: string, database: string, measurement: string, nowNs: bigint): OutputSeries[] {
+  let schema: TableSchema
+  try {
+    schema = tableSchema(stores, tenant, database, measurement)
+  } catch (error) {
+    if (isQueryError(error) && error.code === QueryErrorCode.UNKNOWN_TABLE) return []
+    throw error
+  }
+  const where = analyzeWhere(statement.condition, nowNs, (name) => schema.fields.has(name) && !schema.tags.includes(name))
+  const groupKeys = statement.groupByAllTags ? schema.tags : statement.groupByTags
+  const columns = planColumns(statement, schema, groupKeys)
+  const aggregate = columns.some((c) => c.kind === 'aggregate')
+  if (statement.groupByTime && !aggregate) throw unsupported('GROUP BY time(...) requires at least one aggregate function')
+  if (aggregate && statement.groupByTime && where.endNs === null) where.endNs = nowNs
+  let groups = groupSeries(schema, where, groupKeys)
+  if (statement.descending) groups.reverse()
+  groups = groups.slice(statement.soffset, statement.slimit > 0 ? statement.soffset + statement.slimit : undefined)
+  const out: OutputSeries[] = []
+  for (const group of groups) {
+    let rows = aggregate ? aggregateRows(statement, columns as Extract<ColumnPlan, { kind: 'aggregate' }>[], group.members, where) : rawRows(statement, columns, group.members, where)
+    rows = rows.slice(statement.offset, statement.limit > 0 ? statement.offset + statement.limit : undefined)
+    if (rows.length === 0) continue
+    out.push({
+      name: measurement,
+      tags: statement.groupByAllTags || statement.groupByTags.length > 0 ? groupKeys.map((key, i) => [key, group.values[i]!]) : null,
+      columns: ['time', ...columns.map((c) => c.name)],
+      values: rows,
+    })
+  }
+  return out
+}
+
+function planColumns(statement: SelectStatement, schema: TableSchema, groupKeys: string[]): ColumnPlan[] {
+  const columns: ColumnPlan[] = []
+  const isTag = (name: string, cast: string | null): boolean => cast === 'tag' || (cast !== 'field' && schema.tags.includes(name) && !schema.fields.has(name))
+  for (const { expr, alias } of statement.fields) {
+    if (expr.kind === 'wildcard') {
+      const names = [...schema.fields.keys(), ...schema.tags.filter((t) => !groupKeys.includes(t) && !schema.fields.has(t))].sort()
+      for (const name of names) columns.push(isTag(name, null) ? { kind: 'tag', key: name, name } : { kind: 'field', field: name, name })
+      continue
+    }
+    if (expr.kind === 'ident') {
+      if (expr.name.toLowerCase() === 'time') continue
+      columns.push(isTag(expr.name, expr.cast) ? { kind: 'tag', key: expr.name, name: alias ?? expr.name } : { kind: 'field', field: expr.name, name: alias ?? expr.name })
+      continue
+    }
+    if (expr.kind === 'call') {
+      columns.push(...aggregateColumns(expr, alias, schema))
+      continue
+    }
+    throw unsupported('SELECT: select fields, tags, * or aggregates of a field (mean("usage")); arithmetic and literals are not supported')
+  }
+  const aggregates = columns.filter((c) => c.kind === 'aggregate').length
+  if (aggregates > 0 && aggregates < columns.length) throw unsupported('mixing aggregate and non-aggregate queries is not supported')
+  if (columns.length === 0 || (aggregates === 0 && !columns.some((c) => c.kind === 'field'))) throw unsupported('statement must have at least one field in select clause')
+  // InfluxDB names repeated columns name_1, name_2, ...
+  const seen = new Map<string, number>()
+  for (const column of columns) {
+    const n = seen.get(column.name) ?? 0
+    seen.set(column.name, n + 1)
+    if (n > 0) column.name = `${column.name}_${n}`
+  }
+  return columns
+}
+
+function aggregateColumns(expr: Extract<Expr, { kind: 'call' }>, alias: string | null, schema: TableSchema): ColumnPlan[] {
+  const fn = expr.name as InfluxqlAggregate
+  if (!(INFLUXQL_AGGREGATES as readonly string[]).includes(fn)) {
+    throw unsupported(`unsupported function ${expr.name}(): Sluice's InfluxQL has ${INFLUXQL_AGGREGATES.join(', ')}`)
+  }
+  if (expr.args.length !== 1) throw unsupported(`${fn}() takes one field, got ${expr.args.length} arguments`)
+  const arg = expr.args[0]!
+  const check = (field: string, type: FieldTypeCode): void => {
+    if (NUMERIC_ONLY.has(fn) && (type === FieldType.STRING || type === FieldType.BOOLEAN)) {
+      throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `${fn}("${field}"): "${field}" is a ${FIELD_TYPE_NAMES[type]} field; ${fn}() takes numbers`)
+    }
+  }
+  if (arg.kind === 'ident') {
+    const type = schema.fields.get(arg.name)
+    // A tag or unknown name has no points: the column stays empty, as in InfluxDB.
+    if (type === undefined) return [{ kind: 'aggregate', fn, field: arg.name, type: FieldType.FLOAT, name: alias ?? fn }]
+    check(arg.name, type)
+    return [{ kind: 'aggregate', fn, field: arg.name, type, name: alias ?? fn }]
+  }
+  if (arg.kind === 'wildcard' || arg.kind === 'regex') {
+    const out: ColumnPlan[] = []
+    for (const [field, type] of schema.fields) {
+      if (arg.kind === 'regex' && !arg.regex.test(field)) continue
+      if (NUMERIC_ONLY.has(fn) && (type === FieldType.STRING || type === FieldType.BOOLEAN)) continue
+      out.push({ kind: 'aggregate', fn, field, type, name: `${alias ?? fn}_${field}` })
+    }
+    return out
+  }
+  if (arg.kind === 'call' && arg.name === 'distinct') throw unsupported(`${fn}(distinct(...)) is not supported`)
+  throw unsupported(`${fn}(...): aggregate a field ("usage"), * or /regex/`)
+}
+
+interface Group {
+  values: string[]
+  members: TableSeries[]
+}
+
+function lookupOf(series: SeriesListing): TagLookup {
+  return (key) => {
+    for (const tag of series.tags) if (tag.key === key) return tag.value
+    return ''
+  }
+}
+
+function compareLists(a: string[], b: string[]): number {
+  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1
+  return a.length - b.length
+}
+
+/** The output series: members matching the predicate, grouped by the GROUP BY tags, sorted. */
+function groupSeries(schema: TableSchema, where: WhereParts, groupKeys: string[]): Group[] {
+  const groups = new Map<string, Group>()
+  const sortKey = (series: SeriesListing): string[] => schema.tags.map(lookupOf(series))
+  const members = schema.series.filter(({ series }) => where.predicate === null || where.predicate(lookupOf(series)))
+  members.sort((a, b) => compareLists(sortKey(a.series), sortKey(b.series)))
+  for (const member of members) {
+    const lookup = lookupOf(member.series)
+    const values = groupKeys.map(lookup)
+    const key = JSON.stringify(values)
+    let group = groups.get(key)
+    if (!group) { group = { values, members: [] }; groups.set(key, group) }
+    group.members.push(member)
+  }
+  return [...groups.values()].sort((a, b) => compareLists(a.values, b.values))
+}
+
+function scanRange(where: WhereParts): { fromNs: bigint | null; toNs: bigint | null } {
+  return { fromNs: where.startNs, toNs: where.endNs === null ? null : where.endNs + 1n }
+}
+
+function aggregateRows(statement: SelectStatement, columns: Extract<ColumnPlan, { kind: 'aggregate' }>[], members: TableSeries[], where: WhereParts): Value[][] {
+  const byTime = statement.groupByTime
+  const range = scanRange(where)
+  const cells = new Map<string, Map<bigint, Cell>>()
+  for (const field of new Set(columns.map((c) => c.field))) {
+    const windows = new Map<bigint, Cell>()
+    cells.set(field, windows)
+    for (const { store, series } of members) {
+      const type = series.fields.find((f) => f.name === field)?.type
+      if (type === undefined) continue
+      const cellAt = (window: bigint): Cell => {
+        let cell = windows.get(window)
+        if (!cell) {
+          if (windows.size >= QUERY_LIMITS.maxResultRows) throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} time windows; narrow the time range or widen the interval`)
+          cell = new Cell(type)
+          windows.set(window, cell)
+        }
+        return cell
+      }
+      for (const chunk of store.scan({ seriesId: series.id, field, ...range })) addChunk(chunk, byTime, cellAt)
+    }
+  }
+  if (!byTime) return [singleRow(columns, cells, where)].filter((row): row is Value[] => row !== null)
+  const spec: FillSpec = {
+    fill: statement.fill, intervalNs: byTime.intervalNs, descending: statement.descending,
+    firstWindowNs: where.startNs === null ? null : bucketStartNs(where.startNs, byTime.intervalNs, byTime.offsetNs),
+    lastWindowNs: bucketStartNs(where.endNs!, byTime.intervalNs, byTime.offsetNs),
+  }
+  const filledColumns = columns.map((column) => {
+    const windows = cells.get(column.field)!
+    const points: Array<[bigint, Value]> = [...windows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((w) => [w, windows.get(w)!.result(column.fn)])
+    return new Map(fillWindows(points, spec, resultIsInteger(column.fn, column.type), column.fn === 'count'))
+  })
+  const times = new Set<bigint>()
+  for (const column of filledColumns) for (const time of column.keys()) times.add(time)
+  const ordered = [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  if (statement.descending) ordered.reverse()
+  return ordered.map((time) => [time, ...filledColumns.map((column) => (column.has(time) ? column.get(time)! : null))])
+}
+
+function addChunk(chunk: Column, byTime: SelectStatement['groupByTime'], cellAt: (window: bigint) => Cell): void {
+  const count = chunk.times.length
+  if (byTime === null) { cellAt(0n).add(chunk, 0, count); return }
+  let start = 0
+  while (start < count) {
+    const window = bucketStartNs(chunk.times[start]!, byTime.intervalNs, byTime.offsetNs)
+    const end = lowerBound(chunk.times, window + byTime.intervalNs, start + 1, count)
+    cellAt(window).add(chunk, start, end)
+    start = end
+  }
+}
+
+/** Without GROUP BY time: one row, at the range start (epoch 0 without one), or at the selected point for a lone selector. */
+function singleRow(columns: Extract<ColumnPlan, { kind: 'aggregate' }>[], cells: Map<string, Map<bigint, Cell>>, where: WhereParts): Value[] | null {
+  const cellsOf = columns.map((c) => cells.get(c.field)!.get(0n))
+  if (cellsOf.every((cell) => cell === undefined)) return null
+  let time = where.startNs ?? 0n
+  if (columns.length === 1 && SELECTORS.has(columns[0]!.fn)) time = cellsOf[0]!.selectedTimeNs(columns[0]!.fn)!
+  return [time, ...columns.map((column, i) => cellsOf[i]?.result(column.fn) ?? (column.fn === 'count' ? 0n : null))]
+}
+
+function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: number): number {
+  let low = start
+  let high = end
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (times[middle]! < bound) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/** One field of one series over the range, as a single column. */
+function readColumn(store: PartitionStore, seriesId: string, field: string, range: { fromNs: bigint | null; toNs: bigint | null }): Column | null {
+  const chunks = [...store.scan({ seriesId, field, ...range })]
+  if (chunks.length === 0) return null
+  if (chunks.length === 1) return chunks[0]!
+  const count = chunks.reduce((n, c) => n + c.times.length, 0)
+  const times = new BigInt64Array(count)
+  const type = chunks[0]!.type
+  if (type === FieldType.STRING) {
+    const values: string[] = []
+    let at = 0
+    for (const c of chunks) { times.set(c.times, at); at += c.times.length; for (const v of c.values as string[]) values.push(v) }
+    return { type, times, values }
+  }
+  const values = new ((chunks[0]!.values as Float64Array).constructor as Float64ArrayConstructor)(count)
+  let at = 0
+  for (const c of chunks) { times.set(c.times, at); values.set(c.values as Float64Array, at); at += c.times.length }
+  return { type, times, values }
+}
+
+function rawRows(statement: SelectStatement, columns: ColumnPlan[], members: TableSeries[], where: WhereParts): Value[][] {
+  const range = scanRange(where)
+  const rows: Value[][] = []
+  const fields = [...new Set(columns.flatMap((c) => (c.kind === 'field' ? [c.field] : [])))]
+  for (const { store, series } of members) {
+    const read = new Map<string, { column: Column; at: number }>()
+    for (const field of fields) {
+      if (!series.fields.some((f) => f.name === field)) continue
+      const column = readColumn(store, series.id, field, range)
+      if (column) read.set(field, { column, at: 0 })
+    }
+    if (read.size === 0) continue
+    const times = unionTimes([...read.values()].map((r) => r.column.times))
+    const lookup = lookupOf(series)
+    for (const time of times) {
+      const row: Value[] = [time]
+      for (const column of columns) {
+        if (column.kind === 'tag') { row.push(series.tags.some((t) => t.key === column.key) ? lookup(column.key) : null); continue }
+        const cursor = column.kind === 'field' ? read.get(column.field) : undefined
+        row.push(cursor !== undefined && cursor.column.times[cursor.at] === time ? valueAt(cursor.column, cursor.at) : null)
+      }
+      for (const cursor of read.values()) if (cursor.column.times[cursor.at] === time) cursor.at++
+      rows.push(row)
+      if (rows.length > QUERY_LIMITS.maxResultRows) {
+        throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the result has more than ${QUERY_LIMITS.maxResultRows} rows; add a LIMIT, narrow the time range or aggregate`)
+      }
+    }
+  }
+  // Stable: rows of one time keep the order of their series (sorted by tags).
+  const sign = statement.descending ? -1 : 1
+  rows.sort((a, b) => ((a[0] as bigint) < (b[0] as bigint) ? -sign : (a[0] as bigint) > (b[0] as bigint) ? sign : 0))
+  return rows
+}
+
+function unionTimes(columns: BigInt64Array[]): BigInt64Array {
+  if (columns.length === 1) return columns[0]!
+  const total = columns.reduce((n, c) => n + c.length, 0)
+  const all = new BigInt64Array(total)
+  let at = 0
+  for (const c of columns) { all.set(c, at); at += c.length }
+  all.sort()
+  let distinct = 0
+  for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[i - 1]) all[distinct++] = all[i]!
+  return all.subarray(0, distinct)
+}
+
+function valueAt(column: Column, index: number): Value {
+  const value = (column.values as ArrayLike<number | bigint | string>)[index]!
+  return column.type === FieldType.BOOLEAN ? value !== 0 : value
+}
