@@ -92,6 +92,20 @@ export class WriteCatalog {
   }
 
   /**
+   * Declares a measurement's columns (CREATE TABLE, ALTER TABLE ADD FIELD): records the tag keys and
+   * claims each field's type as a first write would (first writer wins, on every node). Returns the
+   * type each field has now, in order: a field another writer already has with another type keeps it.
+   */
+  async declareColumns(tenant: string, database: string, measurement: string, tags: readonly string[], fields: ReadonlyArray<{ field: string; type: FieldTypeValue }>): Promise<FieldTypeValue[]> {
+    if (tags.length > 0) await this.recordTagKeyPairs(tenant, database, tags.map(() => measurement), tags)
+    if (fields.length === 0) return []
+    const stored = await this.store.claimFieldTypes(tenant, database, fields.map(({ field, type }) => ({ measurement, field, type })))
+    const registry = this.registryOf(tenant, database)
+    fields.forEach(({ field }, i) => registry.set(measurement, field, stored[i]!))
+    return stored
+  }
+
+  /**
    * checkFieldTypes against every write this store has seen, on any node; also records the batch's
    * new tag keys, so the catalog knows each measurement's columns.
    */
