@@ -75,6 +75,12 @@ export interface NodeConfig {
   schemaRegistryPrefix: string
   /** Run the MQTT bridge in this node with this config file (docs/mqtt.md). Flag --mqtt-bridge, config key "mqttBridge". */
   mqttBridge: string | undefined
+  /**
+   * Shared by the nodes of a set: with --auth on, a node sends a copy of its stores to a peer
+   * (GET /api/v1/replicaset/snapshot/:partition) only when asked with this secret. Flag
+   * --cluster-secret, env SLUICE_CLUSTER_SECRET.
+   */
+  clusterSecret: string | undefined
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
   limits: HttpLimits
 }
@@ -106,7 +112,7 @@ const defaults = {
 
 export class ConfigError extends UsageError {}
 
-const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression', 'mqttBridge']
+const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression', 'clusterSecret', 'mqttBridge']
 
 function positiveInteger(setting: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value
@@ -161,7 +167,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     args,
     options: {
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
-      'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
+      'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
       'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
     },
@@ -210,6 +216,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
     mqttBridge: pick<string | undefined>(values['mqtt-bridge'], undefined, 'mqttBridge', undefined),
     lossyCompression: lossySettings(values['lossy-compression'], file.lossyCompression),
+    clusterSecret: pick<string | undefined>(values['cluster-secret'], env.SLUICE_CLUSTER_SECRET, 'clusterSecret', undefined),
     limits,
   }
 }
