@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
 import { Redis } from 'ioredis'
 import {
-  Authorizer, Dialect, errorResponse, HttpApiError, httpApi, parseCredentials, IdempotencyKeys, MemoryControlStore, ParsePool, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
+  Authorizer, Dialect, errorResponse, HttpApiError, HttpErrorCode, httpApi, parseCredentials, IdempotencyKeys, MemoryControlStore, ParsePool, RedisControlStore, TokenDirectory, TransactionalKafkaWriter, WriteCatalog,
   type ControlStore, type HealthCheck, type InfluxqlRequest,
 } from '../pipeline/http/index.ts'
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
@@ -23,7 +23,7 @@ import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
 import { executeInfluxql, executeSql, type QueryResult } from '../query/index.ts'
-import { changesRoutes, startCdcLoop } from '../sinks/index.ts'
+import { changesRoutes, startCdcLoop, type PartitionStore } from '../sinks/index.ts'
 import type { NodeConfig } from './node-config.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
@@ -184,6 +184,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await parsePool?.ready()
   // Routes log at warn and above: no line per request on the ingest path.
   const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
+  /** The replica's stores for a query; refused (503, retriable) while the replica catches up, so no answer comes from old data. */
+  const servingStores = (): Iterable<PartitionStore> => {
+    const behind = replica?.catchingUp() ?? []
+    if (behind.length > 0) {
+      const where = behind.map(p => p.target < 0n ? `partition ${p.partition} not yet reading` : `partition ${p.partition} at ${p.position} of ${p.target}`).join(', ')
+      throw new HttpApiError(HttpErrorCode.REPLICA_CATCHING_UP, `this node's replica is catching up with sluice.changelog (${where}); retry, or ask a node that GET /api/v1/replicaset shows healthy`)
+    }
+    return replica?.stores().values() ?? []
+  }
   /** Lossy compression as decided by the masters on this node (its partitions only), optionally of one tenant's database. */
   const compressionReport = async (of?: { tenant: string; database: string }): Promise<CompressionReportRow[]> => {
     const report = new CompressionReport()
@@ -210,8 +219,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ...(config.replica ? {
       query: async (sql: string, context: { tenant: string; database: string }) => SHOW_COMPRESSION.test(sql)
         ? compressionResult(await compressionReport(context))
-        : executeSql(sql, { ...context, stores: replica?.stores().values() ?? [], nowNs: BigInt(Date.now()) * 1_000_000n }),
-      influxql: (q: string, request: InfluxqlRequest) => executeInfluxql(q, { ...request, stores: replica?.stores().values() ?? [], nowNs: BigInt(Date.now()) * 1_000_000n }),
+        : executeSql(sql, { ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n }),
+      influxql: (q: string, request: InfluxqlRequest) => executeInfluxql(q, { ...request, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n }),
     } : {}),
     ...(parsePool !== undefined ? { parsePool } : {}),
     limits: config.limits,
@@ -244,6 +253,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ? await startReplica({
       kafka, nodeId: config.nodeId, dir: join(config.dataDir, 'replica'), partitions: ingestPartitions,
       timings: { flushIntervalMs: config.replicaFlushIntervalMs },
+      // A partition whose changelog start is gone is copied from a peer (docs/replicaset.md, "Catching up").
+      peers: async () => (await members.list())
+        .filter(member => member.id !== config.nodeId && member.address !== '' && member.health !== 'failed')
+        .map(member => ({ id: member.id, url: member.address, appliedOffsets: new Map(member.partitions.map(p => [p.partition, BigInt(p.appliedOffset)])) })),
+      ...(config.clusterSecret !== undefined ? { clusterSecret: config.clusterSecret } : {}),
       log: event => logger.info({ component: 'replica', ...event }, String(event.event ?? 'replica')),
     })
     : undefined
@@ -279,7 +293,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     heartbeatIntervalMs: config.heartbeatIntervalMs, memberTtlMs: 5 * config.heartbeatIntervalMs,
     log: event => logger.warn({ component: 'membership', ...event }, String(event.event ?? 'membership')),
   })
-  replicaSetRoutes(app, { nodeId: config.nodeId, membership, replica })
+  replicaSetRoutes(app, { nodeId: config.nodeId, membership, replica, auth: config.auth, clusterSecret: config.clusterSecret })
   // Lossy compression as decided by the masters on this node: its partitions only (docs/lossy-compression.md).
   app.get('/api/v1/compression', async () => ({ node: config.nodeId, partitions: processor?.partitions() ?? [], fields: await compressionReport() }))
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })

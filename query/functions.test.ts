@@ -179,9 +179,9 @@ test('date_part, extract, to_timestamp and now()', async (t) => {
   const result = await executeSql(`SELECT date_part('hour', time) AS h, extract(minute FROM time) AS m, date_part('second', time), date_part('millisecond', time),
     date_part('nanosecond', time), date_part('dow', time), date_part('doy', time), date_part('week', time), date_part('year', time), date_part('month', time),
     date_part('day', time), date_part('quarter', time), to_timestamp(secs), to_timestamp_millis(ms), to_timestamp(1700000000), to_timestamp_micros(5),
-    to_timestamp('2023-11-14T22:13:20Z'), now(), date_part('hour', to_timestamp(3600)) FROM d`, context)
+    to_timestamp('2023-11-14T22:13:20Z'), now(), date_part('hour', to_timestamp(3600)), to_timestamp(time) FROM d`, context)
   assert.deepEqual(result.rows, [[22, 13, 20, 20123, 20123456789, 2, 318, 46, 2023, 11, 14, 4, 1_500_000_000n, 1_700_000_000_123_000_000n,
-    1_700_000_000_000_000_000n, 5000n, 1_700_000_000_000_000_000n, T0 + 3600n * SECOND, 1]])
+    1_700_000_000_000_000_000n, 5000n, 1_700_000_000_000_000_000n, T0 + 3600n * SECOND, 1, at]])
   assert.deepEqual(result.columns.slice(0, 2), [{ name: 'h', type: 'float' }, { name: 'm', type: 'float' }])
   assert.equal(result.columns[12]!.type, 'timestamp')
   const epoch = await rows(context, `SELECT date_part('epoch', time) FROM d`)

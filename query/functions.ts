@@ -38,6 +38,8 @@ interface ScalarFunction {
   /** The result type from the argument types; throws on a type it does not take. */
   type(argTypes: ColumnTypeName[], sql: string, args: Expr[]): ColumnTypeName
   evaluate: Evaluate
+  /** An evaluation specialised to the argument types, when they change the meaning (to_timestamp of a timestamp). */
+  bind?(argTypes: ColumnTypeName[]): Evaluate
 }
 
 const typeMismatch = (message: string): QueryError => new QueryError(QueryErrorCode.TYPE_MISMATCH, message)
@@ -120,6 +122,8 @@ const toTimestampFunction = (unitNs: bigint, fn: string): ScalarFunction => ({
     return 'timestamp'
   },
   evaluate: toTimestamp(unitNs, fn),
+  // A timestamp is already one: returned as it is, not read as a count of units.
+  bind: ([t]) => (t === 'timestamp' ? ([value]) => value! : toTimestamp(unitNs, fn)),
 })
 
 // ---- geometry ----
@@ -233,8 +237,9 @@ function compile(expr: Expr, columnType: (name: string) => ColumnTypeName, colum
         throw new QueryError(QueryErrorCode.UNSUPPORTED, `${expr.sql}: ${expr.fn} takes ${wanted} argument${fn.maxArgs === 1 ? '' : 's'}, got ${expr.args.length}`)
       }
       const args = expr.args.map((arg) => compile(arg, columnType, columns))
-      const type = fn.type(args.map((a) => a.type), expr.sql, expr.args)
-      const evaluate = fn.evaluate
+      const argTypes = args.map((a) => a.type)
+      const type = fn.type(argTypes, expr.sql, expr.args)
+      const evaluate = fn.bind ? fn.bind(argTypes) : fn.evaluate
       return {
         type,
         evaluate: (row) => {
