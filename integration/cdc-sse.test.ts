@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
-import { kafkaClient, sleep } from './support/kafka.ts'
+import { eventually, kafkaClient, sleep } from './support/kafka.ts'
 import { comparable, expectedEvents, idsByPartition, readChangelogRecords, readSse, type ComparableEvent } from './support/cdc.ts'
 
 const PARTITIONS = 3
@@ -27,6 +27,7 @@ before(async () => {
 
 after(async () => {
   assert.equal(await node?.stop(), 0, 'the node exits 0 on SIGTERM, open streams included')
+  assert.ok(!((await openAtStop) instanceof Error), 'the open stream ended cleanly when the node stopped')
   await broker?.stop()
 })
 
@@ -131,7 +132,11 @@ test('a subscriber that disconnects at random moments and resumes with Last-Even
   assert.deepEqual([...ops].sort(), ['c', 'd', 'u'])
 })
 
-test('filters by measurement and tags, starts at latest, and refuses bad requests with their codes', async () => {
+/** A stream left open until the node stops: stopping must end it, not wait for it. */
+let openAtStop: Promise<unknown> | undefined
+
+test('filters by measurement and tags, starts at latest, ends its consumer group on disconnect, and refuses bad requests', async () => {
+  openAtStop = readSse(`${node.url}/api/v1/changes?db=${DB}`, { signal: new AbortController().signal, onMessage: () => {} }).catch(error => error)
   const controller = new AbortController()
   const seen: string[] = []
   let first = true
@@ -150,6 +155,13 @@ test('filters by measurement and tags, starts at latest, and refuses bad request
   await reading
   clearTimeout(timeout)
   assert.deepEqual(seen.sort(), ['x', 'y'])
+
+  // Every stream but the one left open has ended, and its consumer group is gone from the broker.
+  const admin = kafkaClient(broker.bootstrap).admin()
+  await admin.connect()
+  const streamGroups = async (): Promise<string[]> => (await admin.listGroups()).groups.map(group => group.groupId).filter(id => id.startsWith('sluice.changes.'))
+  assert.ok(await eventually(async () => (await streamGroups()).length === 1), `one stream group left: ${(await streamGroups()).join(', ')}`)
+  await admin.disconnect()
 
   const refusals: Array<[string, number, string, RegExp]> = [
     ['', 400, 'SLUICE_ERR_CDC_PARAMETER', /db is required/],
