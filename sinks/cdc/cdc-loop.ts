@@ -136,11 +136,21 @@ class ChangeFeedLoop implements CdcLoop {
     this.log({ level: 'info', event: 'cdc stopped', ...this.stats })
   }
 
-  /** sluice.cdc gets sluice.changelog's partition count, so an event keeps its changelog partition. */
+  /**
+   * sluice.cdc gets sluice.changelog's partition count, so an event keeps its changelog partition.
+   * A node with --cdc may start before any processor created the changelog: it waits, up to
+   * cdcLimits.changelogWaitMs.
+   */
   private async ensureTopic(): Promise<void> {
-    const existing = new Set(await this.admin.listTopics())
+    const deadline = Date.now() + cdcLimits.changelogWaitMs
+    let existing = new Set(await this.admin.listTopics())
     // A metadata request for a missing topic could create it with the broker's default partition count.
-    if (!existing.has(CdcTopic.CHANGELOG)) throw new CdcError(CdcErrorCode.UNAVAILABLE, `${CdcTopic.CHANGELOG} does not exist: start the processor first`)
+    while (!existing.has(CdcTopic.CHANGELOG)) {
+      if (Date.now() >= deadline) throw new CdcError(CdcErrorCode.UNAVAILABLE, `${CdcTopic.CHANGELOG} does not exist after ${cdcLimits.changelogWaitMs} ms: start a node with the processor first`)
+      this.log({ level: 'info', event: 'cdc waiting for changelog', topic: CdcTopic.CHANGELOG })
+      await new Promise(resolve => setTimeout(resolve, 500))
+      existing = new Set(await this.admin.listTopics())
+    }
     const metadata = await this.admin.fetchTopicMetadata({ topics: [CdcTopic.CHANGELOG] })
     const partitions = metadata.topics[0]!.partitions.length
     if (!existing.has(CdcTopic.CDC)) {

@@ -9,6 +9,8 @@ export const cdcLimits = {
   maxTokenPartitions: 4_096,
   /** How often an idle stream sends a comment, so that proxies keep it open (many close after 30-60 s). */
   heartbeatMs: 15_000,
+  /** How long a node with --cdc waits at start for sluice.changelog (created by the first processor) before failing. */
+  changelogWaitMs: 30_000,
   /** Changelog records per CDC transaction (consume-transform-produce batch). */
   maxRecordsPerTransaction: 500,
   /** Events per CDC transaction: one upsert entry can hold many points, and a transaction must stay bounded. */
