@@ -1,4 +1,5 @@
-// POST /api/v1/sql (CnosDB's SQL endpoint): UPDATE and DELETE today. The statement is checked
+// POST /api/v1/sql (CnosDB's SQL endpoint): UPDATE and DELETE, and codec DDL (CREATE TABLE,
+// ALTER TABLE ... CODEC / ADD FIELD: handleDdl). The statement is checked
 // against the measurement's columns as the write path recorded them, turned into an IngestCommand
 // and put on every partition of sluice.ingest in one transaction (pipeline/commands). The answer
 // names the command and its position on each partition, so a client can wait until replicas have
@@ -12,8 +13,12 @@
 //   → 200 [{"max(temperature)":21.5}]
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { CommandError, commandTable, isCommandSql, parseCommandSql, type ColumnType, type CommandPosition, type MeasurementColumns } from '../commands/index.ts'
-import { fieldTypeNames } from '../ingest/index.ts'
+import {
+  checkCodecType, codecCommand, CommandError, commandTable, isCommandSql, isDdlSql, parseCommandSql, parseDdl,
+  type ColumnType, type CommandPosition, type DdlStatement, type MeasurementColumns,
+} from '../commands/index.ts'
+import { FieldType, fieldTypeNames, type FieldTypeValue } from '../ingest/index.ts'
+import type { CompressionSettings } from '../transforms/index.ts'
 import type { IngestCommand } from '../../schemas/index.ts'
 import { parseCredentials } from './auth.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
@@ -43,6 +48,11 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
     const requestedTenant = queryString(request.query, 'tenant')
     const database = queryString(request.query, 'db') || 'public'
     const access = options.authorizer.authenticate(parseCredentials(request.query as Record<string, unknown>, request.headers.authorization), requestedTenant || undefined, Dialect.CNOSDB)
+    if (isDdlSql(sql)) {
+      options.authorizer.authorize(access, database, 'write')
+      await options.catalog.requireDatabase(access.tenant, database)
+      return reply.code(200).send(await handleDdl(options, access.tenant, database, parseDdl(sql)))
+    }
     if (!isCommandSql(sql)) {
       options.authorizer.authorize(access, database, 'read')
       if (!options.query) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node answers no queries (it runs without a replica); only UPDATE and DELETE are taken')
@@ -69,6 +79,59 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
   } catch (error) {
     return sendError(request, reply, toApiError(error), options.limits.retryAfterSeconds)
   }
+}
+
+const FIELD_TYPE_OF: Readonly<Record<ColumnType, FieldTypeValue>> = {
+  float: FieldType.Float, integer: FieldType.Integer, unsigned: FieldType.Unsigned, boolean: FieldType.Boolean, string: FieldType.String,
+}
+
+/**
+ * CREATE TABLE and ALTER TABLE ... ADD FIELD declare columns in the catalog (a field's type as a first
+ * write would claim it; an existing table must agree); fields with a CODEC clause, and ALTER ... SET
+ * CODEC, become one SET_CODEC command on every ingest partition (docs/sql-commands.md).
+ */
+async function handleDdl(options: HttpApiOptions, tenant: string, database: string, statement: DdlStatement): Promise<Record<string, unknown>> {
+  const table = statement.measurement
+  const stored = await options.catalog.measurementColumns(tenant, database, table)
+  const storedType = (field: string): ColumnType | undefined => {
+    const code = stored?.fields.get(field)
+    return code === undefined ? undefined : fieldTypeNames[code] as ColumnType
+  }
+  if (statement.kind !== 'CREATE_TABLE' && !stored) throw new HttpApiError(HttpErrorCode.TABLE_NOT_FOUND, `table "${table}" not found in database "${database}"`)
+  const codecs: Array<{ name: string; type: ColumnType | null; codec: CompressionSettings }> = []
+  for (const field of statement.fields) {
+    if (stored?.tags.includes(field.name)) throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `column "${field.name}" of table "${table}" is a tag, not a field`)
+    const type = field.type ?? storedType(field.name)
+    if (type === undefined) throw new HttpApiError(HttpErrorCode.TABLE_NOT_FOUND, `field "${field.name}" not found in table "${table}"`)
+    const existing = storedType(field.name)
+    if (existing !== undefined && existing !== type) throw new HttpApiError(HttpErrorCode.FIELD_TYPE_CONFLICT, `field "${field.name}" of table "${table}" is already ${existing}, not ${type}`)
+    if (field.codec) {
+      checkCodecType(field.name, type, field.codec)
+      codecs.push({ name: field.name, type, codec: field.codec })
+    }
+  }
+  if (statement.kind === 'CREATE_TABLE') {
+    for (const tag of statement.tags) {
+      if (storedType(tag) !== undefined) throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `column "${tag}" of table "${table}" is a field, not a tag`)
+    }
+  }
+  if (statement.kind !== 'SET_CODEC') {
+    const declared = statement.fields.map(field => ({ field: field.name, type: FIELD_TYPE_OF[field.type!] }))
+    const now = await options.catalog.declareColumns(tenant, database, table, statement.kind === 'CREATE_TABLE' ? statement.tags : [], declared)
+    now.forEach((type, i) => {
+      if (type !== declared[i]!.type) throw new HttpApiError(HttpErrorCode.FIELD_TYPE_CONFLICT, `field "${declared[i]!.field}" of table "${table}" is already ${fieldTypeNames[type]}, not ${fieldTypeNames[declared[i]!.type]}`)
+    })
+  }
+  const command = codecCommand({ tenant, database, nowNs: (options.nowNs ?? wallClockNs)() }, table, codecs)
+  if (!command) return { command_id: null, kind: statement.kind, table, positions: [] }
+  if (!options.commands) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node takes no commands (no command writer configured)')
+  let positions: CommandPosition[]
+  try {
+    positions = await options.commands.submit(command)
+  } catch (error) {
+    throw new HttpApiError(HttpErrorCode.KAFKA_UNAVAILABLE, `the codec change was not written to Kafka: ${(error as Error).message}`, { cause: error })
+  }
+  return { command_id: command.commandId, kind: statement.kind, table, codecs: command.codecs, positions }
 }
 
 /** Codes of the query layer's errors (query/errors.ts), matched by value: pipeline does not import query. */
