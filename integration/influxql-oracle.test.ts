@@ -156,6 +156,13 @@ const statements: string[] = [
   `SELECT max("usage_user") FROM "${DB}".."cpu" WHERE time >= ${ms(A)} GROUP BY time(1h)`,
   `SELECT count("free") FROM /mem|cpu/ WHERE ${RANGE} GROUP BY time(1h)`,
   `SELECT mean("used_percent") FROM "mem" WHERE ${RANGE} GROUP BY time(20m), "host" fill(linear)`,
+  // No lower time bound: windows start at each series' first point and run to now().
+  'SELECT count("usage_user") FROM "cpu" GROUP BY time(1h)',
+  `SELECT mean("usage_user") FROM "cpu" WHERE time <= ${ms(B)} GROUP BY time(30m), "host" fill(0)`,
+  // As Grafana's query builder writes them (now()-relative ranges with fill(none), so that the
+  // moment each server reads its clock cannot move a window).
+  `SELECT mean("usage_idle"), mean("usage_user") FROM "cpu" WHERE ("host"::tag =~ /^(h0|h3)$/) AND time >= now() - 6h and time <= now() GROUP BY time(20s), "host"::tag fill(none) LIMIT 30`,
+  `SELECT last("requests") FROM "cpu" WHERE ("region"::tag = 'eu') AND ${RANGE} GROUP BY time(1m) fill(none) SLIMIT 1`,
   'SHOW DATABASES',
   'SHOW MEASUREMENTS',
   'SHOW MEASUREMENTS WITH MEASUREMENT =~ /cp/ LIMIT 10',
