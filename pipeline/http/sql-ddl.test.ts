@@ -3,6 +3,9 @@
 // SET_CODEC command; ALTER TABLE ... SET CODEC / ADD FIELD; errors name the part at fault.
 
 import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { IngestCommand } from '../../schemas/index.ts'
@@ -24,7 +27,7 @@ async function setup(): Promise<{ app: FastifyInstance; commands: IngestCommand[
   await app.register(httpApi, {
     sink: { write: async () => {}, close: async () => {} },
     catalog: new WriteCatalog(store, { autoCreateDatabases: false }),
-    authorizer: new Authorizer({ enabled: false, defaultTenant: 'default', tokens: new TokenDirectory(undefined) }),
+    authorizer: new Authorizer({ enabled: false, defaultTenant: 'default', tokens: new TokenDirectory(join(mkdtempSync(join(tmpdir(), 'sluice-sql-ddl-')), 'tokens.json')) }),
     idempotency: new IdempotencyKeys(store, limits),
     ingestPartitions: 2,
     ingestSchemaId: 1,
