@@ -6,6 +6,7 @@ import {
   asBinaryHex, asText, contains, disjoint, equals, geodesicArea, geodesicDistance, geodesicInterpolate, geodesicLength,
   intersects, parseGeometry, planarArea, planarDistance, planarLength, shapeOf, within,
 } from './geo.ts'
+import fc from 'fast-check'
 import { isQueryError } from './errors.ts'
 
 const shape = (text: string) => shapeOf(parseGeometry(text, 'test'))
@@ -97,4 +98,31 @@ test('geodesic interpolation lies on the geodesic at the fraction of its length'
   const total = geodesicDistance(a, b)
   assert.ok(Math.abs(geodesicDistance(a, m) - total / 4) < 1e-6)
   assert.ok(Math.abs(geodesicDistance(m, b) - (3 * total) / 4) < 1e-6)
+})
+
+test('predicates hold their laws on random triangles and points with inexact coordinates', () => {
+  const coordinate = fc.double({ min: -100, max: 100, noNaN: true, noDefaultInfinity: true })
+  const point = fc.tuple(coordinate, coordinate)
+  const triangle = fc.tuple(point, point, point).filter(([a, b, c]) => Math.abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) > 1e-3)
+  const wkt = (ring: (readonly [number, number])[]): string => `POLYGON((${[...ring, ring[0]!].map(([x, y]) => `${x} ${y}`).join(', ')}))`
+  fc.assert(fc.property(triangle, fc.tuple(fc.double({ min: 0.05, max: 0.9, noNaN: true }), fc.double({ min: 0.05, max: 0.9, noNaN: true })), point, ([a, b, c], [u, v], far) => {
+    const t = shape(wkt([a, b, c]))
+    // Another start and the other orientation: the same point set.
+    assert.equal(equals(t, shape(wkt([b, c, a]))), true, 'rotated')
+    assert.equal(equals(t, shape(wkt([c, b, a]))), true, 'reversed')
+    assert.equal(within(t, t), true, 'a polygon is within itself')
+    const line = shape(`LINESTRING(${a[0]} ${a[1]}, ${b[0]} ${b[1]}, ${c[0]} ${c[1]})`)
+    assert.equal(equals(line, shape(`LINESTRING(${c[0]} ${c[1]}, ${b[0]} ${b[1]}, ${a[0]} ${a[1]})`)), true, 'a reversed line')
+    assert.equal(contains(t, line), false, 'a line along the boundary only is not within')
+    assert.equal(intersects(t, line), true)
+    // A point well inside: a convex combination with every weight at least ~0.05 of the whole.
+    const w = Math.min(u, 1 - u) * Math.min(v, 1 - v) > 0.01 ? [u * (1 - v), (1 - u) * (1 - v), v] : [1 / 3, 1 / 3, 1 / 3]
+    const inside = shape(`POINT(${w[0]! * a[0] + w[1]! * b[0] + w[2]! * c[0]} ${w[0]! * a[1] + w[1]! * b[1] + w[2]! * c[1]})`)
+    assert.equal(contains(t, inside), true, 'a point inside')
+    assert.equal(within(inside, t), true)
+    const outside = shape(`POINT(${Math.max(a[0], b[0], c[0]) + 1 + Math.abs(far[0])} ${far[1]})`)
+    assert.equal(contains(t, outside), false, 'a point right of every vertex')
+    assert.equal(disjoint(t, outside), true)
+    assert.equal(intersects(outside, t), intersects(t, outside), 'symmetric')
+  }), { numRuns: 300 })
 })

@@ -304,15 +304,46 @@ function splitParameters(p: Coord, q: Coord, by: Shape): number[] {
   return [...new Set(ts)].filter((t) => t >= 0 && t <= 1).sort((x, y) => x - y)
 }
 
-/** The midpoints of segment pq cut where it meets `by`: each piece lies wholly in one part of by's plane. */
-function pieceMidpoints(p: Coord, q: Coord, by: Shape): Coord[] {
-  const ts = splitParameters(p, q, by)
-  const middles: Coord[] = []
-  for (let i = 1; i < ts.length; i++) {
-    const t = (ts[i - 1]! + ts[i]!) / 2
-    middles.push([p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])])
+/** Parameter intervals of pq that segments lying on pq's line (tested on the given coordinates) cover. */
+function collinearIntervals(p: Coord, q: Coord, segments: Segment[]): [number, number][] {
+  const dx = q[0] - p[0]
+  const dy = q[1] - p[1]
+  const length2 = dx * dx + dy * dy
+  const along = (r: Coord): number => ((r[0] - p[0]) * dx + (r[1] - p[1]) * dy) / length2
+  const intervals: [number, number][] = []
+  for (const [a, b] of segments) {
+    if (orient(p, q, a) !== 0 || orient(p, q, b) !== 0) continue
+    const ta = along(a)
+    const tb = along(b)
+    intervals.push(ta <= tb ? [ta, tb] : [tb, ta])
   }
-  return middles
+  return intervals
+}
+
+/**
+ * Where each piece of segment pq lies relative to `by`, pq being cut at every point where it meets
+ * by's segments and points. A piece on a segment of by is classified by that collinearity, tested on
+ * the original coordinates (a piece on a polygon's ring is its boundary, even where another part of
+ * a MULTIPOLYGON lies beyond); any other piece meets by's boundary in no more than its ends, so its
+ * midpoint decides, and a rounded midpoint cannot land on the wrong side of a boundary it is far from.
+ */
+function pieceLocations(p: Coord, q: Coord, by: Shape): Location[] {
+  if (p[0] === q[0] && p[1] === q[1]) return [locate(p, by)]
+  const ts = splitParameters(p, q, by)
+  const onLines = collinearIntervals(p, q, segmentsOf({ points: [], lines: by.lines, polygons: [] }))
+  const onRings = collinearIntervals(p, q, segmentsOf({ points: [], lines: [], polygons: by.polygons }))
+  const polygons: Shape = { points: [], lines: [], polygons: by.polygons }
+  const covered = (intervals: [number, number][], t0: number, t1: number): boolean => intervals.some(([a, b]) => a <= t0 && t1 <= b)
+  const locations: Location[] = []
+  for (let i = 1; i < ts.length; i++) {
+    const t0 = ts[i - 1]!
+    const t1 = ts[i]!
+    if (covered(onLines, t0, t1)) { locations.push('interior'); continue }
+    if (covered(onRings, t0, t1)) { locations.push('boundary'); continue }
+    const t = (t0 + t1) / 2
+    locations.push(locate([p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])], polygons))
+  }
+  return locations
 }
 
 export function intersects(a: Shape, b: Shape): boolean {
@@ -334,15 +365,15 @@ function coveredBy(a: Shape, b: Shape): boolean {
   for (const p of a.points) if (locate(p, b) === 'exterior') return false
   for (const [p, q] of segmentsOf(a)) {
     if (locate(p, b) === 'exterior' || locate(q, b) === 'exterior') return false
-    for (const m of pieceMidpoints(p, q, b)) if (locate(m, b) === 'exterior') return false
+    if (pieceLocations(p, q, b).includes('exterior')) return false
   }
   if (a.polygons.length > 0) {
     if (b.polygons.length === 0) return false
     // b's boundary (a hole) running through a's interior leaves part of a outside b.
+    const aPolygons: Shape = { points: [], lines: [], polygons: a.polygons }
     for (const [p, q] of segmentsOf({ points: [], lines: [], polygons: b.polygons })) {
-      const aPolygons: Shape = { points: [], lines: [], polygons: a.polygons }
       if (locate(p, aPolygons) === 'interior') return false
-      for (const m of pieceMidpoints(p, q, aPolygons)) if (locate(m, aPolygons) === 'interior') return false
+      if (pieceLocations(p, q, aPolygons).includes('interior')) return false
     }
   }
   return true
@@ -352,9 +383,7 @@ function coveredBy(a: Shape, b: Shape): boolean {
 function interiorsMeet(a: Shape, b: Shape): boolean {
   for (const p of a.points) if (locate(p, b) === 'interior') return true
   for (const line of a.lines) {
-    for (let i = 1; i < line.length; i++) {
-      for (const m of pieceMidpoints(line[i - 1]!, line[i]!, b)) if (locate(m, b) === 'interior') return true
-    }
+    for (let i = 1; i < line.length; i++) if (pieceLocations(line[i - 1]!, line[i]!, b).includes('interior')) return true
     if (line.length === 1 && locate(line[0]!, b) === 'interior') return true
   }
   return a.polygons.some((rings) => ringArea(rings[0]!) > 0) && b.polygons.length > 0
