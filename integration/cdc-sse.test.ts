@@ -139,16 +139,17 @@ test('filters by measurement and tags, starts at latest, ends its consumer group
   openAtStop = readSse(`${node.url}/api/v1/changes?db=${DB}`, { signal: new AbortController().signal, onMessage: () => {} }).catch(error => error)
   const controller = new AbortController()
   const seen: string[] = []
-  let first = true
+  let started!: () => void
+  const positioned = new Promise<void>(resolve => { started = resolve })
   const reading = readSse(`${node.url}/api/v1/changes?db=${DB}&measurement=mem&where=${encodeURIComponent("host IN ('x', 'y') AND dc = 'eu'")}`, {
     signal: controller.signal,
     onMessage: message => {
-      if (first) { first = false; return } // the starting position (id only)
+      started() // the first message is the starting position (an id alone)
       if (message.data !== undefined) seen.push(JSON.parse(message.data).after.tags.host as string)
       if (seen.length === 2) controller.abort()
     },
   })
-  await sleep(1_500) // from=latest: only what is written after the stream started
+  await positioned // from=latest: only what is written after the stream started
   const body = ['mem,host=x,dc=eu v=1 1', 'mem,host=z,dc=eu v=1 2', 'mem,host=y,dc=us v=1 3', 'cpu,host=x,dc=eu v=1 4', 'mem,host=y,dc=eu v=1 5'].join('\n')
   assert.equal((await fetch(`${node.url}/write?db=${DB}`, { method: 'POST', body })).status, 204)
   const timeout = setTimeout(() => controller.abort(), 20_000)
