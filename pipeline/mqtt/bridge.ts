@@ -184,26 +184,30 @@ class Bridge implements MqttBridge {
       const landed = await this.land(group)
       this.queue.splice(0, group.length)
       for (const pending of group) this.releaseBatch(pending)
-      if (landed) this.acknowledge(group)
+      this.acknowledge(landed)
       while (this.held.length > 0 && this.queue.length < this.config.limits.maxPendingMessages) this.held.shift()!()
     }
   }
 
-  /** Writes the group until it is in Kafka (true), or until it is dropped: stale after a reconnect, or the bridge stopping (false). */
-  private async land(group: Pending[]): Promise<boolean> {
+  /**
+   * Writes the group until it is in Kafka; returns what landed. Between attempts, QoS 1 messages of
+   * an earlier connection leave the group (the broker sends them again on this one); when the
+   * bridge stops, the group is given up unacknowledged.
+   */
+  private async land(group: Pending[]): Promise<Pending[]> {
     let delayMs = this.config.limits.initialRetryDelayMs
     for (;;) {
       try {
         await this.write(group)
-        return true
+        return group
       } catch (error) {
         this.counters.writeFailures++
-        const stale = group.some(pending => pending.qos === 1 && pending.generation !== this.generation)
-        this.options.log({ level: 'warn', event: 'mqtt_write_failed', messages: group.length, retryInMs: delayMs, dropped: stale || this.stopping, error: (error as Error).message })
-        // The broker sends unacknowledged messages again on the next connection; retrying here would write them twice.
-        if (stale || this.stopping) return false
+        const live = group.filter(pending => pending.qos !== 1 || pending.generation === this.generation)
+        this.options.log({ level: 'warn', event: 'mqtt_write_failed', messages: group.length, left: group.length - live.length, retryInMs: delayMs, error: (error as Error).message })
+        group = live
+        if (group.length === 0 || this.stopping) return []
         await this.sleep(delayMs)
-        if (this.stopping) return false
+        if (this.stopping) return []
         delayMs = Math.min(delayMs * 2, this.config.limits.maxRetryDelayMs)
       }
     }
