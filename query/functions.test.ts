@@ -216,14 +216,27 @@ test('track aggregates: distance travelled, max and average speed, position at a
   near(perBucket[1]![1]!, 0.02 * EQUATOR_DEGREE_M, 1e-6, 'the second bin travels 0.02°')
 })
 
+test('gauge_agg over two series of one group interleaves their points by time', async (t) => {
+  const context = await contextWith(t, [
+    { measurement: 'g', tags: host('a'), points: values('v', seconds(0, 2, 4), [10, 30, 50]) },
+    { measurement: 'g', tags: host('b'), points: values('v', seconds(1, 5), [20, 5]) },
+  ])
+  // In time order: 10 (a, 0 s), 20 (b, 1 s), 30 (a), 50 (a, 4 s), 5 (b, 5 s).
+  assert.deepEqual(await rows(context, 'SELECT delta(gauge_agg(time, v)), idelta_left(gauge_agg(time, v)), idelta_right(gauge_agg(time, v)), num_elements(gauge_agg(time, v)), irate(v), increase(v) FROM g'),
+    // irate: the last two in time are 50 then 5, a drop: 5 / 1 s. increase per series: a 20 + 20, b a reset: 5.
+    [[-5, 10, -45, 5n, 5, 45]])
+})
+
 test('ST_* scalar functions over stored WKT and WKB', async (t) => {
   const context = await contextWith(t, [
     { measurement: 'geo', tags: host('a'), points: [[T0, [{ name: 'shape', value: 'POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))' }, { name: 'p', value: 'POINT(0.5 0.5)' }]]] },
-    { measurement: 'geo', tags: host('b'), points: [[T0, [{ name: 'shape', value: 'LINESTRING(0 0, 3 4)' }, { name: 'p', value: '0101000000000000000000f03f0000000000000040' }]]] },
+    { measurement: 'geo', tags: host('b'), points: [[T0, [{ name: 'shape', value: 'LINESTRING(0 0, 3 4)' }, { name: 'p', value: '0101000000000000000000f03f0000000000000040' }, { name: 'missing', value: 'POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))' }]]] },
   ])
   const result = await executeSql(`SELECT host, ST_Area(shape), ST_Length(shape), ST_AsText(p), ST_AsBinary(p), ST_Contains(shape, p), ST_Within(p, shape),
     ST_Intersects(shape, 'POINT(3 4)'), ST_Disjoint(shape, 'POINT(5 5)'), ST_Equals(ST_GeomFromText(shape), shape), ST_Distance(p, 'POINT(0.5 3.5)'),
     ST_GeomFromWKB('\\x0101000000000000000000f03f0000000000000040'::bytea), ST_X(p), ST_Y(p) FROM geo ORDER BY host`, context)
+  // A row without the field gives null.
+  assert.deepEqual(await rows(context, `SELECT host, ST_AsText(shape), ST_Area(missing) FROM geo ORDER BY host`), [['a', 'POLYGON((0 0,1 0,1 1,0 1,0 0))', null], ['b', 'LINESTRING(0 0,3 4)', 1]])
   assert.deepEqual(result.rows, [
     ['a', 1, 0, 'POINT(0.5 0.5)', '0101000000000000000000e03f000000000000e03f', true, true, false, true, true, 3, 'POINT(1 2)', 0.5, 0.5],
     ['b', 0, 5, 'POINT(1 2)', '0101000000000000000000f03f0000000000000040', false, false, true, true, true, Math.hypot(0.5, 1.5), 'POINT(1 2)', 1, 2],
@@ -260,6 +273,13 @@ test('refusals of the new functions name the part at fault', async (t) => {
     ['SELECT to_timestamp(s) FROM m', QueryErrorCode.BAD_VALUE, /RFC 3339/],
     ['SELECT ST_AsText(v), count(v) FROM m', QueryErrorCode.UNSUPPORTED, /GROUP BY tags/],
     ['SELECT ST_Buffer(s, 1) FROM m', QueryErrorCode.UNSUPPORTED, /st_buffer/],
+    ['SELECT to_timestamp(1e300) FROM m', QueryErrorCode.BAD_VALUE, /timestamp range/],
+    ['SELECT to_timestamp_millis(9223372036854775807) FROM m', QueryErrorCode.BAD_VALUE, /timestamp range/],
+    ["SELECT ST_Distance(s, s, 'yes') FROM m", QueryErrorCode.TYPE_MISMATCH, /use_spheroid/],
+    ["SELECT date_part('hour', v) FROM m", QueryErrorCode.TYPE_MISMATCH, /timestamp/],
+    ["SELECT st_position_at(time, s, 'soon') FROM m", QueryErrorCode.BAD_VALUE, /RFC 3339/],
+    ["SELECT percentile(v, '0.5') FROM m", QueryErrorCode.BAD_VALUE, /0 to 1/],
+    ['SELECT st_max_speed(time, s) FROM m', QueryErrorCode.BAD_VALUE, /st_max_speed: 'not a geometry'/],
   ]
   for (const [sql, code, message] of cases) {
     await assert.rejects(executeSql(sql, context), (error: unknown) => {

@@ -96,15 +96,23 @@ function isoWeek(date: Date): number {
   return Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7)
 }
 
+const MIN_TIME_NS = -(2n ** 63n)
+const MAX_TIME_NS = 2n ** 63n - 1n
+
+function inTimeRange(timeNs: bigint, fn: string, value: Value): bigint {
+  if (timeNs < MIN_TIME_NS || timeNs > MAX_TIME_NS) throw badValue(`${fn}(${String(value)}): outside the timestamp range (64-bit nanoseconds, years 1677 to 2262)`)
+  return timeNs
+}
+
 /** to_timestamp*: a number of units since the epoch (fractions kept to the nanosecond) or an RFC 3339 string. */
 function toTimestamp(unitNs: bigint, fn: string): Evaluate {
   return ([value]) => {
     if (value === null) return null
-    if (typeof value === 'bigint') return value * unitNs
+    if (typeof value === 'bigint') return inTimeRange(value * unitNs, fn, value)
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw badValue(`${fn}(${value}): not a finite number`)
       const whole = Math.trunc(value)
-      return BigInt(whole) * unitNs + BigInt(Math.round((value - whole) * Number(unitNs)))
+      return inTimeRange(BigInt(whole) * unitNs + BigInt(Math.round((value - whole) * Number(unitNs))), fn, value)
     }
     if (typeof value === 'string') {
       const parsed = parseTimestamp(value)
