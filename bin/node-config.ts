@@ -64,6 +64,11 @@ export interface NodeConfig {
   /** Membership heartbeat period in Redis; a member expires after 5 missed beats. Flag --heartbeat-interval-ms. */
   heartbeatIntervalMs: number
   /**
+   * Run the change feed loop in this node: sluice.changelog → sluice.cdc, exactly once (sinks/cdc,
+   * docs/cdc.md). Off by default; flag --cdc, config key "cdc". GET /api/v1/changes needs no flag.
+   */
+  cdc: boolean
+  /**
    * Lossy compression per database, measurement and field (docs/lossy-compression.md): the
    * "lossyCompression" object of the config file, or the JSON file named by --lossy-compression.
    * Every node of a set must hold the same settings. Off by default.
@@ -107,6 +112,7 @@ const defaults = {
   replica: true,
   replicaFlushIntervalMs: 5_000,
   heartbeatIntervalMs: 1_000,
+  cdc: false,
   schemaRegistryPrefix: '/schema-registry',
 }
 
@@ -170,6 +176,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
       'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
+      cdc: { type: 'boolean' },
     },
     strict: true,
   })
@@ -212,6 +219,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     replica: values['no-replica'] ? false : Boolean(pick<unknown>(undefined, undefined, 'replica', defaults.replica)),
     replicaFlushIntervalMs: positiveInteger('replicaFlushIntervalMs (--replica-flush-interval-ms)', pick<unknown>(values['replica-flush-interval-ms'], undefined, 'replicaFlushIntervalMs', defaults.replicaFlushIntervalMs)),
     heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs (--heartbeat-interval-ms)', pick<unknown>(values['heartbeat-interval-ms'], undefined, 'heartbeatIntervalMs', defaults.heartbeatIntervalMs)),
+    cdc: Boolean(pick<unknown>(values.cdc, undefined, 'cdc', defaults.cdc)),
     kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
     mqttBridge: pick<string | undefined>(values['mqtt-bridge'], undefined, 'mqttBridge', undefined),

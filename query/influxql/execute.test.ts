@@ -26,13 +26,23 @@ const LINES: Array<[string, Array<[string, string]>, Field[], number]> = [
   ['cpu', [['host', 'a'], ['region', 'x']], [{ name: 'i', value: 20n }], 1150],
 ]
 
-async function context(t: { after: (fn: () => Promise<void>) => void }, overrides: Partial<InfluxqlContext> = {}): Promise<InfluxqlContext> {
+/** st,host=a v=3,i=3i 100 ... for median, mode, stddev and percentile. */
+const SPREAD_LINES: typeof LINES = [
+  ['st', [['host', 'a']], [{ name: 'v', value: 3 }, { name: 'i', value: 3n }], 100],
+  ['st', [['host', 'a']], [{ name: 'v', value: 1 }, { name: 'i', value: 1n }], 110],
+  ['st', [['host', 'a']], [{ name: 'v', value: 3 }, { name: 'i', value: 3n }], 120],
+  ['st', [['host', 'a']], [{ name: 'v', value: 2 }, { name: 'i', value: 2n }], 130],
+  ['st', [['host', 'b']], [{ name: 'v', value: 1 }, { name: 'i', value: 1n }], 100],
+  ['st', [['host', 'c']], [{ name: 'v', value: 9 }, { name: 'i', value: 9n }], 500],
+]
+
+async function context(t: { after: (fn: () => Promise<void>) => void }, lines = LINES): Promise<InfluxqlContext> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-influxql-'))
   const stores: PartitionStore[] = []
   for (const partition of [0, 1]) stores.push(await openPartitionStore(join(dir, String(partition)), { partition, fsync: false, blockMaxPoints: 2, autoCompact: false }))
   t.after(async () => { for (const s of stores) await s.close(); rmSync(dir, { recursive: true, force: true }) })
   const offsets = [0n, 0n]
-  for (const [index, [measurement, pairs, fields, seconds]] of LINES.entries()) {
+  for (const [index, [measurement, pairs, fields, seconds]] of lines.entries()) {
     const tags: Tag[] = pairs.map(([key, value]) => ({ key, value }))
     const entry: ChangelogEntry = {
       ingestPartition: 0, ingestOffset: 0n, command: null,
@@ -45,7 +55,6 @@ async function context(t: { after: (fn: () => Promise<void>) => void }, override
   return {
     tenant: 't', database: 'db', epoch: null, stores, nowNs: 2000n * S,
     databases: async () => ['db'], createDatabase: async () => {}, authorizeRead: () => {},
-    ...overrides,
   }
 }
 
@@ -142,4 +151,24 @@ test('errors: a parse error refuses the request with its position; a statement e
   await assert.rejects(executeInfluxql('SELECT v FROM cpu', { ...c, epoch: 'days' }), { code: 'SLUICE_ERR_QUERY_BAD_VALUE' })
   const tooMany = await run(c, 'SELECT count(v) FROM cpu WHERE time >= 0 AND time <= 1000000000s GROUP BY time(1ms)') as { results: Array<{ error?: string }> }
   assert.match(tooMany.results[0]!.error!, /windows over this time range/)
+})
+
+test('median, stddev, mode and percentile (a selector) as InfluxDB 1.6 computes them', async (t) => {
+  const c = await context(t, SPREAD_LINES)
+  const one = (columns: string[], values: unknown[][], tags?: Record<string, string>): unknown => ({ name: 'st', ...(tags ? { tags } : {}), columns, values })
+  assert.deepEqual(await run(c, 'SELECT median(v), median(i), stddev(v), stddev(i) FROM st WHERE time < 400s'), {
+    results: [{ statement_id: 0, series: [one(['time', 'median', 'median_1', 'stddev', 'stddev_1'], [['1970-01-01T00:00:00Z', 2, 2, 1, 1]])] }],
+  })
+  assert.deepEqual(await run(c, 'SELECT median(v), stddev(v), mode(v) FROM st WHERE time < 400s GROUP BY host'), {
+    results: [{ statement_id: 0, series: [
+      one(['time', 'median', 'stddev', 'mode'], [['1970-01-01T00:00:00Z', 2.5, 0.9574271077563381, 3]], { host: 'a' }),
+      one(['time', 'median', 'stddev', 'mode'], [['1970-01-01T00:00:00Z', 1, null, 1]], { host: 'b' }),
+    ] }],
+  })
+  assert.deepEqual(await run(c, 'SELECT percentile(v, 50) FROM st WHERE time < 400s'), { results: [{ statement_id: 0, series: [one(['time', 'percentile'], [['1970-01-01T00:02:10Z', 2]])] }] })
+  assert.deepEqual(await run(c, 'SELECT percentile(i, 90), percentile(v, 10) FROM st WHERE time < 400s'), { results: [{ statement_id: 0, series: [one(['time', 'percentile', 'percentile_1'], [['1970-01-01T00:00:00Z', 3, 1]])] }] })
+  const windows = await run(c, 'SELECT stddev(v) FROM st WHERE time < 400s GROUP BY time(20s) fill(0)') as { results: Array<{ series: Array<{ values: unknown[][] }> }> }
+  const values = windows.results[0]!.series[0]!.values
+  assert.equal(values.length, 15)
+  assert.deepEqual(values.slice(0, 3), [['1970-01-01T00:01:40Z', 1.1547005383792517], ['1970-01-01T00:02:00Z', 0.7071067811865476], ['1970-01-01T00:02:20Z', 0]])
 })

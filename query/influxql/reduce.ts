@@ -1,15 +1,25 @@
 // InfluxQL's reducers over one (output series, field, time window): count, sum, mean, min, max,
 // first, last and spread, fed time-ordered runs of typed arrays. Ties follow InfluxDB 1.x: min and
 // max keep the earliest point of equal values, first and last the larger value of equal times
-// (series of one group meet at the same times).
+// (series of one group meet at the same times). median, mode, stddev and percentile need every
+// value: the cell keeps the runs (views of the scanned chunks, no copy per point) and sorts once.
 
 import { type Column, FieldType, type FieldTypeCode } from '../../sinks/index.ts'
 import type { Value } from '../result.ts'
 
-export const INFLUXQL_AGGREGATES = ['count', 'sum', 'mean', 'min', 'max', 'first', 'last', 'spread'] as const
+export const INFLUXQL_AGGREGATES = ['count', 'sum', 'mean', 'min', 'max', 'first', 'last', 'spread', 'median', 'mode', 'stddev', 'percentile'] as const
 export type InfluxqlAggregate = (typeof INFLUXQL_AGGREGATES)[number]
 
-export const SELECTORS: ReadonlySet<string> = new Set(['min', 'max', 'first', 'last'])
+export const SELECTORS: ReadonlySet<string> = new Set(['min', 'max', 'first', 'last', 'percentile'])
+
+/** Aggregates that need every value of a window, not running state. */
+export const NEEDS_VALUES: ReadonlySet<string> = new Set(['median', 'mode', 'stddev', 'percentile'])
+
+interface Run {
+  column: Column
+  start: number
+  end: number
+}
 
 type Raw = number | bigint | string
 
@@ -31,11 +41,18 @@ export class Cell {
   last: Raw | null = null
   lastTimeNs = 0n
 
-  constructor(readonly type: FieldTypeCode) {}
+  /** The runs added, when an aggregate needs every value (null otherwise). */
+  private readonly runs: Run[] | null
+  private sorted: { values: Array<number | bigint>; times: bigint[] } | null = null
+
+  constructor(readonly type: FieldTypeCode, keepValues = false) {
+    this.runs = keepValues ? [] : null
+  }
 
   /** Points [start, end) of a time-ordered column. */
   add(column: Column, start: number, end: number): void {
     if (end <= start) return
+    this.runs?.push({ column, start, end })
     const times = column.times
     const values = column.values as ArrayLike<Raw>
     this.count += end - start
@@ -77,8 +94,8 @@ export class Cell {
     if (this.last === null || timeNs > this.lastTimeNs || (timeNs === this.lastTimeNs && greater(value, this.last))) { this.last = value; this.lastTimeNs = timeNs }
   }
 
-  /** The aggregate's value (null over no points). */
-  result(fn: InfluxqlAggregate): Value {
+  /** The aggregate's value (null over no points); percentile takes its percent. */
+  result(fn: InfluxqlAggregate, percent = 0): Value {
     if (fn === 'count') return BigInt(this.count)
     if (this.count === 0) return null
     const integer = this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED
@@ -90,12 +107,85 @@ export class Cell {
       case 'first': return this.typed(this.first!)
       case 'last': return this.typed(this.last!)
       case 'spread': return integer ? (this.max as bigint) - (this.min as bigint) : (this.max as number) - (this.min as number)
+      case 'median': return this.median()
+      case 'mode': return this.mode()
+      case 'stddev': return this.stddev()
+      case 'percentile': {
+        const index = this.percentileIndex(percent)
+        return index === null ? null : this.sortedValues().values[index]!
+      }
     }
   }
 
+  /** Values ascending (ties by time), with their times. */
+  private sortedValues(): { values: Array<number | bigint>; times: bigint[] } {
+    if (this.sorted) return this.sorted
+    const pairs: Array<[number | bigint, bigint]> = []
+    for (const { column, start, end } of this.runs ?? []) {
+      const values = column.values as ArrayLike<number | bigint>
+      for (let i = start; i < end; i++) pairs.push([values[i]!, column.times[i]!])
+    }
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    this.sorted = { values: pairs.map((p) => p[0]), times: pairs.map((p) => p[1]) }
+    return this.sorted
+  }
+
+  /** InfluxDB's: the middle value, or the mean of the two middle ones. */
+  private median(): number {
+    const { values } = this.sortedValues()
+    const n = values.length
+    if (n % 2 === 1) return Number(values[(n - 1) / 2]!)
+    const low = values[n / 2 - 1]!
+    const high = values[n / 2]!
+    return typeof low === 'bigint' ? Number(low) + Number((high as bigint) - low) / 2 : low + ((high as number) - low) / 2
+  }
+
+  /** The most frequent value; of equally frequent ones the smallest. */
+  private mode(): Value {
+    const { values } = this.sortedValues()
+    let best = values[0]!
+    let bestCount = 0
+    for (let i = 0; i < values.length;) {
+      let j = i + 1
+      while (j < values.length && values[j] === values[i]) j++
+      if (j - i > bestCount) { best = values[i]!; bestCount = j - i }
+      i = j
+    }
+    return best
+  }
+
+  /** Sample standard deviation as InfluxDB computes it (a running mean, in series then time order); null below two points. */
+  private stddev(): number | null {
+    if (this.count < 2) return null
+    const runs = this.runs ?? []
+    let mean = 0
+    let count = 0
+    for (const { column, start, end } of runs) {
+      const values = column.values as ArrayLike<number | bigint>
+      for (let i = start; i < end; i++) { count++; mean += (Number(values[i]!) - mean) / count }
+    }
+    let variance = 0
+    for (const { column, start, end } of runs) {
+      const values = column.values as ArrayLike<number | bigint>
+      for (let i = start; i < end; i++) variance += (Number(values[i]!) - mean) ** 2
+    }
+    return Math.sqrt(variance / (count - 1))
+  }
+
+  /** InfluxDB's nearest-rank index: floor(n × p / 100 + 0.5) - 1, null outside the values. */
+  private percentileIndex(percent: number): number | null {
+    const n = this.sortedValues().values.length
+    const index = Math.floor(n * percent / 100 + 0.5) - 1
+    return index < 0 || index >= n ? null : index
+  }
+
   /** The time of the point a selector picked. */
-  selectedTimeNs(fn: InfluxqlAggregate): bigint | null {
+  selectedTimeNs(fn: InfluxqlAggregate, percent = 0): bigint | null {
     switch (fn) {
+      case 'percentile': {
+        const index = this.percentileIndex(percent)
+        return index === null ? null : this.sortedValues().times[index]!
+      }
       case 'min': return this.minTimeNs
       case 'max': return this.maxTimeNs
       case 'first': return this.firstTimeNs
@@ -112,6 +202,6 @@ export class Cell {
 /** The type of an aggregate's values, for fill: 'integer' values are filled with whole numbers. */
 export function resultIsInteger(fn: InfluxqlAggregate, type: FieldTypeCode): boolean {
   if (fn === 'count') return true
-  if (fn === 'mean') return false
+  if (fn === 'mean' || fn === 'median' || fn === 'stddev') return false
   return type === FieldType.INTEGER || type === FieldType.UNSIGNED
 }

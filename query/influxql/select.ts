@@ -14,7 +14,7 @@ import { bucketStartNs } from '../time.ts'
 import type { Expr, SelectStatement } from './ast.ts'
 import { analyzeWhere, type TagLookup, type WhereParts } from './condition.ts'
 import { fillWindows, type FillSpec } from './fill.ts'
-import { Cell, INFLUXQL_AGGREGATES, SELECTORS, resultIsInteger, type InfluxqlAggregate } from './reduce.ts'
+import { Cell, INFLUXQL_AGGREGATES, NEEDS_VALUES, SELECTORS, resultIsInteger, type InfluxqlAggregate } from './reduce.ts'
 
 /** One series of an answer: rows start with the time (ns). */
 export interface OutputSeries {
@@ -28,12 +28,13 @@ export interface OutputSeries {
 type ColumnPlan =
   | { kind: 'field'; field: string; name: string }
   | { kind: 'tag'; key: string; name: string }
-  | { kind: 'aggregate'; fn: InfluxqlAggregate; field: string; type: FieldTypeCode; name: string }
+  /** percent: percentile's second argument (0 for the others). */
+  | { kind: 'aggregate'; fn: InfluxqlAggregate; field: string; type: FieldTypeCode; percent: number; name: string }
 
 const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
 
 /** Aggregates that need numbers (min and max too: InfluxDB 1.x has no min/max of strings or booleans). */
-const NUMERIC_ONLY: ReadonlySet<string> = new Set(['sum', 'mean', 'spread', 'min', 'max'])
+const NUMERIC_ONLY: ReadonlySet<string> = new Set(['sum', 'mean', 'spread', 'min', 'max', 'median', 'mode', 'stddev', 'percentile'])
 
 export function selectMeasurement(statement: SelectStatement, stores: PartitionStore[], tenant: string, database: string, measurement: string, nowNs: bigint): OutputSeries[] {
   let schema: TableSchema
@@ -105,8 +106,15 @@ function aggregateColumns(expr: Extract<Expr, { kind: 'call' }>, alias: string |
   if (!(INFLUXQL_AGGREGATES as readonly string[]).includes(fn)) {
     throw unsupported(`unsupported function ${expr.name}(): Sluice's InfluxQL has ${INFLUXQL_AGGREGATES.join(', ')}`)
   }
-  if (expr.args.length !== 1) throw unsupported(`${fn}() takes one field, got ${expr.args.length} arguments`)
+  const arity = fn === 'percentile' ? 2 : 1
+  if (expr.args.length !== arity) throw unsupported(fn === 'percentile' ? 'write percentile("field", N) with N from 0 to 100' : `${fn}() takes one field, got ${expr.args.length} arguments`)
   const arg = expr.args[0]!
+  let percent = 0
+  if (fn === 'percentile') {
+    const n = expr.args[1]!
+    if (n.kind !== 'number' || n.value < 0 || n.value > 100) throw unsupported('percentile("field", N): N is a number from 0 to 100')
+    percent = n.value
+  }
   const check = (field: string, type: FieldTypeCode): void => {
     if (NUMERIC_ONLY.has(fn) && (type === FieldType.STRING || type === FieldType.BOOLEAN)) {
       throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `${fn}("${field}"): "${field}" is a ${FIELD_TYPE_NAMES[type]} field; ${fn}() takes numbers`)
@@ -115,16 +123,16 @@ function aggregateColumns(expr: Extract<Expr, { kind: 'call' }>, alias: string |
   if (arg.kind === 'ident') {
     const type = schema.fields.get(arg.name)
     // A tag or unknown name has no points: the column stays empty, as in InfluxDB.
-    if (type === undefined) return [{ kind: 'aggregate', fn, field: arg.name, type: FieldType.FLOAT, name: alias ?? fn }]
+    if (type === undefined) return [{ kind: 'aggregate', fn, field: arg.name, type: FieldType.FLOAT, percent, name: alias ?? fn }]
     check(arg.name, type)
-    return [{ kind: 'aggregate', fn, field: arg.name, type, name: alias ?? fn }]
+    return [{ kind: 'aggregate', fn, field: arg.name, type, percent, name: alias ?? fn }]
   }
   if (arg.kind === 'wildcard' || arg.kind === 'regex') {
     const out: ColumnPlan[] = []
     for (const [field, type] of schema.fields) {
       if (arg.kind === 'regex' && !arg.regex.test(field)) continue
       if (NUMERIC_ONLY.has(fn) && (type === FieldType.STRING || type === FieldType.BOOLEAN)) continue
-      out.push({ kind: 'aggregate', fn, field, type, name: `${alias ?? fn}_${field}` })
+      out.push({ kind: 'aggregate', fn, field, type, percent, name: `${alias ?? fn}_${field}` })
     }
     return out
   }
@@ -175,6 +183,7 @@ function aggregateRows(statement: SelectStatement, columns: Extract<ColumnPlan, 
   const range = scanRange(where)
   const cells = new Map<string, Map<bigint, Cell>>()
   for (const field of new Set(columns.map((c) => c.field))) {
+    const keepValues = columns.some((c) => c.field === field && NEEDS_VALUES.has(c.fn))
     const windows = new Map<bigint, Cell>()
     cells.set(field, windows)
     for (const { store, series } of members) {
@@ -184,7 +193,7 @@ function aggregateRows(statement: SelectStatement, columns: Extract<ColumnPlan, 
         let cell = windows.get(window)
         if (!cell) {
           if (windows.size >= QUERY_LIMITS.maxResultRows) throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} time windows; narrow the time range or widen the interval`)
-          cell = new Cell(type)
+          cell = new Cell(type, keepValues)
           windows.set(window, cell)
         }
         return cell
@@ -200,7 +209,7 @@ function aggregateRows(statement: SelectStatement, columns: Extract<ColumnPlan, 
   }
   const filledColumns = columns.map((column) => {
     const windows = cells.get(column.field)!
-    const points: Array<[bigint, Value]> = [...windows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((w) => [w, windows.get(w)!.result(column.fn)])
+    const points: Array<[bigint, Value]> = [...windows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((w) => [w, windows.get(w)!.result(column.fn, column.percent)])
     return new Map(fillWindows(points, spec, resultIsInteger(column.fn, column.type), column.fn === 'count'))
   })
   const times = new Set<bigint>()
@@ -227,8 +236,9 @@ function singleRow(columns: Extract<ColumnPlan, { kind: 'aggregate' }>[], cells:
   const cellsOf = columns.map((c) => cells.get(c.field)!.get(0n))
   if (cellsOf.every((cell) => cell === undefined)) return null
   let time = where.startNs ?? 0n
-  if (columns.length === 1 && SELECTORS.has(columns[0]!.fn)) time = cellsOf[0]!.selectedTimeNs(columns[0]!.fn)!
-  return [time, ...columns.map((column, i) => cellsOf[i]?.result(column.fn) ?? (column.fn === 'count' ? 0n : null))]
+  const only = columns.length === 1 ? columns[0]! : null
+  if (only !== null && SELECTORS.has(only.fn)) time = cellsOf[0]!.selectedTimeNs(only.fn, only.percent) ?? time
+  return [time, ...columns.map((column, i) => cellsOf[i]?.result(column.fn, column.percent) ?? (column.fn === 'count' ? 0n : null))]
 }
 
 function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: number): number {
