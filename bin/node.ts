@@ -17,7 +17,7 @@ import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
 import { startKafkaSource } from '../pipeline/source/index.ts'
 import { CommandWriter } from '../pipeline/commands/index.ts'
 import { LossyCompression, startProcessor } from '../pipeline/processor/index.ts'
-import { CompressionReport, type CompressionReportRow } from '../pipeline/transforms/index.ts'
+import { CompressionReport, formatCodec, resolveCompression, type CompressionReportRow } from '../pipeline/transforms/index.ts'
 import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
@@ -205,6 +205,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     }
     return report.rows()
   }
+  /** The codec each field of the database has now: a SET_CODEC override (any master holds them all), else the config file's. */
+  const codecNames = async (of: { tenant: string; database: string }): Promise<(measurement: string, field: string) => string> => {
+    const lossy = (await processor?.compressors() ?? []).find((compression): compression is LossyCompression => compression instanceof LossyCompression)
+    return (measurement, field) => formatCodec(lossy ? lossy.codecOf(of.tenant, of.database, measurement, field) : resolveCompression(config.lossyCompression, of.database, measurement, field))
+  }
   const authorizer = new Authorizer({ enabled: config.auth, defaultTenant: config.defaultTenant, tokens: new TokenDirectory(config.tokensFile) })
   await app.register(httpApi, {
     logLevel: 'warn',
@@ -218,7 +223,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     // Queries read this node's replica, which starts below; requests arrive only after listen().
     ...(config.replica ? {
       query: async (sql: string, context: { tenant: string; database: string }) => SHOW_COMPRESSION.test(sql)
-        ? compressionResult(await compressionReport(context))
+        ? compressionResult(await compressionReport(context), await codecNames(context))
         : executeSql(sql, { ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n }),
       influxql: (q: string, request: InfluxqlRequest) => executeInfluxql(q, { ...request, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n }),
     } : {}),
@@ -336,13 +341,14 @@ async function startNodeMqttBridge(configFile: string, shared: Omit<import('../p
 /** `SHOW COMPRESSION`: the lossy-compression report of the request's database, as a query result. */
 const SHOW_COMPRESSION = /^\s*show\s+compression\s*;?\s*$/i
 
-function compressionResult(rows: CompressionReportRow[]): QueryResult {
+function compressionResult(rows: CompressionReportRow[], codecOf: (measurement: string, field: string) => string): QueryResult {
   return {
     columns: [
       { name: 'measurement', type: 'string' }, { name: 'field', type: 'string' }, { name: 'series', type: 'integer' },
       { name: 'points_in', type: 'integer' }, { name: 'points_kept', type: 'integer' }, { name: 'ratio', type: 'float' }, { name: 'max_error', type: 'float' },
+      { name: 'codec', type: 'string' },
     ],
-    rows: rows.map(row => [row.measurement, row.field, BigInt(row.series), BigInt(row.pointsIn), BigInt(row.pointsKept), row.compressionRatio, row.maxError]),
+    rows: rows.map(row => [row.measurement, row.field, BigInt(row.series), BigInt(row.pointsIn), BigInt(row.pointsKept), row.compressionRatio, row.maxError, codecOf(row.measurement, row.field)]),
     stats: { pointsScanned: 0, pointsFromBlockStats: 0 },
   }
 }

@@ -73,6 +73,8 @@ test('a codec set by SQL applies from its log position on, survives a change of 
   await write(100, 200, i => i) // kept: 100, 111, 122, ..., 199 (a step above 10 from the last kept)
   await write(200, 205, i => 199 + (i - 199) * 0.5) // within the band of 199: dropped, the last one held
   assert.deepEqual(await tempCounts(205, [[0, 100], [100, 200], [200, 205]]), [100, 10, 0])
+  const shown = await sql('SHOW COMPRESSION')
+  assert.deepEqual(shown.map(row => [row.field, Number(row.points_in), Number(row.points_kept), row.codec]), [['temp', 105, 10, 'CODEC(DEADBAND(10))']])
 
   // A new node masters the partition: the codec comes back from sluice.state, the held point too.
   assert.equal(await node!.stop(), 0)
