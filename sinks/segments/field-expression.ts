@@ -233,7 +233,7 @@ export function checkExpression(expression: Expression, type: ExpressionType, fi
   const visit = (node: Expression): string | null => {
     switch (node.kind) {
       case 'number':
-        if (type !== 'float' && !INTEGER.test(node.text)) return `${node.text} is not an integer, and a ${type} field is computed in integers`
+        if (type !== 'float' && !INTEGER.test(node.text)) return `${node.text} is not an integer, and ${type} fields are computed in integers`
         return null
       case 'string':
       case 'boolean':
@@ -242,7 +242,7 @@ export function checkExpression(expression: Expression, type: ExpressionType, fi
         const fieldType = fieldTypes(node.name)
         if (fieldType === undefined) return `unknown field "${node.name}"`
         if (fieldType === 'boolean' || fieldType === 'string') return `field "${node.name}" is ${fieldType}, not a number`
-        if (type !== 'float' && fieldType === 'float') return `field "${node.name}" is float, and a ${type} field is computed in integers`
+        if (type !== 'float' && fieldType === 'float') return `field "${node.name}" is float, and ${type} fields are computed in integers`
         return null
       }
       case 'negate':
