@@ -91,21 +91,49 @@ export class ValueCollector {
     return Number((this.values as ArrayLike<number | bigint>)[i]!)
   }
 
-  /** Indices in time order (a stable sort: between series, equal times keep the order read). */
+  /**
+   * Indices in time order. Each series' points are already in time order, so the series' runs are
+   * merged pairwise (O(n log k) for k series); on equal times the series read first comes first.
+   */
   timeOrder(): Uint32Array {
-    const order = new Uint32Array(this.length)
+    let order = new Uint32Array(this.length)
     for (let i = 0; i < order.length; i++) order[i] = i
-    if (this.seriesStarts.length <= 1) return order
+    let runs = [...this.seriesStarts, this.length]
     const times = this.times
-    return Uint32Array.from(Array.from(order).sort((a, b) => (times[a]! < times[b]! ? -1 : times[a]! > times[b]! ? 1 : a - b)))
+    while (runs.length > 2) {
+      const merged = new Uint32Array(this.length)
+      const next = [0]
+      for (let r = 0; r + 1 < runs.length; r += 2) {
+        const end = r + 2 < runs.length ? runs[r + 2]! : runs[r + 1]!
+        mergeRuns(order, merged, runs[r]!, runs[r + 1]!, end, times)
+        next.push(end)
+      }
+      order = merged
+      runs = next
+    }
+    return order
   }
 
-  /** The values as float64, sorted ascending (NaN last). */
-  sortedNumbers(): Float64Array {
-    const sorted = new Float64Array(this.length)
-    for (let i = 0; i < this.length; i++) sorted[i] = this.number(i)
-    return sorted.sort()
+  /** The values as float64, NaN left out (it has no order), in no particular order: for selection. */
+  numbers(): Float64Array {
+    const out = new Float64Array(this.length)
+    let n = 0
+    for (let i = 0; i < this.length; i++) {
+      const v = this.number(i)
+      if (v === v) out[n++] = v
+    }
+    return out.subarray(0, n)
   }
+}
+
+/** Merges order[a, b) and order[b, end) (each ascending by time) into out[a, end); ties take the left run. */
+function mergeRuns(order: Uint32Array, out: Uint32Array, a: number, b: number, end: number, times: BigInt64Array): void {
+  let i = a
+  let j = b
+  let k = a
+  while (i < b && j < end) out[k++] = times[order[j]!]! < times[order[i]!]! ? order[j++]! : order[i++]!
+  while (i < b) out[k++] = order[i++]!
+  while (j < end) out[k++] = order[j++]!
 }
 
 function newValues(type: FieldTypeCode, capacity: number): Float64Array | BigInt64Array | BigUint64Array | Uint8Array {
@@ -117,13 +145,53 @@ function newValues(type: FieldTypeCode, capacity: number): Float64Array | BigInt
   }
 }
 
-/** Linear interpolation between closest ranks (PostgreSQL percentile_cont, numpy 'linear'): h = (n−1)·p. */
-export function percentileOf(sorted: Float64Array, p: number): number | null {
-  if (sorted.length === 0) return null
-  const h = (sorted.length - 1) * p
+/**
+ * Linear interpolation between closest ranks (PostgreSQL percentile_cont, numpy 'linear'): with the
+ * values x₀ ≤ … ≤ xₙ₋₁ and h = (n−1)·p, x⌊h⌋ + (h − ⌊h⌋)·(x⌊h⌋₊₁ − x⌊h⌋). Selection, not a sort:
+ * O(n) on average. `values` (no NaN) is reordered.
+ */
+export function percentileOf(values: Float64Array, p: number): number | null {
+  const n = values.length
+  if (n === 0) return null
+  const h = (n - 1) * p
   const low = Math.floor(h)
-  const high = Math.min(low + 1, sorted.length - 1)
-  return sorted[low]! + (h - low) * (sorted[high]! - sorted[low]!)
+  const lowValue = select(values, low)
+  if (h === low || low + 1 >= n) return lowValue
+  // After selection everything right of `low` is ≥ its value: the next rank is their minimum.
+  let next = Infinity
+  for (let i = low + 1; i < n; i++) if (values[i]! < next) next = values[i]!
+  return lowValue + (h - low) * (next - lowValue)
+}
+
+/** The k-th smallest (from 0) of `a`, by quickselect with a median-of-three pivot; a sort past 64 rounds bounds the worst case. */
+export function select(a: Float64Array, k: number): number {
+  let left = 0
+  let right = a.length - 1
+  for (let round = 0; right > left; round++) {
+    if (round === 64) {
+      const part = a.subarray(left, right + 1).sort()
+      return part[k - left]!
+    }
+    const x = a[left]!
+    const y = a[(left + right) >>> 1]!
+    const z = a[right]!
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y)
+    let i = left
+    let j = right
+    while (i <= j) {
+      while (a[i]! < pivot) i++
+      while (a[j]! > pivot) j--
+      if (i <= j) {
+        const swap = a[i]!
+        a[i++] = a[j]!
+        a[j--] = swap
+      }
+    }
+    if (k <= j) right = j
+    else if (k >= i) left = i
+    else return a[k]!
+  }
+  return a[k]!
 }
 
 /** The most frequent value; on a tie, the smallest of them. */
@@ -287,8 +355,8 @@ function positionAt(times: bigint[], points: Coord[], atNs: bigint): string | nu
 export function collectedResult(fn: CollectedName, collector: ValueCollector | undefined, parameter: number | bigint | null): Value {
   if (!collector || collector.length === 0) return fn === 'num_elements' ? 0n : null
   switch (fn) {
-    case 'median': return percentileOf(collector.sortedNumbers(), 0.5)
-    case 'percentile': return percentileOf(collector.sortedNumbers(), parameter as number)
+    case 'median': return percentileOf(collector.numbers(), 0.5)
+    case 'percentile': return percentileOf(collector.numbers(), parameter as number)
     case 'mode': return modeOf(collector)
     case 'stddev': return stddevOf(collector, true)
     case 'stddev_pop': return stddevOf(collector, false)
