@@ -1,7 +1,8 @@
 // UPDATE and DELETE statements → sluice.IngestCommand, the form in which they enter sluice.ingest
 // and reach every replica at the same log position. Parsed with node-sql-parser (PostgreSQL
-// dialect); this file only decides what Sluice supports and says why the rest is refused. The
-// supported forms, and where they differ from CnosDB, are in docs/sql-commands.md.
+// dialect); this file only decides what Sluice supports and says why the rest is refused. An UPDATE
+// of constants is UPDATE_FIELDS; one with any computed value is UPDATE_EXPRESSIONS (expression.ts).
+// The supported forms, and where they differ from CnosDB, are in docs/sql-commands.md.
 
 import { randomUUID } from 'node:crypto'
 import sqlParser from 'node-sql-parser'

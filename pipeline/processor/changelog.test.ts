@@ -59,3 +59,15 @@ test('a SET_CODEC record: the held points its flush released come first, as upse
   const state = lossy.takeChanges()
   assert.deepEqual(state.map(r => [r.key, r.value === null]), [['["codec","t","db","m","f"]', false], ['["t","db","m,host=a\\\\,b","f"]', true]], 'the override, then the dropped filter')
 })
+
+test('a SET_CODEC whose codec does not parse is poison, and changes nothing', async () => {
+  const { LossyCompression } = await import('./lossy.ts')
+  const { parseCompressionConfig } = await import('../transforms/index.ts')
+  const lossy = new LossyCompression({ config: parseCompressionConfig(undefined), stateSchemaId: 4 })
+  const command = { ...sampleCommand, kind: 'SET_CODEC' as const, set: [], codecs: [{ field: 'a', fieldType: 'float', codec: 'CODEC(SDT(1))' }, { field: 'b', fieldType: 'float', codec: 'CODEC(SDT(fast))' }] }
+  const outcome = processIngestRecord({ partition: 0, offset: '3', key: null, value: encodeIngestRecord({ batch: null, command }, { schemaId: 1 }), headers: sluiceRecordHeaders }, { changelogSchemaId: 5, compression: lossy })
+  assert.equal(outcome.kind, 'poison')
+  if (outcome.kind === 'poison') assert.match(outcome.reason, /SET_CODEC\) cannot be applied: .*fast/)
+  assert.equal(lossy.enabled, false)
+  assert.deepEqual(lossy.takeChanges(), [])
+})

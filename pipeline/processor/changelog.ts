@@ -10,7 +10,7 @@
 
 import {
   changelogEntryType, decodeIngestRecord, encodeFramed, encodeIngestRecord, spliceChangelogUpsert, unframe,
-  type ChangelogEntry, type IngestRecord,
+  type ChangelogEntry, type IngestRecord, type SeriesUpsert,
 } from '../../schemas/index.ts'
 import { headerText, SLUICE_INGEST_RECORD_FORMAT, SourceHeader, type RecordHeaders } from '../source/record-format.ts'
 import type { SeriesCompression } from './compression.ts'
@@ -76,7 +76,13 @@ export function processIngestRecord(input: IngestInput, settings: ChangelogSetti
   const entry: ChangelogEntry = { ingestPartition: input.partition, ingestOffset, upsert: null, command: record.command }
   const value = encodeFramed(changelogEntryType, settings.changelogSchemaId, entry)
   // A codec switch flushes filters: their held points go first, at the same ingest position.
-  const before = settings.compression.command(record.command, input.value!).map(upsert => ({
+  let released: SeriesUpsert[]
+  try {
+    released = settings.compression.command(record.command, input.value!)
+  } catch (error) {
+    return { kind: 'poison', reason: `command ${record.command.commandId} (${record.command.kind}) cannot be applied: ${(error as Error).message}` }
+  }
+  const before = released.map(upsert => ({
     key: upsert.seriesKey,
     value: encodeFramed(changelogEntryType, settings.changelogSchemaId, { ingestPartition: input.partition, ingestOffset, upsert, command: null }),
     headers: CHANGELOG_HEADERS,

@@ -207,13 +207,16 @@ export class LossyCompression implements SeriesCompression {
    * A SET_CODEC at its log position (`record`: the ingest record as it came, kept in sluice.state):
    * the override is set, and every filter of the field in this partition is flushed and continues
    * under the new settings. Returns the held points the flush released, one upsert per series, to
-   * be written before the command's changelog entry. Other commands change nothing here.
+   * be written before the command's changelog entry. Other commands change nothing here. Throws
+   * (changing nothing) when a codec does not parse.
    */
   command(command: IngestCommand, record: Buffer): SeriesUpsert[] {
     if (command.kind !== 'SET_CODEC') return []
+    // Every codec parsed before anything changes: a bad one (TransformError) leaves the state as it was.
+    const changes = (command.codecs ?? []).map(change => ({ ...change, settings: parseCodecSpec(change.codec) }))
     const flushed = new Map<string, SeriesUpsert>()
-    for (const change of command.codecs ?? []) {
-      const settings = parseCodecSpec(change.codec)
+    for (const change of changes) {
+      const settings = change.settings
       this.setOverride(command.tenant, command.database, command.measurement, change.field, settings)
       this.pending.push({ key: codecKey(command.tenant, command.database, command.measurement, change.field), value: record })
       for (const [seriesId, filters] of this.series) {
