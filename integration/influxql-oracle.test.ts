@@ -76,8 +76,8 @@ function generate(): { lines: string[]; cpuPoints: number; memPoints: number } {
 
 const data = generate()
 
-async function sluiceQuery(q: string, epoch: string | null): Promise<{ status: number; body: string }> {
-  const params = new URLSearchParams({ db: DB, q, ...(epoch === null ? {} : { epoch }) })
+async function sluiceQuery(q: string, epoch: string | null, db = DB): Promise<{ status: number; body: string }> {
+  const params = new URLSearchParams({ db, q, ...(epoch === null ? {} : { epoch }) })
   const answer = await fetch(`${node.url}/query?${params}`, { method: 'POST' })
   return { status: answer.status, body: await answer.text() }
 }
@@ -319,4 +319,26 @@ test(`${sqlCases.length} SQL queries on /api/v1/sql give influxd's InfluxQL numb
       valueColumns.forEach((column, c) => sameValue(row[column]!, want[firstValue + c]!, `${sql} row ${r} ${column}`))
     })
   }
+})
+
+test('refusals: a query that does not parse is a 400 with influxd\'s message; a failing statement ends the results', async () => {
+  for (const q of ['SELECT mean( FROM cpu', 'SELECT usage_user FROM cpu WHERE', 'SHOW TAG VALUES WITH KEY', 'SHOW MEASUREMENTS WITH MEASUREMENT != cpu', '']) {
+    // The influxd helper throws on a status other than 200, with the status and body in its message.
+    const refused = await influxd.query(DB, q).then(() => null, (error: Error) => /answered (\d+): (.*)$/s.exec(error.message))
+    assert.ok(refused, `influxd accepted ${JSON.stringify(q)}`)
+    const answer = await sluiceQuery(q, null)
+    assert.equal(answer.status, Number(refused[1]), `${JSON.stringify(q)}: ${answer.body}`)
+    assert.equal((JSON.parse(answer.body) as { error: string }).error, (JSON.parse(refused[2]!) as { error: string }).error)
+  }
+  const single = 'SELECT mean(usage_user) FROM cpu'
+  compareAnswers(parseJsonLossless((await sluiceQuery(single, null, 'nowhere')).body), parseJsonLossless(await influxd.query('nowhere', single)), single, timeNs, timeNs)
+  // A later statement on a missing database: influxd 1.6 ends the results there with "not executed"
+  // and loses the reason; Sluice ends them there too, with the reason.
+  const several = 'SHOW MEASUREMENTS; SHOW FIELD KEYS ON nowhere; SHOW MEASUREMENTS'
+  const reference = parseJsonLossless(await influxd.query(DB, several)) as JsonObject
+  assert.deepEqual((reference.results as JsonObject[]).map((r) => r.error), [undefined, 'not executed'])
+  const answer = parseJsonLossless((await sluiceQuery(several, null)).body) as JsonObject
+  assert.deepEqual((answer.results as JsonObject[]).map((r) => r.error), [undefined, 'database not found: nowhere'])
+  const first = (result: JsonObject): JsonObject => ({ results: [(result.results as JsonValue[])[0]!] })
+  compareAnswers(first(answer), first(reference), several, timeNs, timeNs)
 })

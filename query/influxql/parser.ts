@@ -46,7 +46,9 @@ class Parser {
   }
 
   private fail(expected: string, token: Token = this.token): QueryError {
-    return syntaxError(this.text, token.offset, `found ${this.describe(token)}, expected ${expected}`)
+    // InfluxDB's scanner places EOF one character past the end; its messages say so.
+    const offset = token.kind === TokenKind.EOF ? token.offset + 1 : token.offset
+    return syntaxError(this.text, offset, `found ${this.describe(token)}, expected ${expected}`)
   }
 
   private atEnd(): boolean {
@@ -275,7 +277,7 @@ class Parser {
       let measurement: KeyMatch | null = null
       if (this.acceptKeyword('WITH')) {
         this.expectKeyword('MEASUREMENT')
-        measurement = this.keyMatch('a measurement name or /regex/')
+        measurement = this.keyMatch('a measurement name or /regex/', true)
       }
       return { kind: 'show-measurements', measurement, ...this.showTail(database, []) }
     }
@@ -325,9 +327,12 @@ class Parser {
     return common
   }
 
-  /** After WITH KEY / WITH MEASUREMENT: = x, != x, =~ /re/, !~ /re/, IN (x, y). */
-  private keyMatch(what: string): KeyMatch {
-    if (this.acceptKeyword('IN')) {
+  /**
+   * After WITH KEY: = x, != x, =~ /re/, !~ /re/, IN (x, y); after WITH MEASUREMENT only = and =~, as in
+   * InfluxDB 1.6 (whose message for KEY names only IN, =, =~: its words are kept).
+   */
+  private keyMatch(what: string, measurement = false): KeyMatch {
+    if (!measurement && this.acceptKeyword('IN')) {
       this.expectOperator('(')
       const keys: string[] = []
       do keys.push(this.identifier(what)); while (this.acceptOperator(','))
@@ -335,7 +340,8 @@ class Parser {
       return { op: 'in', keys, negate: false }
     }
     const op = this.token
-    if (op.kind !== TokenKind.OPERATOR || !['=', '!=', '<>', '=~', '!~'].includes(op.text)) throw this.fail('=, !=, =~, !~ or IN')
+    const allowed = measurement ? ['=', '=~'] : ['=', '!=', '<>', '=~', '!~']
+    if (op.kind !== TokenKind.OPERATOR || !allowed.includes(op.text)) throw this.fail(measurement ? '=, =~' : 'IN, =, =~')
     this.advance()
     const negate = op.text !== '=' && op.text !== '=~'
     if (op.text === '=~' || op.text === '!~') {
