@@ -94,6 +94,7 @@ describe('schema catalog', () => {
     assertRoundTrip(cdcEventType, sampleCdcEvent)
     assertRoundTrip(cdcEventType, sampleCdcDelete)
     assertRoundTrip(cdcEventType, { ...sampleCdcDelete, op: 'u', command: { ...sampleCdcDelete.command!, kind: 'UPDATE_TAGS', set: [{ name: 'host', value: 'c' }] } })
+    assertRoundTrip(cdcEventType, { ...sampleCdcDelete, op: 'u', command: { ...sampleCdcDelete.command!, kind: 'UPDATE_EXPRESSIONS', expressions: [{ name: 'f', type: 'float', expression: '("f" * 1.8)' }] } })
   })
 
   it('keeps 64-bit longs exact where avsc\'s default long throws', () => {

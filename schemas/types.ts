@@ -223,6 +223,8 @@ export interface CdcCommand {
   kind: string
   where: Predicate
   set: Field[]
+  /** The assignments of an UPDATE_EXPRESSIONS; null otherwise. */
+  expressions: FieldExpression[] | null
 }
 
 export const CdcOp = {

@@ -67,7 +67,7 @@ describe('change events from changelog entries', () => {
     assert.equal(event!.op, 'u')
     assert.equal(event!.before, null)
     assert.equal(event!.after, null)
-    assert.deepEqual(event!.command, { commandId: 'c-1', kind: 'UPDATE_FIELDS', where: { tags: [], fromNs: null, toNs: 5n, fieldPredicate: '"usage" > 0.9' }, set: [{ name: 'usage', value: 1.5 }] })
+    assert.deepEqual(event!.command, { commandId: 'c-1', kind: 'UPDATE_FIELDS', where: { tags: [], fromNs: null, toNs: 5n, fieldPredicate: '"usage" > 0.9' }, set: [{ name: 'usage', value: 1.5 }], expressions: null })
     assert.equal(event!.source.seriesKey, 'command c-1')
     assert.equal(event!.source.index, 0)
     assert.equal(event!.source.tsNs, 1_700_000_000_900_000_000n)
@@ -78,6 +78,15 @@ describe('change events from changelog entries', () => {
     assert.equal(event!.op, 'u')
     assert.equal(event!.command!.kind, 'UPDATE_TAGS')
     assert.deepEqual(event!.command!.set, [{ name: 'host', value: 'z' }])
+  })
+
+  it('maps an UPDATE with expressions to op u carrying the canonical expressions', () => {
+    const expressions = [{ name: 'usage', type: 'float', expression: '(("usage" * 1.8) + 32)' }]
+    const [event] = eventsOf(commandEntry({ kind: 'UPDATE_EXPRESSIONS', expressions }), 'command c-1', at, emitter)
+    assert.equal(event!.op, 'u')
+    assert.deepEqual(event!.command!.expressions, expressions)
+    assert.deepEqual(event!.command!.set, [])
+    assert.deepEqual(JSON.parse(cdcEventJson(event!)).command.expressions, expressions)
   })
 
   it('maps a DELETE to op d with its tag predicate and time range', () => {
@@ -95,7 +104,7 @@ describe('change events from changelog entries', () => {
   })
 
   it('encodes every kind of event as Avro (sluice.cdc-value) and back exactly', () => {
-    const events = [...eventsOf(upsert, 'k', at, emitter), ...eventsOf(commandEntry({ kind: 'UPDATE_FIELDS', set: [{ name: 'n', value: 3n }] }), 'command c-1', at, emitter), ...eventsOf(commandEntry({}), 'command c-1', at, emitter)]
+    const events = [...eventsOf(upsert, 'k', at, emitter), ...eventsOf(commandEntry({ kind: 'UPDATE_FIELDS', set: [{ name: 'n', value: 3n }] }), 'command c-1', at, emitter), ...eventsOf(commandEntry({}), 'command c-1', at, emitter), ...eventsOf(commandEntry({ kind: 'UPDATE_EXPRESSIONS', expressions: [{ name: 'n', type: 'integer', expression: '("n" % 7)' }] }), 'command c-1', at, emitter)]
     for (const event of events) {
       const framed = encodeFramed(cdcEventType, 17, event)
       const { schemaId, payload } = unframe(framed)
@@ -117,7 +126,7 @@ describe('change events from changelog entries', () => {
     assert.equal(parsed.command, null)
     assert.match(cdcEventJson(second!), /"bytes":18446744073709551615,"ok":true,"note":"é \\"q\\""/)
     const deleted = JSON.parse(cdcEventJson(eventsOf(commandEntry({}), 'command c-1', at, emitter)[0]!))
-    assert.deepEqual(deleted.command, { commandId: 'c-1', kind: 'DELETE', where: { tags: { host: ['a', 'b'] }, fromNs: '1000', toNs: '2000', fieldPredicate: null }, set: {} })
+    assert.deepEqual(deleted.command, { commandId: 'c-1', kind: 'DELETE', where: { tags: { host: ['a', 'b'] }, fromNs: '1000', toNs: '2000', fieldPredicate: null }, set: {}, expressions: null })
     assert.equal(deleted.op, 'd')
   })
 

@@ -76,7 +76,7 @@ export function eventsOf(entry: ChangelogEntry, key: string, at: EntryPosition, 
 }
 
 function commandOf(command: IngestCommand): NonNullable<CdcEvent['command']> {
-  return { commandId: command.commandId, kind: command.kind, where: command.where, set: command.set }
+  return { commandId: command.commandId, kind: command.kind, where: command.where, set: command.set, expressions: command.expressions ?? null }
 }
 
 /** tsNs: a command's issuedAtNs; an upsert's entry does not carry receivedAtNs, so the record's timestamp stands in. */

@@ -56,7 +56,8 @@ function valueJson(value: FieldValue): string {
 function commandJson(command: CdcEvent['command']): string {
   if (command === null) return 'null'
   return '{"commandId":' + JSON.stringify(command.commandId) + ',"kind":' + JSON.stringify(command.kind)
-    + ',"where":' + predicateJson(command.where) + ',"set":' + fieldsJson(command.set) + '}'
+    + ',"where":' + predicateJson(command.where) + ',"set":' + fieldsJson(command.set)
+    + ',"expressions":' + (command.expressions === null ? 'null' : JSON.stringify(command.expressions)) + '}'
 }
 
 function predicateJson(where: Predicate): string {
