@@ -273,6 +273,7 @@ test('refusals of the new functions name the part at fault', async (t) => {
     ['SELECT to_timestamp(s) FROM m', QueryErrorCode.BAD_VALUE, /RFC 3339/],
     ['SELECT ST_AsText(v), count(v) FROM m', QueryErrorCode.UNSUPPORTED, /GROUP BY tags/],
     ['SELECT ST_Buffer(s, 1) FROM m', QueryErrorCode.UNSUPPORTED, /st_buffer/],
+    ["SELECT date_part('hour', time) AS h, count(v) FROM m GROUP BY h", QueryErrorCode.UNSUPPORTED, /GROUP BY h \(date_part/],
     ['SELECT to_timestamp(1e300) FROM m', QueryErrorCode.BAD_VALUE, /timestamp range/],
     ['SELECT to_timestamp_millis(9223372036854775807) FROM m', QueryErrorCode.BAD_VALUE, /timestamp range/],
     ["SELECT ST_Distance(s, s, 'yes') FROM m", QueryErrorCode.TYPE_MISMATCH, /use_spheroid/],

@@ -492,6 +492,8 @@ function groupByOf(node: Node, items: SelectItem[], nowNs: bigint): { groupBy: s
     const name = identifier(target)
     const aliased = name === null ? undefined : items.find((i) => i.kind === 'bucket' && i.name === name)
     if (aliased?.kind === 'bucket') { setBucket(aliased.bucket); continue }
+    const expression = name === null ? undefined : items.find((i) => i.kind === 'expression' && i.name === name)
+    if (expression?.kind === 'expression') throw unsupported(`GROUP BY ${name} (${expression.sql}): grouping by a function's value is not supported; group by tags and one time bucket`)
     if (name !== null) { groupBy.push(name); continue }
     const fn = functionName(target)
     const spec = fn === null ? null : bucketOf(target, fn, nowNs)
