@@ -143,6 +143,12 @@ test('gap filling: time_window_gapfill and date_bin_gapfill with interpolate and
     ['a', minute(0), 1], ['a', minute(1), 1], ['a', minute(2), 1], ['a', minute(3), 4], ['a', minute(4), 4],
     ['b', minute(0), null], ['b', minute(1), 10], ['b', minute(2), 10], ['b', minute(3), 10], ['b', minute(4), 10],
   ])
+  // Hopping and gap-filled: M0 is 22:13, a's points are at 22:13 and 22:16; 10-minute windows every
+  // 5 minutes meeting [22:13, 22:33) start at 22:05, 22:10, ..., 22:30; 22:13 is in the first two,
+  // 22:16 in 22:10 and 22:15.
+  const hopping = await rows(context, `SELECT time_window_gapfill(time, '10m', '5m') AS w, count(v), locf(sum(v)) FROM f WHERE host = 'a' AND time >= ${M0} AND time < ${M0 + 20n * MINUTE} GROUP BY w ORDER BY w`)
+  const at = (hhmm: number): bigint => M0 - 13n * MINUTE + BigInt(hhmm) * MINUTE
+  assert.deepEqual(hopping, [[at(5), 1n, 1], [at(10), 2n, 5], [at(15), 1n, 4], [at(20), null, 4], [at(25), null, 4], [at(30), null, 4]])
 })
 
 test('hopping time_window: a point belongs to every window that covers it', async (t) => {
