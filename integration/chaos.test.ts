@@ -232,7 +232,7 @@ test(`${POINTS} points over HTTP while nodes are killed -9: every replica holds 
   for (const [key, value] of expected) if (actual.get(key) !== value) assert.fail(`${key}: changelog has ${String(actual.get(key))}, an uninterrupted master ${String(value)}`)
 
   // Every replica: the reference's checksum at the reference's offsets, and the same points over SQL.
-  const reference = await buildReference(changelog, PARTITIONS)
+  const reference = await buildReference(changelog, PARTITIONS, kafka)
   try {
     const fromReference = referencePoints(reference, tenant, DATABASE, 'cpu', 'usage')
     assert.equal(fromReference.length, cpu, 'the reference replica holds every cpu point once')

@@ -66,7 +66,7 @@ test('a replica killed -9 during ingest, flush and compaction recovers to the ch
   nodes[victim] = await startNodeProcess({ kafka: broker.bootstrap, dataDir, nodeId, args: nodeArgs })
 
   const points = BATCHES * BATCH_POINTS
-  const reference = await buildReference(await readChangelogPoints(kafkaClient(broker.bootstrap), 'plant', points, 45_000), PARTITIONS)
+  const reference = await buildReference(await readChangelogPoints(kafkaClient(broker.bootstrap), 'plant', points, 45_000), PARTITIONS, kafkaClient(broker.bootstrap))
   try {
     const expected = Array.from({ length: points }, (_, i) => `temp,sensor=s${i % SERIES}@${timeNs(i)}=${i}.5`).sort()
     assert.deepEqual(referencePoints(reference, tenant, 'plant', 'temp', 'c'), expected, 'the committed changelog holds each point once')

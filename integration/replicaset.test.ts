@@ -37,7 +37,7 @@ test('every node applies every partition: equal checksums at equal offsets, exac
     const answer = await fetch(`${node.url}/write?db=metrics`, { method: 'POST', body: Array.from({ length: 250 }, (_, k) => line(i + k)).join('\n') })
     assert.equal(answer.status, 204, await answer.text())
   }
-  const reference = await buildReference(await readChangelogPoints(kafkaClient(broker.bootstrap), 'metrics', POINTS), PARTITIONS)
+  const reference = await buildReference(await readChangelogPoints(kafkaClient(broker.bootstrap), 'metrics', POINTS), PARTITIONS, kafkaClient(broker.bootstrap))
   try {
     const expected = Array.from({ length: POINTS }, (_, i) => `cpu,host=h${i % SERIES}@${1_700_000_000_000_000_000n + BigInt(i) * 1_000n}=${i}.25`).sort()
     assert.deepEqual(referencePoints(reference, tenant, 'metrics', 'cpu', 'v'), expected, 'the committed changelog holds each point once')

@@ -21,6 +21,8 @@ export const replicaLimits = {
    * replica starts consuming in the background once a processor creates the topic).
    */
   topicWaitMs: 5_000,
+  /** How long copying one partition's store from a peer may take before the next peer is tried. */
+  snapshotTimeoutMs: 10 * 60_000,
 } as const
 
 export interface ReplicaTimings {

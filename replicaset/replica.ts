@@ -13,12 +13,14 @@
 // only member is assigned every partition.
 
 import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { openPartitionStore, type PartitionStore, type StoreSettings } from '../sinks/index.ts'
 import { changelogEntryType, decode, unframe, type ChangelogEntry } from '../schemas/index.ts'
 import { ReplicaError, ReplicaErrorCode } from './errors.ts'
 import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './limits.ts'
+import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_GROUP_PREFIX = 'sluice.replica.'
@@ -75,7 +77,31 @@ export interface ReplicaOptions {
   /** Store settings other than the partition (memtable size, retention...). */
   storeSettings?: Partial<Omit<StoreSettings, 'partition'>>
   timings?: Partial<ReplicaTimings>
+  /**
+   * Other members of the set, for a partition whose changelog start is gone (retention removed
+   * offsets this replica never applied): its store is copied from one of them (replicaset/snapshot.ts).
+   */
+  peers?: () => Promise<Peer[]>
+  /** Sent as `Authorization: Bearer <secret>` when fetching a snapshot from a peer. */
+  clusterSecret?: string
   log?: (event: Record<string, unknown>) => void
+}
+
+export interface Peer {
+  id: string
+  /** http://host:port of the peer's API. */
+  url: string
+  /** The changelog offset the peer applied, per partition, when known (its member record). */
+  appliedOffsets?: ReadonlyMap<number, bigint>
+}
+
+/** A partition this replica has not yet read up to the changelog end it saw when it started. */
+export interface CatchingUp {
+  partition: number
+  /** Next changelog offset to read. */
+  position: bigint
+  /** The changelog end offset at start. */
+  target: bigint
 }
 
 /** What the replica holds for one changelog partition. */
@@ -123,6 +149,9 @@ export class Replica {
   private flushTimer: NodeJS.Timeout | undefined
   private stateValue: ReplicaState = 'starting'
   private failure: Error | undefined
+  /** Changelog end offsets when consuming began; undefined until then. Cleared once reached. */
+  private catchUpTarget: Map<number, bigint> | undefined
+  private caughtUp = false
 
   constructor(private readonly options: ReplicaOptions) {
     if (!Number.isInteger(options.partitions) || options.partitions < 1) {
@@ -151,19 +180,28 @@ export class Replica {
     return this.failure
   }
 
+  private storeDir(partition: number): string {
+    return join(this.options.dir, `changelog-${partition}`)
+  }
+
+  private async openStore(partition: number): Promise<PartitionStore> {
+    const store = await openPartitionStore(this.storeDir(partition), {
+      ...this.options.storeSettings,
+      partition,
+      onWarning: warning => this.log({ event: 'store_warning', partition, ...warning, offset: String(warning.offset) }),
+    })
+    this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve() })
+    this.log({ event: 'store_opened', partition, durableOffset: String(store.durableOffset) })
+    return store
+  }
+
   async start(): Promise<void> {
-    for (let partition = 0; partition < this.options.partitions; partition++) {
-      const store = await openPartitionStore(join(this.options.dir, `changelog-${partition}`), {
-        ...this.options.storeSettings,
-        partition,
-        onWarning: warning => this.log({ event: 'store_warning', partition, ...warning, offset: String(warning.offset) }),
-      })
-      this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve() })
-      this.log({ event: 'store_opened', partition, durableOffset: String(store.durableOffset) })
-    }
+    rmSync(join(this.options.dir, 'snapshots'), { recursive: true, force: true }) // links of snapshots a crash left behind
+    for (let partition = 0; partition < this.options.partitions; partition++) await this.openStore(partition)
     this.admin = this.options.kafka.admin()
     await this.admin.connect()
     if (await this.topicReady(this.admin, replicaLimits.topicWaitMs)) {
+      await this.copyGonePartitions(this.admin)
       await this.runConsumer()
       return
     }
@@ -177,7 +215,95 @@ export class Replica {
     })().catch(error => this.fail(error as Error, -1))
   }
 
+  /**
+   * Where the changelog no longer starts at or below a store's applied offset, replaying cannot
+   * rebuild it: the store is replaced by a peer's copy whose manifest covers the changelog start.
+   * Throws, naming every peer tried, when no peer can give one: serving a store with a gap in
+   * the middle would be silently wrong.
+   */
+  private async copyGonePartitions(admin: Admin): Promise<void> {
+    const offsets = await admin.fetchTopicOffsets(CHANGELOG_TOPIC)
+    for (const { partition, low } of offsets) {
+      const part = this.parts.get(partition)
+      const start = BigInt(low)
+      if (!part || part.store.appliedOffset >= start) continue
+      const applied = part.store.appliedOffset
+      this.log({ event: 'replica_changelog_start_gone', partition, appliedOffset: String(applied), changelogStart: String(start) })
+      const peers = (await this.options.peers?.().catch(() => []) ?? [])
+        .filter(peer => (peer.appliedOffsets?.get(partition) ?? start) >= start)
+        .sort((a, b) => Number((b.appliedOffsets?.get(partition) ?? 0n) - (a.appliedOffsets?.get(partition) ?? 0n)))
+      const failures: string[] = []
+      await part.store.close()
+      let copied: bigint | undefined
+      for (const peer of peers) {
+        try {
+          const started = Date.now()
+          const answer = await fetch(`${peer.url}/api/v1/replicaset/snapshot/${partition}`, {
+            headers: this.options.clusterSecret ? { authorization: `Bearer ${this.options.clusterSecret}` } : {},
+            signal: AbortSignal.timeout(replicaLimits.snapshotTimeoutMs),
+          })
+          if (answer.status !== 200 || answer.body === null || !answer.headers.get('content-type')?.startsWith(SNAPSHOT_CONTENT_TYPE)) {
+            throw new Error(`HTTP ${answer.status}: ${(await answer.text()).slice(0, 200)}`)
+          }
+          copied = await receiveSnapshot(answer.body, this.storeDir(partition), { partition, atLeast: start })
+          this.log({ event: 'replica_snapshot_copied', partition, peer: peer.id, appliedOffset: String(copied), ms: Date.now() - started })
+          break
+        } catch (error) {
+          failures.push(`${peer.id} (${peer.url}): ${(error as Error).message}`)
+        }
+      }
+      await this.openStore(partition)
+      if (copied === undefined) {
+        throw new ReplicaError(ReplicaErrorCode.TOPIC,
+          `${CHANGELOG_TOPIC} partition ${partition} now starts at offset ${start}, but this replica applied it only up to ${applied}: ` +
+          `the entries in between are gone, and no peer gave a copy of its store (${failures.length > 0 ? failures.join('; ') : 'no healthy peer with that partition is known'})`,
+          { partition, offset: applied })
+      }
+    }
+  }
+
+  /**
+   * Hard-links partition `partition`'s durable store into a private directory, after a flush so
+   * it holds everything applied: what GET /api/v1/replicaset/snapshot/:partition sends.
+   * `release` removes the links.
+   */
+  async snapshot(partition: number): Promise<LinkedSnapshot & { contentType: string; release(): void }> {
+    const part = this.parts.get(partition)
+    if (!part) throw new ReplicaError(ReplicaErrorCode.INVALID_ARGUMENT, `no changelog partition ${partition} (the set has ${this.options.partitions})`)
+    if (this.stateValue !== 'running') throw new ReplicaError(ReplicaErrorCode.FAILED, `the replica is ${this.stateValue}`, {}, true)
+    return this.exclusive(part, async () => {
+      await part.store.flush()
+      const root = join(this.options.dir, 'snapshots')
+      mkdirSync(root, { recursive: true })
+      const linked = linkSnapshot(this.storeDir(partition), join(root, `${partition}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`))
+      return { ...linked, contentType: SNAPSHOT_CONTENT_TYPE, release: () => rmSync(linked.dir, { recursive: true, force: true }) }
+    })
+  }
+
+  /**
+   * Partitions not yet read up to the changelog end seen when consuming began: while any remain
+   * the replica is catching up and its data is older than the set's. Empty once caught up (and
+   * from then on: later lag is replication delay, reported by the membership).
+   */
+  catchingUp(): CatchingUp[] {
+    if (this.caughtUp) return []
+    const target = this.catchUpTarget
+    if (target === undefined || this.stateValue !== 'running') {
+      return [...this.parts.values()].map(part => ({ partition: part.partition, position: part.consumedOffset, target: target?.get(part.partition) ?? -1n }))
+    }
+    // A transaction marker may end the log: one offset short counts as caught up.
+    const behind = [...this.parts.values()]
+      .map(part => ({ partition: part.partition, position: part.consumedOffset, target: target.get(part.partition) ?? 0n }))
+      .filter(p => p.position + 1n < p.target)
+    if (behind.length === 0) {
+      this.caughtUp = true
+      this.log({ event: 'replica_caught_up' })
+    }
+    return behind
+  }
+
   private async runConsumer(): Promise<void> {
+    this.catchUpTarget = await this.endOffsets()
     const consumer = this.options.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,
@@ -200,12 +326,16 @@ export class Replica {
         consumer.seek({ topic: CHANGELOG_TOPIC, partition, offset: String(from) })
       }
     })
-    // Batches of only markers or aborted records never reach eachBatch; this event still moves the read position.
+    // Batches of only markers or aborted records never reach eachBatch; this event still moves the
+    // read position, and the applied offset past them once everything before the batch is applied.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const part = this.parts.get(payload.partition)
       if (part && payload.topic === CHANGELOG_TOPIC) {
         const next = BigInt(payload.lastOffset) + 1n
         if (next > part.consumedOffset) part.consumedOffset = next
+        if (payload.batchSize === 0 && payload.firstOffset !== null && part.store.appliedOffset >= BigInt(payload.firstOffset) && this.stateValue !== 'failed') {
+          part.store.skipTo(next)
+        }
       }
     })
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -262,8 +392,9 @@ export class Replica {
     return this.exclusive(part, async () => {
       if (this.stateValue !== 'running' && this.stateValue !== 'starting') return
       try {
+        let whole = true
         for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break
+          if (!isRunning() || isStale()) { whole = false; break }
           const offset = BigInt(message.offset)
           if (message.value === null) throw new ReplicaError(ReplicaErrorCode.FAILED, 'a changelog record without a value', { partition: part.partition, offset })
           const entry: ChangelogEntry = decode(changelogEntryType, unframe(message.value).payload)
@@ -272,6 +403,8 @@ export class Replica {
           if (offset + 1n > part.consumedOffset) part.consumedOffset = offset + 1n
           resolveOffset(message.offset)
         }
+        // The batch's last offset counts markers and aborted records: nothing after the last entry is left to apply.
+        if (whole) part.store.skipTo(BigInt(batch.lastOffset()) + 1n)
         if (Date.now() - part.lastFlushMs >= this.timings.flushIntervalMs) await this.flushPartition(part)
       } catch (error) {
         this.fail(error as Error, part.partition)

@@ -1,18 +1,35 @@
 // HTTP routes of the replica set: GET /api/v1/replicaset (members, master per partition, lag,
 // health), GET /api/v1/replicaset/checksum (this node's content checksum and the offsets it was
 // taken at), GET /api/v1/replicaset/positions, and POST /api/v1/replicaset/wait (read-your-writes:
-// wait until this node applied the ingest positions a write or command answer carried).
+// wait until this node applied the ingest positions a write or command answer carried), and
+// GET /api/v1/replicaset/snapshot/:partition (a copy of one partition's store, for a peer whose
+// changelog start is gone: replicaset/snapshot.ts).
 
+import { timingSafeEqual } from 'node:crypto'
+import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { isReplicaError, ReplicaErrorCode, type ReplicaErrorCodeValue } from './errors.ts'
 import { replicaLimits } from './limits.ts'
 import type { Membership } from './membership.ts'
 import type { IngestPosition, Replica } from './replica.ts'
+import { snapshotFrames } from './snapshot.ts'
 
 export interface ReplicaSetRoutesOptions {
   nodeId: string
   membership: Membership
   replica: Replica | undefined
+  /**
+   * Snapshots hold every tenant's data. With `auth` on they are sent only to a caller presenting
+   * `Authorization: Bearer <clusterSecret>`, and refused (403) when no secret is set.
+   */
+  auth: boolean
+  clusterSecret: string | undefined
+}
+
+function secretMatches(header: string | undefined, secret: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '')
+  const wanted = Buffer.from(secret)
+  return given.length === wanted.length && timingSafeEqual(given, wanted)
 }
 
 const STATUS_OF: Record<ReplicaErrorCodeValue, number> = {
@@ -74,6 +91,27 @@ export function replicaSetRoutes(app: FastifyInstance, options: ReplicaSetRoutes
         ingest: p.ingest.map(i => ({ partition: i.partition, offset: String(i.offset) })),
       })),
     }
+  })
+
+  app.get<{ Params: { partition: string } }>('/api/v1/replicaset/snapshot/:partition', async (request, reply) => {
+    if (!replica) return reply.code(503).send(NO_REPLICA)
+    if (options.auth) {
+      if (options.clusterSecret === undefined) return reply.code(403).send({ code: 'SLUICE_ERR_FORBIDDEN', message: 'with --auth on, snapshots need --cluster-secret set on every node' })
+      if (!secretMatches(request.headers.authorization, options.clusterSecret)) return reply.code(401).send({ code: 'SLUICE_ERR_UNAUTHORIZED', message: 'a snapshot needs Authorization: Bearer <cluster secret>' })
+    }
+    const partition = Number(request.params.partition)
+    if (!/^[0-9]{1,9}$/.test(request.params.partition)) return reply.code(400).send({ code: ReplicaErrorCode.INVALID_ARGUMENT, message: `partition must be an integer ≥ 0, not ${JSON.stringify(request.params.partition)}` })
+    let snapshot: Awaited<ReturnType<Replica['snapshot']>>
+    try {
+      snapshot = await replica.snapshot(partition)
+    } catch (error) {
+      if (!isReplicaError(error)) throw error
+      return reply.code(STATUS_OF[error.code]).send({ code: error.code, message: error.message, retriable: error.retriable })
+    }
+    reply.raw.once('close', () => snapshot.release())
+    return reply.code(200).type(snapshot.contentType)
+      .header('X-Sluice-Snapshot-Offset', String(snapshot.appliedOffset))
+      .send(Readable.from(snapshotFrames(snapshot)))
   })
 
   app.post<{ Body: { positions: Array<{ partition: number; offset: string }>; timeoutMs?: number } }>(

@@ -12,7 +12,7 @@ import { startNodeProcess, type NodeProcess } from '../../lib/process/node-proce
 import { forgetTenants, uniqueName } from '../http-helpers.ts'
 import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
 import { combineChecksums } from '../../replicaset/index.ts'
-import { readChangelog, type ChangelogRead } from './ingest.ts'
+import { CHANGELOG_TOPIC, readChangelog, type ChangelogRead } from './ingest.ts'
 
 export interface NodeChecksum {
   node: string
@@ -27,12 +27,22 @@ export interface Reference {
   close(): Promise<void>
 }
 
-/** Applies `entries` (any order across partitions; in order within one) to fresh stores. */
-export async function buildReference(entries: readonly ChangelogRead[], partitions: number): Promise<Reference> {
+/**
+ * Applies `entries` (any order across partitions; in order within one) to fresh stores, which then
+ * stand at the changelog's end offsets as a replica does after reading past the last markers.
+ */
+export async function buildReference(entries: readonly ChangelogRead[], partitions: number, kafka: Kafka): Promise<Reference> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-reference-'))
   const stores: PartitionStore[] = []
   for (let partition = 0; partition < partitions; partition++) stores.push(await openPartitionStore(join(dir, `changelog-${partition}`), { partition, fsync: false }))
   for (const read of entries) await stores[read.partition]!.apply(read.entry, BigInt(read.offset))
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    for (const { partition, high } of await admin.fetchTopicOffsets(CHANGELOG_TOPIC)) stores[partition]?.skipTo(BigInt(high))
+  } finally {
+    await admin.disconnect()
+  }
   const offsets: Record<string, string> = {}
   stores.forEach((store, partition) => { offsets[String(partition)] = String(store.appliedOffset) })
   const checksum = combineChecksums(stores.map((store, partition) => ({ partition, appliedOffset: store.appliedOffset, checksum: store.checksum() })))

@@ -34,6 +34,8 @@ export const HttpErrorCode = {
   OVERLOADED: 'SLUICE_ERR_OVERLOADED',
   /** Kafka did not take the records (down, slow past writeTimeoutMs, transaction aborted): nothing was written. */
   KAFKA_UNAVAILABLE: 'SLUICE_ERR_KAFKA_UNAVAILABLE',
+  /** A query reached a node whose replica is still catching up with the changelog: ask another node, or retry. */
+  REPLICA_CATCHING_UP: 'SLUICE_ERR_REPLICA_CATCHING_UP',
   /** Redis (databases, field types, Idempotency-Key) did not answer. */
   CONTROL_STORE_UNAVAILABLE: 'SLUICE_ERR_CONTROL_STORE_UNAVAILABLE',
   /** /query got a statement it cannot parse or does not support. */
@@ -95,6 +97,7 @@ const rules: Readonly<Record<HttpErrorCodeValue, ErrorRule>> = Object.freeze({
   SLUICE_ERR_OVERLOADED: { status: 503, retriable: true, byDialect: { influx2: 429 } },
   SLUICE_ERR_KAFKA_UNAVAILABLE: { status: 503, retriable: true },
   SLUICE_ERR_CONTROL_STORE_UNAVAILABLE: { status: 503, retriable: true },
+  SLUICE_ERR_REPLICA_CATCHING_UP: { status: 503, retriable: true },
   SLUICE_ERR_QUERY: { status: 400, retriable: false },
   SLUICE_ERR_SQL_UNSUPPORTED: { status: 422, retriable: false },
   SLUICE_ERR_TABLE_NOT_FOUND: { status: 404, retriable: false },

@@ -8,6 +8,7 @@ export {
   openPartitionStore, PartitionStore, segmentFileName,
   type ScanRequest, type SeriesQuery, type SeriesListing, type BlockAggregate, type AggregatePlan, type StoreStats,
 } from './store.ts'
+export { readManifest, MANIFEST_FILE, type Manifest } from './manifest.ts'
 export { type StoreSettings, type StoreWarning, defaultStoreSettings } from './settings.ts'
 export { FieldType, FIELD_TYPE_NAMES, type FieldTypeCode, type Column, type ColumnValues, type BlockStats } from './encoding/block.ts'
 export { StorageError, StorageErrorCode, isStorageError, type StorageErrorCodeValue, type StorageErrorContext } from './errors.ts'

@@ -189,6 +189,17 @@ export class PartitionStore {
    * may skip (transaction markers and aborted records occupy offsets). Resolves once the entry is
    * in memory; waits only when both memtables are full (backpressure).
    */
+  /**
+   * Offsets below `offset` hold nothing more to apply (transaction markers, aborted records): the
+   * applied offset moves there, and is durable after the next flush. A replica that read through
+   * the end of the changelog so stands at its end, and a changelog whose start was deleted up to
+   * there is no gap for it.
+   */
+  skipTo(offset: bigint): void {
+    this.throwIfUnusable()
+    if (offset > this.nextAppliedOffset) this.nextAppliedOffset = offset
+  }
+
   async apply(entry: ChangelogEntry, offset: bigint): Promise<void> {
     this.throwIfUnusable()
     if (offset < this.nextAppliedOffset) return
