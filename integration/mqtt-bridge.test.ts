@@ -112,3 +112,33 @@ test('messages published while the bridge is stopped arrive when it is back (per
   assert.equal(points.length, 300, bridge.logs().slice(-2000))
   assert.deepEqual(points.map(point => Number(point.timeNs - T1)).sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => i))
 })
+
+test('MQTT 5: the session (with its expiry interval) keeps messages for a stopped bridge, and PUBACKs end their redelivery', async () => {
+  const v5config = writeBridgeConfig({
+    clientId: `sluice-it-bridge-v5-${id}`, protocolVersion: 5, sessionExpirySeconds: 600, database,
+    subscriptions: [{ topic: `${prefix}/v5/+device`, format: 'line-protocol' }],
+  })
+  const T2 = T0 + 2_000_000n
+  const lines = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `five v=${from + i} ${T2 + BigInt(from + i)}`)
+  let v5 = await startBridgeProcess({ config: v5config, kafka: broker.bootstrap, mqtt: SYSTEM_MQTT_URL })
+  try {
+    const publish = async (batch: string[]): Promise<void> => {
+      const result = await run('mosquitto_pub', ['-V', 'mqttv5', '-h', '127.0.0.1', '-p', '1883', '-q', '1', '-t', `${prefix}/v5/x`, '-l'], { input: `${batch.join('\n')}\n`, timeoutMs: 30_000 })
+      assert.equal(result.code, 0, result.stderr)
+    }
+    await publish(lines(0, 100))
+    const kafka = kafkaClient(broker.bootstrap)
+    const five = (all: Map<string, IngestedPoint>): IngestedPoint[] => ofDatabase(all).filter(point => point.seriesKey === 'five,device=x')
+    assert.equal(five(await readIngestedPoints(kafka, all => five(all).length >= 100)).length, 100, v5.logs().slice(-2000))
+    assert.equal(await v5.stop(), 0)
+    assert.match(v5.logs(), /"messagesAcknowledged":100/, 'every message was acknowledged before the stop')
+    await publish(lines(100, 100))
+    v5 = await startBridgeProcess({ config: v5config, kafka: broker.bootstrap, mqtt: SYSTEM_MQTT_URL })
+    const points = five(await readIngestedPoints(kafka, all => five(all).length >= 200))
+    assert.deepEqual(points.map(point => Number(point.timeNs - T2)).sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i))
+    assert.match(v5.logs(), /"sessionPresent":true/)
+  } finally {
+    assert.equal(await v5.stop(), 0)
+  }
+  assert.match(v5.logs(), /"messagesReceived":100,/, 'the restarted bridge got only the 100 published while it was away: the first 100 were acknowledged')
+})
