@@ -64,79 +64,106 @@ interface ChangesQuery {
 
 /** Registers the route; open streams end when the app closes (before the server waits for connections). */
 export function changesRoutes(app: FastifyInstance, options: ChangesRouteOptions): void {
-  const streams = new Map<ChangeStream, () => void>()
-  let admin: Promise<Admin> | undefined
-  const connectedAdmin = (): Promise<Admin> => {
-    admin ??= (async () => {
-      const client = options.kafka.admin()
-      await client.connect()
-      return client
-    })()
-    admin.catch(() => { admin = undefined })
-    return admin
-  }
-  app.get<{ Querystring: ChangesQuery }>('/api/v1/changes', {
-    schema: { querystring: querySchema },
-    attachValidation: true,
-  }, async (request, reply) => {
-    let stream: ChangeStream
+  const open = new Map<ChangeStream, () => void>()
+  const admin = new SharedAdmin(options.kafka)
+  app.get<{ Querystring: ChangesQuery }>('/api/v1/changes', { schema: { querystring: querySchema }, attachValidation: true }, async (request, reply) => {
+    let start: StreamStart
     try {
-      if (request.validationError) throw new CdcError(CdcErrorCode.PARAMETER, request.validationError.message)
-      if (streams.size >= cdcLimits.maxStreams) throw new CdcError(CdcErrorCode.TOO_MANY_STREAMS, `${streams.size} change streams are open on this node (at most ${cdcLimits.maxStreams}); retry later`, {}, true)
-      const query = request.query
-      const database = query.db
-      if (!database) throw new CdcError(CdcErrorCode.PARAMETER, 'db is required: the database whose changes to stream')
-      const { tenant } = options.authorizeRead(request, database)
-      const filter: ChangeFilter = {
-        tenant, database, measurement: query.measurement || undefined, tags: query.where ? parseTagFilter(query.where) : new Map(),
-      }
-      const kafkaAdmin = await connectedAdmin().catch(error => { throw unavailable(error) })
-      const lastEventId = request.headers['last-event-id']
-      const token = await startToken(kafkaAdmin, typeof lastEventId === 'string' && lastEventId.length > 0 ? lastEventId : query.from ?? 'latest')
-      stream = new ChangeStream({
-        kafka: options.kafka, admin: kafkaAdmin, nodeId: options.nodeId, version: options.version, filter, token,
-        sink: sinkOf(reply), onError: error => end(error),
-      })
+      if (open.size >= cdcLimits.maxStreams) throw new CdcError(CdcErrorCode.TOO_MANY_STREAMS, `${open.size} change streams are open on this node (at most ${cdcLimits.maxStreams}); retry later`, {}, true)
+      start = await prepare(request, options, admin)
     } catch (error) {
       return isCdcError(error) ? sendCdcError(reply, error) : options.sendError(request, reply, error)
     }
-    streams.set(stream, () => end())
-    reply.hijack()
-    const raw = reply.raw
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    })
-    // The starting position at once: a client that sees no event before it reconnects resumes here.
-    raw.write(`: sluice change stream\nretry: 1000\nid: ${stream.token}\n\n`)
-    const heartbeat = setInterval(() => raw.write(`: heartbeat\nid: ${stream.token}\n\n`), options.heartbeatMs ?? cdcLimits.heartbeatMs)
-    let ended = false
-    function end(error?: Error): void {
-      if (ended) return
-      ended = true
-      clearInterval(heartbeat)
-      streams.delete(stream)
-      if (error) {
-        request.log.warn({ event: 'cdc_stream_failed', group: stream.groupId, error: error.message }, 'change stream failed')
-        raw.end(`event: error\ndata: ${JSON.stringify({ error_code: isCdcError(error) ? error.code : CdcErrorCode.UNAVAILABLE, error_message: error.message })}\n\n`)
-      } else {
-        raw.end()
-      }
-      void stream.stop()
-    }
-    raw.on('close', () => end())
-    stream.start().catch(error => end(error as Error))
+    serve(request, reply, start, options, open)
     return reply
   })
   // An open stream never ends by itself: end them all before fastify waits for connections to close.
   app.addHook('preClose', async () => {
-    const stopping = [...streams.keys()].map(stream => stream.stop())
-    for (const end of streams.values()) end()
+    const stopping = [...open.keys()].map(stream => stream.stop())
+    for (const end of open.values()) end()
     await Promise.allSettled(stopping)
-    if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => {})
+    await admin.close()
   })
+}
+
+interface StreamStart {
+  filter: ChangeFilter
+  token: ResumeToken
+  admin: Admin
+}
+
+/** Checks the request (parameters, read permission) and finds where its stream starts. */
+async function prepare(request: FastifyRequest<{ Querystring: ChangesQuery }>, options: ChangesRouteOptions, shared: SharedAdmin): Promise<StreamStart> {
+  if (request.validationError) throw new CdcError(CdcErrorCode.PARAMETER, request.validationError.message)
+  const query = request.query
+  const database = query.db
+  if (!database) throw new CdcError(CdcErrorCode.PARAMETER, 'db is required: the database whose changes to stream')
+  const { tenant } = options.authorizeRead(request, database)
+  const filter: ChangeFilter = { tenant, database, measurement: query.measurement || undefined, tags: query.where ? parseTagFilter(query.where) : new Map() }
+  const admin = await shared.get()
+  const lastEventId = request.headers['last-event-id']
+  const token = await startToken(admin, typeof lastEventId === 'string' && lastEventId.length > 0 ? lastEventId : query.from ?? 'latest')
+  return { filter, token, admin }
+}
+
+/** Streams the changes as server-sent events until the client goes away, the stream fails, or the app closes. */
+function serve(request: FastifyRequest, reply: FastifyReply, start: StreamStart, options: ChangesRouteOptions, open: Map<ChangeStream, () => void>): void {
+  const raw = reply.raw
+  let heartbeat: NodeJS.Timeout | undefined
+  let ended = false
+  const end = (error?: Error): void => {
+    if (ended) return
+    ended = true
+    clearInterval(heartbeat)
+    open.delete(stream)
+    if (error) {
+      request.log.warn({ event: 'cdc_stream_failed', group: stream.groupId, error: error.message }, 'change stream failed')
+      raw.end(`event: error\ndata: ${JSON.stringify({ error_code: isCdcError(error) ? error.code : CdcErrorCode.UNAVAILABLE, error_message: error.message })}\n\n`)
+    } else {
+      raw.end()
+    }
+    void stream.stop()
+  }
+  const stream = new ChangeStream({
+    kafka: options.kafka, admin: start.admin, nodeId: options.nodeId, version: options.version, filter: start.filter, token: start.token,
+    sink: sinkOf(reply), onError: end,
+  })
+  open.set(stream, () => end())
+  reply.hijack()
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  })
+  // The starting position at once: a client that sees no event before it reconnects resumes here.
+  raw.write(`: sluice change stream\nretry: 1000\nid: ${stream.token}\n\n`)
+  heartbeat = setInterval(() => raw.write(`: heartbeat\nid: ${stream.token}\n\n`), options.heartbeatMs ?? cdcLimits.heartbeatMs)
+  raw.on('close', () => end())
+  stream.start().catch(error => end(error as Error))
+}
+
+/** One Kafka admin client for every stream of the node, connected on first use. */
+class SharedAdmin {
+  private admin: Promise<Admin> | undefined
+  constructor(private readonly kafka: Kafka) {}
+
+  get(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const client = this.kafka.admin()
+      await client.connect()
+      return client
+    })()
+    const pending = this.admin
+    pending.catch(() => { if (this.admin === pending) this.admin = undefined })
+    return pending.catch(error => { throw unavailable(error) })
+  }
+
+  async close(): Promise<void> {
+    const pending = this.admin
+    this.admin = undefined
+    await (await pending?.catch(() => undefined))?.disconnect().catch(() => {})
+  }
 }
 
 /** Where the stream starts: a resume token, or the earliest or latest committed offset of each partition. */
