@@ -11,7 +11,7 @@ import sparkplugPayload from 'sparkplug-payload'
 import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-process.ts'
 import { kafkaClient } from './support/kafka.ts'
 import { run } from './support/run.ts'
-import { readDeadLetters, readIngestedPoints, startBridgeProcess, SYSTEM_MQTT_URL, writeBridgeConfig, type BridgeProcess, type IngestedPoint } from './support/mqtt.ts'
+import { forgetSession, readDeadLetters, readIngestedPoints, startBridgeProcess, SYSTEM_MQTT_URL, writeBridgeConfig, type BridgeProcess, type IngestedPoint } from './support/mqtt.ts'
 
 const id = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`
 const prefix = `sluice-it-${id}`
@@ -40,6 +40,7 @@ before(async () => {
 after(async () => {
   const code = await bridge?.stop()
   await broker?.stop()
+  for (const clientId of [`sluice-it-bridge-${id}`, `sluice-it-bridge-v5-${id}`]) await forgetSession(SYSTEM_MQTT_URL, clientId)
   assert.equal(code, 0, `the bridge exits 0 on SIGTERM:\n${bridge?.logs().slice(-3000)}`)
 })
 

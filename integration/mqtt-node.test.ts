@@ -10,7 +10,7 @@ import { startBrokerProcess, type BrokerProcess } from '../lib/process/broker-pr
 import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.ts'
 import { forgetTenants, uniqueName } from './http-helpers.ts'
 import { eventually } from './support/kafka.ts'
-import { SYSTEM_MQTT_URL, writeBridgeConfig } from './support/mqtt.ts'
+import { forgetSession, SYSTEM_MQTT_URL, writeBridgeConfig } from './support/mqtt.ts'
 import { run } from './support/run.ts'
 
 // 2 lines x 200 points x 2 copies = 800 messages: under the 1,000 a default Mosquitto queues per client
@@ -38,6 +38,7 @@ after(async () => {
   assert.equal(await node?.stop(), 0, 'the node exits 0 on SIGTERM')
   await broker?.stop()
   await forgetTenants([tenant])
+  await forgetSession(SYSTEM_MQTT_URL, `sluice-it-node-${tenant}`)
 })
 
 const sql = async (statement: string): Promise<{ status: number; rows: unknown }> => {

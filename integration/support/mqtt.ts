@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { once } from 'node:events'
 import type { Kafka } from 'kafkajs'
+import mqtt from 'mqtt'
 import { registerKafkaCodecs } from '../../pipeline/source/codecs.ts'
 import { decode, ingestRecordType, unframe } from '../../schemas/index.ts'
 import { consumeUntil, sleep } from './kafka.ts'
@@ -208,4 +209,10 @@ export async function readDeadLetters(kafka: Kafka, topicPrefix: string, until: 
     await consumer.disconnect()
   }
   return letters
+}
+
+/** Ends a persistent session on the broker (connect with its client id and clean=true), so test runs leave none behind. */
+export async function forgetSession(url: string, clientId: string): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clientId, clean: true, reconnectPeriod: 0 })
+  await client.endAsync()
 }
