@@ -40,7 +40,7 @@ test('commands pass through; raw records are skipped; undecodable Sluice records
   if (poison.kind === 'poison') assert.match(poison.reason, /not a sluice.IngestRecord/)
 })
 
-test('a SET_CODEC record: the held points its flush released come first, as upserts at the same ingest offset', async () => {
+test('a SET_CODEC record: the held points its flush released come first, as upserts carrying the offset before the command', async () => {
   const { LossyCompression } = await import('./lossy.ts')
   const { parseCompressionConfig } = await import('../transforms/index.ts')
   const lossy = new LossyCompression({ config: parseCompressionConfig({ databases: { db: { codec: 'SDT(1)' } } }), stateSchemaId: 4 })
@@ -52,7 +52,7 @@ test('a SET_CODEC record: the held points its flush released come first, as upse
   if (outcome.kind !== 'changelog') return
   assert.equal(outcome.before?.length, 1)
   const flushed = decode(changelogEntryType, unframe(outcome.before![0]!.value!).payload)
-  assert.deepEqual([flushed.ingestPartition, flushed.ingestOffset, flushed.upsert!.seriesKey], [1, 9n, 'm,host=a\\,b'])
+  assert.deepEqual([flushed.ingestPartition, flushed.ingestOffset, flushed.upsert!.seriesKey], [1, 8n, 'm,host=a\\,b'])
   assert.deepEqual(flushed.upsert!.tags.map(tag => ({ ...tag })), [{ key: 'host', value: 'a,b' }])
   assert.deepEqual(flushed.upsert!.points.map(p => [p.timeNs, p.fields[0]!.value]), [[2n, 20]])
   assert.equal(decode(changelogEntryType, unframe(outcome.record.value!).payload).command!.kind, 'SET_CODEC')

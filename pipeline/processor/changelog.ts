@@ -5,8 +5,8 @@
 // record that does not decode is poison and goes to the dead-letter topic with the reason.
 // Every Sluice ingest record gets exactly one entry, even an upsert whose points lossy compression
 // all dropped, so a replica that has applied entry (p, o) knows it has passed ingest offset o of p.
-// A SET_CODEC command is preceded by the upserts of the held points its flush released (same ingest
-// offset): the command's own entry is still the last of that offset.
+// A SET_CODEC command is preceded by the upserts of the held points its flush released, which carry
+// the ingest offset before the command's: every ingest offset still has exactly one entry of its own.
 
 import {
   changelogEntryType, decodeIngestRecord, encodeFramed, encodeIngestRecord, spliceChangelogUpsert, unframe,
@@ -75,7 +75,9 @@ export function processIngestRecord(input: IngestInput, settings: ChangelogSetti
   }
   const entry: ChangelogEntry = { ingestPartition: input.partition, ingestOffset, upsert: null, command: record.command }
   const value = encodeFramed(changelogEntryType, settings.changelogSchemaId, entry)
-  // A codec switch flushes filters: their held points go first, at the same ingest position.
+  // A codec switch flushes filters: their held points go first. They carry the ingest offset before
+  // the command's (a held point implies earlier records, so it is ≥ 0): the command's entry stays
+  // the only one of its offset, and "applied the entry of ingest offset o" still means "passed o".
   let released: SeriesUpsert[]
   try {
     released = settings.compression.command(record.command, input.value!)
@@ -84,7 +86,7 @@ export function processIngestRecord(input: IngestInput, settings: ChangelogSetti
   }
   const before = released.map(upsert => ({
     key: upsert.seriesKey,
-    value: encodeFramed(changelogEntryType, settings.changelogSchemaId, { ingestPartition: input.partition, ingestOffset, upsert, command: null }),
+    value: encodeFramed(changelogEntryType, settings.changelogSchemaId, { ingestPartition: input.partition, ingestOffset: ingestOffset - 1n, upsert, command: null }),
     headers: CHANGELOG_HEADERS,
   }))
   return {
