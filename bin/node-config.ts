@@ -68,6 +68,8 @@ export interface NodeConfig {
    * docs/cdc.md). Off by default; flag --cdc, config key "cdc". GET /api/v1/changes needs no flag.
    */
   cdc: boolean
+  /** How often an idle /api/v1/changes stream sends a heartbeat comment (proxies close idle connections). Flag --cdc-heartbeat-ms; default 15,000. */
+  cdcHeartbeatMs: number
   /**
    * Lossy compression per database, measurement and field (docs/lossy-compression.md): the
    * "lossyCompression" object of the config file, or the JSON file named by --lossy-compression.
@@ -113,6 +115,7 @@ const defaults = {
   replicaFlushIntervalMs: 5_000,
   heartbeatIntervalMs: 1_000,
   cdc: false,
+  cdcHeartbeatMs: 15_000,
   schemaRegistryPrefix: '/schema-registry',
 }
 
@@ -176,7 +179,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
       'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
-      cdc: { type: 'boolean' },
+      cdc: { type: 'boolean' }, 'cdc-heartbeat-ms': { type: 'string' },
     },
     strict: true,
   })
@@ -220,6 +223,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     replicaFlushIntervalMs: positiveInteger('replicaFlushIntervalMs (--replica-flush-interval-ms)', pick<unknown>(values['replica-flush-interval-ms'], undefined, 'replicaFlushIntervalMs', defaults.replicaFlushIntervalMs)),
     heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs (--heartbeat-interval-ms)', pick<unknown>(values['heartbeat-interval-ms'], undefined, 'heartbeatIntervalMs', defaults.heartbeatIntervalMs)),
     cdc: Boolean(pick<unknown>(values.cdc, undefined, 'cdc', defaults.cdc)),
+    cdcHeartbeatMs: positiveInteger('cdcHeartbeatMs (--cdc-heartbeat-ms)', pick<unknown>(values['cdc-heartbeat-ms'], undefined, 'cdcHeartbeatMs', defaults.cdcHeartbeatMs)),
     kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),
     mqttBridge: pick<string | undefined>(values['mqtt-bridge'], undefined, 'mqttBridge', undefined),

@@ -274,7 +274,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     })
     : undefined
   changesRoutes(app, {
-    kafka, nodeId: config.nodeId, version: SLUICE_VERSION,
+    kafka, nodeId: config.nodeId, version: SLUICE_VERSION, heartbeatMs: config.cdcHeartbeatMs,
     authorizeRead: (request, database) => {
       const query = request.query as Record<string, unknown>
       const access = authorizer.authenticate(parseCredentials(query, request.headers.authorization), typeof query.tenant === 'string' && query.tenant ? query.tenant : undefined, Dialect.CNOSDB)

@@ -23,6 +23,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --replica-flush-interval-ms <n>  flush each replica partition at least this often (default 5000)
     --heartbeat-interval-ms <n>    replica-set heartbeat in Redis; a member expires after 5 missed beats (default 1000)
     --cdc                          also write the change feed sluice.changelog → sluice.cdc, exactly once (docs/cdc.md)
+    --cdc-heartbeat-ms <n>         heartbeat comment period of idle /api/v1/changes streams (default 15000)
     --lossy-compression <file>     JSON lossy-compression settings ({"databases": {...}}, see docs/lossy-compression.md)
     --kafka-source-database <db>   database of raw text records without a sluice-database header
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)

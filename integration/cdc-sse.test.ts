@@ -22,7 +22,7 @@ let node: NodeProcess
 
 before(async () => {
   broker = await startBrokerProcess()
-  node = await startNodeProcess({ kafka: broker.bootstrap, redis: 'memory', args: ['--partitions', String(PARTITIONS), '--cdc', '--parse-workers', '0'] })
+  node = await startNodeProcess({ kafka: broker.bootstrap, redis: 'memory', args: ['--partitions', String(PARTITIONS), '--cdc', '--parse-workers', '0', '--cdc-heartbeat-ms', '300'] })
 })
 
 after(async () => {
@@ -135,7 +135,7 @@ test('a subscriber that disconnects at random moments and resumes with Last-Even
 /** A stream left open until the node stops: stopping must end it, not wait for it. */
 let openAtStop: Promise<unknown> | undefined
 
-test('filters by measurement and tags, starts at latest, ends its consumer group on disconnect, and refuses bad requests', async () => {
+test('filters by measurement and tags, starts at latest, sends heartbeats, ends its consumer group on disconnect, and refuses bad requests', async () => {
   openAtStop = readSse(`${node.url}/api/v1/changes?db=${DB}`, { signal: new AbortController().signal, onMessage: () => {} }).catch(error => error)
   const controller = new AbortController()
   const seen: string[] = []
@@ -156,6 +156,15 @@ test('filters by measurement and tags, starts at latest, ends its consumer group
   await reading
   clearTimeout(timeout)
   assert.deepEqual(seen.sort(), ['x', 'y'])
+
+  // An idle stream (a database without changes) sends heartbeat comments with its position.
+  const idle = new AbortController()
+  const response = await fetch(`${node.url}/api/v1/changes?db=quiet`, { signal: idle.signal })
+  const idleBody = response.body!.getReader()
+  let text = ''
+  while ((text.match(/: heartbeat\nid: [0-9:,]+\n\n/g) ?? []).length < 2) text += new TextDecoder().decode((await idleBody.read()).value)
+  idle.abort()
+  assert.doesNotMatch(text, /data:/)
 
   // Every stream but the one left open has ended, and its consumer group is gone from the broker.
   const admin = kafkaClient(broker.bootstrap).admin()
