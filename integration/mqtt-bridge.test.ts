@@ -31,7 +31,7 @@ before(async () => {
       { topic: `${prefix}/factory/+site/+line/+sensor`, measurement: '{sensor}', format: 'number' },
       { topic: `${prefix}/lp/+device`, format: 'line-protocol' },
       { topic: `${prefix}/json/+device`, format: 'json', measurement: 'env', json: { fields: { temp: 'data.t', hum: { path: 'data.h', type: 'integer' } }, time: { path: 'ts', format: 'ms' } } },
-      { topic: `spBv1.0/${group}/#`, format: 'sparkplug', measurement: 'plc' },
+      { topic: `spBv1.0/${group}/#`, format: 'sparkplug', measurement: 'plc', sparkplug: { requestRebirth: true } },
     ],
   })
   bridge = await startBridgeProcess({ config, kafka: broker.bootstrap, mqtt: SYSTEM_MQTT_URL })
@@ -142,4 +142,29 @@ test('MQTT 5: the session (with its expiry interval) keeps messages for a stoppe
     assert.equal(await v5.stop(), 0)
   }
   assert.match(v5.logs(), /"messagesReceived":100,/, 'the restarted bridge got only the 100 published while it was away: the first 100 were acknowledged')
+})
+
+test('Sparkplug B: data by an alias no birth declared is dead-lettered and the edge node is asked to rebirth; after its birth the data lands', async () => {
+  const sparkplug = sparkplugPayload.get('spBv1.0')!
+  const commands: Array<{ topic: string; metrics: Array<{ name?: string | null; value?: unknown }> }> = []
+  const edge = await mqtt.connectAsync(SYSTEM_MQTT_URL, { clientId: `edge-${id}`, clean: true })
+  try {
+    await edge.subscribeAsync(`spBv1.0/${group}/NCMD/E9`, { qos: 1 })
+    edge.on('message', (topic, payload) => commands.push({ topic, metrics: (sparkplug.decodePayload(payload).metrics ?? []) as Array<{ name?: string | null; value?: unknown }> }))
+    const data = (seq: number): Buffer => Buffer.from(sparkplug.encodePayload({ timestamp: 1_700_000_100_000 + seq, seq, metrics: [{ alias: 7, type: 'Float', value: seq }] }))
+    await edge.publishAsync(`spBv1.0/${group}/NDATA/E9`, data(1), { qos: 1 })
+    const kafka = kafkaClient(broker.bootstrap)
+    const letters = await readDeadLetters(kafka, `spBv1.0/${group}/NDATA/E9`, found => found.length >= 1)
+    assert.equal(letters[0]?.headers['sluice-deadletter-code'], 'SLUICE_ERR_MQTT_SPARKPLUG_ALIAS', JSON.stringify(letters))
+    const deadline = Date.now() + 10_000
+    while (commands.length === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    assert.deepEqual(commands.map(command => [command.topic, command.metrics.map(metric => [metric.name, metric.value])]), [[`spBv1.0/${group}/NCMD/E9`, [['Node Control/Rebirth', true]]]])
+    await edge.publishAsync(`spBv1.0/${group}/NBIRTH/E9`, Buffer.from(sparkplug.encodePayload({ timestamp: 1_700_000_100_000, seq: 0, metrics: [{ name: 'Flow', alias: 7, type: 'Float', value: 0 }] })), { qos: 1 })
+    await edge.publishAsync(`spBv1.0/${group}/NDATA/E9`, data(2), { qos: 1 })
+    const node = (all: Map<string, IngestedPoint>): IngestedPoint[] => ofDatabase(all).filter(point => point.seriesKey === `plc,edge_node_id=E9,group_id=${group}`)
+    const points = node(await readIngestedPoints(kafka, all => node(all).length >= 2))
+    assert.deepEqual(points.map(point => [point.timeNs, point.fields.Flow]).sort((a, b) => Number(a[0]) - Number(b[0])), [[1_700_000_100_000_000_000n, 0], [1_700_000_100_002_000_000n, 2]])
+  } finally {
+    await edge.endAsync()
+  }
 })

@@ -23,7 +23,8 @@ import type { Kafka, Message } from 'kafkajs'
 import type { BridgeConfig } from './config.ts'
 import { MessageDecoder, isRefusal, type DecodedMessage } from './decode.ts'
 import { DeadLetterWriter, deadLetterMessage } from './dead-letters.ts'
-import type { Rejection } from './errors.ts'
+import { MqttErrorCode, type Rejection } from './errors.ts'
+import { parseSparkplugTopic, rebirthCommand } from './sparkplug.ts'
 
 export interface MqttBridgeOptions {
   config: BridgeConfig
@@ -109,6 +110,8 @@ class Bridge implements MqttBridge {
   private loop: Promise<void> | undefined
   private firstConnect!: Promise<void>
   private cancelSleep: (() => void) | undefined
+  /** When each Sparkplug edge node was last sent a Rebirth command, ms. */
+  private readonly rebirthRequested = new Map<string, number>()
 
   constructor(private readonly options: MqttBridgeOptions, private readonly deadLetters: DeadLetterWriter) {
     this.config = options.config
@@ -241,8 +244,10 @@ class Bridge implements MqttBridge {
       } catch (error) {
         if (!isRefusal(error)) throw error
         pending.rejection = { code: error.code, reason: error.message, partial: false }
+        if (error.code === MqttErrorCode.SPARKPLUG_ALIAS) this.requestRebirth(pending.topic)
         return
       }
+      if (pending.decoded.refusedCode === MqttErrorCode.SPARKPLUG_ALIAS && pending.decoded.refused.length > 0) this.requestRebirth(pending.topic)
     }
     const decoded = pending.decoded
     if (decoded.batch === null) {
@@ -268,6 +273,21 @@ class Bridge implements MqttBridge {
       pending.rejection = { code: String((error as { code?: unknown }).code ?? 'SLUICE_ERR_INTERNAL'), reason: error.message, partial: false }
     }
     this.releaseBatch(pending)
+  }
+
+  /** Asks the edge node of a Sparkplug message to publish its births again, when its subscription says so (QoS 0, rate-limited). */
+  private requestRebirth(topic: string): void {
+    const { subscription } = this.decoder.route(topic)
+    if (subscription.payload.format !== 'sparkplug' || !subscription.payload.requestRebirth) return
+    const where = parseSparkplugTopic(topic)
+    const edge = `${where.group}/${where.edgeNode}`
+    const nowMs = Date.now()
+    if (nowMs - (this.rebirthRequested.get(edge) ?? -Infinity) < this.config.limits.minRebirthIntervalMs) return
+    if (this.rebirthRequested.size >= this.config.limits.maxSparkplugDevices) this.rebirthRequested.clear()
+    this.rebirthRequested.set(edge, nowMs)
+    const command = rebirthCommand(where, nowMs)
+    this.client.publish(command.topic, command.payload, { qos: 0 })
+    this.options.log({ level: 'info', event: 'sparkplug_rebirth_requested', topic: command.topic })
   }
 
   private releaseBatch(pending: Pending): void {

@@ -39,7 +39,8 @@ export type PayloadSettings =
   | { format: 'line-protocol'; precision: PrecisionUnit }
   | { format: 'json'; json: JsonMapping }
   | { format: 'number'; field: string; type: 'float' | 'integer' }
-  | { format: 'sparkplug' }
+  /** requestRebirth: on a metric alias no birth declared, send the edge node the Rebirth command (NCMD "Node Control/Rebirth"). */
+  | { format: 'sparkplug'; requestRebirth: boolean }
 
 export interface Subscription {
   /** Index in the config, for messages. */
@@ -133,11 +134,11 @@ export function parseJsonPath(path: string, where: string): JsonPath {
   return out
 }
 
-const SUBSCRIPTION_KEYS = ['topic', 'qos', 'database', 'measurement', 'tags', 'topicTag', 'format', 'lineProtocol', 'json', 'number'] as const
+const SUBSCRIPTION_KEYS = ['topic', 'qos', 'database', 'measurement', 'tags', 'topicTag', 'format', 'lineProtocol', 'json', 'number', 'sparkplug'] as const
 
 function payloadSettings(raw: Json, where: string): PayloadSettings {
   const format = oneOf(raw.format ?? PayloadFormat.LINE_PROTOCOL, `${where}.format`, Object.values(PayloadFormat))
-  for (const other of ['lineProtocol', 'json', 'number'] as const) {
+  for (const other of ['lineProtocol', 'json', 'number', 'sparkplug'] as const) {
     const owner = other === 'lineProtocol' ? PayloadFormat.LINE_PROTOCOL : other
     if (raw[other] !== undefined && owner !== format) fail(`${where}.${other} is only for format "${owner}", and this subscription's format is "${format}"`)
   }
@@ -158,8 +159,11 @@ function payloadSettings(raw: Json, where: string): PayloadSettings {
     }
     case PayloadFormat.JSON:
       return { format, json: jsonMapping(raw.json, `${where}.json`) }
-    case PayloadFormat.SPARKPLUG:
-      return { format }
+    case PayloadFormat.SPARKPLUG: {
+      const settings = object(raw.sparkplug ?? {}, `${where}.sparkplug`, ['requestRebirth'])
+      if (settings.requestRebirth !== undefined && typeof settings.requestRebirth !== 'boolean') fail(`${where}.sparkplug.requestRebirth must be true or false`)
+      return { format, requestRebirth: settings.requestRebirth === true }
+    }
   }
 }
 

@@ -178,6 +178,8 @@ test('config validation names the setting', () => {
   refuses({ database: 'd', subscriptions: [{ topic: 'a', format: 'number' }] }, /measurement is required for format "number"/)
   refuses({ database: 'd', subscriptions: [{ topic: 'a', format: 'number', measurement: 'm', json: {} }] }, /json is only for format "json"/)
   refuses({ database: 'd', subscriptions: [{ topic: 'a', format: 'xml', measurement: 'm' }] }, /format must be one of/)
+  refuses({ database: 'd', subscriptions: [{ topic: 'a', format: 'number', measurement: 'm', sparkplug: {} }] }, /sparkplug is only for format "sparkplug"/)
+  refuses({ database: 'd', subscriptions: [{ topic: 'a', format: 'sparkplug', sparkplug: { requestRebirth: 'yes' } }] }, /sparkplug\.requestRebirth must be true or false/)
   refuses({ database: 'd', subscriptions: [{ topic: 'a', qos: 2, format: 'number', measurement: 'm' }] }, /qos must be an integer from 0 to 1/)
   refuses({ database: 'd', limits: { maxPendingMessages: 0 }, subscriptions: [{ topic: 'a', format: 'number', measurement: 'm' }] }, /limits\.maxPendingMessages/)
   refuses({ mqtt: 'http://x', database: 'd', subscriptions: [{ topic: 'a', format: 'number', measurement: 'm' }] }, /mqtt must be a URL/)

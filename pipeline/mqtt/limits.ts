@@ -20,6 +20,8 @@ export const mqttLimits = {
   maxSparkplugAliases: 100_000,
   /** Sparkplug edge nodes and devices whose births are remembered. */
   maxSparkplugDevices: 10_000,
+  /** Shortest time between two Rebirth commands to one Sparkplug edge node (requestRebirth). */
+  minRebirthIntervalMs: 10_000,
   /** Longest reason written to a dead-letter header. */
   maxReasonChars: 4_000,
 } as const

@@ -76,6 +76,14 @@ export function parseSparkplugTopic(topic: string): SparkplugTopic {
   return { group: parts[1]!, messageType: parts[2]!, edgeNode: parts[3]!, device: parts[4] }
 }
 
+/** The NCMD asking an edge node to publish its births again (Sparkplug B "Node Control/Rebirth"). */
+export function rebirthCommand(topic: SparkplugTopic, nowMs: number): { topic: string; payload: Buffer } {
+  return {
+    topic: `${SPARKPLUG_NAMESPACE}/${topic.group}/NCMD/${topic.edgeNode}`,
+    payload: Buffer.from(codec.encodePayload({ timestamp: nowMs, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] })),
+  }
+}
+
 export interface SparkplugPoints {
   points: DecodedPoint[]
   /** Metrics refused, each with its reason. */
