@@ -51,6 +51,20 @@ export const tokenUsage = `  token create          Create an API token; prints i
   token revoke <id>     Remove a token; running nodes notice within a second
 `
 
+export const opsUsage = `  doctor [node options]  Check what a node needs (configuration, disk, Kafka and its topics, Redis, clock skew, the
+                        replica set), each with a verdict and what to do; exits 1 when a check fails (--json too)
+  compact               Merge every partition's segments on a running node (docs/operations.md)
+    --node <url>                   the node (default http://127.0.0.1:8086)
+    --cluster-secret <secret>      with --auth nodes (env SLUICE_CLUSTER_SECRET)
+  backup                Copy a running node's segment stores into a directory, consistently, partition by partition
+    --node <url>                   the node (default http://127.0.0.1:8086)
+    --out <dir>                    a new or empty directory (required)
+    --cluster-secret <secret>      with --auth nodes (env SLUICE_CLUSTER_SECRET)
+  restore               Put a backup in place of a stopped node's stores; at start it replays the changelog from there
+    --from <dir>                   the backup (required)
+    --data-dir <dir>               the stopped node's data directory (required)
+`
+
 export const statusUsage = `  status                Show the replica set: live members, health, master per partition, lag
     --redis <url>                  Redis of the set (env REDIS_URL; default redis://127.0.0.1:6379)
     --json                         print {members, masters} as JSON

@@ -5,7 +5,7 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { formatReplicaSet, mastersOf, MemoryMemberStore, RedisMemberStore, type MemberRecord, type MemberStore } from './membership.ts'
+import { formatReplicaSet, lastMasterChange, mastersOf, Membership, MemoryMemberStore, RedisMemberStore, type MemberRecord, type MemberStore } from './membership.ts'
 
 const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
 after(() => redis.disconnect())
@@ -60,4 +60,22 @@ test('masters per partition and the status table', () => {
   assert.match(n2!, /^n2\s+\S+\s+ok\s+1\s+5\s+5 \?/)
   assert.match(text, /master per partition: 0=n1 1=n2\n$/)
   assert.equal(formatReplicaSet([]), 'no live members (no heartbeat in Redis)\n')
+})
+
+test('each member notes when it took each partition; the view names the latest master change', async () => {
+  let masters = [0, 1]
+  const store = new MemoryMemberStore()
+  const membership = new Membership({ store, nodeId: 'n1', address: () => 'http://127.0.0.1:1', masters: () => masters, replica: undefined })
+  const first = await membership.record()
+  assert.deepEqual(first.masterSince?.map(m => m.partition), [0, 1])
+  await new Promise(resolve => setTimeout(resolve, 5))
+  masters = [1, 2]
+  const second = await membership.record()
+  assert.equal(second.masterSince?.find(m => m.partition === 1)?.since, first.masterSince?.find(m => m.partition === 1)?.since, 'a partition kept keeps its time')
+  const took2 = second.masterSince?.find(m => m.partition === 2)?.since
+  assert.ok(took2 !== undefined && took2 > first.masterSince![0]!.since, 'a partition gained gets a later time')
+  await store.put(second, 5_000)
+  await store.put({ ...record('n0', []), masterSince: undefined }, 5_000)
+  assert.deepEqual((await membership.view()).lastFailover, { partition: 2, node: 'n1', at: took2 })
+  assert.equal(lastMasterChange([record('n2', [])]), null, 'no master, no change')
 })

@@ -8,6 +8,7 @@
 //   sluice:replicaset:members           sorted set of node ids, score = expiry time in ms (index for listing)
 
 import type { Redis } from 'ioredis'
+import type { StoreStats } from '../sinks/index.ts'
 import type { PartitionPosition, Replica } from './replica.ts'
 
 export const MEMBER_KEY_PREFIX = 'sluice:replicaset:member:'
@@ -23,6 +24,17 @@ export interface MemberPartition {
   endOffset: string | null
   /** endOffset − the replica's read position (past transaction markers); null if unknown. */
   lag: string | null
+  /** The partition's store: live segment files, their bytes and levels, memtable bytes (what compaction changes). */
+  store?: { segments: number; segmentBytes: number; levels: number[]; memtableBytes: number }
+}
+
+/** A partition the replica has not yet read up to the changelog end seen at its start: how far it is. */
+export interface MemberCatchingUp {
+  partition: number
+  /** Next changelog offset to read. */
+  position: string
+  /** The changelog end offset to reach; null while the replica is not yet reading. */
+  target: string | null
 }
 
 export interface MemberRecord {
@@ -37,6 +49,10 @@ export interface MemberRecord {
   health: MemberHealth
   /** Why health is not ok, for a human. */
   detail?: string
+  /** While the replica catches up after its start: each partition still behind and how far it is. */
+  catchingUp?: MemberCatchingUp[]
+  /** When this node became master of each partition it masters now (ISO time, as seen by its heartbeat). */
+  masterSince?: Array<{ partition: number; since: string }>
 }
 
 /** Where member records live: Redis for a set, memory for a single node without Redis. */
@@ -116,6 +132,11 @@ export interface ReplicaSetView {
   members: MemberRecord[]
   /** Per ingest partition seen in any member's masters: the members claiming it (normally one). */
   masters: Array<{ partition: number; nodes: string[] }>
+  /**
+   * The latest master change among the live members: which node took which partition, and when
+   * (a failover, or a rebalance as nodes join and leave). Null when no member masters anything.
+   */
+  lastFailover: { partition: number; node: string; at: string } | null
 }
 
 /** Runs the heartbeat of this node; `view()` reads the whole set. */
@@ -127,6 +148,8 @@ export class Membership {
   private readonly caughtUpLag: bigint
   private beating: Promise<void> | undefined
   private stopped = false
+  /** Partition → when this node was first seen mastering it (since it last did not). */
+  private readonly masterSince = new Map<number, string>()
 
   constructor(private readonly options: MembershipOptions) {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000
@@ -153,7 +176,10 @@ export class Membership {
         detail = `changelog end offsets unknown: ${(error as Error).message}`
       }
     }
-    const partitions = (replica?.appliedPositions() ?? []).map(position => memberPartition(position, ends.get(position.partition)))
+    const stores = replica?.stores()
+    const partitions = (replica?.appliedPositions() ?? []).map(position => memberPartition(position, ends.get(position.partition), stores?.get(position.partition)?.stats()))
+    const catchingUp = replica && replica.state !== 'failed' ? replica.catchingUp() : []
+    const masters = [...this.options.masters()].sort((a, b) => a - b)
     let health: MemberHealth = 'ok'
     if (!replica) health = 'no-replica'
     else if (replica.state === 'failed') { health = 'failed'; detail = replica.error?.message }
@@ -163,11 +189,21 @@ export class Membership {
       address: this.options.address(),
       startedAt: this.startedAt,
       heartbeatAt: new Date().toISOString(),
-      masters: [...this.options.masters()].sort((a, b) => a - b),
+      masters,
       partitions,
       health,
       ...(detail !== undefined ? { detail } : {}),
+      ...(catchingUp.length > 0 ? { catchingUp: catchingUp.map(p => ({ partition: p.partition, position: String(p.position), target: p.target < 0n ? null : String(p.target) })) } : {}),
+      masterSince: this.mastersSince(masters),
     }
+  }
+
+  /** Notes when each partition became this node's, forgetting the ones it lost. */
+  private mastersSince(masters: number[]): Array<{ partition: number; since: string }> {
+    const now = new Date().toISOString()
+    for (const partition of this.masterSince.keys()) if (!masters.includes(partition)) this.masterSince.delete(partition)
+    for (const partition of masters) if (!this.masterSince.has(partition)) this.masterSince.set(partition, now)
+    return masters.map(partition => ({ partition, since: this.masterSince.get(partition)! }))
   }
 
   private async beat(): Promise<void> {
@@ -181,7 +217,7 @@ export class Membership {
 
   async view(): Promise<ReplicaSetView> {
     const members = await this.options.store.list()
-    return { node: this.options.nodeId, members, masters: mastersOf(members) }
+    return { node: this.options.nodeId, members, masters: mastersOf(members), lastFailover: lastMasterChange(members) }
   }
 
   /** Stops the heartbeat and removes this node's record (others see it leave at once). */
@@ -193,9 +229,23 @@ export class Membership {
   }
 }
 
-function memberPartition(position: PartitionPosition, end: bigint | undefined): MemberPartition {
+function memberPartition(position: PartitionPosition, end: bigint | undefined, stats: StoreStats | undefined): MemberPartition {
   const lag = end === undefined ? null : end > position.consumedOffset ? end - position.consumedOffset : 0n
-  return { partition: position.partition, appliedOffset: String(position.appliedOffset), endOffset: end === undefined ? null : String(end), lag: lag === null ? null : String(lag) }
+  return {
+    partition: position.partition, appliedOffset: String(position.appliedOffset), endOffset: end === undefined ? null : String(end), lag: lag === null ? null : String(lag),
+    ...(stats ? { store: { segments: stats.segments, segmentBytes: stats.segmentBytes, levels: stats.levels, memtableBytes: stats.memtableBytes + stats.frozenMemtableBytes } } : {}),
+  }
+}
+
+/** The most recent partition a live member took as master (records of older versions carry no masterSince). */
+export function lastMasterChange(members: readonly MemberRecord[]): ReplicaSetView['lastFailover'] {
+  let last: ReplicaSetView['lastFailover'] = null
+  for (const member of members) {
+    for (const { partition, since } of member.masterSince ?? []) {
+      if (last === null || since > last.at) last = { partition, node: member.id, at: since }
+    }
+  }
+  return last
 }
 
 export function mastersOf(members: readonly MemberRecord[]): Array<{ partition: number; nodes: string[] }> {
