@@ -138,7 +138,12 @@ async function runMqttBridge(args: string[]): Promise<void> {
   })
   if (values.config === undefined) throw new UsageError('mqtt-bridge needs --config <file> (JSON, see docs/mqtt.md)')
   const { loadBridgeConfig, startStandaloneBridge } = await import('../pipeline/mqtt/index.ts')
-  const config = loadBridgeConfig(values.config, values.mqtt === undefined ? {} : { url: values.mqtt })
+  let config
+  try {
+    config = loadBridgeConfig(values.config, values.mqtt === undefined ? {} : { url: values.mqtt })
+  } catch (error) {
+    throw (error as { code?: string }).code === 'SLUICE_ERR_MQTT_CONFIG' ? new UsageError((error as Error).message) : error
+  }
   const kafkaBrokers = values.kafka.split(',').map(broker => broker.trim()).filter(broker => broker.length > 0)
   const log = (event: Record<string, unknown>): void => { process.stderr.write(`${JSON.stringify({ time: Date.now(), component: 'mqtt-bridge', ...event })}\n`) }
   const running = await startStandaloneBridge({

@@ -24,7 +24,7 @@ import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../sche
 import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
 import { executeInfluxql, executeSql, type QueryResult } from '../query/index.ts'
 import { changesRoutes, startCdcLoop, type PartitionStore } from '../sinks/index.ts'
-import type { NodeConfig } from './node-config.ts'
+import { ConfigError, type NodeConfig } from './node-config.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -139,6 +139,8 @@ function buildApp(config: NodeConfig): FastifyInstance {
 }
 
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  // A bad MQTT bridge config is refused before anything connects.
+  const mqttBridgeConfig = config.mqttBridge === undefined ? undefined : await loadMqttBridgeConfig(config.mqttBridge)
   mkdirSync(config.dataDir, { recursive: true })
   const app = buildApp(config)
   const logger = app.log
@@ -288,7 +290,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     },
   })
   // The MQTT bridge shares the write path: the writer (its batches group-commit with HTTP writes), the catalog, the schema id.
-  const mqttBridge = config.mqttBridge === undefined ? undefined : await startNodeMqttBridge(config.mqttBridge, {
+  const mqttBridge = mqttBridgeConfig === undefined ? undefined : await startNodeMqttBridge(mqttBridgeConfig, {
     sink: writer, catalog, kafka, ingestPartitions, ingestSchemaId, lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
     log: event => logger[event.level === 'warn' || event.level === 'error' ? event.level : 'info']({ component: 'mqtt-bridge', ...event }, String(event.event ?? 'mqtt bridge')),
   })
@@ -332,10 +334,20 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   }
 }
 
-/** Loads the bridge's modules (mqtt.js among them) only when a node runs one. */
-async function startNodeMqttBridge(configFile: string, shared: Omit<import('../pipeline/mqtt/index.ts').MqttBridgeOptions, 'config'>): Promise<import('../pipeline/mqtt/index.ts').MqttBridge> {
-  const { loadBridgeConfig, startMqttBridge } = await import('../pipeline/mqtt/index.ts')
-  return startMqttBridge({ ...shared, config: loadBridgeConfig(configFile) })
+// The bridge's modules (mqtt.js among them) are loaded only when a node runs one.
+type MqttModule = typeof import('../pipeline/mqtt/index.ts')
+
+async function loadMqttBridgeConfig(configFile: string): Promise<ReturnType<MqttModule['loadBridgeConfig']>> {
+  const { loadBridgeConfig, MqttBridgeError } = await import('../pipeline/mqtt/index.ts')
+  try {
+    return loadBridgeConfig(configFile)
+  } catch (error) {
+    throw error instanceof MqttBridgeError ? new ConfigError(`mqttBridge (--mqtt-bridge): ${error.message}`) : error
+  }
+}
+
+async function startNodeMqttBridge(config: ReturnType<MqttModule['loadBridgeConfig']>, shared: Omit<Parameters<MqttModule['startMqttBridge']>[0], 'config'>): Promise<Awaited<ReturnType<MqttModule['startMqttBridge']>>> {
+  return (await import('../pipeline/mqtt/index.ts')).startMqttBridge({ ...shared, config })
 }
 
 /** `SHOW COMPRESSION`: the lossy-compression report of the request's database, as a query result. */
