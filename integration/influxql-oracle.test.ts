@@ -151,6 +151,8 @@ const statements: string[] = [
   `SELECT percentile("usage_system", 95), percentile("requests", 20) FROM "cpu" WHERE ${RANGE} GROUP BY time(20m) fill(none)`,
   `SELECT percentile("usage_user", 50) FROM "cpu" WHERE "host" = 'h0' AND time >= ${A} AND time < ${A + 10n * MINUTE}`,
   `SELECT mean(*) FROM "cpu" WHERE ${RANGE} GROUP BY time(1h)`,
+  `SELECT mean("usage_user") * 100, max("requests") - min("requests") FROM "cpu" WHERE ${RANGE} GROUP BY time(30m), "host" fill(previous)`,
+  `SELECT sum("requests") / count("requests") AS "per_point", 8 * last("errors") FROM "cpu" WHERE ${RANGE} GROUP BY "region"`,
   `SELECT "usage_user", "host" FROM "cpu" WHERE "host" = 'h2' AND time >= ${rfc(A)} AND time < ${rfc(A + 10n * MINUTE)}`,
   `SELECT * FROM "cpu" WHERE time >= ${A} AND time < ${A + 30n * SECOND}`,
   `SELECT "usage_user", "errors" FROM "cpu" WHERE ${RANGE} GROUP BY "host" ORDER BY time DESC LIMIT 5`,

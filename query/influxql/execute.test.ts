@@ -172,3 +172,23 @@ test('median, stddev, mode and percentile (a selector) as InfluxDB 1.6 computes 
   assert.equal(values.length, 15)
   assert.deepEqual(values.slice(0, 3), [['1970-01-01T00:01:40Z', 1.1547005383792517], ['1970-01-01T00:02:00Z', 0.7071067811865476], ['1970-01-01T00:02:20Z', 0]])
 })
+
+test('arithmetic over aggregates: fill first, then the expression; integers exact, / a float, by zero 0', async (t) => {
+  const c = await context(t)
+  const rows = async (q: string): Promise<unknown> => ((await run(c, q)) as { results: Array<{ series: Array<{ columns: string[]; values: unknown[][] }> }> }).results[0]!.series.map((s) => [s.columns, s.values])
+  assert.deepEqual(await rows('SELECT max(v) * 2 FROM cpu WHERE time <= 1120s'), [[['time', 'max'], [['1970-01-01T00:16:40Z', 10]]]])
+  assert.deepEqual(await rows('SELECT max(i) / 3, max(i) / 3.0, -max(i) / 3, max(i) / 0, max(v) / 0, max(i) * 2.5 FROM cpu WHERE time <= 1120s'), [[
+    ['time', 'max', 'max_1', 'max_2', 'max_3', 'max_4', 'max_5'], [['1970-01-01T00:00:00Z', 3.3333333333333335, 3.3333333333333335, -3.3333333333333335, 0, 0, 25]],
+  ]])
+  const range = 'FROM cpu WHERE time >= 990s and time <= 1160s GROUP BY time(30s)'
+  const times = ['1970-01-01T00:16:30Z', '1970-01-01T00:17:00Z', '1970-01-01T00:17:30Z', '1970-01-01T00:18:00Z', '1970-01-01T00:18:30Z', '1970-01-01T00:19:00Z']
+  const zip = (...columns: unknown[][]): unknown[][] => times.map((time, i) => [time, ...columns.map((column) => column[i])])
+  assert.deepEqual(await rows(`SELECT max(i) * 2 ${range} fill(previous)`), [[['time', 'max'], zip([20, 20, 20, 20, 2, 40])]])
+  assert.deepEqual(await rows(`SELECT max(i) * 2 ${range} fill(linear)`), [[['time', 'max'], zip([20, 14, 10, 6, 2, 40])]])
+  assert.deepEqual(await rows(`SELECT mean(v) * 2, max(v) - min(v) ${range} fill(0)`), [[['time', 'mean', 'max_min'], zip([5.333333333333333, 6, 0, 4, 8, 0], [4, 0, 0, 0, 0, 0])]])
+  assert.deepEqual(await rows('SELECT mean(v) + 1 AS a, 2 * mean(v) FROM cpu WHERE time >= 990s and time <= 1160s GROUP BY time(60s) fill(none)'), [[
+    ['time', 'a', 'mean'], [['1970-01-01T00:16:00Z', 3.6666666666666665, 5.333333333333333], ['1970-01-01T00:17:00Z', 4, 6], ['1970-01-01T00:18:00Z', 4, 6]],
+  ]])
+  const refused = await run(c, 'SELECT v * 2 FROM cpu') as { results: Array<{ error?: string }> }
+  assert.match(refused.results[0]!.error!, /arithmetic on aggregates only/)
+})

@@ -14,6 +14,7 @@ import { bucketStartNs } from '../time.ts'
 import type { Expr, SelectStatement } from './ast.ts'
 import { analyzeWhere, type TagLookup, type WhereParts } from './condition.ts'
 import { fillWindows, type FillSpec } from './fill.ts'
+import { compileMath, hasCall, type Evaluate } from './math.ts'
 import { Cell, INFLUXQL_AGGREGATES, NEEDS_VALUES, SELECTORS, resultIsInteger, type InfluxqlAggregate } from './reduce.ts'
 
 /** One series of an answer: rows start with the time (ns). */
@@ -25,11 +26,15 @@ export interface OutputSeries {
   values: Value[][]
 }
 
+/** percent: percentile's second argument (0 for the others). */
+type AggregateColumn = { kind: 'aggregate'; fn: InfluxqlAggregate; field: string; type: FieldTypeCode; percent: number; name: string }
+
 type ColumnPlan =
   | { kind: 'field'; field: string; name: string }
   | { kind: 'tag'; key: string; name: string }
-  /** percent: percentile's second argument (0 for the others). */
-  | { kind: 'aggregate'; fn: InfluxqlAggregate; field: string; type: FieldTypeCode; percent: number; name: string }
+  | AggregateColumn
+  /** Arithmetic over aggregate calls (math.ts). */
+  | { kind: 'math'; calls: AggregateColumn[]; evaluate: Evaluate; name: string }
 
 const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
 
@@ -47,7 +52,8 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
   const where = analyzeWhere(statement.condition, nowNs, (name) => schema.fields.has(name) && !schema.tags.includes(name))
   const groupKeys = statement.groupByAllTags ? schema.tags : statement.groupByTags
   const columns = planColumns(statement, schema, groupKeys)
-  const aggregate = columns.some((c) => c.kind === 'aggregate')
+  const calls = columns.flatMap((c) => (c.kind === 'aggregate' ? [c] : c.kind === 'math' ? c.calls : []))
+  const aggregate = calls.length > 0
   if (statement.groupByTime && !aggregate) throw unsupported('GROUP BY time(...) requires at least one aggregate function')
   if (aggregate && statement.groupByTime && where.endNs === null) where.endNs = nowNs
   let groups = groupSeries(schema, where, groupKeys)
@@ -55,7 +61,7 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
   groups = groups.slice(statement.soffset, statement.slimit > 0 ? statement.soffset + statement.slimit : undefined)
   const out: OutputSeries[] = []
   for (const group of groups) {
-    let rows = aggregate ? aggregateRows(statement, columns as Extract<ColumnPlan, { kind: 'aggregate' }>[], group.members, where) : rawRows(statement, columns, group.members, where)
+    let rows = aggregate ? outputRows(columns, aggregateRows(statement, calls, group.members, where)) : rawRows(statement, columns, group.members, where)
     rows = rows.slice(statement.offset, statement.limit > 0 ? statement.offset + statement.limit : undefined)
     if (rows.length === 0) continue
     out.push({
@@ -86,9 +92,19 @@ function planColumns(statement: SelectStatement, schema: TableSchema, groupKeys:
       columns.push(...aggregateColumns(expr, alias, schema))
       continue
     }
-    throw unsupported('SELECT: select fields, tags, * or aggregates of a field (mean("usage")); arithmetic and literals are not supported')
+    if (expr.kind === 'binary' && hasCall(expr)) {
+      const mathCalls: AggregateColumn[] = []
+      const evaluate = compileMath(expr, (call) => {
+        const [column, more] = aggregateColumns(call, null, schema)
+        if (column?.kind !== 'aggregate' || more !== undefined) throw unsupported(`${call.name}(...) in arithmetic takes one field, not * or /regex/`)
+        return mathCalls.push(column) - 1
+      })
+      columns.push({ kind: 'math', calls: mathCalls, evaluate, name: alias ?? mathCalls.map((c) => c.fn).join('_') })
+      continue
+    }
+    throw unsupported('SELECT: select fields, tags, * or aggregates of a field (mean("usage")), with arithmetic on aggregates only')
   }
-  const aggregates = columns.filter((c) => c.kind === 'aggregate').length
+  const aggregates = columns.filter((c) => c.kind === 'aggregate' || c.kind === 'math').length
   if (aggregates > 0 && aggregates < columns.length) throw unsupported('mixing aggregate and non-aggregate queries is not supported')
   if (columns.length === 0 || (aggregates === 0 && !columns.some((c) => c.kind === 'field'))) throw unsupported('statement must have at least one field in select clause')
   // InfluxDB names repeated columns name_1, name_2, ...
@@ -178,7 +194,28 @@ function scanRange(where: WhereParts): { fromNs: bigint | null; toNs: bigint | n
   return { fromNs: where.startNs, toNs: where.endNs === null ? null : where.endNs + 1n }
 }
 
-function aggregateRows(statement: SelectStatement, columns: Extract<ColumnPlan, { kind: 'aggregate' }>[], members: TableSeries[], where: WhereParts): Value[][] {
+/** Rows of the output columns from rows of the calls ([time, call values...]). */
+function outputRows(columns: ColumnPlan[], rows: Value[][]): Value[][] {
+  if (columns.every((c) => c.kind === 'aggregate')) return rows
+  const outputs: Array<(calls: Value[]) => Value> = []
+  let at = 0
+  for (const column of columns) {
+    const start = at
+    if (column.kind === 'math') {
+      at += column.calls.length
+      outputs.push((calls) => column.evaluate(calls.slice(start, start + column.calls.length)))
+    } else {
+      at++
+      outputs.push((calls) => calls[start]!)
+    }
+  }
+  return rows.map((row) => {
+    const calls = row.slice(1)
+    return [row[0]!, ...outputs.map((output) => output(calls))]
+  })
+}
+
+function aggregateRows(statement: SelectStatement, columns: AggregateColumn[], members: TableSeries[], where: WhereParts): Value[][] {
   const byTime = statement.groupByTime
   const range = scanRange(where)
   const cells = new Map<string, Map<bigint, Cell>>()
@@ -232,7 +269,7 @@ function addChunk(chunk: Column, byTime: SelectStatement['groupByTime'], cellAt:
 }
 
 /** Without GROUP BY time: one row, at the range start (epoch 0 without one), or at the selected point for a lone selector. */
-function singleRow(columns: Extract<ColumnPlan, { kind: 'aggregate' }>[], cells: Map<string, Map<bigint, Cell>>, where: WhereParts): Value[] | null {
+function singleRow(columns: AggregateColumn[], cells: Map<string, Map<bigint, Cell>>, where: WhereParts): Value[] | null {
   const cellsOf = columns.map((c) => cells.get(c.field)!.get(0n))
   if (cellsOf.every((cell) => cell === undefined)) return null
   let time = where.startNs ?? 0n
