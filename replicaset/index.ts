@@ -3,7 +3,7 @@
 // health), its status routes and read-your-writes waits. It does not own mastering (that is
 // pipeline/processor and Kafka's consumer group) nor storage formats (sinks/segments).
 
-export { startReplica, Replica, combineChecksums, CHANGELOG_TOPIC, REPLICA_GROUP_PREFIX, type ReplicaOptions, type ReplicaState, type Peer, type CatchingUp, type IngestPosition, type PartitionPosition, type ReplicaChecksum } from './replica.ts'
+export { startReplica, Replica, combineChecksums, lockHolder, REPLICA_LOCK_FILE, CHANGELOG_TOPIC, REPLICA_GROUP_PREFIX, type ReplicaOptions, type ReplicaState, type Peer, type CatchingUp, type IngestPosition, type PartitionPosition, type ReplicaChecksum } from './replica.ts'
 export {
   Membership, RedisMemberStore, MemoryMemberStore, formatReplicaSet, mastersOf, parseMemberRecord, MEMBER_KEY_PREFIX, MEMBERS_INDEX_KEY,
   type MemberRecord, type MemberPartition, type MemberHealth, type MemberStore, type MembershipOptions, type ReplicaSetView,

@@ -13,7 +13,7 @@
 // only member is assigned every partition.
 
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { openPartitionStore, type PartitionStore, type StoreSettings } from '../sinks/index.ts'
@@ -23,6 +23,24 @@ import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './lim
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
+export const REPLICA_LOCK_FILE = 'LOCK'
+
+/** The pid in a replica directory's LOCK file when that process is alive, else undefined. */
+export function lockHolder(dir: string): number | undefined {
+  let pid: number
+  try {
+    pid = Number(readFileSync(join(dir, REPLICA_LOCK_FILE), 'utf8').trim())
+  } catch {
+    return undefined
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined
+  try {
+    process.kill(pid, 0)
+    return pid
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined
+  }
+}
 export const REPLICA_GROUP_PREFIX = 'sluice.replica.'
 
 /** A position in sluice.ingest, as the write API and /api/v1/sql answer it. */
@@ -152,6 +170,7 @@ export class Replica {
   /** Changelog end offsets when consuming began; undefined until then. Cleared once reached. */
   private catchUpTarget: Map<number, bigint> | undefined
   private caughtUp = false
+  private locked = false
 
   constructor(private readonly options: ReplicaOptions) {
     if (!Number.isInteger(options.partitions) || options.partitions < 1) {
@@ -180,6 +199,22 @@ export class Replica {
     return this.failure
   }
 
+  /**
+   * Claims the replica directory with a LOCK file holding this process's pid, so that `sluice
+   * restore` (and a second node on the same directory) refuse while it runs. A LOCK whose process
+   * is gone (kill -9) is taken over.
+   */
+  private lock(): void {
+    mkdirSync(this.options.dir, { recursive: true })
+    const path = join(this.options.dir, REPLICA_LOCK_FILE)
+    const holder = lockHolder(this.options.dir)
+    if (holder !== undefined && holder !== process.pid) {
+      throw new ReplicaError(ReplicaErrorCode.FAILED, `${this.options.dir} is in use by process ${holder} (${path}); stop it first`)
+    }
+    writeFileSync(path, `${process.pid}\n`)
+    this.locked = true
+  }
+
   private storeDir(partition: number): string {
     return join(this.options.dir, `changelog-${partition}`)
   }
@@ -196,6 +231,7 @@ export class Replica {
   }
 
   async start(): Promise<void> {
+    this.lock()
     rmSync(join(this.options.dir, 'snapshots'), { recursive: true, force: true }) // links of snapshots a crash left behind
     for (let partition = 0; partition < this.options.partitions; partition++) await this.openStore(partition)
     this.admin = this.options.kafka.admin()
@@ -278,6 +314,26 @@ export class Replica {
       const linked = linkSnapshot(this.storeDir(partition), join(root, `${partition}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`))
       return { ...linked, contentType: SNAPSHOT_CONTENT_TYPE, release: () => rmSync(linked.dir, { recursive: true, force: true }) }
     })
+  }
+
+  /**
+   * Merges every partition's segments into one, partition by partition (between apply batches),
+   * purging deleted and expired points; returns each partition's segments and bytes before and after.
+   */
+  async compact(): Promise<Array<{ partition: number; before: { segments: number; bytes: number }; after: { segments: number; bytes: number }; ms: number }>> {
+    if (this.stateValue !== 'running') throw new ReplicaError(ReplicaErrorCode.FAILED, `the replica is ${this.stateValue}`, {}, true)
+    const results = []
+    for (const part of [...this.parts.values()].sort((a, b) => a.partition - b.partition)) {
+      results.push(await this.exclusive(part, async () => {
+        const started = Date.now()
+        const before = part.store.stats()
+        await part.store.compactAll()
+        const after = part.store.stats()
+        this.log({ event: 'replica_compacted', partition: part.partition, segmentsBefore: before.segments, segmentsAfter: after.segments, bytesBefore: before.segmentBytes, bytesAfter: after.segmentBytes })
+        return { partition: part.partition, before: { segments: before.segments, bytes: before.segmentBytes }, after: { segments: after.segments, bytes: after.segmentBytes }, ms: Date.now() - started }
+      }))
+    }
+    return results
   }
 
   /**
@@ -558,6 +614,7 @@ export class Replica {
       })
     }
     await this.admin?.disconnect().catch(() => {})
+    if (this.locked) rmSync(join(this.options.dir, REPLICA_LOCK_FILE), { force: true })
     this.log({ event: 'replica_stopped' })
   }
 }

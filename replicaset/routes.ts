@@ -93,12 +93,30 @@ export function replicaSetRoutes(app: FastifyInstance, options: ReplicaSetRoutes
     }
   })
 
+  /** With --auth on, operator routes (snapshots, compaction) need the cluster secret; undefined when allowed. */
+  const refusal = (authorization: string | undefined, what: string): { status: number; body: { code: string; message: string } } | undefined => {
+    if (!options.auth) return undefined
+    if (options.clusterSecret === undefined) return { status: 403, body: { code: 'SLUICE_ERR_FORBIDDEN', message: `with --auth on, ${what} needs --cluster-secret set on every node` } }
+    if (!secretMatches(authorization, options.clusterSecret)) return { status: 401, body: { code: 'SLUICE_ERR_UNAUTHORIZED', message: `${what} needs Authorization: Bearer <cluster secret>` } }
+    return undefined
+  }
+
+  app.post('/api/v1/replicaset/compact', async (request, reply) => {
+    if (!replica) return reply.code(503).send(NO_REPLICA)
+    const refused = refusal(request.headers.authorization, 'compaction')
+    if (refused) return reply.code(refused.status).send(refused.body)
+    try {
+      return { node: options.nodeId, partitions: await replica.compact() }
+    } catch (error) {
+      if (!isReplicaError(error)) throw error
+      return reply.code(STATUS_OF[error.code]).send({ code: error.code, message: error.message, retriable: error.retriable })
+    }
+  })
+
   app.get<{ Params: { partition: string } }>('/api/v1/replicaset/snapshot/:partition', async (request, reply) => {
     if (!replica) return reply.code(503).send(NO_REPLICA)
-    if (options.auth) {
-      if (options.clusterSecret === undefined) return reply.code(403).send({ code: 'SLUICE_ERR_FORBIDDEN', message: 'with --auth on, snapshots need --cluster-secret set on every node' })
-      if (!secretMatches(request.headers.authorization, options.clusterSecret)) return reply.code(401).send({ code: 'SLUICE_ERR_UNAUTHORIZED', message: 'a snapshot needs Authorization: Bearer <cluster secret>' })
-    }
+    const refused = refusal(request.headers.authorization, 'a snapshot')
+    if (refused) return reply.code(refused.status).send(refused.body)
     const partition = Number(request.params.partition)
     if (!/^[0-9]{1,9}$/.test(request.params.partition)) return reply.code(400).send({ code: ReplicaErrorCode.INVALID_ARGUMENT, message: `partition must be an integer ≥ 0, not ${JSON.stringify(request.params.partition)}` })
     let snapshot: Awaited<ReturnType<Replica['snapshot']>>
