@@ -58,6 +58,9 @@ test('mosquitto_pub and mqtt.js messages of every format land in sluice.ingest; 
   // 100 plain numbers: one point each at its arrival time.
   await mosquittoPub(`${prefix}/factory/berlin/l1/temp`, Array.from({ length: 100 }, (_, i) => `${i}.5`))
   await mosquittoPub(`${prefix}/factory/berlin/l1/temp`, ['warm'])
+  // The same field as the numbers above, as an integer: refused by the catalog HTTP writes share, the good point of the message written.
+  const conflictPub = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', '1883', '-q', '1', '-t', `${prefix}/lp/conflict`, '-m', 'temp,line=l1,site=berlin value=5i 1\ncpu,host=h0 usage=-1 1'])
+  assert.equal(conflictPub.code, 0, conflictPub.stderr)
   const client = await mqtt.connectAsync(SYSTEM_MQTT_URL, { clientId: `pub-js-${id}`, clean: true })
   try {
     for (let i = 0; i < 50; i++) {
@@ -76,11 +79,11 @@ test('mosquitto_pub and mqtt.js messages of every format land in sluice.ingest; 
     await client.endAsync()
   }
 
-  const expected = 200 + 100 + 50 + 21
+  const expected = 200 + 1 + 100 + 50 + 21
   const kafka = kafkaClient(broker.bootstrap)
   const points = ofDatabase(await readIngestedPoints(kafka, all => ofDatabase(all).length >= expected))
   assert.equal(points.length, expected, `distinct points in sluice.ingest\n${bridge.logs().slice(-2000)}`)
-  const lp = points.filter(point => point.seriesKey.startsWith('cpu,'))
+  const lp = points.filter(point => point.seriesKey.startsWith('cpu,') && point.timeNs !== 1n)
   assert.deepEqual(lp.map(point => Number(point.timeNs - T0)).sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i))
   for (const point of lp) assert.equal(point.fields.usage, Number(point.timeNs - T0), 'usage is the line number')
   assert.ok(lp.every(point => point.seriesKey.includes('device=dev1')), 'the topic level is a tag')
@@ -92,8 +95,13 @@ test('mosquitto_pub and mqtt.js messages of every format land in sluice.ingest; 
   assert.equal(plc.length, 21)
   assert.deepEqual(plc.map(point => point.fields.Count).sort((a, b) => Number(a) - Number(b)), Array.from({ length: 21 }, (_, i) => BigInt(i)), 'data messages by alias carry the birth names')
 
-  const letters = await readDeadLetters(kafka, prefix, found => found.length >= 2)
-  assert.equal(letters.length, 2, JSON.stringify(letters))
+  assert.deepEqual(points.filter(point => point.timeNs === 1n).map(point => [point.seriesKey, point.fields.usage]), [['cpu,device=conflict,host=h0', -1]])
+  const letters = await readDeadLetters(kafka, prefix, found => found.length >= 3)
+  assert.equal(letters.length, 3, JSON.stringify(letters))
+  const conflict = letters.find(letter => letter.key === `${prefix}/lp/conflict`)!
+  assert.equal(conflict.headers['sluice-deadletter-code'], 'SLUICE_ERR_FIELD_TYPE_CONFLICT')
+  assert.equal(conflict.headers['sluice-deadletter-partial'], 'true')
+  assert.match(conflict.headers['sluice-deadletter-reason']!, /integer.*float|float.*integer/)
   const warm = letters.find(letter => letter.value === 'warm')!
   assert.equal(warm.headers['sluice-mqtt-topic'], `${prefix}/factory/berlin/l1/temp`)
   assert.equal(warm.headers['sluice-deadletter-code'], 'SLUICE_ERR_MQTT_PAYLOAD')
