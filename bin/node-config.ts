@@ -88,6 +88,16 @@ export interface NodeConfig {
    * --cluster-secret, env SLUICE_CLUSTER_SECRET.
    */
   clusterSecret: string | undefined
+  /**
+   * OTLP/HTTP receiver of traces and metrics (docs/observability.md), e.g. http://127.0.0.1:4318; unset, nothing is
+   * exported and the OpenTelemetry SDK is not loaded (GET /metrics answers either way). Flag --otlp-endpoint, env
+   * OTEL_EXPORTER_OTLP_ENDPOINT, config key "otlpEndpoint".
+   */
+  otlpEndpoint: string | undefined
+  /** How often metrics are pushed to the OTLP endpoint. Env OTEL_METRIC_EXPORT_INTERVAL; default 60,000. */
+  otlpMetricsIntervalMs: number
+  /** Longest a finished span waits before it is sent to the OTLP endpoint. Env OTEL_BSP_SCHEDULE_DELAY; default 5,000. */
+  otlpSpanDelayMs: number
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
   limits: HttpLimits
 }
@@ -117,11 +127,13 @@ const defaults = {
   cdc: false,
   cdcHeartbeatMs: 15_000,
   schemaRegistryPrefix: '/schema-registry',
+  otlpMetricsIntervalMs: 60_000,
+  otlpSpanDelayMs: 5_000,
 }
 
 export class ConfigError extends UsageError {}
 
-const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression', 'clusterSecret', 'mqttBridge']
+const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression', 'clusterSecret', 'mqttBridge', 'otlpEndpoint']
 
 function positiveInteger(setting: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value
@@ -179,6 +191,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
       'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
       cdc: { type: 'boolean' }, 'cdc-heartbeat-ms': { type: 'string' },
     },
     strict: true,
@@ -229,6 +242,9 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     mqttBridge: pick<string | undefined>(values['mqtt-bridge'], undefined, 'mqttBridge', undefined),
     lossyCompression: lossySettings(values['lossy-compression'], file.lossyCompression),
     clusterSecret: pick<string | undefined>(values['cluster-secret'], env.SLUICE_CLUSTER_SECRET, 'clusterSecret', undefined),
+    otlpEndpoint: pick<string | undefined>(values['otlp-endpoint'], env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, 'otlpEndpoint', undefined),
+    otlpMetricsIntervalMs: positiveInteger('otlpMetricsIntervalMs (OTEL_METRIC_EXPORT_INTERVAL)', pick<unknown>(undefined, env.OTEL_METRIC_EXPORT_INTERVAL, 'otlpMetricsIntervalMs', defaults.otlpMetricsIntervalMs)),
+    otlpSpanDelayMs: positiveInteger('otlpSpanDelayMs (OTEL_BSP_SCHEDULE_DELAY)', pick<unknown>(undefined, env.OTEL_BSP_SCHEDULE_DELAY, 'otlpSpanDelayMs', defaults.otlpSpanDelayMs)),
     limits,
   }
 }
