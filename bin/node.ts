@@ -25,6 +25,7 @@ import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, star
 import { executeInfluxql, executeSql, type QueryResult } from '../query/index.ts'
 import { changesRoutes, startCdcLoop, type PartitionStore } from '../sinks/index.ts'
 import { ConfigError, type NodeConfig } from './node-config.ts'
+import { formatExposition, instrumentHttp, metrics, observeQuery, PROMETHEUS_CONTENT_TYPE, QueryLanguage, registerNodeCollectors, startOtlp, traceLogFields } from '../lib/telemetry/index.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -131,7 +132,8 @@ function healthChecks(admin: Admin, pingRedis: () => Promise<void>): () => Promi
 function buildApp(config: NodeConfig): FastifyInstance {
   return Fastify({
     // JSON logs on stderr, one event per line; stdout carries only the "listening" line.
-    logger: { level: process.env.SLUICE_LOG_LEVEL ?? 'info', base: { node: config.nodeId }, stream: process.stderr },
+    // Lines written inside a span carry its trace_id and span_id (docs/observability.md).
+    logger: { level: process.env.SLUICE_LOG_LEVEL ?? 'info', base: { node: config.nodeId }, stream: process.stderr, mixin: traceLogFields },
     bodyLimit: config.limits.maxBodyBytes,
     // Clients such as Telegraf keep connections alive between batches.
     keepAliveTimeout: 65_000,
@@ -144,6 +146,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   mkdirSync(config.dataDir, { recursive: true })
   const app = buildApp(config)
   const logger = app.log
+  // OTLP export only when an endpoint is configured (the SDK is loaded only then); HTTP metrics on every route.
+  const otlp = config.otlpEndpoint === undefined ? undefined : await startOtlp({
+    endpoint: config.otlpEndpoint, serviceName: 'sluice', serviceVersion: SLUICE_VERSION, instanceId: config.nodeId,
+    registry: metrics().registry, metricsIntervalMs: config.otlpMetricsIntervalMs, spanDelayMs: config.otlpSpanDelayMs,
+  })
+  instrumentHttp(app, { tracing: otlp !== undefined, routesWithOwnSpans: WRITE_ROUTES })
   const kafka: Kafka = new KafkaClient({
     clientId: `sluice-${config.nodeId}`,
     brokers: config.kafkaBrokers,
@@ -224,10 +232,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     commands,
     // Queries read this node's replica, which starts below; requests arrive only after listen().
     ...(config.replica ? {
-      query: async (sql: string, context: { tenant: string; database: string }) => SHOW_COMPRESSION.test(sql)
+      query: (sql: string, context: { tenant: string; database: string }) => observeQuery(QueryLanguage.SQL, sql, context.database, async () => SHOW_COMPRESSION.test(sql)
         ? compressionResult(await compressionReport(context), await codecNames(context))
-        : executeSql(sql, { ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n }),
-      influxql: (q: string, request: InfluxqlRequest) => executeInfluxql(q, { ...request, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n }),
+        : executeSql(sql, { ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n })),
+      influxql: (q: string, request: InfluxqlRequest) => observeQuery(QueryLanguage.INFLUXQL, q, request.database ?? '', () => executeInfluxql(q, { ...request, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n })),
     } : {}),
     ...(parsePool !== undefined ? { parsePool } : {}),
     limits: config.limits,
@@ -303,6 +311,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   replicaSetRoutes(app, { nodeId: config.nodeId, membership, replica, auth: config.auth, clusterSecret: config.clusterSecret })
   // Lossy compression as decided by the masters on this node: its partitions only (docs/lossy-compression.md).
   app.get('/api/v1/compression', async () => ({ node: config.nodeId, partitions: processor?.partitions() ?? [], fields: await compressionReport() }))
+  // Prometheus text of this node's metrics (docs/observability.md); the components' own counts are read at each scrape.
+  const removeCollectors = registerNodeCollectors(metrics(), { processor, replica, cdc, mqttBridge, kafkaSource: source, compression: processor ? () => compressionReport() : undefined })
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(formatExposition(await metrics().registry.collect())))
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })
   const port = (app.server.address() as { port: number }).port
   nodeUrl = `http://${config.httpHost}:${port}`
@@ -329,7 +340,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await schemas.close()
       await store.close()
       await admin.disconnect().catch(() => {})
+      removeCollectors()
       logger.info({ event: 'node_stopped' }, 'node stopped')
+      await otlp?.shutdown() // sends the spans and metrics still buffered
     })(),
   }
 }
@@ -349,6 +362,9 @@ async function loadMqttBridgeConfig(configFile: string): Promise<ReturnType<Mqtt
 async function startNodeMqttBridge(config: ReturnType<MqttModule['loadBridgeConfig']>, shared: Omit<Parameters<MqttModule['startMqttBridge']>[0], 'config'>): Promise<Awaited<ReturnType<MqttModule['startMqttBridge']>>> {
   return (await import('../pipeline/mqtt/index.ts')).startMqttBridge({ ...shared, config })
 }
+
+/** The write endpoints make their own server spans (pipeline/http/tracing.ts), which carry the traceparent into Kafka. */
+const WRITE_ROUTES: ReadonlySet<string> = new Set(['/write', '/api/v2/write', '/api/v1/write'])
 
 /** `SHOW COMPRESSION`: the lossy-compression report of the request's database, as a query result. */
 const SHOW_COMPRESSION = /^\s*show\s+compression\s*;?\s*$/i
