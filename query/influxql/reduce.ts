@@ -4,7 +4,7 @@
 // (series of one group meet at the same times). median, mode, stddev and percentile need every
 // value: the cell keeps the runs (views of the scanned chunks, no copy per point) and sorts once.
 
-import { type Column, FieldType, type FieldTypeCode } from '../../sinks/index.ts'
+import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../../sinks/index.ts'
 import type { Value } from '../result.ts'
 
 export const INFLUXQL_AGGREGATES = ['count', 'sum', 'mean', 'min', 'max', 'first', 'last', 'spread', 'median', 'mode', 'stddev', 'percentile'] as const
@@ -22,6 +22,8 @@ interface Run {
 }
 
 type Raw = number | bigint | string
+
+const SAFE_SUM = 2n ** 53n
 
 /** Larger-than for the tie rules: numbers and bigints by value, strings by code units, booleans (0/1) as numbers. */
 function greater(a: Raw, b: Raw): boolean {
@@ -79,6 +81,34 @@ export class Cell {
     }
     this.takeFirst(values[start]!, times[start]!)
     this.takeLast(values[end - 1]!, times[end - 1]!)
+  }
+
+  /**
+   * Whether a block's index statistics can stand for its points: not for strings (their statistics
+   * hold only a count), nor for integers whose float64 sum may have rounded.
+   */
+  static statsSuffice(type: FieldTypeCode, stats: BlockStats): boolean {
+    if (type === FieldType.STRING) return false
+    if (type !== FieldType.INTEGER && type !== FieldType.UNSIGNED) return true
+    const min = BigInt(stats.min!)
+    const max = BigInt(stats.max!)
+    const magnitude = (min < 0n ? -min : min) > (max < 0n ? -max : max) ? (min < 0n ? -min : min) : (max < 0n ? -max : max)
+    return magnitude * BigInt(stats.count) < SAFE_SUM
+  }
+
+  /**
+   * A whole block from its index statistics (statsSuffice holds; no aggregate of the cell needs every
+   * value or the time of its min or max: the statistics do not say when the extremes were).
+   */
+  addStats(stats: BlockStats): void {
+    this.count += stats.count
+    const integer = this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED
+    const raw = (value: number | bigint | null): Raw => (integer ? BigInt(value!) : Number(value))
+    if (integer) this.sumInteger += BigInt(stats.sum)
+    else this.sumFloat += stats.sum
+    this.takeExtremes(raw(stats.min), stats.minTimeNs, raw(stats.max), stats.minTimeNs)
+    this.takeFirst(raw(stats.first), stats.minTimeNs)
+    this.takeLast(raw(stats.last), stats.maxTimeNs)
   }
 
   private takeExtremes(min: Raw, minTime: bigint, max: Raw, maxTime: bigint): void {

@@ -219,8 +219,12 @@ function aggregateRows(statement: SelectStatement, columns: AggregateColumn[], m
   const byTime = statement.groupByTime
   const range = scanRange(where)
   const cells = new Map<string, Map<bigint, Cell>>()
+  /** A lone selector without GROUP BY time answers at the time of the point it selected. */
+  const selectorTime = byTime === null && columns.length === 1 && SELECTORS.has(columns[0]!.fn)
   for (const field of new Set(columns.map((c) => c.field))) {
     const keepValues = columns.some((c) => c.field === field && NEEDS_VALUES.has(c.fn))
+    // Block statistics answer whole blocks, unless every value or the time of a min or max is needed.
+    const useStats = !keepValues && !(selectorTime && (columns[0]!.fn === 'min' || columns[0]!.fn === 'max'))
     const windows = new Map<bigint, Cell>()
     cells.set(field, windows)
     for (const { store, series } of members) {
@@ -235,7 +239,22 @@ function aggregateRows(statement: SelectStatement, columns: AggregateColumn[], m
         }
         return cell
       }
-      for (const chunk of store.scan({ seriesId: series.id, field, ...range })) addChunk(chunk, byTime, cellAt)
+      if (!useStats) {
+        for (const chunk of store.scan({ seriesId: series.id, field, ...range })) addChunk(chunk, byTime, cellAt)
+        continue
+      }
+      const plan = store.aggregate({ seriesId: series.id, field, ...range })
+      for (const block of plan.blocks) {
+        const window = byTime === null ? 0n : bucketStartNs(block.minTimeNs, byTime.intervalNs, byTime.offsetNs)
+        const oneWindow = byTime === null || window === bucketStartNs(block.maxTimeNs, byTime.intervalNs, byTime.offsetNs)
+        if (oneWindow && Cell.statsSuffice(type, block)) {
+          cellAt(window).addStats(block)
+          continue
+        }
+        // A clean block is the only data of its series and field in its span: scanning the span reads exactly it.
+        for (const chunk of store.scan({ seriesId: series.id, field, fromNs: block.minTimeNs, toNs: block.maxTimeNs + 1n })) addChunk(chunk, byTime, cellAt)
+      }
+      for (const chunk of plan.rest) addChunk(chunk, byTime, cellAt)
     }
   }
   if (!byTime) return [singleRow(columns, cells, where)].filter((row): row is Value[] => row !== null)
