@@ -299,7 +299,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   })
   // The MQTT bridge shares the write path: the writer (its batches group-commit with HTTP writes), the catalog, the schema id.
   const mqttBridge = mqttBridgeConfig === undefined ? undefined : await startNodeMqttBridge(mqttBridgeConfig, {
-    sink: writer, catalog, kafka, ingestPartitions, ingestSchemaId, lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
+    sink: writer, catalog, kafka, ingestPartitions, ingestSchemaId, defaultTenant: config.defaultTenant, lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
     log: event => logger[event.level === 'warn' || event.level === 'error' ? event.level : 'info']({ component: 'mqtt-bridge', ...event }, String(event.event ?? 'mqtt bridge')),
   })
   let nodeUrl = ''

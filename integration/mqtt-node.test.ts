@@ -27,8 +27,7 @@ before(async () => {
   const config = writeBridgeConfig({
     mqtt: SYSTEM_MQTT_URL,
     clientId: `sluice-it-node-${tenant}`,
-    tenant,
-    database: 'plant',
+    database: 'plant', // no tenant: the node's --default-tenant
     subscriptions: [{ topic, measurement: 'power', format: 'json', json: { fields: { kw: 'kw' }, time: { path: 't', format: 'rfc3339' } } }],
   })
   node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--partitions', '2', '--default-tenant', tenant, '--replica-flush-interval-ms', '300', '--mqtt-bridge', config] })

@@ -35,6 +35,8 @@ export interface MqttBridgeOptions {
   kafka: Kafka
   ingestPartitions: number
   ingestSchemaId: number
+  /** Tenant of the points when the config names none (a node passes its default tenant). Default "default". */
+  defaultTenant?: string
   lineProtocolLimits?: LineProtocolLimits
   log: (event: Record<string, unknown>) => void
 }
@@ -254,7 +256,7 @@ class Bridge implements MqttBridge {
       pending.records = []
       return
     }
-    const tenant = this.config.tenant
+    const tenant = this.config.tenant ?? this.options.defaultTenant ?? 'default'
     try {
       await this.options.catalog.requireDatabase(tenant, decoded.database)
       const check = await this.options.catalog.checkFieldTypes(tenant, decoded.database, decoded.batch)

@@ -70,7 +70,8 @@ export interface BridgeConfig {
   keepaliveSeconds: number
   /** MQTT 5 only: how long the broker keeps the session after a disconnect. Default 7 days. */
   sessionExpirySeconds: number
-  tenant: string
+  /** Tenant of every point; undefined: the node's default tenant (standalone: "default"). */
+  tenant: string | undefined
   deadLetterTopic: string
   subscriptions: Subscription[]
   limits: MqttLimits
@@ -81,7 +82,6 @@ const DEFAULTS = {
   protocolVersion: 4,
   keepaliveSeconds: 30,
   sessionExpirySeconds: 7 * 24 * 3600,
-  tenant: 'default',
   deadLetterTopic: 'sluice.deadletter',
 } as const
 
@@ -226,7 +226,7 @@ export function parseBridgeConfig(document: unknown, overrides: { url?: string }
     protocolVersion: integer(raw.protocolVersion ?? DEFAULTS.protocolVersion, 'protocolVersion', 4, 5) as 4 | 5,
     keepaliveSeconds: integer(raw.keepaliveSeconds ?? DEFAULTS.keepaliveSeconds, 'keepaliveSeconds', 1, 65_535),
     sessionExpirySeconds: integer(raw.sessionExpirySeconds ?? DEFAULTS.sessionExpirySeconds, 'sessionExpirySeconds', 1, 0xffff_ffff),
-    tenant: optionalText(raw.tenant, 'tenant') ?? DEFAULTS.tenant,
+    tenant: optionalText(raw.tenant, 'tenant'),
     deadLetterTopic: optionalText(raw.deadLetterTopic, 'deadLetterTopic') ?? DEFAULTS.deadLetterTopic,
     subscriptions,
     limits,
