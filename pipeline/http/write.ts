@@ -17,6 +17,7 @@ import { queryString, sendError, wallClockNs, type HttpApiOptions } from './cont
 import { reportLines, unpackRecords } from './encode-body.ts'
 import { Dialect, errorResponse, HttpApiError, HttpErrorCode, type DialectValue, type ReportedLineError } from './errors.ts'
 import { startWriteSpan, type WriteSpan } from './tracing.ts'
+import { metrics, withSpan } from '../../lib/telemetry/index.ts'
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER, requestFingerprint, type IdempotencyClaim, type StoredAnswer } from './idempotency.ts'
 
 export interface WriteTarget {
@@ -138,7 +139,8 @@ async function handleWrite(options: HttpApiOptions, request: FastifyRequest, rep
   const deadlineMs = Date.now() + options.limits.writeTimeoutMs
   const tracing = startWriteSpan(request, request.routeOptions.url ?? request.url)
   try {
-    const answered = await answerWrite(options, request, reply, dialect, deadlineMs, tracing)
+    // Inside the write span: log lines of the write carry its trace id.
+    const answered = await withSpan(tracing.span, () => answerWrite(options, request, reply, dialect, deadlineMs, tracing))
     tracing.end(reply.statusCode)
     return answered
   } catch (error) {
@@ -164,6 +166,7 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
     await options.catalog.requireDatabase(access.tenant, target.database)
     const outcome = await writeBody(options, dialect, access, target, body, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders)
     tracing.span.setAttributes({ 'sluice.points_written': outcome.written, 'sluice.points_rejected': outcome.rejected })
+    countPoints(outcome)
     const rejection = rejectionFor(dialect, outcome)
     if (claim?.kind === 'owner') await finishClaim(options, request, claim, dialect, rejection, outcome.written)
     claim = undefined
@@ -174,6 +177,15 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
     if (claim?.kind === 'owner') await claim.release().catch(releaseError => request.log.warn({ event: 'idempotency_release_failed', err: releaseError }, 'could not release an Idempotency-Key claim'))
     return sendError(request, reply, error, options.limits.retryAfterSeconds)
   }
+}
+
+/** sluice_points_accepted_total{source="http"} and sluice_points_rejected_total{source="http",reason} of one write. */
+function countPoints(outcome: Outcome): void {
+  const m = metrics()
+  if (outcome.written > 0) m.pointsAccepted.labels('http').inc(outcome.written)
+  const conflicts = outcome.conflicts.length
+  if (outcome.rejected > conflicts) m.pointsRejected.labels('http', 'line_protocol').inc(outcome.rejected - conflicts)
+  if (conflicts > 0) m.pointsRejected.labels('http', 'field_type_conflict').inc(conflicts)
 }
 
 /** Parses, checks field types, encodes and writes; returns what was written and what was refused. */
