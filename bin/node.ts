@@ -26,6 +26,7 @@ import { executeInfluxql, executeSql, type QueryResult } from '../query/index.ts
 import { changesRoutes, startCdcLoop, type PartitionStore } from '../sinks/index.ts'
 import { ConfigError, type NodeConfig } from './node-config.ts'
 import { formatExposition, instrumentHttp, metrics, observeQuery, PROMETHEUS_CONTENT_TYPE, QueryLanguage, registerNodeCollectors, startOtlp, traceLogFields } from '../lib/telemetry/index.ts'
+import { consoleRoutes } from '../console/serve.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -311,6 +312,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   replicaSetRoutes(app, { nodeId: config.nodeId, membership, replica, auth: config.auth, clusterSecret: config.clusterSecret })
   // Lossy compression as decided by the masters on this node: its partitions only (docs/lossy-compression.md).
   app.get('/api/v1/compression', async () => ({ node: config.nodeId, partitions: processor?.partitions() ?? [], fields: await compressionReport() }))
+  // The web console at / (docs/console.md): static files; it reads only the public APIs above, with the user's token.
+  consoleRoutes(app)
   // Prometheus text of this node's metrics (docs/observability.md); the components' own counts are read at each scrape.
   const removeCollectors = registerNodeCollectors(metrics(), { processor, replica, cdc, mqttBridge, kafkaSource: source, compression: processor ? () => compressionReport() : undefined })
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(formatExposition(await metrics().registry.collect())))
