@@ -20,6 +20,7 @@ import type { IngestRecordOut } from '../ingest/index.ts'
 import { sluiceRecordHeaders } from '../source/index.ts'
 import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
+import { metrics } from '../../lib/telemetry/index.ts'
 
 /** Where a write's records go. Resolves once all are durably in Kafka; rejects when none are. */
 export interface RecordSink {
@@ -95,6 +96,8 @@ export class TransactionalKafkaWriter implements RecordSink {
   private closing = false
   private readonly headers: Record<string, string>
   private readonly compression: number
+  private readonly transactionSeconds = metrics().transactionDuration.labels('http')
+  private readonly transactionRecords = metrics().transactionRecords.labels('http')
 
   constructor(private readonly options: TransactionalWriterOptions) {
     const count = options.producers ?? 2
@@ -230,16 +233,21 @@ export class TransactionalKafkaWriter implements RecordSink {
 
   private async commitGroup(worker: number, group: readonly PendingWrite[]): Promise<void> {
     const producer = await this.producer(worker)
+    const began = performance.now()
     const transaction = await producer.transaction()
+    let records = 0
     try {
       for (const messages of this.produceRequests(group)) {
         await transaction.send({ topic: this.options.topic, acks: -1, compression: this.compression, messages })
+        records += messages.length
       }
     } catch (error) {
       await transaction.abort().catch(() => {}) // if the broker is gone, the next InitProducerId aborts it
       throw error
     }
     await transaction.commit()
+    this.transactionSeconds.observeSince(began)
+    this.transactionRecords.observe(records)
   }
 
   /**
