@@ -15,7 +15,7 @@ import type { HttpTarget } from './http-targets.ts'
 const repositoryRoot = resolve(import.meta.dirname, '..', '..')
 const REDIS_URL = process.env.SLUICE_BENCH_REDIS ?? 'redis://127.0.0.1:6379'
 
-async function removeTenantKeys(tenant: string): Promise<void> {
+export async function removeTenantKeys(tenant: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
     await redis.connect()

@@ -1,0 +1,237 @@
+// End to end: the TSBS-like cpu day (bench/support/tsbs-cpu.ts, 864,000 lines, 8.64 M values)
+// written over HTTP (4 keep-alive connections, one request in flight each, 5,000-line bodies
+// prepared before the clock starts) until every value is queryable on every server of the target:
+//
+// - InfluxDB 1.6 and VictoriaMetrics (same-run references): the clock stops when the last write is
+//   answered (ack) and, separately, when a count query returns every value (queryable);
+// - Sluice with 1 node and with 3 nodes (writes round-robin over the nodes), `--partitions 6`, on
+//   the embedded broker: HTTP → sluice.ingest → masters → sluice.changelog → every node's replica.
+//   The clock stops when EVERY node answers `SELECT count(usage_user) FROM cpu` with the number of
+//   lines written (a 503 SLUICE_ERR_REPLICA_CATCHING_UP counts as not yet).
+//
+// Reports values/s at ack and at applied-everywhere, CPU seconds of each target's processes, peak
+// RSS of Sluice's node processes, and Sluice 1 node / faster peer, Sluice 3 nodes / Sluice 1 node.
+// Targets run one at a time, fresh temp directories each round, alternating order; medians.
+//
+// Run: npm run bench:e2e [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,'Sluice 1 node'] [-- --max-seconds 600]
+//      [-- --max-message-bytes 67108864]  (the broker's maxMessageBytes; see MAX_MESSAGE_BYTES)
+
+import { parseArgs } from 'node:util'
+import { Agent, request } from 'node:http'
+import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
+import { influxdbE2e, peakRssOfPid, sluiceClusterE2e, victoriaMetricsE2e, type CountAnswer, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
+import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
+import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    targets: { type: 'string' },
+    'max-seconds': { type: 'string' },
+    'poll-ms': { type: 'string' },
+    'max-message-bytes': { type: 'string' },
+  },
+})
+const ROUNDS = Number(options.rounds ?? 1)
+/** After this long from the first write a run gives up waiting and reports how far each server got. */
+const MAX_SECONDS_PER_RUN = Number(options['max-seconds'] ?? (options.quick ? 180 : 900))
+/** Pause between two rounds of count queries. */
+const POLL_MS = Number(options['poll-ms'] ?? 200)
+const CONNECTIONS = 4
+const PARTITIONS = 6
+const REQUEST_TIMEOUT_MS = 300_000
+const MEASUREMENT = 'cpu'
+const COUNTED_FIELD = TSBS_FIELDS[0] // usage_user: every line carries all ten fields
+
+const START_NS = 1_451_606_400_000_000_000n // tsbs-cpu.ts: 2016-01-01T00:00:00Z
+const workloadOptions = options.quick ? { ...tsbsCpuOneDay, durationSeconds: 8_640 } : tsbsCpuOneDay
+const END_NS = START_NS + BigInt(workloadOptions.durationSeconds) * 1_000_000_000n
+
+/**
+ * The broker's maxMessageBytes (default: its own, 1,048,588). The masters send each transaction's
+ * changelog entries uncompressed in one batch per partition, which can outgrow that under load.
+ */
+const MAX_MESSAGE_BYTES = options['max-message-bytes']
+const brokerArgs = MAX_MESSAGE_BYTES === undefined ? [] : ['--config', `maxMessageBytes=${Number(MAX_MESSAGE_BYTES)}`]
+
+const allTargets: E2eTarget[] = [
+  influxdbE2e,
+  victoriaMetricsE2e(START_NS, END_NS),
+  sluiceClusterE2e('Sluice 1 node', 1, PARTITIONS, { brokerArgs }),
+  sluiceClusterE2e('Sluice 3 nodes', 3, PARTITIONS, { brokerArgs }),
+]
+const wanted = options.targets?.split(',')
+const targets = wanted === undefined ? allTargets : allTargets.filter(t => wanted.includes(t.name))
+const PEERS = ['InfluxDB', 'VictoriaMetrics']
+
+interface Run {
+  lines: number
+  values: number
+  ackSeconds: number
+  /** When every server of the target answered the full count; null if not within MAX_SECONDS_PER_RUN. */
+  appliedSeconds: number | null
+  /** Each server's count when the run ended (all equal to lines when applied). */
+  counts: Array<number | string>
+  /** CPU seconds of the target's processes from the first write to applied (or giving up). */
+  targetCpuSeconds: number
+  clientCores: number
+  /** Largest peak RSS of the target's node processes, bytes (0 for the peers). */
+  peakRssBytes: number
+  /** How long the last count query round took, ms: the resolution of appliedSeconds. */
+  lastCountMs: number
+}
+
+function post(agent: Agent, port: number, path: string, body: Buffer): Promise<void> {
+  return new Promise((resolveDone, reject) => {
+    const req = request({
+      host: '127.0.0.1', port, path, method: 'POST', agent, timeout: REQUEST_TIMEOUT_MS,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length },
+    }, res => {
+      let text = ''
+      res.on('data', (chunk: Buffer) => { if (text.length < 500) text += chunk.toString() })
+      res.on('end', () => (res.statusCode! >= 200 && res.statusCode! < 300 ? resolveDone() : reject(new Error(`${path} on port ${port}: ${res.statusCode} ${text}`))))
+    })
+    req.on('timeout', () => req.destroy(new Error(`${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+const settledCount = (answer: CountAnswer): number | string => ('count' in answer ? answer.count : answer.notYet)
+
+async function run(target: RunningE2eTarget, database: string, bodies: Buffer[], lines: number): Promise<Run> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+  const path = target.writePath(database)
+  const pids = target.pids()
+  const cpuOfTarget = (): number => pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  const targetCpuBefore = cpuOfTarget()
+  const clientCpuBefore = cpuSecondsOfSelf()
+  let next = 0
+  const started = performance.now()
+  // Request k goes to server k mod n: round-robin over a cluster's nodes.
+  const connection = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const index = next++
+      await post(agent, target.ports[index % target.ports.length]!, path, bodies[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: CONNECTIONS }, connection))
+  const ackSeconds = (performance.now() - started) / 1000
+  agent.destroy()
+
+  const deadline = started + MAX_SECONDS_PER_RUN * 1000
+  let appliedSeconds: number | null = null
+  let counts: Array<number | string> = []
+  let lastCountMs = 0
+  for (;;) {
+    const asked = performance.now()
+    const answers = await target.count(database, MEASUREMENT, COUNTED_FIELD)
+    const answered = performance.now()
+    lastCountMs = answered - asked
+    counts = answers.map(settledCount)
+    if (counts.some(count => typeof count === 'number' && count > lines)) throw new Error(`a server counts more values than written: ${counts.join(', ')} > ${lines}`)
+    if (counts.every(count => count === lines)) { appliedSeconds = (answered - started) / 1000; break }
+    if (answered > deadline) break
+    await new Promise(resolveWait => setTimeout(resolveWait, POLL_MS))
+  }
+  const elapsed = appliedSeconds ?? (performance.now() - started) / 1000
+  return {
+    lines, values: lines * TSBS_FIELDS.length, ackSeconds, appliedSeconds, counts,
+    targetCpuSeconds: cpuOfTarget() - targetCpuBefore,
+    clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / elapsed,
+    peakRssBytes: Math.max(0, ...target.rssPids().map(peakRssOfPid)),
+    lastCountMs,
+  }
+}
+
+const mega = (perSecond: number): string => `${(perSecond / 1e6).toFixed(3)} M`
+
+async function main(): Promise<void> {
+  const workload = generateTsbsCpu(workloadOptions)
+  const linesPerBody = workload.batches.map(body => body.toString('latin1').split('\n').length - 1)
+  const lines = linesPerBody.reduce((sum, n) => sum + n, 0)
+  console.log(`# End to end, HTTP to applied everywhere: ${describeMachine()}`)
+  console.log(`# ${lines} lines, ${lines * TSBS_FIELDS.length} values, ${workload.batches.length} bodies of ${workloadOptions.linesPerBatch} lines (${(workload.bytes / 1e6).toFixed(0)} MB), ${CONNECTIONS} connections; ${ROUNDS} round(s); Sluice --partitions ${PARTITIONS}; broker maxMessageBytes ${MAX_MESSAGE_BYTES ?? 'default'}; count polled every ${POLL_MS} ms, at most ${MAX_SECONDS_PER_RUN} s per run`)
+
+  const usable: E2eTarget[] = []
+  for (const target of targets) {
+    const reason = await target.unavailable()
+    if (reason === null) usable.push(target)
+    else console.log(`# ${target.name}: not run (${reason})`)
+  }
+  const pressure = cpuPressureMeter()
+  pressure.start()
+  const results = new Map<string, Run[]>(usable.map(t => [t.name, []]))
+  const versions = new Map<string, string>()
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of round % 2 === 0 ? usable : [...usable].reverse()) {
+      let running: RunningE2eTarget
+      try {
+        running = await target.start() // fresh data directories every round
+      } catch (error) {
+        const lines_ = String((error as Error).message).split('\n').filter(line => line.trim() !== '')
+        console.log(`# round ${round + 1}, ${target.name}: did not start: ${lines_[0]}${lines_.length > 1 ? ` … ${lines_.at(-1)}` : ''}`)
+        continue
+      }
+      versions.set(target.name, running.version)
+      try {
+        const database = `bench_e2e_r${round}`
+        await running.createDatabase(database)
+        const result = await run(running, database, workload.batches, lines)
+        results.get(target.name)!.push(result)
+        const applied = result.appliedSeconds === null
+          ? `NOT applied within ${MAX_SECONDS_PER_RUN} s (counts ${result.counts.join(', ')} of ${lines})`
+          : `applied everywhere ${result.appliedSeconds.toFixed(1)} s = ${mega(result.values / result.appliedSeconds)} values/s`
+        console.log(`# round ${round + 1}, ${target.name}: ack ${result.ackSeconds.toFixed(1)} s = ${mega(result.values / result.ackSeconds)} values/s; ${applied}; ` +
+          `target CPU ${result.targetCpuSeconds.toFixed(1)} s, client ${result.clientCores.toFixed(2)} cores` +
+          `${result.peakRssBytes > 0 ? `, node peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ''}; last count query ${result.lastCountMs.toFixed(0)} ms`)
+      } catch (error) {
+        console.log(`# round ${round + 1}, ${target.name}: failed: ${(error as Error).message.split('\n')[0]}`)
+      } finally {
+        await running.stop()
+      }
+    }
+  }
+  report(results, versions)
+  console.log(`\nCPU pressure over the run (share of time some task waited for a core; the load itself counts): ${pressure.percent()}`)
+}
+
+function report(results: Map<string, Run[]>, versions: Map<string, string>): void {
+  const rates = (name: string): { ack?: number; applied?: number; cpu?: number; rss?: number; appliedRuns: number; runs: number } => {
+    const runs = results.get(name) ?? []
+    const applied = runs.filter(r => r.appliedSeconds !== null)
+    return {
+      runs: runs.length,
+      appliedRuns: applied.length,
+      ack: runs.length === 0 ? undefined : median(runs.map(r => r.values / r.ackSeconds)),
+      applied: applied.length === 0 ? undefined : median(applied.map(r => r.values / r.appliedSeconds!)),
+      cpu: applied.length === 0 ? undefined : median(applied.map(r => r.targetCpuSeconds)),
+      rss: runs.length === 0 ? undefined : median(runs.map(r => r.peakRssBytes)),
+    }
+  }
+  console.log(`\nMedians of ${ROUNDS} round(s); versions: ${[...results.keys()].map(n => `${n} ${versions.get(n) ?? '(did not start)'}`).join(', ')}`)
+  console.log('| target | ack s | applied everywhere s | values/s at ack | **values/s applied everywhere** | target CPU s | values per CPU-s | node peak RSS |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  for (const name of [...allTargets.map(t => t.name)]) {
+    const runs = results.get(name)
+    if (runs === undefined) { console.log(`| ${name} | not run | | | | | | |`); continue }
+    if (runs.length === 0) { console.log(`| ${name} | did not start | | | | | | |`); continue }
+    const r = rates(name)
+    const applied = runs.filter(run => run.appliedSeconds !== null)
+    const appliedSeconds = applied.length === 0 ? `not within ${MAX_SECONDS_PER_RUN} s` : median(applied.map(run => run.appliedSeconds!)).toFixed(1)
+    console.log(`| ${name} | ${median(runs.map(run => run.ackSeconds)).toFixed(1)} | ${appliedSeconds}${applied.length < runs.length ? ` (${applied.length}/${runs.length} runs)` : ''} | ${mega(r.ack!)} | ` +
+      `**${r.applied === undefined ? '–' : mega(r.applied)}** | ${r.cpu === undefined ? '–' : r.cpu.toFixed(1)} | ` +
+      `${r.cpu === undefined ? '–' : mega(runs[0]!.values / r.cpu)} | ${r.rss ? `${(r.rss / 2 ** 20).toFixed(0)} MiB` : '–'} |`)
+  }
+  const peerBest = Math.max(0, ...PEERS.map(p => rates(p).applied ?? 0))
+  const peerBestAck = Math.max(0, ...PEERS.map(p => rates(p).ack ?? 0))
+  const one = rates('Sluice 1 node')
+  const three = rates('Sluice 3 nodes')
+  const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2))
+  console.log('')
+  console.log(`Sluice 1 node / faster peer, applied everywhere vs queryable: **${ratio(one.applied, peerBest || undefined)}** (at ack: ${ratio(one.ack, peerBestAck || undefined)})`)
+  console.log(`Sluice 3 nodes / Sluice 1 node, applied everywhere: **${ratio(three.applied, one.applied)}** (at ack: ${ratio(three.ack, one.ack)})`)
+}
+
+await main()
