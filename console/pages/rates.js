@@ -83,7 +83,10 @@ function record(history, before, now) {
 
 function draw(chart, history, nowMs) {
   const series = [...history].filter(([key]) => key.startsWith(`${chart.id}\u0000`)).map(([key, points]) => ({ name: key.split('\u0000')[1], points }))
-  return lineChart(series, { title: chart.title, unit: chart.unit, yMin: 0, fromMs: nowMs - KEEP_MS, toMs: nowMs, empty: 'waiting for two polls…', width: 640, height: 240 })
+  // The window grows with the history, from one minute to KEEP_MS.
+  const oldest = Math.min(nowMs, ...series.map(s => s.points[0]?.[0] ?? nowMs))
+  const fromMs = Math.max(nowMs - KEEP_MS, Math.min(nowMs - 60_000, oldest))
+  return lineChart(series, { title: chart.title, unit: chart.unit, yMin: 0, fromMs, toMs: nowMs, empty: 'waiting for two polls…', width: 640, height: 240 })
 }
 
 function renderGauges(gauges, samples) {
