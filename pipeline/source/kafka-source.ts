@@ -16,6 +16,7 @@ import { transformRecord, type SchemaLookup, type SourceCatalog, type SourceReco
 import { sluiceRecordHeaders, type RecordHeaders } from './record-format.ts'
 import { registerKafkaCodecs } from './codecs.ts'
 import { SourceError, SourceErrorCode } from './errors.ts'
+import { metrics } from '../../lib/telemetry/index.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -394,6 +395,7 @@ class KafkaSourceLoop implements KafkaSource {
 
   private async commitTransaction(partition: number, ingest: Message[], deadLetters: Message[], consumed: { topic: string; partition: number; offset: string }): Promise<void> {
     const producer = await this.producerFor(partition)
+    const began = performance.now()
     const transaction = await producer.transaction()
     try {
       const topicMessages = []
@@ -403,6 +405,8 @@ class KafkaSourceLoop implements KafkaSource {
       await transaction.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.offset }] }] })
       await transaction.commit()
       this.stats.transactionsCommitted++
+      metrics().transactionDuration.labels('source').observeSince(began)
+      metrics().transactionRecords.labels('source').observe(ingest.length + deadLetters.length)
     } catch (error) {
       this.stats.transactionsAborted++
       this.options.log({ level: 'warn', event: 'transaction-aborted', partition, error: String(error) })
