@@ -176,9 +176,11 @@ function compareLists(a: string[], b: string[]): number {
 /** The output series: members matching the predicate, grouped by the GROUP BY tags, sorted. */
 function groupSeries(schema: TableSchema, where: WhereParts, groupKeys: string[]): Group[] {
   const groups = new Map<string, Group>()
-  const sortKey = (series: SeriesListing): string[] => schema.tags.map(lookupOf(series))
-  const members = schema.series.filter(({ series }) => where.predicate === null || where.predicate(lookupOf(series)))
-  members.sort((a, b) => compareLists(sortKey(a.series), sortKey(b.series)))
+  const members = schema.series
+    .filter(({ series }) => where.predicate === null || where.predicate(lookupOf(series)))
+    .map((member) => ({ member, key: schema.tags.map(lookupOf(member.series)) }))
+    .sort((a, b) => compareLists(a.key, b.key))
+    .map(({ member }) => member)
   for (const member of members) {
     const lookup = lookupOf(member.series)
     const values = groupKeys.map(lookup)
@@ -341,11 +343,12 @@ function rawRows(statement: SelectStatement, columns: ColumnPlan[], members: Tab
     }
     if (read.size === 0) continue
     const times = unionTimes([...read.values()].map((r) => r.column.times))
-    const lookup = lookupOf(series)
+    const tagValues = columns.map((column) => (column.kind === 'tag' ? series.tags.find((t) => t.key === column.key)?.value ?? null : null))
     for (const time of times) {
       const row: Value[] = [time]
-      for (const column of columns) {
-        if (column.kind === 'tag') { row.push(series.tags.some((t) => t.key === column.key) ? lookup(column.key) : null); continue }
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c]!
+        if (column.kind === 'tag') { row.push(tagValues[c]!); continue }
         const cursor = column.kind === 'field' ? read.get(column.field) : undefined
         row.push(cursor !== undefined && cursor.column.times[cursor.at] === time ? valueAt(cursor.column, cursor.at) : null)
       }
