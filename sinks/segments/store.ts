@@ -94,6 +94,10 @@ export interface StoreStats {
   tombstones: number
   series: number
   warnings: number
+  /** Memtables flushed (to a segment, or to nothing when empty) since the store opened. */
+  flushes: number
+  /** Compactions (adjacent segments merged into one) since the store opened. */
+  compactions: number
 }
 
 export function segmentFileName(fileId: number): string {
@@ -152,6 +156,8 @@ export class PartitionStore {
   private failure: unknown = null
   private closed = false
   private warningCount = 0
+  private flushCount = 0
+  private compactionCount = 0
   private readonly entryFieldNames: string[] = []
   private readonly entryColumns: MemColumn[] = []
 
@@ -349,6 +355,7 @@ export class PartitionStore {
       this.frozen = null
       this.installManifest(segments)
     })
+    this.flushCount++
     this.scheduleCompaction()
   }
 
@@ -486,6 +493,7 @@ export class PartitionStore {
       invariant(at >= 0 && inputs.every((s, i) => this.segments[at + i] === s), 'compaction inputs are no longer adjacent and live')
       this.installManifest([...this.segments.slice(0, at), output, ...this.segments.slice(at + inputs.length)])
     })
+    this.compactionCount++
   }
 
   /** Writes merged chunks as blocks of exactly blockMaxPoints (the last one shorter). */
@@ -724,6 +732,8 @@ export class PartitionStore {
       tombstones: this.tombstones.length,
       series: this.catalog.size,
       warnings: this.warningCount,
+      flushes: this.flushCount,
+      compactions: this.compactionCount,
     }
   }
 
