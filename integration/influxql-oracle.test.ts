@@ -5,7 +5,7 @@
 // statements' results, series (names, tags, columns) and rows, floats within 1e-9 relative and
 // everything else exactly. Epochs other than ns are checked as Sluice's answer against influxd's
 // nanoseconds converted. A second table asks Sluice the same questions in SQL (/api/v1/sql) and
-// compares its numbers with influxd's InfluxQL answers.
+// compares its numbers with influxd's InfluxQL answers; and the influx CLI reads Sluice's answers.
 //
 // influxd must be installed (.ci/run installs it); if it cannot start, the test fails.
 
@@ -16,6 +16,7 @@ import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.
 import { parseJsonLossless, JsonNumber, type JsonValue } from '../pipeline/ingest/testing/lossless-json.ts'
 import { forgetTenants, uniqueName } from './http-helpers.ts'
 import { startInfluxd, type Influxd } from './support/influxd.ts'
+import { run } from './support/run.ts'
 
 const DB = 'oracle'
 const SECOND = 1_000_000_000n
@@ -343,4 +344,13 @@ test('refusals: a query that does not parse is a 400 with influxd\'s message; a 
   assert.deepEqual((answer.results as JsonObject[]).map((r) => r.error), [undefined, 'database not found: nowhere'])
   const first = (result: JsonObject): JsonObject => ({ results: [(result.results as JsonValue[])[0]!] })
   compareAnswers(first(answer), first(reference), several, timeNs, timeNs)
+})
+
+test('the influx CLI (Debian\'s influxdb-client, chunked requests) reads Sluice\'s answers as influxd\'s', async () => {
+  const flattened = (answer: JsonValue): JsonObject => ({ results: [{ series: ((answer as JsonObject).results as JsonObject[]).flatMap((r) => (r.series ?? []) as JsonValue[]) }] })
+  for (const q of [`SELECT mean("usage_user"), max("requests") FROM "cpu" WHERE ${RANGE} GROUP BY time(30m), "host" fill(none)`, 'SHOW MEASUREMENTS; SHOW TAG KEYS FROM "cpu"']) {
+    const cli = await run('influx', ['-host', '127.0.0.1', '-port', String(node.port), '-database', DB, '-format', 'json', '-precision', 'ns', '-execute', q], { timeoutMs: 30_000 })
+    assert.equal(cli.code, 0, `influx -execute ${q}: ${cli.stderr}${cli.stdout}`)
+    compareAnswers(flattened(parseJsonLossless(cli.stdout)), flattened(parseJsonLossless(await influxd.query(DB, q))), `influx CLI: ${q}`, timeNs, timeNs, false)
+  }
 })
