@@ -60,7 +60,7 @@ const FLIPPED: Readonly<Record<string, string>> = { '<': '>', '<=': '>=', '>': '
 
 function timeBound(expr: Extract<Expr, { kind: 'binary' }>, nowNs: bigint, parts: WhereParts): void {
   const timeOnLeft = isTimeIdent(expr.left)
-  const op = timeOnLeft ? expr.op : FLIPPED[expr.op]
+  const op = FLIPPED[expr.op] === undefined ? undefined : timeOnLeft ? expr.op : FLIPPED[expr.op]
   if (op === undefined) throw unsupported(`time ${expr.op} ...: compare time with =, <, <=, > or >=`)
   const value = timeValue(timeOnLeft ? expr.right : expr.left, nowNs)
   const raise = (start: bigint): void => { if (parts.startNs === null || start > parts.startNs) parts.startNs = start }

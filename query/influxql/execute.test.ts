@@ -192,3 +192,13 @@ test('arithmetic over aggregates: fill first, then the expression; integers exac
   const refused = await run(c, 'SELECT v * 2 FROM cpu') as { results: Array<{ error?: string }> }
   assert.match(refused.results[0]!.error!, /arithmetic on aggregates only/)
 })
+
+test('time conditions: != is refused, an empty range answers no series', async (t) => {
+  const c = await context(t)
+  const refused = await run(c, 'SELECT v FROM cpu WHERE time != 1000s') as { results: Array<{ error?: string }> }
+  assert.match(refused.results[0]!.error!, /compare time with =, <, <=, > or >=/)
+  const orTime = await run(c, "SELECT v FROM cpu WHERE host = 'a' OR time > 1000s") as { results: Array<{ error?: string }> }
+  assert.match(orTime.results[0]!.error!, /joined with AND, not OR/)
+  assert.deepEqual(await run(c, 'SELECT v FROM cpu WHERE time > 2000s AND time < 1000s; SELECT mean(v) FROM cpu WHERE time > 2000s AND time < 1000s GROUP BY time(1m)'), { results: [{ statement_id: 0 }, { statement_id: 1 }] })
+  assert.deepEqual(await run(c, 'SELECT v FROM cpu WHERE time = 1010s'), { results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['time', 'v'], values: [['1970-01-01T00:16:50Z', 2]] }] }] })
+})
