@@ -4,7 +4,11 @@
 // workload (1,000 sensors, 1 float field, 1 s, one hour: 3.6 M values). References in the same
 // run: 16 bytes/value raw (int64 time + 64-bit value), LZ4 of the line protocol, and, when
 // installed, InfluxDB 1.x and VictoriaMetrics on-disk bytes after their own compaction.
-// Usage: npm run bench:segments [-- --quick] [-- --no-peers]
+// With SDT: the smooth sensor workload through the master's swinging-door filter
+// (pipeline/transforms) at two deviations, then stored and compacted: bytes per ORIGINAL value, and
+// the max error of every dropped point from the line between the kept points around it, as read
+// back from the store (recomputed here, not the filter's own counter).
+// Usage: npm run bench:segments [-- --quick] [-- --no-peers] [-- --sdt-only]
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,9 +21,11 @@ import { describeMachine, cpuPressureMeter } from './support/report.ts'
 import { measurePeers, type PeerResult } from './support/disk-peers.ts'
 import { FieldType, type Column } from '../sinks/index.ts'
 import { decodeBlock, encodeBlock, sealBlock, unsealBlock } from '../sinks/segments/encoding/block.ts'
+import { createFilter, Decision, type LossyFilter } from '../pipeline/transforms/index.ts'
 
 const quick = process.argv.includes('--quick')
 const withPeers = !process.argv.includes('--no-peers')
+const sdtOnly = process.argv.includes('--sdt-only')
 
 interface Workload {
   name: string
@@ -202,11 +208,129 @@ function codecThroughput(): void {
   }
 }
 
+interface LossyResult {
+  setting: string
+  pointsIn: number
+  pointsKept: number
+  bytesAfterCompaction: number
+  /** Largest distance of an original point from the line through the stored points around it. */
+  maxError: number
+  /** Original points at a stored time whose stored value differs (must be 0). */
+  changedKept: number
+}
+
+/**
+ * The workload through one swinging-door filter per (series, field), as a master runs it: each
+ * entry's points offered in order, a held point emitted before the point that closes its door, and
+ * every filter flushed at the end (the last held point written, as the filter's max interval or a
+ * codec switch would). The kept points are applied to a fresh store, flushed and fully compacted;
+ * then every original point is compared with what a reader reconstructs from the stored points:
+ * the stored value at its time, else linear interpolation between the stored points around it.
+ */
+async function runLossy(workload: Workload, deviation: number | null): Promise<LossyResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-segments-sdt-'))
+  const originals = new Map<string, { times: number[]; values: number[] }>()
+  const filters = new Map<string, LossyFilter>()
+  const baseNs = 1_700_000_000_000_000_000n
+  let pointsIn = 0
+  let pointsKept = 0
+  try {
+    const store = await openPartitionStore(join(dir, 'store'), { autoCompact: true })
+    let offset = 0n
+    let template: ChangelogEntry | undefined
+    for (const entry of workload.entries()) {
+      const upsert = entry.upsert!
+      template ??= entry
+      let original = originals.get(upsert.seriesKey)
+      if (!original) originals.set(upsert.seriesKey, original = { times: [], values: [] })
+      let filter = filters.get(upsert.seriesKey)
+      if (!filter && deviation !== null) filters.set(upsert.seriesKey, filter = createFilter({ algorithm: 'sdt', deviation }))
+      const kept: Point[] = []
+      for (const point of upsert.points) {
+        const field = point.fields[0]!
+        const value = field.value as number
+        original.times.push(Number(point.timeNs - baseNs))
+        original.values.push(value)
+        pointsIn++
+        if (!filter) { kept.push(point); continue }
+        const decision = filter.offer(point.timeNs, value)
+        if ((decision & Decision.EMIT_HELD) !== 0) kept.push({ timeNs: filter.emittedTimeNs, fields: [{ name: field.name, value: filter.emittedValue }] })
+        if ((decision & Decision.KEEP) !== 0) kept.push(point)
+      }
+      pointsKept += kept.length
+      if (kept.length > 0) await store.apply({ ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { ...upsert, points: kept, pointsIn: upsert.points.length } }, offset++)
+    }
+    for (const [seriesKey, filter] of filters) {
+      if (filter.flush() === Decision.NONE) continue
+      const upsert = template!.upsert!
+      const measurement = seriesKey.split(',')[0]!
+      const tags = seriesKey.split(',').slice(1).map((pair) => { const [k, v] = pair.split('='); return { key: k!, value: v! } })
+      pointsKept++
+      await store.apply({ ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { ...upsert, measurement, seriesKey, tags, points: [{ timeNs: filter.emittedTimeNs, fields: [{ name: 'temperature', value: filter.emittedValue }] }], pointsIn: 0 } }, offset++)
+    }
+    await store.flush()
+    await store.compactAll()
+    const bytesAfterCompaction = store.stats().segmentBytes
+    let maxError = 0
+    let changedKept = 0
+    let storedPoints = 0
+    for (const series of store.listSeries({ tenant: 'bench', database: workload.database })) {
+      const times: number[] = []
+      const values: number[] = []
+      for (const chunk of store.scan({ seriesId: series.id, field: 'temperature' })) {
+        for (let i = 0; i < chunk.times.length; i++) { times.push(Number(chunk.times[i]! - baseNs)); values.push((chunk.values as Float64Array)[i]!) }
+      }
+      storedPoints += times.length
+      const original = originals.get(series.seriesKey)!
+      let k = 0 // times[k] is the first stored time >= the original's
+      for (let i = 0; i < original.times.length; i++) {
+        const t = original.times[i]!
+        const v = original.values[i]!
+        while (k < times.length && times[k]! < t) k++
+        let reconstructed: number
+        if (k < times.length && times[k] === t) {
+          if (values[k] !== v) changedKept++
+          reconstructed = values[k]!
+        } else if (k === 0 || k === times.length) {
+          reconstructed = values[k === 0 ? 0 : times.length - 1]! // outside the stored range: the nearest stored value
+        } else {
+          const [t0, v0, t1, v1] = [times[k - 1]!, values[k - 1]!, times[k]!, values[k]!]
+          reconstructed = v0 + ((v1 - v0) * (t - t0)) / (t1 - t0)
+        }
+        maxError = Math.max(maxError, Math.abs(v - reconstructed))
+      }
+    }
+    if (storedPoints !== pointsKept) throw new Error(`the store holds ${storedPoints} points, ${pointsKept} were kept`)
+    await store.close()
+    return { setting: deviation === null ? 'lossless' : `SDT(${deviation})`, pointsIn, pointsKept, bytesAfterCompaction, maxError, changedKept }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function lossySection(): Promise<void> {
+  const workload = sensorWorkload()
+  console.log(`\n## ${workload.name} through swinging door (the master's filter), stored and fully compacted: ${workload.values.toLocaleString('en')} values`)
+  console.log('| setting | values kept | bytes after compaction | **bytes per original value** | bytes per kept value | max error, recomputed from the stored points |')
+  console.log('|---|---:|---:|---:|---:|---:|')
+  for (const deviation of [null, 0.05, 0.5]) {
+    const result = await runLossy(workload, deviation)
+    if (result.changedKept > 0) throw new Error(`${result.setting}: ${result.changedKept} stored values differ from the originals at their times`)
+    console.log(`| ${result.setting} | ${(100 * result.pointsKept / result.pointsIn).toFixed(2)}% (${result.pointsKept.toLocaleString('en')}) | ${result.bytesAfterCompaction.toLocaleString('en')} | ` +
+      `**${perValue(result.bytesAfterCompaction, result.pointsIn)}** | ${perValue(result.bytesAfterCompaction, result.pointsKept)} | ${result.maxError.toFixed(4)} |`)
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`bench:segments — ${describeMachine()}${quick ? ' (quick)' : ''}`)
-  codecThroughput()
   const pressure = cpuPressureMeter()
   pressure.start()
+  if (sdtOnly) {
+    await lossySection()
+    console.log(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; CPU pressure during the run ${pressure.percent()}`)
+    return
+  }
+  codecThroughput()
   for (const makeWorkload of [cpuWorkload, sensorWorkload]) {
     const workload = makeWorkload()
     const lineProtocolBytes = workload.lineProtocol.reduce((n, b) => n + b.length, 0)
@@ -232,6 +356,7 @@ async function main(): Promise<void> {
     console.log(`full compaction: ${rate(workload.values, sluice.compactionSeconds)} values (${sluice.compactionSeconds.toFixed(2)} s)`)
     console.log(`scan of every (series, field): ${rate(sluice.scannedValues, sluice.scanSeconds)} values (${sluice.scannedValues.toLocaleString('en')} values)`)
   }
+  await lossySection()
   console.log(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; CPU pressure during the run ${pressure.percent()}`)
 }
 
