@@ -21,6 +21,7 @@ import { changelogEntryType, decode, unframe, type ChangelogEntry } from '../sch
 import { ReplicaError, ReplicaErrorCode } from './errors.ts'
 import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './limits.ts'
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
+import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_LOCK_FILE = 'LOCK'
@@ -447,6 +448,9 @@ export class Replica {
     if (!part || batch.topic !== CHANGELOG_TOPIC) return Promise.resolve()
     return this.exclusive(part, async () => {
       if (this.stateValue !== 'running' && this.stateValue !== 'starting') return
+      // The apply span links to each entry's creation context: the master's transaction span (traceparent header).
+      const span = startProcessSpan({ tracerName: 'sluice-replica', topic: CHANGELOG_TOPIC, partition: part.partition, consumerGroup: this.groupId, records: batch.messages, attributes: { 'sluice.node': this.options.nodeId } })
+      const appliedEntries = metrics().replicaAppliedEntries.labels(String(part.partition))
       try {
         let whole = true
         for (const message of batch.messages) {
@@ -455,6 +459,7 @@ export class Replica {
           if (message.value === null) throw new ReplicaError(ReplicaErrorCode.FAILED, 'a changelog record without a value', { partition: part.partition, offset })
           const entry: ChangelogEntry = decode(changelogEntryType, unframe(message.value).payload)
           await part.store.apply(entry, offset)
+          appliedEntries.inc()
           this.noteIngest(part, entry)
           if (offset + 1n > part.consumedOffset) part.consumedOffset = offset + 1n
           resolveOffset(message.offset)
@@ -463,9 +468,11 @@ export class Replica {
         if (whole) part.store.skipTo(BigInt(batch.lastOffset()) + 1n)
         if (Date.now() - part.lastFlushMs >= this.timings.flushIntervalMs) await this.flushPartition(part)
       } catch (error) {
+        endSpan(span, error)
         this.fail(error as Error, part.partition)
         return
       }
+      endSpan(span)
       this.wakeWaiters()
       await heartbeat()
     })
