@@ -3,7 +3,7 @@
 // creation context of each record it handles ("links, not parents"), and the records it produces
 // carry the process span's own context.
 
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link, type Span, type TextMapGetter } from '@opentelemetry/api'
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type TextMapGetter } from '@opentelemetry/api'
 
 /** Most links one process span carries: a batch of a thousand records from one writer needs one, from many writers at most this. */
 export const MAX_SPAN_LINKS = 128
@@ -95,4 +95,13 @@ export function startProcessSpan(options: ProcessSpanOptions): Span {
 /** Runs `work` with `span` active (log lines written inside carry its ids); a no-op wrapper without an SDK. */
 export function withSpan<T>(span: Span, work: () => T): T {
   return context.with(trace.setSpan(context.active(), span), work)
+}
+
+/** Ends `span`, marking it failed (status ERROR, error.type) when `error` is given. */
+export function endSpan(span: Span, error?: unknown): void {
+  if (error !== undefined) {
+    span.setAttribute('error.type', (error as { code?: string }).code ?? (error as Error).name ?? 'Error')
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message })
+  }
+  span.end()
 }
