@@ -219,45 +219,14 @@ function outputRows(columns: ColumnPlan[], rows: Value[][]): Value[][] {
 
 function aggregateRows(statement: SelectStatement, columns: AggregateColumn[], members: TableSeries[], where: WhereParts): Value[][] {
   const byTime = statement.groupByTime
-  const range = scanRange(where)
-  const cells = new Map<string, Map<bigint, Cell>>()
   /** A lone selector without GROUP BY time answers at the time of the point it selected. */
   const selectorTime = byTime === null && columns.length === 1 && SELECTORS.has(columns[0]!.fn)
+  const cells = new Map<string, Map<bigint, Cell>>()
   for (const field of new Set(columns.map((c) => c.field))) {
     const keepValues = columns.some((c) => c.field === field && NEEDS_VALUES.has(c.fn))
     // Block statistics answer whole blocks, unless every value or the time of a min or max is needed.
     const useStats = !keepValues && !(selectorTime && (columns[0]!.fn === 'min' || columns[0]!.fn === 'max'))
-    const windows = new Map<bigint, Cell>()
-    cells.set(field, windows)
-    for (const { store, series } of members) {
-      const type = series.fields.find((f) => f.name === field)?.type
-      if (type === undefined) continue
-      const cellAt = (window: bigint): Cell => {
-        let cell = windows.get(window)
-        if (!cell) {
-          if (windows.size >= QUERY_LIMITS.maxResultRows) throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} time windows; narrow the time range or widen the interval`)
-          cell = new Cell(type, keepValues)
-          windows.set(window, cell)
-        }
-        return cell
-      }
-      if (!useStats) {
-        for (const chunk of store.scan({ seriesId: series.id, field, ...range })) addChunk(chunk, byTime, cellAt)
-        continue
-      }
-      const plan = store.aggregate({ seriesId: series.id, field, ...range })
-      for (const block of plan.blocks) {
-        const window = byTime === null ? 0n : bucketStartNs(block.minTimeNs, byTime.intervalNs, byTime.offsetNs)
-        const oneWindow = byTime === null || window === bucketStartNs(block.maxTimeNs, byTime.intervalNs, byTime.offsetNs)
-        if (oneWindow && Cell.statsSuffice(type, block)) {
-          cellAt(window).addStats(block)
-          continue
-        }
-        // A clean block is the only data of its series and field in its span: scanning the span reads exactly it.
-        for (const chunk of store.scan({ seriesId: series.id, field, fromNs: block.minTimeNs, toNs: block.maxTimeNs + 1n })) addChunk(chunk, byTime, cellAt)
-      }
-      for (const chunk of plan.rest) addChunk(chunk, byTime, cellAt)
-    }
+    cells.set(field, foldField(field, members, byTime, scanRange(where), { keepValues, useStats }))
   }
   if (!byTime) return [singleRow(columns, cells, where)].filter((row): row is Value[] => row !== null)
   const spec: FillSpec = {
@@ -275,6 +244,41 @@ function aggregateRows(statement: SelectStatement, columns: AggregateColumn[], m
   const ordered = [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   if (statement.descending) ordered.reverse()
   return ordered.map((time) => [time, ...filledColumns.map((column) => (column.has(time) ? column.get(time)! : null))])
+}
+
+/** One field of the group's series folded into cells by window (0 without GROUP BY time). */
+function foldField(field: string, members: TableSeries[], byTime: SelectStatement['groupByTime'], range: { fromNs: bigint | null; toNs: bigint | null }, options: { keepValues: boolean; useStats: boolean }): Map<bigint, Cell> {
+  const windows = new Map<bigint, Cell>()
+  for (const { store, series } of members) {
+    const type = series.fields.find((f) => f.name === field)?.type
+    if (type === undefined) continue
+    const cellAt = (window: bigint): Cell => {
+      let cell = windows.get(window)
+      if (!cell) {
+        if (windows.size >= QUERY_LIMITS.maxResultRows) throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} time windows; narrow the time range or widen the interval`)
+        cell = new Cell(type, options.keepValues)
+        windows.set(window, cell)
+      }
+      return cell
+    }
+    if (!options.useStats) {
+      for (const chunk of store.scan({ seriesId: series.id, field, ...range })) addChunk(chunk, byTime, cellAt)
+      continue
+    }
+    const plan = store.aggregate({ seriesId: series.id, field, ...range })
+    for (const block of plan.blocks) {
+      const window = byTime === null ? 0n : bucketStartNs(block.minTimeNs, byTime.intervalNs, byTime.offsetNs)
+      const oneWindow = byTime === null || window === bucketStartNs(block.maxTimeNs, byTime.intervalNs, byTime.offsetNs)
+      if (oneWindow && Cell.statsSuffice(type, block)) {
+        cellAt(window).addStats(block)
+        continue
+      }
+      // A clean block is the only data of its series and field in its span: scanning the span reads exactly it.
+      for (const chunk of store.scan({ seriesId: series.id, field, fromNs: block.minTimeNs, toNs: block.maxTimeNs + 1n })) addChunk(chunk, byTime, cellAt)
+    }
+    for (const chunk of plan.rest) addChunk(chunk, byTime, cellAt)
+  }
+  return windows
 }
 
 function addChunk(chunk: Column, byTime: SelectStatement['groupByTime'], cellAt: (window: bigint) => Cell): void {
