@@ -317,7 +317,7 @@ async function lossySection(): Promise<void> {
     const result = await runLossy(workload, deviation)
     if (result.changedKept > 0) throw new Error(`${result.setting}: ${result.changedKept} stored values differ from the originals at their times`)
     console.log(`| ${result.setting} | ${(100 * result.pointsKept / result.pointsIn).toFixed(2)}% (${result.pointsKept.toLocaleString('en')}) | ${result.bytesAfterCompaction.toLocaleString('en')} | ` +
-      `**${perValue(result.bytesAfterCompaction, result.pointsIn)}** | ${perValue(result.bytesAfterCompaction, result.pointsKept)} | ${result.maxError.toFixed(4)} |`)
+      `**${perValue(result.bytesAfterCompaction, result.pointsIn)}** | ${perValue(result.bytesAfterCompaction, result.pointsKept)} | ${result.maxError.toPrecision(6)} |`)
   }
 }
 
