@@ -6,6 +6,7 @@
 
 import type { PartitionStore } from '../../sinks/index.ts'
 import { QueryError, QueryErrorCode, isQueryError } from '../errors.ts'
+import { QUERY_LIMITS } from '../limits.ts'
 import type { SelectStatement, Source, Statement } from './ast.ts'
 import { parseInfluxql } from './parser.ts'
 import { epochUnit, renderResults, type StatementResult } from './render.ts'
@@ -103,8 +104,15 @@ class Run {
     }
     targets.sort((a, b) => (a.measurement < b.measurement ? -1 : a.measurement > b.measurement ? 1 : 0))
     const out: OutputSeries[] = []
+    let rows = 0
     for (const { database, measurement } of targets) {
-      out.push(...selectMeasurement(statement, this.stores, this.context.tenant, database, measurement, this.context.nowNs))
+      for (const series of selectMeasurement(statement, this.stores, this.context.tenant, database, measurement, this.context.nowNs)) {
+        rows += series.values.length
+        if (rows > QUERY_LIMITS.maxResultRows) {
+          throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the answer has more than ${QUERY_LIMITS.maxResultRows} rows; narrow the time range, widen the GROUP BY time interval, add a LIMIT or SLIMIT`)
+        }
+        out.push(series)
+      }
     }
     return out
   }
