@@ -2,7 +2,8 @@
 // first, last and spread, fed time-ordered runs of typed arrays. Ties follow InfluxDB 1.x: min and
 // max keep the earliest point of equal values, first and last the larger value of equal times
 // (series of one group meet at the same times). median, mode, stddev and percentile need every
-// value: the cell keeps the runs (views of the scanned chunks, no copy per point) and sorts once.
+// value: the cell keeps the runs (views of the scanned chunks) and copies them into one typed array
+// that it sorts once.
 
 import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../../sinks/index.ts'
 import type { Value } from '../result.ts'
@@ -45,7 +46,7 @@ export class Cell {
 
   /** The runs added, when an aggregate needs every value (null otherwise). */
   private readonly runs: Run[] | null
-  private sorted: { values: Array<number | bigint>; times: bigint[] } | null = null
+  private sorted: Float64Array | BigInt64Array | BigUint64Array | null = null
 
   constructor(readonly type: FieldTypeCode, keepValues = false) {
     this.runs = keepValues ? [] : null
@@ -142,27 +143,43 @@ export class Cell {
       case 'stddev': return this.stddev()
       case 'percentile': {
         const index = this.percentileIndex(percent)
-        return index === null ? null : this.sortedValues().values[index]!
+        return index === null ? null : this.sortedValues()[index]!
       }
     }
   }
 
-  /** Values ascending (ties by time), with their times. */
-  private sortedValues(): { values: Array<number | bigint>; times: bigint[] } {
+  /** Every value, ascending, in one typed array (float64, int64 or uint64; sorted numerically). */
+  private sortedValues(): Float64Array | BigInt64Array | BigUint64Array {
     if (this.sorted) return this.sorted
-    const pairs: Array<[number | bigint, bigint]> = []
+    // Numeric fields only (booleans and strings are refused before): float64, int64 or uint64 runs.
+    const runs = this.runs ?? []
+    const Typed = (runs[0]?.column.values.constructor ?? Float64Array) as Float64ArrayConstructor
+    const all = new Typed(this.count)
+    let at = 0
+    for (const { column, start, end } of runs) {
+      all.set((column.values as Float64Array).subarray(start, end), at)
+      at += end - start
+    }
+    all.sort()
+    this.sorted = all
+    return all
+  }
+
+  /** The earliest time at which the field has `value` (the time a percentile reports). */
+  private earliestTimeOf(value: number | bigint): bigint | null {
+    let earliest: bigint | null = null
     for (const { column, start, end } of this.runs ?? []) {
       const values = column.values as ArrayLike<number | bigint>
-      for (let i = start; i < end; i++) pairs.push([values[i]!, column.times[i]!])
+      for (let i = start; i < end; i++) {
+        if (values[i] === value && (earliest === null || column.times[i]! < earliest)) { earliest = column.times[i]!; break }
+      }
     }
-    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-    this.sorted = { values: pairs.map((p) => p[0]), times: pairs.map((p) => p[1]) }
-    return this.sorted
+    return earliest
   }
 
   /** InfluxDB's: the middle value, or the mean of the two middle ones. */
   private median(): number {
-    const { values } = this.sortedValues()
+    const values = this.sortedValues()
     const n = values.length
     if (n % 2 === 1) return Number(values[(n - 1) / 2]!)
     const low = values[n / 2 - 1]!
@@ -172,7 +189,7 @@ export class Cell {
 
   /** The most frequent value; of equally frequent ones the smallest. */
   private mode(): Value {
-    const { values } = this.sortedValues()
+    const values = this.sortedValues()
     let best = values[0]!
     let bestCount = 0
     for (let i = 0; i < values.length;) {
@@ -204,7 +221,7 @@ export class Cell {
 
   /** InfluxDB's nearest-rank index: floor(n × p / 100 + 0.5) - 1, null outside the values. */
   private percentileIndex(percent: number): number | null {
-    const n = this.sortedValues().values.length
+    const n = this.sortedValues().length
     const index = Math.floor(n * percent / 100 + 0.5) - 1
     return index < 0 || index >= n ? null : index
   }
@@ -214,7 +231,7 @@ export class Cell {
     switch (fn) {
       case 'percentile': {
         const index = this.percentileIndex(percent)
-        return index === null ? null : this.sortedValues().times[index]!
+        return index === null ? null : this.earliestTimeOf(this.sortedValues()[index]!)
       }
       case 'min': return this.minTimeNs
       case 'max': return this.maxTimeNs
