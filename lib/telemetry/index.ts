@@ -10,7 +10,7 @@ export {
 } from './registry.ts'
 export { formatExposition, parseExposition, sampleValue, escapeLabelValue, escapeHelp, PROMETHEUS_CONTENT_TYPE, type ParsedExposition, type Sample } from './exposition.ts'
 export { SluiceMetrics, metrics, installMetrics, PointSource, TransactionRole, QueryLanguage } from './metrics.ts'
-export { contextFromHeaders, linksFromRecords, headersOfSpan, startProcessSpan, withSpan, endSpan, MAX_SPAN_LINKS, type KafkaHeaders, type ProcessSpanOptions } from './kafka-trace.ts'
+export { contextFromHeaders, linksFromRecords, headersOfSpan, startProcessSpan, startSendSpan, withSpan, endSpan, MAX_SPAN_LINKS, type KafkaHeaders, type ProcessSpanOptions, type SendSpanOptions } from './kafka-trace.ts'
 export { instrumentHttp, UNMATCHED_ROUTE, type HttpInstrumentationOptions } from './http.ts'
 export { traceLogFields } from './log.ts'
 export { startOtlp, OtlpUnavailableError, OTLP_PACKAGES, type OtlpOptions, type OtlpExport } from './otlp.ts'

@@ -105,3 +105,29 @@ export function endSpan(span: Span, error?: unknown): void {
   }
   span.end()
 }
+
+export interface SendSpanOptions {
+  tracerName: string
+  topic: string
+  /** Records in the batch. */
+  records: number
+  attributes?: Attributes
+}
+
+/**
+ * A PRODUCER span "send <topic>" for a batch written to Kafka, a child of the active context; pass
+ * headersOfSpan(span) with the records so that their consumer's process span links to it.
+ */
+export function startSendSpan(options: SendSpanOptions): Span {
+  return trace.getTracer(options.tracerName).startSpan(`send ${options.topic}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.operation.name': 'send',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': options.topic,
+      'messaging.batch.message_count': options.records,
+      ...options.attributes,
+    },
+  })
+}
