@@ -2,7 +2,8 @@
 // blocks wholly inside one bucket (and the range), and tight loops over time-ordered runs of the
 // other chunks; states meet in cells keyed by (group tags, bucket). No object per point.
 
-import type { Column, FieldTypeCode, PartitionStore, SeriesListing } from '../sinks/index.ts'
+import { type Column, type ColumnValues, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
+import { readColumn, unionTimes, valueAt } from './raw.ts'
 import { FieldAccumulator, type Value } from './accumulate.ts'
 import { ValueCollector, collectedResult, isCollected } from './collect.ts'
 import { bucketStartsInRange, fillGaps } from './gapfill.ts'
@@ -53,10 +54,14 @@ class Aggregation {
       if (output.field !== null && isCollected(output.fn)) this.collected.add(output.field)
     }
     for (const { store, series } of schema.series) {
-      if (!seriesMatches(series, statement)) continue
+      if (!seriesMatches(series, this.plan)) continue
       this.seriesOrdinal++
       this.groupTags = statement.groupBy.map((key) => tagValue(series, key))
       this.groupKey = JSON.stringify(this.groupTags)
+      if (this.plan.rowFilter !== null) {
+        this.filtered(store, series, fields, countRows, new Set(schema.tags))
+        continue
+      }
       for (const field of series.fields) {
         if (fields.has(field.name)) this.accumulate(store, series, field.name, field.type, field.name, this.needsValues(field.name))
       }
@@ -66,6 +71,55 @@ class Aggregation {
       this.groupTags = []
       this.groupKey = '[]'
       this.cell(null)
+    }
+  }
+
+  /**
+   * A series under a row filter: the fields it reads and the aggregated ones lined up on their
+   * times (as a raw SELECT), the filter decided per time into a mask, and only the passing points
+   * of each aggregated field accumulated. Block statistics cannot answer a filtered block.
+   */
+  private filtered(store: PartitionStore, series: SeriesListing, fields: Set<string>, countRows: boolean, tags: Set<string>): void {
+    const filter = this.plan.rowFilter!
+    const { fromNs, toNs } = this.plan.statement
+    const wanted = new Set([...fields, ...filter.columns])
+    const columns = new Map<string, Column>()
+    for (const field of series.fields) {
+      if (!countRows && !wanted.has(field.name)) continue
+      const column = readColumn(store, series, field.name, fromNs, toNs)
+      if (column) { columns.set(field.name, column); this.stats.pointsScanned += column.times.length }
+    }
+    if (columns.size === 0) return
+    const times = unionTimes([...columns.values()])
+    const pass = new Uint8Array(times.length)
+    const cursors = new Map<string, number>([...columns.keys()].map((name) => [name, 0]))
+    const row = {
+      timeNs: 0n as bigint | null,
+      column: (name: string): Value => {
+        if (tags.has(name)) return tagValue(series, name) ?? ''
+        const column = columns.get(name)
+        if (column === undefined) return null
+        const at = cursors.get(name)!
+        return at < column.times.length && column.times[at] === row.timeNs ? valueAt(column, at) : null
+      },
+    }
+    for (let i = 0; i < times.length; i++) {
+      row.timeNs = times[i]!
+      pass[i] = filter.evaluate(row) === true ? 1 : 0
+      for (const [name, column] of columns) {
+        const at = cursors.get(name)!
+        if (at < column.times.length && column.times[at] === row.timeNs) cursors.set(name, at + 1)
+      }
+    }
+    for (const field of series.fields) {
+      const column = columns.get(field.name)
+      if (column && fields.has(field.name)) this.addChunk(passingPoints(column, times, pass), field.name, field.type, false)
+    }
+    if (countRows) {
+      const passing = times.filter((_, i) => pass[i] === 1)
+      forEachBucketRun(passing, passing.length, this.plan.bucket, (bucketNs, start, end) => {
+        this.accumulator(this.cell(bucketNs), ROWS, series.fields[0]!.type).addCount(end - start)
+      })
     }
   }
 
@@ -112,6 +166,7 @@ class Aggregation {
         const bucketNs = bucket === null ? null : bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs)
         this.accumulator(this.cell(bucketNs), key, type).addStats(block)
         this.stats.pointsFromBlockStats += block.count
+        this.stats.blocksFromBlockStats = (this.stats.blocksFromBlockStats ?? 0) + 1
         continue
       }
       // A clean block is the only data of its series and field in its time span: scanning the span reads exactly it.
@@ -120,9 +175,9 @@ class Aggregation {
     for (const chunk of plan.rest) this.addChunk(chunk, key, type)
   }
 
-  private addChunk(chunk: Column, key: string, type: FieldTypeCode): void {
+  private addChunk(chunk: Column, key: string, type: FieldTypeCode, scanned = true): void {
     const count = chunk.times.length
-    this.stats.pointsScanned += count
+    if (scanned) this.stats.pointsScanned += count
     const collect = this.collected.has(key)
     if (collect) this.countCollected(count)
     forEachBucketRun(chunk.times, count, this.plan.bucket, (bucketNs, start, end) => {
@@ -173,6 +228,33 @@ class Aggregation {
       this.accumulator(this.cell(bucketNs), ROWS, series.fields[0]!.type).addCount(distinct)
     })
   }
+}
+
+function allocateValues(type: FieldTypeCode, count: number): ColumnValues {
+  switch (type) {
+    case FieldType.INTEGER: return new BigInt64Array(count)
+    case FieldType.UNSIGNED: return new BigUint64Array(count)
+    case FieldType.BOOLEAN: return new Uint8Array(count)
+    case FieldType.STRING: return new Array<string>(count)
+    default: return new Float64Array(count)
+  }
+}
+
+/** The points of `column` whose time passed the filter (`pass` is over `times`, a superset of the column's times). */
+function passingPoints(column: Column, times: BigInt64Array, pass: Uint8Array): Column {
+  const keep: number[] = []
+  let at = 0
+  for (let i = 0; i < column.times.length; i++) {
+    const t = column.times[i]!
+    while (times[at]! < t) at++
+    if (pass[at] === 1) keep.push(i)
+  }
+  if (keep.length === column.times.length) return column
+  const out = allocateValues(column.type, keep.length)
+  const outTimes = new BigInt64Array(keep.length)
+  const source = column.values as ArrayLike<unknown>
+  keep.forEach((index, k) => { outTimes[k] = column.times[index]!; (out as unknown as unknown[])[k] = source[index] })
+  return { type: column.type, times: outTimes, values: out }
 }
 
 /**
@@ -248,12 +330,25 @@ export function executeAggregate(plan: Plan, schema: TableSchema, options: Aggre
         if (!accumulator) return output.fn === 'count' ? 0n : null
         return accumulator.result(output.fn)
       }
-      case 'expression': return output.compiled.evaluate({ timeNs: null, column: (name) => tagOf(cell, name) })
+      case 'expression': return null
       default: throw new Error(`unreachable: ${output.kind} in an aggregate`)
     }
   }))
   if (gapfill) fillColumns(rows, cells, plan)
-  return { rows, stats: aggregation.stats }
+  // Expressions and HAVING read the aggregated row (filled gaps included): aggregates by name, GROUP BY tags.
+  const byName = new Map<string, number>()
+  plan.outputs.forEach((output, index) => { if (!byName.has(output.name)) byName.set(output.name, index) })
+  const expressions = plan.outputs.flatMap((output, index) => (output.kind === 'expression' ? [{ index, compiled: output.compiled }] : []))
+  const kept: Value[][] = []
+  rows.forEach((row, r) => {
+    const context = { timeNs: null, column: (name: string): Value => {
+      const index = byName.get(name)
+      return index !== undefined ? row[index]! : tagOf(cells[r]!, name)
+    } }
+    for (const { index, compiled } of expressions) row[index] = compiled.evaluate(context)
+    if (plan.having === null || plan.having.evaluate(context) === true) kept.push(row)
+  })
+  return { rows: kept, stats: aggregation.stats }
 }
 
 /** Gap filling: every group gets a cell for each bucket of the WHERE's time range (plan.ts checked it has both ends). */

@@ -23,9 +23,15 @@ export type QueryErrorCodeValue = (typeof QueryErrorCode)[keyof typeof QueryErro
 export class QueryError extends Error {
   readonly retriable = false
 
-  constructor(readonly code: QueryErrorCodeValue, message: string) {
+  /** Where a syntax error is: 1-based line and column of the statement. */
+  readonly line: number | undefined
+  readonly column: number | undefined
+
+  constructor(readonly code: QueryErrorCodeValue, message: string, position?: { line: number; column: number }) {
     super(message)
     this.name = 'QueryError'
+    this.line = position?.line
+    this.column = position?.column
   }
 }
 

@@ -228,10 +228,7 @@ test('refusals carry a code and name the part refused', async (t) => {
     ['SELECT usage FROM nope', QueryErrorCode.UNKNOWN_TABLE, /"nope"/],
     ['SELECT nope FROM cpu', QueryErrorCode.UNKNOWN_COLUMN, /"nope"/],
     ["SELECT nope FROM cpu WHERE host = 'h1'", QueryErrorCode.UNKNOWN_COLUMN, /"nope"/],
-    ["SELECT usage FROM cpu WHERE host = 'a' OR host = 'b'", QueryErrorCode.UNSUPPORTED, /OR/],
-    ['SELECT usage FROM cpu WHERE usage > 1', QueryErrorCode.UNSUPPORTED, /fields/],
     ['SELECT sum(state) FROM cpu', QueryErrorCode.TYPE_MISMATCH, /sum\(state\)/],
-    ['SELECT host, max(usage) FROM cpu GROUP BY host HAVING max(usage) > 1', QueryErrorCode.UNSUPPORTED, /HAVING/],
     ['SELECT usage FROM cpu JOIN mem ON true', QueryErrorCode.UNSUPPORTED, /join/],
     ['SELECT sample(usage, 2) FROM cpu', QueryErrorCode.UNSUPPORTED, /sample/],
     ['SELECT host, max(usage) FROM cpu', QueryErrorCode.UNSUPPORTED, /GROUP BY/],
@@ -239,6 +236,11 @@ test('refusals carry a code and name the part refused', async (t) => {
     ["SELECT max(usage) FROM cpu GROUP BY time_bucket('1m', time)", QueryErrorCode.UNSUPPORTED, /date_bin/],
     ["SELECT usage FROM cpu WHERE time > 'yesterday'", QueryErrorCode.BAD_VALUE, /RFC 3339/],
     ['INSERT INTO cpu (time, usage) VALUES (1, 2)', QueryErrorCode.UNSUPPORTED, /INSERT/],
+    ['SELECT usage FROM cpu WHERE usage > host', QueryErrorCode.TYPE_MISMATCH, /cannot compare/],
+    ["SELECT usage + state FROM cpu", QueryErrorCode.TYPE_MISMATCH, /usage \+ state/],
+    ['SELECT usage FROM cpu WHERE nope > 1', QueryErrorCode.UNKNOWN_COLUMN, /"nope"/],
+    ['SELECT usage FROM cpu WHERE max(usage) > 1', QueryErrorCode.UNSUPPORTED, /HAVING/],
+    ["SELECT host FROM cpu WHERE host LIKE 1", QueryErrorCode.TYPE_MISMATCH, /LIKE/],
   ]
   assert.deepEqual((await executeSql("SELECT usage FROM cpu WHERE host = 'nobody'", context)).rows, [], 'a known table, no matching series: no rows')
   for (const [sql, code, message] of cases) {

@@ -4,12 +4,17 @@
 // concurrent writes, updates and deletes.
 
 import { FieldType, type PartitionStore } from '../sinks/index.ts'
+import type { TagMatch } from '../schemas/index.ts'
 import type { Value } from './accumulate.ts'
 import { executeAggregate } from './aggregate.ts'
-import { parseStatement, type SelectStatement } from './parse.ts'
-import { planSelect, resultColumn, selectSchema, tableSchema } from './plan.ts'
+import { QueryError, QueryErrorCode } from './errors.ts'
+import { explainSelect } from './explain.ts'
+import { compareValues as compareOrdered } from './operators.ts'
+import { parseStatement, type ColumnCondition, type SelectStatement, type Statement } from './parse.ts'
+import { planSelect, resultColumn, selectSchema, tableSchema, type Plan, type TableSchema } from './plan.ts'
 import { executeRaw } from './raw.ts'
-import type { QueryResult } from './result.ts'
+import type { QueryResult, QueryStats } from './result.ts'
+import { MemoryTable } from './subquery.ts'
 
 export interface QueryContext {
   tenant: string
@@ -20,30 +25,65 @@ export interface QueryContext {
   nowNs: bigint
   /** Answer whole blocks from their index statistics (default true); off to measure or cross-check. */
   usePreAggregates?: boolean
+  /** The tenant's databases, for SHOW DATABASES (the node reads them from its catalog). */
+  listDatabases?: () => Promise<string[]> | string[]
 }
 
+const NO_STATS: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
+
 export async function executeSql(sql: string, context: QueryContext): Promise<QueryResult> {
-  return executeSqlNow(sql, context)
+  const statement = parseStatement(sql, context.nowNs)
+  if (statement.kind === 'show-databases') return showDatabases(await context.listDatabases?.())
+  return executeStatement(statement, context)
 }
 
 /** executeSql without the promise: for benchmarks and callers that hold no event loop turn. */
 export function executeSqlNow(sql: string, context: QueryContext): QueryResult {
+  return executeStatement(parseStatement(sql, context.nowNs), context)
+}
+
+function executeStatement(statement: Statement, context: QueryContext): QueryResult {
   const stores = [...context.stores]
-  const statement = parseStatement(sql, context.nowNs)
   switch (statement.kind) {
     case 'show-tables': return showTables(stores, context, statement.columnName)
     case 'describe': return describeTable(stores, context, statement.table)
+    case 'show-databases': {
+      const listed = context.listDatabases?.()
+      if (listed === undefined || listed instanceof Promise) return showDatabases(undefined)
+      return showDatabases(listed)
+    }
+    case 'show-series': return showSeries(stores, context, statement.table, statement.conditions)
+    case 'show-tag-values': return showTagValues(stores, context, statement)
+    case 'explain': return explainSelect(statement.statement, statement.analyze, { stores, prepare: (s) => prepare(stores, context, s), run: (plan, schema) => run(plan, schema, context) })
     case 'select': return select(stores, context, statement)
   }
 }
 
-function select(stores: PartitionStore[], context: QueryContext, statement: SelectStatement): QueryResult {
+/** The schema and plan of a SELECT; a subquery in FROM runs first, into an in-memory table. */
+function prepare(stores: PartitionStore[], context: QueryContext, statement: SelectStatement): { plan: Plan; schema: TableSchema } {
+  if (statement.source !== null) {
+    const inner = select(stores, context, statement.source)
+    const schema = new MemoryTable(inner, context.tenant, context.database, statement.table).schema(inner, statement.table)
+    return { schema, plan: planSelect(statement, schema) }
+  }
   const schema = selectSchema(stores, context.tenant, context.database, statement)
-  const plan = planSelect(statement, schema)
-  const { rows, stats } = plan.aggregate
+  return { schema, plan: planSelect(statement, schema) }
+}
+
+function run(plan: Plan, schema: TableSchema, context: QueryContext): { rows: Value[][]; stats: QueryStats } {
+  return plan.aggregate
     ? executeAggregate(plan, schema, { usePreAggregates: context.usePreAggregates ?? true })
     : executeRaw(plan, schema)
+}
+
+function select(stores: PartitionStore[], context: QueryContext, statement: SelectStatement): QueryResult {
+  const { plan, schema } = prepare(stores, context, statement)
+  const executed = run(plan, schema, context)
+  const stats = executed.stats
+  let rows = executed.rows
+  const visible = plan.outputs.length - statement.hidden
   const columns = plan.outputs.map(resultColumn)
+  if (statement.distinct) rows = distinctRows(rows, visible)
   if (statement.orderBy.length > 0) {
     const keys = statement.orderBy.map((key) => ({ index: columns.findIndex((c) => c.name === key.name), sign: key.descending ? -1 : 1 }))
     rows.sort((a, b) => {
@@ -55,16 +95,76 @@ function select(stores: PartitionStore[], context: QueryContext, statement: Sele
     })
   }
   const end = statement.limit === null ? rows.length : statement.offset + statement.limit
-  const cut = statement.offset > 0 || end < rows.length ? rows.slice(statement.offset, end) : rows
-  return { columns, rows: cut, stats }
+  let cut = statement.offset > 0 || end < rows.length ? rows.slice(statement.offset, end) : rows
+  if (statement.hidden > 0) cut = cut.map((row) => row.slice(0, visible))
+  return { columns: columns.slice(0, visible), rows: cut, stats }
 }
 
-/** SQL order: nulls last (first when descending), then by value. */
+/** The first of each set of rows equal in their visible columns, in order. */
+function distinctRows(rows: Value[][], visible: number): Value[][] {
+  const seen = new Set<string>()
+  return rows.filter((row) => {
+    let key = ''
+    for (let i = 0; i < visible; i++) {
+      const v = row[i]!
+      key += (v === null ? 'n' : typeof v === 'bigint' ? 'i' + v : typeof v === 'string' ? 's' + v.length + ':' + v : typeof v === 'number' ? 'f' + v : 'b' + v) + '|'
+    }
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+/** SQL order: nulls last (first when descending), then by value (integers and floats by value). */
 function compareValues(a: Value, b: Value): number {
   if (a === b) return 0
   if (a === null) return 1
   if (b === null) return -1
-  return a < b ? -1 : a > b ? 1 : 0
+  return compareOrdered(a, b)
+}
+
+function showDatabases(databases: string[] | undefined): QueryResult {
+  if (databases === undefined) throw new QueryError(QueryErrorCode.UNSUPPORTED, 'SHOW DATABASES needs the catalog, which this caller did not give')
+  return { columns: [{ name: 'database_name', type: 'string' }], rows: [...databases].sort().map((d) => [d]), stats: NO_STATS }
+}
+
+/** The tag matches a store can apply, and a test for the rest (negated conditions): a missing tag has the value ''. */
+function tagFilter(conditions: ColumnCondition[]): { matches: TagMatch[]; test: (tags: { key: string; value: string }[]) => boolean } {
+  return {
+    matches: conditions.filter((c) => !c.negate).map((c) => ({ key: c.column, values: c.values })),
+    test: (tags) => conditions.every((c) => c.values.includes(tags.find((t) => t.key === c.column)?.value ?? '') !== c.negate),
+  }
+}
+
+/** CnosDB's SHOW SERIES: one column, key, as `table,tag=value,...` (tags sorted), for series with visible points. */
+function showSeries(stores: PartitionStore[], context: QueryContext, table: string | null, conditions: ColumnCondition[]): QueryResult {
+  const { matches, test } = tagFilter(conditions)
+  const keys = new Set<string>()
+  for (const store of stores) {
+    for (const series of store.listSeries({ tenant: context.tenant, database: context.database, ...(table !== null ? { measurement: table } : {}), tags: matches })) {
+      if (!test(series.tags)) continue
+      const tags = [...series.tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      keys.add([series.measurement, ...tags.map((t) => `${t.key}=${t.value}`)].join(','))
+    }
+  }
+  return { columns: [{ name: 'key', type: 'string' }], rows: [...keys].sort().map((k) => [k]), stats: NO_STATS }
+}
+
+/** CnosDB's SHOW TAG VALUES ... WITH KEY: the distinct (key, value) pairs of the named tags (or all others, with != / NOT IN). */
+function showTagValues(stores: PartitionStore[], context: QueryContext, statement: Extract<Statement, { kind: 'show-tag-values' }>): QueryResult {
+  const { matches, test } = tagFilter(statement.conditions)
+  const pairs = new Map<string, [string, string]>()
+  for (const store of stores) {
+    for (const series of store.listSeries({ tenant: context.tenant, database: context.database, ...(statement.table !== null ? { measurement: statement.table } : {}), tags: matches })) {
+      if (!test(series.tags)) continue
+      for (const tag of series.tags) {
+        if (statement.keys.includes(tag.key) === statement.negate) continue
+        pairs.set(JSON.stringify([tag.key, tag.value]), [tag.key, tag.value])
+      }
+    }
+  }
+  const rows = [...pairs.values()].sort(([a, x], [b, y]) => (a !== b ? (a < b ? -1 : 1) : x < y ? -1 : x > y ? 1 : 0))
+  return { columns: [{ name: 'key', type: 'string' }, { name: 'value', type: 'string' }], rows, stats: NO_STATS }
 }
 
 function showTables(stores: PartitionStore[], context: QueryContext, columnName: string): QueryResult {
@@ -75,7 +175,7 @@ function showTables(stores: PartitionStore[], context: QueryContext, columnName:
   return {
     columns: [{ name: columnName, type: 'string' }],
     rows: [...tables].sort().map((table) => [table]),
-    stats: { pointsScanned: 0, pointsFromBlockStats: 0 },
+    stats: NO_STATS,
   }
 }
 
@@ -93,6 +193,6 @@ function describeTable(stores: PartitionStore[], context: QueryContext, table: s
   return {
     columns: [{ name: 'column_name', type: 'string' }, { name: 'data_type', type: 'string' }, { name: 'column_type', type: 'string' }],
     rows,
-    stats: { pointsScanned: 0, pointsFromBlockStats: 0 },
+    stats: NO_STATS,
   }
 }

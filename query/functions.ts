@@ -10,12 +10,20 @@ import {
 } from './geo.ts'
 import type { ColumnTypeName, Value } from './result.ts'
 import { parseTimestamp } from './time.ts'
+import { compileOperator, type BinaryOperator } from './operators.ts'
 
 export type Expr =
   | { kind: 'column'; name: string }
-  /** bytes: a bytea literal ('\x0101...'::bytea), its value the hex digits. */
-  | { kind: 'literal'; value: Value; bytes?: boolean }
+  /** bytes: a bytea literal ('\x0101...'::bytea), its value the hex digits. type: when not the value's own (a timestamp constant). */
+  | { kind: 'literal'; value: Value; bytes?: boolean; type?: ColumnTypeName }
   | { kind: 'call'; fn: string; args: Expr[]; sql: string }
+  /** Arithmetic (+ - * / %), comparison (= != < <= > >=), AND, OR, LIKE, ILIKE, || (operators.ts). */
+  | { kind: 'binary'; op: BinaryOperator; left: Expr; right: Expr; sql: string }
+  | { kind: 'unary'; op: '-' | 'NOT'; operand: Expr; sql: string }
+  | { kind: 'case'; whens: { when: Expr; then: Expr }[]; otherwise: Expr | null; sql: string }
+  | { kind: 'in'; operand: Expr; values: Expr[]; negate: boolean; sql: string }
+  | { kind: 'between'; operand: Expr; low: Expr; high: Expr; negate: boolean; sql: string }
+  | { kind: 'is-null'; operand: Expr; negate: boolean; sql: string }
 
 /** What a row offers an expression: its time and its columns by name. */
 export interface RowContext {
@@ -40,6 +48,8 @@ interface ScalarFunction {
   evaluate: Evaluate
   /** An evaluation specialised to the argument types, when they change the meaning (to_timestamp of a timestamp). */
   bind?(argTypes: ColumnTypeName[]): Evaluate
+  /** Called with null arguments too (concat skips them); by default a null argument gives null. */
+  takesNull?: boolean
 }
 
 const typeMismatch = (message: string): QueryError => new QueryError(QueryErrorCode.TYPE_MISMATCH, message)
@@ -200,6 +210,75 @@ export const SCALAR_FUNCTIONS: Readonly<Record<string, ScalarFunction>> = {
   st_disjoint: predicate('ST_Disjoint', disjoint),
 }
 
+// ---- mathematics and strings ----
+
+const numericArgs = (sql: string, types: ColumnTypeName[]): void => {
+  types.forEach((t, i) => { if (!NUMERIC.includes(t)) throw typeMismatch(`${sql}: argument ${i + 1} must be a number, not ${t}`) })
+}
+
+/** abs keeps an integer's type; the others answer a float as DataFusion's math functions. */
+const mathFunction = (apply: (x: number) => number, keepsIntegers = false): ScalarFunction => ({
+  minArgs: 1, maxArgs: 1,
+  type: (types, sql) => { numericArgs(sql, types); return keepsIntegers && types[0] !== 'float' ? types[0]! : 'float' },
+  evaluate: ([x]) => (typeof x === 'bigint' && keepsIntegers ? (x < 0n ? -x : x) : apply(Number(x))),
+})
+
+/** round(x) or round(x, digits): half away from zero, as PostgreSQL and DataFusion. */
+function roundTo(x: number, digits: number): number {
+  const scale = 10 ** digits
+  const scaled = Math.abs(x) * scale
+  const rounded = Math.round(scaled) / scale
+  return x < 0 ? -rounded : rounded
+}
+
+const stringFunction = (apply: (text: string) => Value, result: ColumnTypeName): ScalarFunction => ({
+  minArgs: 1, maxArgs: 1,
+  type: ([t], sql) => { if (t !== 'string') throw typeMismatch(`${sql}: takes a string, not ${t}`); return result },
+  evaluate: ([text]) => apply(text as string),
+})
+
+Object.assign(SCALAR_FUNCTIONS as Record<string, ScalarFunction>, {
+  abs: mathFunction(Math.abs, true),
+  floor: mathFunction(Math.floor),
+  ceil: mathFunction(Math.ceil),
+  ceiling: mathFunction(Math.ceil),
+  sqrt: mathFunction((x) => (x < 0 ? NaN : Math.sqrt(x))),
+  ln: mathFunction(Math.log),
+  log10: mathFunction(Math.log10),
+  exp: mathFunction(Math.exp),
+  round: {
+    minArgs: 1, maxArgs: 2,
+    type: (types, sql, args) => {
+      numericArgs(sql, types)
+      if (types.length === 2 && (types[1] !== 'integer' || args[1]!.kind !== 'literal')) throw typeMismatch(`${sql}: the digits must be a whole-number constant`)
+      return 'float'
+    },
+    evaluate: ([x, digits]) => roundTo(Number(x), digits === undefined ? 0 : Number(digits)),
+  },
+  power: {
+    minArgs: 2, maxArgs: 2,
+    type: (types, sql) => { numericArgs(sql, types); return 'float' },
+    evaluate: ([x, y]) => Number(x) ** Number(y),
+  },
+  pow: { minArgs: 2, maxArgs: 2, type: (types: ColumnTypeName[], sql: string) => { numericArgs(sql, types); return 'float' }, evaluate: ([x, y]: Value[]) => Number(x) ** Number(y) },
+  lower: stringFunction((t) => t.toLowerCase(), 'string'),
+  upper: stringFunction((t) => t.toUpperCase(), 'string'),
+  // Characters (code points), as PostgreSQL's length and character_length.
+  length: stringFunction((t) => BigInt([...t].length), 'integer'),
+  char_length: stringFunction((t) => BigInt([...t].length), 'integer'),
+  character_length: stringFunction((t) => BigInt([...t].length), 'integer'),
+  concat: {
+    minArgs: 1, maxArgs: 64, takesNull: true,
+    type: () => 'string',
+    evaluate: (values: Value[]) => values.map((v) => (v === null ? '' : textOf(v))).join(''),
+  },
+} satisfies Record<string, ScalarFunction>)
+
+/** A value as text, for concat and ||: floats as JavaScript writes them, booleans true/false. */
+export function textOf(value: Value): string {
+  return String(value)
+}
+
 export function isScalarFunction(name: string): boolean {
   return Object.hasOwn(SCALAR_FUNCTIONS, name)
 }
@@ -228,8 +307,10 @@ function compile(expr: Expr, columnType: (name: string) => ColumnTypeName, colum
   switch (expr.kind) {
     case 'literal': {
       const value = expr.value
-      return { type: literalType(value), evaluate: () => value }
+      return { type: expr.type ?? literalType(value), evaluate: () => value }
     }
+    case 'binary': case 'unary': case 'case': case 'in': case 'between': case 'is-null':
+      return compileOperator(expr, (inner) => compile(inner, columnType, columns))
     case 'column': {
       const type = columnType(expr.name)
       if (expr.name === 'time') return { type, evaluate: (row) => row.timeNs }
@@ -252,7 +333,7 @@ function compile(expr: Expr, columnType: (name: string) => ColumnTypeName, colum
         type,
         evaluate: (row) => {
           const values = args.map((a) => a.evaluate(row))
-          for (let i = 0; i < fn.minArgs; i++) if (values[i] === null) return null
+          if (!fn.takesNull) for (let i = 0; i < values.length; i++) if (values[i] === null) return null
           return evaluate(values)
         },
       }

@@ -9,6 +9,7 @@ import { QUERY_LIMITS } from './limits.ts'
 import { parseDurationNs, parseTimestamp } from './time.ts'
 import { COLLECTED_AGGREGATES, GAUGE_ACCESSORS, TRACK_FUNCTIONS, isCollected, type CollectedName } from './collect.ts'
 import { isScalarFunction, type Expr } from './functions.ts'
+import { BINARY_OPERATORS, type BinaryOperator } from './operators.ts'
 
 const { Parser } = sqlParser
 const parser = new Parser()
@@ -40,7 +41,10 @@ export type SelectItem =
    * interpolate(...) or locf(...).
    */
   | { kind: 'aggregate'; fn: AggregateName | CollectedName; field: string | null; name: string; sql: string; parameter?: number | bigint | null; fill?: FillMode | null }
-  /** A scalar expression (date_part, to_timestamp, ST_*), evaluated per row. */
+  /**
+   * A scalar expression (operators, CASE, date_part, ST_*...), evaluated per row; in an aggregating
+   * query over GROUP BY tags and aggregates, which are hidden items it reads by their names.
+   */
   | { kind: 'expression'; expr: Expr; name: string; sql: string }
 
 /** column IN values (negate: NOT IN); = and != are one-value forms. */
@@ -51,6 +55,8 @@ export interface ColumnCondition {
   sql: string
   /** Why this condition cannot filter a tag, or null. */
   refusal: string | null
+  /** The condition as an expression: a row filter when the column turns out to be a field. */
+  expr: Expr | null
 }
 
 export interface OrderKey {
@@ -61,9 +67,18 @@ export interface OrderKey {
 
 export interface SelectStatement {
   kind: 'select'
+  /** The table, or the subquery's alias when `source` is set. */
   table: string
+  /** SELECT ... FROM (subquery): executed first into an in-memory table (subquery.ts). */
+  source: SelectStatement | null
+  /** The select list, then `hidden` aggregate items that expressions and HAVING read (not in the answer). */
   items: SelectItem[]
+  hidden: number
   conditions: ColumnCondition[]
+  /** The rest of WHERE (fields, OR, NOT, LIKE...), filtering rows; time bounds and tag conditions of its top-level AND are above. */
+  filter: Expr | null
+  having: Expr | null
+  distinct: boolean
   /** Inclusive; null = unbounded. */
   fromNs: bigint | null
   /** Exclusive; null = unbounded. */
@@ -79,6 +94,12 @@ export interface SelectStatement {
 export type Statement =
   | { kind: 'show-tables'; columnName: string }
   | { kind: 'describe'; table: string }
+  | { kind: 'show-databases' }
+  /** SHOW SERIES [FROM t] [WHERE tag conditions]. */
+  | { kind: 'show-series'; table: string | null; conditions: ColumnCondition[] }
+  /** SHOW TAG VALUES [FROM t] WITH KEY = k | IN (...) [WHERE tag conditions]. */
+  | { kind: 'show-tag-values'; table: string | null; keys: string[]; negate: boolean; conditions: ColumnCondition[] }
+  | { kind: 'explain'; statement: SelectStatement; analyze: boolean }
   | SelectStatement
 
 // The parts of node-sql-parser's AST read here (it ships loose types).
@@ -103,47 +124,103 @@ export function parseStatement(sql: string, nowNs: bigint): Statement {
   if (sql.length > QUERY_LIMITS.maxSqlChars) {
     throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the statement has ${sql.length} characters; at most ${QUERY_LIMITS.maxSqlChars} are read`)
   }
-  const metadata = metadataStatement(sql)
+  const explain = /^\s*explain(\s+analyze)?\s+/i.exec(sql)
+  if (explain) {
+    const statement = parseStatement(' '.repeat(explain[0].length) + sql.slice(explain[0].length), nowNs)
+    if (statement.kind !== 'select') throw unsupported('EXPLAIN takes a SELECT')
+    return { kind: 'explain', statement, analyze: explain[1] !== undefined }
+  }
+  const metadata = metadataStatement(sql, nowNs)
   if (metadata) return metadata
+  const statement = astOf(sql)
+  if (statement.type === 'show' && statement.keyword === 'tables') return { kind: 'show-tables', columnName: 'table_name' }
+  if (statement.type !== 'select') throw unsupported(`${statement.type.toUpperCase()} is not a query; only SELECT, SHOW and DESCRIBE TABLE are answered here`)
+  return selectStatement(statement, nowNs)
+}
+
+/** The one statement of `sql`; a syntax error names its line and column (1-based, as node-sql-parser's location). */
+function astOf(sql: string): Node {
   let ast: Node | Node[]
   try {
     ast = parser.astify(sql, DIALECT) as unknown as Node | Node[]
   } catch (error) {
+    const location = (error as { location?: { start?: { line?: number; column?: number } } }).location?.start
+    const found = /but (.+) found\.?$/.exec((error as Error).message)?.[1]
+    if (location?.line !== undefined && location.column !== undefined) {
+      const what = found === undefined ? (error as Error).message : found === 'end of input' ? 'unexpected end of input' : `unexpected ${found}`
+      throw new QueryError(QueryErrorCode.SYNTAX, `SQL syntax error at line ${location.line}, column ${location.column}: ${what}`, { line: location.line, column: location.column })
+    }
     throw new QueryError(QueryErrorCode.SYNTAX, `SQL syntax error: ${(error as Error).message}`)
   }
   const statements = Array.isArray(ast) ? ast : [ast]
   if (statements.length !== 1) throw unsupported(`one statement per request, got ${statements.length}`)
-  const statement = statements[0]!
-  if (statement.type === 'show' && statement.keyword === 'tables') return { kind: 'show-tables', columnName: 'table_name' }
-  if (statement.type !== 'select') throw unsupported(`${statement.type.toUpperCase()} is not a query; only SELECT, SHOW TABLES and DESCRIBE TABLE are answered here`)
-  return selectStatement(statement, nowNs)
+  return statements[0]!
 }
 
-/** SHOW TABLES | SHOW MEASUREMENTS | DESCRIBE [TABLE] name | DESC TABLE name, or null. */
-function metadataStatement(sql: string): Statement | null {
-  const words = sql.trim().replace(/;\s*$/, '').trim().split(/\s+/)
+const SHOW_SERIES = /^show\s+series(?:\s+from\s+("(?:[^"]|"")+"|[^\s"]+))?(?:\s+where\s+([\s\S]+))?$/i
+const SHOW_TAG_VALUES = /^show\s+tag\s+values(?:\s+from\s+("(?:[^"]|"")+"|[^\s"]+))?\s+with\s+key\s*(=|!=|<>|not\s+in|in)\s*(\([^)]*\)|"(?:[^"]|"")+"|[^\s"]+)(?:\s+where\s+([\s\S]+))?$/i
+
+function unquote(name: string): string {
+  return name.startsWith('"') && name.endsWith('"') && name.length >= 2 ? name.slice(1, -1).replaceAll('""', '"') : name
+}
+
+/** SHOW SERIES / TAG VALUES take tag conditions only (=, !=, IN, NOT IN, joined with AND). */
+function tagConditions(where: string | undefined, what: string, nowNs: bigint): ColumnCondition[] {
+  if (where === undefined) return []
+  const parsed = whereOf(astOf(`SELECT * FROM t WHERE ${where}`).where as Node, nowNs)
+  if (parsed.filter !== null || parsed.fromNs !== null || parsed.toNs !== null || parsed.conditions.some((c) => c.refusal !== null)) {
+    throw unsupported(`${what} ... WHERE takes tag conditions (=, !=, IN, NOT IN) joined with AND`)
+  }
+  return parsed.conditions
+}
+
+/** SHOW TABLES | MEASUREMENTS | DATABASES | SERIES | TAG VALUES, DESCRIBE [TABLE] name, or null. */
+function metadataStatement(sql: string, nowNs: bigint): Statement | null {
+  const text = sql.trim().replace(/;\s*$/, '').trim()
+  const words = text.split(/\s+/)
   const first = words[0]?.toLowerCase()
   if (first === 'show' && words.length === 2 && words[1]!.toLowerCase() === 'measurements') return { kind: 'show-tables', columnName: 'table_name' }
+  if (first === 'show' && words.length === 2 && words[1]!.toLowerCase() === 'databases') return { kind: 'show-databases' }
+  if (first === 'show' && words[1]?.toLowerCase() === 'series') {
+    const match = SHOW_SERIES.exec(text)
+    if (!match) throw unsupported('write SHOW SERIES [FROM <table>] [WHERE <tag conditions>]')
+    return { kind: 'show-series', table: match[1] ? unquote(match[1]) : null, conditions: tagConditions(match[2], 'SHOW SERIES', nowNs) }
+  }
+  if (first === 'show' && words[1]?.toLowerCase() === 'tag') {
+    const match = SHOW_TAG_VALUES.exec(text)
+    if (!match) throw unsupported('write SHOW TAG VALUES [FROM <table>] WITH KEY = <tag> (or IN (...), !=, NOT IN) [WHERE <tag conditions>]')
+    const op = match[2]!.toLowerCase().replace(/\s+/g, ' ')
+    const list = match[3]!.startsWith('(') ? match[3]!.slice(1, -1).split(',').map((k) => k.trim()).filter((k) => k !== '') : [match[3]!]
+    const keys = list.map((k) => unquote(k.startsWith("'") && k.endsWith("'") ? k.slice(1, -1) : k))
+    return { kind: 'show-tag-values', table: match[1] ? unquote(match[1]) : null, keys, negate: op === '!=' || op === '<>' || op === 'not in', conditions: tagConditions(match[4], 'SHOW TAG VALUES', nowNs) }
+  }
   if (first !== 'describe' && first !== 'desc') return null
   const rest = words.slice(1)
   if (rest[0]?.toLowerCase() === 'table') rest.shift()
   if (rest.length !== 1) throw unsupported('write DESCRIBE TABLE <name>')
-  const name = rest[0]!
-  return { kind: 'describe', table: name.startsWith('"') && name.endsWith('"') && name.length >= 2 ? name.slice(1, -1).replaceAll('""', '"') : name }
+  return { kind: 'describe', table: unquote(rest[0]!) }
 }
 
 function selectStatement(node: Node, nowNs: bigint): SelectStatement {
   refuseClauses(node)
-  const from = node.from as Array<{ table?: string; expr?: unknown; join?: unknown }> | null
+  const from = node.from as Array<{ table?: string; expr?: { ast?: Node }; join?: unknown; as?: string | null }> | null
   if (!from || from.length === 0) throw unsupported('SELECT without FROM is not supported; name a table')
   if (from.length > 1 || from[0]!.join) throw unsupported('joins and several tables in FROM are not supported; query one table')
-  if (!from[0]!.table || from[0]!.expr) throw unsupported('subqueries in FROM are not supported; query a table')
-  const table = from[0]!.table
-  const items = (node.columns as Array<{ expr: Node; as: string | null }>).map((c) => selectItem(c.expr, c.as, nowNs))
-  const where = node.where ? whereOf(node.where as Node, nowNs) : { conditions: [], fromNs: null, toNs: null }
+  let source: SelectStatement | null = null
+  if (from[0]!.expr) {
+    const inner = from[0]!.expr.ast
+    if (!inner || inner.type !== 'select') throw unsupported('FROM takes a table or one (SELECT ...) subquery')
+    source = selectStatement(inner, nowNs)
+  }
+  const table = source ? from[0]!.as ?? 'subquery' : from[0]!.table!
+  const hidden = new HiddenAggregates(nowNs)
+  const items = (node.columns as Array<{ expr: Node; as: string | null }>).map((c) => selectItem(c.expr, c.as, nowNs, hidden))
+  const where = node.where ? whereOf(node.where as Node, nowNs) : { conditions: [], filter: null, fromNs: null, toNs: null }
+  const having = node.having ? expressionOf(node.having as Node, nowNs, hidden) : null
   const { groupBy, bucket } = groupByOf(node, items, nowNs)
   const statement: SelectStatement = {
-    kind: 'select', table, items, ...where, groupBy, bucket, orderBy: [], limit: null, offset: 0,
+    kind: 'select', table, source, items: [...items, ...hidden.items], hidden: hidden.items.length, ...where, having,
+    distinct: (node.distinct as { type: unknown } | null)?.type === 'DISTINCT', groupBy, bucket, orderBy: [], limit: null, offset: 0,
   }
   statement.orderBy = orderByOf(node, statement)
   Object.assign(statement, limitOf(node))
@@ -152,8 +229,8 @@ function selectStatement(node: Node, nowNs: bigint): SelectStatement {
 
 function refuseClauses(node: Node): void {
   if (node.with) throw unsupported('WITH (common table expressions) is not supported')
-  if ((node.distinct as { type: unknown } | null)?.type) throw unsupported('SELECT DISTINCT is not supported')
-  if (node.having) throw unsupported('HAVING is not supported')
+  const distinct = (node.distinct as { type: unknown } | null)?.type
+  if (distinct && distinct !== 'DISTINCT') throw unsupported(`SELECT ${String(distinct)} is not supported (DISTINCT is)`)
   if (node.window) throw unsupported('WINDOW clauses are not supported')
   if (node._next || node.set_op) throw unsupported('UNION, INTERSECT and EXCEPT are not supported')
   if ((node.into as { position?: unknown } | null)?.position) throw unsupported('SELECT INTO is not supported')
@@ -180,16 +257,38 @@ function argsOf(node: Node): Node[] {
   return node.args?.value ?? []
 }
 
-function selectItem(expr: Node, alias: string | null, nowNs: bigint): SelectItem {
+/**
+ * Aggregates inside expressions (`max(usage) - min(usage)`, HAVING count(*) > 2): each becomes a
+ * hidden select item named by a reference the expression reads like a column.
+ */
+class HiddenAggregates {
+  readonly items: SelectItem[] = []
+
+  constructor(private readonly nowNs: bigint) {}
+
+  add(node: Node, fn: string): string {
+    const item = fn === 'interpolate' || fn === 'locf' ? selectItem(node, null, this.nowNs, null) : aggregateItem(node, fn, null, this.nowNs)
+    if (item.kind !== 'aggregate') throw unsupported(`${sqlOf(node)} is not an aggregate`)
+    const existing = this.items.find((i) => i.kind === 'aggregate' && i.sql === item.sql)
+    if (existing) return existing.kind === 'aggregate' ? existing.name : ''
+    const name = `${HIDDEN_PREFIX}${this.items.length}:${item.sql}`
+    this.items.push({ ...item, name })
+    return name
+  }
+}
+
+/** Names of hidden items start with a character no SQL identifier holds. */
+export const HIDDEN_PREFIX = '\u0000'
+
+function selectItem(expr: Node, alias: string | null, nowNs: bigint, hidden: HiddenAggregates | null): SelectItem {
   if (expr.type === 'column_ref' && expr.column === '*') {
     if (alias) throw unsupported('* cannot have an alias')
     return { kind: 'star' }
   }
   const column = identifier(expr)
   if (column !== null) return { kind: 'column', column, name: alias ?? column }
-  if (expr.type === 'extract') return expressionItem(expr, alias, nowNs)
   const fn = functionName(expr)
-  if (fn === null) throw unsupported(`select item ${sqlOf(expr)} is not supported; select columns, aggregates, functions or a time bucket`)
+  if (fn === null || fn === 'not') return expressionItem(expr, alias, nowNs, hidden)
   const bucket = bucketOf(expr, fn, nowNs)
   if (bucket) return { kind: 'bucket', bucket, name: alias ?? bucket.sql }
   if (fn === 'interpolate' || fn === 'locf') {
@@ -202,22 +301,74 @@ function selectItem(expr: Node, alias: string | null, nowNs: bigint): SelectItem
     const sql = `${fn}(${item.sql})`
     return { ...item, fill: fn, sql, name: alias ?? sql }
   }
-  if (isScalarFunction(fn) || fn === 'now') return expressionItem(expr, alias, nowNs)
+  if (isScalarFunction(fn) || fn === 'now') return expressionItem(expr, alias, nowNs, hidden)
+  // An aggregate whose arguments are expressions (max(usage * 2)) is refused by aggregateItem.
   return aggregateItem(expr, fn, alias, nowNs)
 }
 
-function expressionItem(expr: Node, alias: string | null, nowNs: bigint): SelectItem {
+function expressionItem(expr: Node, alias: string | null, nowNs: bigint, hidden: HiddenAggregates | null): SelectItem {
   const sql = sqlOf(expr)
-  return { kind: 'expression', expr: expressionOf(expr, nowNs), name: alias ?? sql, sql }
+  return { kind: 'expression', expr: expressionOf(expr, nowNs, hidden), name: alias ?? sql, sql }
 }
 
-/** A scalar expression tree: columns, constants (now() folded) and function calls. */
-function expressionOf(node: Node, nowNs: bigint): Expr {
+const OPERATOR_NAMES: Readonly<Record<string, BinaryOperator>> = { '<>': '!=' }
+
+/**
+ * An expression tree: columns, constants (now() and time arithmetic folded), operators, CASE and
+ * function calls. Aggregates inside become hidden items when `hidden` is given (select lists and
+ * HAVING), and are refused otherwise (WHERE).
+ */
+function expressionOf(node: Node, nowNs: bigint, hidden: HiddenAggregates | null = null): Expr {
   const column = identifier(node)
   if (column !== null) return { kind: 'column', name: column }
   const text = stringValue(node)
   if (text !== undefined) return { kind: 'literal', value: text }
+  const sql = (): string => sqlOf(node)
+  const sub = (inner: Node): Expr => expressionOf(inner, nowNs, hidden)
   switch (node.type) {
+    case 'binary_expr': {
+      const op = String(node.operator).toUpperCase()
+      if ((op === '+' || op === '-') && node.right?.type === 'interval') return { kind: 'literal', value: timeValue(node, nowNs), type: 'timestamp' }
+      if (op === 'IS' || op === 'IS NOT') {
+        if (node.right?.type !== 'null') throw unsupported(`${sql()}: IS takes NULL (IS NULL, IS NOT NULL)`)
+        return { kind: 'is-null', operand: sub(node.left!), negate: op === 'IS NOT', sql: sql() }
+      }
+      if (op === 'IN' || op === 'NOT IN') {
+        const values = node.right?.type === 'expr_list' ? (node.right.value as Node[]) : [node.right!]
+        return { kind: 'in', operand: sub(node.left!), values: values.map(sub), negate: op === 'NOT IN', sql: sql() }
+      }
+      if (op === 'BETWEEN' || op === 'NOT BETWEEN') {
+        const [low, high] = node.right!.value as Node[]
+        return { kind: 'between', operand: sub(node.left!), low: sub(low!), high: sub(high!), negate: op === 'NOT BETWEEN', sql: sql() }
+      }
+      const name = OPERATOR_NAMES[op] ?? op
+      if (!BINARY_OPERATORS.includes(name)) throw unsupported(`${sql()}: the operator ${op} is not supported`)
+      return { kind: 'binary', op: name as BinaryOperator, left: sub(node.left!), right: sub(node.right!), sql: sql() }
+    }
+    case 'unary_expr': {
+      const op = String(node.operator).toUpperCase()
+      if (op === '-' && (node.expr?.type === 'number' || node.expr?.type === 'bigint')) {
+        const raw = String(node.expr.value)
+        return { kind: 'literal', value: /^-?\d+$/.test(raw) ? -BigInt(raw) : -Number(raw) }
+      }
+      if (op === '+') return sub(node.expr!)
+      if (op !== '-' && op !== 'NOT') throw unsupported(`${sql()}: the operator ${op} is not supported`)
+      return { kind: 'unary', op: op as '-' | 'NOT', operand: sub(node.expr!), sql: sql() }
+    }
+    case 'case': {
+      const subject = node.expr ? sub(node.expr) : null
+      const whens: { when: Expr; then: Expr }[] = []
+      let otherwise: Expr | null = null
+      for (const arm of node.args as unknown as Array<{ type: string; cond?: Node; result: Node }>) {
+        if (arm.type === 'else') { otherwise = sub(arm.result); continue }
+        const condition = sub(arm.cond!)
+        const when: Expr = subject ? { kind: 'binary', op: '=', left: subject, right: condition, sql: sqlOf(arm.cond!) } : condition
+        whens.push({ when, then: sub(arm.result) })
+      }
+      return { kind: 'case', whens, otherwise, sql: sql() }
+    }
+    case 'interval': throw unsupported(`${sql()}: an interval is taken only in time arithmetic (now() - INTERVAL '1 hour') and buckets`)
+    case 'aggr_func': return aggregateReference(node, nowNs, hidden)
     case 'number': case 'bigint': {
       const raw = String(node.value)
       return { kind: 'literal', value: /^-?\d+$/.test(raw) ? BigInt(raw) : Number(raw) }
@@ -241,8 +392,16 @@ function expressionOf(node: Node, nowNs: bigint): Expr {
     if (argsOf(node).length > 0) throw unsupported('now() takes no arguments')
     return { kind: 'call', fn: 'to_timestamp_nanos', args: [{ kind: 'literal', value: nowNs }], sql: 'now()' }
   }
-  if (fn !== null && isScalarFunction(fn)) return { kind: 'call', fn, args: argsOf(node).map((arg) => expressionOf(arg, nowNs)), sql: sqlOf(node) }
-  throw unsupported(`${sqlOf(node)} is not supported in an expression; use columns, constants and the functions in docs/query.md`)
+  if (fn === 'not' && argsOf(node).length === 1) return { kind: 'unary', op: 'NOT', operand: sub(argsOf(node)[0]!), sql: sql() }
+  if (fn !== null && isScalarFunction(fn)) return { kind: 'call', fn, args: argsOf(node).map(sub), sql: sqlOf(node) }
+  if (fn !== null && (isCollected(fn) || (AGGREGATES as readonly string[]).includes(fn) || fn === 'mean' || fn === 'interpolate' || fn === 'locf')) return aggregateReference(node, nowNs, hidden)
+  if (fn !== null && bucketOf(node, fn, nowNs)) throw unsupported(`${sql()}: a time bucket is a select item of its own (with GROUP BY), not part of an expression`)
+  throw unsupported(`${sqlOf(node)} is not supported in an expression; use columns, constants, operators and the functions in docs/query.md`)
+}
+
+function aggregateReference(node: Node, nowNs: bigint, hidden: HiddenAggregates | null): Expr {
+  if (!hidden) throw unsupported(`${sqlOf(node)}: aggregates are not allowed in WHERE; use HAVING`)
+  return { kind: 'column', name: hidden.add(node, functionName(node)!) }
 }
 
 /** A column argument of an aggregate: its name, or an error naming the function. */
@@ -415,24 +574,50 @@ function conjuncts(node: Node): Node[] {
   return [node]
 }
 
-function whereOf(where: Node, nowNs: bigint): Pick<SelectStatement, 'conditions' | 'fromNs' | 'toNs'> {
+const TIME_OPERATORS = ['BETWEEN', '>=', '>', '<', '<=', '=']
+const TAG_OPERATORS = ['=', '!=', '<>', 'IN', 'NOT IN']
+
+/**
+ * WHERE split at its top-level AND: time bounds (pushed down to block pruning), tag conditions
+ * (series pruning; kept with their expression in case the column is a field) and the rest, a row
+ * filter expression.
+ */
+function whereOf(where: Node, nowNs: bigint): Pick<SelectStatement, 'conditions' | 'filter' | 'fromNs' | 'toNs'> {
   const conditions: ColumnCondition[] = []
+  const rest: Expr[] = []
   let fromNs: bigint | null = null
   let toNs: bigint | null = null
   for (const part of conjuncts(where)) {
     if (part.type === 'bool' && part.value === true) continue
-    if (part.type === 'binary_expr' && part.operator === 'OR') throw unsupported(`WHERE: OR is not supported (${sqlOf(part)}); for several values of one tag use IN (...)`)
     const column = part.type === 'binary_expr' && part.left ? identifier(part.left) : null
-    if (column === null) throw unsupported(`WHERE: condition ${sqlOf(part)} is not supported; use <column> <op> <constant> joined with AND`)
-    if (column === 'time') {
+    const operator = String(part.operator ?? '').toUpperCase()
+    if (column === 'time' && TIME_OPERATORS.includes(operator) && isTimeConstant(part, operator)) {
       const [from, to] = timeBounds(part, nowNs)
       if (from !== null) fromNs = fromNs === null || from > fromNs ? from : fromNs
       if (to !== null) toNs = toNs === null || to < toNs ? to : toNs
       continue
     }
-    conditions.push(columnCondition(part, column))
+    if (column !== null && column !== 'time' && TAG_OPERATORS.includes(operator)) {
+      conditions.push({ ...columnCondition(part, column), expr: expressionOf(part, nowNs) })
+      continue
+    }
+    rest.push(expressionOf(part, nowNs))
   }
-  return { conditions, fromNs, toNs }
+  const filter = rest.reduce<Expr | null>((all, part) => (all === null ? part : { kind: 'binary', op: 'AND', left: all, right: part, sql: `${exprSql(all)} AND ${exprSql(part)}` }), null)
+  return { conditions, filter, fromNs, toNs }
+}
+
+function exprSql(expr: Expr): string {
+  return expr.kind === 'column' ? expr.name : expr.kind === 'literal' ? String(expr.value) : expr.sql
+}
+
+/** Whether a time comparison's other side is a constant (ns, a string, now() ± INTERVAL), not a column. */
+function isTimeConstant(part: Node, operator: string): boolean {
+  const sides = operator === 'BETWEEN' ? (part.right!.value as Node[]) : [part.right!]
+  const constant = (node: Node): boolean => node.type === 'number' || node.type === 'bigint' || stringValue(node) !== undefined
+    || (functionName(node) === 'now' && argsOf(node).length === 0)
+    || (node.type === 'binary_expr' && (node.operator === '+' || node.operator === '-') && constant(node.left!) && node.right!.type === 'interval')
+  return sides.every(constant)
 }
 
 function timeBounds(part: Node, nowNs: bigint): [bigint | null, bigint | null] {
@@ -463,11 +648,11 @@ function columnCondition(part: Node, column: string): ColumnCondition {
   }
   const list = (node: Node): string[] => (node.type === 'expr_list' ? (node.value as Node[]).map(constant) : [constant(node)])
   switch (part.operator) {
-    case '=': return { column, values: [constant(part.right!)], negate: false, sql, refusal }
-    case '!=': case '<>': return { column, values: [constant(part.right!)], negate: true, sql, refusal }
-    case 'IN': return { column, values: list(part.right!), negate: false, sql, refusal }
-    case 'NOT IN': return { column, values: list(part.right!), negate: true, sql, refusal }
-    default: return { column, values: [], negate: false, sql, refusal: `WHERE: ${sql}: only =, !=, IN and NOT IN are supported on tags` }
+    case '=': return { column, values: [constant(part.right!)], negate: false, sql, refusal, expr: null }
+    case '!=': case '<>': return { column, values: [constant(part.right!)], negate: true, sql, refusal, expr: null }
+    case 'IN': return { column, values: list(part.right!), negate: false, sql, refusal, expr: null }
+    case 'NOT IN': return { column, values: list(part.right!), negate: true, sql, refusal, expr: null }
+    default: return { column, values: [], negate: false, sql, refusal: `WHERE: ${sql}: only =, !=, IN and NOT IN are supported on tags`, expr: null }
   }
 }
 

@@ -7,7 +7,7 @@ import { FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, t
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { collectedType, isCollected, type CollectedName } from './collect.ts'
 import { compileExpression, type CompiledExpr, type Expr } from './functions.ts'
-import type { AggregateName, BucketSpec, FillMode, SelectStatement } from './parse.ts'
+import { HIDDEN_PREFIX, type AggregateName, type BucketSpec, type ColumnCondition, type FillMode, type SelectStatement } from './parse.ts'
 import type { ColumnTypeName, ResultColumn } from './result.ts'
 
 export interface TableSeries {
@@ -41,9 +41,18 @@ export type Output =
 
 export interface Plan {
   statement: SelectStatement
+  /** The answer's columns, then the statement's hidden aggregates (dropped from the answer). */
   outputs: Output[]
   aggregate: boolean
   bucket: BucketSpec | null
+  /** WHERE's =, !=, IN, NOT IN on tags (those on fields are in rowFilter). */
+  tagConditions: ColumnCondition[]
+  /** A WHERE part over tags only (OR, LIKE, NOT...): decided once per series. */
+  seriesFilter: CompiledExpr | null
+  /** A WHERE part reading fields or time beyond the pushed-down range: decided per row (a missing tag reads ''). */
+  rowFilter: CompiledExpr | null
+  /** HAVING over the aggregated row. */
+  having: CompiledExpr | null
 }
 
 /** Every series of `table` across the stores (those matching `tags`, if given), and their tags and fields. */
@@ -75,7 +84,9 @@ function namesKnown(schema: TableSchema, statement: SelectStatement): boolean {
     if (item.kind === 'aggregate' && item.field !== null && !known(item.field)) return false
     if (item.kind === 'expression' && !exprColumns(item.expr).every(known)) return false
   }
-  return statement.conditions.every((c) => known(c.column)) && statement.groupBy.every(known)
+  const filterKnown = statement.filter === null || exprColumns(statement.filter).every(known)
+  const havingKnown = statement.having === null || exprColumns(statement.having).every((c) => known(c) || statement.items.some((i) => i.kind !== 'star' && i.name === c))
+  return filterKnown && havingKnown && statement.conditions.every((c) => known(c.column)) && statement.groupBy.every(known)
 }
 
 function listTable(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string, matches?: TagMatch[]): TableSchema | null {
@@ -100,10 +111,18 @@ function listTable(stores: Iterable<PartitionStore>, tenant: string, database: s
   return { table, series, tags: [...tags].sort(), fields: new Map([...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }
 }
 
-function exprColumns(expr: Expr): string[] {
-  if (expr.kind === 'column') return [expr.name]
-  if (expr.kind === 'call') return expr.args.flatMap(exprColumns)
-  return []
+/** The columns an expression reads (time included), hidden aggregate references left out. */
+export function exprColumns(expr: Expr): string[] {
+  switch (expr.kind) {
+    case 'column': return expr.name.startsWith(HIDDEN_PREFIX) ? [] : [expr.name]
+    case 'literal': return []
+    case 'call': return expr.args.flatMap(exprColumns)
+    case 'binary': return [...exprColumns(expr.left), ...exprColumns(expr.right)]
+    case 'unary': case 'is-null': return exprColumns(expr.operand)
+    case 'in': return [...exprColumns(expr.operand), ...expr.values.flatMap(exprColumns)]
+    case 'between': return [expr.operand, expr.low, expr.high].flatMap(exprColumns)
+    case 'case': return [...expr.whens.flatMap((w) => [...exprColumns(w.when), ...exprColumns(w.then)]), ...(expr.otherwise ? exprColumns(expr.otherwise) : [])]
+  }
 }
 
 export function typeName(type: FieldTypeCode): ColumnTypeName {
@@ -114,17 +133,38 @@ function unknownColumn(schema: TableSchema, column: string): QueryError {
   return new QueryError(QueryErrorCode.UNKNOWN_COLUMN, `column "${column}" not found in table "${schema.table}"`)
 }
 
-export function planSelect(statement: SelectStatement, schema: TableSchema): Plan {
+/** The type of a column of the table (time, a tag or a field), or an unknown-column error. */
+function tableColumnType(schema: TableSchema, column: string): ColumnTypeName {
+  if (column === 'time') return 'timestamp'
+  if (schema.tags.includes(column)) return 'string'
+  const type = schema.fields.get(column)
+  if (type === undefined) throw unknownColumn(schema, column)
+  return typeName(type)
+}
+
+/** WHERE conditions on fields join the row filter (tag conditions stay series pruning); the filter splits by what it reads. */
+function planFilter(statement: SelectStatement, schema: TableSchema): Pick<Plan, 'tagConditions' | 'seriesFilter' | 'rowFilter'> {
+  let filter = statement.filter
+  const tagConditions: ColumnCondition[] = []
   for (const condition of statement.conditions) {
     if (schema.tags.includes(condition.column)) {
       if (condition.refusal !== null) throw new QueryError(QueryErrorCode.UNSUPPORTED, condition.refusal)
+      tagConditions.push(condition)
       continue
     }
-    if (schema.fields.has(condition.column)) {
-      throw new QueryError(QueryErrorCode.UNSUPPORTED, `WHERE ${condition.sql}: conditions on fields are not supported; filter on tags and time`)
-    }
-    throw unknownColumn(schema, condition.column)
+    if (!schema.fields.has(condition.column)) throw unknownColumn(schema, condition.column)
+    const expr = condition.expr!
+    filter = filter === null ? expr : { kind: 'binary', op: 'AND', left: filter, right: expr, sql: condition.sql }
   }
+  if (filter === null) return { tagConditions, seriesFilter: null, rowFilter: null }
+  const compiled = compileExpression(filter, (column) => tableColumnType(schema, column))
+  if (compiled.type !== 'boolean') throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `WHERE: the condition is ${compiled.type}, not boolean`)
+  const perRow = exprColumns(filter).some((c) => c === 'time' || schema.fields.has(c))
+  return perRow ? { tagConditions, seriesFilter: null, rowFilter: compiled } : { tagConditions, seriesFilter: compiled, rowFilter: null }
+}
+
+export function planSelect(statement: SelectStatement, schema: TableSchema): Plan {
+  const filters = planFilter(statement, schema)
   const aggregate = statement.bucket !== null || statement.groupBy.length > 0 || statement.items.some((i) => i.kind === 'aggregate')
   for (const key of statement.groupBy) {
     if (!schema.tags.includes(key)) {
@@ -133,6 +173,7 @@ export function planSelect(statement: SelectStatement, schema: TableSchema): Pla
     }
   }
   const outputs: Output[] = []
+  const expressions: number[] = []
   for (const item of statement.items) {
     switch (item.kind) {
       case 'star':
@@ -157,14 +198,36 @@ export function planSelect(statement: SelectStatement, schema: TableSchema): Pla
         break
       }
       case 'expression':
-        outputs.push({ kind: 'expression', compiled: compileExpression(item.expr, (column) => expressionColumnType(column, item.sql, schema, statement, aggregate)), name: item.name })
+        // Compiled below, once the aggregates it may read have outputs.
+        expressions.push(outputs.length)
+        outputs.push({ kind: 'expression', compiled: null as unknown as CompiledExpr, name: item.name })
         break
     }
+  }
+  const outputType = (name: string): ColumnTypeName | undefined => {
+    const output = outputs.find((o) => o.name === name && o.kind !== 'expression')
+    return output ? resultColumn(output).type : undefined
+  }
+  for (const index of expressions) {
+    const item = statement.items.filter((i) => i.kind === 'expression').find((i) => i.name === outputs[index]!.name)!
+    if (item.kind !== 'expression') continue
+    const type = (column: string): ColumnTypeName => (column.startsWith(HIDDEN_PREFIX) ? outputType(column)! : expressionColumnType(column, item.sql, schema, statement, aggregate))
+    outputs[index] = { kind: 'expression', compiled: compileExpression(item.expr, type), name: item.name }
+  }
+  let having: CompiledExpr | null = null
+  if (statement.having !== null) {
+    if (!aggregate) throw new QueryError(QueryErrorCode.UNSUPPORTED, 'HAVING needs aggregates or GROUP BY; filter rows with WHERE')
+    having = compileExpression(statement.having, (column) => {
+      const known = outputs.find((o) => o.name === column)
+      if (known) return resultColumn(known).type
+      return expressionColumnType(column, 'HAVING', schema, statement, aggregate)
+    })
+    if (having.type !== 'boolean') throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `HAVING: the condition is ${having.type}, not boolean`)
   }
   if (statement.bucket?.gapfill && (statement.fromNs === null || statement.toNs === null)) {
     throw new QueryError(QueryErrorCode.UNSUPPORTED, `${statement.bucket.sql}: gap filling needs a time range with both ends in WHERE (time >= ... AND time < ...)`)
   }
-  return { statement, outputs, aggregate, bucket: statement.bucket }
+  return { statement, outputs, aggregate, bucket: statement.bucket, ...filters, having }
 }
 
 function checkFill(output: Output, fill: FillMode | null, sql: string, statement: SelectStatement): void {
@@ -180,8 +243,9 @@ function checkFill(output: Output, fill: FillMode | null, sql: string, statement
 
 /** A column of a scalar expression: any column in a raw query; in an aggregate, only the GROUP BY tags. */
 function expressionColumnType(column: string, sql: string, schema: TableSchema, statement: SelectStatement, aggregate: boolean): ColumnTypeName {
+  if (column !== 'time' && !schema.tags.includes(column) && !schema.fields.has(column)) throw unknownColumn(schema, column)
   if (aggregate && !statement.groupBy.includes(column)) {
-    throw new QueryError(QueryErrorCode.UNSUPPORTED, `${sql}: with aggregates, a function reads only GROUP BY tags and constants; "${column}" is neither`)
+    throw new QueryError(QueryErrorCode.UNSUPPORTED, `${sql}: with aggregates, an expression reads only GROUP BY tags, aggregates and constants; "${column}" is none of them`)
   }
   if (column === 'time') return 'timestamp'
   if (schema.tags.includes(column)) return 'string'
@@ -233,15 +297,17 @@ export function resultColumn(output: Output): ResultColumn {
   }
 }
 
-/** Does a series pass the WHERE tag conditions (a missing tag has the value "")? */
-export function seriesMatches(series: SeriesListing, statement: SelectStatement): boolean {
-  for (const condition of statement.conditions) {
+/** Does a series pass the WHERE tag conditions and the tag-only filter (a missing tag has the value "")? */
+export function seriesMatches(series: SeriesListing, plan: Plan): boolean {
+  for (const condition of plan.tagConditions) {
     let value = ''
     for (const tag of series.tags) if (tag.key === condition.column) { value = tag.value; break }
     if (condition.values.includes(value) === condition.negate) return false
   }
+  if (plan.seriesFilter !== null) return plan.seriesFilter.evaluate({ timeNs: null, column: (name) => tagValue(series, name) ?? '' }) === true
   return true
 }
+
 
 export function tagValue(series: SeriesListing, key: string): string | null {
   for (const tag of series.tags) if (tag.key === key) return tag.value

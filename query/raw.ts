@@ -11,7 +11,7 @@ import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
 import type { QueryStats } from './result.ts'
 
 /** One field of one series over the range, as a single column. */
-function readColumn(store: PartitionStore, series: SeriesListing, field: string, fromNs: bigint | null, toNs: bigint | null): Column | null {
+export function readColumn(store: PartitionStore, series: SeriesListing, field: string, fromNs: bigint | null, toNs: bigint | null): Column | null {
   const chunks = [...store.scan({ seriesId: series.id, field, fromNs, toNs })]
   if (chunks.length === 0) return null
   if (chunks.length === 1) return chunks[0]!
@@ -31,7 +31,7 @@ function readColumn(store: PartitionStore, series: SeriesListing, field: string,
 }
 
 /** The sorted, distinct times of several columns. */
-function unionTimes(columns: Column[]): BigInt64Array {
+export function unionTimes(columns: Column[]): BigInt64Array {
   if (columns.length === 1) return columns[0]!.times
   const total = columns.reduce((n, c) => n + c.times.length, 0)
   const all = new BigInt64Array(total)
@@ -43,7 +43,7 @@ function unionTimes(columns: Column[]): BigInt64Array {
   return all.subarray(0, distinct)
 }
 
-function valueAt(column: Column, index: number): Value {
+export function valueAt(column: Column, index: number): Value {
   const value = (column.values as ArrayLike<number | bigint | string>)[index]!
   return column.type === FieldType.BOOLEAN ? value !== 0 : value
 }
@@ -53,12 +53,17 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
   const stats: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
   const wanted = statement.limit === null ? null : statement.offset + statement.limit
   const byTimeOnly = statement.orderBy.length === 1 && outputs.some((o) => o.kind === 'time' && o.name === statement.orderBy[0]!.name)
-  const perSeriesCap = wanted !== null && (statement.orderBy.length === 0 || byTimeOnly) ? wanted : null
+  const filter = plan.rowFilter
+  // A filter or DISTINCT drops rows after they are read, so a series' first rows may not be enough.
+  const cuttable = wanted !== null && filter === null && !statement.distinct
+  const perSeriesCap = cuttable && (statement.orderBy.length === 0 || byTimeOnly) ? wanted : null
   const tail = byTimeOnly && statement.orderBy[0]!.descending
   const requested = outputs.flatMap((o) => (o.kind === 'field' ? [o.field] : o.kind === 'expression' ? o.compiled.columns.filter((c) => schema.fields.has(c)) : []))
+  if (filter !== null && requested.length > 0) requested.push(...filter.columns.filter((c) => schema.fields.has(c)))
+  const tags = new Set(schema.tags)
   const rows: Value[][] = []
   for (const { store, series } of schema.series) {
-    if (!seriesMatches(series, statement)) continue
+    if (!seriesMatches(series, plan)) continue
     const names = requested.length > 0 ? requested : series.fields.map((f) => f.name)
     const columns = new Map<string, Column>()
     for (const name of new Set(names)) {
@@ -85,9 +90,19 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
       const at = cursors.get(name)!
       return at < column.times.length && column.times[at] === row$.timeNs ? valueAt(column, at) : null
     }
+    // The filter reads a missing tag as '' (as the tag conditions), a missing field as null.
+    const filter$ = { timeNs: 0n as bigint | null, column: (name: string): Value => (tags.has(name) ? tagValue(series, name) ?? '' : columnAt(name)) }
     for (let i = from; i < to; i++) {
       const timeNs = times[i]!
       row$.timeNs = timeNs
+      filter$.timeNs = timeNs
+      if (filter !== null && filter.evaluate(filter$) !== true) {
+        for (const [name, column] of columns) {
+          const at = cursors.get(name)!
+          if (at < column.times.length && column.times[at] === timeNs) cursors.set(name, at + 1)
+        }
+        continue
+      }
       const row: Value[] = new Array(outputs.length)
       for (let o = 0; o < outputs.length; o++) {
         const output = outputs[o]!
@@ -108,7 +123,7 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
         throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the result has more than ${QUERY_LIMITS.maxResultRows} rows; add a LIMIT, narrow the time range or aggregate`)
       }
     }
-    if (wanted !== null && statement.orderBy.length === 0 && rows.length >= wanted) break
+    if (cuttable && statement.orderBy.length === 0 && rows.length >= wanted!) break
   }
   return { rows, stats }
 }

@@ -17,6 +17,8 @@ export interface QueryStats {
   pointsScanned: number
   /** Points answered from block index statistics without decoding. */
   pointsFromBlockStats: number
+  /** Blocks answered from their index statistics (EXPLAIN shows it). */
+  blocksFromBlockStats?: number
 }
 
 export interface QueryResult {
