@@ -378,7 +378,7 @@ class KafkaSourceLoop implements KafkaSource {
       converted++
       points += result.points
       for (const out of result.records) {
-        ingest.push({ partition: out.partition, key: out.key, value: out.value, headers: { ...sluiceRecordHeaders, [OriginHeader.PARTITION]: String(partition), [OriginHeader.OFFSET]: message.offset } })
+        ingest.push({ partition: out.partition, key: out.key, value: out.value, headers: { ...sluiceRecordHeaders, [OriginHeader.PARTITION]: String(partition), [OriginHeader.OFFSET]: message.offset, ...traceHeaders(message) } })
       }
       if (result.rejection) deadLetters.push(deadLetter(record, result))
     }
@@ -416,6 +416,14 @@ class KafkaSourceLoop implements KafkaSource {
       throw error
     }
   }
+}
+
+/** The producer's trace context (traceparent, tracestate), carried from a raw record to the ingest records made of it. */
+function traceHeaders(message: KafkaMessage): IHeaders | undefined {
+  const traceparent = message.headers?.traceparent
+  if (traceparent === undefined) return undefined
+  const tracestate = message.headers?.tracestate
+  return tracestate === undefined ? { traceparent } : { traceparent, tracestate }
 }
 
 function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
