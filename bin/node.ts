@@ -235,7 +235,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ...(config.replica ? {
       query: (sql: string, context: { tenant: string; database: string }) => observeQuery(QueryLanguage.SQL, sql, context.database, async () => SHOW_COMPRESSION.test(sql)
         ? compressionResult(await compressionReport(context), await codecNames(context))
-        : executeSql(sql, { ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n })),
+        : executeSql(sql, { ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n, listDatabases: () => catalog.listDatabases(context.tenant) })),
       influxql: (q: string, request: InfluxqlRequest) => observeQuery(QueryLanguage.INFLUXQL, q, request.database ?? '', () => executeInfluxql(q, { ...request, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n })),
     } : {}),
     ...(parsePool !== undefined ? { parsePool } : {}),

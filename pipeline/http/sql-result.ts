@@ -1,6 +1,7 @@
 // How /api/v1/sql answers a query: the query layer's columns and rows rendered as CnosDB's JSON
-// (an array of objects, one per row, keys in column order) or as CSV (a header line, then rows)
-// by Accept. Times are RFC 3339 in UTC with the nanoseconds kept; 64-bit integers are written as
+// (an array of objects, one per row, keys in column order), as CSV (a header line, then rows) or
+// as NDJSON (one object per line) by Accept. A large answer is rendered and written in chunks of
+// rows (renderChunks), so the reply never holds its whole text at once. Times are RFC 3339 in UTC with the nanoseconds kept; 64-bit integers are written as
 // exact JSON numbers. The route depends on this shape only, not on the query layer (layering).
 
 /** A value of a result row: time and 64-bit integers as bigint, floats as number, null when missing. */
@@ -14,15 +15,21 @@ export interface QueryAnswer {
 /** Runs a statement that is not a command (SELECT, SHOW TABLES, DESCRIBE) for a tenant and database. */
 export type QueryFunction = (sql: string, context: { tenant: string; database: string }) => Promise<QueryAnswer>
 
-export const ResultFormat = { JSON: 'json', CSV: 'csv' } as const
+export const ResultFormat = { JSON: 'json', CSV: 'csv', NDJSON: 'ndjson' } as const
 export type ResultFormatValue = (typeof ResultFormat)[keyof typeof ResultFormat]
 
-/** CSV when the client asks for text/csv (before any JSON type); JSON otherwise, also for * / *. */
+/** The content type of each format. */
+export const RESULT_CONTENT_TYPES: Readonly<Record<ResultFormatValue, string>> = {
+  json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8',
+}
+
+/** CSV for text/csv, NDJSON for application/x-ndjson (the first such type named wins); JSON otherwise, also for * / *. */
 export function resultFormat(accept: string | undefined): ResultFormatValue {
   if (!accept) return ResultFormat.JSON
   for (const part of accept.split(',')) {
     const type = part.split(';')[0]!.trim().toLowerCase()
     if (type === 'text/csv') return ResultFormat.CSV
+    if (type === 'application/x-ndjson' || type === 'application/jsonlines' || type === 'application/jsonl') return ResultFormat.NDJSON
     if (type === 'application/json') return ResultFormat.JSON
   }
   return ResultFormat.JSON
@@ -45,16 +52,55 @@ function jsonValue(value: QueryValue, type: string): string {
   return JSON.stringify(value)
 }
 
-export function renderJson(answer: QueryAnswer): string {
+/** Renders rows [start, end) as JSON objects, each passed to `out`. */
+function jsonRows(answer: QueryAnswer, start: number, end: number, out: (text: string) => void): void {
   const keys = answer.columns.map((c) => JSON.stringify(c.name) + ':')
   const types = answer.columns.map((c) => c.type)
-  const rows: string[] = []
-  for (const row of answer.rows) {
+  for (let r = start; r < end; r++) {
+    const row = answer.rows[r]!
     let text = '{'
     for (let i = 0; i < keys.length; i++) text += (i > 0 ? ',' : '') + keys[i] + jsonValue(row[i] ?? null, types[i]!)
-    rows.push(text + '}')
+    out(text + '}')
   }
+}
+
+export function renderJson(answer: QueryAnswer): string {
+  const rows: string[] = []
+  jsonRows(answer, 0, answer.rows.length, (text) => rows.push(text))
   return '[' + rows.join(',') + ']'
+}
+
+/** NDJSON: one JSON object per row, each line ended by \n; no rows, no bytes. */
+export function renderNdjson(answer: QueryAnswer): string {
+  return [...renderChunks(answer, ResultFormat.NDJSON, answer.rows.length || 1)].join('')
+}
+
+/** Rows per chunk of a streamed answer. */
+export const STREAM_CHUNK_ROWS = 10_000
+
+/**
+ * The answer's text in the chunks a reply writes one after another (JSON: `[`, rows, `]`; CSV:
+ * the header, then rows; NDJSON: rows), `chunkRows` rows at a time: what renderJson, renderCsv
+ * and renderNdjson give at once, without building the whole text.
+ */
+export function* renderChunks(answer: QueryAnswer, format: ResultFormatValue, chunkRows = STREAM_CHUNK_ROWS): Generator<string> {
+  const total = answer.rows.length
+  if (format === ResultFormat.CSV) yield answer.columns.map((c) => csvField(c.name)).join(',') + '\n'
+  if (format === ResultFormat.JSON && total === 0) { yield '[]'; return }
+  for (let start = 0; start < total; start += chunkRows) {
+    const end = Math.min(total, start + chunkRows)
+    if (format === ResultFormat.CSV) {
+      const types = answer.columns.map((c) => c.type)
+      let text = ''
+      for (let r = start; r < end; r++) text += answer.rows[r]!.map((v, i) => csvValue(v, types[i]!)).join(',') + '\n'
+      yield text
+      continue
+    }
+    const parts: string[] = []
+    jsonRows(answer, start, end, (text) => parts.push(text))
+    if (format === ResultFormat.NDJSON) yield parts.join('\n') + '\n'
+    else yield (start === 0 ? '[' : ',') + parts.join(',') + (end === total ? ']' : '')
+  }
 }
 
 function csvField(text: string): string {

@@ -12,6 +12,7 @@
 //   curl -XPOST 'http://127.0.0.1:8086/api/v1/sql?db=weather' --data-binary "SELECT max(temperature) FROM air"
 //   → 200 [{"max(temperature)":21.5}]
 
+import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   checkCodecType, codecCommand, CommandError, commandTable, isCommandSql, isDdlSql, parseCommandSql, parseDdl,
@@ -22,8 +23,8 @@ import type { CompressionSettings } from '../transforms/index.ts'
 import type { IngestCommand } from '../../schemas/index.ts'
 import { parseCredentials } from './auth.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
-import { Dialect, HttpApiError, HttpErrorCode } from './errors.ts'
-import { renderCsv, renderJson, resultFormat, type QueryFunction } from './sql-result.ts'
+import { Dialect, errorResponse, HttpApiError, HttpErrorCode } from './errors.ts'
+import { RESULT_CONTENT_TYPES, renderChunks, renderCsv, renderJson, renderNdjson, resultFormat, STREAM_CHUNK_ROWS, type QueryFunction } from './sql-result.ts'
 
 export type { QueryFunction }
 
@@ -48,6 +49,11 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
     const requestedTenant = queryString(request.query, 'tenant')
     const database = queryString(request.query, 'db') || 'public'
     const access = options.authorizer.authenticate(parseCredentials(request.query as Record<string, unknown>, request.headers.authorization), requestedTenant || undefined, Dialect.CNOSDB)
+    const database$ = DATABASE_DDL.exec(sql)
+    if (database$) {
+      options.authorizer.authorize(access, database$[2]!, 'write')
+      return reply.code(200).send(await handleDatabaseDdl(options, access.tenant, database$[1]!.toUpperCase(), database$[2]!, database$[3]))
+    }
     if (isDdlSql(sql)) {
       options.authorizer.authorize(access, database, 'write')
       await options.catalog.requireDatabase(access.tenant, database)
@@ -57,8 +63,11 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
       options.authorizer.authorize(access, database, 'read')
       if (!options.query) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node answers no queries (it runs without a replica); only UPDATE and DELETE are taken')
       const answer = await options.query(sql, { tenant: access.tenant, database })
-      if (resultFormat(request.headers.accept) === 'csv') return reply.code(200).type('text/csv; charset=utf-8').send(renderCsv(answer))
-      return reply.code(200).type('application/json; charset=utf-8').send(renderJson(answer))
+      const format = resultFormat(request.headers.accept)
+      reply.code(200).type(RESULT_CONTENT_TYPES[format])
+      if (answer.rows.length <= STREAM_CHUNK_ROWS) return reply.send(format === 'csv' ? renderCsv(answer) : format === 'ndjson' ? renderNdjson(answer) : renderJson(answer))
+      // A large answer is written chunk by chunk (Transfer-Encoding: chunked), never as one string.
+      return reply.send(Readable.from(renderChunks(answer, format)))
     }
     options.authorizer.authorize(access, database, 'write')
     if (!options.commands) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node takes no commands (no command writer configured)')
@@ -77,8 +86,37 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
     }
     return reply.code(200).send({ command_id: command.commandId, kind: command.kind, table, positions })
   } catch (error) {
+    const line = (error as { line?: unknown } | null)?.line
+    const column = (error as { column?: unknown } | null)?.column
+    if (typeof line === 'number' && typeof column === 'number') {
+      // A syntax error's position, also as fields of the body: {error_code, error_message, line, column}.
+      const { status, headers, body } = errorResponse(toApiError(error) as HttpApiError, Dialect.CNOSDB, options.limits.retryAfterSeconds)
+      return reply.code(status).headers(headers).send({ ...body, line, column })
+    }
     return sendError(request, reply, toApiError(error), options.limits.retryAfterSeconds)
   }
+}
+
+/** CREATE DATABASE [IF NOT EXISTS] name [WITH ...] and DROP DATABASE [IF EXISTS] name. */
+const DATABASE_DDL = /^\s*(create|drop)\s+database\s+(?:if\s+(?:not\s+)?exists\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w.-]*)\s*(?:with\s+([\s\S]*?))?\s*;?\s*$/i
+
+/**
+ * CREATE DATABASE through the catalog, as a first write creates one. What is missing for the rest:
+ * a database's TTL is the stores' retention setting (sinks/segments retentionNs, read from each
+ * node's configuration at start), so WITH TTL would need a replicated setting every replica applies;
+ * DROP DATABASE would need the catalog to forget a database on every node (its caches only grow)
+ * and a command that deletes its points from every store. Both are refused, saying so.
+ */
+async function handleDatabaseDdl(options: HttpApiOptions, tenant: string, verb: string, quoted: string, options$: string | undefined): Promise<Record<string, unknown>> {
+  const database = quoted.startsWith('"') ? quoted.slice(1, -1).replaceAll('""', '"') : quoted
+  if (verb === 'DROP') {
+    throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, 'DROP DATABASE is not supported yet: the catalog cannot forget a database on every node, and no command deletes a database\'s points from the stores; delete its tables\' points with DELETE FROM <table>')
+  }
+  if (options$ !== undefined && options$.trim() !== '') {
+    throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `CREATE DATABASE ... WITH ${options$.trim()}: database options are not supported; a database's TTL is the stores' retention setting (retentionNs in the node's storage configuration, docs/segment-format.md)`)
+  }
+  await options.catalog.createDatabase(tenant, database)
+  return { kind: 'CREATE_DATABASE', database }
 }
 
 const FIELD_TYPE_OF: Readonly<Record<ColumnType, FieldTypeValue>> = {
