@@ -75,6 +75,8 @@ interface Run {
   counts: Array<number | string>
   /** CPU seconds of the target's processes from the first write to applied (or giving up). */
   targetCpuSeconds: number
+  /** The part of targetCpuSeconds used by Sluice's broker (0 for the peers). */
+  brokerCpuSeconds: number
   clientCores: number
   /** Largest peak RSS of the target's node processes, bytes (0 for the peers). */
   peakRssBytes: number
@@ -105,7 +107,9 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
   const path = target.writePath(database)
   const pids = target.pids()
   const cpuOfTarget = (): number => pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  const cpuOfBroker = (): number => target.brokerPids().reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
   const targetCpuBefore = cpuOfTarget()
+  const brokerCpuBefore = cpuOfBroker()
   const clientCpuBefore = cpuSecondsOfSelf()
   let next = 0
   const started = performance.now()
@@ -139,6 +143,7 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
   return {
     lines, values: lines * TSBS_FIELDS.length, ackSeconds, appliedSeconds, counts,
     targetCpuSeconds: cpuOfTarget() - targetCpuBefore,
+    brokerCpuSeconds: cpuOfBroker() - brokerCpuBefore,
     clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / elapsed,
     peakRssBytes: Math.max(0, ...target.rssPids().map(peakRssOfPid)),
     lastCountMs,
@@ -184,7 +189,7 @@ async function main(): Promise<void> {
           ? `NOT applied within ${MAX_SECONDS_PER_RUN} s (counts ${result.counts.join(', ')} of ${lines})`
           : `applied everywhere ${result.appliedSeconds.toFixed(1)} s = ${mega(result.values / result.appliedSeconds)} values/s`
         console.log(`# round ${round + 1}, ${target.name}: ack ${result.ackSeconds.toFixed(1)} s = ${mega(result.values / result.ackSeconds)} values/s; ${applied}; ` +
-          `target CPU ${result.targetCpuSeconds.toFixed(1)} s, client ${result.clientCores.toFixed(2)} cores` +
+          `target CPU ${result.targetCpuSeconds.toFixed(1)} s${result.brokerCpuSeconds > 0 ? ` (broker ${result.brokerCpuSeconds.toFixed(1)} s)` : ''}, client ${result.clientCores.toFixed(2)} cores` +
           `${result.peakRssBytes > 0 ? `, node peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ''}; last count query ${result.lastCountMs.toFixed(0)} ms`)
       } catch (error) {
         console.log(`# round ${round + 1}, ${target.name}: failed: ${(error as Error).message.split('\n')[0]}`)
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
 }
 
 function report(results: Map<string, Run[]>, versions: Map<string, string>): void {
-  const rates = (name: string): { ack?: number; applied?: number; cpu?: number; rss?: number; appliedRuns: number; runs: number } => {
+  const rates = (name: string): { ack?: number; applied?: number; cpu?: number; brokerCpu?: number; rss?: number; appliedRuns: number; runs: number } => {
     const runs = results.get(name) ?? []
     const applied = runs.filter(r => r.appliedSeconds !== null)
     return {
@@ -207,11 +212,12 @@ function report(results: Map<string, Run[]>, versions: Map<string, string>): voi
       ack: runs.length === 0 ? undefined : median(runs.map(r => r.values / r.ackSeconds)),
       applied: applied.length === 0 ? undefined : median(applied.map(r => r.values / r.appliedSeconds!)),
       cpu: applied.length === 0 ? undefined : median(applied.map(r => r.targetCpuSeconds)),
+      brokerCpu: applied.length === 0 ? undefined : median(applied.map(r => r.brokerCpuSeconds)),
       rss: runs.length === 0 ? undefined : median(runs.map(r => r.peakRssBytes)),
     }
   }
   console.log(`\nMedians of ${ROUNDS} round(s); versions: ${[...results.keys()].map(n => `${n} ${versions.get(n) ?? '(did not start)'}`).join(', ')}`)
-  console.log('| target | ack s | applied everywhere s | values/s at ack | **values/s applied everywhere** | target CPU s | values per CPU-s | node peak RSS |')
+  console.log('| target | ack s | applied everywhere s | values/s at ack | **values/s applied everywhere** | target CPU s (of which broker) | values per CPU-s | node peak RSS |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
   for (const name of [...allTargets.map(t => t.name)]) {
     const runs = results.get(name)
@@ -221,7 +227,7 @@ function report(results: Map<string, Run[]>, versions: Map<string, string>): voi
     const applied = runs.filter(run => run.appliedSeconds !== null)
     const appliedSeconds = applied.length === 0 ? `not within ${MAX_SECONDS_PER_RUN} s` : median(applied.map(run => run.appliedSeconds!)).toFixed(1)
     console.log(`| ${name} | ${median(runs.map(run => run.ackSeconds)).toFixed(1)} | ${appliedSeconds}${applied.length < runs.length ? ` (${applied.length}/${runs.length} runs)` : ''} | ${mega(r.ack!)} | ` +
-      `**${r.applied === undefined ? '–' : mega(r.applied)}** | ${r.cpu === undefined ? '–' : r.cpu.toFixed(1)} | ` +
+      `**${r.applied === undefined ? '–' : mega(r.applied)}** | ${r.cpu === undefined ? '–' : r.cpu.toFixed(1)}${r.brokerCpu ? ` (${r.brokerCpu.toFixed(1)})` : ''} | ` +
       `${r.cpu === undefined ? '–' : mega(runs[0]!.values / r.cpu)} | ${r.rss ? `${(r.rss / 2 ** 20).toFixed(0)} MiB` : '–'} |`)
   }
   const peerBest = Math.max(0, ...PEERS.map(p => rates(p).applied ?? 0))

@@ -27,6 +27,8 @@ export interface RunningE2eTarget {
   pids(): number[]
   /** Processes whose peak RSS is reported (Sluice's nodes; empty for the peers). */
   rssPids(): number[]
+  /** The broker's process, whose share of the CPU seconds is reported apart (Sluice only). */
+  brokerPids(): number[]
   writePath(database: string): string
   createDatabase(database: string): Promise<void>
   /**
@@ -60,6 +62,7 @@ function fromPeer(running: RunningTarget, count: RunningE2eTarget['count']): Run
     ports: [running.port],
     pids: () => running.pids(),
     rssPids: () => [],
+    brokerPids: () => [],
     writePath: database => running.writePath(database),
     createDatabase: database => running.createDatabase(database),
     count,
@@ -154,6 +157,7 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
         ports: started.map(node => node.port),
         pids: () => [...started.map(node => node.child.pid!), broker.child.pid!],
         rssPids: () => started.map(node => node.child.pid!),
+        brokerPids: () => [broker.child.pid!],
         writePath: database => `/write?db=${encodeURIComponent(database)}`,
         async createDatabase(database) {
           const { status, text } = await answerOf(`${started[0]!.url}/query?q=${encodeURIComponent(`CREATE DATABASE "${database}"`)}`, { method: 'POST' })
