@@ -202,3 +202,48 @@ test('time conditions: != is refused, an empty range answers no series', async (
   assert.deepEqual(await run(c, 'SELECT v FROM cpu WHERE time > 2000s AND time < 1000s; SELECT mean(v) FROM cpu WHERE time > 2000s AND time < 1000s GROUP BY time(1m)'), { results: [{ statement_id: 0 }, { statement_id: 1 }] })
   assert.deepEqual(await run(c, 'SELECT v FROM cpu WHERE time = 1010s'), { results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['time', 'v'], values: [['1970-01-01T00:16:50Z', 2]] }] }] })
 })
+
+test('derivative, difference, moving_average and cumulative_sum of windows, with the look-back window InfluxDB 1.6 reads', async (t) => {
+  const c = await context(t)
+  const rows = async (q: string): Promise<unknown> => ((await run(c, q)) as { results: Array<{ series?: Array<{ columns: string[]; values: unknown[][] }>; error?: string }> }).results[0]!.series!.map((s) => [s.columns, s.values])
+  const range = 'FROM cpu WHERE time >= 990s and time <= 1160s GROUP BY time(30s)'
+  assert.deepEqual(await rows(`SELECT derivative(mean(v), 10s) ${range}`), [[['time', 'derivative'], [['1970-01-01T00:17:00Z', 0.11111111111111116], ['1970-01-01T00:18:00Z', -0.16666666666666666], ['1970-01-01T00:18:30Z', 0.6666666666666666]]]])
+  assert.deepEqual(await rows(`SELECT derivative(mean(v)) ${range} fill(0)`), [[['time', 'derivative'], [
+    ['1970-01-01T00:16:30Z', 2.6666666666666665], ['1970-01-01T00:17:00Z', 0.3333333333333335], ['1970-01-01T00:17:30Z', -3], ['1970-01-01T00:18:00Z', 2], ['1970-01-01T00:18:30Z', 2], ['1970-01-01T00:19:00Z', -4],
+  ]]])
+  assert.deepEqual(await rows(`SELECT non_negative_derivative(mean(v), 10s) ${range} fill(none)`), [[['time', 'non_negative_derivative'], [['1970-01-01T00:17:00Z', 0.11111111111111116], ['1970-01-01T00:18:30Z', 0.6666666666666666]]]])
+  assert.deepEqual(await rows(`SELECT difference(mean(v)), cumulative_sum(mean(v)) ${range} fill(null)`), [[['time', 'difference', 'cumulative_sum'], [
+    ['1970-01-01T00:16:30Z', null, 2.6666666666666665], ['1970-01-01T00:17:00Z', 0.3333333333333335, 5.666666666666666], ['1970-01-01T00:18:00Z', -1, 7.666666666666666], ['1970-01-01T00:18:30Z', 2, 11.666666666666666],
+  ]]])
+  assert.deepEqual(await rows(`SELECT non_negative_difference(max(i)) ${range} fill(previous)`), [[['time', 'non_negative_difference'], [['1970-01-01T00:17:00Z', 0], ['1970-01-01T00:17:30Z', 0], ['1970-01-01T00:18:00Z', 0], ['1970-01-01T00:19:00Z', 19]]]])
+  // The look-back window reads points before the range (1000 s) for the derivative, not for mean.
+  assert.deepEqual(await rows('SELECT mean(v), derivative(mean(v)) FROM cpu WHERE time >= 1005s and time <= 1160s GROUP BY time(30s)'), [[['time', 'mean', 'derivative'], [
+    ['1970-01-01T00:16:30Z', 2, null], ['1970-01-01T00:17:00Z', 3, 0.3333333333333335], ['1970-01-01T00:17:30Z', null, null], ['1970-01-01T00:18:00Z', 2, -0.5], ['1970-01-01T00:18:30Z', 4, 2], ['1970-01-01T00:19:00Z', null, null],
+  ]]])
+  assert.deepEqual(await rows('SELECT mean(v), moving_average(mean(v), 2) FROM cpu WHERE time >= 1035s and time <= 1160s GROUP BY time(30s) fill(0)'), [[['time', 'mean', 'moving_average'], [
+    ['1970-01-01T00:17:00Z', 0, 2.5], ['1970-01-01T00:17:30Z', 0, 1.5], ['1970-01-01T00:18:00Z', 2, 1], ['1970-01-01T00:18:30Z', 4, 3], ['1970-01-01T00:19:00Z', 0, 2],
+  ]]])
+  assert.deepEqual(await rows('SELECT derivative(mean(v), 1s) FROM cpu WHERE time >= 1005s and time <= 1160s GROUP BY time(30s) ORDER BY time DESC'), [[['time', 'derivative'], [
+    ['1970-01-01T00:18:00Z', -0.06666666666666667], ['1970-01-01T00:17:00Z', 0.016666666666666666], ['1970-01-01T00:16:30Z', -0.03333333333333333],
+  ]]])
+  const raw = await run(c, 'SELECT derivative(v, 1s) FROM cpu') as { results: Array<{ error?: string }> }
+  assert.match(raw.results[0]!.error!, /of raw points is not supported/)
+})
+
+test('a moving average looks back one window whatever its length; rows of other columns get fill(<number>)', async (t) => {
+  const c = await context(t)
+  const rows = async (q: string): Promise<unknown> => ((await run(c, q)) as { results: Array<{ series?: Array<{ values: unknown[][] }> }> }).results[0]!.series?.map((s) => s.values) ?? []
+  assert.deepEqual(await rows('SELECT moving_average(mean(v), 3) FROM cpu WHERE time >= 1035s and time <= 1160s GROUP BY time(30s) fill(0)'), [[
+    ['1970-01-01T00:17:30Z', 1.6666666666666667], ['1970-01-01T00:18:00Z', 1.6666666666666667], ['1970-01-01T00:18:30Z', 2], ['1970-01-01T00:19:00Z', 2],
+  ]])
+  assert.deepEqual(await rows('SELECT moving_average(mean(v), 4) FROM cpu WHERE time >= 1095s and time <= 1160s GROUP BY time(30s) fill(0)'), [[['1970-01-01T00:19:00Z', 1.5]]])
+  assert.deepEqual(await rows('SELECT moving_average(mean(v), 3) FROM cpu WHERE time >= 1065s and time <= 1160s GROUP BY time(30s) fill(null)'), [])
+  const range = 'FROM cpu WHERE time >= 1065s and time <= 1160s GROUP BY time(30s)'
+  assert.deepEqual(await rows(`SELECT mean(v), derivative(mean(v)), moving_average(mean(v), 3) ${range} fill(7)`), [[
+    ['1970-01-01T00:17:30Z', 7, 0, 7], ['1970-01-01T00:18:00Z', 2, -5, 5.333333333333333], ['1970-01-01T00:18:30Z', 4, 2, 4.333333333333333], ['1970-01-01T00:19:00Z', 7, 3, 4.333333333333333],
+  ]])
+  assert.deepEqual(await rows(`SELECT mean(v), derivative(mean(v)), moving_average(mean(v), 3) ${range} fill(previous)`), [[
+    ['1970-01-01T00:17:30Z', null, null, null], ['1970-01-01T00:18:00Z', 2, null, null], ['1970-01-01T00:18:30Z', 4, 2, null], ['1970-01-01T00:19:00Z', 4, 0, 3.3333333333333335],
+  ]])
+  assert.deepEqual(await rows(`SELECT mean(v), derivative(mean(v)), moving_average(mean(v), 3) ${range} fill(none)`), [[['1970-01-01T00:18:00Z', 2, null, null], ['1970-01-01T00:18:30Z', 4, 2, null]]])
+})

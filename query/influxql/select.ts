@@ -5,17 +5,18 @@
 // (fill.ts) and the calls are zipped by time, as InfluxDB's iterators are. Raw selections line up
 // each series' fields on the union of their times and merge the group's series by time.
 
-import { type Column, FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../../sinks/index.ts'
+import { type Column, FieldType, type PartitionStore, type SeriesListing } from '../../sinks/index.ts'
 import { QueryError, QueryErrorCode, isQueryError } from '../errors.ts'
 import { QUERY_LIMITS } from '../limits.ts'
 import { tableSchema, type TableSchema, type TableSeries } from '../plan.ts'
 import type { Value } from '../result.ts'
 import { bucketStartNs } from '../time.ts'
-import type { Expr, SelectStatement } from './ast.ts'
+import type { SelectStatement } from './ast.ts'
+import { planColumns, type AggregateColumn, type CallColumn, type ColumnPlan } from './columns.ts'
 import { analyzeWhere, type TagLookup, type WhereParts } from './condition.ts'
 import { fillWindows, type FillSpec } from './fill.ts'
-import { compileMath, hasCall, type Evaluate } from './math.ts'
-import { Cell, INFLUXQL_AGGREGATES, NEEDS_VALUES, SELECTORS, resultIsInteger, type InfluxqlAggregate } from './reduce.ts'
+import { Cell, NEEDS_VALUES, SELECTORS, resultIsInteger } from './reduce.ts'
+import { transformWindows } from './transform.ts'
 
 /** One series of an answer: rows start with the time (ns). */
 export interface OutputSeries {
@@ -26,20 +27,7 @@ export interface OutputSeries {
   values: Value[][]
 }
 
-/** percent: percentile's second argument (0 for the others). */
-type AggregateColumn = { kind: 'aggregate'; fn: InfluxqlAggregate; field: string; type: FieldTypeCode; percent: number; name: string }
-
-type ColumnPlan =
-  | { kind: 'field'; field: string; name: string }
-  | { kind: 'tag'; key: string; name: string }
-  | AggregateColumn
-  /** Arithmetic over aggregate calls (math.ts). */
-  | { kind: 'math'; calls: AggregateColumn[]; evaluate: Evaluate; name: string }
-
 const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
-
-/** Aggregates that need numbers (min and max too: InfluxDB 1.x has no min/max of strings or booleans). */
-const NUMERIC_ONLY: ReadonlySet<string> = new Set(['sum', 'mean', 'spread', 'min', 'max', 'median', 'mode', 'stddev', 'percentile'])
 
 export function selectMeasurement(statement: SelectStatement, stores: PartitionStore[], tenant: string, database: string, measurement: string, nowNs: bigint): OutputSeries[] {
   let schema: TableSchema
@@ -52,9 +40,11 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
   const where = analyzeWhere(statement.condition, nowNs, (name) => schema.fields.has(name) && !schema.tags.includes(name))
   const groupKeys = statement.groupByAllTags ? schema.tags : statement.groupByTags
   const columns = planColumns(statement, schema, groupKeys)
-  const calls = columns.flatMap((c) => (c.kind === 'aggregate' ? [c] : c.kind === 'math' ? c.calls : []))
+  const calls = columns.flatMap((c): CallColumn[] => (c.kind === 'aggregate' || c.kind === 'transform' ? [c] : c.kind === 'math' ? c.calls : []))
   const aggregate = calls.length > 0
   if (statement.groupByTime && !aggregate) throw unsupported('GROUP BY time(...) requires at least one aggregate function')
+  const transform = calls.find((c) => c.kind === 'transform')
+  if (transform && !statement.groupByTime) throw unsupported(`${transform.spec.fn}() of an aggregate requires GROUP BY time(...)`)
   if (aggregate && statement.groupByTime && where.endNs === null) where.endNs = nowNs
   let groups = groupSeries(schema, where, groupKeys)
   if (statement.descending) groups.reverse()
@@ -72,88 +62,6 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
     })
   }
   return out
-}
-
-function planColumns(statement: SelectStatement, schema: TableSchema, groupKeys: string[]): ColumnPlan[] {
-  const columns: ColumnPlan[] = []
-  const isTag = (name: string, cast: string | null): boolean => cast === 'tag' || (cast !== 'field' && schema.tags.includes(name) && !schema.fields.has(name))
-  for (const { expr, alias } of statement.fields) {
-    if (expr.kind === 'wildcard') {
-      const names = [...schema.fields.keys(), ...schema.tags.filter((t) => !groupKeys.includes(t) && !schema.fields.has(t))].sort()
-      for (const name of names) columns.push(isTag(name, null) ? { kind: 'tag', key: name, name } : { kind: 'field', field: name, name })
-      continue
-    }
-    if (expr.kind === 'ident') {
-      if (expr.name.toLowerCase() === 'time') continue
-      columns.push(isTag(expr.name, expr.cast) ? { kind: 'tag', key: expr.name, name: alias ?? expr.name } : { kind: 'field', field: expr.name, name: alias ?? expr.name })
-      continue
-    }
-    if (expr.kind === 'call') {
-      columns.push(...aggregateColumns(expr, alias, schema))
-      continue
-    }
-    if (expr.kind === 'binary' && hasCall(expr)) {
-      const mathCalls: AggregateColumn[] = []
-      const evaluate = compileMath(expr, (call) => {
-        const [column, more] = aggregateColumns(call, null, schema)
-        if (column?.kind !== 'aggregate' || more !== undefined) throw unsupported(`${call.name}(...) in arithmetic takes one field, not * or /regex/`)
-        return mathCalls.push(column) - 1
-      })
-      columns.push({ kind: 'math', calls: mathCalls, evaluate, name: alias ?? mathCalls.map((c) => c.fn).join('_') })
-      continue
-    }
-    throw unsupported('SELECT: select fields, tags, * or aggregates of a field (mean("usage")), with arithmetic on aggregates only')
-  }
-  const aggregates = columns.filter((c) => c.kind === 'aggregate' || c.kind === 'math').length
-  if (aggregates > 0 && aggregates < columns.length) throw unsupported('mixing aggregate and non-aggregate queries is not supported')
-  if (columns.length === 0 || (aggregates === 0 && !columns.some((c) => c.kind === 'field'))) throw unsupported('statement must have at least one field in select clause')
-  // InfluxDB names repeated columns name_1, name_2, ...
-  const seen = new Map<string, number>()
-  for (const column of columns) {
-    const n = seen.get(column.name) ?? 0
-    seen.set(column.name, n + 1)
-    if (n > 0) column.name = `${column.name}_${n}`
-  }
-  return columns
-}
-
-function aggregateColumns(expr: Extract<Expr, { kind: 'call' }>, alias: string | null, schema: TableSchema): ColumnPlan[] {
-  const fn = expr.name as InfluxqlAggregate
-  if (!(INFLUXQL_AGGREGATES as readonly string[]).includes(fn)) {
-    throw unsupported(`unsupported function ${expr.name}(): Sluice's InfluxQL has ${INFLUXQL_AGGREGATES.join(', ')}`)
-  }
-  const arity = fn === 'percentile' ? 2 : 1
-  if (expr.args.length !== arity) throw unsupported(fn === 'percentile' ? 'write percentile("field", N) with N from 0 to 100' : `${fn}() takes one field, got ${expr.args.length} arguments`)
-  const arg = expr.args[0]!
-  let percent = 0
-  if (fn === 'percentile') {
-    const n = expr.args[1]!
-    if (n.kind !== 'number' || n.value < 0 || n.value > 100) throw unsupported('percentile("field", N): N is a number from 0 to 100')
-    percent = n.value
-  }
-  const check = (field: string, type: FieldTypeCode): void => {
-    if (NUMERIC_ONLY.has(fn) && (type === FieldType.STRING || type === FieldType.BOOLEAN)) {
-      throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `${fn}("${field}"): "${field}" is a ${FIELD_TYPE_NAMES[type]} field; ${fn}() takes numbers`)
-    }
-  }
-  if (arg.kind === 'ident') {
-    const type = schema.fields.get(arg.name)
-    // A tag or unknown name has no points: the column stays empty, as in InfluxDB.
-    if (type === undefined) return [{ kind: 'aggregate', fn, field: arg.name, type: FieldType.FLOAT, percent, name: alias ?? fn }]
-    check(arg.name, type)
-    return [{ kind: 'aggregate', fn, field: arg.name, type, percent, name: alias ?? fn }]
-  }
-  if (arg.kind === 'wildcard' || arg.kind === 'regex') {
-    const out: ColumnPlan[] = []
-    for (const [field, type] of schema.fields) {
-      if (arg.kind === 'regex' && !arg.regex.test(field)) continue
-      if (NUMERIC_ONLY.has(fn) && (type === FieldType.STRING || type === FieldType.BOOLEAN)) continue
-      out.push({ kind: 'aggregate', fn, field, type, percent, name: `${alias ?? fn}_${field}` })
-    }
-    return out
-  }
-  if (arg.kind === 'call' && arg.name === 'distinct') throw unsupported(`${fn}(distinct(...)) is not supported`)
-  throw unsupported(`${fn}(...): aggregate a field ("usage"), * or /regex/`)
 }
 
 interface Group {
@@ -192,13 +100,15 @@ function groupSeries(schema: TableSchema, where: WhereParts, groupKeys: string[]
   return [...groups.values()].sort((a, b) => compareLists(a.values, b.values))
 }
 
-function scanRange(where: WhereParts): { fromNs: bigint | null; toNs: bigint | null } {
+type ScanRange = { fromNs: bigint | null; toNs: bigint | null }
+
+function scanRange(where: WhereParts): ScanRange {
   return { fromNs: where.startNs, toNs: where.endNs === null ? null : where.endNs + 1n }
 }
 
 /** Rows of the output columns from rows of the calls ([time, call values...]). */
 function outputRows(columns: ColumnPlan[], rows: Value[][]): Value[][] {
-  if (columns.every((c) => c.kind === 'aggregate')) return rows
+  if (columns.every((c) => c.kind !== 'math')) return rows
   const outputs: Array<(calls: Value[]) => Value> = []
   let at = 0
   for (const column of columns) {
@@ -217,33 +127,56 @@ function outputRows(columns: ColumnPlan[], rows: Value[][]): Value[][] {
   })
 }
 
-function aggregateRows(statement: SelectStatement, columns: AggregateColumn[], members: TableSeries[], where: WhereParts): Value[][] {
+/** The range an aggregate reads: widened by the windows a transformation of it looks back on. */
+function widened(where: WhereParts, byTime: SelectStatement['groupByTime'], call: AggregateColumn, descending: boolean): WhereParts {
+  if (byTime === null || call.extraWindows === 0) return where
+  const extraNs = BigInt(call.extraWindows) * byTime.intervalNs
+  if (descending) return { ...where, endNs: where.endNs! + extraNs }
+  return where.startNs === null ? where : { ...where, startNs: where.startNs - extraNs }
+}
+
+function aggregateRows(statement: SelectStatement, calls: CallColumn[], members: TableSeries[], where: WhereParts): Value[][] {
   const byTime = statement.groupByTime
+  const aggregates = calls.map((c) => (c.kind === 'transform' ? c.call : c))
   /** A lone selector without GROUP BY time answers at the time of the point it selected. */
-  const selectorTime = byTime === null && columns.length === 1 && SELECTORS.has(columns[0]!.fn)
+  const selectorTime = byTime === null && aggregates.length === 1 && SELECTORS.has(aggregates[0]!.fn)
+  // Cells per field and range (a transformation's aggregate reads a wider one).
   const cells = new Map<string, Map<bigint, Cell>>()
-  for (const field of new Set(columns.map((c) => c.field))) {
-    const keepValues = columns.some((c) => c.field === field && NEEDS_VALUES.has(c.fn))
+  const keyOf = (call: AggregateColumn): string => `${call.extraWindows}\u0000${call.field}`
+  for (const call of aggregates) {
+    const key = keyOf(call)
+    if (cells.has(key)) continue
+    const sharing = aggregates.filter((c) => keyOf(c) === key)
+    const keepValues = sharing.some((c) => NEEDS_VALUES.has(c.fn))
     // Block statistics answer whole blocks, unless every value or the time of a min or max is needed.
-    const useStats = !keepValues && !(selectorTime && (columns[0]!.fn === 'min' || columns[0]!.fn === 'max'))
-    cells.set(field, foldField(field, members, byTime, scanRange(where), { keepValues, useStats }))
+    const useStats = !keepValues && !(selectorTime && (call.fn === 'min' || call.fn === 'max'))
+    cells.set(key, foldField(call.field, members, byTime, scanRange(widened(where, byTime, call, statement.descending)), { keepValues, useStats }))
   }
-  if (!byTime) return [singleRow(columns, cells, where)].filter((row): row is Value[] => row !== null)
-  const spec: FillSpec = {
-    fill: statement.fill, intervalNs: byTime.intervalNs, descending: statement.descending,
-    firstWindowNs: where.startNs === null ? null : bucketStartNs(where.startNs, byTime.intervalNs, byTime.offsetNs),
-    lastWindowNs: bucketStartNs(where.endNs!, byTime.intervalNs, byTime.offsetNs),
-  }
-  const filledColumns = columns.map((column) => {
-    const windows = cells.get(column.field)!
-    const points: Array<[bigint, Value]> = [...windows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((w) => [w, windows.get(w)!.result(column.fn, column.percent)])
-    return new Map(fillWindows(points, spec, resultIsInteger(column.fn, column.type), column.fn === 'count'))
+  if (!byTime) return [singleRow(aggregates, aggregates.map((c) => cells.get(keyOf(c))!.get(0n)), where)].filter((row): row is Value[] => row !== null)
+  const firstWindowNs = where.startNs === null ? null : bucketStartNs(where.startNs, byTime.intervalNs, byTime.offsetNs)
+  const lastWindowNs = bucketStartNs(where.endNs!, byTime.intervalNs, byTime.offsetNs)
+  const columns = calls.map((call, i) => {
+    const aggregate = aggregates[i]!
+    const range = widened(where, byTime, aggregate, statement.descending)
+    const spec: FillSpec = {
+      fill: statement.fill, intervalNs: byTime.intervalNs, descending: statement.descending,
+      firstWindowNs: range.startNs === null ? null : bucketStartNs(range.startNs, byTime.intervalNs, byTime.offsetNs),
+      lastWindowNs: bucketStartNs(range.endNs!, byTime.intervalNs, byTime.offsetNs),
+    }
+    const windows = cells.get(keyOf(aggregate))!
+    const points: Array<[bigint, Value]> = [...windows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((w) => [w, windows.get(w)!.result(aggregate.fn, aggregate.percent)])
+    const filled = fillWindows(points, spec, resultIsInteger(aggregate.fn, aggregate.type), aggregate.fn === 'count')
+    if (call.kind !== 'transform') return new Map(filled)
+    const inside = ([time]: [bigint, Value]): boolean => (firstWindowNs === null || time >= firstWindowNs) && time <= lastWindowNs
+    return new Map(transformWindows(call.spec, filled, byTime.intervalNs, statement.descending).filter(inside))
   })
   const times = new Set<bigint>()
-  for (const column of filledColumns) for (const time of column.keys()) times.add(time)
+  for (const column of columns) for (const time of column.keys()) times.add(time)
   const ordered = [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   if (statement.descending) ordered.reverse()
-  return ordered.map((time) => [time, ...filledColumns.map((column) => (column.has(time) ? column.get(time)! : null))])
+  // A row another column makes: a transformation without a value there gets fill(<number>)'s number.
+  const missing: Value = statement.fill.kind === 'value' ? statement.fill.value : null
+  return ordered.map((time) => [time, ...columns.map((column) => (column.has(time) ? column.get(time)! : missing))])
 }
 
 /** One field of the group's series folded into cells by window (0 without GROUP BY time). */
@@ -294,8 +227,7 @@ function addChunk(chunk: Column, byTime: SelectStatement['groupByTime'], cellAt:
 }
 
 /** Without GROUP BY time: one row, at the range start (epoch 0 without one), or at the selected point for a lone selector. */
-function singleRow(columns: AggregateColumn[], cells: Map<string, Map<bigint, Cell>>, where: WhereParts): Value[] | null {
-  const cellsOf = columns.map((c) => cells.get(c.field)!.get(0n))
+function singleRow(columns: AggregateColumn[], cellsOf: Array<Cell | undefined>, where: WhereParts): Value[] | null {
   if (cellsOf.every((cell) => cell === undefined)) return null
   let time = where.startNs ?? 0n
   const only = columns.length === 1 ? columns[0]! : null
