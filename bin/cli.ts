@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
 import { UsageError } from './errors.ts'
-import { mqttBridgeUsage, nodeUsage, opsUsage, statusUsage, tokenUsage } from './usage.ts'
+import { mqttBridgeUsage, nodeUsage, opsUsage, sqlUsage, statusUsage, tokenUsage } from './usage.ts'
 
 const usage = `Usage: sluice <command> [options]
 
@@ -12,7 +12,7 @@ Commands:
                         ./data/broker) and one node with HTTP on 127.0.0.1:8086 (data in ./data/node-1)
     --broker-port <n>        the embedded broker's port (default 9092)
     (any \`node\` option, e.g. --http-port 8087 --auth; --kafka is the embedded broker)
-${nodeUsage}${mqttBridgeUsage}${tokenUsage}${statusUsage}${opsUsage}  broker                Run the embedded Kafka-protocol broker
+${nodeUsage}${mqttBridgeUsage}${tokenUsage}${statusUsage}${sqlUsage}${opsUsage}  broker                Run the embedded Kafka-protocol broker
     --host <addr>            listen address (default 127.0.0.1)
     --port <n>               listen port, 0 picks a free one (default 9092)
     --data-dir <dir>         where the log and coordinator state live (default ./data/broker)
@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./token.ts')).runToken(rest)
     case 'status':
       return (await import('./status.ts')).runStatus(rest)
+    case 'sql':
+      process.exitCode = await (await import('./sql.ts')).runSql(rest)
+      return
     case 'doctor':
       return (await import('./ops.ts')).runDoctor(rest)
     case 'compact':

@@ -69,3 +69,11 @@ export const statusUsage = `  status                Show the replica set: live m
     --redis <url>                  Redis of the set (env REDIS_URL; default redis://127.0.0.1:6379)
     --json                         print {members, masters} as JSON
 `
+
+export const sqlUsage = `  sql "<statement>"     Run one SQL statement on a node and print the answer (docs/query.md); exits 1 with the node's message on an error
+    --node <url>                   the node (default http://127.0.0.1:8086)
+    --db <name>                    the database (default public)
+    --tenant <name>                the tenant (default: the node's default tenant)
+    --format <table|csv|json>      an aligned table (default), CSV or the JSON rows
+    --token <secret>               with --auth nodes (env SLUICE_TOKEN)
+`
