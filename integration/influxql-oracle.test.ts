@@ -176,6 +176,8 @@ const statements: string[] = [
   'SHOW DATABASES',
   'SHOW MEASUREMENTS',
   'SHOW MEASUREMENTS WITH MEASUREMENT =~ /cp/ LIMIT 10',
+  'SHOW MEASUREMENTS WITH MEASUREMENT =~ /(?i)CP/ LIMIT 100',
+  `SELECT count("usage_user") FROM "cpu" WHERE "host" =~ /(?i)^H[13]$/ AND ${RANGE} GROUP BY "host"`,
   'SHOW TAG KEYS',
   'SHOW TAG KEYS FROM "cpu"',
   'SHOW TAG VALUES WITH KEY = "host"',

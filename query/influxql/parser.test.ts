@@ -59,3 +59,13 @@ describe('parseInfluxql', () => {
     assert.throws(() => parseInfluxql('x'.repeat(70_000)), { code: 'SLUICE_ERR_QUERY_LIMIT_EXCEEDED' })
   })
 })
+
+describe('regexes', () => {
+  it('read Go\'s leading flag group, as Grafana\'s measurement search sends /(?i)cpu/', () => {
+    const statement = parseInfluxql('SHOW MEASUREMENTS WITH MEASUREMENT =~ /(?i)CP/ LIMIT 100')[0]!
+    assert.ok(statement.kind === 'show-measurements' && statement.measurement?.op === 'regex')
+    assert.equal(statement.measurement.regex.flags, 'i')
+    assert.ok(statement.measurement.regex.test('cpu'))
+    assert.throws(() => parseInfluxql('SHOW MEASUREMENTS WITH MEASUREMENT =~ /(?U)a/'), { code: 'SLUICE_ERR_QUERY_SYNTAX', message: /invalid regex/ })
+  })
+})

@@ -202,9 +202,11 @@ class Parser {
     }
   }
 
+  /** A /regex/ in JavaScript's syntax; Go's leading flag group ((?i), (?s), (?m), (?is)) becomes flags. */
   private regexOf(token: Token): RegExp {
+    const flags = /^\(\?([ims]+)\)/.exec(token.text)
     try {
-      return new RegExp(token.text)
+      return flags ? new RegExp(token.text.slice(flags[0].length), [...new Set(flags[1])].join('')) : new RegExp(token.text)
     } catch (error) {
       throw syntaxError(this.text, token.offset, `invalid regex /${token.text}/: ${(error as Error).message}`)
     }
