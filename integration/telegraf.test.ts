@@ -243,21 +243,21 @@ function createDatabaseAsTelegrafV1(database: string): Promise<GoResponse> {
 }
 
 /** outputs.influxdb's writeBatch: /write?db= (no precision: ns), gzip by default, the body streamed through an io.Pipe (chunked). */
-function writeAsTelegrafV1(database: string, lines: readonly string[], options: { gzip?: boolean } = {}): Promise<GoResponse> {
+function writeAsTelegrafV1(database: string, lines: readonly string[], options: { gzip?: boolean; password?: string } = {}): Promise<GoResponse> {
   const gzip = options.gzip ?? true
   const body = Buffer.from(lines.join(''))
   return goHttp({
     method: 'POST', target: `/write?db=${encodeURIComponent(database)}`, chunked: true, body: gzip ? gzipSync(body) : body,
-    headers: { Authorization: basicAuth('telegraf', token), ...(gzip ? { 'Content-Encoding': 'gzip' } : {}), 'Content-Type': 'text/plain; charset=utf-8' },
+    headers: { Authorization: basicAuth('telegraf', options.password ?? token), ...(gzip ? { 'Content-Encoding': 'gzip' } : {}), 'Content-Type': 'text/plain; charset=utf-8' },
   })
 }
 
 /** outputs.influxdb_v2's writeBatch: /api/v2/write?bucket=&org= (sorted), Token auth, gzip by default, a NopCloser body (chunked). */
-function writeAsTelegrafV2(bucket: string, lines: readonly string[]): Promise<GoResponse> {
+function writeAsTelegrafV2(bucket: string, lines: readonly string[], secret = token): Promise<GoResponse> {
   return goHttp({
     method: 'POST', target: `/api/v2/write?bucket=${encodeURIComponent(bucket)}&org=${encodeURIComponent(tenant)}`, chunked: true,
     body: gzipSync(Buffer.from(lines.join(''))),
-    headers: { Authorization: `Token ${token}`, 'Content-Encoding': 'gzip', 'Content-Type': 'text/plain; charset=utf-8' },
+    headers: { Authorization: `Token ${secret}`, 'Content-Encoding': 'gzip', 'Content-Type': 'text/plain; charset=utf-8' },
   })
 }
 
@@ -345,6 +345,17 @@ describe('outputs.influxdb (v1): /write', () => {
       assert.ok(goJsonValid(answer.body), 'a body Go\'s json.Valid accepts: otherwise Telegraf would retry the batch forever')
       assert.equal(telegrafV1Reaction(answer).kind, 'dropped')
     }
+  })
+})
+
+describe('a wrong token', () => {
+  it('is 401 with a JSON body: outputs.influxdb drops the batch, outputs.influxdb_v2 keeps it and retries', async () => {
+    const v1 = await writeAsTelegrafV1(kafkaDb, cpuLines(3), { password: 'sluice_wrong' })
+    assert.equal(v1.status, 401)
+    assert.equal(telegrafV1Reaction(v1).kind, 'dropped')
+    const v2 = await writeAsTelegrafV2(kafkaDb, cpuLines(3), 'sluice_wrong')
+    assert.equal(v2.status, 401)
+    assert.equal(telegrafV2Reaction(v2, 0).kind, 'retry')
   })
 })
 
