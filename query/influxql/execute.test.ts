@@ -247,3 +247,27 @@ test('a moving average looks back one window whatever its length; rows of other 
   ]])
   assert.deepEqual(await rows(`SELECT mean(v), derivative(mean(v)), moving_average(mean(v), 3) ${range} fill(none)`), [[['1970-01-01T00:18:00Z', 2, null, null], ['1970-01-01T00:18:30Z', 4, 2, null]]])
 })
+
+test('generated statements answer JSON or a query error, never another exception', async (t) => {
+  const c = await context(t)
+  const fc = (await import('fast-check')).default
+  const { isQueryError } = await import('../errors.ts')
+  const field = fc.constantFrom('v', 'i', 'host', 'nope', '*', '/v|i/')
+  const call = fc.tuple(fc.constantFrom('count', 'sum', 'mean', 'min', 'max', 'first', 'last', 'spread', 'median', 'mode', 'stddev', 'percentile', 'derivative', 'difference', 'moving_average', 'cumulative_sum'), field)
+    .map(([fn, f]) => (fn === 'percentile' ? `percentile(${f}, 50)` : fn === 'moving_average' ? `moving_average(mean(${f}), 2)` : ['derivative', 'difference', 'cumulative_sum'].includes(fn) ? `${fn}(max(${f}))` : `${fn}(${f})`))
+  const item = fc.oneof(call, field, call.map((x) => `${x} * 2`))
+  const condition = fc.constantFrom('', "WHERE host = 'a'", "WHERE host =~ /a|b/ OR region != 'y'", 'WHERE time >= 990s AND time <= 1160s', 'WHERE time > now() - 1h', 'WHERE time < 1100s')
+  const group = fc.constantFrom('', 'GROUP BY host', 'GROUP BY time(30s)', 'GROUP BY time(1m, 15s), *', 'GROUP BY time(20s), region')
+  const fill = fc.constantFrom('', 'fill(none)', 'fill(0)', 'fill(previous)', 'fill(linear)', 'fill(-2.5)')
+  const tail = fc.constantFrom('', 'ORDER BY time DESC', 'LIMIT 2', 'LIMIT 1 OFFSET 1 SLIMIT 1', 'ORDER BY time DESC LIMIT 3 SOFFSET 1')
+  const statement = fc.tuple(fc.array(item, { minLength: 1, maxLength: 3 }), fc.constantFrom('cpu', 'mem', '/.*/'), condition, group, fill, tail)
+    .map(([items, from, where, by, f, end]) => `SELECT ${items.join(', ')} FROM ${from} ${where} ${by} ${f} ${end}`)
+  await fc.assert(fc.asyncProperty(statement, fc.constantFrom(null, 'ns', 'ms', 'h'), async (q, epoch) => {
+    try {
+      const body = JSON.parse(await executeInfluxql(q, { ...c, epoch })) as { results: unknown[] }
+      assert.equal(body.results.length, 1, q)
+    } catch (error) {
+      if (!isQueryError(error)) throw error
+    }
+  }), { numRuns: 400 })
+})

@@ -69,3 +69,21 @@ describe('regexes', () => {
     assert.throws(() => parseInfluxql('SHOW MEASUREMENTS WITH MEASUREMENT =~ /(?U)a/'), { code: 'SLUICE_ERR_QUERY_SYNTAX', message: /invalid regex/ })
   })
 })
+
+describe('any input', () => {
+  it('parses or is refused with a query error, never another exception', async () => {
+    const fc = (await import('fast-check')).default
+    const { isQueryError } = await import('../errors.ts')
+    const words = ['SELECT', 'FROM', 'WHERE', 'GROUP', 'BY', 'time', '(', ')', ',', ';', '"cpu"', "'x'", '/re/', '=~', '!=', '=', '<', '>=', 'AND', 'OR',
+      'mean', 'fill', 'null', 'linear', '10s', '1700000000000ms', 'now()', '-', '+', '*', '/', 'SHOW', 'TAG', 'VALUES', 'WITH', 'KEY', 'IN', 'MEASUREMENTS',
+      'FIELD', 'KEYS', 'LIMIT', '5', '.', '::', 'tag', 'ORDER', 'DESC', 'SLIMIT', 'derivative', 'percentile', '1.5', '"', "'", 'µ', '--', '/*']
+    const statement = fc.oneof(fc.string({ maxLength: 60 }), fc.array(fc.constantFrom(...words), { maxLength: 25 }).map((w) => w.join(' ')))
+    fc.assert(fc.property(statement, (q) => {
+      try {
+        parseInfluxql(q)
+      } catch (error) {
+        if (!isQueryError(error)) throw error
+      }
+    }), { numRuns: 3000 })
+  })
+})
