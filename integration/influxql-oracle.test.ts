@@ -169,6 +169,7 @@ const statements: string[] = [
   // No lower time bound: windows start at each series' first point and run to now().
   'SELECT count("usage_user") FROM "cpu" GROUP BY time(1h)',
   `SELECT mean("usage_user") FROM "cpu" WHERE time <= ${ms(B)} GROUP BY time(30m), "host" fill(0)`,
+  `SELECT count("usage_user"), mean("temp") FROM "cpu" WHERE time <= ${ms(B)} GROUP BY time(30m), "host" fill(previous) ORDER BY time DESC`,
   // As Grafana's query builder writes them (now()-relative ranges with fill(none), so that the
   // moment each server reads its clock cannot move a window).
   `SELECT mean("usage_idle"), mean("usage_user") FROM "cpu" WHERE ("host"::tag =~ /^(h0|h3)$/) AND time >= now() - 6h and time <= now() GROUP BY time(20s), "host"::tag fill(none) LIMIT 30`,
