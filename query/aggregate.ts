@@ -3,7 +3,8 @@
 // other chunks; states meet in cells keyed by (group tags, bucket). No object per point.
 
 import { type Column, type ColumnValues, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
-import { readColumn, unionTimes, valueAt } from './raw.ts'
+import { filterMask } from './filter.ts'
+import { readColumn, unionTimes } from './raw.ts'
 import { FieldAccumulator, type Value } from './accumulate.ts'
 import { ValueCollector, collectedResult, isCollected } from './collect.ts'
 import { bucketStartsInRange, fillGaps } from './gapfill.ts'
@@ -82,7 +83,7 @@ class Aggregation {
   private filtered(store: PartitionStore, series: SeriesListing, fields: Set<string>, countRows: boolean, tags: Set<string>): void {
     const filter = this.plan.rowFilter!
     const { fromNs, toNs } = this.plan.statement
-    const wanted = new Set([...fields, ...filter.columns])
+    const wanted = new Set([...fields, ...filter.compiled.columns])
     const columns = new Map<string, Column>()
     for (const field of series.fields) {
       if (!countRows && !wanted.has(field.name)) continue
@@ -91,26 +92,7 @@ class Aggregation {
     }
     if (columns.size === 0) return
     const times = unionTimes([...columns.values()])
-    const pass = new Uint8Array(times.length)
-    const cursors = new Map<string, number>([...columns.keys()].map((name) => [name, 0]))
-    const row = {
-      timeNs: 0n as bigint | null,
-      column: (name: string): Value => {
-        if (tags.has(name)) return tagValue(series, name) ?? ''
-        const column = columns.get(name)
-        if (column === undefined) return null
-        const at = cursors.get(name)!
-        return at < column.times.length && column.times[at] === row.timeNs ? valueAt(column, at) : null
-      },
-    }
-    for (let i = 0; i < times.length; i++) {
-      row.timeNs = times[i]!
-      pass[i] = filter.evaluate(row) === true ? 1 : 0
-      for (const [name, column] of columns) {
-        const at = cursors.get(name)!
-        if (at < column.times.length && column.times[at] === row.timeNs) cursors.set(name, at + 1)
-      }
-    }
+    const pass = filterMask(filter, times, columns, (name) => (tags.has(name) ? tagValue(series, name) ?? '' : undefined))
     for (const field of series.fields) {
       const column = columns.get(field.name)
       if (column && fields.has(field.name)) this.addChunk(passingPoints(column, times, pass), field.name, field.type, false)

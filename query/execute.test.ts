@@ -309,3 +309,24 @@ test('value aggregates (median, percentile, stddev, spread, mode, increase) per 
     assert.deepEqual(row, want, `row ${i}`)
   })
 })
+
+test('WHERE on fields under upserts, UPDATE and DELETE equals the model, vectorised or row by row, raw and aggregated', async (t) => {
+  const { context, model } = await fixture(t)
+  const all = modelRows(model, HOSTS, T0, T0 + 10_000n * STEP)
+  const vectorised = await executeSql('SELECT time, host, usage, reqs FROM cpu WHERE usage > 500 AND reqs < 100 ORDER BY host, time', context)
+  const rowByRow = await executeSql('SELECT time, host, usage, reqs FROM cpu WHERE NOT (NOT (usage > 500 AND reqs < 100)) ORDER BY host, time', context)
+  const expected = all.filter(({ row }) => (row.get('usage') as number) > 500 && row.has('reqs') && (row.get('reqs') as bigint) < 100n)
+    .map(({ time, host, row }) => [time, host, modelValue(row.get('usage')), modelValue(row.get('reqs'))])
+  assert.ok(expected.length > 20, 'the condition keeps some rows')
+  assert.deepEqual(vectorised.rows, expected)
+  assert.deepEqual(rowByRow.rows, expected)
+  const grouped = await executeSql("SELECT host, count(*) AS n, sum(reqs) AS s, max(usage) AS m FROM cpu WHERE usage > 700 OR (up = true AND state = 'busy') GROUP BY host ORDER BY host", context)
+  const expectedGroups: Value[][] = []
+  for (const host of HOSTS) {
+    const kept = all.filter((r) => r.host === host && ((r.row.get('usage') as number) > 700 || (r.row.get('up') === true && r.row.get('state') === 'busy')))
+    if (kept.length === 0) continue
+    const reqs = kept.flatMap((r) => (r.row.has('reqs') ? [r.row.get('reqs') as bigint] : []))
+    expectedGroups.push([host, BigInt(kept.length), reqs.length === 0 ? null : reqs.reduce((a, b) => a + b, 0n), Math.max(...kept.map((r) => r.row.get('usage') as number))])
+  }
+  assert.deepEqual(grouped.rows, expectedGroups)
+})

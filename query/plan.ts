@@ -6,6 +6,7 @@ import type { TagMatch } from '../schemas/index.ts'
 import { FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { collectedType, isCollected, type CollectedName } from './collect.ts'
+import { planRowFilter, type RowFilter } from './filter.ts'
 import { compileExpression, type CompiledExpr, type Expr } from './functions.ts'
 import { HIDDEN_PREFIX, type AggregateName, type BucketSpec, type ColumnCondition, type FillMode, type SelectStatement } from './parse.ts'
 import type { ColumnTypeName, ResultColumn } from './result.ts'
@@ -50,7 +51,7 @@ export interface Plan {
   /** A WHERE part over tags only (OR, LIKE, NOT...): decided once per series. */
   seriesFilter: CompiledExpr | null
   /** A WHERE part reading fields or time beyond the pushed-down range: decided per row (a missing tag reads ''). */
-  rowFilter: CompiledExpr | null
+  rowFilter: RowFilter | null
   /** HAVING over the aggregated row. */
   having: CompiledExpr | null
 }
@@ -157,10 +158,16 @@ function planFilter(statement: SelectStatement, schema: TableSchema): Pick<Plan,
     filter = filter === null ? expr : { kind: 'binary', op: 'AND', left: filter, right: expr, sql: condition.sql }
   }
   if (filter === null) return { tagConditions, seriesFilter: null, rowFilter: null }
-  const compiled = compileExpression(filter, (column) => tableColumnType(schema, column))
+  const columnType = (column: string): ColumnTypeName => tableColumnType(schema, column)
+  const compiled = compileExpression(filter, columnType)
   if (compiled.type !== 'boolean') throw new QueryError(QueryErrorCode.TYPE_MISMATCH, `WHERE: the condition is ${compiled.type}, not boolean`)
   const perRow = exprColumns(filter).some((c) => c === 'time' || schema.fields.has(c))
-  return perRow ? { tagConditions, seriesFilter: null, rowFilter: compiled } : { tagConditions, seriesFilter: compiled, rowFilter: null }
+  if (!perRow) return { tagConditions, seriesFilter: compiled, rowFilter: null }
+  const fieldType = (column: string): ColumnTypeName | undefined => {
+    const type = schema.fields.get(column)
+    return type === undefined ? undefined : typeName(type)
+  }
+  return { tagConditions, seriesFilter: null, rowFilter: planRowFilter(filter, compiled, columnType, fieldType) }
 }
 
 export function planSelect(statement: SelectStatement, schema: TableSchema): Plan {

@@ -6,6 +6,7 @@
 import { type Column, FieldType, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
 import type { Value } from './accumulate.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
+import { filterMask } from './filter.ts'
 import { QUERY_LIMITS } from './limits.ts'
 import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
 import type { QueryStats } from './result.ts'
@@ -59,7 +60,7 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
   const perSeriesCap = cuttable && (statement.orderBy.length === 0 || byTimeOnly) ? wanted : null
   const tail = byTimeOnly && statement.orderBy[0]!.descending
   const requested = outputs.flatMap((o) => (o.kind === 'field' ? [o.field] : o.kind === 'expression' ? o.compiled.columns.filter((c) => schema.fields.has(c)) : []))
-  if (filter !== null && requested.length > 0) requested.push(...filter.columns.filter((c) => schema.fields.has(c)))
+  if (filter !== null && requested.length > 0) requested.push(...filter.compiled.columns.filter((c) => schema.fields.has(c)))
   const tags = new Set(schema.tags)
   const rows: Value[][] = []
   for (const { store, series } of schema.series) {
@@ -91,12 +92,11 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
       return at < column.times.length && column.times[at] === row$.timeNs ? valueAt(column, at) : null
     }
     // The filter reads a missing tag as '' (as the tag conditions), a missing field as null.
-    const filter$ = { timeNs: 0n as bigint | null, column: (name: string): Value => (tags.has(name) ? tagValue(series, name) ?? '' : columnAt(name)) }
+    const mask = filter === null ? null : filterMask(filter, times, columns, (name) => (tags.has(name) ? tagValue(series, name) ?? '' : undefined))
     for (let i = from; i < to; i++) {
       const timeNs = times[i]!
       row$.timeNs = timeNs
-      filter$.timeNs = timeNs
-      if (filter !== null && filter.evaluate(filter$) !== true) {
+      if (mask !== null && mask[i] === 0) {
         for (const [name, column] of columns) {
           const at = cursors.get(name)!
           if (at < column.times.length && column.times[at] === timeNs) cursors.set(name, at + 1)
