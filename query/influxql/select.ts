@@ -1,9 +1,11 @@
 // Executes an InfluxQL SELECT over one database's stores. Series of a measurement are listed with
 // the query layer's tableSchema, filtered by the WHERE's tag predicate and grouped into output
-// series by the GROUP BY tags (InfluxDB's tag sets, sorted by their values). Aggregates fold
-// time-ordered typed-array chunks into per-window cells (reduce.ts), each call is filled on its own
-// (fill.ts) and the calls are zipped by time, as InfluxDB's iterators are. Raw selections line up
-// each series' fields on the union of their times and merge the group's series by time.
+// series by the GROUP BY tags (InfluxDB's tag sets, sorted by their values); the select list is
+// planned in columns.ts. Aggregates fold time-ordered typed-array chunks (or whole blocks' index
+// statistics) into per-window cells (reduce.ts); each call is filled on its own (fill.ts), maybe
+// transformed (transform.ts), and the calls are zipped by time, as InfluxDB's iterators are, then
+// arithmetic applies (math.ts). Raw selections line up each series' fields on the union of their
+// times and merge the group's series by time.
 
 import { type Column, FieldType, type PartitionStore, type SeriesListing } from '../../sinks/index.ts'
 import { QueryError, QueryErrorCode, isQueryError } from '../errors.ts'
