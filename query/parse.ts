@@ -702,8 +702,13 @@ function orderByOf(node: Node, statement: SelectStatement): OrderKey[] {
       if (names.includes(name) || statement.items.some((i) => i.kind === 'star')) return { name, descending }
       const bucket = statement.items.find((i) => i.kind === 'bucket')
       if (name === 'time' && bucket) return { name: bucket.name, descending }
-      if (name === 'time' && !statement.items.some((i) => i.kind === 'aggregate')) return { name, descending }
-      throw unsupported(`ORDER BY ${name}: order by a column of the select list`)
+      // A column not in the select list (ORDER BY time, a tag or a field): read as a hidden item.
+      const hidden = `${HIDDEN_PREFIX}order:${name}`
+      if (!statement.items.some((i) => i.kind === 'column' && i.name === hidden)) {
+        statement.items.push({ kind: 'column', column: name, name: hidden })
+        statement.hidden++
+      }
+      return { name: hidden, descending }
     }
     const sql = sqlOf(expr)
     const item = statement.items.find((i) => (i.kind === 'bucket' && i.bucket.sql === sql) || (i.kind === 'aggregate' && i.sql === sql.toLowerCase()) || (i.kind === 'expression' && i.sql === sql))

@@ -113,11 +113,13 @@ test('select expressions: arithmetic over aggregates, CASE, unary minus, math an
   assert.deepEqual(await rows(context, 'SELECT reqs / 0 AS z FROM cpu WHERE time = ' + T1 + ' AND host = \'a\''), [[null]])
 })
 
-test('HAVING, aliases in ORDER BY, DISTINCT', async (t) => {
+test('HAVING, aliases and unselected columns in ORDER BY, DISTINCT', async (t) => {
   const context = await fixture(t)
   assert.deepEqual(await rows(context, 'SELECT host, count(usage) AS n FROM cpu GROUP BY host HAVING count(usage) > 1 OR max(usage) >= 4 ORDER BY n DESC, host'), [['a', 3n], ['c', 1n]])
   assert.deepEqual(await rows(context, 'SELECT host, max(usage) AS m FROM cpu GROUP BY host HAVING m < 4.5 ORDER BY m'), [['b', 2], ['c', 4]])
   assert.deepEqual(await rows(context, 'SELECT DISTINCT region FROM cpu ORDER BY region'), [['eu'], ['us'], [null]])
+  assert.deepEqual(await rows(context, 'SELECT host, usage FROM cpu ORDER BY time DESC, host LIMIT 3'), [['a', 5], ['a', 3.5], ['a', 1]], 'ORDER BY columns not selected')
+  assert.deepEqual(await rows(context, 'SELECT host FROM cpu ORDER BY usage DESC LIMIT 2'), [['a'], ['c']])
   assert.deepEqual(await rows(context, 'SELECT DISTINCT host, region FROM cpu WHERE usage > 1 ORDER BY host'), [['a', 'eu'], ['b', 'us'], ['c', null]])
 })
 

@@ -102,8 +102,8 @@ const DATABASE_DDL = /^\s*(create|drop)\s+database\s+(?:if\s+(?:not\s+)?exists\s
 
 /**
  * CREATE DATABASE through the catalog, as a first write creates one. What is missing for the rest:
- * a database's TTL is the stores' retention setting (sinks/segments retentionNs, read from each
- * node's configuration at start), so WITH TTL would need a replicated setting every replica applies;
+ * a database's TTL is the stores' retention setting (sinks/segments retentionNs, given when a store
+ * opens; the node passes none yet), so WITH TTL would need a replicated setting every replica applies;
  * DROP DATABASE would need the catalog to forget a database on every node (its caches only grow)
  * and a command that deletes its points from every store. Both are refused, saying so.
  */
@@ -113,7 +113,7 @@ async function handleDatabaseDdl(options: HttpApiOptions, tenant: string, verb: 
     throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, 'DROP DATABASE is not supported yet: the catalog cannot forget a database on every node, and no command deletes a database\'s points from the stores; delete its tables\' points with DELETE FROM <table>')
   }
   if (options$ !== undefined && options$.trim() !== '') {
-    throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `CREATE DATABASE ... WITH ${options$.trim()}: database options are not supported; a database's TTL is the stores' retention setting (retentionNs in the node's storage configuration, docs/segment-format.md)`)
+    throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `CREATE DATABASE ... WITH ${options$.trim()}: database options are not supported; a database's TTL is the segment stores' retentionNs setting (docs/segment-format.md), which every replica would have to apply and which a node does not yet take from SQL or its configuration`)
   }
   await options.catalog.createDatabase(tenant, database)
   return { kind: 'CREATE_DATABASE', database }
