@@ -135,6 +135,20 @@ export class ConfigError extends UsageError {}
 
 const settingNames = [...Object.keys(defaults), 'tokensFile', 'limits', 'kafkaSourceDatabase', 'lossyCompression', 'clusterSecret', 'mqttBridge', 'otlpEndpoint']
 
+function otlpEndpoint(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined
+  let url: URL | undefined
+  try {
+    url = new URL(String(value))
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError(`otlpEndpoint (--otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT) must be the http(s) URL of an OTLP/HTTP receiver, such as http://127.0.0.1:4318, not "${String(value)}"`)
+  }
+  return String(value)
+}
+
 function positiveInteger(setting: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value
   if (typeof number !== 'number' || !Number.isInteger(number) || number < (allowZero ? 0 : 1)) {
@@ -242,7 +256,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     mqttBridge: pick<string | undefined>(values['mqtt-bridge'], undefined, 'mqttBridge', undefined),
     lossyCompression: lossySettings(values['lossy-compression'], file.lossyCompression),
     clusterSecret: pick<string | undefined>(values['cluster-secret'], env.SLUICE_CLUSTER_SECRET, 'clusterSecret', undefined),
-    otlpEndpoint: pick<string | undefined>(values['otlp-endpoint'], env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, 'otlpEndpoint', undefined),
+    otlpEndpoint: otlpEndpoint(pick<string | undefined>(values['otlp-endpoint'], env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, 'otlpEndpoint', undefined)),
     otlpMetricsIntervalMs: positiveInteger('otlpMetricsIntervalMs (OTEL_METRIC_EXPORT_INTERVAL)', pick<unknown>(undefined, env.OTEL_METRIC_EXPORT_INTERVAL, 'otlpMetricsIntervalMs', defaults.otlpMetricsIntervalMs)),
     otlpSpanDelayMs: positiveInteger('otlpSpanDelayMs (OTEL_BSP_SCHEDULE_DELAY)', pick<unknown>(undefined, env.OTEL_BSP_SCHEDULE_DELAY, 'otlpSpanDelayMs', defaults.otlpSpanDelayMs)),
     limits,
