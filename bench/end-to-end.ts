@@ -15,13 +15,14 @@
 //
 // Run: npm run bench:e2e [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,'Sluice 1 node'] [-- --max-seconds 600]
 //      [-- --max-message-bytes 67108864]  (the broker's maxMessageBytes; see MAX_MESSAGE_BYTES)
+//      [-- --profile DIR]  (CPU profiles of Sluice's processes' main threads; bench/support/profile-summary.ts reads them)
 
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
 import { influxdbE2e, peakRssOfPid, sluiceClusterE2e, victoriaMetricsE2e, type CountAnswer, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
 import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
-import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
+import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ const { values: options } = parseArgs({
     'max-seconds': { type: 'string' },
     'poll-ms': { type: 'string' },
     'max-message-bytes': { type: 'string' },
+    profile: { type: 'string' },
   },
 })
 const ROUNDS = Number(options.rounds ?? 1)
@@ -153,6 +155,8 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
 const mega = (perSecond: number): string => `${(perSecond / 1e6).toFixed(3)} M`
 
 async function main(): Promise<void> {
+  // Sluice's nodes and broker write CPU profiles of their main threads on exit (node-<pid>.cpuprofile, broker-<pid>.cpuprofile).
+  if (options.profile !== undefined) profileChildProcesses(options.profile)
   const workload = generateTsbsCpu(workloadOptions)
   const linesPerBody = workload.batches.map(body => body.toString('latin1').split('\n').length - 1)
   const lines = linesPerBody.reduce((sum, n) => sum + n, 0)
