@@ -23,6 +23,7 @@ import { registerKafkaCodecs } from '../source/codecs.ts'
 import type { RecordHeaders } from '../source/record-format.ts'
 import { processIngestRecord, type ChangelogSettings, type OutputRecord } from './changelog.ts'
 import { noCompression, type SeriesCompression } from './compression.ts'
+import { endSpan, headersOfSpan, metrics, startProcessSpan } from '../../lib/telemetry/index.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -296,6 +297,9 @@ class MasterLoop implements Processor {
     const changelog: Message[] = []
     const deadLetters: Message[] = []
     const settings: ChangelogSettings = { ...this.settings, compression: master.compression }
+    // The transaction's span links to each ingest record's context; its own context rides on the changelog records.
+    const span = startProcessSpan({ tracerName: 'sluice-master', topic: ProcessorTopic.INGEST, partition, consumerGroup: MASTERS_GROUP_ID, records: chunk })
+    const traceHeaders = headersOfSpan(span)
     let pointsIn = 0
     let pointsKept = 0
     let commands = 0
@@ -307,8 +311,8 @@ class MasterLoop implements Processor {
           skipped++
           break
         case 'changelog':
-          for (const record of outcome.before ?? []) changelog.push(toMessage(partition, record))
-          changelog.push(toMessage(partition, outcome.record))
+          for (const record of outcome.before ?? []) changelog.push(toMessage(partition, record, traceHeaders))
+          changelog.push(toMessage(partition, outcome.record, traceHeaders))
           pointsIn += outcome.pointsIn
           pointsKept += outcome.pointsKept
           if (outcome.command) commands++
@@ -344,12 +348,17 @@ class MasterLoop implements Processor {
       await transaction.commit()
     } catch (error) {
       this.stats.transactionsAborted++
+      endSpan(span, error)
       this.log({ level: 'warn', event: 'transaction aborted', partition, error: String(error) })
       await transaction.abort().catch(() => undefined)
       await this.drop(partition)
       throw error
     }
     master.committedOffset = BigInt(nextOffset)
+    span.setAttributes({ 'sluice.points_in': pointsIn, 'sluice.points_kept': pointsKept })
+    endSpan(span)
+    metrics().transactionDuration.labels('master').observeSince(began)
+    metrics().transactionRecords.labels('master').observe(changelog.length + state.length + deadLetters.length)
     this.transactionMs.push(performance.now() - began)
     if (this.transactionMs.length > 4_096) this.transactionMs.shift()
     this.stats.transactionsCommitted++
@@ -362,6 +371,7 @@ class MasterLoop implements Processor {
   }
 }
 
-function toMessage(partition: number, record: OutputRecord): Message {
-  return { partition, key: record.key, value: record.value, headers: record.headers }
+/** `traceHeaders`: the traceparent of the master's transaction span, when tracing is on. */
+function toMessage(partition: number, record: OutputRecord, traceHeaders: Record<string, string> | undefined): Message {
+  return { partition, key: record.key, value: record.value, headers: traceHeaders === undefined ? record.headers : { ...record.headers, ...traceHeaders } }
 }
