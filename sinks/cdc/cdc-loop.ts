@@ -16,6 +16,7 @@ import { cdcEventType, changelogEntryType, decode, encodeFramed, unframe, type C
 import { CdcError, CdcErrorCode } from './errors.ts'
 import { eventsOf } from './events.ts'
 import { cdcLimits } from './limits.ts'
+import { metrics } from '../../lib/telemetry/index.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -231,6 +232,7 @@ class ChangeFeedLoop implements CdcLoop {
       }
     }
     const nextOffset = (BigInt(messages[end - 1]!.offset) + 1n).toString()
+    const began = performance.now()
     const transaction = await owner.producer.transaction()
     try {
       if (out.length > 0) await transaction.send({ topic: CdcTopic.CDC, messages: out, acks: -1, compression: CompressionTypes.None })
@@ -244,6 +246,8 @@ class ChangeFeedLoop implements CdcLoop {
       throw error
     }
     owner.committedOffset = BigInt(nextOffset)
+    metrics().transactionDuration.labels('cdc').observeSince(began)
+    metrics().transactionRecords.labels('cdc').observe(out.length)
     this.stats.transactionsCommitted++
     this.stats.recordsIn += end - start
     this.stats.eventsOut += out.length
