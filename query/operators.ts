@@ -73,7 +73,8 @@ function requireBoolean(compiled: Compiled, expr: Expr, sql: string): void {
 }
 
 function sqlText(expr: Expr): string {
-  if (expr.kind === 'column') return expr.name
+  // A hidden item's name (\u0000<n>:max(usage), \u0000order:usage) ends with what the user wrote.
+  if (expr.kind === 'column') return expr.name.startsWith('\u0000') ? expr.name.slice(expr.name.indexOf(':') + 1) : expr.name
   if (expr.kind === 'literal') return typeof expr.value === 'string' ? `'${expr.value}'` : String(expr.value)
   return expr.sql
 }

@@ -328,7 +328,11 @@ function expressionOf(node: Node, nowNs: bigint, hidden: HiddenAggregates | null
   switch (node.type) {
     case 'binary_expr': {
       const op = String(node.operator).toUpperCase()
-      if ((op === '+' || op === '-') && node.right?.type === 'interval') return { kind: 'literal', value: timeValue(node, nowNs), type: 'timestamp' }
+      if ((op === '+' || op === '-') && node.right?.type === 'interval') {
+        if (isTimeConstant({ type: 'binary_expr', right: node }, '=')) return { kind: 'literal', value: timeValue(node, nowNs), type: 'timestamp' }
+        // time - INTERVAL '1 hour' over a column: timestamp ± integer nanoseconds.
+        return { kind: 'binary', op: op as BinaryOperator, left: sub(node.left!), right: { kind: 'literal', value: durationOf(node.right) }, sql: sql() }
+      }
       if (op === 'IS' || op === 'IS NOT') {
         if (node.right?.type !== 'null') throw unsupported(`${sql()}: IS takes NULL (IS NULL, IS NOT NULL)`)
         return { kind: 'is-null', operand: sub(node.left!), negate: op === 'IS NOT', sql: sql() }

@@ -111,6 +111,7 @@ test('select expressions: arithmetic over aggregates, CASE, unary minus, math an
   ])
   assert.deepEqual(await rows(context, 'SELECT host, CASE host WHEN \'a\' THEN count(*) ELSE 0 END AS n FROM cpu GROUP BY host ORDER BY host'), [['a', 3n], ['b', 0n], ['c', 0n]])
   assert.deepEqual(await rows(context, 'SELECT reqs / 0 AS z FROM cpu WHERE time = ' + T1 + ' AND host = \'a\''), [[null]])
+  assert.deepEqual(await rows(context, "SELECT time - INTERVAL '1 minute' AS before, time + 1 AS after FROM cpu WHERE host = 'c'"), [[T1 - MINUTE, T1 + 1n]])
 })
 
 test('HAVING, aliases and unselected columns in ORDER BY, DISTINCT', async (t) => {
