@@ -84,8 +84,15 @@ test('a subquery in FROM', async () => {
   assert.deepEqual(answer.rows, [{ host: 'a', am: 3 }, { host: 'b', am: 2 }, { host: 'c', am: 4 }])
 })
 
-test('SHOW DATABASES, SHOW SERIES and SHOW TAG VALUES', async () => {
+test('SHOW DATABASES, SHOW SERIES and SHOW TAG VALUES; CREATE DATABASE, and DROP DATABASE refused', async () => {
   assert.deepEqual((await sql('SHOW DATABASES')).rows, [{ database_name: 'sqltest' }])
+  const created = await sql('CREATE DATABASE "empty one"')
+  assert.equal(created.status, 200, created.body)
+  assert.deepEqual((await sql('SHOW DATABASES')).rows, [{ database_name: 'empty one' }, { database_name: 'sqltest' }])
+  const dropped = await sql('DROP DATABASE sqltest')
+  assert.equal(dropped.status, 422)
+  assert.match(dropped.body, /DROP DATABASE is not supported yet/)
+  assert.equal((await sql(`CREATE DATABASE other WITH TTL '30d'`)).status, 422)
   assert.deepEqual((await sql(`SHOW SERIES FROM cpu WHERE host != 'c'`)).rows, [{ key: 'cpu,host=a,region=eu' }, { key: 'cpu,host=b,region=us' }])
   assert.deepEqual((await sql('SHOW TAG VALUES FROM cpu WITH KEY = "region"')).rows, [{ key: 'region', value: 'eu' }, { key: 'region', value: 'us' }])
 })
