@@ -8,7 +8,7 @@ import { QueryError, QueryErrorCode } from '../errors.ts'
 import type { TableSchema } from '../plan.ts'
 import type { Expr, SelectStatement } from './ast.ts'
 import { compileMath, hasCall, type Evaluate } from './math.ts'
-import { INFLUXQL_AGGREGATES, type InfluxqlAggregate } from './reduce.ts'
+import { INFLUXQL_AGGREGATES, SELECTORS, type InfluxqlAggregate } from './reduce.ts'
 import { TRANSFORMS, extraWindows, type TransformName, type TransformSpec } from './transform.ts'
 
 /**
@@ -68,7 +68,9 @@ export function planColumns(statement: SelectStatement, schema: TableSchema, gro
     throw unsupported('SELECT: select fields, tags, * or aggregates of a field (mean("usage")), with arithmetic on aggregates only')
   }
   const aggregates = columns.filter((c) => c.kind === 'aggregate' || c.kind === 'transform' || c.kind === 'math').length
-  if (aggregates > 0 && aggregates < columns.length) throw unsupported('mixing aggregate and non-aggregate queries is not supported')
+  // One selector may bring the fields and tags of the point it picks (SELECT max("v"), "host").
+  const selector = aggregates === 1 && columns.some((c) => c.kind === 'aggregate' && SELECTORS.has(c.fn))
+  if (aggregates > 0 && aggregates < columns.length && !selector) throw unsupported('mixing aggregate and non-aggregate queries is not supported')
   if (columns.length === 0 || (aggregates === 0 && !columns.some((c) => c.kind === 'field'))) throw unsupported('statement must have at least one field in select clause')
   // InfluxDB names repeated columns name_1, name_2, ...
   const seen = new Map<string, number>()

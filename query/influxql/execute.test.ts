@@ -271,3 +271,14 @@ test('generated statements answer JSON or a query error, never another exception
     }
   }), { numRuns: 400 })
 })
+
+test('a selector brings the fields and tags of the point it picked', async (t) => {
+  const c = await context(t)
+  const rows = async (q: string): Promise<unknown> => ((await run(c, q)) as { results: Array<{ series?: Array<{ columns: string[]; values: unknown[][] }> }> }).results[0]!.series?.map((s) => [s.columns, s.values])
+  assert.deepEqual(await rows('SELECT max(v), host, i FROM cpu WHERE time <= 1120s'), [[['time', 'max', 'host', 'i'], [['1970-01-01T00:16:40Z', 5, 'b', 3]]]])
+  assert.deepEqual(await rows('SELECT last(v), host FROM cpu WHERE time >= 990s and time <= 1160s GROUP BY time(60s)'), [[['time', 'last', 'host'], [
+    ['1970-01-01T00:16:00Z', 2, 'a'], ['1970-01-01T00:17:00Z', 3, 'b'], ['1970-01-01T00:18:00Z', 4, 'a'], ['1970-01-01T00:19:00Z', null, null],
+  ]]])
+  const mixed = await run(c, 'SELECT max(v), mean(v), host FROM cpu') as { results: Array<{ error?: string }> }
+  assert.equal(mixed.results[0]!.error, 'mixing aggregate and non-aggregate queries is not supported')
+})

@@ -20,6 +20,13 @@ interface Run {
   column: Column
   start: number
   end: number
+  source: number
+}
+
+/** The point a selector picked: its time and the caller's number for the series it came from. */
+export interface SelectedPoint {
+  timeNs: bigint
+  source: number
 }
 
 type Raw = number | bigint | string
@@ -43,6 +50,11 @@ export class Cell {
   firstTimeNs = 0n
   last: Raw | null = null
   lastTimeNs = 0n
+  /** The callers' series numbers of the points above (for a selector's other fields and tags). */
+  private minSource = 0
+  private maxSource = 0
+  private firstSource = 0
+  private lastSource = 0
 
   /** The runs added, when an aggregate needs every value (null otherwise). */
   private readonly runs: Run[] | null
@@ -52,10 +64,10 @@ export class Cell {
     this.runs = keepValues ? [] : null
   }
 
-  /** Points [start, end) of a time-ordered column. */
-  add(column: Column, start: number, end: number): void {
+  /** Points [start, end) of a time-ordered column of the series the caller numbers `source`. */
+  add(column: Column, start: number, end: number, source = 0): void {
     if (end <= start) return
-    this.runs?.push({ column, start, end })
+    this.runs?.push({ column, start, end, source })
     const times = column.times
     const values = column.values as ArrayLike<Raw>
     this.count += end - start
@@ -76,12 +88,12 @@ export class Cell {
         if (numeric) sumFloat += v as number
         else if (integer) sumInteger += v as bigint
       }
-      this.takeExtremes(min!, minTime, max!, maxTime)
+      this.takeExtremes(min!, minTime, max!, maxTime, source)
       this.sumFloat += sumFloat
       this.sumInteger += sumInteger
     }
-    this.takeFirst(values[start]!, times[start]!)
-    this.takeLast(values[end - 1]!, times[end - 1]!)
+    this.takeFirst(values[start]!, times[start]!, source)
+    this.takeLast(values[end - 1]!, times[end - 1]!, source)
   }
 
   /**
@@ -107,22 +119,22 @@ export class Cell {
     const raw = (value: number | bigint | null): Raw => (integer ? BigInt(value!) : Number(value))
     if (integer) this.sumInteger += BigInt(stats.sum)
     else this.sumFloat += stats.sum
-    this.takeExtremes(raw(stats.min), stats.minTimeNs, raw(stats.max), stats.minTimeNs)
-    this.takeFirst(raw(stats.first), stats.minTimeNs)
-    this.takeLast(raw(stats.last), stats.maxTimeNs)
+    this.takeExtremes(raw(stats.min), stats.minTimeNs, raw(stats.max), stats.minTimeNs, 0)
+    this.takeFirst(raw(stats.first), stats.minTimeNs, 0)
+    this.takeLast(raw(stats.last), stats.maxTimeNs, 0)
   }
 
-  private takeExtremes(min: Raw, minTime: bigint, max: Raw, maxTime: bigint): void {
-    if (this.min === null || min < this.min || (min === this.min && minTime < this.minTimeNs)) { this.min = min; this.minTimeNs = minTime }
-    if (this.max === null || max > this.max || (max === this.max && maxTime < this.maxTimeNs)) { this.max = max; this.maxTimeNs = maxTime }
+  private takeExtremes(min: Raw, minTime: bigint, max: Raw, maxTime: bigint, source: number): void {
+    if (this.min === null || min < this.min || (min === this.min && minTime < this.minTimeNs)) { this.min = min; this.minTimeNs = minTime; this.minSource = source }
+    if (this.max === null || max > this.max || (max === this.max && maxTime < this.maxTimeNs)) { this.max = max; this.maxTimeNs = maxTime; this.maxSource = source }
   }
 
-  private takeFirst(value: Raw, timeNs: bigint): void {
-    if (this.first === null || timeNs < this.firstTimeNs || (timeNs === this.firstTimeNs && greater(value, this.first))) { this.first = value; this.firstTimeNs = timeNs }
+  private takeFirst(value: Raw, timeNs: bigint, source: number): void {
+    if (this.first === null || timeNs < this.firstTimeNs || (timeNs === this.firstTimeNs && greater(value, this.first))) { this.first = value; this.firstTimeNs = timeNs; this.firstSource = source }
   }
 
-  private takeLast(value: Raw, timeNs: bigint): void {
-    if (this.last === null || timeNs > this.lastTimeNs || (timeNs === this.lastTimeNs && greater(value, this.last))) { this.last = value; this.lastTimeNs = timeNs }
+  private takeLast(value: Raw, timeNs: bigint, source: number): void {
+    if (this.last === null || timeNs > this.lastTimeNs || (timeNs === this.lastTimeNs && greater(value, this.last))) { this.last = value; this.lastTimeNs = timeNs; this.lastSource = source }
   }
 
   /** The aggregate's value (null over no points); percentile takes its percent. */
@@ -165,13 +177,13 @@ export class Cell {
     return all
   }
 
-  /** The earliest time at which the field has `value` (the time a percentile reports). */
-  private earliestTimeOf(value: number | bigint): bigint | null {
-    let earliest: bigint | null = null
-    for (const { column, start, end } of this.runs ?? []) {
+  /** The earliest point at which the field has `value` (the one a percentile reports). */
+  private earliestPointOf(value: number | bigint): SelectedPoint | null {
+    let earliest: SelectedPoint | null = null
+    for (const { column, start, end, source } of this.runs ?? []) {
       const values = column.values as ArrayLike<number | bigint>
       for (let i = start; i < end; i++) {
-        if (values[i] === value && (earliest === null || column.times[i]! < earliest)) { earliest = column.times[i]!; break }
+        if (values[i] === value && (earliest === null || column.times[i]! < earliest.timeNs)) { earliest = { timeNs: column.times[i]!, source }; break }
       }
     }
     return earliest
@@ -226,17 +238,18 @@ export class Cell {
     return index < 0 || index >= n ? null : index
   }
 
-  /** The time of the point a selector picked. */
-  selectedTimeNs(fn: InfluxqlAggregate, percent = 0): bigint | null {
+  /** The point a selector picked (null for other aggregates, or a percentile outside the values). */
+  selectedPoint(fn: InfluxqlAggregate, percent = 0): SelectedPoint | null {
+    if (this.count === 0) return null
     switch (fn) {
       case 'percentile': {
         const index = this.percentileIndex(percent)
-        return index === null ? null : this.earliestTimeOf(this.sortedValues()[index]!)
+        return index === null ? null : this.earliestPointOf(this.sortedValues()[index]!)
       }
-      case 'min': return this.minTimeNs
-      case 'max': return this.maxTimeNs
-      case 'first': return this.firstTimeNs
-      case 'last': return this.lastTimeNs
+      case 'min': return { timeNs: this.minTimeNs, source: this.minSource }
+      case 'max': return { timeNs: this.maxTimeNs, source: this.maxSource }
+      case 'first': return { timeNs: this.firstTimeNs, source: this.firstSource }
+      case 'last': return { timeNs: this.lastTimeNs, source: this.lastSource }
       default: return null
     }
   }

@@ -53,7 +53,9 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
   groups = groups.slice(statement.soffset, statement.slimit > 0 ? statement.soffset + statement.slimit : undefined)
   const out: OutputSeries[] = []
   for (const group of groups) {
-    let rows = aggregate ? outputRows(columns, aggregateRows(statement, calls, group.members, where)) : rawRows(statement, columns, group.members, where)
+    let rows = !aggregate ? rawRows(statement, columns, group.members, where)
+      : calls.length < columns.length ? selectorRows(statement, columns, calls[0] as AggregateColumn, group.members, where)
+        : outputRows(columns, aggregateRows(statement, calls, group.members, where))
     rows = rows.slice(statement.offset, statement.limit > 0 ? statement.offset + statement.limit : undefined)
     if (rows.length === 0) continue
     out.push({
@@ -181,10 +183,45 @@ function aggregateRows(statement: SelectStatement, calls: CallColumn[], members:
   return ordered.map((time) => [time, ...columns.map((column) => (column.has(time) ? column.get(time)! : missing))])
 }
 
+/**
+ * A selector with other fields and tags (SELECT max("v"), "host", "w"): each row's fields and tags are
+ * those of the point the selector picked (null in a filled window), as InfluxDB gives them.
+ */
+function selectorRows(statement: SelectStatement, columns: ColumnPlan[], call: AggregateColumn, members: TableSeries[], where: WhereParts): Value[][] {
+  const byTime = statement.groupByTime
+  const windows = foldField(call.field, members, byTime, scanRange(where), { keepValues: NEEDS_VALUES.has(call.fn), useStats: false })
+  const auxiliary = (window: bigint): Value[] => {
+    const point = windows.get(window)?.selectedPoint(call.fn, call.percent) ?? null
+    return columns.map((column) => {
+      if (column.kind === 'aggregate') return windows.get(window)!.result(call.fn, call.percent)
+      if (point === null) return null
+      const { store, series } = members[point.source]!
+      if (column.kind === 'tag') return series.tags.find((t) => t.key === column.key)?.value ?? null
+      if (column.kind !== 'field' || !series.fields.some((f) => f.name === column.field)) return null
+      const [chunk] = store.scan({ seriesId: series.id, field: column.field, fromNs: point.timeNs, toNs: point.timeNs + 1n })
+      return chunk === undefined || chunk.times.length === 0 ? null : valueAt(chunk, 0)
+    })
+  }
+  if (byTime === null) {
+    const point = windows.get(0n)?.selectedPoint(call.fn, call.percent) ?? null
+    return point === null ? [] : [[point.timeNs, ...auxiliary(0n)]]
+  }
+  const spec: FillSpec = {
+    fill: statement.fill, intervalNs: byTime.intervalNs, descending: statement.descending,
+    firstWindowNs: where.startNs === null ? null : bucketStartNs(where.startNs, byTime.intervalNs, byTime.offsetNs),
+    lastWindowNs: bucketStartNs(where.endNs!, byTime.intervalNs, byTime.offsetNs),
+  }
+  const points: Array<[bigint, Value]> = [...windows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((w) => [w, windows.get(w)!.result(call.fn, call.percent)])
+  return fillWindows(points, spec, resultIsInteger(call.fn, call.type), false).map(([time, value]) => {
+    if (!windows.has(time)) return [time, ...columns.map((column) => (column.kind === 'aggregate' ? value : null))]
+    return [time, ...auxiliary(time)]
+  })
+}
+
 /** One field of the group's series folded into cells by window (0 without GROUP BY time). */
 function foldField(field: string, members: TableSeries[], byTime: SelectStatement['groupByTime'], range: { fromNs: bigint | null; toNs: bigint | null }, options: { keepValues: boolean; useStats: boolean }): Map<bigint, Cell> {
   const windows = new Map<bigint, Cell>()
-  for (const { store, series } of members) {
+  for (const [source, { store, series }] of members.entries()) {
     const type = series.fields.find((f) => f.name === field)?.type
     if (type === undefined) continue
     const cellAt = (window: bigint): Cell => {
@@ -197,7 +234,7 @@ function foldField(field: string, members: TableSeries[], byTime: SelectStatemen
       return cell
     }
     if (!options.useStats) {
-      for (const chunk of store.scan({ seriesId: series.id, field, ...range })) addChunk(chunk, byTime, cellAt)
+      for (const chunk of store.scan({ seriesId: series.id, field, ...range })) addChunk(chunk, byTime, cellAt, source)
       continue
     }
     const plan = store.aggregate({ seriesId: series.id, field, ...range })
@@ -216,14 +253,14 @@ function foldField(field: string, members: TableSeries[], byTime: SelectStatemen
   return windows
 }
 
-function addChunk(chunk: Column, byTime: SelectStatement['groupByTime'], cellAt: (window: bigint) => Cell): void {
+function addChunk(chunk: Column, byTime: SelectStatement['groupByTime'], cellAt: (window: bigint) => Cell, source = 0): void {
   const count = chunk.times.length
-  if (byTime === null) { cellAt(0n).add(chunk, 0, count); return }
+  if (byTime === null) { cellAt(0n).add(chunk, 0, count, source); return }
   let start = 0
   while (start < count) {
     const window = bucketStartNs(chunk.times[start]!, byTime.intervalNs, byTime.offsetNs)
     const end = lowerBound(chunk.times, window + byTime.intervalNs, start + 1, count)
-    cellAt(window).add(chunk, start, end)
+    cellAt(window).add(chunk, start, end, source)
     start = end
   }
 }
@@ -233,7 +270,7 @@ function singleRow(columns: AggregateColumn[], cellsOf: Array<Cell | undefined>,
   if (cellsOf.every((cell) => cell === undefined)) return null
   let time = where.startNs ?? 0n
   const only = columns.length === 1 ? columns[0]! : null
-  if (only !== null && SELECTORS.has(only.fn)) time = cellsOf[0]!.selectedTimeNs(only.fn, only.percent) ?? time
+  if (only !== null && SELECTORS.has(only.fn)) time = cellsOf[0]!.selectedPoint(only.fn, only.percent)?.timeNs ?? time
   return [time, ...columns.map((column, i) => cellsOf[i]?.result(column.fn, column.percent) ?? (column.fn === 'count' ? 0n : null))]
 }
 
