@@ -26,6 +26,16 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Fetch options of every request: the token in a header the script sets, and no browser
+ * credentials. `credentials: 'omit'` also keeps the browser from prompting for a password when
+ * /query answers 401 with `WWW-Authenticate: Basic` (InfluxDB's way), so the console's own token
+ * dialog asks instead.
+ */
+export function fetchOptions(options = {}) {
+  return { ...options, headers: authHeaders(options.headers), credentials: 'omit' }
+}
+
 export function authHeaders(extra = {}) {
   const secret = token()
   return secret ? { ...extra, authorization: `Token ${secret}` } : { ...extra }
@@ -45,7 +55,7 @@ async function errorOf(answer, what) {
 }
 
 export async function request(path, { method = 'GET', body, headers = {}, signal } = {}) {
-  const answer = await fetch(path, { method, body, headers: authHeaders(headers), signal })
+  const answer = await fetch(path, fetchOptions({ method, body, headers, signal }))
   if (answer.ok) return answer
   const error = await errorOf(answer, `${method} ${path.split('?')[0]}`)
   if (answer.status === 401) for (const listener of tokenListeners) listener(error.message)
@@ -77,7 +87,7 @@ export async function databases({ signal } = {}) {
  * "metrics unavailable" instead of failing.
  */
 export async function metricsText({ signal } = {}) {
-  const answer = await fetch('/metrics', { headers: authHeaders(), signal })
+  const answer = await fetch('/metrics', fetchOptions({ signal }))
   if (answer.status === 404 || answer.status === 501) return null
   if (!answer.ok) throw await errorOf(answer, 'GET /metrics')
   return answer.text()

@@ -2,7 +2,7 @@
 // header a node with --auth needs. Parses the stream as the HTML spec says (event, data, id,
 // retry; comments ignored) and reconnects after the server's retry delay with Last-Event-ID.
 
-import { authHeaders } from './api.js'
+import { fetchOptions } from './api.js'
 
 /**
  * Streams `url` until `stop()`; calls onOpen(status), onMessage({ event, data, id }),
@@ -18,9 +18,9 @@ export function subscribe(url, { onOpen, onMessage, onError, onPosition, lastEve
     while (!stopped) {
       controller = new AbortController()
       try {
-        const headers = authHeaders({ accept: 'text/event-stream' })
+        const headers = { accept: 'text/event-stream' }
         if (lastId !== undefined) headers['last-event-id'] = lastId
-        const answer = await fetch(url, { headers, signal: controller.signal })
+        const answer = await fetch(url, fetchOptions({ headers, signal: controller.signal }))
         if (!answer.ok) {
           const text = await answer.text()
           let message = text

@@ -214,3 +214,29 @@ test('change feed: an event for a write made while the feed is open appears live
   assert.match(await page.locator('#cdc-position').innerText(), /^\d+:\d+:\d+,\d+:\d+:\d+$/)
   await screenshot(page, 'cdc')
 })
+
+test('with --auth, the console asks for a token, then sends it', async () => {
+  // A second node on the same changelog, so it serves the points written above once caught up.
+  const secured = await startNodeProcess({ kafka: broker.bootstrap, redis: 'memory', args: ['--partitions', '2', '--auth', '--parse-workers', '0'] })
+  try {
+    const secret = secured.createToken({ tenant: 'default', databases: [DB], permissions: ['read'] })
+    const statement = `SELECT time, usage FROM cpu WHERE host = 'a'`
+    assert.ok(await eventually(async () => {
+      const answer = await fetch(`${secured.url}/api/v1/sql?db=${DB}`, { method: 'POST', body: statement, headers: { authorization: `Token ${secret}` } })
+      return answer.status === 200 && (JSON.parse(await answer.text()) as unknown[]).length === CPU_ROWS
+    }, 30_000, 250), 'the second node caught up and takes the token')
+    const page = await open(secured, `#sql?db=${DB}&q=${encodeURIComponent(statement)}`)
+    // The page's first request (its database list) is refused 401: the console's dialog asks, not the browser's.
+    await page.locator('#token-dialog').waitFor()
+    assert.match(await page.locator('#token-reason').innerText(), /HTTP 401/)
+    await page.locator('#token-input').fill(secret)
+    await page.locator('#token-save').click()
+    await page.locator('#sql-run').click()
+    await page.locator('#sql-table').waitFor()
+    assert.equal(await page.locator('#sql-table tbody tr').count(), CPU_ROWS)
+    assert.equal(await page.evaluate(() => localStorage.getItem('sluice.console.token')), secret, 'the token is kept for the next visit')
+    await screenshot(page, 'auth-sql')
+  } finally {
+    assert.equal(await secured.stop(), 0)
+  }
+})
