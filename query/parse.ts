@@ -222,7 +222,7 @@ function selectStatement(node: Node, nowNs: bigint): SelectStatement {
     kind: 'select', table, source, items: [...items, ...hidden.items], hidden: hidden.items.length, ...where, having,
     distinct: (node.distinct as { type: unknown } | null)?.type === 'DISTINCT', groupBy, bucket, orderBy: [], limit: null, offset: 0,
   }
-  statement.orderBy = orderByOf(node, statement)
+  statement.orderBy = orderByOf(node, statement, hidden)
   Object.assign(statement, limitOf(node))
   return statement
 }
@@ -696,7 +696,7 @@ function outputName(item: SelectItem): string | null {
   return item.kind === 'star' ? null : item.name
 }
 
-function orderByOf(node: Node, statement: SelectStatement): OrderKey[] {
+function orderByOf(node: Node, statement: SelectStatement, hidden: HiddenAggregates): OrderKey[] {
   const keys = (node.orderby as Array<{ expr: Node; type: string | null }> | null) ?? []
   return keys.map(({ expr, type }) => {
     const descending = type === 'DESC'
@@ -721,7 +721,15 @@ function orderByOf(node: Node, statement: SelectStatement): OrderKey[] {
       const byPosition = statement.items[Number(expr.value) - 1]
       if (byPosition && byPosition.kind !== 'star') return { name: byPosition.name, descending }
     }
-    throw unsupported(`ORDER BY ${sql}: order by a column of the select list`)
+    // An aggregate not in the select list (ORDER BY max(usage) DESC): a hidden item.
+    const fn = functionName(expr)
+    if (fn !== null && (isCollected(fn) || (AGGREGATES as readonly string[]).includes(fn) || fn === 'mean')) {
+      const before = hidden.items.length
+      const name = hidden.add(expr, fn)
+      if (hidden.items.length > before) { statement.items.push(hidden.items[hidden.items.length - 1]!); statement.hidden++ }
+      return { name, descending }
+    }
+    throw unsupported(`ORDER BY ${sql}: order by a column of the select list, an alias or an aggregate`)
   })
 }
 

@@ -63,8 +63,14 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
   if (filter !== null && requested.length > 0) requested.push(...filter.compiled.columns.filter((c) => schema.fields.has(c)))
   const tags = new Set(schema.tags)
   const rows: Value[][] = []
+  // SELECT DISTINCT over tags only: a series gives one row if it has any point in the range.
+  const tagsOnly = statement.distinct && filter === null && outputs.every((o) => o.kind === 'tag')
   for (const { store, series } of schema.series) {
     if (!seriesMatches(series, plan)) continue
+    if (tagsOnly) {
+      if (hasPoint(store, series, statement.fromNs, statement.toNs)) rows.push(outputs.map((o) => (o.kind === 'tag' ? tagValue(series, o.key) : null)))
+      continue
+    }
     const names = requested.length > 0 ? requested : series.fields.map((f) => f.name)
     const columns = new Map<string, Column>()
     for (const name of new Set(names)) {
@@ -126,6 +132,16 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
     if (cuttable && statement.orderBy.length === 0 && rows.length >= wanted!) break
   }
   return { rows, stats }
+}
+
+function hasPoint(store: PartitionStore, series: SeriesListing, fromNs: bigint | null, toNs: bigint | null): boolean {
+  for (const field of series.fields) {
+    const scan = store.scan({ seriesId: series.id, field: field.name, fromNs, toNs })
+    const first = scan.next()
+    scan.return(undefined)
+    if (!first.done) return true
+  }
+  return false
 }
 
 function lowerBoundTime(times: BigInt64Array, bound: bigint): number {

@@ -121,6 +121,8 @@ test('HAVING, aliases and unselected columns in ORDER BY, DISTINCT', async (t) =
   assert.deepEqual(await rows(context, 'SELECT DISTINCT region FROM cpu ORDER BY region'), [['eu'], ['us'], [null]])
   assert.deepEqual(await rows(context, 'SELECT host, usage FROM cpu ORDER BY time DESC, host LIMIT 3'), [['a', 5], ['a', 3.5], ['a', 1]], 'ORDER BY columns not selected')
   assert.deepEqual(await rows(context, 'SELECT host FROM cpu ORDER BY usage DESC LIMIT 2'), [['a'], ['c']])
+  assert.deepEqual(await rows(context, 'SELECT host FROM cpu GROUP BY host ORDER BY max(usage) DESC'), [['a'], ['c'], ['b']], 'ORDER BY an aggregate not selected')
+  assert.deepEqual(await rows(context, `SELECT DISTINCT host, region FROM cpu WHERE time >= ${T2} ORDER BY host`), [['a', 'eu']], 'DISTINCT tags: series with a point in the range')
   assert.deepEqual(await rows(context, 'SELECT DISTINCT host, region FROM cpu WHERE usage > 1 ORDER BY host'), [['a', 'eu'], ['b', 'us'], ['c', null]])
 })
 

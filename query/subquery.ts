@@ -23,6 +23,7 @@ interface MemorySeries {
 /** The part of a PartitionStore the query layer reads (listSeries, scan, aggregate), over a result. */
 export class MemoryTable {
   private readonly series: MemorySeries[] = []
+  private readonly byId = new Map<string, MemorySeries>()
 
   constructor(result: QueryResult, tenant: string, database: string, table: string) {
     const timeIndex = result.columns.findIndex((c) => c.name === 'time' && c.type === 'timestamp')
@@ -61,6 +62,7 @@ export class MemoryTable {
           fields: [...fields].map(([name, column]) => ({ name, type: column.type })).sort((a, b) => (a.name < b.name ? -1 : 1)),
         }
         this.series.push({ listing, times, fields })
+        this.byId.set(id, this.series[this.series.length - 1]!)
       }
     }
   }
@@ -73,7 +75,7 @@ export class MemoryTable {
   }
 
   scan(request: ScanRequest): Generator<Column> {
-    const series = this.series.find((s) => s.listing.id === request.seriesId)
+    const series = this.byId.get(request.seriesId)
     const column = series?.fields.get(request.field)
     return slices(column, request.fromNs ?? null, request.toNs ?? null)
   }
