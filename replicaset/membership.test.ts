@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { formatReplicaSet, lastMasterChange, mastersOf, Membership, MemoryMemberStore, RedisMemberStore, type MemberRecord, type MemberStore } from './membership.ts'
+import type { Replica } from './replica.ts'
 
 const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
 after(() => redis.disconnect())
@@ -78,4 +79,22 @@ test('each member notes when it took each partition; the view names the latest m
   await store.put({ ...record('n0', []), masterSince: undefined }, 5_000)
   assert.deepEqual((await membership.view()).lastFailover, { partition: 2, node: 'n1', at: took2 })
   assert.equal(lastMasterChange([record('n2', [])]), null, 'no master, no change')
+})
+
+test('a catching-up replica reports how far each partition is, and its stores', async () => {
+  let behind = [{ partition: 0, position: 40n, target: 100n }, { partition: 1, position: 0n, target: -1n }]
+  const stats = (partition: number) => ({ partition, appliedOffset: 40n, durableOffset: 40n, segments: 3, segmentBytes: 4096, levels: [0, 0, 1], memtableBytes: 100, frozenMemtableBytes: 20, tombstones: 0, series: 2, warnings: 0 })
+  const replica = {
+    state: 'running',
+    endOffsets: async () => new Map([[0, 100n], [1, 7n]]),
+    appliedPositions: () => [0, 1].map(partition => ({ partition, appliedOffset: 40n, durableOffset: 40n, consumedOffset: 40n, ingest: [] })),
+    stores: () => new Map([0, 1].map(partition => [partition, { stats: () => stats(partition) }])),
+    catchingUp: () => behind,
+  } as unknown as Replica
+  const membership = new Membership({ store: new MemoryMemberStore(), nodeId: 'n1', address: () => '', masters: () => [], replica })
+  const catching = await membership.record()
+  assert.deepEqual(catching.catchingUp, [{ partition: 0, position: '40', target: '100' }, { partition: 1, position: '0', target: null }])
+  assert.deepEqual(catching.partitions[0]!.store, { segments: 3, segmentBytes: 4096, levels: [0, 0, 1], memtableBytes: 120 })
+  behind = []
+  assert.equal((await membership.record()).catchingUp, undefined, 'caught up: no progress to report')
 })
