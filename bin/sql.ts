@@ -42,7 +42,8 @@ export async function runSql(args: string[], env: NodeJS.ProcessEnv = process.en
   url.searchParams.set('db', values.db)
   if (values.tenant) url.searchParams.set('tenant', values.tenant)
   const token = values.token ?? env.SLUICE_TOKEN
-  const headers: Record<string, string> = { 'Content-Type': 'text/plain', Accept: format === 'csv' ? 'text/csv' : 'application/json' }
+  // The table is drawn from CSV: it names the columns even without rows, and keeps 64-bit integers digit for digit.
+  const headers: Record<string, string> = { 'Content-Type': 'text/plain', Accept: format === 'json' ? 'application/json' : 'text/csv' }
   if (token) headers.Authorization = `Token ${token}`
   let response: Response
   try {
@@ -60,9 +61,27 @@ export async function runSql(args: string[], env: NodeJS.ProcessEnv = process.en
     io.stdout(text.endsWith('\n') ? text : text + '\n')
     return 0
   }
-  const answer = JSON.parse(text) as unknown
-  io.stdout(Array.isArray(answer) ? renderTable(answer as Record<string, unknown>[]) : JSON.stringify(answer, null, 2) + '\n')
+  const [names = [], ...rows] = parseCsv(text)
+  io.stdout(renderTable(names, rows))
   return 0
+}
+
+/** RFC 4180 CSV as the node writes it: fields quoted when they hold , " or a line break. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++ } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') { row.push(field); field = '' } else if (c === '\n') { row.push(field); rows.push(row); row = []; field = '' } else if (c !== '\r') field += c
+  }
+  if (field !== '' || row.length > 0) { row.push(field); rows.push(row) }
+  return rows
 }
 
 /** The server's error_message (with line and column when it has them), else the body as it came. */
@@ -75,16 +94,15 @@ function errorMessage(body: string): string {
   }
 }
 
+const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/
+
 /**
- * Rows as an aligned table: a header of column names (from the first row's keys, which every row
- * shares), a rule, one line per row with numbers right-aligned, and the row count. Nulls print as
- * NULL, so they differ from an empty string.
+ * An aligned table: the column names, a rule, one line per row (a column whose values are all
+ * numbers right-aligned), and the row count. A missing value prints empty, as in the CSV.
  */
-export function renderTable(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '(0 rows)\n'
-  const names = Object.keys(rows[0]!)
-  const cells = rows.map((row) => names.map((name) => cellText(row[name])))
-  const numeric = names.map((name) => rows.every((row) => row[name] === null || typeof row[name] === 'number'))
+export function renderTable(names: string[], rows: string[][]): string {
+  const cells = rows.map((row) => names.map((_, c) => (row[c] ?? '').replace(/[\r\n\t]/g, ' ')))
+  const numeric = names.map((_, c) => cells.some((line) => line[c] !== '') && cells.every((line) => line[c] === '' || NUMBER.test(line[c]!)))
   const widths = names.map((name, c) => Math.max(width(name), ...cells.map((line) => width(line[c]!))))
   const pad = (text: string, c: number): string => {
     const fill = ' '.repeat(widths[c]! - width(text))
@@ -94,12 +112,6 @@ export function renderTable(rows: Record<string, unknown>[]): string {
   let out = line(names) + line(widths.map((w) => '-'.repeat(w)))
   for (const row of cells) out += line(row)
   return out + `(${rows.length} row${rows.length === 1 ? '' : 's'})\n`
-}
-
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL'
-  if (typeof value === 'string') return value.replace(/[\r\n\t]/g, ' ')
-  return typeof value === 'object' ? JSON.stringify(value) : String(value)
 }
 
 /** Display width in code points (no East Asian width table: close enough for an aligned terminal table). */
