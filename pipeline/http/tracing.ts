@@ -19,7 +19,7 @@ export interface WriteSpan {
 
 export function startWriteSpan(request: FastifyRequest, route: string): WriteSpan {
   const parent = propagation.extract(ROOT_CONTEXT, request.headers)
-  const span = tracer.startSpan(`POST ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': route } }, parent)
+  const span = tracer.startSpan(`POST ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': route, 'url.path': route, 'url.scheme': 'http' } }, parent)
   const carrier: Record<string, string> = {}
   propagation.inject(trace.setSpan(context.active(), span), carrier)
   const incoming = request.headers.traceparent
@@ -29,7 +29,10 @@ export function startWriteSpan(request: FastifyRequest, route: string): WriteSpa
     recordHeaders: carrier.traceparent !== undefined ? carrier : passThrough,
     end(status, error) {
       span.setAttribute('http.response.status_code', status)
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message })
+      if (status >= 500) {
+        span.setAttribute('error.type', String(status))
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message })
+      }
       if (error && status >= 500) span.recordException(error)
       span.end()
     },
