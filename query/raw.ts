@@ -31,9 +31,19 @@ export function readColumn(store: PartitionStore, series: SeriesListing, field: 
   return { type, times, values }
 }
 
+function sameTimes(a: BigInt64Array, b: BigInt64Array): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** The sorted, distinct times of several columns. */
 export function unionTimes(columns: Column[]): BigInt64Array {
   if (columns.length === 1) return columns[0]!.times
+  // Fields written together share their times: then the union is any one of them, no sort.
+  const first = columns[0]!.times
+  if (columns.every((c) => sameTimes(c.times, first))) return first
   const total = columns.reduce((n, c) => n + c.times.length, 0)
   const all = new BigInt64Array(total)
   let at = 0
