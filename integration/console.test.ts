@@ -97,6 +97,50 @@ test('the console is served at / with its scripts', async () => {
   assert.equal((await fetch(`${node.url}/console/serve.ts`)).status, 404, 'the server side is not served')
 })
 
+/** Runs in the page: the console's own modules on inputs whose answers are known. */
+const IN_PAGE_CHECKS = String.raw`(async () => {
+  const { parseMetrics, sumBy, rates } = await import('/console/prometheus.js')
+  const { parseTime } = await import('/console/format.js')
+  const { timeSeries } = await import('/console/results.js')
+  const { lineChart } = await import('/console/chart.js')
+  const samples = parseMetrics([
+    '# HELP sluice_points_accepted_total Points accepted.', '# TYPE sluice_points_accepted_total counter',
+    'sluice_points_accepted_total{source="http"} 10', 'sluice_points_accepted_total{source="mqtt"} 5 1700000000000',
+    'sluice_x{a="q\\"uote\\\\",b="x,y}"} +Inf', 'sluice_nan NaN', 'not a sample line', '',
+  ].join('\n'))
+  const before = new Map([['http', 10], ['mqtt', 8]])
+  const now = sumBy(samples, 'sluice_points_accepted_total', 'source')
+  const chart = lineChart([{ name: 's', points: [[0, 1], [1000, null], [2000, 3], [3000, 4]] }])
+  return {
+    samples: samples.map(s => [s.name, s.labels, String(s.value)]),
+    rates: [...rates(before, new Map([...now, ['kafka', 4]]), 2)],
+    time: parseTime('2023-11-14T22:13:20.123456789Z') - Date.UTC(2023, 10, 14, 22, 13, 20),
+    notTime: Number.isNaN(parseTime('22:13')),
+    series: timeSeries([{ time: '2023-11-14T22:13:20Z', host: 'a', v: 1 }, { time: '2023-11-14T22:13:30Z', host: 'b', v: 2 }]).series.map(s => s.name),
+    noTime: timeSeries([{ host: 'a', v: 1 }]).reason,
+    path: chart.querySelector('path.series').getAttribute('d').replace(/[\d. ]+/g, ''),
+    points: chart.querySelector('path.series').dataset.points,
+  }
+})()`
+
+test('the console\'s modules, in the browser: Prometheus text, counter rates, times, query rows as series, chart paths', async () => {
+  const page = await open(node, '#replicaset')
+  // A string, not a function: tsx's transform would add helpers the page does not have.
+  const checks = await page.evaluate(IN_PAGE_CHECKS) as Record<string, any>
+  assert.deepEqual(checks.samples, [
+    ['sluice_points_accepted_total', { source: 'http' }, '10'], ['sluice_points_accepted_total', { source: 'mqtt' }, '5'],
+    ['sluice_x', { a: 'q"uote\\', b: 'x,y}' }, 'Infinity'], ['sluice_nan', {}, 'NaN'],
+  ])
+  assert.deepEqual(checks.rates, [['http', 0], ['mqtt', 2.5], ['kafka', 2]], 'unchanged, reset (counts from zero), new')
+  assert.equal(checks.time, 123)
+  assert.equal(checks.notTime, true)
+  assert.deepEqual(checks.series, ['v {host=a}', 'v {host=b}'])
+  assert.match(checks.noTime, /no time column/)
+  assert.equal(checks.path, 'MML', 'a null value breaks the line')
+  assert.equal(checks.points, '3')
+  await page.close()
+})
+
 test('replica set: the node in the member table, master of every partition, its stores', async () => {
   const page = await open(node, '#replicaset')
   const members = page.locator('#members tbody tr')
