@@ -153,6 +153,13 @@ test('replica set: the node in the member table, master of every partition, its 
   assert.match(await page.locator('#last-failover').innerText(), new RegExp(`partition \\d → ${node.nodeId}`))
   assert.equal(await page.locator('#storage tbody tr').count(), 2, 'this node\'s store of each partition')
   assert.equal(await page.locator('#node-id').innerText(), `node ${node.nodeId}`)
+  // Compact now: every partition merged into at most one segment, reported with its progress.
+  await page.locator('#compaction-start').click()
+  await page.locator('#compaction-result').waitFor({ timeout: 30_000 })
+  assert.match(await page.locator('#compaction-result p').innerText(), /compacted: 2 of 2 partitions/)
+  const after = await page.locator('#compaction-result tbody tr td:nth-child(3)').allInnerTexts()
+  assert.equal(after.length, 2)
+  for (const segments of after) assert.ok(Number(segments) <= 1, `one segment per partition after compaction (${segments})`)
   await screenshot(page, 'replicaset')
 })
 

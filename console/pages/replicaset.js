@@ -1,18 +1,22 @@
 // The replica set (GET /api/v1/replicaset): members with health, masters, lag and heartbeats; the
 // master of each partition and the last master change; a catching-up replica's progress per
 // partition; this node's stores per partition (segments, levels, bytes), which a compaction
-// merges, with the flush and compaction counts from /metrics when the node serves them.
+// merges, with the flush and compaction counts from /metrics when the node serves them; and
+// "Compact now" (POST /api/v1/replicaset/compact, what `sluice compact` calls) with its progress.
 
-import { getJson, metricsText } from '../api.js'
+import { fetchOptions, getJson, metricsText } from '../api.js'
 import { errorBox, h, table } from '../dom.js'
 import { ago, bytes, count } from '../format.js'
 import { parseMetrics, sumBy } from '../prometheus.js'
 
 const POLL_MS = 2000
+/** Polls faster while a compaction started here runs, so its progress moves partition by partition. */
+const COMPACTION_POLL_MS = 500
 
 export function mount(container) {
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading the replica set…'))
-  container.append(h('h1', {}, 'Replica set'), body)
+  const compaction = compactionPanel(() => { clearTimeout(timer); void refresh() })
+  container.append(h('h1', {}, 'Replica set'), body, compaction.element)
   let stopped = false
   let timer
 
@@ -21,13 +25,85 @@ export function mount(container) {
       const [view, metrics] = await Promise.all([getJson('/api/v1/replicaset'), metricsText().catch(() => null)])
       if (stopped) return
       body.replaceChildren(...render(view, metrics === null ? null : parseMetrics(metrics)))
+      compaction.observe(view.self)
     } catch (error) {
       if (!stopped) body.replaceChildren(errorBox(error))
     }
-    if (!stopped) timer = setTimeout(refresh, POLL_MS)
+    if (!stopped) timer = setTimeout(refresh, compaction.running() ? COMPACTION_POLL_MS : POLL_MS)
   }
   void refresh()
   return () => { stopped = true; clearTimeout(timer) }
+}
+
+/** A store's shape: what a compaction of its partition changes (segments, levels, bytes). */
+function storeShape(partition) {
+  const store = partition.store
+  return store ? `${store.segments}/${store.levels.join(',')}/${store.segmentBytes}` : ''
+}
+
+/**
+ * "Compact now": POST /api/v1/replicaset/compact, which merges partition after partition in
+ * ascending order. Progress is read from this node's member record while it runs: the highest
+ * partition whose store changed since the start, plus one, partitions are done.
+ */
+function compactionPanel(pollNow) {
+  const secret = h('input', { type: 'password', id: 'compaction-secret', placeholder: 'cluster secret (nodes with --auth)', size: 30, autocomplete: 'off' })
+  const button = h('button', { type: 'button', id: 'compaction-start', class: 'secondary' }, 'Compact now')
+  const progress = h('div', { id: 'compaction-progress' })
+  const element = h('section', { class: 'panel', id: 'compaction' },
+    h('h2', {}, 'Compaction'),
+    h('p', { class: 'muted' }, 'Merges every partition\'s segments into one on this node, between apply batches (ingest goes on), purging deleted and expired points: what `sluice compact` does. Compaction also runs by itself after flushes.'),
+    h('div', { class: 'toolbar' }, button, secret),
+    progress)
+  let run = null
+  let lastSelf = null
+
+  button.addEventListener('click', async () => {
+    run = { startedMs: Date.now(), before: null, done: 0, total: 0 }
+    if (lastSelf) start(lastSelf) // the stores as last seen, before any partition is merged
+    button.disabled = true
+    progress.replaceChildren(h('p', { class: 'muted' }, 'starting…'))
+    pollNow()
+    // With a cluster secret, it is sent instead of the console's token (operator routes take only it).
+    const options = secret.value ? { method: 'POST', headers: { authorization: `Bearer ${secret.value}` }, credentials: 'omit' } : fetchOptions({ method: 'POST' })
+    try {
+      const answer = await fetch('/api/v1/replicaset/compact', options)
+      const body = await answer.json().catch(() => ({}))
+      if (!answer.ok) throw new Error(`POST /api/v1/replicaset/compact: HTTP ${answer.status}: ${body.message ?? body.error_message ?? ''}`)
+      progress.replaceChildren(finished(body, Date.now() - run.startedMs))
+    } catch (error) {
+      progress.replaceChildren(errorBox(error))
+    } finally {
+      run = null
+      button.disabled = false
+    }
+  })
+
+  function start(self) {
+    run.before = new Map(self.partitions.map(p => [p.partition, storeShape(p)]))
+    run.total = self.partitions.length
+  }
+
+  return {
+    element,
+    running: () => run !== null,
+    observe(self) {
+      lastSelf = self ?? null
+      if (!run || !self) return
+      if (run.before === null) start(self)
+      for (const p of self.partitions) if (storeShape(p) !== run.before.get(p.partition)) run.done = Math.max(run.done, p.partition + 1)
+      progress.replaceChildren(h('p', {}, h('progress', { max: run.total, value: run.done }),
+        ` compacting: ${run.done} of ${run.total} partitions merged, ${((Date.now() - run.startedMs) / 1000).toFixed(1)} s`))
+    },
+  }
+}
+
+function finished(body, ms) {
+  const rows = body.partitions ?? []
+  return h('div', { id: 'compaction-result' },
+    h('p', {}, h('progress', { max: rows.length || 1, value: rows.length || 1 }), ` compacted: ${rows.length} of ${rows.length} partitions in ${(ms / 1000).toFixed(1)} s`),
+    table([{ label: 'partition', num: true }, { label: 'segments before', num: true }, { label: 'segments after', num: true }, { label: 'bytes before', num: true }, { label: 'bytes after', num: true }, { label: 'ms', num: true }],
+      rows.map(r => [String(r.partition), String(r.before.segments), String(r.after.segments), bytes(r.before.bytes), bytes(r.after.bytes), String(r.ms)])))
 }
 
 function totalLag(member) {
