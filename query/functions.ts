@@ -279,6 +279,23 @@ export function textOf(value: Value): string {
   return String(value)
 }
 
+/**
+ * The result type of a call. A NULL constant has no type of its own: it takes the first type the
+ * function accepts there (the call then answers null, but has a type for its column).
+ */
+function callType(fn: ScalarFunction, argTypes: ColumnTypeName[], expr: Extract<Expr, { kind: 'call' }>): ColumnTypeName {
+  const nulls = expr.args.map((arg) => arg.kind === 'literal' && arg.value === null)
+  if (!nulls.includes(true)) return fn.type(argTypes, expr.sql, expr.args)
+  for (const candidate of ['float', 'string', 'timestamp', 'boolean', 'integer'] as const) {
+    try {
+      return fn.type(argTypes.map((t, i) => (nulls[i] ? candidate : t)), expr.sql, expr.args)
+    } catch {
+      // Not this type: try the next.
+    }
+  }
+  return fn.type(argTypes, expr.sql, expr.args)
+}
+
 export function isScalarFunction(name: string): boolean {
   return Object.hasOwn(SCALAR_FUNCTIONS, name)
 }
@@ -327,7 +344,7 @@ function compile(expr: Expr, columnType: (name: string) => ColumnTypeName, colum
       }
       const args = expr.args.map((arg) => compile(arg, columnType, columns))
       const argTypes = args.map((a) => a.type)
-      const type = fn.type(argTypes, expr.sql, expr.args)
+      const type = callType(fn, argTypes, expr)
       const evaluate = fn.bind ? fn.bind(argTypes) : fn.evaluate
       return {
         type,

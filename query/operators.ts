@@ -229,7 +229,8 @@ export function likePattern(pattern: string, caseInsensitive: boolean): RegExp {
 }
 
 function escapeRegExp(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c
+  // The syntax characters only: in unicode mode, escaping any other character is an error.
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c
 }
 
 function like(expr: Extract<Expr, { kind: 'binary' }>, child: Child): Compiled {

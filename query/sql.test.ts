@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { ChangelogEntry, Field, IngestCommand, Tag } from '../schemas/index.ts'
 import { canonicalSeriesKey, openPartitionStore, type PartitionStore } from '../sinks/index.ts'
 import { executeSql, type QueryContext } from './execute.ts'
+import fc from 'fast-check'
 import { QueryErrorCode, isQueryError } from './errors.ts'
 
 // WHERE on fields, OR/NOT/LIKE, expressions, CASE, HAVING, DISTINCT, subqueries, SHOW and EXPLAIN
@@ -85,6 +86,11 @@ test('OR, NOT and parentheses between tag, field and time conditions; LIKE, ILIK
   assert.deepEqual(await rows(context, "SELECT time, state FROM cpu WHERE state ILIKE 'I%'"), [[T1, 'idle']])
   assert.deepEqual(await rows(context, "SELECT time, state FROM cpu WHERE state LIKE 'I%'"), [])
   assert.deepEqual(await rows(context, "SELECT DISTINCT host FROM cpu WHERE NOT (host IN ('a', 'b'))"), [['c']])
+  // Every character that means something in a regular expression is a plain character in a pattern.
+  for (const pattern of ['test-%', '%(%', '[a]%', 'a{2}', '^a$', 'a.b', 'a+', '%|%', '/%', '%\\%%', 'é_']) {
+    assert.deepEqual(await rows(context, `SELECT DISTINCT host FROM cpu WHERE host LIKE '${pattern}' OR state LIKE '${pattern}'`), [], pattern)
+  }
+  assert.deepEqual(await rows(context, "SELECT DISTINCT host FROM cpu WHERE concat(host, '-(x)') LIKE 'a-(_)'"), [['a']])
 })
 
 test('aggregates over filtered rows equal the hand-computed groups, with and without block statistics', async (t) => {
@@ -188,4 +194,56 @@ test('refusals: a syntax error names its line and column; type mismatches and un
       return true
     })
   }
+})
+
+test('generated statements either answer or are refused with a query error, never a crash', async (t) => {
+  const context = await fixture(t)
+  let answered = 0
+  // Mostly well-typed numbers, strings and conditions (so most statements run), now and then any column or constant.
+  const generators = (withAggregates: boolean): { num: fc.Arbitrary<string>; str: fc.Arbitrary<string>; bool: fc.Arbitrary<string> } => fc.letrec<{ num: string; str: string; bool: string }>((tie) => ({
+    num: fc.oneof({ depthSize: 'small' },
+      fc.constantFrom('usage', 'reqs', '1', '2.5', '-3', '0', 'null'),
+      ...(withAggregates ? [fc.tuple(fc.constantFrom('max', 'min', 'sum', 'avg', 'count', 'median', 'spread', 'first'), fc.constantFrom('usage', 'reqs')).map(([fn, c]) => `${fn}(${c})`)] : []),
+      fc.tuple(tie('num'), fc.constantFrom('+', '-', '*', '/', '%'), tie('num')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+      tie('num').map((a) => `-(${a})`),
+      fc.tuple(fc.constantFrom('abs', 'round', 'floor', 'ceil', 'sqrt', 'ln', 'log10'), tie('num')).map(([fn, a]) => `${fn}(${a})`),
+      tie('str').map((a) => `length(${a})`),
+      fc.tuple(tie('bool'), tie('num'), tie('num')).map(([c, a, b]) => `CASE WHEN ${c} THEN ${a} ELSE ${b} END`),
+      fc.constantFrom('time', "'x'", 'state', 'nope', 'true'),
+    ),
+    str: fc.oneof({ depthSize: 'small' },
+      fc.constantFrom(...(withAggregates ? ['host'] : ['host', 'region', 'state']), "'a'", "'x%'", "'a-(b)'", 'null'),
+      fc.tuple(tie('str'), tie('str')).map(([a, b]) => `(${a} || ${b})`),
+      fc.tuple(fc.constantFrom('upper', 'lower'), tie('str')).map(([fn, a]) => `${fn}(${a})`),
+      fc.tuple(tie('str'), tie('num')).map(([a, b]) => `concat(${a}, ${b})`),
+      fc.tuple(tie('bool'), tie('str'), tie('str')).map(([c, a, b]) => `CASE WHEN ${c} THEN ${a} ELSE ${b} END`),
+    ),
+    bool: fc.oneof({ depthSize: 'small' },
+      fc.constantFrom('true', 'false'),
+      fc.tuple(tie('num'), fc.constantFrom('=', '!=', '<', '<=', '>', '>='), tie('num')).map(([a, op, b]) => `${a} ${op} ${b}`),
+      fc.tuple(tie('str'), fc.constantFrom('=', '<>', 'LIKE', 'NOT LIKE', 'ILIKE'), tie('str')).map(([a, op, b]) => `${a} ${op} ${b}`),
+      fc.tuple(tie('bool'), fc.constantFrom('AND', 'OR'), tie('bool')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+      tie('bool').map((a) => `NOT (${a})`),
+      fc.tuple(tie('num'), tie('num'), tie('num')).map(([a, b, c]) => `${a} BETWEEN ${b} AND ${c}`),
+      fc.tuple(fc.oneof(tie('num'), tie('str')), fc.boolean()).map(([a, not]) => `${a} IS ${not ? 'NOT ' : ''}NULL`),
+      fc.tuple(tie('num'), tie('num'), tie('num')).map(([a, b, c]) => `${a} IN (${b}, ${c})`),
+      ...(withAggregates ? [] : [fc.constantFrom(`time > '2023-11-14T22:13:20Z'`, `time <= now() - INTERVAL '1 minute'`)]),
+    ),
+  }))
+  const raw = generators(false)
+  const aggregated = generators(true)
+  const statement = fc.oneof(
+    fc.tuple(fc.oneof(raw.num, raw.str, raw.bool), raw.bool).map(([e, w]) => `SELECT time, ${e} AS x FROM cpu WHERE ${w} ORDER BY x, time`),
+    fc.tuple(fc.oneof(aggregated.num, aggregated.str), aggregated.bool, raw.bool).map(([e, h, w]) => `SELECT host, ${e} AS x FROM cpu WHERE ${w} GROUP BY host HAVING ${h} ORDER BY host`),
+    fc.tuple(aggregated.num, raw.bool).map(([e, w]) => `SELECT DISTINCT x FROM (SELECT host, ${e} AS x FROM cpu GROUP BY host) WHERE ${w.replaceAll('usage', 'x').replaceAll('reqs', 'x')}`),
+  )
+  await fc.assert(fc.asyncProperty(statement, async (sql) => {
+    try {
+      await executeSql(sql, context)
+      answered++
+    } catch (error) {
+      assert.ok(isQueryError(error), `${sql}: ${(error as Error).stack}`)
+    }
+  }), { numRuns: 400, seed: 42 })
+  assert.ok(answered > 80, `many generated statements run (${answered} of 400 did)`)
 })
