@@ -25,6 +25,10 @@ import { MessageDecoder, isRefusal, type DecodedMessage } from './decode.ts'
 import { DeadLetterWriter, deadLetterMessage } from './dead-letters.ts'
 import { MqttErrorCode, type Rejection } from './errors.ts'
 import { parseSparkplugTopic, rebirthCommand } from './sparkplug.ts'
+import { endSpan, headersOfSpan, startSendSpan } from '../../lib/telemetry/index.ts'
+
+/** Where the sink writes (the span's messaging.destination.name). */
+const INGEST_TOPIC_NAME = 'sluice.ingest'
 
 export interface MqttBridgeOptions {
   config: BridgeConfig
@@ -228,10 +232,18 @@ class Bridge implements MqttBridge {
       }
       if (pending.rejection) letters.push(deadLetterMessage(pending, pending.rejection, this.config.clientId, this.config.limits.maxReasonChars))
     }
-    await Promise.all([
-      records.length > 0 ? this.options.sink.write(records, Date.now() + this.config.limits.writeTimeoutMs) : undefined,
-      this.deadLetters.write(letters),
-    ])
+    // The delivery's span: its traceparent rides on the records, so the master's transaction span links to it.
+    const span = startSendSpan({ tracerName: 'sluice-mqtt', topic: INGEST_TOPIC_NAME, records: records.length, attributes: { 'sluice.mqtt.messages': group.length, 'sluice.mqtt.dead_letters': letters.length } })
+    try {
+      await Promise.all([
+        records.length > 0 ? this.options.sink.write(records, Date.now() + this.config.limits.writeTimeoutMs, headersOfSpan(span)) : undefined,
+        this.deadLetters.write(letters),
+      ])
+    } catch (error) {
+      endSpan(span, error)
+      throw error
+    }
+    endSpan(span)
     this.counters.messagesDeadLettered += letters.length
     for (const pending of group) this.counters.pointsWritten += pending.points
   }
