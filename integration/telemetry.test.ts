@@ -3,7 +3,8 @@
 // Prometheus text that parses back. Then a node with --otlp-endpoint pointing at an OTLP/HTTP JSON
 // receiver started here: one write with a client traceparent is followed from the HTTP server span
 // (child of the client's span) to the master's transaction span (linked to the write's span) to the
-// replica's apply span (linked to the master's span), with the current semantic-convention names.
+// replica's apply span (linked to the master's span), with the current semantic-convention names;
+// and an MQTT message through the node's bridge (the machine's Mosquitto) to the master the same way.
 
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,6 +15,8 @@ import { startNodeProcess, type NodeProcess } from '../lib/process/node-process.
 import { parseExposition, sampleValue, type ParsedExposition } from '../lib/telemetry/index.ts'
 import { forgetTenants, uniqueName } from './http-helpers.ts'
 import { eventually } from './support/kafka.ts'
+import { forgetSession, SYSTEM_MQTT_URL, writeBridgeConfig } from './support/mqtt.ts'
+import { run } from './support/run.ts'
 
 const PARTITIONS = 2
 const tenant = uniqueName('it_telemetry')
@@ -24,10 +27,13 @@ before(async () => {
   broker = await startBrokerProcess()
 })
 
+const mqttClientId = `sluice-it-telemetry-${tenant}`
+
 after(async () => {
   for (const node of nodes) await node.stop()
   await broker?.stop()
   await forgetTenants([tenant])
+  await forgetSession(SYSTEM_MQTT_URL, mqttClientId)
 })
 
 const startNode = async (args: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> => {
@@ -154,10 +160,15 @@ const attribute = (span: OtlpSpan, key: string): string | number | boolean | und
   return value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.doubleValue ?? value.boolValue
 }
 
-test('with an OTLP endpoint, one write is followed from the HTTP request through the master to the replica', async () => {
+test('with an OTLP endpoint, a write is followed from the HTTP request through the master to the replica, and an MQTT delivery to the master', async () => {
   const receiver = await startReceiver()
+  const mqttTopic = `sluice-it-telemetry-${tenant}/meter`
+  const bridgeConfig = writeBridgeConfig({
+    mqtt: SYSTEM_MQTT_URL, clientId: mqttClientId, database: 'telemetry',
+    subscriptions: [{ topic: mqttTopic, measurement: 'meter', format: 'json', json: { fields: { kw: 'kw' } } }],
+  })
   try {
-    const node = await startNode(['--otlp-endpoint', receiver.url], { OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_METRIC_EXPORT_INTERVAL: '1000' })
+    const node = await startNode(['--otlp-endpoint', receiver.url, '--mqtt-bridge', bridgeConfig], { OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_METRIC_EXPORT_INTERVAL: '1000' })
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
     const clientSpanId = '00f067aa0ba902b7'
     const answer = await post(`${node.url}/write?db=telemetry`, 'traced,host=a v=1 1700000000000000000', { traceparent: `00-${traceId}-${clientSpanId}-01` })
@@ -201,6 +212,25 @@ test('with an OTLP endpoint, one write is followed from the HTTP request through
       }
       assert.equal(span.parentSpanId || undefined, undefined, `${span.name} links to the records' contexts instead of taking a parent`)
     }
+
+    // An MQTT delivery: the bridge's send span, linked from a master transaction. Published until one
+    // arrives (the bridge subscribes once connected, after the node answers HTTP).
+    let send: OtlpSpan | undefined
+    const PRODUCER = 4
+    const delivered = await eventually(async () => {
+      send = receiver.spans.find(span => span.name === 'send sluice.ingest' && span.kind === PRODUCER)
+      if (send !== undefined) return receiver.spans.some(span => span.name === 'process sluice.ingest' && span.links?.some(link => link.spanId === send!.spanId))
+      const published = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', '1883', '-q', '1', '-t', mqttTopic, '-m', '{"kw": 1.5}'], { timeoutMs: 10_000 })
+      assert.equal(published.code, 0, published.stderr)
+      return false
+    }, 30_000, 500)
+    assert.ok(delivered && send, `spans received: ${receiver.spans.map(span => span.name).join(', ')}`)
+    assert.equal(attribute(send, 'messaging.operation.type'), 'send')
+    assert.equal(attribute(send, 'messaging.destination.name'), 'sluice.ingest')
+    assert.ok(Number(attribute(send, 'sluice.mqtt.messages')) >= 1)
+    const scraped = await scrape(node)
+    assert.ok(sampleValue(scraped, 'sluice_mqtt_messages_total', { result: 'acknowledged' })! >= 1)
+    assert.ok(sampleValue(scraped, 'sluice_points_accepted_total', { source: 'mqtt' })! >= 1)
 
     // Metrics are pushed too (the registry behind GET /metrics), as OTLP JSON.
     assert.ok(await eventually(() => receiver.metricNames.has('sluice_points_accepted_total') && receiver.metricNames.has('sluice_http_request_duration_seconds'), 20_000, 200),
