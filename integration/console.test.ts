@@ -120,6 +120,28 @@ const IN_PAGE_CHECKS = String.raw`(async () => {
     noTime: timeSeries([{ host: 'a', v: 1 }]).reason,
     path: chart.querySelector('path.series').getAttribute('d').replace(/[\d. ]+/g, ''),
     points: chart.querySelector('path.series').dataset.points,
+    replicaSet: await renderedReplicaSet(),
+  }
+
+  /** The replica set page for a set of two: one catching up (half way on one partition, not reading the other), a partition with no master. */
+  async function renderedReplicaSet() {
+    const { render } = await import('/console/pages/replicaset.js')
+    const member = (id, health, masters, extra) => ({ id, address: 'http://' + id, startedAt: new Date().toISOString(), heartbeatAt: new Date().toISOString(), masters,
+      partitions: [0, 1, 2].map(partition => ({ partition, appliedOffset: '50', endOffset: '100', lag: '50' })), health, ...extra })
+    const view = {
+      node: 'n1', masters: [{ partition: 0, nodes: ['n1'] }, { partition: 1, nodes: ['n1'] }],
+      lastFailover: { partition: 1, node: 'n1', at: new Date().toISOString() },
+      members: [member('n1', 'ok', [0, 1]), member('n2', 'catching-up', [], { catchingUp: [{ partition: 0, position: '50', target: '100' }, { partition: 2, position: '0', target: null }] })],
+    }
+    const root = document.createElement('div')
+    root.append(...render(view, null))
+    return {
+      bars: [...root.querySelectorAll('#catching-up progress')].map(p => p.value),
+      rows: [...root.querySelectorAll('#catching-up tbody tr')].map(tr => tr.innerText ?? tr.textContent),
+      masters: [...root.querySelectorAll('#masters tbody tr td:nth-child(2)')].map(td => td.textContent),
+      failover: root.querySelector('#last-failover b').textContent,
+      metrics: root.querySelector('#storage p').textContent,
+    }
   }
 })()`
 
@@ -138,6 +160,13 @@ test('the console\'s modules, in the browser: Prometheus text, counter rates, ti
   assert.match(checks.noTime, /no time column/)
   assert.equal(checks.path, 'MML', 'a null value breaks the line')
   assert.equal(checks.points, '3')
+  assert.deepEqual(checks.replicaSet.bars, [0.5], 'a progress bar where the target is known')
+  assert.equal(checks.replicaSet.rows.length, 2)
+  assert.match(checks.replicaSet.rows[0], /n2\s*0\s*50 of 100 \(50\.0 %\)/)
+  assert.match(checks.replicaSet.rows[1], /n2\s*2\s*not yet reading \(at 0\)/)
+  assert.deepEqual(checks.replicaSet.masters, ['n1', 'n1', 'none'])
+  assert.equal(checks.replicaSet.failover, 'partition 1 → n1')
+  assert.match(checks.replicaSet.metrics, /metrics unavailable/)
   await page.close()
 })
 

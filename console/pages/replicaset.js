@@ -113,7 +113,7 @@ function totalLag(member) {
   return `${count(String(sum))}${unknown ? ' (some unknown)' : ''}`
 }
 
-function render(view, samples) {
+export function render(view, samples) {
   const now = Date.now()
   const partitions = Math.max(0, ...view.members.map(m => m.partitions.length))
   const facts = h('div', { class: 'facts' },
