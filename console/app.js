@@ -54,6 +54,7 @@ function tokenDialog() {
     if (dialog.open) return
     if (message) reason.textContent = `${message}. This node runs with --auth: enter a token (sent as Authorization: Token <secret>, kept in this browser's local storage).`
     input.value = token()
+    dialog.returnValue = '' // Escape closes without setting one: not the last Save again
     dialog.showModal()
   }
   document.getElementById('token-button').addEventListener('click', () => open())

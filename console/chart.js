@@ -100,6 +100,8 @@ export function lineChart(series, options = {}) {
 
   const legend = svg('g', { class: 'legend' })
   let legendX = width - margin.right
+  const legendStop = margin.left + 8 * ((options.title ?? '').length + (options.unit ?? '').length + 3) + 40
+  let hidden = 0
   series.forEach((s, i) => {
     const color = s.color ?? COLORS[i % COLORS.length]
     const sorted = s.points.filter(([t]) => Number.isFinite(t)).sort((a, b) => a[0] - b[0])
@@ -120,12 +122,14 @@ export function lineChart(series, options = {}) {
       root.append(marks)
     }
     root.append(path)
-    if (series.length > 1 || s.name) {
-      const label = svg('text', { x: legendX, y: 16, 'text-anchor': 'end', fill: color }, s.name)
-      legend.append(label)
-      legendX -= Math.min(220, 8 * String(s.name).length + 18)
-    }
+    // Legend entries from the right, while they fit beside the title; the rest are counted.
+    const labelWidth = Math.min(220, 7 * String(s.name).length + 18)
+    if (legendX - labelWidth > legendStop) {
+      legend.append(svg('text', { x: legendX, y: 16, 'text-anchor': 'end', fill: color }, s.name))
+      legendX -= labelWidth
+    } else hidden++
   })
+  if (hidden > 0) legend.append(svg('text', { x: legendX, y: 16, 'text-anchor': 'end', fill: '#5f6b76' }, `+${hidden} more`))
   root.append(legend)
   return root
 }
