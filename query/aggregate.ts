@@ -87,7 +87,7 @@ class Aggregation {
     const columns = new Map<string, Column>()
     for (const field of series.fields) {
       if (!countRows && !wanted.has(field.name)) continue
-      const column = readColumn(store, series, field.name, fromNs, toNs)
+      const column = readColumn(store, series, field.name, fromNs, toNs, this.stats)
       if (column) { columns.set(field.name, column); this.stats.pointsScanned += column.times.length }
     }
     if (columns.size === 0) return
@@ -159,7 +159,10 @@ class Aggregation {
 
   private addChunk(chunk: Column, key: string, type: FieldTypeCode, scanned = true): void {
     const count = chunk.times.length
-    if (scanned) this.stats.pointsScanned += count
+    if (scanned) {
+      this.stats.pointsScanned += count
+      this.stats.chunksScanned = (this.stats.chunksScanned ?? 0) + 1
+    }
     const collect = this.collected.has(key)
     if (collect) this.countCollected(count)
     forEachBucketRun(chunk.times, count, this.plan.bucket, (bucketNs, start, end) => {
@@ -199,6 +202,7 @@ class Aggregation {
     for (const field of series.fields) {
       for (const chunk of store.scan({ seriesId: series.id, field: field.name, fromNs, toNs })) { parts.push(chunk.times); total += chunk.times.length }
     }
+    this.stats.chunksScanned = (this.stats.chunksScanned ?? 0) + parts.length
     this.stats.pointsScanned += total
     const times = new BigInt64Array(total)
     let at = 0

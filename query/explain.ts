@@ -1,7 +1,7 @@
 // EXPLAIN <select>: the plan as a table (plan_type, plan): the table read, what WHERE pushes down
 // (the time range to block pruning, tag conditions to series pruning) and what it filters per
-// series or per row, the aggregation, and per partition the series read, points scanned and
-// points and blocks answered from block statistics. The counts come from running the query once
+// series or per row, the aggregation, and per partition the series read, chunks (decoded blocks,
+// memtable runs) and points scanned, and blocks and points answered from block statistics. The counts come from running the query once
 // (as EXPLAIN ANALYZE does elsewhere); EXPLAIN ANALYZE is accepted and means the same.
 
 import type { PartitionStore } from '../sinks/index.ts'
@@ -33,7 +33,7 @@ function partitionName(store: PartitionStore): string {
 }
 
 function statsText(series: number, stats: QueryStats): string {
-  return `series ${series}, points scanned ${stats.pointsScanned}, points from block statistics ${stats.pointsFromBlockStats}, blocks from block statistics ${stats.blocksFromBlockStats ?? 0}`
+  return `series ${series}, chunks scanned ${stats.chunksScanned ?? 0}, points scanned ${stats.pointsScanned}, blocks from block statistics ${stats.blocksFromBlockStats ?? 0}, points from block statistics ${stats.pointsFromBlockStats}`
 }
 
 export function explainSelect(statement: SelectStatement, _analyze: boolean, runner: ExplainRunner): QueryResult {
@@ -61,7 +61,7 @@ export function explainSelect(statement: SelectStatement, _analyze: boolean, run
   if (statement.distinct) rows.push(['distinct', 'rows deduplicated'])
   if (statement.orderBy.length > 0) rows.push(['order', statement.orderBy.map((k) => `${k.name} ${k.descending ? 'DESC' : 'ASC'}`).join(', ')])
   if (statement.limit !== null || statement.offset > 0) rows.push(['limit', `${statement.limit ?? 'all'} offset ${statement.offset}`])
-  const total: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0, blocksFromBlockStats: 0 }
+  const total: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0, blocksFromBlockStats: 0, chunksScanned: 0 }
   let totalSeries = 0
   const stores = [...new Set(schema.series.map((s) => s.store))]
   for (const store of stores) {
@@ -72,6 +72,7 @@ export function explainSelect(statement: SelectStatement, _analyze: boolean, run
     total.pointsScanned += stats.pointsScanned
     total.pointsFromBlockStats += stats.pointsFromBlockStats
     total.blocksFromBlockStats! += stats.blocksFromBlockStats ?? 0
+    total.chunksScanned! += stats.chunksScanned ?? 0
     totalSeries += matched
   }
   rows.push(['total', `${statsText(totalSeries, total)}, of ${schema.series.length} series in the table`])

@@ -12,8 +12,9 @@ import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
 import type { QueryStats } from './result.ts'
 
 /** One field of one series over the range, as a single column. */
-export function readColumn(store: PartitionStore, series: SeriesListing, field: string, fromNs: bigint | null, toNs: bigint | null): Column | null {
+export function readColumn(store: PartitionStore, series: SeriesListing, field: string, fromNs: bigint | null, toNs: bigint | null, stats?: QueryStats): Column | null {
   const chunks = [...store.scan({ seriesId: series.id, field, fromNs, toNs })]
+  if (stats) stats.chunksScanned = (stats.chunksScanned ?? 0) + chunks.length
   if (chunks.length === 0) return null
   if (chunks.length === 1) return chunks[0]!
   const count = chunks.reduce((n, c) => n + c.times.length, 0)
@@ -85,7 +86,7 @@ export function executeRaw(plan: Plan, schema: TableSchema): { rows: Value[][]; 
     const columns = new Map<string, Column>()
     for (const name of new Set(names)) {
       if (!series.fields.some((f) => f.name === name)) continue
-      const column = readColumn(store, series, name, statement.fromNs, statement.toNs)
+      const column = readColumn(store, series, name, statement.fromNs, statement.toNs, stats)
       if (column) { columns.set(name, column); stats.pointsScanned += column.times.length }
     }
     if (columns.size === 0) continue

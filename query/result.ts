@@ -19,6 +19,8 @@ export interface QueryStats {
   pointsFromBlockStats: number
   /** Blocks answered from their index statistics (EXPLAIN shows it). */
   blocksFromBlockStats?: number
+  /** Chunks read by scans: decoded blocks and memtable runs, merged where they overlap (EXPLAIN shows it). */
+  chunksScanned?: number
 }
 
 export interface QueryResult {

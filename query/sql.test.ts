@@ -161,10 +161,10 @@ test('EXPLAIN names what is pushed down and counts per partition what was scanne
   assert.match(byType.get('time range (block pruning)')!, /^\[2023-11-14T22:13:20.000Z, \+∞\)$/)
   assert.equal(byType.get('tag conditions (series pruning)'), "host IN ('a', 'c')")
   assert.equal(byType.get('row filter (per row; no block statistics)'), 'usage > 0')
-  assert.match(byType.get('partition 0')!, /^series 1, points scanned 3,/)
-  assert.match(byType.get('partition 1')!, /^series 1, points scanned 1,/)
+  assert.match(byType.get('partition 0')!, /^series 1, chunks scanned \d+, points scanned 3,/)
+  assert.match(byType.get('partition 1')!, /^series 1, chunks scanned 1, points scanned 1,/)
   const stats = await executeSql(`EXPLAIN SELECT count(usage) FROM cpu WHERE host = 'c'`, context)
-  assert.match(stats.rows.find((r) => r[0] === 'partition 1')![1] as string, /points scanned 0, points from block statistics 1, blocks from block statistics 1/)
+  assert.match(stats.rows.find((r) => r[0] === 'partition 1')![1] as string, /chunks scanned 0, points scanned 0, blocks from block statistics 1, points from block statistics 1/)
 })
 
 test('refusals: a syntax error names its line and column; type mismatches and unknown columns are not crashes', async (t) => {
