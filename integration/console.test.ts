@@ -54,7 +54,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close()
-  assert.equal(await node?.stop(), 0, 'the node exits 0 on SIGTERM, the console\'s change stream included')
+  if (node) assert.equal(await node.stop(), 0, 'the node exits 0 on SIGTERM, the console\'s change stream included')
   await broker?.stop()
   assert.deepEqual(pageErrors, [], 'no script error in any page')
 })
