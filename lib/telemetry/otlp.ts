@@ -38,11 +38,15 @@ export class OtlpUnavailableError extends Error {
   readonly code = 'SLUICE_ERR_OTLP_UNAVAILABLE'
 }
 
-async function loadSdk() {
+async function loadSdk(importModule: (name: string) => Promise<unknown> = name => import(name)) {
   try {
     const [traceNode, traceBase, sdkMetrics, resources, traceExporter, metricExporter] = await Promise.all([
-      import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/sdk-metrics'),
-      import('@opentelemetry/resources'), import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-metrics-otlp-http'),
+      importModule('@opentelemetry/sdk-trace-node') as Promise<typeof import('@opentelemetry/sdk-trace-node')>,
+      importModule('@opentelemetry/sdk-trace-base') as Promise<typeof import('@opentelemetry/sdk-trace-base')>,
+      importModule('@opentelemetry/sdk-metrics') as Promise<typeof import('@opentelemetry/sdk-metrics')>,
+      importModule('@opentelemetry/resources') as Promise<typeof import('@opentelemetry/resources')>,
+      importModule('@opentelemetry/exporter-trace-otlp-http') as Promise<typeof import('@opentelemetry/exporter-trace-otlp-http')>,
+      importModule('@opentelemetry/exporter-metrics-otlp-http') as Promise<typeof import('@opentelemetry/exporter-metrics-otlp-http')>,
     ])
     return { traceNode, traceBase, sdkMetrics, resources, traceExporter, metricExporter }
   } catch (error) {
@@ -63,9 +67,10 @@ function validEndpoint(endpoint: string): string {
   return endpoint.replace(/\/+$/, '')
 }
 
-export async function startOtlp(options: OtlpOptions): Promise<OtlpExport> {
+/** `importModule` is a seam for tests (a missing package); the default is import(). */
+export async function startOtlp(options: OtlpOptions, importModule?: (name: string) => Promise<unknown>): Promise<OtlpExport> {
   const base = validEndpoint(options.endpoint)
-  const sdk = await loadSdk()
+  const sdk = await loadSdk(importModule)
   const resource = sdk.resources.resourceFromAttributes({
     'service.name': options.serviceName, 'service.version': options.serviceVersion, 'service.instance.id': options.instanceId,
   })
