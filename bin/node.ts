@@ -233,9 +233,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     commands,
     // Queries read this node's replica, which starts below; requests arrive only after listen().
     ...(config.replica ? {
-      query: (sql: string, context: { tenant: string; database: string }) => observeQuery(QueryLanguage.SQL, sql, context.database, async () => SHOW_COMPRESSION.test(sql)
+      query: (sql: string, context: { tenant: string; database: string }, caller?: { visible: (database: string) => boolean }) => observeQuery(QueryLanguage.SQL, sql, context.database, async () => SHOW_COMPRESSION.test(sql)
         ? compressionResult(await compressionReport(context), await codecNames(context))
-        : executeSql(sql, { ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n, listDatabases: () => catalog.listDatabases(context.tenant) })),
+        : executeSql(sql, {
+          ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n,
+          listDatabases: async () => (await catalog.listDatabases(context.tenant)).filter(caller?.visible ?? (() => true)),
+        })),
       influxql: (q: string, request: InfluxqlRequest) => observeQuery(QueryLanguage.INFLUXQL, q, request.database ?? '', () => executeInfluxql(q, { ...request, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n })),
     } : {}),
     ...(parsePool !== undefined ? { parsePool } : {}),

@@ -1,7 +1,8 @@
 // The SQL language and interface of issue 6 end to end: a broker process and a node process, line
 // protocol written over HTTP, then /api/v1/sql with field conditions, OR, LIKE, CASE and arithmetic
 // over aggregates, a subquery, SHOW DATABASES/SERIES/TAG VALUES, EXPLAIN, NDJSON, a large answer
-// written in chunks, a syntax error's line and column, and the `sluice sql` command. The table
+// written in chunks, a syntax error's line and column, and the `sluice sql` command. The node runs
+// with --auth: SHOW DATABASES lists only the databases a token may see. The table
 // (times t1 < t2 < t3 a minute apart):
 //   host=a region=eu  t1 usage=1 reqs=10 state="idle" | t2 usage=3.5 reqs=20 | t3 usage=5 reqs=30 state="busy"
 //   host=b region=us  t1 usage=2 reqs=5
@@ -23,10 +24,16 @@ const BIG_ROWS = 12_000
 const tenant = uniqueName('it_query_sql')
 let broker: BrokerProcess
 let node: NodeProcess
+/** Reads and writes every database of the tenant. */
+let token: string
+/** Reads sqltest only. */
+let limited: string
 
 before(async () => {
   broker = await startBrokerProcess()
-  node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--partitions', '2', '--default-tenant', tenant, '--replica-flush-interval-ms', '300'] })
+  node = await startNodeProcess({ kafka: broker.bootstrap, args: ['--auth', '--partitions', '2', '--replica-flush-interval-ms', '300'] })
+  token = node.createToken({ tenant, id: 'all' })
+  limited = node.createToken({ tenant, databases: ['sqltest'], permissions: ['read'], id: 'sqltest-reader' })
   const lines = [
     `cpu,host=a,region=eu usage=1,reqs=10i,state="idle" ${T1}`,
     `cpu,host=a,region=eu usage=3.5,reqs=20i ${T1 + MINUTE}`,
@@ -35,10 +42,10 @@ before(async () => {
     `cpu,host=c usage=4 ${T1}`,
     ...Array.from({ length: BIG_ROWS }, (_, i) => `big,k=k${i % 3} v=${i}i ${T1 + BigInt(i) * 1_000_000n}`),
   ]
-  const written = await fetch(`${node.url}/write?db=sqltest`, { method: 'POST', body: lines.join('\n') })
+  const written = await fetch(`${node.url}/write?db=sqltest`, { method: 'POST', body: lines.join('\n'), headers: { authorization: `Token ${token}` } })
   assert.equal(written.status, 204, await written.text())
   // A DELETE that matches nothing follows the writes on every partition: once applied, so are they.
-  const deleted = await fetch(`${node.url}/api/v1/sql?db=sqltest`, { method: 'POST', body: `DELETE FROM cpu WHERE host = 'nobody'` })
+  const deleted = await fetch(`${node.url}/api/v1/sql?db=sqltest`, { method: 'POST', body: `DELETE FROM cpu WHERE host = 'nobody'`, headers: { authorization: `Token ${token}` } })
   const command = await deleted.json() as { positions: Array<{ partition: number; offset: string }> }
   assert.equal(deleted.status, 200, JSON.stringify(command))
   const wait = await fetch(`${node.url}/api/v1/replicaset/wait`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ positions: command.positions, timeoutMs: 30_000 }) })
@@ -51,8 +58,8 @@ after(async () => {
   await forgetTenants([tenant])
 })
 
-async function sql(statement: string, accept?: string): Promise<{ status: number; body: string; type: string | null; rows: Array<Record<string, unknown>> }> {
-  const answer = await fetch(`${node.url}/api/v1/sql?db=sqltest`, { method: 'POST', body: statement, headers: accept ? { accept } : {} })
+async function sql(statement: string, accept?: string, as = token): Promise<{ status: number; body: string; type: string | null; rows: Array<Record<string, unknown>> }> {
+  const answer = await fetch(`${node.url}/api/v1/sql?db=sqltest`, { method: 'POST', body: statement, headers: { authorization: `Token ${as}`, ...(accept ? { accept } : {}) } })
   const body = await answer.text()
   const json = answer.status === 200 && (accept === undefined || accept === 'application/json')
   return { status: answer.status, body, type: answer.headers.get('content-type'), rows: json ? JSON.parse(body) as Array<Record<string, unknown>> : [] }
@@ -89,6 +96,7 @@ test('SHOW DATABASES, SHOW SERIES and SHOW TAG VALUES; CREATE DATABASE, and DROP
   const created = await sql('CREATE DATABASE "empty one"')
   assert.equal(created.status, 200, created.body)
   assert.deepEqual((await sql('SHOW DATABASES')).rows, [{ database_name: 'empty one' }, { database_name: 'sqltest' }])
+  assert.deepEqual((await sql('SHOW DATABASES', undefined, limited)).rows, [{ database_name: 'sqltest' }], 'only the databases the token may see')
   const dropped = await sql('DROP DATABASE sqltest')
   assert.equal(dropped.status, 422)
   assert.match(dropped.body, /DROP DATABASE is not supported yet/)
@@ -114,7 +122,7 @@ test('NDJSON, and an answer over 10,000 rows written in chunks in every format',
   assert.match(ndjson.type!, /^application\/x-ndjson/)
   assert.equal(ndjson.body, '{"host":"a","usage":1}\n{"host":"b","usage":2}\n{"host":"c","usage":4}\n')
   for (const accept of ['application/json', 'text/csv', 'application/x-ndjson']) {
-    const answer = await fetch(`${node.url}/api/v1/sql?db=sqltest`, { method: 'POST', body: 'SELECT time, v FROM big ORDER BY v', headers: { accept } })
+    const answer = await fetch(`${node.url}/api/v1/sql?db=sqltest`, { method: 'POST', body: 'SELECT time, v FROM big ORDER BY v', headers: { accept, authorization: `Token ${token}` } })
     assert.equal(answer.status, 200)
     assert.equal(answer.headers.get('transfer-encoding'), 'chunked', accept)
     const body = await answer.text()
@@ -140,7 +148,7 @@ test('a syntax error names its line and column; type mismatches and unknown colu
 /** Runs `sluice sql ...` to its end. */
 function sluiceSql(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['bin/sluice.js', 'sql', ...args, '--node', node.url, '--db', 'sqltest', '--tenant', tenant], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['bin/sluice.js', 'sql', ...args, '--node', node.url, '--db', 'sqltest', '--tenant', tenant, '--token', token], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => { stdout += chunk })

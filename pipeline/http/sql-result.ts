@@ -12,8 +12,11 @@ export interface QueryAnswer {
   rows: ReadonlyArray<ReadonlyArray<QueryValue>>
 }
 
-/** Runs a statement that is not a command (SELECT, SHOW TABLES, DESCRIBE) for a tenant and database. */
-export type QueryFunction = (sql: string, context: { tenant: string; database: string }) => Promise<QueryAnswer>
+/**
+ * Runs a statement that is not a command (SELECT, SHOW, DESCRIBE, EXPLAIN) for a tenant and
+ * database. `visible` says which databases the caller may see (SHOW DATABASES lists only those).
+ */
+export type QueryFunction = (sql: string, context: { tenant: string; database: string }, caller?: { visible: (database: string) => boolean }) => Promise<QueryAnswer>
 
 export const ResultFormat = { JSON: 'json', CSV: 'csv', NDJSON: 'ndjson' } as const
 export type ResultFormatValue = (typeof ResultFormat)[keyof typeof ResultFormat]

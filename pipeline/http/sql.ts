@@ -21,7 +21,7 @@ import {
 import { FieldType, fieldTypeNames, type FieldTypeValue } from '../ingest/index.ts'
 import type { CompressionSettings } from '../transforms/index.ts'
 import type { IngestCommand } from '../../schemas/index.ts'
-import { parseCredentials } from './auth.ts'
+import { mayAccess, parseCredentials } from './auth.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
 import { Dialect, errorResponse, HttpApiError, HttpErrorCode } from './errors.ts'
 import { RESULT_CONTENT_TYPES, renderChunks, renderCsv, renderJson, renderNdjson, resultFormat, STREAM_CHUNK_ROWS, type QueryFunction } from './sql-result.ts'
@@ -62,7 +62,8 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
     if (!isCommandSql(sql)) {
       options.authorizer.authorize(access, database, 'read')
       if (!options.query) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node answers no queries (it runs without a replica); only UPDATE and DELETE are taken')
-      const answer = await options.query(sql, { tenant: access.tenant, database })
+      const visible = (name: string): boolean => mayAccess(access, name, 'read') || mayAccess(access, name, 'write')
+      const answer = await options.query(sql, { tenant: access.tenant, database }, { visible })
       const format = resultFormat(request.headers.accept)
       reply.code(200).type(RESULT_CONTENT_TYPES[format])
       if (answer.rows.length <= STREAM_CHUNK_ROWS) return reply.send(format === 'csv' ? renderCsv(answer) : format === 'ndjson' ? renderNdjson(answer) : renderJson(answer))
