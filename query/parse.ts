@@ -167,7 +167,15 @@ function unquote(name: string): string {
 /** SHOW SERIES / TAG VALUES take tag conditions only (=, !=, IN, NOT IN, joined with AND). */
 function tagConditions(where: string | undefined, what: string, nowNs: bigint): ColumnCondition[] {
   if (where === undefined) return []
-  const parsed = whereOf(astOf(`SELECT * FROM t WHERE ${where}`).where as Node, nowNs)
+  let ast: Node
+  try {
+    ast = astOf(`SELECT * FROM t WHERE ${where}`)
+  } catch (error) {
+    // The position would be in the SELECT this WHERE was read as, not in the statement sent.
+    if (error instanceof QueryError && error.code === QueryErrorCode.SYNTAX) throw new QueryError(QueryErrorCode.SYNTAX, `${what} ... WHERE ${where}: SQL syntax error: ${error.message.replace(/^SQL syntax error( at line \d+, column \d+)?: /, '')}`)
+    throw error
+  }
+  const parsed = whereOf(ast.where as Node, nowNs)
   if (parsed.filter !== null || parsed.fromNs !== null || parsed.toNs !== null || parsed.conditions.some((c) => c.refusal !== null)) {
     throw unsupported(`${what} ... WHERE takes tag conditions (=, !=, IN, NOT IN) joined with AND`)
   }
