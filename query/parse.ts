@@ -1,6 +1,9 @@
 // SQL text → a Statement: what the user asked, checked for the forms Sluice executes, before any
-// store is read. Parsed with node-sql-parser (PostgreSQL dialect, as pipeline/commands); DESCRIBE
-// and SHOW MEASUREMENTS, which that dialect does not parse, are read here from their few words.
+// store is read. Parsed with node-sql-parser (PostgreSQL dialect, as pipeline/commands); DESCRIBE,
+// EXPLAIN and the SHOW forms that dialect does not parse (MEASUREMENTS, DATABASES, SERIES, TAG
+// VALUES) are read here from their few words. WHERE is split into pushed-down time bounds, tag
+// conditions and a row filter; expressions (operators.ts, functions.ts) are trees of Expr, with the
+// aggregates inside them turned into hidden select items.
 // Whether a column is a tag or a field is decided later, against the table's series (plan.ts).
 
 import sqlParser from 'node-sql-parser'

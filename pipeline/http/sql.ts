@@ -3,9 +3,11 @@
 // against the measurement's columns as the write path recorded them, turned into an IngestCommand
 // and put on every partition of sluice.ingest in one transaction (pipeline/commands). The answer
 // names the command and its position on each partition, so a client can wait until replicas have
-// applied it. Other statements (SELECT, SHOW TABLES, DESCRIBE) go to the injected query function
-// (the query layer over this node's stores; docs/query.md) with read permission, answered as JSON
-// rows or CSV by Accept; without a query function they are answered 501.
+// applied it. CREATE DATABASE goes to the catalog (DROP DATABASE and WITH TTL are refused, saying
+// what is missing). Other statements (SELECT, SHOW, DESCRIBE, EXPLAIN) go to the injected query
+// function (the query layer over this node's stores; docs/query.md) with read permission, answered
+// as JSON rows, CSV or NDJSON by Accept, in chunks when large; a syntax error's line and column are
+// fields of the error body. Without a query function they are answered 501.
 //
 //   curl -XPOST 'http://127.0.0.1:8086/api/v1/sql?db=weather' --data-binary "DELETE FROM air WHERE station = 'a'"
 //   → 200 {"command_id":"…","kind":"DELETE","table":"air","positions":[{"partition":0,"offset":"42"},…]}
