@@ -38,6 +38,8 @@ const { values: options } = parseArgs({
 const ROUNDS = Number(options.rounds ?? 1)
 /** After this long from the first write a run gives up waiting and reports how far each server got. */
 const MAX_SECONDS_PER_RUN = Number(options['max-seconds'] ?? (options.quick ? 180 : 900))
+/** A run whose servers' counts all stay the same this long (after the last ack) is reported stalled and ended. */
+const STALL_SECONDS = 60
 /** Pause between two rounds of count queries. */
 const POLL_MS = Number(options['poll-ms'] ?? 200)
 const CONNECTIONS = 4
@@ -75,6 +77,8 @@ interface Run {
   appliedSeconds: number | null
   /** Each server's count when the run ended (all equal to lines when applied). */
   counts: Array<number | string>
+  /** True when the counts stopped moving for STALL_SECONDS short of every line. */
+  stalled: boolean
   /** CPU seconds of the target's processes from the first write to applied (or giving up). */
   targetCpuSeconds: number
   /** The part of targetCpuSeconds used by Sluice's broker (0 for the peers). */
@@ -130,20 +134,25 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
   let appliedSeconds: number | null = null
   let counts: Array<number | string> = []
   let lastCountMs = 0
+  let stalled = false
+  let movedAt = performance.now()
   for (;;) {
     const asked = performance.now()
     const answers = await target.count(database, MEASUREMENT, COUNTED_FIELD)
     const answered = performance.now()
     lastCountMs = answered - asked
+    const previous = counts
     counts = answers.map(settledCount)
+    if (counts.some((count, i) => count !== previous[i])) movedAt = answered
     if (counts.some(count => typeof count === 'number' && count > lines)) throw new Error(`a server counts more values than written: ${counts.join(', ')} > ${lines}`)
     if (counts.every(count => count === lines)) { appliedSeconds = (answered - started) / 1000; break }
     if (answered > deadline) break
+    if (answered - movedAt > STALL_SECONDS * 1000) { stalled = true; break }
     await new Promise(resolveWait => setTimeout(resolveWait, POLL_MS))
   }
   const elapsed = appliedSeconds ?? (performance.now() - started) / 1000
   return {
-    lines, values: lines * TSBS_FIELDS.length, ackSeconds, appliedSeconds, counts,
+    lines, values: lines * TSBS_FIELDS.length, ackSeconds, appliedSeconds, counts, stalled,
     targetCpuSeconds: cpuOfTarget() - targetCpuBefore,
     brokerCpuSeconds: cpuOfBroker() - brokerCpuBefore,
     clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / elapsed,
@@ -190,7 +199,9 @@ async function main(): Promise<void> {
         const result = await run(running, database, workload.batches, lines)
         results.get(target.name)!.push(result)
         const applied = result.appliedSeconds === null
-          ? `NOT applied within ${MAX_SECONDS_PER_RUN} s (counts ${result.counts.join(', ')} of ${lines})`
+          ? result.stalled
+            ? `STALLED: no server's count moved for ${STALL_SECONDS} s (counts ${result.counts.join(', ')} of ${lines})`
+            : `NOT applied within ${MAX_SECONDS_PER_RUN} s (counts ${result.counts.join(', ')} of ${lines})`
           : `applied everywhere ${result.appliedSeconds.toFixed(1)} s = ${mega(result.values / result.appliedSeconds)} values/s`
         console.log(`# round ${round + 1}, ${target.name}: ack ${result.ackSeconds.toFixed(1)} s = ${mega(result.values / result.ackSeconds)} values/s; ${applied}; ` +
           `target CPU ${result.targetCpuSeconds.toFixed(1)} s${result.brokerCpuSeconds > 0 ? ` (broker ${result.brokerCpuSeconds.toFixed(1)} s)` : ''}, client ${result.clientCores.toFixed(2)} cores` +
@@ -229,7 +240,7 @@ function report(results: Map<string, Run[]>, versions: Map<string, string>): voi
     if (runs.length === 0) { console.log(`| ${name} | did not start | | | | | | |`); continue }
     const r = rates(name)
     const applied = runs.filter(run => run.appliedSeconds !== null)
-    const appliedSeconds = applied.length === 0 ? `not within ${MAX_SECONDS_PER_RUN} s` : median(applied.map(run => run.appliedSeconds!)).toFixed(1)
+    const appliedSeconds = applied.length === 0 ? (runs.some(run => run.stalled) ? 'stalled' : `not within ${MAX_SECONDS_PER_RUN} s`) : median(applied.map(run => run.appliedSeconds!)).toFixed(1)
     console.log(`| ${name} | ${median(runs.map(run => run.ackSeconds)).toFixed(1)} | ${appliedSeconds}${applied.length < runs.length ? ` (${applied.length}/${runs.length} runs)` : ''} | ${mega(r.ack!)} | ` +
       `**${r.applied === undefined ? '–' : mega(r.applied)}** | ${r.cpu === undefined ? '–' : r.cpu.toFixed(1)}${r.brokerCpu ? ` (${r.brokerCpu.toFixed(1)})` : ''} | ` +
       `${r.cpu === undefined ? '–' : mega(runs[0]!.values / r.cpu)} | ${r.rss ? `${(r.rss / 2 ** 20).toFixed(0)} MiB` : '–'} |`)
