@@ -9,12 +9,10 @@ import type { ColumnTypeName, Value } from './result.ts'
 
 type Comparison = '=' | '!=' | '<' | '<=' | '>' | '>='
 
-/** field <op> constant, over the field's own values. */
-export interface VectorTest {
-  field: string
-  op: Comparison
-  value: number | bigint | string
-}
+/** field <op> constant, or field IN (constants), over the field's own values. */
+export type VectorTest =
+  | { field: string; op: Comparison; value: number | bigint | string }
+  | { field: string; op: 'in'; values: Set<number | bigint | string> }
 
 export interface RowFilter {
   /** The whole condition, compiled (its columns: what the rows must read). */
@@ -29,6 +27,35 @@ const COMPARISONS: readonly string[] = ['=', '!=', '<', '<=', '>', '>=']
 
 function conjuncts(expr: Expr): Expr[] {
   return expr.kind === 'binary' && expr.op === 'AND' ? [...conjuncts(expr.left), ...conjuncts(expr.right)] : [expr]
+}
+
+/** The constants of `field IN (...)` as the field's values hold them (integers as bigint, floats as number), or null. */
+function inValues(part: Extract<Expr, { kind: 'in' }>, type: ColumnTypeName | undefined): Set<number | bigint | string> | null {
+  const values = new Set<number | bigint | string>()
+  for (const value of part.values) {
+    if (value.kind !== 'literal' || value.type !== undefined || value.value === null) return null
+    const v = value.value
+    if (type === 'float' && (typeof v === 'number' || typeof v === 'bigint')) values.add(Number(v))
+    else if ((type === 'integer' || type === 'unsigned') && typeof v === 'bigint') values.add(v)
+    else if ((type === 'integer' || type === 'unsigned') && typeof v === 'number') { if (Number.isInteger(v)) values.add(BigInt(v)) } else if (type === 'string' && typeof v === 'string') values.add(v)
+    else return null
+  }
+  return values
+}
+
+/** Vector tests for `part` when it compares a field of a fitting type with constants, else null. */
+function vectorTests(part: Expr, fieldType: (name: string) => ColumnTypeName | undefined): VectorTest[] | null {
+  if (part.kind === 'in' && !part.negate && part.operand.kind === 'column') {
+    const values = inValues(part, fieldType(part.operand.name))
+    return values ? [{ field: part.operand.name, op: 'in', values }] : null
+  }
+  if (part.kind === 'between' && !part.negate) {
+    const low = vectorTests({ kind: 'binary', op: '>=', left: part.operand, right: part.low, sql: part.sql }, fieldType)
+    const high = vectorTests({ kind: 'binary', op: '<=', left: part.operand, right: part.high, sql: part.sql }, fieldType)
+    return low && high ? [...low, ...high] : null
+  }
+  const test = vectorTest(part, fieldType)
+  return test ? [test] : null
 }
 
 /** A vector test for `part` when it compares a field of a fitting type with a constant, else null. */
@@ -54,8 +81,8 @@ export function planRowFilter(expr: Expr, compiled: CompiledExpr, columnType: (n
   const vector: VectorTest[] = []
   const rest: Expr[] = []
   for (const part of conjuncts(expr)) {
-    const test = vectorTest(part, fieldType)
-    if (test) vector.push(test)
+    const tests = vectorTests(part, fieldType)
+    if (tests) vector.push(...tests)
     else rest.push(part)
   }
   const remaining = rest.reduce<Expr | null>((all, part) => (all === null ? part : { kind: 'binary', op: 'AND', left: all, right: part, sql: 'AND' }), null)
@@ -77,7 +104,15 @@ function comparator(op: Comparison): (a: number | bigint | string, b: number | b
 /** Clears mask[i] where the test fails or the field has no value at times[i] (the column's times are a subset of `times`). */
 function applyVector(test: VectorTest, column: Column | undefined, times: BigInt64Array, mask: Uint8Array): void {
   const hit = new Uint8Array(times.length)
-  if (column) {
+  if (column && test.op === 'in') {
+    const values = column.values as ArrayLike<number | bigint | string>
+    let i = 0
+    for (let j = 0; j < column.times.length; j++) {
+      const t = column.times[j]!
+      while (times[i]! < t) i++
+      if (test.values.has(values[j]!)) hit[i] = 1
+    }
+  } else if (column && test.op !== 'in') {
     const compare = comparator(test.op)
     const values = column.values as ArrayLike<number | bigint | string>
     // A float column against an integer constant compares numbers (no bigint per point).

@@ -247,3 +247,14 @@ test('generated statements either answer or are refused with a query error, neve
   }), { numRuns: 400, seed: 42 })
   assert.ok(answered > 80, `many generated statements run (${answered} of 400 did)`)
 })
+
+test('IN and BETWEEN on fields answer alike vectorised and row by row', async (t) => {
+  const context = await fixture(t)
+  for (const condition of ['reqs IN (10, 20, 20.0, 20.5)', 'usage IN (1, 3.5)', "state IN ('busy', 'x')", 'usage BETWEEN 1 AND 3.5', 'reqs BETWEEN 6 AND 25']) {
+    const vectorised = await rows(context, `SELECT time, host FROM cpu WHERE ${condition} ORDER BY host, time`)
+    const rowByRow = await rows(context, `SELECT time, host FROM cpu WHERE NOT (NOT (${condition})) ORDER BY host, time`)
+    assert.deepEqual(vectorised, rowByRow, condition)
+    assert.ok(vectorised.length > 0, condition)
+  }
+  assert.deepEqual(await rows(context, 'SELECT time FROM cpu WHERE reqs IN (10, 20.0)'), [[T1], [T2]])
+})
