@@ -19,7 +19,7 @@ export async function removeTenantKeys(tenant: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
     await redis.connect()
-    for (const pattern of [`sluice:databases:${tenant}`, `sluice:fields:${tenant}:*`, `sluice:idem:${tenant}:*`]) {
+    for (const pattern of [`sluice:databases:${tenant}`, `sluice:fields:${tenant}:*`, `sluice:tags:${tenant}:*`, `sluice:idem:${tenant}:*`]) {
       const keys = await redis.keys(pattern)
       if (keys.length > 0) await redis.del(...keys)
     }
