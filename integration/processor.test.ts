@@ -11,6 +11,9 @@ import { sluiceRecordHeaders } from '../pipeline/source/record-format.ts'
 import { consumeUntil, eventually, kafkaClient } from './support/kafka.ts'
 import { INGEST_TOPIC, readChangelog, sendLines } from './support/ingest.ts'
 import { parseCommandSql, submitCommand } from '../pipeline/commands/index.ts'
+import kafkajs from 'kafkajs'
+import { registerLz4Codec } from '../lib/kafka/lz4-codec.ts'
+import { parseLineProtocol, toIngestRecords } from '../pipeline/ingest/index.ts'
 
 const PARTITIONS = 4
 const quiet = (): void => {}
@@ -110,6 +113,41 @@ test('a DELETE enters every partition in one transaction and reaches each change
       const phases = here.map(read => read.entry.upsert?.tags.find(tag => tag.key === 'phase')?.value ?? 'command')
       assert.deepEqual(phases, [...phases.slice(0, at).map(() => 'before'), 'command', ...phases.slice(at + 1).map(() => 'after')], `partition ${partition}: writes before, the command, writes after`)
     }
+  } finally {
+    await processor?.stop().catch(() => {})
+    await broker.stop()
+  }
+})
+
+test('a chunk whose changelog is larger than the broker accepts in one batch is committed in several requests', async () => {
+  // LZ4 ingest batches hold several times their size in changelog entries, which the master writes
+  // uncompressed: one fetch of ingest can give a transaction far above max.message.bytes (1 MiB).
+  registerLz4Codec()
+  const broker = await startBrokerProcess()
+  let processor: Processor | undefined
+  try {
+    const kafka = kafkaClient(broker.bootstrap)
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: 1 }] })
+    await admin.disconnect()
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    await producer.connect()
+    const note = 'x'.repeat(200)
+    let points = 0
+    for (let send = 0; send < 12; send++) {
+      const lines = Array.from({ length: 2_000 }, (_, i) => `m,s=s${i % 20} v=${send * 2_000 + i},note="${note}" ${1_700_000_000_000_000_000n + BigInt(send * 2_000 + i)}`)
+      const batch = parseLineProtocol(Buffer.from(lines.join('\n')), { nowNs: 0n })
+      const records = toIngestRecords(batch, { tenant: 'default', database: 'db', partitions: 1, source: 'test', receivedAtNs: 1n })
+      await producer.send({ topic: INGEST_TOPIC, acks: -1, compression: kafkajs.CompressionTypes.LZ4, messages: records.map(r => ({ partition: 0, key: r.key, value: r.value, headers: { ...sluiceRecordHeaders } })) })
+      points += lines.length
+    }
+    await producer.disconnect()
+    processor = await startProcessor({ kafka: kafkaClient(broker.bootstrap), changelogSchemaId: 3, log: quiet, sessionTimeoutMs: 6_000 })
+    let seen = 0
+    const entries = await readChangelog(kafka, read => (seen += read[read.length - 1]!.entry.upsert?.points.length ?? 0) >= points, 60_000)
+    assert.equal(entries.reduce((sum, { entry }) => sum + (entry.upsert?.points.length ?? 0), 0), points, 'every point reached the changelog')
+    assert.equal(processor.stats.transactionsAborted, 0, 'no transaction was refused')
   } finally {
     await processor?.stop().catch(() => {})
     await broker.stop()

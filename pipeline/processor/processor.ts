@@ -24,6 +24,7 @@ import type { RecordHeaders } from '../source/record-format.ts'
 import { processIngestRecord, type ChangelogSettings, type OutputRecord } from './changelog.ts'
 import { noCompression, type SeriesCompression } from './compression.ts'
 import { endSpan, headersOfSpan, metrics, startProcessSpan } from '../../lib/telemetry/index.ts'
+import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -343,7 +344,8 @@ class MasterLoop implements Processor {
         { topic: ProcessorTopic.STATE, messages: state },
         { topic: ProcessorTopic.DEAD_LETTER, messages: deadLetters },
       ].filter(entry => entry.messages.length > 0)
-      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None })
+      // Changelog entries are uncompressed and larger than the LZ4 ingest records they come from: split under max.message.bytes.
+      for (const request of splitTopicMessages(topicMessages)) await transaction.sendBatch({ topicMessages: request, acks: -1, compression: CompressionTypes.None })
       await transaction.sendOffsets({ consumerGroupId: MASTERS_GROUP_ID, topics: [{ topic: ProcessorTopic.INGEST, partitions: [{ partition, offset: nextOffset }] }] })
       await transaction.commit()
     } catch (error) {

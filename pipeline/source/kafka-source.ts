@@ -17,6 +17,7 @@ import { sluiceRecordHeaders, type RecordHeaders } from './record-format.ts'
 import { registerKafkaCodecs } from './codecs.ts'
 import { SourceError, SourceErrorCode } from './errors.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
+import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -401,7 +402,7 @@ class KafkaSourceLoop implements KafkaSource {
       const topicMessages = []
       if (ingest.length > 0) topicMessages.push({ topic: this.options.topic, messages: ingest })
       if (deadLetters.length > 0) topicMessages.push({ topic: this.options.deadLetterTopic, messages: deadLetters })
-      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 })
+      for (const request of splitTopicMessages(topicMessages)) await transaction.sendBatch({ topicMessages: request, acks: -1 })
       await transaction.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.offset }] }] })
       await transaction.commit()
       this.stats.transactionsCommitted++

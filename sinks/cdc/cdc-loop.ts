@@ -17,6 +17,7 @@ import { CdcError, CdcErrorCode } from './errors.ts'
 import { eventsOf } from './events.ts'
 import { cdcLimits } from './limits.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
+import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -235,7 +236,7 @@ class ChangeFeedLoop implements CdcLoop {
     const began = performance.now()
     const transaction = await owner.producer.transaction()
     try {
-      if (out.length > 0) await transaction.send({ topic: CdcTopic.CDC, messages: out, acks: -1, compression: CompressionTypes.None })
+      for (const request of splitTopicMessages([{ topic: CdcTopic.CDC, messages: out }])) await transaction.sendBatch({ topicMessages: request, acks: -1, compression: CompressionTypes.None })
       await transaction.sendOffsets({ consumerGroupId: CDC_GROUP_ID, topics: [{ topic: CdcTopic.CHANGELOG, partitions: [{ partition, offset: nextOffset }] }] })
       await transaction.commit()
     } catch (error) {
