@@ -1,0 +1,419 @@
+// Queries against InfluxDB 1.6 and VictoriaMetrics (issue 6, section 4): the TSBS-like cpu day
+// (bench/support/tsbs-cpu.ts: 100 hosts, 10 integer fields, 10 s) written over HTTP into each
+// target, then four queries, each written natively for each system, timed over HTTP from this one
+// client process (keep-alive, one request at a time):
+//
+//   1. max of usage_user per host per hour over the whole range;
+//   2. the last point (last usage_user) of every host;
+//   3. count of usage_user in one hour for one host;
+//   4. 5 hosts, mean of usage_user per host per minute over one hour.
+//
+// Sluice is one node on the embedded broker (as bench/end-to-end.ts), queried once the replica
+// applied every line, in SQL (POST /api/v1/sql) and in InfluxQL (/query); then again after
+// POST /api/v1/replicaset/compact. VictoriaMetrics is queried after /internal/force_flush and a
+// completed /internal/force_merge, with its rollup cache off (nocache=1); InfluxDB as it is.
+// Every system's answers are normalized to (host, bucket) → value and compared with the first
+// target's: a mismatch is printed loudly and marked in the table.
+//
+// Run: npm run bench:query-peers [-- --quick] [-- --runs 20] [-- --warmup 3] [-- --targets InfluxDB,Sluice]
+//      [-- --hours 24] [-- --partitions 6] [-- --profile DIR]  (CPU profiles of Sluice's processes; bench/support/profile-summary.ts reads them)
+
+import { parseArgs } from 'node:util'
+import { Agent, request } from 'node:http'
+import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
+import { influxdbE2e, sluiceClusterE2e, victoriaMetricsE2e, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
+import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    targets: { type: 'string' },
+    hours: { type: 'string' },
+    partitions: { type: 'string' },
+    profile: { type: 'string' },
+  },
+})
+const RUNS = Number(options.runs ?? (options.quick ? 7 : 20))
+const WARMUP = Number(options.warmup ?? 3)
+const HOURS = Number(options.hours ?? (options.quick ? 3 : 24))
+const PARTITIONS = Number(options.partitions ?? 6)
+const CONNECTIONS = 4
+const REQUEST_TIMEOUT_MS = 300_000
+const LOAD_TIMEOUT_MS = 900_000
+const FIELD = TSBS_FIELDS[0] // usage_user
+
+const HOUR_MS = 3_600_000
+const START_MS = 1_451_606_400_000 // tsbs-cpu.ts: 2016-01-01T00:00:00Z
+const END_MS = START_MS + HOURS * HOUR_MS
+const START_NS = BigInt(START_MS) * 1_000_000n
+const END_NS = BigInt(END_MS) * 1_000_000n
+const workloadOptions = { ...tsbsCpuOneDay, durationSeconds: HOURS * 3600 }
+/** The hour of queries 3 and 4: the second of the range. */
+const HOUR_FROM_MS = START_MS + HOUR_MS
+const HOUR_TO_MS = HOUR_FROM_MS + HOUR_MS
+const ONE_HOST = 'host_42'
+const FIVE_HOSTS = ['host_3', 'host_17', 'host_42', 'host_64', 'host_99']
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
+
+/** One query's answer, normalized: `host|bucket start ms` (or `host`) → value. */
+type Answer = Map<string, number>
+
+interface QueryForm {
+  /** What is sent, for the log. */
+  text: string
+  run(): Promise<Answer>
+}
+
+interface QueryDef {
+  name: string
+  sql: string
+  influxql: string
+  metricsql: { path: string; query: string; params: Record<string, string> }
+  /** Relative tolerance when comparing values (0: exact). */
+  tolerance: number
+}
+
+const hostsRegex = FIVE_HOSTS.join('|')
+const QUERIES: QueryDef[] = [
+  {
+    name: `max per host per hour, ${HOURS} h`,
+    sql: `SELECT hostname, date_bin(INTERVAL '1 hour', time) AS hour, max(${FIELD}) AS m FROM cpu WHERE time >= '${iso(START_MS)}' AND time < '${iso(END_MS)}' GROUP BY hostname, hour`,
+    influxql: `SELECT max("${FIELD}") FROM "cpu" WHERE time >= '${iso(START_MS)}' AND time < '${iso(END_MS)}' GROUP BY time(1h), "hostname"`,
+    // A value at t looks back over (t - 1h, t]; evaluated at each hour's end minus 1 ms it covers
+    // [hour, hour + 1h) for points on whole seconds, InfluxDB's and date_bin's bucket.
+    metricsql: { path: '/api/v1/query_range', query: `max_over_time(cpu_${FIELD}{db="$db"}[1h])`, params: { start: String((START_MS + HOUR_MS - 1) / 1000), end: String((END_MS - 1) / 1000), step: '3600s' } },
+    tolerance: 0,
+  },
+  {
+    name: 'last point of every host',
+    sql: `SELECT hostname, last(time, ${FIELD}) AS v FROM cpu GROUP BY hostname`,
+    influxql: `SELECT last("${FIELD}") FROM "cpu" GROUP BY "hostname"`,
+    metricsql: { path: '/api/v1/query', query: `last_over_time(cpu_${FIELD}{db="$db"}[${HOURS}h])`, params: { time: String((END_MS - 1) / 1000) } },
+    tolerance: 0,
+  },
+  {
+    name: 'count, one host, one hour',
+    sql: `SELECT count(${FIELD}) AS n FROM cpu WHERE hostname = '${ONE_HOST}' AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}'`,
+    influxql: `SELECT count("${FIELD}") FROM "cpu" WHERE "hostname" = '${ONE_HOST}' AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}'`,
+    metricsql: { path: '/api/v1/query', query: `count_over_time(cpu_${FIELD}{db="$db",hostname="${ONE_HOST}"}[1h])`, params: { time: String((HOUR_TO_MS - 1) / 1000) } },
+    tolerance: 0,
+  },
+  {
+    name: '5 hosts, mean per minute, 1 h',
+    sql: `SELECT hostname, date_bin(INTERVAL '1 minute', time) AS minute, avg(${FIELD}) AS a FROM cpu WHERE hostname IN (${FIVE_HOSTS.map(h => `'${h}'`).join(', ')}) AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}' GROUP BY hostname, minute`,
+    influxql: `SELECT mean("${FIELD}") FROM "cpu" WHERE (${FIVE_HOSTS.map(h => `"hostname" = '${h}'`).join(' OR ')}) AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}' GROUP BY time(1m), "hostname"`,
+    metricsql: { path: '/api/v1/query_range', query: `avg_over_time(cpu_${FIELD}{db="$db",hostname=~"${hostsRegex}"}[1m])`, params: { start: String((HOUR_FROM_MS + 60_000 - 1) / 1000), end: String((HOUR_TO_MS - 1) / 1000), step: '60s' } },
+    tolerance: 1e-12,
+  },
+]
+
+// One keep-alive connection for every request of the run: the client side costs the same for all.
+const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+
+function http(port: number, method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolveDone, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(body)
+    const req = request({
+      host: '127.0.0.1', port, path, method, agent, timeout: REQUEST_TIMEOUT_MS,
+      headers: payload === undefined ? {} : { 'content-type': 'text/plain; charset=utf-8', 'content-length': payload.length },
+    }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolveDone({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }))
+    })
+    req.on('timeout', () => req.destroy(new Error(`${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+async function ok(port: number, method: 'GET' | 'POST', path: string, body?: string): Promise<string> {
+  const { status, text } = await http(port, method, path, body)
+  if (status < 200 || status >= 300) throw new Error(`${method} ${path}${body === undefined ? '' : ` (${body.slice(0, 120)})`} on port ${port}: ${status} ${text.slice(0, 400)}`)
+  return text
+}
+
+// --- the native forms and their answers, normalized --------------------------------------------
+
+/** Key of a row: host alone (bucket undefined) or host and bucket start in ms. */
+const key = (host: string, bucketMs?: number): string => (bucketMs === undefined ? host : `${host}|${bucketMs}`)
+
+function sqlForm(port: number, database: string, def: QueryDef): QueryForm {
+  const path = `/api/v1/sql?db=${encodeURIComponent(database)}`
+  return {
+    text: def.sql,
+    async run() {
+      const rows = JSON.parse(await ok(port, 'POST', path, def.sql)) as Array<Record<string, string | number | null>>
+      const answer: Answer = new Map()
+      for (const row of rows) {
+        const [valueColumn] = Object.keys(row).filter(k => k !== 'hostname' && k !== 'hour' && k !== 'minute')
+        const bucket = row.hour ?? row.minute
+        const value = row[valueColumn!]
+        if (value === null || value === undefined) continue
+        answer.set(key(String(row.hostname ?? ONE_HOST), bucket === undefined || bucket === null ? undefined : Date.parse(String(bucket))), Number(value))
+      }
+      return answer
+    },
+  }
+}
+
+function influxqlForm(port: number, database: string, def: QueryDef): QueryForm {
+  const path = `/query?db=${encodeURIComponent(database)}&epoch=ms&q=${encodeURIComponent(def.influxql)}`
+  const bucketed = /GROUP BY time\(/.test(def.influxql)
+  return {
+    text: def.influxql,
+    async run() {
+      const parsed = JSON.parse(await ok(port, 'GET', path)) as { results: Array<{ error?: string; series?: Array<{ tags?: Record<string, string>; values: Array<[number, number | null]> }> }> }
+      const result = parsed.results[0]
+      if (result?.error !== undefined) throw new Error(`${def.influxql}: ${result.error}`)
+      const answer: Answer = new Map()
+      for (const series of result?.series ?? []) {
+        for (const [time, value] of series.values) {
+          if (value === null) continue // an empty window (fill(null))
+          answer.set(key(series.tags?.hostname ?? ONE_HOST, bucketed ? time : undefined), value)
+        }
+      }
+      return answer
+    },
+  }
+}
+
+function metricsqlForm(port: number, database: string, def: QueryDef): QueryForm {
+  const { path, query, params } = def.metricsql
+  const q = query.replace('$db', database)
+  const search = new URLSearchParams({ query: q, ...params, nocache: '1' })
+  const ranged = path.endsWith('query_range')
+  // query_range evaluates at bucket end - 1 ms with a window of one step: the bucket starts one step earlier.
+  const stepMs = ranged ? Number(params.step!.replace('s', '')) * 1000 : 0
+  return {
+    text: `${q} (${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(', ')})`,
+    async run() {
+      const parsed = JSON.parse(await ok(port, 'GET', `${path}?${search}`)) as {
+        data: { result: Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }> }
+      }
+      const answer: Answer = new Map()
+      for (const series of parsed.data.result) {
+        const host = series.metric.hostname ?? ONE_HOST
+        if (ranged) {
+          for (const [seconds, value] of series.values ?? []) answer.set(key(host, Math.round(seconds * 1000) + 1 - stepMs), Number(value))
+        } else {
+          answer.set(key(host), Number(series.value![1]))
+        }
+      }
+      return answer
+    },
+  }
+}
+
+/** Differences between two answers, at most `limit` described. */
+function differences(expected: Answer, actual: Answer, tolerance: number, limit = 5): string[] {
+  const found: string[] = []
+  for (const [k, v] of expected) {
+    const w = actual.get(k)
+    if (w === undefined) found.push(`${k}: missing (expected ${v})`)
+    else if (Math.abs(w - v) > tolerance * Math.max(1, Math.abs(v))) found.push(`${k}: ${w} (expected ${v})`)
+    if (found.length >= limit) return found
+  }
+  for (const k of actual.keys()) {
+    if (!expected.has(k)) found.push(`${k}: unexpected row (${actual.get(k)})`)
+    if (found.length >= limit) return found
+  }
+  return found
+}
+
+// --- loading ---------------------------------------------------------------------------------
+
+async function load(target: RunningE2eTarget, database: string, bodies: Buffer[], lines: number): Promise<{ ackSeconds: number; queryableSeconds: number }> {
+  const port = target.ports[0]!
+  const path = target.writePath(database)
+  const writeAgent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+  let next = 0
+  const started = performance.now()
+  const post = (body: Buffer): Promise<void> => new Promise((resolveDone, reject) => {
+    const req = request({
+      host: '127.0.0.1', port, path, method: 'POST', agent: writeAgent, timeout: REQUEST_TIMEOUT_MS,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length },
+    }, res => {
+      let text = ''
+      res.on('data', (chunk: Buffer) => { if (text.length < 500) text += chunk.toString() })
+      res.on('end', () => (res.statusCode! >= 200 && res.statusCode! < 300 ? resolveDone() : reject(new Error(`${path}: ${res.statusCode} ${text}`))))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    while (next < bodies.length) await post(bodies[next++]!)
+  }))
+  const ackSeconds = (performance.now() - started) / 1000
+  writeAgent.destroy()
+  // Until a count over everything answers every line (Sluice: the replica applied all of them).
+  for (;;) {
+    const [answer] = await target.count(database, 'cpu', FIELD)
+    if (answer !== undefined && 'count' in answer && answer.count === lines) break
+    if (answer !== undefined && 'count' in answer && answer.count > lines) throw new Error(`counts ${answer.count} values, more than the ${lines} written`)
+    if (performance.now() - started > LOAD_TIMEOUT_MS) throw new Error(`not queryable within ${LOAD_TIMEOUT_MS / 1000} s: ${JSON.stringify(answer)}`)
+    await new Promise(resolveWait => setTimeout(resolveWait, 200))
+  }
+  return { ackSeconds, queryableSeconds: (performance.now() - started) / 1000 }
+}
+
+/** VictoriaMetrics: flush its in-memory parts, then merge the partition and wait until the (background) merge ends. */
+async function settleVictoriaMetrics(port: number): Promise<void> {
+  await ok(port, 'GET', '/internal/force_flush')
+  await ok(port, 'GET', '/internal/force_merge?partition_prefix=2016_01')
+  const deadline = Date.now() + 600_000
+  await new Promise(resolveWait => setTimeout(resolveWait, 500))
+  for (;;) {
+    const metrics = await ok(port, 'GET', '/metrics')
+    const active = /^vm_active_force_merges (\d+)/m.exec(metrics)
+    if (active === null || active[1] === '0') return
+    if (Date.now() > deadline) throw new Error('VictoriaMetrics force_merge still running after 600 s')
+    await new Promise(resolveWait => setTimeout(resolveWait, 250))
+  }
+}
+
+// --- timing ----------------------------------------------------------------------------------
+
+interface Timing { medianMs: number; p90Ms: number; answer: Answer }
+
+async function time(form: QueryForm): Promise<Timing> {
+  let answer: Answer = new Map()
+  for (let i = 0; i < WARMUP; i++) answer = await form.run()
+  const ms: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const started = performance.now()
+    answer = await form.run()
+    ms.push(performance.now() - started)
+  }
+  const sorted = [...ms].sort((a, b) => a - b)
+  return { medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!, answer }
+}
+
+/** The `total` row of EXPLAIN: series, chunks and points scanned, blocks answered from statistics. */
+async function explain(port: number, database: string, sql: string): Promise<string> {
+  const rows = JSON.parse(await ok(port, 'POST', `/api/v1/sql?db=${encodeURIComponent(database)}`, `EXPLAIN ${sql}`)) as Array<{ plan_type: string; plan: string }>
+  return rows.find(row => row.plan_type === 'total')?.plan ?? JSON.stringify(rows)
+}
+
+// --- the run ---------------------------------------------------------------------------------
+
+interface Row { target: string; query: string; timing?: Timing; mismatch?: string[]; error?: string }
+
+const allTargets: E2eTarget[] = [
+  influxdbE2e,
+  victoriaMetricsE2e(START_NS, END_NS),
+  sluiceClusterE2e('Sluice', 1, PARTITIONS),
+]
+const wanted = options.targets?.split(',')
+const targets = wanted === undefined ? allTargets : allTargets.filter(t => wanted.includes(t.name))
+const PEERS = ['InfluxDB', 'VictoriaMetrics']
+const SLUICE_ROWS = ['Sluice SQL', 'Sluice InfluxQL', 'Sluice SQL, compacted', 'Sluice InfluxQL, compacted']
+
+async function main(): Promise<void> {
+  if (options.profile !== undefined) profileChildProcesses(options.profile)
+  const workload = generateTsbsCpu(workloadOptions)
+  console.log(`# Queries against InfluxDB and VictoriaMetrics: ${describeMachine()}`)
+  console.log(`# ${workload.lines} lines, ${workload.values} values (${HOURS} h of 100 hosts at 10 s), ${(workload.bytes / 1e6).toFixed(0)} MB; ${WARMUP} warm-up + ${RUNS} timed runs per query; Sluice 1 node, --partitions ${PARTITIONS}`)
+  for (const def of QUERIES) console.log(`# ${def.name}:\n#   SQL: ${def.sql}\n#   InfluxQL: ${def.influxql}\n#   MetricsQL: ${def.metricsql.path} ${def.metricsql.query}`)
+
+  const pressure = cpuPressureMeter()
+  pressure.start()
+  const rows: Row[] = []
+  const versions: string[] = []
+  for (const target of targets) {
+    const reason = await target.unavailable()
+    if (reason !== null) { console.log(`# ${target.name}: not run (${reason})`); continue }
+    const running = await target.start()
+    versions.push(`${target.name} ${running.version}`)
+    const port = running.ports[0]!
+    const database = 'bench_query'
+    try {
+      await running.createDatabase(database)
+      const loaded = await load(running, database, workload.batches, workload.lines)
+      console.log(`# ${target.name}: loaded, ack ${loaded.ackSeconds.toFixed(1)} s, queryable ${loaded.queryableSeconds.toFixed(1)} s`)
+      const measure = async (label: string, formOf: (def: QueryDef) => QueryForm, withExplain: boolean): Promise<void> => {
+        for (const def of QUERIES) {
+          const form = formOf(def)
+          try {
+            const timing = await time(form)
+            rows.push({ target: label, query: def.name, timing })
+            const stats = withExplain ? `; EXPLAIN: ${await explain(port, database, def.sql)}` : ''
+            console.log(`# ${label}, ${def.name}: median ${timing.medianMs.toFixed(1)} ms, p90 ${timing.p90Ms.toFixed(1)} ms, ${timing.answer.size} rows${stats}`)
+          } catch (error) {
+            rows.push({ target: label, query: def.name, error: (error as Error).message.split('\n')[0] })
+            console.log(`# ${label}, ${def.name}: FAILED: ${(error as Error).message.split('\n')[0]}`)
+          }
+        }
+      }
+      if (target.name === 'InfluxDB') {
+        await measure('InfluxDB', def => influxqlForm(port, database, def), false)
+      } else if (target.name === 'VictoriaMetrics') {
+        const started = performance.now()
+        await settleVictoriaMetrics(port)
+        console.log(`# VictoriaMetrics: force_flush + force_merge ${((performance.now() - started) / 1000).toFixed(1)} s`)
+        await measure('VictoriaMetrics', def => metricsqlForm(port, database, def), false)
+      } else {
+        await measure('Sluice SQL', def => sqlForm(port, database, def), true)
+        await measure('Sluice InfluxQL', def => influxqlForm(port, database, def), false)
+        const started = performance.now()
+        const compacted = JSON.parse(await ok(port, 'POST', '/api/v1/replicaset/compact')) as { partitions: Array<{ before: { segments: number }; after: { segments: number } }> }
+        const segments = (side: 'before' | 'after'): number => compacted.partitions.reduce((sum, p) => sum + p[side].segments, 0)
+        console.log(`# Sluice: compacted in ${((performance.now() - started) / 1000).toFixed(1)} s, segments ${segments('before')} → ${segments('after')}`)
+        await measure('Sluice SQL, compacted', def => sqlForm(port, database, def), true)
+        await measure('Sluice InfluxQL, compacted', def => influxqlForm(port, database, def), false)
+      }
+    } finally {
+      await running.stop()
+    }
+  }
+  agent.destroy()
+
+  // The same numbers from every system: each row's answer against the first answer of that query.
+  let mismatches = 0
+  for (const def of QUERIES) {
+    const answered = rows.filter(row => row.query === def.name && row.timing !== undefined)
+    const reference = answered[0]
+    if (reference === undefined) continue
+    for (const row of answered.slice(1)) {
+      const found = differences(reference.timing!.answer, row.timing!.answer, def.tolerance)
+      if (found.length > 0) {
+        row.mismatch = found
+        mismatches++
+        console.log(`\n!!! MISMATCH: ${def.name}: ${row.target} (${row.timing!.answer.size} rows) differs from ${reference.target} (${reference.timing!.answer.size} rows):\n!!!   ${found.join('\n!!!   ')}`)
+      }
+    }
+  }
+  if (mismatches === 0) console.log('\n# Every system answered every query with the same numbers.')
+
+  console.log(`\nVersions: ${versions.join('; ')}`)
+  const cell = (row: Row | undefined): string => {
+    if (row === undefined) return 'not run'
+    if (row.timing === undefined) return `failed`
+    return `${row.timing.medianMs.toFixed(1)} / ${row.timing.p90Ms.toFixed(1)}${row.mismatch ? ' **MISMATCH**' : ''}`
+  }
+  const present = [...PEERS, ...SLUICE_ROWS].filter(name => rows.some(row => row.target === name))
+  console.log(`\nMedian / p90 latency in ms over HTTP, ${RUNS} runs each after ${WARMUP} warm-up runs; ratio = Sluice median / faster peer's median (below 1: Sluice faster)`)
+  console.log(`| query | rows | ${present.join(' | ')} | ${SLUICE_ROWS.filter(n => present.includes(n)).map(n => `${n.replace('Sluice ', '')} / faster peer`).join(' | ')} |`)
+  console.log(`|---|---:|${present.map(() => '---:').join('|')}|${SLUICE_ROWS.filter(n => present.includes(n)).map(() => '---:').join('|')}|`)
+  for (const def of QUERIES) {
+    const of = (name: string): Row | undefined => rows.find(row => row.target === name && row.query === def.name)
+    const peerMedians = PEERS.map(p => of(p)?.timing?.medianMs).filter((ms): ms is number => ms !== undefined)
+    const best = peerMedians.length === 0 ? undefined : Math.min(...peerMedians)
+    const size = rows.find(row => row.query === def.name && row.timing !== undefined)?.timing!.answer.size ?? 0
+    const ratios = SLUICE_ROWS.filter(n => present.includes(n)).map(n => {
+      const ms = of(n)?.timing?.medianMs
+      return ms === undefined || best === undefined ? 'n/a' : `**${(ms / best).toFixed(2)}**`
+    })
+    console.log(`| ${def.name} | ${size} | ${present.map(name => cell(of(name))).join(' | ')} | ${ratios.join(' | ')} |`)
+  }
+  console.log(`\nCPU pressure over the run (share of time some task waited for a core; the load itself counts): ${pressure.percent()}`)
+  if (mismatches > 0) {
+    console.log(`\n!!! ${mismatches} answer(s) differ between systems: see MISMATCH above`)
+    process.exitCode = 1
+  }
+}
+
+await main()
