@@ -20,7 +20,8 @@
 
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
-import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
+import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
+import { FIELD, HOUR_MS, ONE_HOST, peerQueries, START_MS, type PeerQuery } from './support/peer-queries.ts'
 import { influxdbE2e, sluiceClusterE2e, victoriaMetricsE2e, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
@@ -42,21 +43,11 @@ const PARTITIONS = Number(options.partitions ?? 6)
 const CONNECTIONS = 4
 const REQUEST_TIMEOUT_MS = 300_000
 const LOAD_TIMEOUT_MS = 900_000
-const FIELD = TSBS_FIELDS[0] // usage_user
-
-const HOUR_MS = 3_600_000
-const START_MS = 1_451_606_400_000 // tsbs-cpu.ts: 2016-01-01T00:00:00Z
 const END_MS = START_MS + HOURS * HOUR_MS
 const START_NS = BigInt(START_MS) * 1_000_000n
 const END_NS = BigInt(END_MS) * 1_000_000n
 const workloadOptions = { ...tsbsCpuOneDay, durationSeconds: HOURS * 3600 }
-/** The hour of queries 3 and 4: the second of the range. */
-const HOUR_FROM_MS = START_MS + HOUR_MS
-const HOUR_TO_MS = HOUR_FROM_MS + HOUR_MS
-const ONE_HOST = 'host_42'
-const FIVE_HOSTS = ['host_3', 'host_17', 'host_42', 'host_64', 'host_99']
-
-const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
+const QUERIES = peerQueries(HOURS)
 
 /** One query's answer, normalized: `host|bucket start ms` (or `host`) → value. */
 type Answer = Map<string, number>
@@ -67,48 +58,7 @@ interface QueryForm {
   run(): Promise<Answer>
 }
 
-interface QueryDef {
-  name: string
-  sql: string
-  influxql: string
-  metricsql: { path: string; query: string; params: Record<string, string> }
-  /** Relative tolerance when comparing values (0: exact). */
-  tolerance: number
-}
-
-const hostsRegex = FIVE_HOSTS.join('|')
-const QUERIES: QueryDef[] = [
-  {
-    name: `max per host per hour, ${HOURS} h`,
-    sql: `SELECT hostname, date_bin(INTERVAL '1 hour', time) AS hour, max(${FIELD}) AS m FROM cpu WHERE time >= '${iso(START_MS)}' AND time < '${iso(END_MS)}' GROUP BY hostname, hour`,
-    influxql: `SELECT max("${FIELD}") FROM "cpu" WHERE time >= '${iso(START_MS)}' AND time < '${iso(END_MS)}' GROUP BY time(1h), "hostname"`,
-    // A value at t looks back over (t - 1h, t]; evaluated at each hour's end minus 1 ms it covers
-    // [hour, hour + 1h) for points on whole seconds, InfluxDB's and date_bin's bucket.
-    metricsql: { path: '/api/v1/query_range', query: `max_over_time(cpu_${FIELD}{db="$db"}[1h])`, params: { start: String((START_MS + HOUR_MS - 1) / 1000), end: String((END_MS - 1) / 1000), step: '3600s' } },
-    tolerance: 0,
-  },
-  {
-    name: 'last point of every host',
-    sql: `SELECT hostname, last(time, ${FIELD}) AS v FROM cpu GROUP BY hostname`,
-    influxql: `SELECT last("${FIELD}") FROM "cpu" GROUP BY "hostname"`,
-    metricsql: { path: '/api/v1/query', query: `last_over_time(cpu_${FIELD}{db="$db"}[${HOURS}h])`, params: { time: String((END_MS - 1) / 1000) } },
-    tolerance: 0,
-  },
-  {
-    name: 'count, one host, one hour',
-    sql: `SELECT count(${FIELD}) AS n FROM cpu WHERE hostname = '${ONE_HOST}' AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}'`,
-    influxql: `SELECT count("${FIELD}") FROM "cpu" WHERE "hostname" = '${ONE_HOST}' AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}'`,
-    metricsql: { path: '/api/v1/query', query: `count_over_time(cpu_${FIELD}{db="$db",hostname="${ONE_HOST}"}[1h])`, params: { time: String((HOUR_TO_MS - 1) / 1000) } },
-    tolerance: 0,
-  },
-  {
-    name: '5 hosts, mean per minute, 1 h',
-    sql: `SELECT hostname, date_bin(INTERVAL '1 minute', time) AS minute, avg(${FIELD}) AS a FROM cpu WHERE hostname IN (${FIVE_HOSTS.map(h => `'${h}'`).join(', ')}) AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}' GROUP BY hostname, minute`,
-    influxql: `SELECT mean("${FIELD}") FROM "cpu" WHERE (${FIVE_HOSTS.map(h => `"hostname" = '${h}'`).join(' OR ')}) AND time >= '${iso(HOUR_FROM_MS)}' AND time < '${iso(HOUR_TO_MS)}' GROUP BY time(1m), "hostname"`,
-    metricsql: { path: '/api/v1/query_range', query: `avg_over_time(cpu_${FIELD}{db="$db",hostname=~"${hostsRegex}"}[1m])`, params: { start: String((HOUR_FROM_MS + 60_000 - 1) / 1000), end: String((HOUR_TO_MS - 1) / 1000), step: '60s' } },
-    tolerance: 1e-12,
-  },
-]
+type QueryDef = PeerQuery
 
 // One keep-alive connection for every request of the run: the client side costs the same for all.
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
@@ -374,6 +324,7 @@ async function main(): Promise<void> {
   // The same numbers from every system: each row's answer against the first answer of that query.
   let mismatches = 0
   for (const def of QUERIES) {
+    if (!def.compare) continue
     const answered = rows.filter(row => row.query === def.name && row.timing !== undefined)
     const reference = answered[0]
     if (reference === undefined) continue

@@ -1,0 +1,93 @@
+// Where Sluice's time goes in the queries of bench/query-peers.ts, without HTTP: the TSBS-like cpu
+// workload applied to one partition store in this process (8,192-point blocks, the default), then
+// each query's SQL through executeSqlNow (parse, series listing, plan, aggregation: what the HTTP
+// route runs) and through parseStatement alone, before and after full compaction. The HTTP latency
+// of bench/query-peers.ts minus executeSqlNow here is the route's and the client's share.
+//
+// Run: node --import tsx bench/support/query-breakdown.ts [--hours 24] [--runs 50]
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { ChangelogEntry, Field, Point, Tag } from '../../schemas/index.ts'
+import { executeSqlNow } from '../../query/index.ts'
+import { parseStatement } from '../../query/parse.ts'
+import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
+import { peerQueries } from './peer-queries.ts'
+import { cpuPressureMeter, describeMachine, median } from './report.ts'
+import { generateTsbsCpu, tsbsCpuOneDay } from './tsbs-cpu.ts'
+
+const { values: options } = parseArgs({ options: { hours: { type: 'string' }, runs: { type: 'string' } } })
+const HOURS = Number(options.hours ?? 24)
+const RUNS = Number(options.runs ?? 50)
+
+/** The generator's own line protocol (no escapes, integer fields) as changelog entries, as bench/query.ts: bench input only. */
+function* entriesOf(batches: Buffer[]): Generator<ChangelogEntry> {
+  for (const batch of batches) {
+    const bySeries = new Map<string, { tags: Tag[]; points: Point[] }>()
+    for (const line of batch.toString('utf8').split('\n')) {
+      if (line === '') continue
+      const [key, fieldText, time] = line.split(' ') as [string, string, string]
+      let series = bySeries.get(key)
+      if (!series) {
+        const tags = key.split(',').slice(1).map((pair) => { const [k, v] = pair.split('='); return { key: k!, value: v! } })
+        bySeries.set(key, series = { tags, points: [] })
+      }
+      const fields: Field[] = fieldText.split(',').map((pair) => {
+        const at = pair.indexOf('=')
+        return { name: pair.slice(0, at), value: BigInt(pair.slice(at + 1, -1)) }
+      })
+      series.points.push({ timeNs: BigInt(time), fields })
+    }
+    for (const [seriesKey, s] of bySeries) {
+      yield { ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { tenant: 'bench', database: 'bench', measurement: 'cpu', seriesKey, tags: s.tags, points: s.points, pointsIn: s.points.length } }
+    }
+  }
+}
+
+function timedMs(run: () => unknown): number {
+  for (let i = 0; i < 5; i++) run()
+  const times: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const started = performance.now()
+    run()
+    times.push(performance.now() - started)
+  }
+  return median(times)
+}
+
+function report(label: string, store: PartitionStore): void {
+  const context = { tenant: 'bench', database: 'bench', stores: [store], nowNs: 0n }
+  console.log(`\n${label}`)
+  console.log('| query | executeSqlNow ms | of which parseStatement ms | points decoded | points from block statistics |')
+  console.log('|---|---:|---:|---:|---:|')
+  for (const query of peerQueries(HOURS)) {
+    const whole = timedMs(() => executeSqlNow(query.sql, context))
+    const parse = timedMs(() => parseStatement(query.sql, 0n))
+    const { stats } = executeSqlNow(query.sql, context)
+    console.log(`| ${query.name} | ${whole.toFixed(2)} | ${parse.toFixed(2)} | ${stats.pointsScanned} | ${stats.pointsFromBlockStats} |`)
+  }
+}
+
+async function main(): Promise<void> {
+  const pressure = cpuPressureMeter()
+  pressure.start()
+  console.log(`# Query breakdown, in-process: ${describeMachine()}; ${HOURS} h of the TSBS-like cpu workload in one partition store; medians of ${RUNS} runs`)
+  const workload = generateTsbsCpu({ ...tsbsCpuOneDay, durationSeconds: HOURS * 3600 })
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-breakdown-'))
+  try {
+    const store = await openPartitionStore(dir, { fsync: false, autoCompact: false })
+    let offset = 0n
+    for (const entry of entriesOf(workload.batches)) await store.apply(entry, offset++)
+    report('As applied (memtable flushes, no compaction):', store)
+    await store.compactAll()
+    report('After full compaction:', store)
+    await store.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  console.log(`\nCPU pressure during the run: ${pressure.percent()}`)
+}
+
+await main()
