@@ -227,19 +227,44 @@ async function settleVictoriaMetrics(port: number): Promise<void> {
 
 // --- timing ----------------------------------------------------------------------------------
 
-interface Timing { medianMs: number; p90Ms: number; answer: Answer }
+interface Timing {
+  medianMs: number
+  p90Ms: number
+  /** Sluice only: the mean time inside the node (its sluice_query_duration_seconds) per timed run. */
+  serverMeanMs?: number
+  answer: Answer
+}
 
-async function time(form: QueryForm): Promise<Timing> {
+/** Cumulative query seconds and count a node reports for one language, from its /metrics. */
+type ServerClock = () => Promise<{ seconds: number; count: number }>
+
+function serverClock(port: number, language: 'sql' | 'influxql'): ServerClock {
+  return async () => {
+    const text = await ok(port, 'GET', '/metrics')
+    const read = (suffix: string): number => {
+      const match = new RegExp(`^sluice_query_duration_seconds_${suffix}\\{language="${language}"\\} (\\S+)`, 'm').exec(text)
+      if (match === null) throw new Error(`/metrics has no sluice_query_duration_seconds_${suffix}{language="${language}"}`)
+      return Number(match[1])
+    }
+    return { seconds: read('sum'), count: read('count') }
+  }
+}
+
+async function time(form: QueryForm, clock?: ServerClock): Promise<Timing> {
   let answer: Answer = new Map()
   for (let i = 0; i < WARMUP; i++) answer = await form.run()
+  const before = await clock?.()
   const ms: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now()
     answer = await form.run()
     ms.push(performance.now() - started)
   }
+  const after = await clock?.()
   const sorted = [...ms].sort((a, b) => a - b)
-  return { medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!, answer }
+  const timing: Timing = { medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!, answer }
+  if (before !== undefined && after !== undefined && after.count > before.count) timing.serverMeanMs = 1000 * (after.seconds - before.seconds) / (after.count - before.count)
+  return timing
 }
 
 /** The `total` row of EXPLAIN: series, chunks and points scanned, blocks answered from statistics. */
@@ -284,14 +309,15 @@ async function main(): Promise<void> {
       await running.createDatabase(database)
       const loaded = await load(running, database, workload.batches, workload.lines)
       console.log(`# ${target.name}: loaded, ack ${loaded.ackSeconds.toFixed(1)} s, queryable ${loaded.queryableSeconds.toFixed(1)} s`)
-      const measure = async (label: string, formOf: (def: QueryDef) => QueryForm, withExplain: boolean): Promise<void> => {
+      const measure = async (label: string, formOf: (def: QueryDef) => QueryForm, withExplain: boolean, clock?: ServerClock): Promise<void> => {
         for (const def of QUERIES) {
           const form = formOf(def)
           try {
-            const timing = await time(form)
+            const timing = await time(form, clock)
             rows.push({ target: label, query: def.name, timing })
             const stats = withExplain ? `; EXPLAIN: ${await explain(port, database, def.sql)}` : ''
-            console.log(`# ${label}, ${def.name}: median ${timing.medianMs.toFixed(1)} ms, p90 ${timing.p90Ms.toFixed(1)} ms, ${timing.answer.size} rows${stats}`)
+            const inNode = timing.serverMeanMs === undefined ? '' : `, in the node ${timing.serverMeanMs.toFixed(2)} ms (mean)`
+            console.log(`# ${label}, ${def.name}: median ${timing.medianMs.toFixed(1)} ms, p90 ${timing.p90Ms.toFixed(1)} ms${inNode}, ${timing.answer.size} rows${stats}`)
           } catch (error) {
             rows.push({ target: label, query: def.name, error: (error as Error).message.split('\n')[0] })
             console.log(`# ${label}, ${def.name}: FAILED: ${(error as Error).message.split('\n')[0]}`)
@@ -306,14 +332,16 @@ async function main(): Promise<void> {
         console.log(`# VictoriaMetrics: force_flush + force_merge ${((performance.now() - started) / 1000).toFixed(1)} s`)
         await measure('VictoriaMetrics', def => metricsqlForm(port, database, def), false)
       } else {
-        await measure('Sluice SQL', def => sqlForm(port, database, def), true)
-        await measure('Sluice InfluxQL', def => influxqlForm(port, database, def), false)
+        const sqlClock = serverClock(port, 'sql')
+        const influxqlClock = serverClock(port, 'influxql')
+        await measure('Sluice SQL', def => sqlForm(port, database, def), true, sqlClock)
+        await measure('Sluice InfluxQL', def => influxqlForm(port, database, def), false, influxqlClock)
         const started = performance.now()
         const compacted = JSON.parse(await ok(port, 'POST', '/api/v1/replicaset/compact')) as { partitions: Array<{ before: { segments: number }; after: { segments: number } }> }
         const segments = (side: 'before' | 'after'): number => compacted.partitions.reduce((sum, p) => sum + p[side].segments, 0)
         console.log(`# Sluice: compacted in ${((performance.now() - started) / 1000).toFixed(1)} s, segments ${segments('before')} → ${segments('after')}`)
-        await measure('Sluice SQL, compacted', def => sqlForm(port, database, def), true)
-        await measure('Sluice InfluxQL, compacted', def => influxqlForm(port, database, def), false)
+        await measure('Sluice SQL, compacted', def => sqlForm(port, database, def), true, sqlClock)
+        await measure('Sluice InfluxQL, compacted', def => influxqlForm(port, database, def), false, influxqlClock)
       }
     } finally {
       await running.stop()
@@ -359,6 +387,19 @@ async function main(): Promise<void> {
       return ms === undefined || best === undefined ? 'n/a' : `**${(ms / best).toFixed(2)}**`
     })
     console.log(`| ${def.name} | ${size} | ${present.map(name => cell(of(name))).join(' | ')} | ${ratios.join(' | ')} |`)
+  }
+  const sluicePresent = SLUICE_ROWS.filter(n => present.includes(n))
+  if (sluicePresent.length > 0) {
+    console.log(`\nSluice: median over HTTP / mean inside the node (sluice_query_duration_seconds: parse, plan, execution), ms`)
+    console.log(`| query | ${sluicePresent.join(' | ')} |`)
+    console.log(`|---|${sluicePresent.map(() => '---:').join('|')}|`)
+    for (const def of QUERIES) {
+      const of = (name: string): Row | undefined => rows.find(row => row.target === name && row.query === def.name)
+      console.log(`| ${def.name} | ${sluicePresent.map(name => {
+        const timing = of(name)?.timing
+        return timing === undefined ? '–' : `${timing.medianMs.toFixed(1)} / ${timing.serverMeanMs?.toFixed(2) ?? '?'}`
+      }).join(' | ')} |`)
+    }
   }
   console.log(`\nCPU pressure over the run (share of time some task waited for a core; the load itself counts): ${pressure.percent()}`)
   if (mismatches > 0) {
