@@ -28,6 +28,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --kafka-source-database <db>   database of raw text records without a sluice-database header
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
     --mqtt-bridge <file>           also run the MQTT bridge with this config (JSON, docs/mqtt.md)
+    --otlp-endpoint <url>          export traces and metrics over OTLP/HTTP (env OTEL_EXPORTER_OTLP_ENDPOINT; docs/observability.md)
     --config-file <path>           JSON file with any of the settings above (camelCase names)
 `
 

@@ -117,6 +117,10 @@ test('GET /metrics shows writes, rejections, queries, transactions and replica o
     const now = await scrape(node)
     return [0, 1].every(partition => sampleValue(now, 'sluice_replica_lag_records', { partition: String(partition) }) === 0)
   }, 20_000, 200), 'replica lag 0 on every partition')
+  assert.ok(await eventually(async () => {
+    const now = await scrape(node)
+    return [0, 1].every(partition => sampleValue(now, 'sluice_master_lag_records', { partition: String(partition) }) === 0)
+  }, 20_000, 200), 'master lag 0 on every partition it masters')
   // The flush interval is 300 ms: the memtables reach segments, and the flush counter moves.
   assert.ok(await eventually(async () => (sampleValue(await scrape(node), 'sluice_store_flushes_total') ?? 0) > 0, 20_000, 200), 'flushes counted')
   assert.equal(await node.stop(), 0)

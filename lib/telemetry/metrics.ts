@@ -22,6 +22,7 @@ export class SluiceMetrics {
   readonly masterPartitions
   readonly replicaAppliedEntries
   readonly replicaLagRecords
+  readonly masterLagRecords
   readonly replicaAppliedOffset
   readonly storeMemtableBytes
   readonly storeFlushes
@@ -43,6 +44,7 @@ export class SluiceMetrics {
     this.transactionRecords = r.histogram('sluice_kafka_transaction_records', 'Records consumed or produced per committed Kafka transaction, by role.', ['role'], COUNT_BUCKETS)
     this.masterPartitions = r.gauge('sluice_master_partitions', 'Ingest partitions this node is the master of.')
     this.replicaAppliedEntries = r.counter('sluice_replica_applied_entries_total', 'Changelog entries applied by this node\'s replica, by changelog partition.', ['partition'])
+    this.masterLagRecords = r.gauge('sluice_master_lag_records', 'sluice.ingest offsets not yet in a committed master transaction (end offset minus committed offset), by partition this node masters.', ['partition'])
     this.replicaLagRecords = r.gauge('sluice_replica_lag_records', 'Changelog offsets not yet applied by this node\'s replica (end offset minus applied offset), by partition.', ['partition'])
     this.replicaAppliedOffset = r.gauge('sluice_replica_applied_offset', 'Next changelog offset this node\'s replica applies, by partition.', ['partition'])
     this.storeMemtableBytes = r.gauge('sluice_store_memtable_bytes', 'Estimated bytes in the memtables (active and frozen) of a partition\'s store.', ['partition'])

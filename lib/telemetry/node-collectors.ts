@@ -8,7 +8,7 @@ import type { SluiceMetrics } from './metrics.ts'
 export const END_OFFSETS_TIMEOUT_MS = 2_000
 
 export interface NodeComponents {
-  processor?: { partitions(): number[] } | undefined
+  processor?: { partitions(): number[]; lag?(): Promise<ReadonlyMap<number, bigint>> } | undefined
   replica?: {
     appliedPositions(): ReadonlyArray<{ partition: number; appliedOffset: bigint }>
     endOffsets(): Promise<ReadonlyMap<number, bigint>>
@@ -35,6 +35,13 @@ export function registerNodeCollectors(m: SluiceMetrics, components: NodeCompone
   const on = (collector: () => void | Promise<void>): void => { removers.push(m.registry.onCollect(collector)) }
   const { processor, replica, cdc, mqttBridge, kafkaSource, compression } = components
   if (processor) on(() => { m.masterPartitions.labels().set(processor.partitions().length) })
+  if (processor?.lag) {
+    const lagOf = processor.lag.bind(processor)
+    on(async () => {
+      m.masterLagRecords.clear()
+      for (const [partition, lag] of await withTimeout(lagOf(), END_OFFSETS_TIMEOUT_MS)) m.masterLagRecords.labels(String(partition)).set(Number(lag))
+    })
+  }
   if (replica) {
     on(() => {
       let flushes = 0

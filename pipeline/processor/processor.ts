@@ -83,6 +83,8 @@ export interface Processor {
   recentTransactionMs(): number[]
   /** The compressors of the partitions this node masters now (to report on them). */
   compressors(): Promise<SeriesCompression[]>
+  /** Per partition this node masters: sluice.ingest offsets not yet in a committed transaction (end offset − committed offset). */
+  lag(): Promise<Map<number, bigint>>
   stop(): Promise<void>
 }
 
@@ -143,6 +145,19 @@ class MasterLoop implements Processor {
 
   recentTransactionMs(): number[] {
     return [...this.transactionMs]
+  }
+
+  async lag(): Promise<Map<number, bigint>> {
+    const ends = new Map((await this.admin.fetchTopicOffsets(ProcessorTopic.INGEST)).map(entry => [entry.partition, BigInt(entry.high)]))
+    const lag = new Map<number, bigint>()
+    for (const [partition, pending] of this.masters) {
+      const master = await Promise.race([pending, Promise.resolve(undefined)]).catch(() => undefined)
+      const end = ends.get(partition)
+      if (master === undefined || end === undefined) continue
+      // A commit marker follows the last record: one offset short of the end is caught up.
+      lag.set(partition, end > master.committedOffset + 1n ? end - master.committedOffset : 0n)
+    }
+    return lag
   }
 
   async compressors(): Promise<SeriesCompression[]> {
