@@ -25,7 +25,11 @@ export interface MemberPartition {
   /** endOffset − the replica's read position (past transaction markers); null if unknown. */
   lag: string | null
   /** The partition's store: live segment files, their bytes and levels, memtable bytes (what compaction changes). */
-  store?: { segments: number; segmentBytes: number; levels: number[]; memtableBytes: number }
+  store?: {
+    segments: number; segmentBytes: number; levels: number[]; memtableBytes: number
+    /** The compaction running in this store, if any: series merged of its inputs' series. */
+    compacting?: { inputs: number; inputBytes: number; series: number; seriesDone: number; startedAt: string }
+  }
 }
 
 /** A partition the replica has not yet read up to the changelog end seen at its start: how far it is. */
@@ -233,7 +237,12 @@ function memberPartition(position: PartitionPosition, end: bigint | undefined, s
   const lag = end === undefined ? null : end > position.consumedOffset ? end - position.consumedOffset : 0n
   return {
     partition: position.partition, appliedOffset: String(position.appliedOffset), endOffset: end === undefined ? null : String(end), lag: lag === null ? null : String(lag),
-    ...(stats ? { store: { segments: stats.segments, segmentBytes: stats.segmentBytes, levels: stats.levels, memtableBytes: stats.memtableBytes + stats.frozenMemtableBytes } } : {}),
+    ...(stats ? {
+      store: {
+        segments: stats.segments, segmentBytes: stats.segmentBytes, levels: stats.levels, memtableBytes: stats.memtableBytes + stats.frozenMemtableBytes,
+        ...(stats.compacting ? { compacting: { inputs: stats.compacting.inputs, inputBytes: stats.compacting.inputBytes, series: stats.compacting.series, seriesDone: stats.compacting.seriesDone, startedAt: new Date(stats.compacting.startedAtMs).toISOString() } } : {}),
+      },
+    } : {}),
   }
 }
 

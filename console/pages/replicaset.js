@@ -161,9 +161,10 @@ export function render(view, samples) {
     h('p', { class: 'muted' }, samples === null
       ? 'Flush and compaction counts: metrics unavailable (GET /metrics is not served by this node).'
       : `Since start: ${count(flushes ?? 0)} flushes, ${count(compactions ?? 0)} compactions. A compaction merges a partition's segments into fewer, higher-level ones; the segment counts below fall as it proceeds.`),
-    table([{ label: 'partition', num: true }, { label: 'applied offset', num: true }, { label: 'changelog end', num: true }, { label: 'lag', num: true }, { label: 'segments', num: true }, { label: 'levels' }, { label: 'on disk', num: true }, { label: 'memtable', num: true }],
+    table([{ label: 'partition', num: true }, { label: 'applied offset', num: true }, { label: 'changelog end', num: true }, { label: 'lag', num: true }, { label: 'segments', num: true }, { label: 'levels' }, { label: 'on disk', num: true }, { label: 'memtable', num: true }, { label: 'compacting' }],
       self.partitions.map(p => [String(p.partition), count(p.appliedOffset), count(p.endOffset), count(p.lag),
-        p.store ? String(p.store.segments) : '–', p.store ? p.store.levels.join(' ') || '–' : '–', p.store ? bytes(p.store.segmentBytes) : '–', p.store ? bytes(p.store.memtableBytes) : '–'])))] : []
+        p.store ? String(p.store.segments) : '–', p.store ? p.store.levels.join(' ') || '–' : '–', p.store ? bytes(p.store.segmentBytes) : '–', p.store ? bytes(p.store.memtableBytes) : '–',
+        p.store?.compacting ? compactionBar(p.store.compacting) : '–'])))] : []
 
   return [
     h('section', { class: 'panel' }, h('p', { class: 'muted' }, `Answered by ${view.node}. Kafka's consumer group decides the masters; each member reports itself to the control store every heartbeat.`), facts, members),
@@ -171,6 +172,13 @@ export function render(view, samples) {
     h('section', { class: 'panel' }, h('h2', {}, 'Master per partition'), masters),
     ...storage,
   ]
+}
+
+/** A store's running compaction (background or requested): series merged of its inputs'. */
+function compactionBar(c) {
+  const fraction = c.series > 0 ? Math.min(1, c.seriesDone / c.series) : 1
+  return h('span', { class: 'compacting' }, h('progress', { max: 1, value: fraction.toFixed(4) }),
+    ` ${count(c.seriesDone)} of ${count(c.series)} series, ${c.inputs} segments (${bytes(c.inputBytes)})`)
 }
 
 function catchUpBar(p) {

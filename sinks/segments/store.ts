@@ -98,7 +98,20 @@ export interface StoreStats {
   flushes: number
   /** Compactions (adjacent segments merged into one) since the store opened. */
   compactions: number
+  /** The compaction running now, if any: its inputs and how many of their series are merged. */
+  compacting: CompactionProgress | null
 }
+
+export interface CompactionProgress {
+  inputs: number
+  inputBytes: number
+  series: number
+  seriesDone: number
+  startedAtMs: number
+}
+
+/** Series a compaction merges between two turns of the event loop. */
+const COMPACTION_YIELD_SERIES = 8
 
 export function segmentFileName(fileId: number): string {
   return String(fileId).padStart(12, '0') + SEGMENT_SUFFIX
@@ -158,6 +171,7 @@ export class PartitionStore {
   private warningCount = 0
   private flushCount = 0
   private compactionCount = 0
+  private compactionProgress: CompactionProgress | null = null
   private readonly entryFieldNames: string[] = []
   private readonly entryColumns: MemColumn[] = []
 
@@ -466,10 +480,14 @@ export class PartitionStore {
     const newestFirst = [...inputs].reverse()
     const ids = [...new Set(inputs.flatMap((s) => s.reader.series.map((x) => x.id)))].sort()
     for (const input of inputs) input.refs++
+    const progress: CompactionProgress = { inputs: inputs.length, inputBytes: inputs.reduce((sum, s) => sum + s.bytes, 0), series: ids.length, seriesDone: 0, startedAtMs: Date.now() }
+    this.compactionProgress = progress
     const { writer, file } = await this.newSegmentWriter()
     let bytes: number
     try {
       for (const id of ids) {
+        // A long compaction gives the event loop a turn now and then: applies and queries go on meanwhile.
+        if (progress.seriesDone % COMPACTION_YIELD_SERIES === 0 && progress.seriesDone > 0) await new Promise((resolve) => setImmediate(resolve))
         const series = this.catalog.get(id)!
         writer.declareSeries(series, series.fieldTypes)
         for (const field of [...series.fieldTypes.keys()].sort()) {
@@ -478,6 +496,7 @@ export class PartitionStore {
           const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, s.maxSeq, s.purgedOffset, purgeBelow)))
           await this.writeMerged(writer, series, field, mergeSources(sources, this.settings.blockMaxPoints))
         }
+        progress.seriesDone++
       }
       bytes = await writer.finish(this.settings.fsync)
     } catch (error) {
@@ -485,6 +504,7 @@ export class PartitionStore {
       throw error
     } finally {
       for (const input of inputs) input.refs--
+      this.compactionProgress = null
     }
     const level = Math.max(...inputs.map((s) => s.level)) + 1
     const output = this.liveSegment(file, inputs[0]!.minSeq, inputs[inputs.length - 1]!.maxSeq, level, purgeBelow, bytes)
@@ -734,6 +754,7 @@ export class PartitionStore {
       warnings: this.warningCount,
       flushes: this.flushCount,
       compactions: this.compactionCount,
+      compacting: this.compactionProgress === null ? null : { ...this.compactionProgress },
     }
   }
 
