@@ -105,28 +105,52 @@ async function runBroker(args: string[]): Promise<void> {
 }
 
 
-/** Stops `stoppers` in order on the first SIGTERM or SIGINT, then exits 0 (1 if a stop failed). */
-function stopOnSignal(name: string, stoppers: Array<() => Promise<void>>): void {
-  const stop = (signal: string): void => {
-    process.stderr.write(`sluice ${name}: ${signal}, shutting down\n`)
-    ;(async () => { for (const stopper of stoppers) await stopper() })()
+/**
+ * Installed before a command starts anything, so that no SIGTERM or SIGINT ever meets Node's
+ * default action (death without a flush). The first signal stops what the command hands to the
+ * returned function, in order, at once or as soon as start-up has finished, then exits 0 (1 if a
+ * stop failed). A repeated SIGTERM while stopping is noted and ignored (SIGKILL forces); a second
+ * SIGINT (Ctrl-C twice) exits at once with 130.
+ */
+function stopOnSignal(name: string): (stoppers: Array<() => Promise<void>>) => void {
+  let stoppers: Array<() => Promise<void>> | undefined
+  let signalled = false
+  let stopping = false
+  const stop = (): void => {
+    if (stopping || !signalled || stoppers === undefined) return
+    stopping = true
+    const list = stoppers
+    ;(async () => { for (const stopper of list) await stopper() })()
       .then(() => process.exit(0), error => { process.stderr.write(`${error.stack}\n`); process.exit(1) })
   }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      if (signal === 'SIGINT') process.exit(130)
+      process.stderr.write(`sluice ${name}: ${signal} again, still shutting down\n`)
+      return
+    }
+    signalled = true
+    process.stderr.write(`sluice ${name}: ${signal}, shutting down${stoppers === undefined ? ' once started' : ''}\n`)
+    stop()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  return list => { stoppers = list; stop() }
 }
 
 async function runNode(args: string[]): Promise<void> {
+  const stopWith = stopOnSignal('node')
   const { loadNodeConfig } = await import('./node-config.ts')
   const config = loadNodeConfig(args)
   const { startNode } = await import('./node.ts')
   const node = await startNode(config)
   process.stdout.write(`sluice node ${config.nodeId} listening on ${node.url} (kafka ${config.kafkaBrokers.join(',')}, ${node.ingestPartitions} ingest partitions, auth ${config.auth ? 'on' : 'off'})\n`)
-  stopOnSignal('node', [() => node.close()])
+  stopWith([() => node.close()])
 }
 
 /** `sluice mqtt-bridge`: the MQTT bridge as its own process (docs/mqtt.md). */
 async function runMqttBridge(args: string[]): Promise<void> {
+  const stopWith = stopOnSignal('mqtt-bridge')
   const { values } = parseArgs({
     args,
     options: {
@@ -154,11 +178,12 @@ async function runMqttBridge(args: string[]): Promise<void> {
   })
   await running.bridge.connected()
   process.stdout.write(`sluice mqtt-bridge connected to ${config.url} as ${config.clientId} (kafka ${kafkaBrokers.join(',')}, ${running.ingestPartitions} ingest partitions)\n`)
-  stopOnSignal('mqtt-bridge', [() => running.close()])
+  stopWith([() => running.close()])
 }
 
 /** The embedded broker and one node in this process: what `npm start` runs. */
 async function runStart(args: string[]): Promise<void> {
+  const stopWith = stopOnSignal('start')
   const nodeArgs: string[] = []
   let brokerPort = 9092
   for (let i = 0; i < args.length; i++) {
@@ -179,7 +204,7 @@ async function runStart(args: string[]): Promise<void> {
   const { startNode } = await import('./node.ts')
   const node = await startNode(config)
   process.stdout.write(`sluice node ${config.nodeId} listening on ${node.url} (kafka ${broker.bootstrap}, ${node.ingestPartitions} ingest partitions, auth ${config.auth ? 'on' : 'off'})\n`)
-  stopOnSignal('start', [() => node.close(), () => broker.close()])
+  stopWith([() => node.close(), () => broker.close()])
 }
 
 /** Parses `--config key=value` pairs against the broker's own settings, by name and type. */
