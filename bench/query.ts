@@ -8,48 +8,24 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ChangelogEntry, Field, Point, Tag } from '../schemas/index.ts'
 import { executeSqlNow } from '../query/index.ts'
 import { executeAggregate } from '../query/aggregate.ts'
 import { parseStatement, type SelectStatement } from '../query/parse.ts'
 import { planSelect, tableSchema } from '../query/plan.ts'
 import { openPartitionStore, type PartitionStore } from '../sinks/index.ts'
 import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
-import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
+import { generateTsbsCpu, tsbsChangelogEntries, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 
 const quick = process.argv.includes('--quick')
 const RUNS = quick ? 3 : 7
 const options = quick ? { ...tsbsCpuOneDay, durationSeconds: 4 * 3600 } : tsbsCpuOneDay
 const DAY_START = '2016-01-01T00:00:00Z'
 
-/** The generator's own line protocol (no escapes, integer fields) as changelog entries: bench input only. */
-function* entriesOf(batches: Buffer[]): Generator<ChangelogEntry> {
-  for (const batch of batches) {
-    const bySeries = new Map<string, { tags: Tag[]; points: Point[] }>()
-    for (const line of batch.toString('utf8').split('\n')) {
-      if (line === '') continue
-      const [key, fieldText, time] = line.split(' ') as [string, string, string]
-      let series = bySeries.get(key)
-      if (!series) {
-        const tags = key.split(',').slice(1).map((pair) => { const [k, v] = pair.split('='); return { key: k!, value: v! } })
-        bySeries.set(key, series = { tags, points: [] })
-      }
-      const fields: Field[] = fieldText.split(',').map((pair) => {
-        const at = pair.indexOf('=')
-        return { name: pair.slice(0, at), value: BigInt(pair.slice(at + 1, -1)) }
-      })
-      series.points.push({ timeNs: BigInt(time), fields })
-    }
-    for (const [seriesKey, s] of bySeries) {
-      yield { ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { tenant: 'bench', database: 'bench', measurement: 'cpu', seriesKey, tags: s.tags, points: s.points, pointsIn: s.points.length } }
-    }
-  }
-}
 
 async function buildStore(dir: string, blockMaxPoints: number, batches: Buffer[]): Promise<PartitionStore> {
   const store = await openPartitionStore(dir, { fsync: false, autoCompact: false, blockMaxPoints })
   let offset = 0n
-  for (const entry of entriesOf(batches)) await store.apply(entry, offset++)
+  for (const entry of tsbsChangelogEntries(batches)) await store.apply(entry, offset++)
   await store.compactAll()
   return store
 }

@@ -10,41 +10,17 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { ChangelogEntry, Field, Point, Tag } from '../../schemas/index.ts'
 import { executeSqlNow } from '../../query/index.ts'
 import { parseStatement } from '../../query/parse.ts'
 import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
 import { peerQueries } from './peer-queries.ts'
 import { cpuPressureMeter, describeMachine, median } from './report.ts'
-import { generateTsbsCpu, tsbsCpuOneDay } from './tsbs-cpu.ts'
+import { generateTsbsCpu, tsbsChangelogEntries, tsbsCpuOneDay } from './tsbs-cpu.ts'
 
 const { values: options } = parseArgs({ options: { hours: { type: 'string' }, runs: { type: 'string' } } })
 const HOURS = Number(options.hours ?? 24)
 const RUNS = Number(options.runs ?? 50)
 
-/** The generator's own line protocol (no escapes, integer fields) as changelog entries, as bench/query.ts: bench input only. */
-function* entriesOf(batches: Buffer[]): Generator<ChangelogEntry> {
-  for (const batch of batches) {
-    const bySeries = new Map<string, { tags: Tag[]; points: Point[] }>()
-    for (const line of batch.toString('utf8').split('\n')) {
-      if (line === '') continue
-      const [key, fieldText, time] = line.split(' ') as [string, string, string]
-      let series = bySeries.get(key)
-      if (!series) {
-        const tags = key.split(',').slice(1).map((pair) => { const [k, v] = pair.split('='); return { key: k!, value: v! } })
-        bySeries.set(key, series = { tags, points: [] })
-      }
-      const fields: Field[] = fieldText.split(',').map((pair) => {
-        const at = pair.indexOf('=')
-        return { name: pair.slice(0, at), value: BigInt(pair.slice(at + 1, -1)) }
-      })
-      series.points.push({ timeNs: BigInt(time), fields })
-    }
-    for (const [seriesKey, s] of bySeries) {
-      yield { ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { tenant: 'bench', database: 'bench', measurement: 'cpu', seriesKey, tags: s.tags, points: s.points, pointsIn: s.points.length } }
-    }
-  }
-}
 
 function timedMs(run: () => unknown): number {
   for (let i = 0; i < 5; i++) run()
@@ -79,7 +55,7 @@ async function main(): Promise<void> {
   try {
     const store = await openPartitionStore(dir, { fsync: false, autoCompact: false })
     let offset = 0n
-    for (const entry of entriesOf(workload.batches)) await store.apply(entry, offset++)
+    for (const entry of tsbsChangelogEntries(workload.batches)) await store.apply(entry, offset++)
     report('As applied (memtable flushes, no compaction):', store)
     await store.compactAll()
     report('After full compaction:', store)

@@ -4,6 +4,8 @@
 // 0–100, a bounded random walk), timestamps in nanoseconds from 2016-01-01T00:00:00Z as TSBS starts.
 // The same seed gives the same bytes on every machine, so parser and HTTP runs are comparable.
 
+import type { ChangelogEntry, Field, Point, Tag } from '../../schemas/index.ts'
+
 export const TSBS_FIELDS = ['usage_user', 'usage_system', 'usage_idle', 'usage_nice', 'usage_iowait',
   'usage_irq', 'usage_softirq', 'usage_steal', 'usage_guest', 'usage_guest_nice'] as const
 
@@ -75,4 +77,28 @@ export function generateTsbsCpu(options: TsbsCpuOptions): TsbsCpuWorkload {
   for (const batch of batches) bytes += batch.length
   const lines = steps * options.hosts
   return { batches, lines, values: lines * TSBS_FIELDS.length, bytes }
+}
+
+/** The generator's own line protocol (no escapes, integer fields) as changelog entries: bench input only (bench/query.ts, bench/support/query-breakdown.ts). */
+export function* tsbsChangelogEntries(batches: Buffer[]): Generator<ChangelogEntry> {
+  for (const batch of batches) {
+    const bySeries = new Map<string, { tags: Tag[]; points: Point[] }>()
+    for (const line of batch.toString('utf8').split('\n')) {
+      if (line === '') continue
+      const [key, fieldText, time] = line.split(' ') as [string, string, string]
+      let series = bySeries.get(key)
+      if (!series) {
+        const tags = key.split(',').slice(1).map((pair) => { const [k, v] = pair.split('='); return { key: k!, value: v! } })
+        bySeries.set(key, series = { tags, points: [] })
+      }
+      const fields: Field[] = fieldText.split(',').map((pair) => {
+        const at = pair.indexOf('=')
+        return { name: pair.slice(0, at), value: BigInt(pair.slice(at + 1, -1)) }
+      })
+      series.points.push({ timeNs: BigInt(time), fields })
+    }
+    for (const [seriesKey, s] of bySeries) {
+      yield { ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { tenant: 'bench', database: 'bench', measurement: 'cpu', seriesKey, tags: s.tags, points: s.points, pointsIn: s.points.length } }
+    }
+  }
 }
