@@ -58,6 +58,14 @@ test('backup of a running node, compact, and restore into its wiped data directo
   }
   assert.ok(await eventually(async () => (await count(node.url)) === 2_000, 30_000), 'the node applied every point')
 
+  // Bad requests to the operator routes are refused with the reason, and change nothing.
+  for (const [path, status, message] of [['/api/v1/replicaset/snapshot/abc', 400, /partition must be an integer/], ['/api/v1/replicaset/snapshot/7', 400, /no changelog partition 7 \(the set has 2\)/]] as const) {
+    const answer = await fetch(`${node.url}${path}`)
+    assert.equal(answer.status, status, path)
+    assert.match(await answer.text(), message, path)
+  }
+  assert.equal(await count(node.url), 2_000, 'refused requests changed nothing')
+
   const compacted = await sluice('compact', '--node', node.url)
   assert.equal(compacted.code, 0, compacted.stderr)
   assert.match(compacted.stdout, /^partition 0: \d+ segments, \d+ bytes → [01] segments, \d+ bytes \(\d+ ms\)$/m)
