@@ -41,15 +41,18 @@ describe('token file', () => {
     assert.equal(revokeToken(path, 't1'), false)
   })
 
-  it('notices a rewritten file on its next check, and keeps the old tokens when the new file is invalid', () => {
+  it('sees a new token at once and a revocation on its next check, and keeps the old tokens when the new file is invalid', () => {
     const path = tokensPath()
     const first = createToken(path, { tenant: 'a', permissions: ['write'], databases: ['*'] }).secret
     let now = 0
     const directory = new TokenDirectory(path, () => now)
     assert.ok(directory.find(first))
     const second = createToken(path, { tenant: 'a', permissions: ['write'], databases: ['*'] }).secret
+    assert.ok(directory.find(second), 'an unknown secret makes it look at the file at once')
+    revokeToken(path, directory.find(second)!.id)
+    assert.ok(directory.find(second), 'a known secret is checked at most once a second')
     now += 1_000
-    assert.ok(directory.find(second))
+    assert.equal(directory.find(second), undefined, 'revoked at the next check')
     writeFileSync(path, '{"version": 1, "tokens": [{"id": "x"}]}')
     now += 1_000
     assert.ok(directory.find(first), 'an invalid file keeps the previous tokens')

@@ -2,7 +2,9 @@
 // and/or write on a list of that tenant's databases ("*" = all of them). Tokens live in one JSON file,
 // by default <data-dir>/tokens.json, managed with `sluice token create|list|revoke`; the file holds
 // only SHA-256 hashes of the secrets (a secret is shown once, at creation). A running node re-reads
-// the file when it changes (checked at most once a second), so creating or revoking a token needs no restart.
+// the file when it changes, so creating or revoking a token needs no restart: a secret it does not know
+// makes it look at the file at once (a new token works as soon as `sluice token create` returns), and
+// a known one at most once a second (a revocation takes effect within a second).
 //
 // File layout (version 1):
 //   { "version": 1, "tokens": [ { "id", "tenant", "description", "sha256", "permissions": ["read","write"],
@@ -150,13 +152,16 @@ export class TokenDirectory {
 
   /** The token a secret belongs to, or undefined. */
   find(secret: string): TokenRecord | undefined {
-    this.refresh()
-    return this.byHash.get(hashSecret(secret))
+    const hash = hashSecret(secret)
+    this.refresh(false)
+    if (this.byHash.has(hash)) return this.byHash.get(hash)
+    this.refresh(true) // perhaps created since the last check: one stat tells
+    return this.byHash.get(hash)
   }
 
-  private refresh(): void {
+  private refresh(force: boolean): void {
     const now = this.nowMs()
-    if (now - this.checkedAtMs < TOKEN_FILE_CHECK_INTERVAL_MS) return
+    if (!force && now - this.checkedAtMs < TOKEN_FILE_CHECK_INTERVAL_MS) return
     this.checkedAtMs = now
     try {
       this.reload()
