@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { canonicalSchemaText } from './canonical.ts'
 import { parseAvroSchema, type AvroType } from './avro-types.ts'
-import type { CdcEvent, ChangelogEntry, CompressorState, IngestBatch, IngestBatchV1, IngestCommand, IngestCommandV1, IngestRecord } from './types.ts'
+import type { CdcEvent, ChangelogEntry, CompressorState, IngestBatch, IngestBatchV1, IngestCommand, IngestCommandV1, IngestCommandV2, IngestRecord } from './types.ts'
 
 /** A hand-written codec for one type, checked byte for byte against avsc in tests (codec.ts uses it). */
 export interface FastCodec<T> {
@@ -145,6 +145,11 @@ export const ingestBatchV1Type: SluiceType<IngestBatchV1> = (() => {
 export const ingestCommandV1Type: SluiceType<IngestCommandV1> = (() => {
   const written = readSchemaFile('history/ingest-command.v1.avsc')
   return { name: 'sluice.IngestCommand', file: 'history/ingest-command.v1.avsc', schema: canonicalSchemaText(written), avro: parseAvroSchema(written) }
+})()
+
+export const ingestCommandV2Type: SluiceType<IngestCommandV2> = (() => {
+  const written = readSchemaFile('history/ingest-command.v2.avsc')
+  return { name: 'sluice.IngestCommand', file: 'history/ingest-command.v2.avsc', schema: canonicalSchemaText(written), avro: parseAvroSchema(written) }
 })()
 
 export const sluiceTypes = [ingestBatchType, ingestCommandType, ingestRecordType, changelogEntryType, compressorStateType, cdcEventType] as const

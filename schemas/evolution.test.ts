@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { ingestBatchType, ingestBatchV1Type, ingestCommandType, ingestCommandV1Type, readSchemaFile } from './catalog.ts'
+import { ingestBatchType, ingestBatchV1Type, ingestCommandType, ingestCommandV1Type, ingestCommandV2Type, readSchemaFile } from './catalog.ts'
 import { decode, encodeFramed, unframe } from './codec.ts'
 import { MemorySchemaStore, SchemaRegistry } from './registry.ts'
 import { plain, sampleBatch, sampleCommand } from './testing/samples.ts'
@@ -16,6 +16,7 @@ import type { IngestBatch, IngestBatchV1 } from './types.ts'
 const FROZEN = {
   'history/ingest-batch.v1.avsc': '4b2356818b570e1813a8e9eef06df18e68d8afbd76980e71d917610a144defda',
   'history/ingest-command.v1.avsc': '6005c8d134459203de8a2d45a7079910834f8b07e0214601e1db1cc97e89345a',
+  'history/ingest-command.v2.avsc': 'cd300d41f28352f71b8ad50c2538497bf3e7506ff224ac77ec82ee07a654502a',
 }
 
 const { idempotencyKey: _dropped, ...v1Record } = sampleBatch
@@ -88,19 +89,40 @@ describe('IngestBatch v1 → v2', () => {
 describe('IngestCommand v1 → v2 (expressions, codecs, two appended kinds)', () => {
   it('reads a v1 command with v2 (absent fields are null) and registers v2 after v1 under BACKWARD_TRANSITIVE, not FULL', async () => {
     const written = ingestCommandV1Type.avro.toBuffer(sampleCommand)
-    assert.deepEqual(plain(decode(ingestCommandType, written, ingestCommandV1Type)), plain(sampleCommand))
+    const { ttlNs: _ttl, columns: _columns, ...v2Command } = sampleCommand
+    assert.deepEqual(plain(decode(ingestCommandV2Type, written, ingestCommandV1Type)), plain(v2Command))
     const backward = await registryWith('sluice.IngestCommand-value', 'BACKWARD_TRANSITIVE', ingestCommandV1Type.schema)
-    assert.equal((await backward.register('sluice.IngestCommand-value', { schema: ingestCommandType.schema })).version, 2)
+    assert.equal((await backward.register('sluice.IngestCommand-value', { schema: ingestCommandV2Type.schema })).version, 2)
     // New kinds without an enum default: readers first (evolution.md rule 6).
     const full = await registryWith('sluice.IngestCommand-value', 'FULL_TRANSITIVE', ingestCommandV1Type.schema)
-    await assert.rejects(full.register('sluice.IngestCommand-value', { schema: ingestCommandType.schema }), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE' })
+    await assert.rejects(full.register('sluice.IngestCommand-value', { schema: ingestCommandV2Type.schema }), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE' })
   })
 
   it('a v1 reader cannot resolve v2 at all: it fails loudly rather than guess a kind', () => {
-    const codec = ingestCommandType.avro.toBuffer({ ...sampleCommand, kind: 'SET_CODEC', set: [], codecs: [{ field: 'pressure', fieldType: 'float', codec: 'CODEC(SDT(0.5))' }], expressions: null })
-    assert.throws(() => decode(ingestCommandV1Type, codec, ingestCommandType), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE', message: /CommandKind/ })
-    const v2 = decode(ingestCommandType, codec)
+    const codec = ingestCommandV2Type.avro.toBuffer({ ...sampleCommand, kind: 'SET_CODEC', set: [], codecs: [{ field: 'pressure', fieldType: 'float', codec: 'CODEC(SDT(0.5))' }], expressions: null })
+    assert.throws(() => decode(ingestCommandV1Type, codec, ingestCommandV2Type), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE', message: /CommandKind/ })
+    const v2 = decode(ingestCommandV2Type, codec)
     assert.deepEqual(plain(v2.codecs), [{ field: 'pressure', fieldType: 'float', codec: 'CODEC(SDT(0.5))' }])
+  })
+})
+
+describe('IngestCommand v2 → v3 (ttlNs, columns, four appended kinds)', () => {
+  it('reads v1 and v2 commands with v3 (the new fields are null) and registers v3 after both under BACKWARD_TRANSITIVE, not FULL', async () => {
+    const codec = { ...sampleCommand, kind: 'SET_CODEC' as const, set: [], codecs: [{ field: 'pressure', fieldType: 'float', codec: 'CODEC(SDT(0.5))' }] }
+    assert.deepEqual(plain(decode(ingestCommandType, ingestCommandV2Type.avro.toBuffer(codec), ingestCommandV2Type)), plain({ ...codec, ttlNs: null, columns: null }))
+    assert.deepEqual(plain(decode(ingestCommandType, ingestCommandV1Type.avro.toBuffer(sampleCommand), ingestCommandV1Type)), plain({ ...sampleCommand, ttlNs: null, columns: null }))
+    const backward = await registryWith('sluice.IngestCommand-value', 'BACKWARD_TRANSITIVE', ingestCommandV1Type.schema, ingestCommandV2Type.schema)
+    assert.equal((await backward.register('sluice.IngestCommand-value', { schema: ingestCommandType.schema })).version, 3)
+    const full = await registryWith('sluice.IngestCommand-value', 'FULL_TRANSITIVE', ingestCommandV2Type.schema)
+    await assert.rejects(full.register('sluice.IngestCommand-value', { schema: ingestCommandType.schema }), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE' })
+  })
+
+  it('a v2 reader fails loudly on a v3 kind, and reads a v3 record of an old kind', () => {
+    const ttl = ingestCommandType.avro.toBuffer({ ...sampleCommand, measurement: '', kind: 'SET_DATABASE_TTL', set: [], ttlNs: 604_800_000_000_000n, columns: null })
+    assert.throws(() => decode(ingestCommandV2Type, ttl, ingestCommandType), { code: 'SLUICE_ERR_SCHEMA_INCOMPATIBLE', message: /CommandKind/ })
+    assert.equal(decode(ingestCommandType, ttl).ttlNs, 604_800_000_000_000n)
+    const drop = ingestCommandType.avro.toBuffer({ ...sampleCommand, kind: 'DROP_FIELDS', set: [], columns: ['pressure'] })
+    assert.deepEqual(decode(ingestCommandType, drop).columns, ['pressure'])
   })
 })
 
@@ -133,7 +155,7 @@ describe('incompatible changes are refused', () => {
 
   it('a removed enum symbol without an enum default (BACKWARD)', async () => {
     const registry = await registryWith('sluice.IngestCommand-value', 'BACKWARD', ingestCommandType.schema)
-    const noDelete = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS","UPDATE_EXPRESSIONS","SET_CODEC"]')
+    const noDelete = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC","SET_DATABASE_TTL","DROP_DATABASE","DROP_TABLE","DROP_FIELDS"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS","UPDATE_EXPRESSIONS","SET_CODEC","SET_DATABASE_TTL","DROP_DATABASE","DROP_TABLE","DROP_FIELDS"]')
     assert.notEqual(noDelete, ingestCommandType.schema)
     await assert.rejects(registry.register('sluice.IngestCommand-value', { schema: noDelete }), incompatible)
   })
@@ -147,7 +169,7 @@ describe('incompatible changes are refused', () => {
   })
 
   it('an appended symbol without default: BACKWARD yes, FORWARD no (readers first, evolution.md rule 6)', async () => {
-    const withTruncate = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC","TRUNCATE"]')
+    const withTruncate = ingestCommandType.schema.replace('"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC","SET_DATABASE_TTL","DROP_DATABASE","DROP_TABLE","DROP_FIELDS"]', '"symbols":["UPDATE_FIELDS","UPDATE_TAGS","DELETE","UPDATE_EXPRESSIONS","SET_CODEC","SET_DATABASE_TTL","DROP_DATABASE","DROP_TABLE","DROP_FIELDS","TRUNCATE"]')
     const backward = await registryWith('c', 'BACKWARD_TRANSITIVE', ingestCommandType.schema)
     assert.equal((await backward.register('c', { schema: withTruncate })).version, 2)
     const full = await registryWith('c', 'FULL_TRANSITIVE', ingestCommandType.schema)

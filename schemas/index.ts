@@ -9,7 +9,7 @@
 
 export type {
   Tag, UnsignedValue, FieldValue, Field, Point, IngestBatch, IngestBatchV1, TagMatch, Predicate, IngestCommand,
-  IngestCommandV1, FieldExpression, FieldCodec,
+  IngestCommandV1, IngestCommandV2, FieldExpression, FieldCodec,
   IngestRecord, SeriesUpsert, ChangelogEntry, Sample, DoorSlopes, CompressorState,
   CdcRow, CdcSource, CdcCommand, CdcEvent, CommandKindValue, CompressionAlgorithmValue, CdcOpValue,
 } from './types.ts'
@@ -17,7 +17,7 @@ export { CommandKind, CompressionAlgorithm, CdcOp } from './types.ts'
 
 export {
   ingestBatchType, ingestCommandType, ingestRecordType, changelogEntryType, compressorStateType, cdcEventType,
-  ingestBatchV1Type, ingestCommandV1Type, sluiceTypes, topicValueSubjects, type SluiceType,
+  ingestBatchV1Type, ingestCommandV1Type, ingestCommandV2Type, sluiceTypes, topicValueSubjects, type SluiceType,
 } from './catalog.ts'
 export { encode, decode, encodeFramed, frame, unframe, MAGIC_BYTE, FRAMING_HEADER_BYTES, type WriterSchema } from './codec.ts'
 export {

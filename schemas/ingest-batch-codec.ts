@@ -305,7 +305,7 @@ function readOptionalString(reader: AvroReader): string | null {
   throw new SchemaError(SchemaErrorCode.DECODE, `invalid union index ${branch} for an optional string (0-1)`)
 }
 
-function readTags(reader: AvroReader): Tag[] {
+export function readTags(reader: AvroReader): Tag[] {
   const tags: Tag[] = []
   for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
     for (let i = 0; i < count; i++) tags.push({ key: reader.name(), value: reader.name() })
@@ -324,7 +324,7 @@ function readFields(reader: AvroReader): Field[] {
   return fields
 }
 
-function readPoints(reader: AvroReader): Point[] {
+export function readPoints(reader: AvroReader): Point[] {
   const points: Point[] = []
   for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
     for (let i = 0; i < count; i++) {

@@ -63,6 +63,14 @@ export const CommandKind = {
   UPDATE_EXPRESSIONS: 'UPDATE_EXPRESSIONS',
   /** Since IngestCommand version 2. */
   SET_CODEC: 'SET_CODEC',
+  /** Since IngestCommand version 3: the database's time to live (ttlNs) from this log position on. */
+  SET_DATABASE_TTL: 'SET_DATABASE_TTL',
+  /** Since IngestCommand version 3: every point of the database deleted, its field types forgotten. */
+  DROP_DATABASE: 'DROP_DATABASE',
+  /** Since IngestCommand version 3: every point of the measurement deleted, its field types forgotten. */
+  DROP_TABLE: 'DROP_TABLE',
+  /** Since IngestCommand version 3: the values of some fields (columns) of the measurement deleted, their types forgotten. */
+  DROP_FIELDS: 'DROP_FIELDS',
 } as const
 
 /** sluice.CommandKind */
@@ -85,7 +93,7 @@ export interface Predicate {
   fieldPredicate: string | null
 }
 
-/** sluice.IngestCommand: an UPDATE or DELETE. */
+/** sluice.IngestCommand: an UPDATE, a DELETE, a codec change or a database/table change (TTL, DROP). */
 export interface IngestCommand {
   commandId: string
   tenant: string
@@ -100,6 +108,10 @@ export interface IngestCommand {
   expressions?: FieldExpression[] | null
   /** Since version 2: the fields of a SET_CODEC and their new codec; null (or absent) otherwise. */
   codecs?: FieldCodec[] | null
+  /** Since version 3: a SET_DATABASE_TTL's time to live in ns; null (keep forever, or another kind) or absent. */
+  ttlNs?: bigint | null
+  /** Since version 3: the fields a DROP_FIELDS drops; null (or absent) otherwise. */
+  columns?: string[] | null
 }
 
 /** sluice.FieldExpression: a field, the type its value is computed in, and the expression's canonical text. */
@@ -117,7 +129,10 @@ export interface FieldCodec {
 }
 
 /** sluice.IngestCommand version 1 (history/ingest-command.v1.avsc), for tests of schema evolution. */
-export type IngestCommandV1 = Omit<IngestCommand, 'expressions' | 'codecs'>
+export type IngestCommandV1 = Omit<IngestCommand, 'expressions' | 'codecs' | 'ttlNs' | 'columns'>
+
+/** sluice.IngestCommand version 2 (history/ingest-command.v2.avsc), for tests of schema evolution. */
+export type IngestCommandV2 = Omit<IngestCommand, 'ttlNs' | 'columns'>
 
 /**
  * sluice.IngestRecord, the value schema of sluice.ingest: a wrapper record with two optional fields,

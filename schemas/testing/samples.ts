@@ -47,6 +47,8 @@ export const sampleCommand: IngestCommand = {
   issuedAtNs: 1_700_000_001_000_000_000n,
   expressions: null,
   codecs: null,
+  ttlNs: null,
+  columns: null,
 }
 
 export const sampleDelete: IngestCommand = {
@@ -60,6 +62,8 @@ export const sampleDelete: IngestCommand = {
   issuedAtNs: 1_700_000_002_000_000_000n,
   expressions: null,
   codecs: null,
+  ttlNs: null,
+  columns: null,
 }
 
 export const sampleChangelogUpsert: ChangelogEntry = {
