@@ -12,4 +12,10 @@ export const QUERY_LIMITS = {
    * increase, irate, gauges, tracks): 16 bytes or more each, so about 320 MB at most.
    */
   maxCollectedPoints: 20_000_000,
+  /**
+   * Each cache of parsed statements (SQL statements, their ASTs, InfluxQL queries; statement-cache.ts):
+   * a dashboard sends tens of distinct texts, so 1,000 hold them all; the bytes (an estimate) bound
+   * long generated statements, and one entry takes at most a sixteenth of them.
+   */
+  statementCache: { maxEntries: 1_000, maxBytes: 32 * 1024 * 1024 },
 } as const

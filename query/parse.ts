@@ -9,6 +9,7 @@
 import sqlParser from 'node-sql-parser'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { QUERY_LIMITS } from './limits.ts'
+import { frozenSize, StatementCache } from './statement-cache.ts'
 import { parseDurationNs, parseTimestamp } from './time.ts'
 import { COLLECTED_AGGREGATES, GAUGE_ACCESSORS, TRACK_FUNCTIONS, isCollected, type CollectedName } from './collect.ts'
 import { isScalarFunction, type Expr } from './functions.ts'
@@ -123,26 +124,69 @@ interface Node {
 const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
 const badValue = (message: string): QueryError => new QueryError(QueryErrorCode.BAD_VALUE, message)
 
+/**
+ * Server time for now(), remembering whether it was read: a statement that never read it is the
+ * same at any time, so it is cached whole; one that did is rebuilt from its cached AST.
+ */
+class Now {
+  read = false
+
+  constructor(private readonly valueNs: bigint) {}
+
+  ns(): bigint {
+    this.read = true
+    return this.valueNs
+  }
+}
+
+/** node-sql-parser's ASTs by statement text (astOf), and whole statements that did not read now(). */
+const ASTS = new StatementCache<Node>(QUERY_LIMITS.statementCache)
+const STATEMENTS = new StatementCache<Statement>(QUERY_LIMITS.statementCache)
+
+/** The statement of `sql`, deeply frozen: it may be the cached one other queries get too. */
 export function parseStatement(sql: string, nowNs: bigint): Statement {
+  const cached = STATEMENTS.get(sql)
+  if (cached !== undefined) return cached
+  const now = new Now(nowNs)
+  const statement = statementOf(sql, now)
+  const bytes = frozenSize(statement)
+  if (!now.read) STATEMENTS.set(sql, statement, bytes)
+  return statement
+}
+
+/** Empties the statement caches (tests). */
+export function clearStatementCaches(): void {
+  ASTS.clear()
+  STATEMENTS.clear()
+}
+
+/** How many statements and ASTs are cached, and their estimated bytes. */
+export function statementCacheStats(): { statements: number; asts: number; bytes: number } {
+  return { statements: STATEMENTS.size, asts: ASTS.size, bytes: STATEMENTS.bytes + ASTS.bytes }
+}
+
+function statementOf(sql: string, now: Now): Statement {
   if (sql.length > QUERY_LIMITS.maxSqlChars) {
     throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the statement has ${sql.length} characters; at most ${QUERY_LIMITS.maxSqlChars} are read`)
   }
   const explain = /^\s*explain(\s+analyze)?\s+/i.exec(sql)
   if (explain) {
-    const statement = parseStatement(' '.repeat(explain[0].length) + sql.slice(explain[0].length), nowNs)
+    const statement = statementOf(' '.repeat(explain[0].length) + sql.slice(explain[0].length), now)
     if (statement.kind !== 'select') throw unsupported('EXPLAIN takes a SELECT')
     return { kind: 'explain', statement, analyze: explain[1] !== undefined }
   }
-  const metadata = metadataStatement(sql, nowNs)
+  const metadata = metadataStatement(sql, now)
   if (metadata) return metadata
   const statement = astOf(sql)
   if (statement.type === 'show' && statement.keyword === 'tables') return { kind: 'show-tables', columnName: 'table_name' }
   if (statement.type !== 'select') throw unsupported(`${statement.type.toUpperCase()} is not a query; only SELECT, SHOW and DESCRIBE TABLE are answered here`)
-  return selectStatement(statement, nowNs)
+  return selectStatement(statement, now)
 }
 
 /** The one statement of `sql`; a syntax error names its line and column (1-based, as node-sql-parser's location). */
 function astOf(sql: string): Node {
+  const cached = ASTS.get(sql)
+  if (cached !== undefined) return cached
   let ast: Node | Node[]
   try {
     ast = parser.astify(sql, DIALECT) as unknown as Node | Node[]
@@ -157,7 +201,9 @@ function astOf(sql: string): Node {
   }
   const statements = Array.isArray(ast) ? ast : [ast]
   if (statements.length !== 1) throw unsupported(`one statement per request, got ${statements.length}`)
-  return statements[0]!
+  const statement = statements[0]!
+  ASTS.set(sql, statement, frozenSize(statement))
+  return statement
 }
 
 const SHOW_SERIES = /^show\s+series(?:\s+from\s+("(?:[^"]|"")+"|[^\s"]+))?(?:\s+where\s+([\s\S]+))?$/i
@@ -168,7 +214,7 @@ function unquote(name: string): string {
 }
 
 /** SHOW SERIES / TAG VALUES take tag conditions only (=, !=, IN, NOT IN, joined with AND). */
-function tagConditions(where: string | undefined, what: string, nowNs: bigint): ColumnCondition[] {
+function tagConditions(where: string | undefined, what: string, now: Now): ColumnCondition[] {
   if (where === undefined) return []
   let ast: Node
   try {
@@ -178,7 +224,7 @@ function tagConditions(where: string | undefined, what: string, nowNs: bigint): 
     if (error instanceof QueryError && error.code === QueryErrorCode.SYNTAX) throw new QueryError(QueryErrorCode.SYNTAX, `${what} ... WHERE ${where}: SQL syntax error: ${error.message.replace(/^SQL syntax error( at line \d+, column \d+)?: /, '')}`)
     throw error
   }
-  const parsed = whereOf(ast.where as Node, nowNs)
+  const parsed = whereOf(ast.where as Node, now)
   if (parsed.filter !== null || parsed.fromNs !== null || parsed.toNs !== null || parsed.conditions.some((c) => c.refusal !== null)) {
     throw unsupported(`${what} ... WHERE takes tag conditions (=, !=, IN, NOT IN) joined with AND`)
   }
@@ -186,7 +232,7 @@ function tagConditions(where: string | undefined, what: string, nowNs: bigint): 
 }
 
 /** SHOW TABLES | MEASUREMENTS | DATABASES | SERIES | TAG VALUES, DESCRIBE [TABLE] name, or null. */
-function metadataStatement(sql: string, nowNs: bigint): Statement | null {
+function metadataStatement(sql: string, now: Now): Statement | null {
   const text = sql.trim().replace(/;\s*$/, '').trim()
   const words = text.split(/\s+/)
   const first = words[0]?.toLowerCase()
@@ -195,7 +241,7 @@ function metadataStatement(sql: string, nowNs: bigint): Statement | null {
   if (first === 'show' && words[1]?.toLowerCase() === 'series') {
     const match = SHOW_SERIES.exec(text)
     if (!match) throw unsupported('write SHOW SERIES [FROM <table>] [WHERE <tag conditions>]')
-    return { kind: 'show-series', table: match[1] ? unquote(match[1]) : null, conditions: tagConditions(match[2], 'SHOW SERIES', nowNs) }
+    return { kind: 'show-series', table: match[1] ? unquote(match[1]) : null, conditions: tagConditions(match[2], 'SHOW SERIES', now) }
   }
   if (first === 'show' && words[1]?.toLowerCase() === 'tag') {
     const match = SHOW_TAG_VALUES.exec(text)
@@ -203,7 +249,7 @@ function metadataStatement(sql: string, nowNs: bigint): Statement | null {
     const op = match[2]!.toLowerCase().replace(/\s+/g, ' ')
     const list = match[3]!.startsWith('(') ? match[3]!.slice(1, -1).split(',').map((k) => k.trim()).filter((k) => k !== '') : [match[3]!]
     const keys = list.map((k) => unquote(k.startsWith("'") && k.endsWith("'") ? k.slice(1, -1) : k))
-    return { kind: 'show-tag-values', table: match[1] ? unquote(match[1]) : null, keys, negate: op === '!=' || op === '<>' || op === 'not in', conditions: tagConditions(match[4], 'SHOW TAG VALUES', nowNs) }
+    return { kind: 'show-tag-values', table: match[1] ? unquote(match[1]) : null, keys, negate: op === '!=' || op === '<>' || op === 'not in', conditions: tagConditions(match[4], 'SHOW TAG VALUES', now) }
   }
   if (first !== 'describe' && first !== 'desc') return null
   const rest = words.slice(1)
@@ -212,7 +258,7 @@ function metadataStatement(sql: string, nowNs: bigint): Statement | null {
   return { kind: 'describe', table: unquote(rest[0]!) }
 }
 
-function selectStatement(node: Node, nowNs: bigint): SelectStatement {
+function selectStatement(node: Node, now: Now): SelectStatement {
   refuseClauses(node)
   const from = node.from as Array<{ table?: string; expr?: { ast?: Node }; join?: unknown; as?: string | null }> | null
   if (!from || from.length === 0) throw unsupported('SELECT without FROM is not supported; name a table')
@@ -221,14 +267,14 @@ function selectStatement(node: Node, nowNs: bigint): SelectStatement {
   if (from[0]!.expr) {
     const inner = from[0]!.expr.ast
     if (!inner || inner.type !== 'select') throw unsupported('FROM takes a table or one (SELECT ...) subquery')
-    source = selectStatement(inner, nowNs)
+    source = selectStatement(inner, now)
   }
   const table = source ? from[0]!.as ?? 'subquery' : from[0]!.table!
-  const hidden = new HiddenAggregates(nowNs)
-  const items = (node.columns as Array<{ expr: Node; as: string | null }>).map((c) => selectItem(c.expr, c.as, nowNs, hidden))
-  const where = node.where ? whereOf(node.where as Node, nowNs) : { conditions: [], filter: null, fromNs: null, toNs: null }
-  const having = node.having ? expressionOf(node.having as Node, nowNs, hidden) : null
-  const { groupBy, bucket } = groupByOf(node, items, nowNs)
+  const hidden = new HiddenAggregates(now)
+  const items = (node.columns as Array<{ expr: Node; as: string | null }>).map((c) => selectItem(c.expr, c.as, now, hidden))
+  const where = node.where ? whereOf(node.where as Node, now) : { conditions: [], filter: null, fromNs: null, toNs: null }
+  const having = node.having ? expressionOf(node.having as Node, now, hidden) : null
+  const { groupBy, bucket } = groupByOf(node, items, now)
   const statement: SelectStatement = {
     kind: 'select', table, source, items: [...items, ...hidden.items], hidden: hidden.items.length, ...where, having,
     distinct: (node.distinct as { type: unknown } | null)?.type === 'DISTINCT', groupBy, bucket, orderBy: [], limit: null, offset: 0,
@@ -275,10 +321,10 @@ function argsOf(node: Node): Node[] {
 class HiddenAggregates {
   readonly items: SelectItem[] = []
 
-  constructor(private readonly nowNs: bigint) {}
+  constructor(private readonly now: Now) {}
 
   add(node: Node, fn: string): string {
-    const item = fn === 'interpolate' || fn === 'locf' ? selectItem(node, null, this.nowNs, null) : aggregateItem(node, fn, null, this.nowNs)
+    const item = fn === 'interpolate' || fn === 'locf' ? selectItem(node, null, this.now, null) : aggregateItem(node, fn, null, this.now)
     if (item.kind !== 'aggregate') throw unsupported(`${sqlOf(node)} is not an aggregate`)
     const existing = this.items.find((i) => i.kind === 'aggregate' && i.sql === item.sql)
     if (existing) return existing.kind === 'aggregate' ? existing.name : ''
@@ -291,7 +337,7 @@ class HiddenAggregates {
 /** Names of hidden items start with a character no SQL identifier holds. */
 export const HIDDEN_PREFIX = '\u0000'
 
-function selectItem(expr: Node, alias: string | null, nowNs: bigint, hidden: HiddenAggregates | null): SelectItem {
+function selectItem(expr: Node, alias: string | null, now: Now, hidden: HiddenAggregates | null): SelectItem {
   if (expr.type === 'column_ref' && expr.column === '*') {
     if (alias) throw unsupported('* cannot have an alias')
     return { kind: 'star' }
@@ -299,27 +345,27 @@ function selectItem(expr: Node, alias: string | null, nowNs: bigint, hidden: Hid
   const column = identifier(expr)
   if (column !== null) return { kind: 'column', column, name: alias ?? column }
   const fn = functionName(expr)
-  if (fn === null || fn === 'not') return expressionItem(expr, alias, nowNs, hidden)
-  const bucket = bucketOf(expr, fn, nowNs)
+  if (fn === null || fn === 'not') return expressionItem(expr, alias, now, hidden)
+  const bucket = bucketOf(expr, fn, now)
   if (bucket) return { kind: 'bucket', bucket, name: alias ?? bucket.sql }
   if (fn === 'interpolate' || fn === 'locf') {
     const args = argsOf(expr)
     const inner = args[0]
     const innerFn = inner && args.length === 1 ? functionName(inner) : null
     if (!inner || innerFn === null || isScalarFunction(innerFn)) throw unsupported(`${sqlOf(expr)}: ${fn} takes one aggregate, e.g. ${fn}(avg(usage))`)
-    const item = aggregateItem(inner, innerFn, null, nowNs)
+    const item = aggregateItem(inner, innerFn, null, now)
     if (item.kind !== 'aggregate') throw unsupported(`${sqlOf(expr)}: ${fn} takes one aggregate`)
     const sql = `${fn}(${item.sql})`
     return { ...item, fill: fn, sql, name: alias ?? sql }
   }
-  if (isScalarFunction(fn) || fn === 'now') return expressionItem(expr, alias, nowNs, hidden)
+  if (isScalarFunction(fn) || fn === 'now') return expressionItem(expr, alias, now, hidden)
   // An aggregate whose arguments are expressions (max(usage * 2)) is refused by aggregateItem.
-  return aggregateItem(expr, fn, alias, nowNs)
+  return aggregateItem(expr, fn, alias, now)
 }
 
-function expressionItem(expr: Node, alias: string | null, nowNs: bigint, hidden: HiddenAggregates | null): SelectItem {
+function expressionItem(expr: Node, alias: string | null, now: Now, hidden: HiddenAggregates | null): SelectItem {
   const sql = sqlOf(expr)
-  return { kind: 'expression', expr: expressionOf(expr, nowNs, hidden), name: alias ?? sql, sql }
+  return { kind: 'expression', expr: expressionOf(expr, now, hidden), name: alias ?? sql, sql }
 }
 
 const OPERATOR_NAMES: Readonly<Record<string, BinaryOperator>> = { '<>': '!=' }
@@ -329,18 +375,18 @@ const OPERATOR_NAMES: Readonly<Record<string, BinaryOperator>> = { '<>': '!=' }
  * function calls. Aggregates inside become hidden items when `hidden` is given (select lists and
  * HAVING), and are refused otherwise (WHERE).
  */
-function expressionOf(node: Node, nowNs: bigint, hidden: HiddenAggregates | null = null): Expr {
+function expressionOf(node: Node, now: Now, hidden: HiddenAggregates | null = null): Expr {
   const column = identifier(node)
   if (column !== null) return { kind: 'column', name: column }
   const text = stringValue(node)
   if (text !== undefined) return { kind: 'literal', value: text }
   const sql = (): string => sqlOf(node)
-  const sub = (inner: Node): Expr => expressionOf(inner, nowNs, hidden)
+  const sub = (inner: Node): Expr => expressionOf(inner, now, hidden)
   switch (node.type) {
     case 'binary_expr': {
       const op = String(node.operator).toUpperCase()
       if ((op === '+' || op === '-') && node.right?.type === 'interval') {
-        if (isTimeConstant({ type: 'binary_expr', right: node }, '=')) return { kind: 'literal', value: timeValue(node, nowNs), type: 'timestamp' }
+        if (isTimeConstant({ type: 'binary_expr', right: node }, '=')) return { kind: 'literal', value: timeValue(node, now), type: 'timestamp' }
         // time - INTERVAL '1 hour' over a column: timestamp ± integer nanoseconds.
         return { kind: 'binary', op: op as BinaryOperator, left: sub(node.left!), right: { kind: 'literal', value: durationOf(node.right) }, sql: sql() }
       }
@@ -383,7 +429,7 @@ function expressionOf(node: Node, nowNs: bigint, hidden: HiddenAggregates | null
       return { kind: 'case', whens, otherwise, sql: sql() }
     }
     case 'interval': throw unsupported(`${sql()}: an interval is taken only in time arithmetic (now() - INTERVAL '1 hour') and buckets`)
-    case 'aggr_func': return aggregateReference(node, nowNs, hidden)
+    case 'aggr_func': return aggregateReference(node, now, hidden)
     case 'number': case 'bigint': {
       const raw = String(node.value)
       return { kind: 'literal', value: /^-?\d+$/.test(raw) ? BigInt(raw) : Number(raw) }
@@ -399,22 +445,22 @@ function expressionOf(node: Node, nowNs: bigint, hidden: HiddenAggregates | null
     case 'extract': {
       const args = node.args as unknown as { field: string; source: Node }
       const sql = sqlOf(node)
-      return { kind: 'call', fn: 'date_part', args: [{ kind: 'literal', value: String(args.field).toLowerCase() }, expressionOf(args.source, nowNs)], sql }
+      return { kind: 'call', fn: 'date_part', args: [{ kind: 'literal', value: String(args.field).toLowerCase() }, expressionOf(args.source, now)], sql }
     }
   }
   const fn = functionName(node)
   if (fn === 'now') {
     if (argsOf(node).length > 0) throw unsupported('now() takes no arguments')
-    return { kind: 'call', fn: 'to_timestamp_nanos', args: [{ kind: 'literal', value: nowNs }], sql: 'now()' }
+    return { kind: 'call', fn: 'to_timestamp_nanos', args: [{ kind: 'literal', value: now.ns() }], sql: 'now()' }
   }
   if (fn === 'not' && argsOf(node).length === 1) return { kind: 'unary', op: 'NOT', operand: sub(argsOf(node)[0]!), sql: sql() }
   if (fn !== null && isScalarFunction(fn)) return { kind: 'call', fn, args: argsOf(node).map(sub), sql: sqlOf(node) }
-  if (fn !== null && (isCollected(fn) || (AGGREGATES as readonly string[]).includes(fn) || fn === 'mean' || fn === 'interpolate' || fn === 'locf')) return aggregateReference(node, nowNs, hidden)
-  if (fn !== null && bucketOf(node, fn, nowNs)) throw unsupported(`${sql()}: a time bucket is a select item of its own (with GROUP BY), not part of an expression`)
+  if (fn !== null && (isCollected(fn) || (AGGREGATES as readonly string[]).includes(fn) || fn === 'mean' || fn === 'interpolate' || fn === 'locf')) return aggregateReference(node, now, hidden)
+  if (fn !== null && bucketOf(node, fn, now)) throw unsupported(`${sql()}: a time bucket is a select item of its own (with GROUP BY), not part of an expression`)
   throw unsupported(`${sqlOf(node)} is not supported in an expression; use columns, constants, operators and the functions in docs/query.md`)
 }
 
-function aggregateReference(node: Node, nowNs: bigint, hidden: HiddenAggregates | null): Expr {
+function aggregateReference(node: Node, now: Now, hidden: HiddenAggregates | null): Expr {
   if (!hidden) throw unsupported(`${sqlOf(node)}: aggregates are not allowed in WHERE; use HAVING`)
   return { kind: 'column', name: hidden.add(node, functionName(node)!) }
 }
@@ -432,7 +478,7 @@ function requireTime(fn: string, arg: Node | undefined, shape: string): void {
 }
 
 /** median, mode, stddev, percentile, increase, irate, gauge_agg and its accessors, the track functions. */
-function collectedItem(expr: Node, fn: CollectedName, alias: string | null, nowNs: bigint): SelectItem {
+function collectedItem(expr: Node, fn: CollectedName, alias: string | null, now: Now): SelectItem {
   if (expr.over) throw unsupported(`${fn}(...) OVER (...) (window functions) is not supported`)
   if (expr.args?.distinct) throw unsupported(`${fn}(DISTINCT ...) is not supported`)
   const args = argsOf(expr)
@@ -454,7 +500,7 @@ function collectedItem(expr: Node, fn: CollectedName, alias: string | null, nowN
     requireTime(fn, args[0], shape)
     const field = fieldArgument(fn, args[1]!)
     if (fn !== 'st_position_at') return done(field, `${fn}(time, ${field})`)
-    const atNs = timeValue(args[2]!, nowNs)
+    const atNs = timeValue(args[2]!, now)
     return done(field, `${fn}(time, ${field}, ${atNs})`, atNs)
   }
   if (fn === 'percentile') {
@@ -482,9 +528,9 @@ function gaugeField(node: Node): string {
   return fieldArgument('gauge_agg', args[1]!)
 }
 
-function aggregateItem(expr: Node, fn: string, alias: string | null, nowNs: bigint): SelectItem {
+function aggregateItem(expr: Node, fn: string, alias: string | null, now: Now): SelectItem {
   const name = fn === 'mean' ? 'avg' : fn
-  if (isCollected(name)) return collectedItem(expr, name, alias, nowNs)
+  if (isCollected(name)) return collectedItem(expr, name, alias, now)
   if (!(AGGREGATES as readonly string[]).includes(name)) {
     throw unsupported(`function ${fn}() is not supported; aggregates are ${[...AGGREGATES, ...COLLECTED_AGGREGATES].join(', ')} (and mean), buckets date_bin, time_window, date_trunc and their _gapfill forms; docs/query.md lists the scalar functions`)
   }
@@ -512,7 +558,7 @@ const TRUNC_UNITS: Readonly<Record<string, bigint>> = {
 }
 
 /** A time bucket expression, or null when `expr` is another function. */
-function bucketOf(expr: Node, fn: string, nowNs: bigint): BucketSpec | null {
+function bucketOf(expr: Node, fn: string, now: Now): BucketSpec | null {
   const args = argsOf(expr)
   const sql = sqlOf(expr)
   const onTime = (arg: Node | undefined): void => {
@@ -522,7 +568,7 @@ function bucketOf(expr: Node, fn: string, nowNs: bigint): BucketSpec | null {
     case 'date_bin': case 'date_bin_gapfill': {
       if (args.length < 2 || args.length > 3) throw unsupported(`${sql}: write ${fn}(INTERVAL '1 minute', time[, origin])`)
       onTime(args[1])
-      return { intervalNs: durationOf(args[0]!), originNs: args[2] ? timeValue(args[2], nowNs) : 0n, slideNs: null, gapfill: fn === 'date_bin_gapfill', sql }
+      return { intervalNs: durationOf(args[0]!), originNs: args[2] ? timeValue(args[2], now) : 0n, slideNs: null, gapfill: fn === 'date_bin_gapfill', sql }
     }
     case 'time_window': case 'time_window_gapfill': {
       if (args.length !== 2 && args.length !== 3) throw unsupported(`${sql}: write ${fn}(time, INTERVAL '1 minute'[, slide])`)
@@ -563,7 +609,7 @@ function durationOf(node: Node): bigint {
 }
 
 /** A time constant: integer ns, an RFC 3339 string, now(), and ± INTERVAL of those. */
-function timeValue(node: Node, nowNs: bigint): bigint {
+function timeValue(node: Node, now: Now): bigint {
   if (node.type === 'number' || node.type === 'bigint') {
     const text = String(node.value)
     if (!/^-?\d+$/.test(text)) throw badValue(`time ${text}: give integer nanoseconds or an RFC 3339 string`)
@@ -575,9 +621,9 @@ function timeValue(node: Node, nowNs: bigint): bigint {
     if (parsed === null) throw badValue(`time '${text}' is not an RFC 3339 timestamp (e.g. 2023-01-14T16:03:00Z)`)
     return parsed
   }
-  if (functionName(node) === 'now' && argsOf(node).length === 0) return nowNs
+  if (functionName(node) === 'now' && argsOf(node).length === 0) return now.ns()
   if (node.type === 'binary_expr' && (node.operator === '+' || node.operator === '-')) {
-    const base = timeValue(node.left!, nowNs)
+    const base = timeValue(node.left!, now)
     const delta = durationOf(node.right!)
     return node.operator === '+' ? base + delta : base - delta
   }
@@ -597,7 +643,7 @@ const TAG_OPERATORS = ['=', '!=', '<>', 'IN', 'NOT IN']
  * (series pruning; kept with their expression in case the column is a field) and the rest, a row
  * filter expression.
  */
-function whereOf(where: Node, nowNs: bigint): Pick<SelectStatement, 'conditions' | 'filter' | 'fromNs' | 'toNs'> {
+function whereOf(where: Node, now: Now): Pick<SelectStatement, 'conditions' | 'filter' | 'fromNs' | 'toNs'> {
   const conditions: ColumnCondition[] = []
   const rest: Expr[] = []
   let fromNs: bigint | null = null
@@ -607,16 +653,16 @@ function whereOf(where: Node, nowNs: bigint): Pick<SelectStatement, 'conditions'
     const column = part.type === 'binary_expr' && part.left ? identifier(part.left) : null
     const operator = String(part.operator ?? '').toUpperCase()
     if (column === 'time' && TIME_OPERATORS.includes(operator) && isTimeConstant(part, operator)) {
-      const [from, to] = timeBounds(part, nowNs)
+      const [from, to] = timeBounds(part, now)
       if (from !== null) fromNs = fromNs === null || from > fromNs ? from : fromNs
       if (to !== null) toNs = toNs === null || to < toNs ? to : toNs
       continue
     }
     if (column !== null && column !== 'time' && TAG_OPERATORS.includes(operator)) {
-      conditions.push({ ...columnCondition(part, column), expr: expressionOf(part, nowNs) })
+      conditions.push({ ...columnCondition(part, column), expr: expressionOf(part, now) })
       continue
     }
-    rest.push(expressionOf(part, nowNs))
+    rest.push(expressionOf(part, now))
   }
   const filter = rest.reduce<Expr | null>((all, part) => (all === null ? part : { kind: 'binary', op: 'AND', left: all, right: part, sql: `${exprSql(all)} AND ${exprSql(part)}` }), null)
   return { conditions, filter, fromNs, toNs }
@@ -635,18 +681,18 @@ function isTimeConstant(part: Node, operator: string): boolean {
   return sides.every(constant)
 }
 
-function timeBounds(part: Node, nowNs: bigint): [bigint | null, bigint | null] {
+function timeBounds(part: Node, now: Now): [bigint | null, bigint | null] {
   const right = part.right!
   switch (part.operator) {
     case 'BETWEEN': {
       const [low, high] = right.value as Node[]
-      return [timeValue(low!, nowNs), timeValue(high!, nowNs) + 1n]
+      return [timeValue(low!, now), timeValue(high!, now) + 1n]
     }
-    case '>=': return [timeValue(right, nowNs), null]
-    case '>': return [timeValue(right, nowNs) + 1n, null]
-    case '<': return [null, timeValue(right, nowNs)]
-    case '<=': return [null, timeValue(right, nowNs) + 1n]
-    case '=': { const at = timeValue(right, nowNs); return [at, at + 1n] }
+    case '>=': return [timeValue(right, now), null]
+    case '>': return [timeValue(right, now) + 1n, null]
+    case '<': return [null, timeValue(right, now)]
+    case '<=': return [null, timeValue(right, now) + 1n]
+    case '=': { const at = timeValue(right, now); return [at, at + 1n] }
     default: throw unsupported(`WHERE: time ${part.operator} is not supported; use =, <, <=, >, >= or BETWEEN`)
   }
 }
@@ -671,7 +717,7 @@ function columnCondition(part: Node, column: string): ColumnCondition {
   }
 }
 
-function groupByOf(node: Node, items: SelectItem[], nowNs: bigint): { groupBy: string[]; bucket: BucketSpec | null } {
+function groupByOf(node: Node, items: SelectItem[], now: Now): { groupBy: string[]; bucket: BucketSpec | null } {
   const columns = (node.groupby as { columns?: Node[] } | null)?.columns ?? []
   const groupBy: string[] = []
   let bucket: BucketSpec | null = null
@@ -696,7 +742,7 @@ function groupByOf(node: Node, items: SelectItem[], nowNs: bigint): { groupBy: s
     if (expression?.kind === 'expression') throw unsupported(`GROUP BY ${name} (${expression.sql}): grouping by a function's value is not supported; group by tags and one time bucket`)
     if (name !== null) { groupBy.push(name); continue }
     const fn = functionName(target)
-    const spec = fn === null ? null : bucketOf(target, fn, nowNs)
+    const spec = fn === null ? null : bucketOf(target, fn, now)
     if (!spec) throw unsupported(`GROUP BY ${sqlOf(target)} is not supported; group by tags and one time bucket`)
     setBucket(spec)
   }
@@ -759,10 +805,17 @@ function limitOf(node: Node): { limit: number | null; offset: number } {
   return { limit: number(values[0], 'LIMIT'), offset: number(values[1], 'OFFSET') }
 }
 
+/** SQL written back from frozen (cached) AST nodes, which a repeated statement asks for again. */
+const SQL_OF = new WeakMap<Node, string>()
+
 function sqlOf(node: Node): string {
+  let sql = SQL_OF.get(node)
+  if (sql !== undefined) return sql
   try {
-    return parser.exprToSQL(node as never, DIALECT)
+    sql = parser.exprToSQL(node as never, DIALECT)
   } catch {
-    return `<${node.type}>`
+    sql = `<${node.type}>`
   }
+  if (Object.isFrozen(node)) SQL_OF.set(node, sql)
+  return sql
 }

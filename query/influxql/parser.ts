@@ -12,15 +12,29 @@ import type { Expr, Fill, KeyMatch, SelectField, SelectStatement, ShowCommon, So
 import { Lexer, TokenKind, syntaxError, type Token } from './lexer.ts'
 import { QueryError, QueryErrorCode } from '../errors.ts'
 import { QUERY_LIMITS } from '../limits.ts'
+import { frozenSize, StatementCache } from '../statement-cache.ts'
 
 const CASTS = ['field', 'tag', 'float', 'integer', 'string', 'boolean', 'unsigned']
 const COMPARISONS = new Set(['=', '!=', '<>', '<', '<=', '>', '>=', '=~', '!~'])
 
-export function parseInfluxql(text: string): Statement[] {
+/** Parsed queries by text: a dashboard repeats its queries (query/statement-cache.ts). */
+const QUERIES = new StatementCache<readonly Statement[]>(QUERY_LIMITS.statementCache)
+
+/** The statements of `text`, deeply frozen: they may be the cached ones other requests get too. */
+export function parseInfluxql(text: string): readonly Statement[] {
+  const cached = QUERIES.get(text)
+  if (cached !== undefined) return cached
   if (text.length > QUERY_LIMITS.maxSqlChars) {
     throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the query has ${text.length} characters; at most ${QUERY_LIMITS.maxSqlChars} are read`)
   }
-  return new Parser(text).statements()
+  const statements = new Parser(text).statements()
+  QUERIES.set(text, statements, frozenSize(statements))
+  return statements
+}
+
+/** Empties the cache of parsed queries (tests). */
+export function clearInfluxqlCache(): void {
+  QUERIES.clear()
 }
 
 class Parser {
