@@ -117,7 +117,7 @@ test('a cached statement answers from the stores as they are now: new series, ne
     const sql = 'SELECT host, count(usage) AS n, max(usage) AS m FROM cpu GROUP BY host ORDER BY host'
     const q = 'SELECT count("usage") FROM "cpu" GROUP BY "host"'
     const influx = (): Promise<string> => executeInfluxql(q, {
-      ...context, database: 'db', epoch: 'ns', databases: async () => ['db'], createDatabase: async () => {}, authorizeRead: () => {},
+      ...context, database: 'db', epoch: 'ns', databases: async () => ['db'], hasDatabase: async (name: string) => name === 'db', createDatabase: async () => {}, authorizeRead: () => {},
     })
     await apply(upsert('a', 1_000n, 1))
     assert.deepEqual((await executeSql(sql, context)).rows, [['a', 1n, 1]])

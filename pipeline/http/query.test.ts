@@ -34,7 +34,7 @@ describe('parseStatements', () => {
 })
 
 describe('/query with an InfluxQL function', () => {
-  const setup = async (auth: boolean): Promise<{ app: FastifyInstance; calls: Array<{ q: string; request: InfluxqlRequest }>; reader: string; writer: string }> => {
+  const setup = async (auth: boolean): Promise<{ app: FastifyInstance; store: MemoryControlStore; calls: Array<{ q: string; request: InfluxqlRequest }>; reader: string; writer: string }> => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-influxql-route-'))
     const tokensFile = join(dir, 'tokens.json')
     const reader = createToken(tokensFile, { tenant: 'acme', permissions: ['read'], databases: ['metrics'] }).secret
@@ -48,6 +48,7 @@ describe('/query with an InfluxQL function', () => {
       if (q === 'bad') throw Object.assign(new Error('error parsing query: found bad, expected SELECT at line 1, char 1'), { code: 'SLUICE_ERR_QUERY_SYNTAX' })
       if (q.startsWith('create ')) await request.createDatabase(q.slice(7))
       if (q.startsWith('read ')) request.authorizeRead(q.slice(5))
+      if (q.startsWith('has ')) return JSON.stringify({ has: await request.hasDatabase(q.slice(4)) })
       return JSON.stringify({ results: [{ statement_id: 0, databases: await request.databases() }] })
     }
     const app = Fastify()
@@ -58,7 +59,7 @@ describe('/query with an InfluxQL function', () => {
       idempotency: new IdempotencyKeys(store, limits), ingestPartitions: 1, ingestSchemaId: 1, limits,
       lineProtocolLimits: lineProtocolLimits(), sluiceVersion: '0.1.0-test', nodeId: 'node-t', influxql,
     })
-    return { app, calls, reader, writer }
+    return { app, store, calls, reader, writer }
   }
 
   it('hands q, db and epoch from the query string or a form body to the function and sends its JSON', async () => {
@@ -94,5 +95,19 @@ describe('/query with an InfluxQL function', () => {
     assert.equal((await query('create fresh', writer)).statusCode, 200)
     assert.deepEqual(JSON.parse((await query('list', reader)).body), { results: [{ statement_id: 0, databases: [] }] })
     assert.deepEqual(JSON.parse((await query('list', writer)).body), { results: [{ statement_id: 0, databases: ['fresh'] }] })
+    assert.deepEqual(JSON.parse((await query('has fresh', writer)).body), { has: true })
+    assert.deepEqual(JSON.parse((await query('has fresh', reader)).body), { has: false }) // exists, but not the reader's
+  })
+
+  it('tells whether a database exists: one created on another node at once, one never created never', async () => {
+    const { app, store } = await setup(false)
+    const has = async (name: string): Promise<boolean> => (JSON.parse((await app.inject({ method: 'GET', url: `/query?q=${encodeURIComponent(`has ${name}`)}` })).body) as { has: boolean }).has
+    assert.equal(await has('metrics'), false)
+    await store.createDatabase('default', 'metrics') // as another node's CREATE DATABASE or first write would
+    assert.equal(await has('metrics'), true)
+    assert.equal(await has('metrics'), true)
+    assert.equal(await has('other'), false)
+    assert.equal((await app.inject({ method: 'GET', url: `/query?q=${encodeURIComponent('create other')}` })).statusCode, 200)
+    assert.equal(await has('other'), true)
   })
 })

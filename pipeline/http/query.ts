@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { mayAccess, parseCredentials, type Access } from './auth.ts'
 import { queryString, sendError, type HttpApiOptions } from './context.ts'
+import { DatabaseListCache } from './database-list.ts'
 import { Dialect, HttpApiError, HttpErrorCode } from './errors.ts'
 
 export type Statement =
@@ -26,8 +27,13 @@ export interface InfluxqlRequest {
   database: string | null
   /** The epoch parameter; null when absent (RFC 3339 times). */
   epoch: string | null
-  /** Databases the caller may read or write. */
+  /** Databases the caller may read or write (SHOW DATABASES), as the catalog lists them now. */
   databases(): Promise<string[]>
+  /**
+   * Whether the database exists and the caller may read or write it: from a list up to a second old
+   * when that names it, else from the catalog (database-list.ts).
+   */
+  hasDatabase(name: string): Promise<boolean>
   /** Creates a database; throws FORBIDDEN without the write permission. */
   createDatabase(name: string): Promise<void>
   /** Throws FORBIDDEN without the read permission. */
@@ -108,19 +114,20 @@ function formParameters(body: unknown): URLSearchParams {
 export function registerQueryRoutes(app: FastifyInstance, options: HttpApiOptions): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_QUERY_CHARS * 4 }, (_request, body, done) => done(null, body))
-  const handler = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => handleQuery(options, request, reply)
+  const databaseList = new DatabaseListCache((tenant) => options.catalog.listDatabases(tenant))
+  const handler = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => handleQuery(options, databaseList, request, reply)
   const schema = { querystring: { type: 'object', properties: { q: { type: 'string' }, db: { type: 'string' }, epoch: { type: 'string' }, u: { type: 'string' }, p: { type: 'string' } } } }
   app.get('/query', { config: { dialect: Dialect.INFLUX1 }, schema }, handler)
   app.post('/query', { config: { dialect: Dialect.INFLUX1 }, schema }, handler)
 }
 
-async function handleQuery(options: HttpApiOptions, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function handleQuery(options: HttpApiOptions, databaseList: DatabaseListCache, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   try {
     const form = formParameters(request.body)
     const q = queryString(request.query, 'q') ?? form.get('q') ?? ''
     const query = { ...Object.fromEntries(form), ...(request.query as Record<string, unknown>) }
     const access = options.authorizer.authenticate(parseCredentials(query, request.headers.authorization), undefined, Dialect.INFLUX1)
-    if (options.influxql) return await answerInfluxql(options, options.influxql, reply, q, query, access)
+    if (options.influxql) return await answerInfluxql(options, options.influxql, databaseList, reply, q, query, access)
     const statements = parseStatements(q)
     const results = []
     for (let id = 0; id < statements.length; id++) {
@@ -147,7 +154,7 @@ async function visibleDatabases(options: HttpApiOptions, access: Access): Promis
 /** Query-layer codes (matched by value: pipeline does not import query) → the /query error code. */
 const INFLUXQL_REFUSALS: ReadonlySet<string> = new Set(['SLUICE_ERR_QUERY_SYNTAX', 'SLUICE_ERR_QUERY_BAD_VALUE', 'SLUICE_ERR_QUERY_LIMIT_EXCEEDED', 'SLUICE_ERR_QUERY_UNSUPPORTED'])
 
-async function answerInfluxql(options: HttpApiOptions, influxql: InfluxqlFunction, reply: FastifyReply, q: string, query: Record<string, unknown>, access: Access): Promise<FastifyReply> {
+async function answerInfluxql(options: HttpApiOptions, influxql: InfluxqlFunction, databaseList: DatabaseListCache, reply: FastifyReply, q: string, query: Record<string, unknown>, access: Access): Promise<FastifyReply> {
   const parameter = (name: string): string | null => queryString(query, name) || null
   let body: string
   try {
@@ -156,6 +163,7 @@ async function answerInfluxql(options: HttpApiOptions, influxql: InfluxqlFunctio
       database: parameter('db'),
       epoch: parameter('epoch'),
       databases: () => visibleDatabases(options, access),
+      hasDatabase: async (name) => (mayAccess(access, name, 'read') || mayAccess(access, name, 'write')) && await databaseList.has(access.tenant, name),
       createDatabase: async (name) => {
         options.authorizer.authorize(access, name, 'write')
         await options.catalog.createDatabase(access.tenant, name)

@@ -54,7 +54,7 @@ async function context(t: { after: (fn: () => Promise<void>) => void }, lines = 
   }
   return {
     tenant: 't', database: 'db', epoch: null, stores, nowNs: 2000n * S,
-    databases: async () => ['db'], createDatabase: async () => {}, authorizeRead: () => {},
+    databases: async () => ['db'], hasDatabase: async (name) => name === 'db', createDatabase: async () => {}, authorizeRead: () => {},
   }
 }
 

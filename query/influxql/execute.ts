@@ -23,8 +23,10 @@ export interface InfluxqlContext {
   stores: Iterable<PartitionStore>
   /** Server time in ns, for now() and the end of GROUP BY time ranges. */
   nowNs: bigint
-  /** Databases the caller may see: SHOW DATABASES, and "database not found". */
+  /** Databases the caller may see: SHOW DATABASES. */
   databases(): Promise<string[]>
+  /** Whether the database exists and the caller may see it: "database not found" when not. */
+  hasDatabase(name: string): Promise<boolean>
   /** CREATE DATABASE, with the caller's write permission checked. */
   createDatabase(name: string): Promise<void>
   /** Throws when the caller may not read the database. */
@@ -52,7 +54,6 @@ export async function executeInfluxql(q: string, context: InfluxqlContext): Prom
 const RETENTION_POLICY_COLUMNS = ['name', 'duration', 'shardGroupDuration', 'replicaN', 'default']
 
 class Run {
-  private visible: string[] | null = null
   private readonly stores: PartitionStore[]
 
   constructor(private readonly context: InfluxqlContext) {
@@ -67,7 +68,6 @@ class Run {
       }
       case 'create-database':
         await this.context.createDatabase(statement.name)
-        this.visible = null
         return { series: [], timeColumn: false }
       case 'show-retention-policies': {
         await this.readable(statement.database ?? this.context.database)
@@ -85,8 +85,7 @@ class Run {
   /** The database, checked to exist and be readable. */
   private async readable(database: string | null): Promise<string> {
     if (database === null || database === '') throw new QueryError(QueryErrorCode.BAD_VALUE, 'database name required')
-    this.visible ??= await this.context.databases()
-    if (!this.visible.includes(database)) throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `database not found: ${database}`)
+    if (!await this.context.hasDatabase(database)) throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `database not found: ${database}`)
     this.context.authorizeRead(database)
     return database
   }
