@@ -18,7 +18,7 @@ import { bucketStartNs, firstWindowStartNs } from './time.ts'
 /** Key of count(*)'s state in a cell: no field is named "" (line protocol refuses empty keys). */
 const ROWS = ''
 
-interface Cell {
+export interface Cell {
   tags: (string | null)[]
   bucketNs: bigint | null
   accumulators: Map<string, FieldAccumulator>
@@ -32,43 +32,66 @@ export interface AggregateOptions {
   usePreAggregates: boolean
 }
 
-class Aggregation {
+/**
+ * The cells of an aggregating SELECT, filled series by series (run, or beginSeries then readSeries
+ * per series, then finish). query/parallel records a worker's reads through the protected methods
+ * and replays them in the same order on the main thread.
+ */
+export class Aggregation {
   readonly cells = new Map<string, Cell>()
   readonly stats: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
   private groupKey = ''
   private groupTags: (string | null)[] = []
+  /** Fields some output aggregates. */
+  private readonly fields = new Set<string>()
+  private readonly countsRows: boolean
   /** Fields some output needs every value of; they are scanned, not answered from block statistics. */
   private readonly collected = new Set<string>()
-  private seriesOrdinal = 0
+  protected seriesOrdinal = 0
   private collectedPoints = 0
 
-  constructor(private readonly plan: Plan, private readonly options: AggregateOptions) {}
-
-  run(schema: TableSchema): void {
-    const { statement } = this.plan
-    const fields = new Set<string>()
+  constructor(protected readonly plan: Plan, private readonly options: AggregateOptions) {
     let countRows = false
-    for (const output of this.plan.outputs) {
+    for (const output of plan.outputs) {
       if (output.kind !== 'aggregate') continue
       if (output.field === null) countRows = true
-      else fields.add(output.field)
+      else this.fields.add(output.field)
       if (output.field !== null && isCollected(output.fn)) this.collected.add(output.field)
     }
+    this.countsRows = countRows
+  }
+
+  run(schema: TableSchema): void {
     for (const { store, series } of schema.series) {
       if (!seriesMatches(series, this.plan)) continue
-      this.seriesOrdinal++
-      this.groupTags = statement.groupBy.map((key) => tagValue(series, key))
-      this.groupKey = JSON.stringify(this.groupTags)
-      if (this.plan.rowFilter !== null) {
-        this.filtered(store, series, fields, countRows, new Set(schema.tags))
-        continue
-      }
-      for (const field of series.fields) {
-        if (fields.has(field.name)) this.accumulate(store, series, field.name, field.type, field.name, this.needsValues(field.name))
-      }
-      if (countRows) this.countRows(store, series)
+      this.beginSeries(series)
+      this.readSeries(store, series, schema.tags)
     }
-    if (statement.groupBy.length === 0 && statement.bucket === null && this.cells.size === 0) {
+    this.finish()
+  }
+
+  /** The next series (one seriesMatches accepts): its group and ordinal. */
+  beginSeries(series: SeriesListing): void {
+    this.seriesOrdinal++
+    this.groupTags = this.plan.statement.groupBy.map((key) => tagValue(series, key))
+    this.groupKey = JSON.stringify(this.groupTags)
+  }
+
+  /** Folds the series begun last into the cells. `tags`: every tag key of the table. */
+  readSeries(store: PartitionStore, series: SeriesListing, tags: readonly string[]): void {
+    if (this.plan.rowFilter !== null) {
+      this.filtered(store, series, this.fields, this.countsRows, new Set(tags))
+      return
+    }
+    for (const field of series.fields) {
+      if (this.fields.has(field.name)) this.accumulate(store, series, field.name, field.type, field.name, this.needsValues(field.name))
+    }
+    if (this.countsRows) this.countRows(store, series)
+  }
+
+  /** Without GROUP BY and buckets, no series still gives one row. */
+  finish(): void {
+    if (this.plan.statement.groupBy.length === 0 && this.plan.statement.bucket === null && this.cells.size === 0) {
       this.groupTags = []
       this.groupKey = '[]'
       this.cell(null)
@@ -110,7 +133,7 @@ class Aggregation {
     return this.plan.outputs.some((o) => o.kind === 'aggregate' && o.field === field && o.fn !== 'count')
   }
 
-  private cell(bucketNs: bigint | null): Cell {
+  protected cell(bucketNs: bigint | null): Cell {
     const key = bucketNs === null ? this.groupKey : this.groupKey + '\u0000' + bucketNs
     let cell = this.cells.get(key)
     if (!cell) {
@@ -123,7 +146,7 @@ class Aggregation {
     return cell
   }
 
-  private accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
+  protected accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
     let accumulator = cell.accumulators.get(key)
     if (!accumulator) {
       accumulator = new FieldAccumulator(type)
@@ -172,7 +195,7 @@ class Aggregation {
     })
   }
 
-  private countCollected(count: number): void {
+  protected countCollected(count: number): void {
     // Hopping windows may hold a point several times; counted once here, bounded by the cell limit there.
     this.collectedPoints += count
     if (this.collectedPoints > QUERY_LIMITS.maxCollectedPoints) {
@@ -180,7 +203,7 @@ class Aggregation {
     }
   }
 
-  private collector(cell: Cell, key: string, type: FieldTypeCode): ValueCollector {
+  protected collector(cell: Cell, key: string, type: FieldTypeCode): ValueCollector {
     let collector = cell.collectors.get(key)
     if (!collector) {
       collector = new ValueCollector(type)
@@ -295,6 +318,11 @@ function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: num
 export function executeAggregate(plan: Plan, schema: TableSchema, options: AggregateOptions): { rows: Value[][]; stats: QueryStats } {
   const aggregation = new Aggregation(plan, options)
   aggregation.run(schema)
+  return aggregateRows(plan, aggregation)
+}
+
+/** The rows of a finished Aggregation (gap filling, expressions and HAVING applied). */
+export function aggregateRows(plan: Plan, aggregation: Aggregation): { rows: Value[][]; stats: QueryStats } {
   const groupIndex = new Map(plan.statement.groupBy.map((key, i) => [key, i]))
   const gapfill = plan.bucket?.gapfill === true
   const cells = [...aggregation.cells.values()]
