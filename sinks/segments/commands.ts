@@ -2,7 +2,10 @@
 // DELETE edits the active memtable and leaves a tombstone for older data; UPDATE_FIELDS,
 // UPDATE_EXPRESSIONS and UPDATE_TAGS read the merged state and write their result into the active
 // memtable as an upsert at the command's offset. SET_CODEC is the masters' business (lossy
-// compression): a replica has nothing to do. docs/segment-format.md lists what each supports.
+// compression): a replica has nothing to do. DROP_DATABASE, DROP_TABLE and DROP_FIELDS delete
+// every value of their scope (all time) and forget the fields' types, so a later write may give a
+// field another type; SET_DATABASE_TTL sets the database's time to live from this log position on.
+// docs/segment-format.md lists what each supports.
 
 import type { FieldValue, IngestCommand, Tag } from '../../schemas/index.ts'
 import { type Column, type FieldTypeCode, FIELD_TYPE_NAMES, FieldType } from './encoding/block.ts'
@@ -27,6 +30,8 @@ export interface CommandTarget {
   addTombstone(tombstone: Omit<Tombstone, 'beforeSeq'>): void
   /** Reports a command skipped as unsupported. */
   warn(offset: bigint, message: string): void
+  /** A database's time to live from now on; null = keep forever (the store's static setting no longer applies). */
+  setDatabaseTtl(tenant: string, database: string, ttlNs: bigint | null): void
 }
 
 export function applyCommand(store: CommandTarget, command: IngestCommand, offset: bigint): void {
@@ -49,7 +54,37 @@ export function applyCommand(store: CommandTarget, command: IngestCommand, offse
       return updateTags(store, command, range, offset)
     case 'SET_CODEC':
       return
+    case 'SET_DATABASE_TTL':
+      if (command.ttlNs != null && command.ttlNs <= 0n) return store.warn(offset, `SET_DATABASE_TTL ${command.commandId}: ttlNs ${command.ttlNs} is not positive; skipped`)
+      return store.setDatabaseTtl(command.tenant, command.database, command.ttlNs ?? null)
+    case 'DROP_DATABASE':
+    case 'DROP_TABLE':
+    case 'DROP_FIELDS':
+      return dropColumns(store, command, offset)
   }
+}
+
+/**
+ * DROP_DATABASE, DROP_TABLE, DROP_FIELDS: the scope's values leave the active memtable, a tombstone
+ * over all time hides them in older memtables and segments (compaction purges them), and the
+ * fields' types are forgotten: the next write of a field gives it its type again. The series stay
+ * in the store's catalog (their old blocks still name them until compaction); a series left with no
+ * field is listed nowhere.
+ */
+function dropColumns(store: CommandTarget, command: IngestCommand, offset: bigint): void {
+  const fields = command.kind === 'DROP_FIELDS' ? command.columns ?? [] : null
+  if (fields !== null && fields.length === 0) return store.warn(offset, `DROP_FIELDS ${command.commandId}: no columns; skipped`)
+  for (const series of store.matchingSeries(command)) {
+    const memColumns = store.active.columns.get(series.id)
+    for (const field of fields ?? [...series.fieldTypes.keys()]) {
+      memColumns?.delete(field)
+      series.fieldTypes.delete(field)
+    }
+  }
+  store.addTombstone({
+    offset, tenant: command.tenant, database: command.database, measurement: command.kind === 'DROP_DATABASE' ? null : command.measurement,
+    seriesId: null, tags: [], fromNs: null, toNs: null, fields, forgetsTypes: true,
+  })
 }
 
 /**

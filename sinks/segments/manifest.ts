@@ -1,5 +1,6 @@
 // The manifest: which segment files are live, the tombstones not yet purged from all of them, and
-// the changelog offset applied. One file, MANIFEST, replaced atomically (write MANIFEST.tmp, fsync,
+// the changelog offset applied, and the time to live of databases set through the log
+// (SET_DATABASE_TTL). One file, MANIFEST, replaced atomically (write MANIFEST.tmp, fsync,
 // rename, fsync the directory) after the segment files it names are fsynced, so a crash leaves
 // either the old or the new state. Layout: a first line "SLUICE-MANIFEST <version> <crc32c hex of
 // the body> <body bytes>", then the body: JSON with 64-bit numbers as decimal strings.
@@ -12,7 +13,9 @@ import { StorageError, StorageErrorCode } from './errors.ts'
 
 export const MANIFEST_FILE = 'MANIFEST'
 const MANIFEST_TMP = 'MANIFEST.tmp'
-const MANIFEST_VERSION = 1
+/** Version 2 added field-scoped tombstones (fields, forgetsTypes), measurement null and databaseTtls; version 1 is still read. */
+const MANIFEST_VERSION = 2
+const READABLE_VERSIONS = new Set([1, 2])
 
 export interface ManifestSegment {
   file: string
@@ -36,12 +39,24 @@ export interface Tombstone {
   beforeSeq: number
   tenant: string
   database: string
-  measurement: string
+  /** null: every measurement of the database (DROP_DATABASE). */
+  measurement: string | null
   /** One exact series (UPDATE_TAGS), or null: every series matching `tags`. */
   seriesId: string | null
   tags: TagMatch[]
   fromNs: bigint | null
   toNs: bigint | null
+  /** Only these fields (DROP_FIELDS); null or absent: every field. */
+  fields?: string[] | null
+  /** A DROP: the hidden fields' types are forgotten, so a segment older than it does not declare them. */
+  forgetsTypes?: boolean
+}
+
+/** A database's time to live as the log set it (SET_DATABASE_TTL); ttlNs null = keep forever. */
+export interface DatabaseTtl {
+  tenant: string
+  database: string
+  ttlNs: bigint | null
 }
 
 export interface Manifest {
@@ -52,6 +67,8 @@ export interface Manifest {
   nextFileId: number
   segments: ManifestSegment[]
   tombstones: Tombstone[]
+  /** Sorted by tenant, then database. */
+  databaseTtls: DatabaseTtl[]
 }
 
 const bigintOrNull = (v: bigint | null): string | null => (v === null ? null : v.toString())
@@ -62,6 +79,7 @@ function toJson(manifest: Manifest): string {
     appliedOffset: manifest.appliedOffset.toString(),
     segments: manifest.segments.map((s) => ({ ...s, purgedOffset: s.purgedOffset.toString() })),
     tombstones: manifest.tombstones.map((t) => ({ ...t, offset: t.offset.toString(), fromNs: bigintOrNull(t.fromNs), toNs: bigintOrNull(t.toNs) })),
+    databaseTtls: manifest.databaseTtls.map((d) => ({ ...d, ttlNs: bigintOrNull(d.ttlNs) })),
   })
 }
 
@@ -82,9 +100,12 @@ function fromJson(text: string): Manifest {
     })),
     tombstones: (body.tombstones as Json[]).map((t) => ({
       offset: big(t.offset), beforeSeq: t.beforeSeq as number, tenant: t.tenant as string, database: t.database as string,
-      measurement: t.measurement as string, seriesId: t.seriesId as string | null, tags: t.tags as TagMatch[],
+      measurement: t.measurement as string | null, seriesId: t.seriesId as string | null, tags: t.tags as TagMatch[],
       fromNs: bigOrNull(t.fromNs), toNs: bigOrNull(t.toNs),
+      ...(t.fields !== undefined && { fields: t.fields as string[] | null }),
+      ...(t.forgetsTypes === true && { forgetsTypes: true }),
     })),
+    databaseTtls: ((body.databaseTtls ?? []) as Json[]).map((d) => ({ tenant: d.tenant as string, database: d.database as string, ttlNs: bigOrNull(d.ttlNs) })),
   }
 }
 
@@ -100,7 +121,7 @@ export function readManifest(dir: string): Manifest | null {
   if (newline < 0) corrupt('no header line')
   const [magic, version, crcHex, length] = bytes.subarray(0, newline).toString('latin1').split(' ')
   if (magic !== 'SLUICE-MANIFEST') corrupt('bad magic')
-  if (Number(version) !== MANIFEST_VERSION) corrupt(`version ${version} not supported`)
+  if (!READABLE_VERSIONS.has(Number(version))) corrupt(`version ${version} not supported`)
   const body = bytes.subarray(newline + 1)
   if (body.length !== Number(length)) corrupt(`body is ${body.length} bytes, the header says ${length}`)
   if (crc32c(body).toString(16) !== crcHex) corrupt('checksum mismatch')

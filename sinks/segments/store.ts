@@ -19,7 +19,7 @@ import type { ChangelogEntry, FieldValue, IngestCommand, SeriesUpsert, Tag, TagM
 import { type BlockStats, type Column, type FieldTypeCode, FieldType, FIELD_TYPE_NAMES, sliceColumn } from './encoding/block.ts'
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { type CommandTarget, applyCommand } from './commands.ts'
-import { type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
+import { type DatabaseTtl, type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
 import { MemColumn, Memtable, fieldTypeOf } from './memtable.ts'
 import { type TimeRange, covers, cutToRange, mergeSources, overlaps, removeRanges } from './merge.ts'
 import { type SeriesInfo, matchesTags, seriesId, sortTags } from './series.ts'
@@ -39,6 +39,8 @@ interface LiveSegment extends ManifestSegment {
 interface Checkpoint {
   appliedOffset: bigint
   nextSeq: number
+  /** The databases' times to live as the log set them up to appliedOffset. */
+  databaseTtls: DatabaseTtl[]
 }
 
 export interface ScanRequest {
@@ -122,7 +124,7 @@ export async function openPartitionStore(dir: string, settings: Partial<StoreSet
   const resolved = resolveSettings(settings)
   mkdirSync(dir, { recursive: true })
   const manifest: Manifest = readManifest(dir) ?? {
-    partition: resolved.partition, appliedOffset: 0n, nextSeq: 0, nextFileId: 0, segments: [], tombstones: [],
+    partition: resolved.partition, appliedOffset: 0n, nextSeq: 0, nextFileId: 0, segments: [], tombstones: [], databaseTtls: [],
   }
   invariant(manifest.partition === resolved.partition, `${dir} holds partition ${manifest.partition}, not ${resolved.partition}`, { partition: resolved.partition })
   const listed = new Set(manifest.segments.map((s) => s.file))
@@ -153,6 +155,8 @@ export async function openPartitionStore(dir: string, settings: Partial<StoreSet
 
 export class PartitionStore {
   private readonly catalog = new Map<string, SeriesInfo>()
+  /** Times to live set through the log (SET_DATABASE_TTL), by "tenant\0database"; they override settings.retentionNs. */
+  private readonly databaseTtls = new Map<string, DatabaseTtl>()
   private active = new Memtable()
   private frozen: Memtable | null = null
   private segments: LiveSegment[]
@@ -179,14 +183,15 @@ export class PartitionStore {
     this.segments = segments.sort((a, b) => a.maxSeq - b.maxSeq)
     this.tombstones = manifest.tombstones
     this.nextAppliedOffset = manifest.appliedOffset
-    this.durable = { appliedOffset: manifest.appliedOffset, nextSeq: manifest.nextSeq }
+    this.durable = { appliedOffset: manifest.appliedOffset, nextSeq: manifest.nextSeq, databaseTtls: manifest.databaseTtls }
+    for (const ttl of manifest.databaseTtls) this.databaseTtls.set(`${ttl.tenant}\u0000${ttl.database}`, ttl)
     this.nextSeq = manifest.nextSeq
     this.nextFileId = manifest.nextFileId
     for (const segment of this.segments) {
       invariant(segment.maxSeq < this.nextSeq, `segment ${segment.file} has seq ${segment.maxSeq} ≥ nextSeq ${this.nextSeq}`, { file: segment.file })
       for (const s of segment.reader.series) {
         const info = this.ensureSeries(s.tenant, s.database, s.measurement, s.seriesKey, s.tags)
-        for (const f of s.fields) if (!info.fieldTypes.has(f.name)) info.fieldTypes.set(f.name, f.type)
+        for (const f of s.fields) if (!info.fieldTypes.has(f.name) && !this.typeForgotten(segment, info, f.name)) info.fieldTypes.set(f.name, f.type)
       }
     }
   }
@@ -292,7 +297,8 @@ export class PartitionStore {
   private matchingSeries(command: IngestCommand): SeriesInfo[] {
     const out: SeriesInfo[] = []
     for (const series of this.catalog.values()) {
-      if (series.tenant !== command.tenant || series.database !== command.database || series.measurement !== command.measurement) continue
+      if (series.tenant !== command.tenant || series.database !== command.database) continue
+      if (command.kind !== 'DROP_DATABASE' && series.measurement !== command.measurement) continue
       if (matchesTags(series.tags, command.where.tags)) out.push(series)
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
@@ -308,6 +314,7 @@ export class PartitionStore {
       scan: (series, field, range) => this.scanSeries(series, field, range),
       addTombstone: (tombstone) => { this.tombstones.push({ ...tombstone, beforeSeq: this.nextSeq }) },
       warn: (offset, message) => this.warn('unsupported-command', offset, message),
+      setDatabaseTtl: (tenant, database, ttlNs) => { this.databaseTtls.set(`${tenant}\u0000${database}`, { tenant, database, ttlNs }) },
     }
   }
 
@@ -321,7 +328,7 @@ export class PartitionStore {
     frozen.seq = this.nextSeq++
     this.active = new Memtable()
     this.frozen = frozen
-    const checkpoint: Checkpoint = { appliedOffset: this.nextAppliedOffset, nextSeq: this.nextSeq }
+    const checkpoint: Checkpoint = { appliedOffset: this.nextAppliedOffset, nextSeq: this.nextSeq, databaseTtls: this.databaseTtlList() }
     this.flushing = this.flushFrozen(frozen, checkpoint)
       .catch((error: unknown) => { this.failure ??= error })
       .finally(() => { this.flushing = null })
@@ -397,6 +404,7 @@ export class PartitionStore {
       partition: this.settings.partition, appliedOffset: durableOffset, nextSeq: this.durable.nextSeq, nextFileId: this.nextFileId,
       segments: segments.map(({ file, minSeq, maxSeq, level, purgedOffset, bytes }) => ({ file, minSeq, maxSeq, level, purgedOffset, bytes })),
       tombstones,
+      databaseTtls: this.durable.databaseTtls,
     }
     writeManifest(this.dir, manifest, this.settings.fsync)
     const removed = this.segments.filter((s) => !segments.includes(s))
@@ -493,7 +501,7 @@ export class PartitionStore {
         for (const field of [...series.fieldTypes.keys()].sort()) {
           const key = id + '\u0000' + field
           if (!inputs.some((s) => s.reader.blocksBySeriesField.has(key))) continue
-          const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, s.maxSeq, s.purgedOffset, purgeBelow)))
+          const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, field, s.maxSeq, s.purgedOffset, purgeBelow)))
           await this.writeMerged(writer, series, field, mergeSources(sources, this.settings.blockMaxPoints))
         }
         progress.seriesDone++
@@ -535,9 +543,22 @@ export class PartitionStore {
     if (pendingCount > 0) await writer.addBlock(series, field, concatColumns(pending))
   }
 
-  private retentionCutoff(database: string): bigint | null {
-    const ttl = this.settings.retentionNs[database]
-    return ttl === undefined ? null : this.settings.clockNs() - ttl
+  /** The oldest time a database keeps: its time to live from the log, else the static setting; null = keep forever. */
+  private retentionCutoff(tenant: string, database: string): bigint | null {
+    const set = this.databaseTtls.get(`${tenant}\u0000${database}`)
+    const ttl = set !== undefined ? set.ttlNs : this.settings.retentionNs[database] ?? null
+    return ttl === null ? null : this.settings.clockNs() - ttl
+  }
+
+  /** The times to live set through the log, sorted (so a manifest's text depends only on the log). */
+  private databaseTtlList(): DatabaseTtl[] {
+    return [...this.databaseTtls.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : a.database < b.database ? -1 : a.database > b.database ? 1 : 0))
+  }
+
+  /** Whether a DROP newer than the segment forgot the field's type (its declaration there no longer counts). */
+  private typeForgotten(segment: ManifestSegment, series: SeriesInfo, field: string): boolean {
+    return this.tombstones.some((t) => t.forgetsTypes === true && t.beforeSeq > segment.maxSeq && t.offset >= segment.purgedOffset &&
+      tombstoneMatches(t, series, field))
   }
 
   /** Deletes segments whose every block is past its database's time to live; returns how many. */
@@ -547,7 +568,7 @@ export class PartitionStore {
 
   private async dropExpired(): Promise<number> {
     const expired = (s: LiveSegment): boolean => s.reader.blocks.length > 0 && s.reader.blocks.every((b) => {
-      const cutoff = this.retentionCutoff(b.series.database)
+      const cutoff = this.retentionCutoff(b.series.tenant, b.series.database)
       return cutoff !== null && b.maxTimeNs < cutoff
     })
     if (!this.segments.some(expired)) return 0
@@ -563,16 +584,15 @@ export class PartitionStore {
   // ---- reads ------------------------------------------------------------------------------
 
   /** Time ranges of `series` hidden in a source of maxSeq/purgedOffset: tombstones and retention. */
-  private deletedRanges(series: SeriesInfo, maxSeq: number, purgedOffset: bigint, tombstonesBelowOffset: bigint | null = null): TimeRange[] {
+  private deletedRanges(series: SeriesInfo, field: string, maxSeq: number, purgedOffset: bigint, tombstonesBelowOffset: bigint | null = null): TimeRange[] {
     const ranges: TimeRange[] = []
     for (const t of this.tombstones) {
       if (t.beforeSeq <= maxSeq || t.offset < purgedOffset) continue
       if (tombstonesBelowOffset !== null && t.offset >= tombstonesBelowOffset) continue
-      if (t.tenant !== series.tenant || t.database !== series.database || t.measurement !== series.measurement) continue
-      if (t.seriesId !== null ? t.seriesId !== series.id : !matchesTags(series.tags, t.tags)) continue
+      if (!tombstoneMatches(t, series, field)) continue
       ranges.push({ fromNs: t.fromNs, toNs: t.toNs })
     }
-    const cutoff = this.retentionCutoff(series.database)
+    const cutoff = this.retentionCutoff(series.tenant, series.database)
     if (cutoff !== null) ranges.push({ fromNs: null, toNs: cutoff })
     return ranges
   }
@@ -600,10 +620,10 @@ export class PartitionStore {
     const segments = [...this.segments].reverse()
     for (const segment of segments) segment.refs++
     try {
-      const sources: Iterator<Column>[] = [this.memtableColumns(this.active, series, field, range, this.deletedRanges(series, Infinity, 0n))]
-      if (this.frozen) sources.push(this.memtableColumns(this.frozen, series, field, range, this.deletedRanges(series, this.frozen.seq, 0n)))
+      const sources: Iterator<Column>[] = [this.memtableColumns(this.active, series, field, range, this.deletedRanges(series, field, Infinity, 0n))]
+      if (this.frozen) sources.push(this.memtableColumns(this.frozen, series, field, range, this.deletedRanges(series, field, this.frozen.seq, 0n)))
       for (const segment of segments) {
-        sources.push(this.segmentColumns(segment, series, field, range, this.deletedRanges(series, segment.maxSeq, segment.purgedOffset), skip))
+        sources.push(this.segmentColumns(segment, series, field, range, this.deletedRanges(series, field, segment.maxSeq, segment.purgedOffset), skip))
       }
       yield* mergeSources(sources, this.settings.scanChunkMaxPoints)
     } finally {
@@ -644,7 +664,7 @@ export class PartitionStore {
       if (view && view.times.length > 0) memtableSpans.push([view.times[0]!, view.times[view.times.length - 1]!])
     }
     for (const segment of this.segments) {
-      const deleted = this.deletedRanges(series, segment.maxSeq, segment.purgedOffset)
+      const deleted = this.deletedRanges(series, request.field, segment.maxSeq, segment.purgedOffset)
       for (const block of segment.reader.blocksBySeriesField.get(key) ?? []) {
         const [min, max] = [block.minTimeNs, block.maxTimeNs]
         if (!covers(range, min, max) || deleted.some((r) => overlaps(min, max, r))) continue
@@ -669,7 +689,7 @@ export class PartitionStore {
     for (const segment of this.segments) {
       const blocks = segment.reader.blocksBySeriesField.get(key)
       if (!blocks || blocks.length === 0) continue
-      const deleted = this.deletedRanges(series, segment.maxSeq, segment.purgedOffset)
+      const deleted = this.deletedRanges(series, field, segment.maxSeq, segment.purgedOffset)
       if (blocks.some((block) => block.count > 0 && !deleted.some((r) => overlaps(block.minTimeNs, block.maxTimeNs, r)))) return true
     }
     const scan = this.scanSeries(series, field, ALL_TIME)
@@ -806,4 +826,12 @@ function concatColumns(columns: Column[]): Column {
     at += c.times.length
   }
   return { type, times, values }
+}
+
+/** Whether a tombstone's scope (database, measurement, series or tags, fields) holds (series, field). */
+function tombstoneMatches(t: Tombstone, series: SeriesInfo, field: string): boolean {
+  if (t.tenant !== series.tenant || t.database !== series.database) return false
+  if (t.measurement !== null && t.measurement !== series.measurement) return false
+  if (t.fields != null && !t.fields.includes(field)) return false
+  return t.seriesId !== null ? t.seriesId === series.id : matchesTags(series.tags, t.tags)
 }
