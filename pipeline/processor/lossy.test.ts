@@ -161,3 +161,30 @@ test('a master taking over after SET_CODEC restores the override from sluice.sta
     assert.deepEqual([...first, ...rest], expected, `handover before step ${handover}`)
   }
 })
+
+test('a DROP forgets the filters and codec overrides of its scope: a field written again starts afresh, also after a takeover', () => {
+  const input = batches(30, 3)
+  const drop = (kind: 'DROP_DATABASE' | 'DROP_TABLE' | 'DROP_FIELDS', columns: string[] | null = null): { command: IngestCommand; record: Buffer } => {
+    const command: IngestCommand = {
+      commandId: `drop-${kind}`, tenant: 't', database: 'plant', measurement: kind === 'DROP_DATABASE' ? '' : 'sensor', kind,
+      where: { tags: [], fromNs: null, toNs: null, fieldPredicate: null }, set: [], issuedAtNs: 0n, expressions: null, codecs: null, ttlNs: null, columns,
+    }
+    return { command, record: encodeIngestRecord({ batch: null, command }, { schemaId: 3 }) }
+  }
+  // The same points again after the DROP: a filter that remembered the old last kept point would drop the first one.
+  const again = { ...input[0]!, points: input[0]!.points.map(p => ({ ...p, timeNs: p.timeNs + 1_000_000_000_000n })) }
+  for (const [command, dropped] of [[drop('DROP_FIELDS', ['level']), ['level']], [drop('DROP_TABLE'), ['temp', 'level']], [drop('DROP_DATABASE'), ['temp', 'level']]] as const) {
+    const steps: Step[] = [input[0]!, setCodec([['level', 'integer', 'CODEC(SDT(3))']]), input[1]!, command, again]
+    const state: Array<[string, Buffer | null]> = []
+    const master = new LossyCompression({ config, stateSchemaId: 4 })
+    const outputs = run(master, steps, state)
+    const fresh = run(new LossyCompression({ config, stateSchemaId: 4 }), [again])[0]!
+    for (const field of dropped) assert.deepEqual(valuesOf(outputs[4]!, field), valuesOf(fresh, field), `${command.command.kind}: ${field} starts afresh`)
+    assert.equal(master.codecOf('t', 'plant', 'sensor', 'level').algorithm, 'deadband', `${command.command.kind}: the config file's setting again, not the override`)
+    if (!dropped.includes('temp')) assert.notDeepEqual(valuesOf(outputs[4]!, 'temp'), valuesOf(fresh, 'temp'), 'a field outside the scope continues')
+    // A master reading sluice.state before compaction (the override, then its deletion) has no override either.
+    const next = new LossyCompression({ config, stateSchemaId: 4 })
+    for (const [key, value] of state) next.restore(Buffer.from(key), value)
+    assert.equal(next.codecOf('t', 'plant', 'sensor', 'level').algorithm, 'deadband')
+  }
+})

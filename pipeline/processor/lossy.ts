@@ -16,7 +16,9 @@
 // CODEC(DEFAULT) drops the field's filters (and their state). The override is stored in
 // sluice.state too (key ["codec", tenant, database, measurement, field], value the command's ingest
 // record as it came), before the filters' states of that transaction, so a master restoring the
-// partition applies it before it restores any filter.
+// partition applies it before it restores any filter. A DROP (DROP_DATABASE, DROP_TABLE,
+// DROP_FIELDS) deletes the filters and overrides of its scope, here and in sluice.state: a field
+// written again starts afresh, its first point kept, never measured against a point the DROP deleted.
 
 import {
   compressorStateType, decode, decodeIngestRecord, encodeFramed, unframe,
@@ -211,6 +213,10 @@ export class LossyCompression implements SeriesCompression {
    * (changing nothing) when a codec does not parse.
    */
   command(command: IngestCommand, record: Buffer): SeriesUpsert[] {
+    if (command.kind === 'DROP_DATABASE' || command.kind === 'DROP_TABLE' || command.kind === 'DROP_FIELDS') {
+      this.forget(command)
+      return []
+    }
     if (command.kind !== 'SET_CODEC') return []
     // Every codec parsed before anything changes: a bad one (TransformError) leaves the state as it was.
     const changes = (command.codecs ?? []).map(change => ({ ...change, settings: parseCodecSpec(change.codec) }))
@@ -271,10 +277,47 @@ export class LossyCompression implements SeriesCompression {
     this.settings.delete(`${tenant}\u0000${database}\u0000${measurement}`)
   }
 
-  /** A codec override read back from sluice.state: set, no flush (the filters' states after it were written flushed). */
+  /**
+   * A DROP at its log position: the filters of its scope (held points included: the DROP deletes
+   * them) and its codec overrides are deleted, with a null record for each in sluice.state.
+   */
+  private forget(command: IngestCommand): void {
+    const columns = command.columns ?? []
+    const inScope = (tenant: string, database: string, measurement: string, field: string): boolean =>
+      tenant === command.tenant && database === command.database && (command.kind === 'DROP_DATABASE' ||
+        (measurement === command.measurement && (command.kind === 'DROP_TABLE' || columns.includes(field))))
+    for (const [seriesId, filters] of this.series) {
+      for (const entry of [...filters.values()]) {
+        if (!inScope(entry.tenant, entry.database, entry.measurement, entry.field)) continue
+        filters.delete(entry.field)
+        this.changed.delete(entry)
+        this.pending.push({ key: entry.key, value: null })
+      }
+      const [tenant, database, seriesKey] = JSON.parse(seriesId) as string[]
+      const released = this.released.get(seriesId)
+      if (!released) continue
+      const measurement = measurementOfSeriesKey(seriesKey!)
+      const kept = released.map(point => ({ ...point, fields: point.fields.filter(field => !inScope(tenant!, database!, measurement, field.name)) })).filter(point => point.fields.length > 0)
+      if (kept.length > 0) this.released.set(seriesId, kept)
+      else this.released.delete(seriesId)
+    }
+    for (const key of [...this.overrides.keys()]) {
+      const [, tenant, database, measurement, field] = JSON.parse(key) as string[]
+      if (!inScope(tenant!, database!, measurement!, field!)) continue
+      this.overrides.delete(key)
+      this.settings.delete(`${tenant}\u0000${database}\u0000${measurement}`)
+      this.pending.push({ key, value: null })
+    }
+  }
+
+  /** A codec override read back from sluice.state: set, no flush (the filters' states after it were written flushed); null: a DROP deleted it. */
   private restoreCodec(key: string, value: Buffer | null): void {
     const [, tenant, database, measurement, field] = JSON.parse(key) as string[]
-    if (value === null) return
+    if (value === null) {
+      this.overrides.delete(key)
+      this.settings.delete(`${tenant}\u0000${database}\u0000${measurement}`)
+      return
+    }
     const command = decodeIngestRecord(unframe(value).payload).command
     const change = command?.codecs?.find(entry => entry.field === field)
     if (!command || !change) return
