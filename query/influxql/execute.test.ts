@@ -282,3 +282,37 @@ test('a selector brings the fields and tags of the point it picked', async (t) =
   const mixed = await run(c, 'SELECT max(v), mean(v), host FROM cpu') as { results: Array<{ error?: string }> }
   assert.equal(mixed.results[0]!.error, 'mixing aggregate and non-aggregate queries is not supported')
 })
+
+test('a WHERE that requires tag values lists only the series having them, with the answers of the whole measurement', async (t) => {
+  // Series with different tags and fields: `extra` only where host=c, `zone` a tag only where host=d.
+  const lines: typeof LINES = [
+    ...LINES,
+    ['cpu', [['host', 'c'], ['region', 'x']], [{ name: 'v', value: 7 }, { name: 'extra', value: 1 }], 1005],
+    ['cpu', [['host', 'd'], ['zone', 'z1']], [{ name: 'v', value: 8 }], 1006],
+    ['cpu', [['region', 'y']], [{ name: 'v', value: 6 }], 1007],
+  ]
+  const c = await context(t, lines)
+  // `"k" =~ /^v$/` selects the same series but is never narrowed: the whole measurement's answer.
+  const equality = /"(\w+)" = '(\w*)'/g
+  const cases = [
+    `SELECT count(v) FROM cpu WHERE "host" = 'a'`,
+    `SELECT mean(v), max(i) FROM cpu WHERE "host" = 'a' OR "host" = 'b' GROUP BY "host"`,
+    `SELECT v, i FROM cpu WHERE "host" = 'a' AND time >= 1010s`,
+    `SELECT v FROM cpu WHERE "host" = 'b' AND "region" = 'y'`,
+    `SELECT extra FROM cpu WHERE "host" = 'a'`, // a field only other series have
+    `SELECT v FROM cpu WHERE "host" = 'a' AND "zone" = ''`, // a tag only other series have
+    `SELECT v FROM cpu WHERE "host" = 'c' AND extra = 'x'`, // a field in a condition: refused either way
+    `SELECT v FROM cpu WHERE "host" = 'nobody'`,
+    `SELECT count(v) FROM cpu WHERE "host" = 'a' GROUP BY *`,
+    `SELECT * FROM cpu WHERE "host" = 'd'`,
+    `SELECT last(v) FROM cpu WHERE ("host" = 'a' OR "host" = 'd') AND time <= 2000s GROUP BY time(100s), "zone" fill(none)`,
+  ]
+  for (const q of cases) {
+    const whole = q.replace(equality, (_, key: string, value: string) => `"${key}" =~ /^${value}$/`)
+    assert.notEqual(whole, q)
+    assert.deepEqual(await run(c, q), await run(c, whole), q)
+  }
+  assert.deepEqual(await run(c, `SELECT count(v) FROM cpu WHERE "host" = 'a' OR "host" = 'b'`), {
+    results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['time', 'count'], values: [['1970-01-01T00:00:00Z', 6]] }] }],
+  })
+})

@@ -8,12 +8,13 @@
 // times and merge the group's series by time.
 
 import { type Column, FieldType, type PartitionStore, type SeriesListing } from '../../sinks/index.ts'
+import type { TagMatch } from '../../schemas/index.ts'
 import { QueryError, QueryErrorCode, isQueryError } from '../errors.ts'
 import { QUERY_LIMITS } from '../limits.ts'
 import { tableSchema, type TableSchema, type TableSeries } from '../plan.ts'
 import type { Value } from '../result.ts'
 import { bucketStartNs } from '../time.ts'
-import type { SelectStatement } from './ast.ts'
+import type { Expr, SelectStatement } from './ast.ts'
 import { planColumns, type AggregateColumn, type CallColumn, type ColumnPlan } from './columns.ts'
 import { analyzeWhere, type TagLookup, type WhereParts } from './condition.ts'
 import { fillWindows, type FillSpec } from './fill.ts'
@@ -32,13 +33,8 @@ export interface OutputSeries {
 const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
 
 export function selectMeasurement(statement: SelectStatement, stores: PartitionStore[], tenant: string, database: string, measurement: string, nowNs: bigint): OutputSeries[] {
-  let schema: TableSchema
-  try {
-    schema = tableSchema(stores, tenant, database, measurement)
-  } catch (error) {
-    if (isQueryError(error) && error.code === QueryErrorCode.UNKNOWN_TABLE) return []
-    throw error
-  }
+  const schema = schemaFor(statement, stores, tenant, database, measurement)
+  if (schema === null) return []
   const where = analyzeWhere(statement.condition, nowNs, (name) => schema.fields.has(name) && !schema.tags.includes(name))
   const groupKeys = statement.groupByAllTags ? schema.tags : statement.groupByTags
   const columns = planColumns(statement, schema, groupKeys)
@@ -71,6 +67,76 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
 interface Group {
   values: string[]
   members: TableSeries[]
+}
+
+/** The measurement's series (listed with their tags and fields), or null when it has none; some when `matches` narrow them. */
+function listed(stores: PartitionStore[], tenant: string, database: string, measurement: string, matches?: TagMatch[]): TableSchema | null {
+  try {
+    return tableSchema(stores, tenant, database, measurement, matches)
+  } catch (error) {
+    if (isQueryError(error) && error.code === QueryErrorCode.UNKNOWN_TABLE) return null
+    throw error
+  }
+}
+
+/**
+ * The series the statement reads. Listing a series costs the store a visibility check per field,
+ * so when the WHERE requires tag values (`"host" = 'a'` or an OR of such on one tag, joined to the
+ * rest with AND) only the series having them are listed, as long as they tell every name of the
+ * statement apart as the whole measurement would: no wildcard, regex or GROUP BY *, the WHERE's
+ * names all tags of those series, the select list's names all known to them. Otherwise, or when
+ * none match, the whole measurement is listed. (As in SQL, a field whose type differs in series the
+ * narrowed listing leaves out is not refused.)
+ */
+function schemaFor(statement: SelectStatement, stores: PartitionStore[], tenant: string, database: string, measurement: string): TableSchema | null {
+  const matches = requiredTagMatches(statement.condition)
+  if (matches.length > 0 && !statement.groupByAllTags && statement.fields.every(({ expr }) => !hasPattern(expr))) {
+    const narrowed = listed(stores, tenant, database, measurement, matches)
+    if (narrowed !== null && namesResolve(statement, narrowed)) return narrowed
+  }
+  return listed(stores, tenant, database, measurement)
+}
+
+/** The tag values the condition requires: top-level AND parts `"k" = 'v'`, or ORs of those on one key (v not ''). */
+function requiredTagMatches(condition: Expr | null): TagMatch[] {
+  if (condition === null) return []
+  if (condition.kind === 'binary' && condition.op === 'AND') return [...requiredTagMatches(condition.left), ...requiredTagMatches(condition.right)]
+  const values: string[] = []
+  let key: string | null = null
+  const equalities = (expr: Expr): boolean => {
+    if (expr.kind === 'binary' && expr.op === 'OR') return equalities(expr.left) && equalities(expr.right)
+    if (expr.kind !== 'binary' || expr.op !== '=') return false
+    const [ident, value] = expr.left.kind === 'ident' ? [expr.left, expr.right] : [expr.right, expr.left]
+    if (ident.kind !== 'ident' || ident.cast === 'field' || value.kind !== 'string' || value.value === '') return false
+    if (key !== null && key !== ident.name) return false
+    key = ident.name
+    values.push(value.value)
+    return true
+  }
+  return equalities(condition) && key !== null && key !== 'time' ? [{ key, values }] : []
+}
+
+function hasPattern(expr: Expr): boolean {
+  if (expr.kind === 'wildcard' || expr.kind === 'regex') return true
+  if (expr.kind === 'call') return expr.args.some(hasPattern)
+  return expr.kind === 'binary' && (hasPattern(expr.left) || hasPattern(expr.right))
+}
+
+function identifiers(expr: Expr | null, out: string[] = []): string[] {
+  if (expr === null) return out
+  if (expr.kind === 'ident') out.push(expr.name)
+  else if (expr.kind === 'call') for (const arg of expr.args) identifiers(arg, out)
+  else if (expr.kind === 'binary') { identifiers(expr.left, out); identifiers(expr.right, out) }
+  return out
+}
+
+/** Whether the narrowed series read the statement's names as the whole measurement would. */
+function namesResolve(statement: SelectStatement, schema: TableSchema): boolean {
+  const isTime = (name: string): boolean => name.toLowerCase() === 'time'
+  const tagOnly = (name: string): boolean => schema.tags.includes(name) && !schema.fields.has(name)
+  const known = (name: string): boolean => schema.tags.includes(name) || schema.fields.has(name)
+  return identifiers(statement.condition).every((name) => isTime(name) || tagOnly(name))
+    && statement.fields.every(({ expr }) => identifiers(expr).every((name) => isTime(name) || known(name)))
 }
 
 function lookupOf(series: SeriesListing): TagLookup {
