@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { openPartitionStore, type PartitionStore, type StoreSettings } from '../sinks/index.ts'
-import { changelogEntryType, decode, unframe, type ChangelogEntry } from '../schemas/index.ts'
+import { decodeChangelogEntry, unframe, type ChangelogEntry } from '../schemas/index.ts'
 import { ReplicaError, ReplicaErrorCode } from './errors.ts'
 import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './limits.ts'
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
@@ -457,7 +457,7 @@ export class Replica {
           if (!isRunning() || isStale()) { whole = false; break }
           const offset = BigInt(message.offset)
           if (message.value === null) throw new ReplicaError(ReplicaErrorCode.FAILED, 'a changelog record without a value', { partition: part.partition, offset })
-          const entry: ChangelogEntry = decode(changelogEntryType, unframe(message.value).payload)
+          const entry: ChangelogEntry = decodeChangelogEntry(unframe(message.value).payload)
           await part.store.apply(entry, offset)
           appliedEntries.inc()
           this.noteIngest(part, entry)

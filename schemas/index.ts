@@ -25,6 +25,7 @@ export {
   type IngestBatchHeader, type IngestBatchTrailer, type IngestBatchEncodeOptions,
 } from './ingest-batch-codec.ts'
 export { scanIngestBatchPrefix, spliceChangelogUpsert, type IngestBatchPrefix } from './changelog-splice.ts'
+export { decodeChangelogEntry } from './changelog-entry-codec.ts'
 export { parseAvroSchema, sluiceAvroOptions, isUnsignedValue, INT64_MIN, INT64_MAX, UINT64_MAX, type AvroType } from './avro-types.ts'
 export { canonicalSchemaText } from './canonical.ts'
 
