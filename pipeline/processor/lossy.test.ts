@@ -181,7 +181,7 @@ test('a DROP forgets the filters and codec overrides of its scope: a field writt
     const fresh = run(new LossyCompression({ config, stateSchemaId: 4 }), [again])[0]!
     for (const field of dropped) assert.deepEqual(valuesOf(outputs[4]!, field), valuesOf(fresh, field), `${command.command.kind}: ${field} starts afresh`)
     assert.equal(master.codecOf('t', 'plant', 'sensor', 'level').algorithm, 'deadband', `${command.command.kind}: the config file's setting again, not the override`)
-    if (!dropped.includes('temp')) assert.notDeepEqual(valuesOf(outputs[4]!, 'temp'), valuesOf(fresh, 'temp'), 'a field outside the scope continues')
+    if (!(dropped as readonly string[]).includes('temp')) assert.notDeepEqual(valuesOf(outputs[4]!, 'temp'), valuesOf(fresh, 'temp'), 'a field outside the scope continues')
     // A master reading sluice.state before compaction (the override, then its deletion) has no override either.
     const next = new LossyCompression({ config, stateSchemaId: 4 })
     for (const [key, value] of state) next.restore(Buffer.from(key), value)
