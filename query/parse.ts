@@ -125,21 +125,25 @@ const unsupported = (message: string): QueryError => new QueryError(QueryErrorCo
 const badValue = (message: string): QueryError => new QueryError(QueryErrorCode.BAD_VALUE, message)
 
 /**
- * Server time for now(), remembering whether it was read: a statement that never read it is the
- * same at any time, so it is cached whole; one that did is rebuilt from its cached AST.
+ * What one parse reads besides the text: the server time for now(), remembering whether it was
+ * read (a statement that never read it is the same at any time, so it is cached whole; one that
+ * did is rebuilt from its cached AST), and whether the caches are used at all.
  */
-class Now {
-  read = false
+class Scope {
+  nowRead = false
 
-  constructor(private readonly valueNs: bigint) {}
+  constructor(private readonly timeNs: bigint, readonly cached: boolean) {}
 
-  ns(): bigint {
-    this.read = true
-    return this.valueNs
+  nowNs(): bigint {
+    this.nowRead = true
+    return this.timeNs
   }
 }
 
-/** node-sql-parser's ASTs by statement text (astOf), and whole statements that did not read now(). */
+/**
+ * node-sql-parser's ASTs by statement text, with date-time literals templated out (astOf), and
+ * whole statements that did not read now() by their text.
+ */
 const ASTS = new StatementCache<Node>(QUERY_LIMITS.statementCache)
 const STATEMENTS = new StatementCache<Statement>(QUERY_LIMITS.statementCache)
 
@@ -147,11 +151,16 @@ const STATEMENTS = new StatementCache<Statement>(QUERY_LIMITS.statementCache)
 export function parseStatement(sql: string, nowNs: bigint): Statement {
   const cached = STATEMENTS.get(sql)
   if (cached !== undefined) return cached
-  const now = new Now(nowNs)
-  const statement = statementOf(sql, now)
+  const scope = new Scope(nowNs, true)
+  const statement = statementOf(sql, scope)
   const bytes = frozenSize(statement)
-  if (!now.read) STATEMENTS.set(sql, statement, bytes)
+  if (!scope.nowRead) STATEMENTS.set(sql, statement, bytes)
   return statement
+}
+
+/** parseStatement without the caches: what a statement seen for the first time costs (benchmarks, tests). */
+export function parseStatementUncached(sql: string, nowNs: bigint): Statement {
+  return statementOf(sql, new Scope(nowNs, false))
 }
 
 /** Empties the statement caches (tests). */
@@ -165,28 +174,49 @@ export function statementCacheStats(): { statements: number; asts: number; bytes
   return { statements: STATEMENTS.size, asts: ASTS.size, bytes: STATEMENTS.bytes + ASTS.bytes }
 }
 
-function statementOf(sql: string, now: Now): Statement {
+function statementOf(sql: string, scope: Scope): Statement {
   if (sql.length > QUERY_LIMITS.maxSqlChars) {
     throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `the statement has ${sql.length} characters; at most ${QUERY_LIMITS.maxSqlChars} are read`)
   }
   const explain = /^\s*explain(\s+analyze)?\s+/i.exec(sql)
   if (explain) {
-    const statement = statementOf(' '.repeat(explain[0].length) + sql.slice(explain[0].length), now)
+    const statement = statementOf(' '.repeat(explain[0].length) + sql.slice(explain[0].length), scope)
     if (statement.kind !== 'select') throw unsupported('EXPLAIN takes a SELECT')
     return { kind: 'explain', statement, analyze: explain[1] !== undefined }
   }
-  const metadata = metadataStatement(sql, now)
+  const metadata = metadataStatement(sql, scope)
   if (metadata) return metadata
-  const statement = astOf(sql)
+  const statement = astOf(sql, scope)
   if (statement.type === 'show' && statement.keyword === 'tables') return { kind: 'show-tables', columnName: 'table_name' }
   if (statement.type !== 'select') throw unsupported(`${statement.type.toUpperCase()} is not a query; only SELECT, SHOW and DESCRIBE TABLE are answered here`)
-  return selectStatement(statement, now)
+  return selectStatement(statement, scope)
 }
 
-/** The one statement of `sql`; a syntax error names its line and column (1-based, as node-sql-parser's location). */
-function astOf(sql: string): Node {
-  const cached = ASTS.get(sql)
-  if (cached !== undefined) return cached
+/**
+ * The one statement of `sql`, frozen. Dashboards move their absolute time ranges with every
+ * refresh, so the AST is cached for the text with its date-time literals replaced by markers, and
+ * the literals are put back into a copy of the cached AST (literalTemplate).
+ */
+function astOf(sql: string, scope: Scope): Node {
+  if (!scope.cached) return parsedAst(sql)
+  const templated = literalTemplate(sql)
+  const key = templated?.template ?? sql
+  let ast = ASTS.get(key)
+  if (ast === undefined) {
+    try {
+      ast = parsedAst(key)
+    } catch (error) {
+      // The error names a line and column of the text sent, not of its template.
+      if (templated !== null) parsedAst(sql)
+      throw error
+    }
+    ASTS.set(key, ast, frozenSize(ast))
+  }
+  return templated === null ? ast : withLiterals(ast, templated.literals) as Node
+}
+
+/** node-sql-parser's AST of `sql`, frozen; a syntax error names its line and column (1-based, as node-sql-parser's location). */
+function parsedAst(sql: string): Node {
   let ast: Node | Node[]
   try {
     ast = parser.astify(sql, DIALECT) as unknown as Node | Node[]
@@ -202,8 +232,80 @@ function astOf(sql: string): Node {
   const statements = Array.isArray(ast) ? ast : [ast]
   if (statements.length !== 1) throw unsupported(`one statement per request, got ${statements.length}`)
   const statement = statements[0]!
-  ASTS.set(sql, statement, frozenSize(statement))
+  frozenSize(statement)
   return statement
+}
+
+/**
+ * The content of a '...' literal templated out: a date or date-time. It holds no quote, comment
+ * mark or newline, so replacing it cannot change how the rest of the text reads, whether or not the
+ * parser sees it as a literal.
+ */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/
+/** Starts a marker literal: '\u0001<index>'. No statement holding it is templated. */
+const MARKER = '\u0001'
+
+/**
+ * `sql` with each '...' literal that holds a date-time (DATE_TIME) replaced by a numbered marker,
+ * and the contents replaced; null when there are none, or when the text holds what this scan does
+ * not follow as node-sql-parser does (a backslash, a dollar quote, the marker itself).
+ */
+function literalTemplate(sql: string): { template: string; literals: string[] } | null {
+  if (!sql.includes("'") || /[\\$\u0001]/.test(sql)) return null
+  const literals: string[] = []
+  let template = ''
+  let copied = 0
+  let i = 0
+  while (i < sql.length) {
+    const c = sql[i]
+    if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i)
+      i = end < 0 ? sql.length : end
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2)
+      if (end < 0) return null
+      i = end + 2
+    } else if (c === '"' || c === "'") {
+      const end = closingQuote(sql, i)
+      if (end < 0) return null
+      const content = sql.slice(i + 1, end)
+      // E'...', X'...', B'...' and the like are other kinds of literal.
+      if (c === "'" && !/\w/.test(sql[i - 1] ?? ' ') && DATE_TIME.test(content)) {
+        template += `${sql.slice(copied, i)}'${MARKER}${literals.length}'`
+        literals.push(content)
+        copied = end + 1
+      }
+      i = end + 1
+    } else {
+      i++
+    }
+  }
+  return literals.length === 0 ? null : { template: template + sql.slice(copied), literals }
+}
+
+/** The index of the quote closing the one at `start` (a doubled quote is part of the text), or -1. */
+function closingQuote(sql: string, start: number): number {
+  const quote = sql[start]!
+  for (let i = start + 1; ;) {
+    const at = sql.indexOf(quote, i)
+    if (at < 0 || sql[at + 1] !== quote) return at
+    i = at + 2
+  }
+}
+
+/** A copy of a frozen AST with its marker strings replaced by the literals, sharing every subtree without one. */
+function withLiterals(value: unknown, literals: readonly string[]): unknown {
+  if (typeof value === 'string') return value.startsWith(MARKER) ? literals[Number(value.slice(1))] ?? value : value
+  if (value === null || typeof value !== 'object') return value
+  let copy: Record<string, unknown> | unknown[] | null = null
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key]
+    const replaced = withLiterals(child, literals)
+    if (replaced === child) continue
+    copy ??= Array.isArray(value) ? [...value] : { ...value }
+    ;(copy as Record<string, unknown>)[key] = replaced
+  }
+  return copy === null ? value : Object.freeze(copy)
 }
 
 const SHOW_SERIES = /^show\s+series(?:\s+from\s+("(?:[^"]|"")+"|[^\s"]+))?(?:\s+where\s+([\s\S]+))?$/i
@@ -214,17 +316,17 @@ function unquote(name: string): string {
 }
 
 /** SHOW SERIES / TAG VALUES take tag conditions only (=, !=, IN, NOT IN, joined with AND). */
-function tagConditions(where: string | undefined, what: string, now: Now): ColumnCondition[] {
+function tagConditions(where: string | undefined, what: string, scope: Scope): ColumnCondition[] {
   if (where === undefined) return []
   let ast: Node
   try {
-    ast = astOf(`SELECT * FROM t WHERE ${where}`)
+    ast = astOf(`SELECT * FROM t WHERE ${where}`, scope)
   } catch (error) {
     // The position would be in the SELECT this WHERE was read as, not in the statement sent.
     if (error instanceof QueryError && error.code === QueryErrorCode.SYNTAX) throw new QueryError(QueryErrorCode.SYNTAX, `${what} ... WHERE ${where}: SQL syntax error: ${error.message.replace(/^SQL syntax error( at line \d+, column \d+)?: /, '')}`)
     throw error
   }
-  const parsed = whereOf(ast.where as Node, now)
+  const parsed = whereOf(ast.where as Node, scope)
   if (parsed.filter !== null || parsed.fromNs !== null || parsed.toNs !== null || parsed.conditions.some((c) => c.refusal !== null)) {
     throw unsupported(`${what} ... WHERE takes tag conditions (=, !=, IN, NOT IN) joined with AND`)
   }
@@ -232,7 +334,7 @@ function tagConditions(where: string | undefined, what: string, now: Now): Colum
 }
 
 /** SHOW TABLES | MEASUREMENTS | DATABASES | SERIES | TAG VALUES, DESCRIBE [TABLE] name, or null. */
-function metadataStatement(sql: string, now: Now): Statement | null {
+function metadataStatement(sql: string, scope: Scope): Statement | null {
   const text = sql.trim().replace(/;\s*$/, '').trim()
   const words = text.split(/\s+/)
   const first = words[0]?.toLowerCase()
@@ -241,7 +343,7 @@ function metadataStatement(sql: string, now: Now): Statement | null {
   if (first === 'show' && words[1]?.toLowerCase() === 'series') {
     const match = SHOW_SERIES.exec(text)
     if (!match) throw unsupported('write SHOW SERIES [FROM <table>] [WHERE <tag conditions>]')
-    return { kind: 'show-series', table: match[1] ? unquote(match[1]) : null, conditions: tagConditions(match[2], 'SHOW SERIES', now) }
+    return { kind: 'show-series', table: match[1] ? unquote(match[1]) : null, conditions: tagConditions(match[2], 'SHOW SERIES', scope) }
   }
   if (first === 'show' && words[1]?.toLowerCase() === 'tag') {
     const match = SHOW_TAG_VALUES.exec(text)
@@ -249,7 +351,7 @@ function metadataStatement(sql: string, now: Now): Statement | null {
     const op = match[2]!.toLowerCase().replace(/\s+/g, ' ')
     const list = match[3]!.startsWith('(') ? match[3]!.slice(1, -1).split(',').map((k) => k.trim()).filter((k) => k !== '') : [match[3]!]
     const keys = list.map((k) => unquote(k.startsWith("'") && k.endsWith("'") ? k.slice(1, -1) : k))
-    return { kind: 'show-tag-values', table: match[1] ? unquote(match[1]) : null, keys, negate: op === '!=' || op === '<>' || op === 'not in', conditions: tagConditions(match[4], 'SHOW TAG VALUES', now) }
+    return { kind: 'show-tag-values', table: match[1] ? unquote(match[1]) : null, keys, negate: op === '!=' || op === '<>' || op === 'not in', conditions: tagConditions(match[4], 'SHOW TAG VALUES', scope) }
   }
   if (first !== 'describe' && first !== 'desc') return null
   const rest = words.slice(1)
@@ -258,7 +360,7 @@ function metadataStatement(sql: string, now: Now): Statement | null {
   return { kind: 'describe', table: unquote(rest[0]!) }
 }
 
-function selectStatement(node: Node, now: Now): SelectStatement {
+function selectStatement(node: Node, scope: Scope): SelectStatement {
   refuseClauses(node)
   const from = node.from as Array<{ table?: string; expr?: { ast?: Node }; join?: unknown; as?: string | null }> | null
   if (!from || from.length === 0) throw unsupported('SELECT without FROM is not supported; name a table')
@@ -267,14 +369,14 @@ function selectStatement(node: Node, now: Now): SelectStatement {
   if (from[0]!.expr) {
     const inner = from[0]!.expr.ast
     if (!inner || inner.type !== 'select') throw unsupported('FROM takes a table or one (SELECT ...) subquery')
-    source = selectStatement(inner, now)
+    source = selectStatement(inner, scope)
   }
   const table = source ? from[0]!.as ?? 'subquery' : from[0]!.table!
-  const hidden = new HiddenAggregates(now)
-  const items = (node.columns as Array<{ expr: Node; as: string | null }>).map((c) => selectItem(c.expr, c.as, now, hidden))
-  const where = node.where ? whereOf(node.where as Node, now) : { conditions: [], filter: null, fromNs: null, toNs: null }
-  const having = node.having ? expressionOf(node.having as Node, now, hidden) : null
-  const { groupBy, bucket } = groupByOf(node, items, now)
+  const hidden = new HiddenAggregates(scope)
+  const items = (node.columns as Array<{ expr: Node; as: string | null }>).map((c) => selectItem(c.expr, c.as, scope, hidden))
+  const where = node.where ? whereOf(node.where as Node, scope) : { conditions: [], filter: null, fromNs: null, toNs: null }
+  const having = node.having ? expressionOf(node.having as Node, scope, hidden) : null
+  const { groupBy, bucket } = groupByOf(node, items, scope)
   const statement: SelectStatement = {
     kind: 'select', table, source, items: [...items, ...hidden.items], hidden: hidden.items.length, ...where, having,
     distinct: (node.distinct as { type: unknown } | null)?.type === 'DISTINCT', groupBy, bucket, orderBy: [], limit: null, offset: 0,
@@ -321,10 +423,10 @@ function argsOf(node: Node): Node[] {
 class HiddenAggregates {
   readonly items: SelectItem[] = []
 
-  constructor(private readonly now: Now) {}
+  constructor(private readonly scope: Scope) {}
 
   add(node: Node, fn: string): string {
-    const item = fn === 'interpolate' || fn === 'locf' ? selectItem(node, null, this.now, null) : aggregateItem(node, fn, null, this.now)
+    const item = fn === 'interpolate' || fn === 'locf' ? selectItem(node, null, this.scope, null) : aggregateItem(node, fn, null, this.scope)
     if (item.kind !== 'aggregate') throw unsupported(`${sqlOf(node)} is not an aggregate`)
     const existing = this.items.find((i) => i.kind === 'aggregate' && i.sql === item.sql)
     if (existing) return existing.kind === 'aggregate' ? existing.name : ''
@@ -337,7 +439,7 @@ class HiddenAggregates {
 /** Names of hidden items start with a character no SQL identifier holds. */
 export const HIDDEN_PREFIX = '\u0000'
 
-function selectItem(expr: Node, alias: string | null, now: Now, hidden: HiddenAggregates | null): SelectItem {
+function selectItem(expr: Node, alias: string | null, scope: Scope, hidden: HiddenAggregates | null): SelectItem {
   if (expr.type === 'column_ref' && expr.column === '*') {
     if (alias) throw unsupported('* cannot have an alias')
     return { kind: 'star' }
@@ -345,27 +447,27 @@ function selectItem(expr: Node, alias: string | null, now: Now, hidden: HiddenAg
   const column = identifier(expr)
   if (column !== null) return { kind: 'column', column, name: alias ?? column }
   const fn = functionName(expr)
-  if (fn === null || fn === 'not') return expressionItem(expr, alias, now, hidden)
-  const bucket = bucketOf(expr, fn, now)
+  if (fn === null || fn === 'not') return expressionItem(expr, alias, scope, hidden)
+  const bucket = bucketOf(expr, fn, scope)
   if (bucket) return { kind: 'bucket', bucket, name: alias ?? bucket.sql }
   if (fn === 'interpolate' || fn === 'locf') {
     const args = argsOf(expr)
     const inner = args[0]
     const innerFn = inner && args.length === 1 ? functionName(inner) : null
     if (!inner || innerFn === null || isScalarFunction(innerFn)) throw unsupported(`${sqlOf(expr)}: ${fn} takes one aggregate, e.g. ${fn}(avg(usage))`)
-    const item = aggregateItem(inner, innerFn, null, now)
+    const item = aggregateItem(inner, innerFn, null, scope)
     if (item.kind !== 'aggregate') throw unsupported(`${sqlOf(expr)}: ${fn} takes one aggregate`)
     const sql = `${fn}(${item.sql})`
     return { ...item, fill: fn, sql, name: alias ?? sql }
   }
-  if (isScalarFunction(fn) || fn === 'now') return expressionItem(expr, alias, now, hidden)
+  if (isScalarFunction(fn) || fn === 'now') return expressionItem(expr, alias, scope, hidden)
   // An aggregate whose arguments are expressions (max(usage * 2)) is refused by aggregateItem.
-  return aggregateItem(expr, fn, alias, now)
+  return aggregateItem(expr, fn, alias, scope)
 }
 
-function expressionItem(expr: Node, alias: string | null, now: Now, hidden: HiddenAggregates | null): SelectItem {
+function expressionItem(expr: Node, alias: string | null, scope: Scope, hidden: HiddenAggregates | null): SelectItem {
   const sql = sqlOf(expr)
-  return { kind: 'expression', expr: expressionOf(expr, now, hidden), name: alias ?? sql, sql }
+  return { kind: 'expression', expr: expressionOf(expr, scope, hidden), name: alias ?? sql, sql }
 }
 
 const OPERATOR_NAMES: Readonly<Record<string, BinaryOperator>> = { '<>': '!=' }
@@ -375,18 +477,18 @@ const OPERATOR_NAMES: Readonly<Record<string, BinaryOperator>> = { '<>': '!=' }
  * function calls. Aggregates inside become hidden items when `hidden` is given (select lists and
  * HAVING), and are refused otherwise (WHERE).
  */
-function expressionOf(node: Node, now: Now, hidden: HiddenAggregates | null = null): Expr {
+function expressionOf(node: Node, scope: Scope, hidden: HiddenAggregates | null = null): Expr {
   const column = identifier(node)
   if (column !== null) return { kind: 'column', name: column }
   const text = stringValue(node)
   if (text !== undefined) return { kind: 'literal', value: text }
   const sql = (): string => sqlOf(node)
-  const sub = (inner: Node): Expr => expressionOf(inner, now, hidden)
+  const sub = (inner: Node): Expr => expressionOf(inner, scope, hidden)
   switch (node.type) {
     case 'binary_expr': {
       const op = String(node.operator).toUpperCase()
       if ((op === '+' || op === '-') && node.right?.type === 'interval') {
-        if (isTimeConstant({ type: 'binary_expr', right: node }, '=')) return { kind: 'literal', value: timeValue(node, now), type: 'timestamp' }
+        if (isTimeConstant({ type: 'binary_expr', right: node }, '=')) return { kind: 'literal', value: timeValue(node, scope), type: 'timestamp' }
         // time - INTERVAL '1 hour' over a column: timestamp ± integer nanoseconds.
         return { kind: 'binary', op: op as BinaryOperator, left: sub(node.left!), right: { kind: 'literal', value: durationOf(node.right) }, sql: sql() }
       }
@@ -429,7 +531,7 @@ function expressionOf(node: Node, now: Now, hidden: HiddenAggregates | null = nu
       return { kind: 'case', whens, otherwise, sql: sql() }
     }
     case 'interval': throw unsupported(`${sql()}: an interval is taken only in time arithmetic (now() - INTERVAL '1 hour') and buckets`)
-    case 'aggr_func': return aggregateReference(node, now, hidden)
+    case 'aggr_func': return aggregateReference(node, scope, hidden)
     case 'number': case 'bigint': {
       const raw = String(node.value)
       return { kind: 'literal', value: /^-?\d+$/.test(raw) ? BigInt(raw) : Number(raw) }
@@ -445,22 +547,22 @@ function expressionOf(node: Node, now: Now, hidden: HiddenAggregates | null = nu
     case 'extract': {
       const args = node.args as unknown as { field: string; source: Node }
       const sql = sqlOf(node)
-      return { kind: 'call', fn: 'date_part', args: [{ kind: 'literal', value: String(args.field).toLowerCase() }, expressionOf(args.source, now)], sql }
+      return { kind: 'call', fn: 'date_part', args: [{ kind: 'literal', value: String(args.field).toLowerCase() }, expressionOf(args.source, scope)], sql }
     }
   }
   const fn = functionName(node)
   if (fn === 'now') {
     if (argsOf(node).length > 0) throw unsupported('now() takes no arguments')
-    return { kind: 'call', fn: 'to_timestamp_nanos', args: [{ kind: 'literal', value: now.ns() }], sql: 'now()' }
+    return { kind: 'call', fn: 'to_timestamp_nanos', args: [{ kind: 'literal', value: scope.nowNs() }], sql: 'now()' }
   }
   if (fn === 'not' && argsOf(node).length === 1) return { kind: 'unary', op: 'NOT', operand: sub(argsOf(node)[0]!), sql: sql() }
   if (fn !== null && isScalarFunction(fn)) return { kind: 'call', fn, args: argsOf(node).map(sub), sql: sqlOf(node) }
-  if (fn !== null && (isCollected(fn) || (AGGREGATES as readonly string[]).includes(fn) || fn === 'mean' || fn === 'interpolate' || fn === 'locf')) return aggregateReference(node, now, hidden)
-  if (fn !== null && bucketOf(node, fn, now)) throw unsupported(`${sql()}: a time bucket is a select item of its own (with GROUP BY), not part of an expression`)
+  if (fn !== null && (isCollected(fn) || (AGGREGATES as readonly string[]).includes(fn) || fn === 'mean' || fn === 'interpolate' || fn === 'locf')) return aggregateReference(node, scope, hidden)
+  if (fn !== null && bucketOf(node, fn, scope)) throw unsupported(`${sql()}: a time bucket is a select item of its own (with GROUP BY), not part of an expression`)
   throw unsupported(`${sqlOf(node)} is not supported in an expression; use columns, constants, operators and the functions in docs/query.md`)
 }
 
-function aggregateReference(node: Node, now: Now, hidden: HiddenAggregates | null): Expr {
+function aggregateReference(node: Node, scope: Scope, hidden: HiddenAggregates | null): Expr {
   if (!hidden) throw unsupported(`${sqlOf(node)}: aggregates are not allowed in WHERE; use HAVING`)
   return { kind: 'column', name: hidden.add(node, functionName(node)!) }
 }
@@ -478,7 +580,7 @@ function requireTime(fn: string, arg: Node | undefined, shape: string): void {
 }
 
 /** median, mode, stddev, percentile, increase, irate, gauge_agg and its accessors, the track functions. */
-function collectedItem(expr: Node, fn: CollectedName, alias: string | null, now: Now): SelectItem {
+function collectedItem(expr: Node, fn: CollectedName, alias: string | null, scope: Scope): SelectItem {
   if (expr.over) throw unsupported(`${fn}(...) OVER (...) (window functions) is not supported`)
   if (expr.args?.distinct) throw unsupported(`${fn}(DISTINCT ...) is not supported`)
   const args = argsOf(expr)
@@ -500,7 +602,7 @@ function collectedItem(expr: Node, fn: CollectedName, alias: string | null, now:
     requireTime(fn, args[0], shape)
     const field = fieldArgument(fn, args[1]!)
     if (fn !== 'st_position_at') return done(field, `${fn}(time, ${field})`)
-    const atNs = timeValue(args[2]!, now)
+    const atNs = timeValue(args[2]!, scope)
     return done(field, `${fn}(time, ${field}, ${atNs})`, atNs)
   }
   if (fn === 'percentile') {
@@ -528,9 +630,9 @@ function gaugeField(node: Node): string {
   return fieldArgument('gauge_agg', args[1]!)
 }
 
-function aggregateItem(expr: Node, fn: string, alias: string | null, now: Now): SelectItem {
+function aggregateItem(expr: Node, fn: string, alias: string | null, scope: Scope): SelectItem {
   const name = fn === 'mean' ? 'avg' : fn
-  if (isCollected(name)) return collectedItem(expr, name, alias, now)
+  if (isCollected(name)) return collectedItem(expr, name, alias, scope)
   if (!(AGGREGATES as readonly string[]).includes(name)) {
     throw unsupported(`function ${fn}() is not supported; aggregates are ${[...AGGREGATES, ...COLLECTED_AGGREGATES].join(', ')} (and mean), buckets date_bin, time_window, date_trunc and their _gapfill forms; docs/query.md lists the scalar functions`)
   }
@@ -558,7 +660,7 @@ const TRUNC_UNITS: Readonly<Record<string, bigint>> = {
 }
 
 /** A time bucket expression, or null when `expr` is another function. */
-function bucketOf(expr: Node, fn: string, now: Now): BucketSpec | null {
+function bucketOf(expr: Node, fn: string, scope: Scope): BucketSpec | null {
   const args = argsOf(expr)
   const sql = sqlOf(expr)
   const onTime = (arg: Node | undefined): void => {
@@ -568,7 +670,7 @@ function bucketOf(expr: Node, fn: string, now: Now): BucketSpec | null {
     case 'date_bin': case 'date_bin_gapfill': {
       if (args.length < 2 || args.length > 3) throw unsupported(`${sql}: write ${fn}(INTERVAL '1 minute', time[, origin])`)
       onTime(args[1])
-      return { intervalNs: durationOf(args[0]!), originNs: args[2] ? timeValue(args[2], now) : 0n, slideNs: null, gapfill: fn === 'date_bin_gapfill', sql }
+      return { intervalNs: durationOf(args[0]!), originNs: args[2] ? timeValue(args[2], scope) : 0n, slideNs: null, gapfill: fn === 'date_bin_gapfill', sql }
     }
     case 'time_window': case 'time_window_gapfill': {
       if (args.length !== 2 && args.length !== 3) throw unsupported(`${sql}: write ${fn}(time, INTERVAL '1 minute'[, slide])`)
@@ -609,7 +711,7 @@ function durationOf(node: Node): bigint {
 }
 
 /** A time constant: integer ns, an RFC 3339 string, now(), and ± INTERVAL of those. */
-function timeValue(node: Node, now: Now): bigint {
+function timeValue(node: Node, scope: Scope): bigint {
   if (node.type === 'number' || node.type === 'bigint') {
     const text = String(node.value)
     if (!/^-?\d+$/.test(text)) throw badValue(`time ${text}: give integer nanoseconds or an RFC 3339 string`)
@@ -621,9 +723,9 @@ function timeValue(node: Node, now: Now): bigint {
     if (parsed === null) throw badValue(`time '${text}' is not an RFC 3339 timestamp (e.g. 2023-01-14T16:03:00Z)`)
     return parsed
   }
-  if (functionName(node) === 'now' && argsOf(node).length === 0) return now.ns()
+  if (functionName(node) === 'now' && argsOf(node).length === 0) return scope.nowNs()
   if (node.type === 'binary_expr' && (node.operator === '+' || node.operator === '-')) {
-    const base = timeValue(node.left!, now)
+    const base = timeValue(node.left!, scope)
     const delta = durationOf(node.right!)
     return node.operator === '+' ? base + delta : base - delta
   }
@@ -643,7 +745,7 @@ const TAG_OPERATORS = ['=', '!=', '<>', 'IN', 'NOT IN']
  * (series pruning; kept with their expression in case the column is a field) and the rest, a row
  * filter expression.
  */
-function whereOf(where: Node, now: Now): Pick<SelectStatement, 'conditions' | 'filter' | 'fromNs' | 'toNs'> {
+function whereOf(where: Node, scope: Scope): Pick<SelectStatement, 'conditions' | 'filter' | 'fromNs' | 'toNs'> {
   const conditions: ColumnCondition[] = []
   const rest: Expr[] = []
   let fromNs: bigint | null = null
@@ -653,16 +755,16 @@ function whereOf(where: Node, now: Now): Pick<SelectStatement, 'conditions' | 'f
     const column = part.type === 'binary_expr' && part.left ? identifier(part.left) : null
     const operator = String(part.operator ?? '').toUpperCase()
     if (column === 'time' && TIME_OPERATORS.includes(operator) && isTimeConstant(part, operator)) {
-      const [from, to] = timeBounds(part, now)
+      const [from, to] = timeBounds(part, scope)
       if (from !== null) fromNs = fromNs === null || from > fromNs ? from : fromNs
       if (to !== null) toNs = toNs === null || to < toNs ? to : toNs
       continue
     }
     if (column !== null && column !== 'time' && TAG_OPERATORS.includes(operator)) {
-      conditions.push({ ...columnCondition(part, column), expr: expressionOf(part, now) })
+      conditions.push({ ...columnCondition(part, column), expr: expressionOf(part, scope) })
       continue
     }
-    rest.push(expressionOf(part, now))
+    rest.push(expressionOf(part, scope))
   }
   const filter = rest.reduce<Expr | null>((all, part) => (all === null ? part : { kind: 'binary', op: 'AND', left: all, right: part, sql: `${exprSql(all)} AND ${exprSql(part)}` }), null)
   return { conditions, filter, fromNs, toNs }
@@ -681,18 +783,18 @@ function isTimeConstant(part: Node, operator: string): boolean {
   return sides.every(constant)
 }
 
-function timeBounds(part: Node, now: Now): [bigint | null, bigint | null] {
+function timeBounds(part: Node, scope: Scope): [bigint | null, bigint | null] {
   const right = part.right!
   switch (part.operator) {
     case 'BETWEEN': {
       const [low, high] = right.value as Node[]
-      return [timeValue(low!, now), timeValue(high!, now) + 1n]
+      return [timeValue(low!, scope), timeValue(high!, scope) + 1n]
     }
-    case '>=': return [timeValue(right, now), null]
-    case '>': return [timeValue(right, now) + 1n, null]
-    case '<': return [null, timeValue(right, now)]
-    case '<=': return [null, timeValue(right, now) + 1n]
-    case '=': { const at = timeValue(right, now); return [at, at + 1n] }
+    case '>=': return [timeValue(right, scope), null]
+    case '>': return [timeValue(right, scope) + 1n, null]
+    case '<': return [null, timeValue(right, scope)]
+    case '<=': return [null, timeValue(right, scope) + 1n]
+    case '=': { const at = timeValue(right, scope); return [at, at + 1n] }
     default: throw unsupported(`WHERE: time ${part.operator} is not supported; use =, <, <=, >, >= or BETWEEN`)
   }
 }
@@ -717,7 +819,7 @@ function columnCondition(part: Node, column: string): ColumnCondition {
   }
 }
 
-function groupByOf(node: Node, items: SelectItem[], now: Now): { groupBy: string[]; bucket: BucketSpec | null } {
+function groupByOf(node: Node, items: SelectItem[], scope: Scope): { groupBy: string[]; bucket: BucketSpec | null } {
   const columns = (node.groupby as { columns?: Node[] } | null)?.columns ?? []
   const groupBy: string[] = []
   let bucket: BucketSpec | null = null
@@ -742,7 +844,7 @@ function groupByOf(node: Node, items: SelectItem[], now: Now): { groupBy: string
     if (expression?.kind === 'expression') throw unsupported(`GROUP BY ${name} (${expression.sql}): grouping by a function's value is not supported; group by tags and one time bucket`)
     if (name !== null) { groupBy.push(name); continue }
     const fn = functionName(target)
-    const spec = fn === null ? null : bucketOf(target, fn, now)
+    const spec = fn === null ? null : bucketOf(target, fn, scope)
     if (!spec) throw unsupported(`GROUP BY ${sqlOf(target)} is not supported; group by tags and one time bucket`)
     setBucket(spec)
   }

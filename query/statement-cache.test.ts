@@ -7,7 +7,7 @@ import type { ChangelogEntry, IngestCommand } from '../schemas/index.ts'
 import { canonicalSeriesKey, openPartitionStore } from '../sinks/index.ts'
 import { executeSql } from './execute.ts'
 import { executeInfluxql, parseInfluxql } from './influxql/index.ts'
-import { clearStatementCaches, parseStatement, statementCacheStats, type SelectStatement } from './parse.ts'
+import { clearStatementCaches, parseStatement, parseStatementUncached, statementCacheStats, type SelectStatement, type Statement } from './parse.ts'
 import { frozenSize, StatementCache } from './statement-cache.ts'
 
 test('the cache keeps at most maxEntries, the least recently used leaving first', () => {
@@ -82,6 +82,53 @@ test('EXPLAIN and a statement without EXPLAIN are cached apart; errors are never
   for (let i = 0; i < 2; i++) assert.throws(() => parseStatement('SELECT max(usage) FROM', 0n), { code: 'SLUICE_ERR_QUERY_SYNTAX', line: 1 })
   assert.throws(() => parseStatement('SELECT nosuch(usage) FROM cpu', 0n), { code: 'SLUICE_ERR_QUERY_UNSUPPORTED' })
   assert.throws(() => parseStatement('SELECT nosuch(usage) FROM cpu', 0n), { code: 'SLUICE_ERR_QUERY_UNSUPPORTED' })
+})
+
+/** The statement, or the error's code, message and position. */
+function outcome(parse: () => Statement): unknown {
+  try {
+    return parse()
+  } catch (error) {
+    const { code, message, line, column } = error as { code?: string; message: string; line?: number; column?: number }
+    return { code, message, line, column }
+  }
+}
+
+test('date-time literals are templated out of the AST cache: a moved time range reuses the AST, and answers as a fresh parse', () => {
+  clearStatementCaches()
+  const dashboard = (from: string, to: string): string => `SELECT date_bin(INTERVAL '1 minute', time) AS t, avg(usage) FROM cpu WHERE host = 'a' AND time >= '${from}' AND time < '${to}' GROUP BY t`
+  const first = parseStatement(dashboard('2024-01-01T00:00:00Z', '2024-01-01T01:00:00Z'), 0n) as SelectStatement
+  const moved = parseStatement(dashboard('2024-01-01T00:00:10.5Z', '2024-01-01T01:00:10.5Z'), 0n) as SelectStatement
+  assert.equal(statementCacheStats().asts, 1)
+  assert.equal(statementCacheStats().statements, 2)
+  assert.equal(moved.fromNs! - first.fromNs!, 10_500_000_000n)
+  assert.equal(moved.toNs! - first.toNs!, 10_500_000_000n)
+  const texts = [
+    dashboard('2024-01-01', '2024-01-02 00:00:00+02:00'),
+    "SELECT count(usage) FROM cpu WHERE time BETWEEN '2024-01-01T00:00:00Z' AND '2024-01-01T00:00:00.123456789Z'",
+    // A date-time as a tag value, in a select-list expression, as an origin, doubled quotes next to it.
+    "SELECT host = '2024-01-01' AS same, max(usage) FROM cpu WHERE note = 'it''s' AND host IN ('2024-01-01', 'b') GROUP BY host",
+    "SELECT date_bin(INTERVAL '1 hour', time, '2023-12-31T23:30:00Z') AS h, count(usage) FROM cpu GROUP BY h",
+    "SELECT st_position_at(time, position, '2024-01-01T00:00:30Z') FROM track",
+    // Comments, a quoted identifier holding a quote, an E'' literal: left as they are.
+    "SELECT count(usage) /* since '2024-01-01' */ FROM \"it's\" -- until '2024-01-02'\nWHERE time >= '2024-01-01T00:00:00Z'",
+    "SELECT count(usage) FROM cpu WHERE host = E'2024-01-01' AND time < '2024-01-01T00:00:00Z'",
+    "SELECT count(usage) FROM cpu WHERE note = 'a'' AND x = ''2024-01-01' AND time >= '2024-01-01T00:00:00Z'",
+    "EXPLAIN SELECT count(usage) FROM cpu WHERE time >= '2024-01-01T00:00:00Z'",
+    "SHOW SERIES FROM cpu WHERE host = '2024-01-01'",
+    "SELECT count(usage) FROM cpu WHERE time >= TIMESTAMP '2024-01-01T00:00:00Z'",
+    // Errors: the position is the text's, not the template's.
+    "SELECT count(usage) FROM cpu WHERE time >= '2024-01-01T00:00:00.123456789Z' AND AND",
+    "SELECT count(usage) FROM cpu WHERE time >= '2024-13-45T99:99:99Z'",
+    "SELECT count(usage) FROM cpu WHERE time >= '2024-01-01T00:00:00Z' + INTERVAL '1 month'",
+  ]
+  for (const text of texts) {
+    for (let i = 0; i < 2; i++) assert.deepEqual(outcome(() => parseStatement(text, 5n)), outcome(() => parseStatementUncached(text, 5n)), text)
+  }
+  // The end of the text sent, not of its shorter template.
+  const broken = texts.find((text) => text.endsWith('AND AND'))!
+  const error = outcome(() => parseStatement(broken, 0n)) as { line: number; column: number }
+  assert.deepEqual([error.line, error.column], [1, broken.length + 1])
 })
 
 test('InfluxQL queries are parsed once and shared, frozen', () => {
