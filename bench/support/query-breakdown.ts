@@ -1,7 +1,10 @@
 // Where Sluice's time goes in the queries of bench/query-peers.ts, without HTTP: the TSBS-like cpu
 // workload applied to one partition store in this process (8,192-point blocks, the default), then
 // each query's SQL through executeSqlNow (parse, series listing, plan, aggregation: what the HTTP
-// route runs) and through parseStatement alone, before and after full compaction. The HTTP latency
+// route runs; the statement cache answers the parse of a repeated text) and the parse alone: a
+// text seen for the first time (parseStatementUncached), the same text again (parseStatement, from
+// the cache) and the text with its time range moved by a second each run, as a dashboard's refresh
+// sends it (the cached AST with other literals), before and after full compaction. The HTTP latency
 // of bench/query-peers.ts minus executeSqlNow here is the route's and the client's share.
 //
 // Run: node --import tsx bench/support/query-breakdown.ts [--hours 24] [--runs 50]
@@ -11,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { executeSqlNow } from '../../query/index.ts'
-import { parseStatement } from '../../query/parse.ts'
+import { parseStatement, parseStatementUncached } from '../../query/parse.ts'
 import { openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
 import { peerQueries } from './peer-queries.ts'
 import { cpuPressureMeter, describeMachine, median } from './report.ts'
@@ -33,16 +36,26 @@ function timedMs(run: () => unknown): number {
   return median(times)
 }
 
+/** Seconds the next moved range is shifted by: never the same text twice in a run. */
+let shiftSeconds = 0
+
+/** The statement with each RFC 3339 time of its range moved by `seconds`. */
+function movedBy(sql: string, seconds: number): string {
+  return sql.replace(/'(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})Z'/g, (_, time: string) => `'${new Date(Date.parse(`${time}Z`) + seconds * 1000).toISOString()}'`)
+}
+
 function report(label: string, store: PartitionStore): void {
   const context = { tenant: 'bench', database: 'bench', stores: [store], nowNs: 0n }
   console.log(`\n${label}`)
-  console.log('| query | executeSqlNow ms | of which parseStatement ms | points decoded | points from block statistics |')
-  console.log('|---|---:|---:|---:|---:|')
+  console.log('| query | executeSqlNow ms | parse, first time ms | parse, same text ms | parse, range moved ms | points decoded | points from block statistics |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
   for (const query of peerQueries(HOURS)) {
     const whole = timedMs(() => executeSqlNow(query.sql, context))
-    const parse = timedMs(() => parseStatement(query.sql, 0n))
+    const uncached = timedMs(() => parseStatementUncached(query.sql, 0n))
+    const cached = timedMs(() => parseStatement(query.sql, 0n))
+    const moved = timedMs(() => parseStatement(movedBy(query.sql, ++shiftSeconds), 0n))
     const { stats } = executeSqlNow(query.sql, context)
-    console.log(`| ${query.name} | ${whole.toFixed(2)} | ${parse.toFixed(2)} | ${stats.pointsScanned} | ${stats.pointsFromBlockStats} |`)
+    console.log(`| ${query.name} | ${whole.toFixed(2)} | ${uncached.toFixed(3)} | ${cached.toFixed(3)} | ${moved.toFixed(3)} | ${stats.pointsScanned} | ${stats.pointsFromBlockStats} |`)
   }
 }
 
