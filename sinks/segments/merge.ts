@@ -9,10 +9,10 @@ export interface TimeRange {
   toNs: bigint | null
 }
 
-/** First index with times[i] ≥ timeNs. */
-export function lowerBound(times: BigInt64Array, timeNs: bigint): number {
-  let low = 0
-  let high = times.length
+/** First index in [start, end) with times[i] ≥ timeNs (end when none). */
+export function lowerBound(times: BigInt64Array, timeNs: bigint, start = 0, end = times.length): number {
+  let low = start
+  let high = end
   while (low < high) {
     const mid = (low + high) >>> 1
     if (times[mid]! < timeNs) low = mid + 1

@@ -1,9 +1,12 @@
 // Segment files: immutable, written once by a flush or a compaction, read by offset. Layout (all
 // integers little-endian; docs/segment-format.md has it byte by byte):
-//   header  16 B   "SLUICESG" | u32 format version (1) | u32 crc32c of the 12 bytes before
+//   header  16 B   "SLUICESG" | u32 format version (2; 1 is still read) | u32 crc32c of the 12 bytes before
 //   blocks         stored bytes of each block (LZ4 or plain), back to back
 //   index          u8 codec (0 plain, 1 LZ4) | varint raw length | the series table and one entry per block
 //   footer  24 B   u64 index offset | u32 index length | u32 index crc32c | "SLSEGEND"
+// Format 2 writes the block table compactly (offsets implied, integer statistics as varints) and
+// lets block payloads take regular times and an integer first value from their index entry: with
+// hour-aligned blocks, per-block overhead is what bytes per value are made of.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { compressSync, uncompressSync } from 'lz4-napi'
@@ -13,14 +16,18 @@ import { crc32c } from '../../lib/checksum/crc32c.ts'
 import type { Tag } from '../../schemas/index.ts'
 import { ByteReader, ByteWriter } from './encoding/bytes.ts'
 import {
-  type BlockStats, type Column, type FieldTypeCode, BlockCodec, FieldType, computeStats, decodeBlock, encodeBlock, isFieldTypeCode, sealBlock, unsealBlock,
+  type BlockStats, type Column, type DecodeOptions, type FieldTypeCode, BlockCodec, FieldType, computeStats, decodeBlock, encodeBlock, isFieldTypeCode, sealBlock, unsealBlock,
 } from './encoding/block.ts'
 import { StorageError, StorageErrorCode } from './errors.ts'
 import { seriesId } from './series.ts'
 
 export const SEGMENT_MAGIC = Buffer.from('SLUICESG', 'latin1')
 export const SEGMENT_END_MAGIC = Buffer.from('SLSEGEND', 'latin1')
-export const SEGMENT_FORMAT_VERSION = 1
+export const SEGMENT_FORMAT_VERSION = 2
+/** Versions this build reads. */
+const READABLE_FORMAT_VERSIONS = [1, 2]
+/** Sums of integer statistics below this magnitude are written as varints (format 2). */
+const SMALL_SUM_LIMIT = 2 ** 47
 const HEADER_BYTES = 16
 const FOOTER_BYTES = 24
 /** Written to the file once this many block bytes are buffered. */
@@ -63,14 +70,6 @@ function readString(input: ByteReader): string {
 }
 
 const scratch = Buffer.alloc(8)
-
-function writeStat(out: ByteWriter, type: FieldTypeCode, value: number | bigint | null): void {
-  if (value === null) scratch.fill(0)
-  else if (type === FieldType.FLOAT) scratch.writeDoubleLE(value as number)
-  else if (type === FieldType.UNSIGNED) scratch.writeBigUInt64LE(value as bigint)
-  else scratch.writeBigInt64LE(BigInt(value))
-  out.raw(scratch)
-}
 
 function readStat(input: ByteReader, type: FieldTypeCode): number | bigint | null {
   const bytes = input.take(8)
@@ -149,7 +148,7 @@ export class SegmentWriter {
 
   async addBlock(series: Omit<SegmentSeries, 'fields'>, field: string, column: Column): Promise<void> {
     const ordinal = this.seriesOrdinal(series, field, column.type)
-    const sealed = sealBlock(encodeBlock(column))
+    const sealed = sealBlock(encodeBlock(column, undefined, { indexed: true }))
     this.entries.push({
       ...computeStats(column), field, type: column.type, codec: sealed.codec, offset: this.fileOffset,
       storedLength: sealed.stored.length, rawLength: sealed.rawLength, crc32c: sealed.crc32c,
@@ -213,17 +212,73 @@ export class SegmentWriter {
       out.byte(entry.codec)
       out.varint(entry.count)
       out.zigzagBig(entry.minTimeNs)
-      out.zigzagBig(entry.maxTimeNs)
-      out.varint(entry.offset)
+      out.varintBig(BigInt.asUintN(64, entry.maxTimeNs - entry.minTimeNs))
       out.varint(entry.storedLength)
       out.varint(entry.rawLength)
       scratch.writeUInt32LE(entry.crc32c, 0)
       out.raw(scratch.subarray(0, 4))
-      for (const stat of [entry.min, entry.max, entry.first, entry.last]) writeStat(out, entry.type, stat)
-      scratch.writeDoubleLE(entry.sum)
-      out.raw(scratch)
+      writeStats(out, entry)
     }
     return out.result()
+  }
+}
+
+/** Format-2 statistics: floats as f64s, integers as zigzag varints relative to the first value, booleans as bits. */
+function writeStats(out: ByteWriter, entry: BlockStats & { type: FieldTypeCode }): void {
+  switch (entry.type) {
+    case FieldType.FLOAT:
+      for (const stat of [entry.min, entry.max, entry.first, entry.last, entry.sum]) { scratch.writeDoubleLE(stat as number); out.raw(scratch) }
+      return
+    case FieldType.INTEGER: case FieldType.UNSIGNED: {
+      const first = entry.first as bigint
+      out.zigzagBig(BigInt.asIntN(64, first))
+      for (const stat of [entry.min, entry.max, entry.last]) out.zigzagBig(BigInt.asIntN(64, (stat as bigint) - first))
+      if (Number.isInteger(entry.sum) && Math.abs(entry.sum) < SMALL_SUM_LIMIT) {
+        out.varint((entry.sum >= 0 ? entry.sum * 2 : -entry.sum * 2 - 1) + 1)
+      } else {
+        out.varint(0)
+        scratch.writeDoubleLE(entry.sum)
+        out.raw(scratch)
+      }
+      return
+    }
+    case FieldType.BOOLEAN:
+      out.byte((entry.min as number) | ((entry.max as number) << 1) | ((entry.first as number) << 2) | ((entry.last as number) << 3))
+      out.varint(entry.sum)
+      return
+    case FieldType.STRING:
+      return
+  }
+}
+
+function readStats(input: ByteReader, type: FieldTypeCode): Pick<BlockStats, 'min' | 'max' | 'first' | 'last' | 'sum'> {
+  switch (type) {
+    case FieldType.FLOAT: {
+      const [min, max, first, last, sum] = [0, 1, 2, 3, 4].map(() => readStat(input, FieldType.FLOAT) as number) as [number, number, number, number, number]
+      return { min, max, first, last, sum }
+    }
+    case FieldType.INTEGER: case FieldType.UNSIGNED: {
+      const wrap = (value: bigint): bigint => (type === FieldType.UNSIGNED ? BigInt.asUintN(64, value) : BigInt.asIntN(64, value))
+      const first = wrap(input.zigzagBig())
+      const [min, max, last] = [0, 1, 2].map(() => wrap(first + input.zigzagBig())) as [bigint, bigint, bigint]
+      const tagged = input.size()
+      let sum: number
+      if (tagged === 0) {
+        const bytes = input.take(8)
+        sum = Buffer.from(bytes.buffer, bytes.byteOffset, 8).readDoubleLE(0)
+      } else {
+        const z = tagged - 1
+        sum = z % 2 === 0 ? z / 2 : -(z + 1) / 2
+      }
+      return { min, max, first, last, sum }
+    }
+    case FieldType.BOOLEAN: {
+      const bits = input.byte()
+      if (bits > 15) input.fail(`boolean statistics byte ${bits}`)
+      return { min: bits & 1, max: (bits >> 1) & 1, first: (bits >> 2) & 1, last: (bits >> 3) & 1, sum: input.size() }
+    }
+    case FieldType.STRING:
+      return { min: null, max: null, first: null, last: null, sum: 0 }
   }
 }
 
@@ -236,13 +291,13 @@ export class SegmentReader {
   readonly blocksBySeriesField = new Map<string, BlockEntry[]>()
   readonly byteLength: number
 
-  private constructor(private fd: number, readonly path: string, byteLength: number, index: Uint8Array) {
+  private constructor(private fd: number, readonly path: string, byteLength: number, index: Uint8Array, readonly formatVersion: number, indexOffset: number) {
     this.file = basename(path)
     this.byteLength = byteLength
     const input = new ByteReader(index)
     try {
       this.series = this.readSeriesTable(input)
-      this.blocks = this.readBlockTable(input)
+      this.blocks = formatVersion === 1 ? this.readBlockTableV1(input) : this.readBlockTable(input, indexOffset)
     } catch (error) {
       throw this.corrupt(`index does not decode: ${(error as Error).message}`, undefined, error)
     }
@@ -268,7 +323,7 @@ export class SegmentReader {
       if (!header.subarray(0, 8).equals(SEGMENT_MAGIC)) fail('bad magic (not a segment file)')
       if (header.readUInt32LE(12) !== crc32c(header.subarray(0, 12))) fail('header checksum mismatch')
       const version = header.readUInt32LE(8)
-      if (version !== SEGMENT_FORMAT_VERSION) fail(`format version ${version} not supported (this build reads ${SEGMENT_FORMAT_VERSION})`)
+      if (!READABLE_FORMAT_VERSIONS.includes(version)) fail(`format version ${version} not supported (this build reads ${READABLE_FORMAT_VERSIONS.join(' and ')})`)
       const footer = Buffer.alloc(FOOTER_BYTES)
       readSync(fd, footer, 0, FOOTER_BYTES, size - FOOTER_BYTES)
       if (!footer.subarray(16).equals(SEGMENT_END_MAGIC)) fail('bad footer magic (truncated file?)')
@@ -284,7 +339,7 @@ export class SegmentReader {
       } catch (error) {
         return fail(`index does not decompress: ${(error as Error).message}`)
       }
-      return new SegmentReader(fd, path, size, payload)
+      return new SegmentReader(fd, path, size, payload, version, indexOffset)
     } catch (error) {
       closeSync(fd)
       throw error
@@ -313,7 +368,8 @@ export class SegmentReader {
     return series
   }
 
-  private readBlockTable(input: ByteReader): BlockEntry[] {
+  /** Format 1: every entry spells out its offset and all statistics in 8 bytes each. */
+  private readBlockTableV1(input: ByteReader): BlockEntry[] {
     const count = input.size()
     const blocks: BlockEntry[] = []
     for (let ordinal = 0; ordinal < count; ordinal++) {
@@ -343,6 +399,35 @@ export class SegmentReader {
     return blocks
   }
 
+  /** Format 2: offsets follow from the stored lengths (blocks lie back to back up to the index). */
+  private readBlockTable(input: ByteReader, indexOffset: number): BlockEntry[] {
+    const count = input.size()
+    const blocks: BlockEntry[] = []
+    let offset = HEADER_BYTES
+    for (let ordinal = 0; ordinal < count; ordinal++) {
+      const series = this.series[input.size()] ?? input.fail('block names a missing series')
+      const field = series.fields[input.size()] ?? input.fail('block names a missing field')
+      const codec = input.byte()
+      const blockCount = input.size()
+      const minTimeNs = input.zigzagBig()
+      const maxTimeNs = BigInt.asIntN(64, minTimeNs + input.varintBig())
+      if (maxTimeNs < minTimeNs) input.fail('block time range ends before it starts')
+      const storedLength = input.size()
+      const rawLength = input.size()
+      const crcBytes = input.take(4)
+      const crc = (crcBytes[0]! | (crcBytes[1]! << 8) | (crcBytes[2]! << 16) | (crcBytes[3]! << 24)) >>> 0
+      const stats = readStats(input, field.type)
+      blocks.push({
+        ordinal, series, field: field.name, type: field.type, codec, count: blockCount, minTimeNs, maxTimeNs, offset, storedLength,
+        rawLength, crc32c: crc, ...stats,
+      })
+      offset += storedLength
+    }
+    if (input.offset !== input.end) input.fail('trailing bytes after the block table')
+    if (offset !== indexOffset) input.fail(`blocks end at byte ${offset}, the index starts at ${indexOffset}`)
+    return blocks
+  }
+
   corrupt(message: string, block?: BlockEntry, cause?: unknown): StorageError {
     const where = block
       ? ` block ${block.ordinal} (series ${JSON.stringify(block.series.seriesKey)}, field ${JSON.stringify(block.field)}, bytes ${block.offset}..${block.offset + block.storedLength})`
@@ -352,22 +437,20 @@ export class SegmentReader {
     }, false, { cause })
   }
 
-  /** Reads, verifies and decodes a block; a bad checksum is a CORRUPT error naming file and block. */
-  readBlock(block: BlockEntry, timesOnly = false): Column {
+  /**
+   * Reads, verifies and decodes a block (with a time range, only its points in range, values decoded
+   * only up to the range's end); a bad checksum is a CORRUPT error naming file and block.
+   */
+  readBlock(block: BlockEntry, options: Omit<DecodeOptions, 'entry'> = {}): Column {
     if (this.fd < 0) throw new StorageError(StorageErrorCode.CLOSED, `segment ${this.file} is closed`, { file: this.file })
     const stored = Buffer.allocUnsafe(block.storedLength)
     const read = readSync(this.fd, stored, 0, block.storedLength, block.offset)
     if (read !== block.storedLength) throw this.corrupt(`short read (${read} of ${block.storedLength} bytes)`, block)
-    let column: Column
     try {
-      column = decodeBlock(unsealBlock(stored, block.codec, block.rawLength, block.crc32c), timesOnly)
+      return decodeBlock(unsealBlock(stored, block.codec, block.rawLength, block.crc32c), { ...options, entry: block })
     } catch (error) {
       throw this.corrupt((error as Error).message, block, error)
     }
-    if (column.times.length !== block.count || column.type !== block.type) {
-      throw this.corrupt(`decoded ${column.times.length} points of type ${column.type}, the index says ${block.count} of ${block.type}`, block)
-    }
-    return column
   }
 
   close(): void {

@@ -9,6 +9,18 @@ export interface StoreSettings {
   memtableMaxBytes: number
   /** Points per block, at most. Bigger blocks compress better; smaller ones decode less for a narrow read. */
   blockMaxPoints: number
+  /**
+   * Blocks end on multiples of this many nanoseconds since the epoch (date_bin's buckets) once they
+   * hold blockMinPoints, so a query's hourly buckets (the default, one hour) contain whole blocks and
+   * are answered from block statistics. 0n: blocks are cut at blockMaxPoints only.
+   */
+  blockAlignNs: bigint
+  /**
+   * Points a block holds before an aligned boundary may end it: fewer, larger blocks for slow
+   * series (a block costs about 25 bytes of index and headers on top of its values). Above blockMaxPoints it acts as
+   * blockMaxPoints.
+   */
+  blockMinPoints: number
   /** Adjacent segments of one level merged into one of the next level. */
   compactionFanIn: number
   /** Run compaction in the background after each flush. Tests and benchmarks may drive it by hand. */
@@ -35,6 +47,8 @@ export const defaultStoreSettings: StoreSettings = {
   partition: 0,
   memtableMaxBytes: 64 * 1024 * 1024,
   blockMaxPoints: 8192,
+  blockAlignNs: 3_600_000_000_000n,
+  blockMinPoints: 128,
   compactionFanIn: 4,
   autoCompact: true,
   retentionNs: {},
@@ -47,6 +61,7 @@ export const defaultStoreSettings: StoreSettings = {
 const LIMITS = {
   memtableMaxBytes: [64 * 1024, 4 * 1024 * 1024 * 1024],
   blockMaxPoints: [2, 1 << 20],
+  blockMinPoints: [1, 1 << 20],
   compactionFanIn: [2, 64],
   scanChunkMaxPoints: [1, 1 << 22],
 } as const
@@ -61,6 +76,12 @@ export function resolveSettings(partial: Partial<StoreSettings> = {}): StoreSett
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new StorageError(StorageErrorCode.INVALID_SETTING, `storage setting ${key} must be an integer in [${min}, ${max}], got ${value}`)
     }
+  }
+  if (typeof settings.blockAlignNs !== 'bigint' || settings.blockAlignNs < 0n) {
+    throw new StorageError(StorageErrorCode.INVALID_SETTING, `storage setting blockAlignNs must be a bigint ≥ 0 (0n: no alignment), got ${String(settings.blockAlignNs)}`)
+  }
+  if (partial.blockMinPoints !== undefined && partial.blockMinPoints > settings.blockMaxPoints) {
+    throw new StorageError(StorageErrorCode.INVALID_SETTING, `storage setting blockMinPoints (${partial.blockMinPoints}) must not exceed blockMaxPoints (${settings.blockMaxPoints})`)
   }
   for (const [database, ttl] of Object.entries(settings.retentionNs)) {
     if (typeof ttl !== 'bigint' || ttl <= 0n) {

@@ -16,7 +16,8 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ChangelogEntry, FieldValue, IngestCommand, SeriesUpsert, Tag, TagMatch } from '../../schemas/index.ts'
-import { type BlockStats, type Column, type FieldTypeCode, FieldType, FIELD_TYPE_NAMES, sliceColumn } from './encoding/block.ts'
+import { type BlockStats, type Column, type FieldTypeCode, FIELD_TYPE_NAMES } from './encoding/block.ts'
+import { type BlockCutLimits, BlockCutter, cutColumn } from './block-cuts.ts'
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { type CommandTarget, applyCommand } from './commands.ts'
 import { type DatabaseTtl, type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
@@ -357,10 +358,7 @@ export class PartitionStore {
           const fields = frozen.columns.get(id)
           if (!fields) continue
           for (const name of [...fields.keys()].sort()) {
-            const column = fields.get(name)!.view()
-            for (let start = 0; start < column.times.length; start += this.settings.blockMaxPoints) {
-              await writer.addBlock(series, name, sliceColumn(column, start, Math.min(column.times.length, start + this.settings.blockMaxPoints)))
-            }
+            for (const block of cutColumn(fields.get(name)!.view(), this.blockCutLimits())) await writer.addBlock(series, name, block)
           }
         }
         const bytes = await writer.finish(this.settings.fsync)
@@ -524,23 +522,17 @@ export class PartitionStore {
     this.compactionCount++
   }
 
-  /** Writes merged chunks as blocks of exactly blockMaxPoints (the last one shorter). */
+  /** Writes merged chunks as blocks cut on aligned boundaries (block-cuts.ts). */
   private async writeMerged(writer: SegmentWriter, series: SeriesInfo, field: string, chunks: Iterable<Column>): Promise<void> {
-    const max = this.settings.blockMaxPoints
-    let pending: Column[] = []
-    let pendingCount = 0
-    for (let chunk of chunks) {
-      while (pendingCount + chunk.times.length >= max) {
-        const take = max - pendingCount
-        pending.push(sliceColumn(chunk, 0, take))
-        await writer.addBlock(series, field, concatColumns(pending))
-        chunk = sliceColumn(chunk, take, chunk.times.length)
-        pending = []
-        pendingCount = 0
-      }
-      if (chunk.times.length > 0) { pending.push(chunk); pendingCount += chunk.times.length }
+    const cutter = new BlockCutter(this.blockCutLimits())
+    for (const chunk of chunks) {
+      for (const block of cutter.push(chunk)) await writer.addBlock(series, field, block)
     }
-    if (pendingCount > 0) await writer.addBlock(series, field, concatColumns(pending))
+    for (const block of cutter.finish()) await writer.addBlock(series, field, block)
+  }
+
+  private blockCutLimits(): BlockCutLimits {
+    return { maxPoints: this.settings.blockMaxPoints, minPoints: this.settings.blockMinPoints, alignNs: this.settings.blockAlignNs }
   }
 
   /** The oldest time a database keeps: its time to live from the log, else the static setting; null = keep forever. */
@@ -603,7 +595,8 @@ export class PartitionStore {
     for (const block of blocks) {
       if (!overlaps(block.minTimeNs, block.maxTimeNs, range) || skip?.has(block)) continue
       if (deleted.some((r) => covers(r, block.minTimeNs, block.maxTimeNs))) continue
-      const column = removeRanges(cutToRange(segment.reader.readBlock(block), range), deleted)
+      // Only the part of the block in range is returned, its values decoded only up to the range's end.
+      const column = removeRanges(segment.reader.readBlock(block, range), deleted)
       if (column.times.length > 0) yield column
     }
   }
@@ -804,28 +797,6 @@ export class PartitionStore {
         { partition: this.settings.partition }, false, { cause: this.failure })
     }
   }
-}
-
-function concatColumns(columns: Column[]): Column {
-  if (columns.length === 1) return columns[0]!
-  const count = columns.reduce((n, c) => n + c.times.length, 0)
-  const times = new BigInt64Array(count)
-  const type = columns[0]!.type
-  if (type === FieldType.STRING) {
-    let at = 0
-    const values: string[] = []
-    for (const c of columns) { times.set(c.times, at); at += c.times.length; values.push(...(c.values as string[])) }
-    return { type, times, values }
-  }
-  const first = columns[0]!.values as Float64Array
-  const values = new (first.constructor as Float64ArrayConstructor)(count)
-  let at = 0
-  for (const c of columns) {
-    times.set(c.times, at)
-    values.set(c.values as Float64Array, at)
-    at += c.times.length
-  }
-  return { type, times, values }
 }
 
 /** Whether a tombstone's scope (database, measurement, series or tags, fields) holds (series, field). */

@@ -2,6 +2,8 @@
 // writes the uncompressed payload, sealBlock compresses it with LZ4 and checksums the stored bytes.
 // Payload layout (docs/segment-format.md has it byte by byte):
 //   u8 field type | varint count | varint timesByteLength | times (delta-of-delta) | values
+// Payloads of format-2 segments may lean on the block's index entry (`indexed`): regular times are
+// then implied by its time range and count, and an integer block's first value is its `first` stat.
 
 import { compressSync, uncompressSync } from 'lz4-napi'
 import { crc32c } from '../../../lib/checksum/crc32c.ts'
@@ -15,8 +17,8 @@ import {
 } from './packed.ts'
 
 /** The first byte of a block's times section and of its values section (numeric types). */
-export const TimesMode = { DELTA_OF_DELTA: 0, DELTA_OF_DELTA_RUNS: 1 } as const
-export const IntegerMode = { DELTA_VARINT: 0, DELTA_PACKED: 1 } as const
+export const TimesMode = { DELTA_OF_DELTA: 0, DELTA_OF_DELTA_RUNS: 1, REGULAR_FROM_INDEX: 2 } as const
+export const IntegerMode = { DELTA_VARINT: 0, DELTA_PACKED: 1, DELTA_PACKED_FIRST_FROM_INDEX: 2 } as const
 export const FloatMode = { XOR: 0, DECIMAL: 2 } as const
 
 export const FieldType = {
@@ -66,27 +68,60 @@ export function sliceColumn(column: Column, start: number, end: number): Column 
   return { type: column.type, times: column.times.subarray(start, end), values: sliceValues(column.values, start, end) }
 }
 
-export function encodeBlock(column: Column, out: ByteWriter = new ByteWriter(64 + column.times.length * 4)): Uint8Array {
+/**
+ * A block's index entry, as far as decoding needs it: its type and count are checked, and the
+ * payload of a format-2 segment takes what it does not repeat (regular times, an integer block's
+ * first value) from it.
+ */
+export interface IndexFacts {
+  type: FieldTypeCode
+  count: number
+  minTimeNs: bigint
+  maxTimeNs: bigint
+  first: number | bigint | null
+}
+
+export interface EncodeOptions {
+  /** The payload goes into a format-2 segment, whose index holds the block's IndexedFacts. */
+  indexed?: boolean
+}
+
+export interface DecodeOptions {
+  /** Decode the times only (the values column comes back empty). */
+  timesOnly?: boolean
+  /** The block's index entry; payloads written with `indexed` cannot be decoded without it. */
+  entry?: IndexFacts
+  /** Only points in [fromNs, toNs) are returned; values past toNs are not decoded. */
+  fromNs?: bigint | null
+  toNs?: bigint | null
+}
+
+export function encodeBlock(column: Column, out: ByteWriter = new ByteWriter(64 + column.times.length * 4), options: EncodeOptions = {}): Uint8Array {
   const count = column.times.length
+  const indexed = options.indexed === true
   out.byte(column.type)
   out.varint(count)
   const times = new ByteWriter(16 + count * 2)
-  encodeTimes(column.times, times)
+  encodeTimes(column.times, times, indexed)
   out.varint(times.length)
   out.raw(times.result())
   const values = column.values
   switch (column.type) {
     case FieldType.FLOAT: encodeFloatValues(values as Float64Array, out); break
-    case FieldType.INTEGER: case FieldType.UNSIGNED: encodeIntegerValues(values as BigInt64Array | BigUint64Array, count, out); break
+    case FieldType.INTEGER: case FieldType.UNSIGNED: encodeIntegerValues(values as BigInt64Array | BigUint64Array, count, out, indexed); break
     case FieldType.BOOLEAN: encodeBooleans(values as Uint8Array, count, out); break
     case FieldType.STRING: encodeStrings(values as string[], count, out); break
   }
   return out.result()
 }
 
-function encodeTimes(times: BigInt64Array, out: ByteWriter): void {
+function encodeTimes(times: BigInt64Array, out: ByteWriter, indexed: boolean): void {
   const count = times.length
   const deltas = count > 1 ? smallDeltas(times, count) : null
+  if (indexed && (count === 1 || (deltas !== null && isConstant(deltas)))) {
+    out.byte(TimesMode.REGULAR_FROM_INDEX)
+    return
+  }
   if (deltas !== null) {
     out.byte(TimesMode.DELTA_OF_DELTA_RUNS)
     const start = out.length
@@ -98,9 +133,15 @@ function encodeTimes(times: BigInt64Array, out: ByteWriter): void {
   encodeInt64Deltas(times, count, 2, out)
 }
 
-function decodeTimes(input: ByteReader, times: BigInt64Array): void {
+function isConstant(deltas: Float64Array): boolean {
+  for (let i = 1; i < deltas.length; i++) if (deltas[i] !== deltas[0]) return false
+  return true
+}
+
+function decodeTimes(input: ByteReader, times: BigInt64Array, indexed: IndexFacts | undefined): void {
   const mode = input.byte()
   if (mode === TimesMode.DELTA_OF_DELTA) return decodeInt64Deltas(input, times.length, 2, times)
+  if (mode === TimesMode.REGULAR_FROM_INDEX) return regularTimes(input, times, indexed)
   if (mode !== TimesMode.DELTA_OF_DELTA_RUNS) input.fail(`unknown times mode ${mode}`)
   new Uint8Array(times.buffer, times.byteOffset, 8).set(input.take(8))
   const deltas = new Float64Array(times.length - 1)
@@ -108,23 +149,55 @@ function decodeTimes(input: ByteReader, times: BigInt64Array): void {
   applyDeltas(times, deltas)
 }
 
-function encodeIntegerValues(values: BigInt64Array | BigUint64Array, count: number, out: ByteWriter): void {
+/** Evenly spaced times from the index's first to its last time. */
+function regularTimes(input: ByteReader, times: BigInt64Array, indexed: IndexFacts | undefined): void {
+  if (indexed === undefined) return input.fail('regular times need the block\'s index entry')
+  const count = times.length
+  times[0] = indexed.minTimeNs
+  if (count === 1) {
+    if (indexed.maxTimeNs !== indexed.minTimeNs) input.fail('one regular time, but a time range in the index')
+    return
+  }
+  const span = indexed.maxTimeNs - indexed.minTimeNs
+  const step = span / BigInt(count - 1)
+  if (step <= 0n || step * BigInt(count - 1) !== span) input.fail(`index time range ${span} ns does not split into ${count - 1} equal steps`)
+  if (step < 2n ** 47n) {
+    applyDeltas(times, new Float64Array(count - 1).fill(Number(step)))
+    return
+  }
+  for (let i = 1; i < count; i++) times[i] = indexed.minTimeNs + BigInt(i) * step
+}
+
+function encodeIntegerValues(values: BigInt64Array | BigUint64Array, count: number, out: ByteWriter, indexed: boolean): void {
   const deltas = count > 1 ? smallDeltas(values, count) : null
-  if (deltas === null) {
+  if (deltas === null && !(indexed && count === 1)) {
     out.byte(IntegerMode.DELTA_VARINT)
     encodeInt64Deltas(values, count, 1, out)
     return
   }
-  out.byte(IntegerMode.DELTA_PACKED)
-  out.raw(new Uint8Array(values.buffer, values.byteOffset, 8))
-  encodeSignedSequence(deltas, out)
+  if (indexed) {
+    out.byte(IntegerMode.DELTA_PACKED_FIRST_FROM_INDEX)
+  } else {
+    out.byte(IntegerMode.DELTA_PACKED)
+    out.raw(new Uint8Array(values.buffer, values.byteOffset, 8))
+  }
+  encodeSignedSequence(deltas ?? new Float64Array(0), out)
 }
 
-function decodeIntegerValues(input: ByteReader, values: BigInt64Array | BigUint64Array): void {
+/** Decodes the first `values.length` values of the block (all of them, or a prefix). */
+function decodeIntegerValues(input: ByteReader, values: BigInt64Array | BigUint64Array, indexed: IndexFacts | undefined): void {
   const mode = input.byte()
   if (mode === IntegerMode.DELTA_VARINT) return decodeInt64Deltas(input, values.length, 1, values)
-  if (mode !== IntegerMode.DELTA_PACKED) input.fail(`unknown integer mode ${mode}`)
-  new Uint8Array(values.buffer, values.byteOffset, 8).set(input.take(8))
+  if (mode === IntegerMode.DELTA_PACKED_FIRST_FROM_INDEX) {
+    if (typeof indexed?.first !== 'bigint') return input.fail('an integer block whose first value is in the index, without it')
+    if (values.length === 0) return
+    values[0] = values instanceof BigUint64Array ? BigInt.asUintN(64, indexed.first) : BigInt.asIntN(64, indexed.first)
+  } else {
+    if (mode !== IntegerMode.DELTA_PACKED) input.fail(`unknown integer mode ${mode}`)
+    const first = input.take(8)
+    if (values.length === 0) return
+    new Uint8Array(values.buffer, values.byteOffset, 8).set(first)
+  }
   const deltas = new Float64Array(values.length - 1)
   decodeSignedSequence(input, deltas)
   applyDeltas(values, deltas)
@@ -146,9 +219,9 @@ function encodeFloatValues(values: Float64Array, out: ByteWriter): void {
   encodeSignedSequence(deltas, out)
 }
 
-function decodeFloatValues(input: ByteReader, values: Float64Array): void {
+function decodeFloatValues(input: ByteReader, values: Float64Array, whole: boolean): void {
   const mode = input.byte()
-  if (mode === FloatMode.XOR) return decodeFloats(input, values.length, values)
+  if (mode === FloatMode.XOR) return decodeFloats(input, values.length, values, whole)
   if (mode !== FloatMode.DECIMAL) input.fail(`unknown float mode ${mode}`)
   const scale = input.byte()
   if (scale > 9) input.fail(`decimal scale ${scale}`)
@@ -164,30 +237,54 @@ function decodeFloatValues(input: ByteReader, values: Float64Array): void {
   }
 }
 
-/** Decodes a payload; with timesOnly the values are not decoded (an empty values column). */
-export function decodeBlock(payload: Uint8Array, timesOnly = false): Column {
+/**
+ * Decodes a payload. Times are decoded whole (they locate the range); values only up to the last
+ * point before `toNs`: delta and XOR codings are sequential, so the points before `fromNs` are
+ * decoded but not returned. A whole decode also checks that no byte is left over.
+ */
+export function decodeBlock(payload: Uint8Array, options: DecodeOptions = {}): Column {
   const input = new ByteReader(payload)
   const type = input.byte()
   if (!isFieldTypeCode(type)) return input.fail(`unknown field type ${type}`)
   const count = input.size()
   if (count === 0) input.fail('empty block')
+  const entry = options.entry
+  if (entry !== undefined && (entry.count !== count || entry.type !== type)) {
+    input.fail(`the payload holds ${count} points of type ${type}, the index says ${entry.count} of ${entry.type}`)
+  }
   const timesByteLength = input.size()
   const timesEnd = input.offset + timesByteLength
   const times = new BigInt64Array(count)
   const timesInput = new ByteReader(payload, input.offset, timesEnd)
-  decodeTimes(timesInput, times)
+  decodeTimes(timesInput, times, options.entry)
   if (timesInput.offset !== timesEnd) timesInput.fail('trailing bytes in the times section')
   input.offset = timesEnd
-  if (timesOnly) return { type, times, values: allocateValues(type, 0) }
-  const values = allocateValues(type, count)
+  const start = options.fromNs == null ? 0 : lowerBound(times, options.fromNs, count)
+  const end = options.toNs == null ? count : Math.max(start, lowerBound(times, options.toNs, count))
+  if (options.timesOnly) return { type, times: times.subarray(start, end), values: allocateValues(type, 0) }
+  const values = allocateValues(type, end)
+  if (end === 0) return { type, times: times.subarray(0, 0), values }
   switch (type) {
-    case FieldType.FLOAT: decodeFloatValues(input, values as Float64Array); break
-    case FieldType.INTEGER: case FieldType.UNSIGNED: decodeIntegerValues(input, values as BigInt64Array | BigUint64Array); break
-    case FieldType.BOOLEAN: decodeBooleans(input, count, values as Uint8Array); break
-    case FieldType.STRING: decodeStrings(input, count, values as string[]); break
+    case FieldType.FLOAT: decodeFloatValues(input, values as Float64Array, end === count); break
+    case FieldType.INTEGER: case FieldType.UNSIGNED: decodeIntegerValues(input, values as BigInt64Array | BigUint64Array, options.entry); break
+    case FieldType.BOOLEAN: decodeBooleans(input, end, values as Uint8Array); break
+    case FieldType.STRING: decodeStrings(input, end, values as string[], count); break
   }
-  if (input.offset !== payload.length) input.fail(`${payload.length - input.offset} trailing bytes`)
-  return { type, times, values }
+  if (end === count && input.offset !== payload.length) input.fail(`${payload.length - input.offset} trailing bytes`)
+  const column = { type, times: times.subarray(0, end), values }
+  return start === 0 ? column : sliceColumn(column, start, end)
+}
+
+/** First index with times[i] ≥ timeNs. */
+function lowerBound(times: BigInt64Array, timeNs: bigint, count: number): number {
+  let low = 0
+  let high = count
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (times[mid]! < timeNs) low = mid + 1
+    else high = mid
+  }
+  return low
 }
 
 export const BlockCodec = {

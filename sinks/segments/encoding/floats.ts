@@ -132,7 +132,8 @@ function writeMeaningful(bits: BitWriter, high: number, low: number, trailing: n
   }
 }
 
-export function decodeFloats(input: ByteReader, count: number, column: Float64Array): void {
+/** Decodes `count` values (a prefix of the block when not `whole`: then the stream's end is not sought). */
+export function decodeFloats(input: ByteReader, count: number, column: Float64Array, whole = true): void {
   if (count === 0) return
   const words = new Uint32Array(column.buffer, column.byteOffset, count * 2)
   const bits = new BitReader(input)
@@ -176,5 +177,5 @@ export function decodeFloats(input: ByteReader, count: number, column: Float64Ar
     words[2 * i] = low
     words[2 * i + 1] = high
   }
-  bits.finish()
+  if (whole) bits.finish()
 }

@@ -29,9 +29,10 @@ export function encodeStrings(column: readonly string[], count: number, out: Byt
   for (let i = 0; i < count; i++) out.varint(indexes[i]!)
 }
 
-export function decodeStrings(input: ByteReader, count: number, column: string[]): void {
+/** Decodes the first `count` values of a block of `blockCount`. */
+export function decodeStrings(input: ByteReader, count: number, column: string[], blockCount = count): void {
   const dictionarySize = input.size()
-  if (dictionarySize > count) input.fail('string dictionary larger than the block')
+  if (dictionarySize > blockCount) input.fail('string dictionary larger than the block')
   const dictionary: string[] = new Array(dictionarySize)
   for (let d = 0; d < dictionarySize; d++) dictionary[d] = utf8Decoder.decode(input.take(input.size()))
   for (let i = 0; i < count; i++) {
