@@ -16,6 +16,8 @@ export const QueryErrorCode = {
   BAD_VALUE: 'SLUICE_ERR_QUERY_BAD_VALUE',
   /** The result would pass a named limit (query/limits.ts). */
   LIMIT_EXCEEDED: 'SLUICE_ERR_QUERY_LIMIT_EXCEEDED',
+  /** A scan worker thread died during the query (query/parallel): nothing was answered; retrying may succeed. */
+  WORKER_FAILED: 'SLUICE_ERR_QUERY_WORKER_FAILED',
 } as const
 
 export type QueryErrorCodeValue = (typeof QueryErrorCode)[keyof typeof QueryErrorCode]

@@ -6,12 +6,13 @@
 import { FieldType, type PartitionStore } from '../sinks/index.ts'
 import type { TagMatch } from '../schemas/index.ts'
 import type { Value } from './accumulate.ts'
-import { executeAggregate } from './aggregate.ts'
+import { type AggregateOptions, executeAggregate } from './aggregate.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { explainSelect } from './explain.ts'
 import { compareValues as compareOrdered } from './operators.ts'
 import { parseStatement, type ColumnCondition, type SelectStatement, type Statement } from './parse.ts'
 import { planSelect, resultColumn, selectSchema, tableSchema, type Plan, type TableSchema } from './plan.ts'
+import { type ParallelScans, chooseExecution, executeAggregateParallel } from './parallel/parallel-aggregate.ts'
 import { executeRaw } from './raw.ts'
 import type { QueryResult, QueryStats } from './result.ts'
 import { MemoryTable } from './subquery.ts'
@@ -27,6 +28,8 @@ export interface QueryContext {
   usePreAggregates?: boolean
   /** The tenant's databases, for SHOW DATABASES (the node reads them from its catalog). */
   listDatabases?: () => Promise<string[]> | string[]
+  /** Worker threads for aggregates that decode many points (query/parallel); absent: every query runs on this thread. */
+  parallelScans?: ParallelScans
 }
 
 const NO_STATS: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
@@ -34,6 +37,7 @@ const NO_STATS: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
 export async function executeSql(sql: string, context: QueryContext): Promise<QueryResult> {
   const statement = parseStatement(sql, context.nowNs)
   if (statement.kind === 'show-databases') return showDatabases(await context.listDatabases?.())
+  if (statement.kind === 'select' && context.parallelScans !== undefined) return selectMaybeParallel([...context.stores], context, statement, context.parallelScans)
   return executeStatement(statement, context)
 }
 
@@ -54,7 +58,10 @@ function executeStatement(statement: Statement, context: QueryContext): QueryRes
     }
     case 'show-series': return showSeries(stores, context, statement.table, statement.conditions)
     case 'show-tag-values': return showTagValues(stores, context, statement)
-    case 'explain': return explainSelect(statement.statement, statement.analyze, { stores, prepare: (s) => prepare(stores, context, s), run: (plan, schema) => run(plan, schema, context) })
+    case 'explain': return explainSelect(statement.statement, statement.analyze, {
+      stores, prepare: (s) => prepare(stores, context, s), run: (plan, schema) => run(plan, schema, context),
+      execution: (plan, schema) => chooseExecution(plan, schema, aggregateOptions(context), context.parallelScans),
+    })
     case 'select': return select(stores, context, statement)
   }
 }
@@ -70,15 +77,31 @@ function prepare(stores: PartitionStore[], context: QueryContext, statement: Sel
   return { schema, plan: planSelect(statement, schema) }
 }
 
+function aggregateOptions(context: QueryContext): AggregateOptions {
+  return { usePreAggregates: context.usePreAggregates ?? true }
+}
+
 function run(plan: Plan, schema: TableSchema, context: QueryContext): { rows: Value[][]; stats: QueryStats } {
-  return plan.aggregate
-    ? executeAggregate(plan, schema, { usePreAggregates: context.usePreAggregates ?? true })
-    : executeRaw(plan, schema)
+  return plan.aggregate ? executeAggregate(plan, schema, aggregateOptions(context)) : executeRaw(plan, schema)
 }
 
 function select(stores: PartitionStore[], context: QueryContext, statement: SelectStatement): QueryResult {
   const { plan, schema } = prepare(stores, context, statement)
-  const executed = run(plan, schema, context)
+  return shape(plan, statement, run(plan, schema, context))
+}
+
+/** A SELECT whose aggregate may be scanned in worker threads (chooseExecution decides); the answer is the serial one. */
+async function selectMaybeParallel(stores: PartitionStore[], context: QueryContext, statement: SelectStatement, scans: ParallelScans): Promise<QueryResult> {
+  const { plan, schema } = prepare(stores, context, statement)
+  const options = aggregateOptions(context)
+  if (!chooseExecution(plan, schema, options, scans).parallel) return shape(plan, statement, run(plan, schema, context))
+  const executed = await executeAggregateParallel(plan, schema, options, scans)
+  // null: a worker gave up; the serial path runs now, over a fresh listing (the stores moved on meanwhile).
+  return executed === null ? select(stores, context, statement) : shape(plan, statement, executed)
+}
+
+/** DISTINCT, ORDER BY, OFFSET/LIMIT and hidden columns over the executed rows. */
+function shape(plan: Plan, statement: SelectStatement, executed: { rows: Value[][]; stats: QueryStats }): QueryResult {
   const stats = executed.stats
   let rows = executed.rows
   const visible = plan.outputs.length - statement.hidden

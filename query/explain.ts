@@ -14,6 +14,8 @@ export interface ExplainRunner {
   stores: PartitionStore[]
   prepare(statement: SelectStatement): { plan: Plan; schema: TableSchema }
   run(plan: Plan, schema: TableSchema): { rows: Value[][]; stats: QueryStats }
+  /** The path a SELECT of this plan takes (query/parallel) and why. */
+  execution?(plan: Plan, schema: TableSchema): { parallel: boolean; reason: string }
 }
 
 function timeText(ns: bigint): string {
@@ -61,6 +63,8 @@ export function explainSelect(statement: SelectStatement, _analyze: boolean, run
   if (statement.distinct) rows.push(['distinct', 'rows deduplicated'])
   if (statement.orderBy.length > 0) rows.push(['order', statement.orderBy.map((k) => `${k.name} ${k.descending ? 'DESC' : 'ASC'}`).join(', ')])
   if (statement.limit !== null || statement.offset > 0) rows.push(['limit', `${statement.limit ?? 'all'} offset ${statement.offset}`])
+  const execution = runner.execution?.(plan, schema)
+  if (execution) rows.push(['execution', `${execution.parallel ? 'parallel scan in worker threads' : 'serial, on the main thread'}: ${execution.reason}`])
   const total: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0, blocksFromBlockStats: 0, chunksScanned: 0 }
   let totalSeries = 0
   const stores = [...new Set(schema.series.map((s) => s.store))]

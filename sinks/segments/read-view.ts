@@ -1,0 +1,209 @@
+// A read view: one instant of a partition store, taken synchronously on the thread that owns the
+// store, that a worker thread opens as a read-only store and scans while the owner goes on applying,
+// flushing and compacting (query/parallel). The scans see exactly what the owner's scans would have
+// seen at that instant, chunk for chunk: the worker runs the store's own read code over copies.
+//
+// Pins: a compaction unlinks the files it replaced at once and closes them when no scan of the owner
+// holds them (LiveSegment.refs); a worker cannot share the owner's reader, and the name may be gone by
+// the time it opens one. So the view opens its own descriptor on every live segment at the instant it
+// is taken; the worker reads the file through /proc/self/fd (descriptors are per process, and an open
+// descriptor keeps an unlinked file's data). release() closes them: call it when the read is done,
+// also after an error.
+
+import { closeSync, openSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Column, allocateValues } from './encoding/block.ts'
+import type { Manifest } from './manifest.ts'
+import { Memtable } from './memtable.ts'
+import { type TimeRange, overlaps } from './merge.ts'
+import { SegmentReader } from './segment-file.ts'
+import type { SeriesInfo } from './series.ts'
+import { resolveSettings, type StoreSettings } from './settings.ts'
+import { type LiveSegment, PartitionStore } from './store.ts'
+
+/** Whether a worker can open a pinned segment by its descriptor (Linux's /proc/self/fd). */
+export const READ_VIEWS_SUPPORTED = process.platform === 'linux'
+
+export interface PinnedSegment {
+  file: string
+  /** A descriptor of the file, open in this process until the view is released. */
+  fd: number
+  minSeq: number
+  maxSeq: number
+  level: number
+  purgedOffset: bigint
+  bytes: number
+}
+
+/** One memtable column of a series, cut to the read's range (plus its first and last point, which bound its span). */
+export interface MemtableColumn {
+  seriesId: string
+  field: string
+  column: Column
+}
+
+/** Everything a worker needs to rebuild the store's reads at the view's instant; structured-cloneable. */
+export interface ReadView {
+  dir: string
+  settings: Pick<StoreSettings, 'partition' | 'blockMaxPoints' | 'scanChunkMaxPoints' | 'retentionNs' | 'compactionFanIn' | 'memtableMaxBytes'>
+  /** Retention is cut at this instant (the owner's clock when the view was taken). */
+  clockNs: bigint
+  /** The store's in-memory manifest state (tombstones, sequence numbers); segments are in `segments`. */
+  manifest: Manifest
+  segments: PinnedSegment[]
+  active: MemtableColumn[]
+  frozen: { seq: number; columns: MemtableColumn[] } | null
+  series: SeriesInfo[]
+}
+
+export interface PinnedView {
+  view: ReadView
+  /** Buffers of the memtable copies, to transfer rather than copy again. */
+  transfer: ArrayBuffer[]
+  /** Closes the pins' descriptors; idempotent. */
+  release(): void
+}
+
+export interface ViewRequest {
+  /** The series the read needs, and of each the fields (null: all of them). */
+  series: readonly { id: string; fields: readonly string[] | null }[]
+  range: TimeRange
+}
+
+/** Pins `store`'s live segments and copies what else reads of `request` need, at this instant. */
+export function pinReadView(store: PartitionStore, request: ViewRequest): PinnedView {
+  const state = store.readState()
+  const fds: number[] = []
+  let released = false
+  const release = (): void => {
+    if (released) return
+    released = true
+    for (const fd of fds) closeSync(fd)
+  }
+  try {
+    const segments = state.segments.map((segment): PinnedSegment => {
+      const fd = openSync(join(state.dir, segment.file), 'r')
+      fds.push(fd)
+      const { file, minSeq, maxSeq, level, purgedOffset, bytes } = segment
+      return { file, fd, minSeq, maxSeq, level, purgedOffset, bytes }
+    })
+    const transfer: ArrayBuffer[] = []
+    const copy = (memtable: Memtable): MemtableColumn[] => copyColumns(memtable, request, transfer)
+    const series = request.series.flatMap(({ id }) => {
+      const info = state.catalog.get(id)
+      return info ? [{ ...info, tags: [...info.tags], fieldTypes: new Map(info.fieldTypes) }] : []
+    })
+    const { partition, blockMaxPoints, scanChunkMaxPoints, retentionNs, compactionFanIn, memtableMaxBytes } = state.settings
+    const view: ReadView = {
+      dir: state.dir,
+      settings: { partition, blockMaxPoints, scanChunkMaxPoints, retentionNs, compactionFanIn, memtableMaxBytes },
+      clockNs: state.settings.clockNs(),
+      manifest: state.manifest,
+      segments,
+      active: copy(state.active),
+      frozen: state.frozen === null ? null : { seq: state.frozen.seq, columns: copy(state.frozen) },
+      series,
+    }
+    return { view, transfer, release }
+  } catch (error) {
+    release()
+    throw error
+  }
+}
+
+function copyColumns(memtable: Memtable, request: ViewRequest, transfer: ArrayBuffer[]): MemtableColumn[] {
+  const out: MemtableColumn[] = []
+  for (const { id, fields } of request.series) {
+    const columns = memtable.columns.get(id)
+    if (!columns) continue
+    for (const [field, memColumn] of columns) {
+      if (fields !== null && !fields.includes(field)) continue
+      const column = keepSpan(memColumn.view(), request.range)
+      transfer.push(column.times.buffer as ArrayBuffer)
+      if (!Array.isArray(column.values)) transfer.push(column.values.buffer as ArrayBuffer)
+      out.push({ seriesId: id, field, column })
+    }
+  }
+  return out
+}
+
+/**
+ * A fresh copy of the points in `range`, and the first and last point when outside it: scans cut them
+ * away again, but the store's choice of blocks to answer from statistics looks at a memtable's span.
+ */
+function keepSpan(column: Column, range: TimeRange): Column {
+  const times = column.times
+  const count = times.length
+  const keep: number[] = []
+  for (let i = 0; i < count; i++) {
+    const t = times[i]!
+    const inRange = (range.fromNs === null || t >= range.fromNs) && (range.toNs === null || t < range.toNs)
+    if (inRange || i === 0 || i === count - 1) keep.push(i)
+  }
+  const outTimes = new BigInt64Array(keep.length)
+  const values = allocateValues(column.type, keep.length)
+  const source = column.values as unknown as ArrayLike<unknown>
+  const target = values as unknown as unknown[]
+  for (let k = 0; k < keep.length; k++) {
+    outTimes[k] = times[keep[k]!]!
+    target[k] = source[keep[k]!]
+  }
+  return { type: column.type, times: outTimes, values }
+}
+
+/** The view as a read-only store (in a worker). close() it when done: it closes its own descriptors, not the pins. */
+export function openReadView(view: ReadView): PartitionStore {
+  const segments: LiveSegment[] = []
+  try {
+    for (const pin of view.segments) {
+      const reader = SegmentReader.open(`/proc/self/fd/${pin.fd}`)
+      const { fd: _fd, ...segment } = pin
+      segments.push({ ...segment, reader, refs: 0, removed: false })
+    }
+  } catch (error) {
+    for (const segment of segments) segment.reader.close()
+    throw error
+  }
+  const settings = resolveSettings({ ...view.settings, clockNs: () => view.clockNs, autoCompact: false, fsync: false })
+  return new PartitionStore(view.dir, settings, view.manifest, segments, {
+    active: memtableOf(view.active, -1),
+    frozen: view.frozen === null ? null : memtableOf(view.frozen.columns, view.frozen.seq),
+    series: view.series,
+  })
+}
+
+function memtableOf(columns: MemtableColumn[], seq: number): Memtable {
+  const memtable = new Memtable()
+  memtable.seq = seq
+  for (const { seriesId, field, column } of columns) {
+    const target = memtable.column(seriesId, field, column.type)
+    // Fresh arrays of the structured clone: the store owns them now.
+    target.times = column.times as BigInt64Array<ArrayBuffer>
+    target.values = column.values
+    target.length = column.times.length
+    target.normalized = true
+  }
+  return memtable
+}
+
+export interface ReadEstimate {
+  /** Segment blocks of the (series, field) that overlap the range: what a scan may decode. */
+  blocks: { minTimeNs: bigint; maxTimeNs: bigint; count: number }[]
+  /** Points of the memtables (any time). */
+  memtablePoints: number
+}
+
+/** From the index alone, what a read of (series, field) over `range` would touch: for planning. */
+export function estimateRead(store: PartitionStore, seriesId: string, field: string, range: TimeRange): ReadEstimate {
+  const state = store.readState()
+  const key = seriesId + '\u0000' + field
+  const blocks: ReadEstimate['blocks'] = []
+  for (const segment of state.segments) {
+    for (const block of segment.reader.blocksBySeriesField.get(key) ?? []) {
+      if (overlaps(block.minTimeNs, block.maxTimeNs, range)) blocks.push({ minTimeNs: block.minTimeNs, maxTimeNs: block.maxTimeNs, count: block.count })
+    }
+  }
+  let memtablePoints = 0
+  for (const memtable of [state.active, state.frozen]) memtablePoints += memtable?.get(seriesId, field)?.length ?? 0
+  return { blocks, memtablePoints }
+}
