@@ -30,7 +30,7 @@ import { type StoreSettings, type StoreWarning, resolveSettings } from './settin
 const SEGMENT_SUFFIX = '.seg'
 const ALL_TIME: TimeRange = { fromNs: null, toNs: null }
 
-interface LiveSegment extends ManifestSegment {
+export interface LiveSegment extends ManifestSegment {
   reader: SegmentReader
   /** Scans in progress over this segment; its file closes when removed and unused. */
   refs: number
@@ -103,6 +103,25 @@ export interface StoreStats {
   compactions: number
   /** The compaction running now, if any: its inputs and how many of their series are merged. */
   compacting: CompactionProgress | null
+}
+
+/** This instant of a store, for read-view.ts, which copies it for a read in a worker thread; read only. */
+export interface StoreReadState {
+  dir: string
+  settings: StoreSettings
+  /** The in-memory state as a manifest (no segments: those are `segments`), for a read-only copy. */
+  manifest: Manifest
+  segments: readonly LiveSegment[]
+  active: Memtable
+  frozen: Memtable | null
+  catalog: ReadonlyMap<string, SeriesInfo>
+}
+
+/** A read view's memtables and series (read-view.ts): a store built with them only reads. */
+export interface ViewMemory {
+  active: Memtable
+  frozen: Memtable | null
+  series: readonly SeriesInfo[]
 }
 
 export interface CompactionProgress {
@@ -180,8 +199,13 @@ export class PartitionStore {
   private readonly entryFieldNames: string[] = []
   private readonly entryColumns: MemColumn[] = []
 
-  constructor(private readonly dir: string, private readonly settings: StoreSettings, manifest: Manifest, segments: LiveSegment[]) {
+  constructor(private readonly dir: string, private readonly settings: StoreSettings, manifest: Manifest, segments: LiveSegment[], view?: ViewMemory) {
     this.segments = segments.sort((a, b) => a.maxSeq - b.maxSeq)
+    if (view) {
+      this.active = view.active
+      this.frozen = view.frozen
+      for (const series of view.series) this.catalog.set(series.id, series)
+    }
     this.tombstones = manifest.tombstones
     this.nextAppliedOffset = manifest.appliedOffset
     this.durable = { appliedOffset: manifest.appliedOffset, nextSeq: manifest.nextSeq, databaseTtls: manifest.databaseTtls }
@@ -769,6 +793,16 @@ export class PartitionStore {
       compactions: this.compactionCount,
       compacting: this.compactionProgress === null ? null : { ...this.compactionProgress },
     }
+  }
+
+  /** What read-view.ts copies for a read in another thread: this instant's segments, memtables, tombstones, series. */
+  readState(): StoreReadState {
+    this.throwIfClosed()
+    const manifest: Manifest = {
+      partition: this.settings.partition, appliedOffset: this.nextAppliedOffset, nextSeq: this.nextSeq, nextFileId: this.nextFileId,
+      segments: [], tombstones: this.tombstones, databaseTtls: this.databaseTtlList(),
+    }
+    return { dir: this.dir, settings: this.settings, manifest, segments: this.segments, active: this.active, frozen: this.frozen, catalog: this.catalog }
   }
 
   /** The live segment files (names relative to the store's directory). */
