@@ -58,6 +58,55 @@ for (const [name, type] of Object.entries(FieldType)) {
   })
 }
 
+/** A decoded column cut to [fromNs, toNs) the obvious way. */
+function cut(column: Column, fromNs: bigint | null, toNs: bigint | null): [bigint, unknown][] {
+  const out: [bigint, unknown][] = []
+  const values = column.values as ArrayLike<unknown>
+  for (let i = 0; i < column.times.length; i++) {
+    const t = column.times[i]!
+    if ((fromNs === null || t >= fromNs) && (toNs === null || t < toNs)) out.push([t, typeof values[i] === 'number' && Number.isNaN(values[i]) ? 'NaN' : values[i]])
+  }
+  return out
+}
+
+function pairs(column: Column): [bigint, unknown][] {
+  return cut(column, null, null)
+}
+
+for (const [name, type] of Object.entries(FieldType)) {
+  test(`${name.toLowerCase()} blocks: indexed payloads (format 2) and partial decodes return exactly what a full decode does in range (property)`, () => {
+    const bound = fc.option(fc.oneof(timeArbitrary, fc.bigInt({ min: 1_451_606_400_000_000_000n, max: 1_451_606_500_000_000_000n })), { nil: null })
+    fc.assert(fc.property(columnArbitrary(type), bound, bound, fc.boolean(), (column, fromNs, toNs, indexed) => {
+      const payload = encodeBlock(column, undefined, { indexed })
+      const entry = { ...computeStats(column), type: column.type }
+      const whole = decodeBlock(payload, { entry })
+      assert.deepEqual(pairs(whole), pairs(column))
+      const partial = decodeBlock(payload, { entry, fromNs, toNs })
+      assert.deepEqual(pairs(partial), cut(column, fromNs, toNs))
+      assert.deepEqual([...decodeBlock(payload, { entry, fromNs, toNs, timesOnly: true }).times], cut(column, fromNs, toNs).map(([t]) => t))
+    }), { numRuns: 300 })
+  })
+}
+
+test('an indexed payload needs its index entry, and one that disagrees with it fails', () => {
+  const times = BigInt64Array.from([10n, 20n, 30n])
+  const column: Column = { type: FieldType.INTEGER, times, values: BigInt64Array.from([1n, 2n, 4n]) }
+  const payload = encodeBlock(column, undefined, { indexed: true })
+  assert.throws(() => decodeBlock(payload), /index entry/)
+  const entry = { ...computeStats(column), type: column.type }
+  assert.throws(() => decodeBlock(payload, { entry: { ...entry, count: 4 } }), /index says 4/)
+  assert.throws(() => decodeBlock(payload, { entry: { ...entry, maxTimeNs: 31n } }), /equal steps/)
+})
+
+test('hour blocks of 10 s data: an indexed payload leaves out the times and the first value', () => {
+  const count = 360
+  const times = BigInt64Array.from({ length: count }, (_, i) => 1_451_606_400_000_000_000n + BigInt(i) * 10_000_000_000n)
+  const values = BigInt64Array.from({ length: count }, (_, i) => BigInt(50 + (i % 5) - 2))
+  const plain = encodeBlock({ type: FieldType.INTEGER, times, values })
+  const indexed = encodeBlock({ type: FieldType.INTEGER, times, values }, undefined, { indexed: true })
+  assert.ok(plain.length - indexed.length >= 20, `plain ${plain.length} bytes, indexed ${indexed.length}`)
+})
+
 test('regular timestamps cost a few bytes per block (run-length delta-of-delta)', () => {
   const count = 8192
   const times = new BigInt64Array(count)
