@@ -91,16 +91,16 @@ test('a subquery in FROM', async () => {
   assert.deepEqual(answer.rows, [{ host: 'a', am: 3 }, { host: 'b', am: 2 }, { host: 'c', am: 4 }])
 })
 
-test('SHOW DATABASES, SHOW SERIES and SHOW TAG VALUES; CREATE DATABASE, and DROP DATABASE refused', async () => {
+test('SHOW DATABASES, SHOW SERIES and SHOW TAG VALUES; CREATE DATABASE and DROP DATABASE', async () => {
   assert.deepEqual((await sql('SHOW DATABASES')).rows, [{ database_name: 'sqltest' }])
   const created = await sql('CREATE DATABASE "empty one"')
   assert.equal(created.status, 200, created.body)
   assert.deepEqual((await sql('SHOW DATABASES')).rows, [{ database_name: 'empty one' }, { database_name: 'sqltest' }])
   assert.deepEqual((await sql('SHOW DATABASES', undefined, limited)).rows, [{ database_name: 'sqltest' }], 'only the databases the token may see')
-  const dropped = await sql('DROP DATABASE sqltest')
-  assert.equal(dropped.status, 422)
-  assert.match(dropped.body, /DROP DATABASE is not supported yet/)
-  assert.equal((await sql(`CREATE DATABASE other WITH TTL '30d'`)).status, 422)
+  const dropped = await sql('DROP DATABASE "empty one"')
+  assert.equal(dropped.status, 200, dropped.body)
+  assert.deepEqual((await sql('SHOW DATABASES')).rows, [{ database_name: 'sqltest' }])
+  assert.equal((await sql(`CREATE DATABASE other WITH SHARD 3`)).status, 422, 'a CnosDB option Sluice does not take')
   assert.deepEqual((await sql(`SHOW SERIES FROM cpu WHERE host != 'c'`)).rows, [{ key: 'cpu,host=a,region=eu' }, { key: 'cpu,host=b,region=us' }])
   assert.deepEqual((await sql('SHOW TAG VALUES FROM cpu WITH KEY = "region"')).rows, [{ key: 'region', value: 'eu' }, { key: 'region', value: 'us' }])
 })

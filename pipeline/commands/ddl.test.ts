@@ -34,7 +34,8 @@ test('errors name the offset in the statement', () => {
   fails('CREATE TABLE m (a DOUBLE CODEC(SDT(1)', /unclosed CODEC\( of field "a" at offset 25/)
   fails('CREATE TABLE (a DOUBLE)', /expected a table name at offset 13/)
   fails('ALTER TABLE m ALTER f CODEC(SDT(1))', /expected SET after ALTER f .* at offset 22/)
-  fails('ALTER TABLE m ADD TAG t', /expected FIELD after ADD .* at offset 18/)
+  fails('ALTER TABLE m ADD COLUMN t', /expected FIELD or TAG after ADD .* at offset 18/)
+  fails('DROP TABLE IF m', /expected EXISTS after IF at offset 14/)
   fails('CREATE TABLE "m (a DOUBLE)', /unterminated quoted table name at offset 13/)
 })
 

@@ -3,6 +3,9 @@
 //   CREATE TABLE [IF NOT EXISTS] m (f1 DOUBLE CODEC(SDT(0.5, 1s, 10m)), f2 BIGINT CODEC(DEADBAND(2)), f3 STRING, TAGS(host, region))
 //   ALTER TABLE m ALTER [COLUMN] f SET CODEC(DEADBAND(5%))
 //   ALTER TABLE m ADD FIELD f DOUBLE [CODEC(...)]
+//   ALTER TABLE m ADD TAG t
+//   ALTER TABLE m DROP f                 (a field: its values deleted, its type forgotten)
+//   DROP TABLE [IF EXISTS] m             (every point deleted, its columns forgotten)
 //
 // Types: DOUBLE | FLOAT (float), BIGINT | INT | INTEGER (integer), BIGINT UNSIGNED | UNSIGNED (unsigned),
 // BOOLEAN | BOOL, STRING | VARCHAR | TEXT. Names are bare identifiers or double-quoted ("" for a
@@ -30,18 +33,21 @@ export type DdlStatement =
   | { kind: 'CREATE_TABLE'; measurement: string; ifNotExists: boolean; fields: DeclaredField[]; tags: string[] }
   | { kind: 'ADD_FIELD'; measurement: string; fields: [DeclaredField] }
   | { kind: 'SET_CODEC'; measurement: string; fields: [DeclaredField] }
+  | { kind: 'ADD_TAG'; measurement: string; fields: []; tags: [string] }
+  | { kind: 'DROP_COLUMN'; measurement: string; fields: []; column: string }
+  | { kind: 'DROP_TABLE'; measurement: string; fields: []; ifExists: boolean }
 
 const TYPE_WORDS: Record<string, ColumnType> = {
   DOUBLE: 'float', FLOAT: 'float', BIGINT: 'integer', INT: 'integer', INTEGER: 'integer', UNSIGNED: 'unsigned',
   BOOLEAN: 'boolean', BOOL: 'boolean', STRING: 'string', VARCHAR: 'string', TEXT: 'string',
 }
 
-/** Is the statement codec DDL (CREATE TABLE, ALTER TABLE)? */
+/** Is the statement table DDL (CREATE TABLE, ALTER TABLE, DROP TABLE)? */
 export function isDdlSql(sql: string): boolean {
-  return /^\s*(create|alter)\s+table\b/i.test(sql)
+  return /^\s*(create|alter|drop)\s+table\b/i.test(sql)
 }
 
-class Scanner {
+export class Scanner {
   position = 0
   constructor(readonly text: string) {}
 
@@ -162,7 +168,18 @@ export function parseDdl(sql: string): DdlStatement {
   const first = scanner.peekWord()
   if (first === 'CREATE') return createTable(scanner)
   if (first === 'ALTER') return alterTable(scanner)
-  return scanner.fail('expected CREATE TABLE or ALTER TABLE')
+  if (first === 'DROP') return dropTable(scanner)
+  return scanner.fail('expected CREATE TABLE, ALTER TABLE or DROP TABLE')
+}
+
+function dropTable(scanner: Scanner): DdlStatement {
+  scanner.keyword('DROP')
+  scanner.keyword('TABLE')
+  const ifExists = scanner.optionalKeyword('IF')
+  if (ifExists) scanner.keyword('EXISTS', ' after IF')
+  const { name: measurement } = scanner.name('table name')
+  scanner.end()
+  return { kind: 'DROP_TABLE', measurement, fields: [], ifExists }
 }
 
 function createTable(scanner: Scanner): DdlStatement {
@@ -224,9 +241,28 @@ function alterTable(scanner: Scanner): DdlStatement {
     scanner.end()
     return { kind: 'SET_CODEC', measurement, fields: [{ name, codec, at }] }
   }
+  if (action === 'ADD' && /^\s*ADD\s+TAG\b/i.test(scanner.text.slice(scanner.position))) {
+    scanner.keyword('ADD')
+    scanner.keyword('TAG')
+    const { name, at } = scanner.name('tag name')
+    if (name.toLowerCase() === 'time') scanner.fail('"time" is the time column; it cannot be declared', at)
+    scanner.end()
+    return { kind: 'ADD_TAG', measurement, fields: [], tags: [name] }
+  }
+  if (action === 'DROP') {
+    scanner.keyword('DROP')
+    scanner.optionalKeyword('COLUMN')
+    const { name, at } = scanner.name('column name')
+    if (name.toLowerCase() === 'time') scanner.fail('"time" is the time column; it cannot be dropped', at)
+    scanner.end()
+    return { kind: 'DROP_COLUMN', measurement, fields: [], column: name }
+  }
+  if (action === 'RENAME') {
+    throw new CommandError(CommandErrorCode.UNSUPPORTED, 'ALTER TABLE ... RENAME COLUMN is not supported: a tag\'s new name is a new series key (use UPDATE ... SET <tag> = ... to move series), and a field\'s values would have to be rewritten under the new name')
+  }
   if (action === 'ADD') {
     scanner.keyword('ADD')
-    scanner.keyword('FIELD', ' after ADD (ALTER TABLE m ADD FIELD f DOUBLE [CODEC(...)])')
+    scanner.keyword('FIELD', ' or TAG after ADD (ALTER TABLE m ADD FIELD f DOUBLE [CODEC(...)], ALTER TABLE m ADD TAG t)')
     const { name, at } = scanner.name('field name')
     if (name.toLowerCase() === 'time') scanner.fail('"time" is the time column; it cannot be declared', at)
     const type = scanner.type(name)
@@ -234,7 +270,7 @@ function alterTable(scanner: Scanner): DdlStatement {
     scanner.end()
     return { kind: 'ADD_FIELD', measurement, fields: [{ name, type, at, ...(codec && { codec }) }] }
   }
-  return scanner.fail('expected ALTER <field> SET CODEC(...) or ADD FIELD <field> <type>')
+  return scanner.fail('expected ALTER <field> SET CODEC(...), ADD FIELD <field> <type>, ADD TAG <tag> or DROP <field>')
 }
 
 /** Lossy compression applies to numbers only: a lossy codec on another type is refused (DEFAULT is fine). */

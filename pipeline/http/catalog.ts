@@ -1,5 +1,8 @@
 // What the write path knows about databases and field types, cached in front of the ControlStore.
-// Both only ever grow (there is no DROP yet), so a cached "exists" or "has type T" never goes stale.
+// Between DROPs they only grow, so a cached "exists" or "has type T" stays true; a DROP (of the
+// database, a table or fields, on any node) bumps the database's generation in the store, and every
+// write and DDL statement that names the database reads it first (requireDatabase: one store call):
+// a node whose caches are of an older generation drops them and asks the store again.
 //
 // Field types: the batch is checked against the cache; fields it introduces are claimed in the store
 // (first writer wins across all nodes); if another writer got there first with another type, the
@@ -21,6 +24,8 @@ export interface CatalogOptions {
 }
 
 export class WriteCatalog {
+  /** The generation the caches of each "tenant\0database" were filled at. */
+  private readonly generations = new Map<string, number>()
   private readonly knownDatabases = new Set<string>()
   private readonly fieldTypes = new Map<string, FieldTypeRegistry>()
   /** Tag keys known to be recorded in the store, per tenant, database and measurement. */
@@ -31,6 +36,7 @@ export class WriteCatalog {
   /** Resolves if the database exists (creating it when so configured); throws DATABASE_NOT_FOUND otherwise. */
   async requireDatabase(tenant: string, database: string): Promise<void> {
     const cacheKey = `${tenant}\0${database}`
+    await this.refresh(tenant, database)
     if (this.knownDatabases.has(cacheKey)) return
     const exists = this.options.autoCreateDatabases
       ? (await this.store.createDatabase(tenant, database), true)
@@ -46,6 +52,45 @@ export class WriteCatalog {
 
   listDatabases(tenant: string): Promise<string[]> {
     return this.store.listDatabases(tenant)
+  }
+
+  /** The database's time to live (null: keep forever), or undefined when it does not exist. */
+  databaseTtl(tenant: string, database: string): Promise<bigint | null | undefined> {
+    return this.store.databaseTtl(tenant, database)
+  }
+
+  setDatabaseTtl(tenant: string, database: string, ttlNs: bigint | null): Promise<void> {
+    return this.store.setDatabaseTtl(tenant, database, ttlNs)
+  }
+
+  /** Forgets the database on every node (their caches at their next use of it); true if it existed. */
+  async dropDatabase(tenant: string, database: string): Promise<boolean> {
+    const existed = await this.store.dropDatabase(tenant, database)
+    this.forget(tenant, database)
+    return existed
+  }
+
+  /** Forgets some fields of a measurement, or (fields null) the whole measurement, on every node. */
+  async dropColumns(tenant: string, database: string, measurement: string, fields: readonly string[] | null): Promise<void> {
+    await this.store.dropColumns(tenant, database, measurement, fields)
+    this.forget(tenant, database)
+  }
+
+  /** Drops this node's caches of the database when a DROP anywhere changed its generation. */
+  private async refresh(tenant: string, database: string): Promise<void> {
+    const cacheKey = `${tenant}\0${database}`
+    const generation = await this.store.generation(tenant, database)
+    if (this.generations.get(cacheKey) === generation) return
+    this.forget(tenant, database)
+    this.generations.set(cacheKey, generation)
+  }
+
+  private forget(tenant: string, database: string): void {
+    const cacheKey = `${tenant}\0${database}`
+    this.generations.delete(cacheKey)
+    this.knownDatabases.delete(cacheKey)
+    this.fieldTypes.delete(cacheKey)
+    for (const key of [...this.tagKeys.keys()]) if (key.startsWith(`${cacheKey}\0`)) this.tagKeys.delete(key)
   }
 
   /**

@@ -5,6 +5,10 @@
 // Redis keys (names percent-encoded, so a ':' in a name cannot collide):
 //   sluice:databases:<tenant>                   set of database names
 //   sluice:fields:<tenant>:<db>:<measurement>   hash field key → FieldType number (first writer wins, HSETNX)
+//   sluice:tags:<tenant>:<db>:<measurement>     set of tag keys
+//   sluice:ttl:<tenant>                         hash database → time to live in ns (CREATE/ALTER DATABASE ... TTL)
+//   sluice:generation:<tenant>                  hash database → a counter every DROP increments, so each
+//                                               node's cached columns of the database are dropped too
 //   sluice:idem:<tenant>:<key>                  "pending:<owner>:<fingerprint>" or "done:<json answer>", with a TTL
 
 import type { Redis } from 'ioredis'
@@ -28,6 +32,16 @@ export interface ControlStore {
   addTagKeys(tenant: string, database: string, tags: readonly TagKeyClaim[]): Promise<void>
   /** A measurement's tag keys and field types, or null if no write ever named it. */
   measurementColumns(tenant: string, database: string, measurement: string): Promise<StoredColumns | null>
+  /** The database's time to live in ns (null: keep forever), or undefined when the database does not exist. */
+  databaseTtl(tenant: string, database: string): Promise<bigint | null | undefined>
+  /** Records the database's time to live (null: keep forever). */
+  setDatabaseTtl(tenant: string, database: string, ttlNs: bigint | null): Promise<void>
+  /** Forgets the database, its columns and its time to live, and bumps its generation; true if it existed. */
+  dropDatabase(tenant: string, database: string): Promise<boolean>
+  /** Forgets some fields of a measurement, or (fields null) all its columns, and bumps the database's generation. */
+  dropColumns(tenant: string, database: string, measurement: string, fields: readonly string[] | null): Promise<void>
+  /** The database's generation: it changes with every DROP of it or of its columns. */
+  generation(tenant: string, database: string): Promise<number>
   /** SET key value NX PX ttl: true if the key was free and is now `value`. */
   claimKey(key: string, value: string, ttlMs: number): Promise<boolean>
   readKey(key: string): Promise<string | null>
@@ -55,6 +69,13 @@ export const controlKeys = {
   fields: (tenant: string, database: string, measurement: string): string => `sluice:fields:${part(tenant)}:${part(database)}:${part(measurement)}`,
   tags: (tenant: string, database: string, measurement: string): string => `sluice:tags:${part(tenant)}:${part(database)}:${part(measurement)}`,
   idempotency: (tenant: string, key: string): string => `sluice:idem:${part(tenant)}:${part(key)}`,
+  ttl: (tenant: string): string => `sluice:ttl:${part(tenant)}`,
+  generation: (tenant: string): string => `sluice:generation:${part(tenant)}`,
+}
+
+/** A SCAN pattern matching the column keys of every measurement of a database (glob characters escaped). */
+function columnKeyPattern(kind: 'fields' | 'tags', tenant: string, database: string): string {
+  return `sluice:${kind}:${part(tenant)}:${part(database)}:`.replace(/[*?[\]\\]/g, '\\$&') + '*'
 }
 
 /** Wraps a Redis failure as the retriable CONTROL_STORE_UNAVAILABLE. */
@@ -122,6 +143,57 @@ export class RedisControlStore implements ControlStore {
     })
   }
 
+  databaseTtl(tenant: string, database: string): Promise<bigint | null | undefined> {
+    return guarded('databases', async () => {
+      const [exists, ttl] = await Promise.all([this.redis.sismember(controlKeys.databases(tenant), database), this.redis.hget(controlKeys.ttl(tenant), database)])
+      if (exists !== 1) return undefined
+      return ttl === null ? null : BigInt(ttl)
+    })
+  }
+
+  setDatabaseTtl(tenant: string, database: string, ttlNs: bigint | null): Promise<void> {
+    return guarded('databases', async () => {
+      if (ttlNs === null) await this.redis.hdel(controlKeys.ttl(tenant), database)
+      else await this.redis.hset(controlKeys.ttl(tenant), database, ttlNs.toString())
+    })
+  }
+
+  dropDatabase(tenant: string, database: string): Promise<boolean> {
+    return guarded('databases', async () => {
+      const keys = [...await this.scanKeys(columnKeyPattern('fields', tenant, database)), ...await this.scanKeys(columnKeyPattern('tags', tenant, database))]
+      const multi = this.redis.multi().srem(controlKeys.databases(tenant), database).hdel(controlKeys.ttl(tenant), database).hincrby(controlKeys.generation(tenant), database, 1)
+      if (keys.length > 0) multi.del(...keys)
+      const results = (await multi.exec()) ?? []
+      for (const [error] of results) if (error) throw error
+      return results[0]?.[1] === 1
+    })
+  }
+
+  dropColumns(tenant: string, database: string, measurement: string, fields: readonly string[] | null): Promise<void> {
+    return guarded('columns', async () => {
+      const multi = this.redis.multi()
+      if (fields === null) multi.del(controlKeys.fields(tenant, database, measurement), controlKeys.tags(tenant, database, measurement))
+      else if (fields.length > 0) multi.hdel(controlKeys.fields(tenant, database, measurement), ...fields)
+      multi.hincrby(controlKeys.generation(tenant), database, 1)
+      for (const [error] of (await multi.exec()) ?? []) if (error) throw error
+    })
+  }
+
+  generation(tenant: string, database: string): Promise<number> {
+    return guarded('databases', async () => Number(await this.redis.hget(controlKeys.generation(tenant), database) ?? 0))
+  }
+
+  private async scanKeys(pattern: string): Promise<string[]> {
+    const keys: string[] = []
+    let cursor = '0'
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      keys.push(...batch)
+      cursor = next
+    } while (cursor !== '0')
+    return keys
+  }
+
   claimKey(key: string, value: string, ttlMs: number): Promise<boolean> {
     return guarded('idempotency', async () => (await this.redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK')
   }
@@ -149,6 +221,8 @@ export class MemoryControlStore implements ControlStore {
   private readonly fieldTypes = new Map<string, FieldTypeValue>()
   private readonly tagKeys = new Map<string, Set<string>>()
   private readonly keys = new Map<string, { value: string; expiresAtMs: number }>()
+  private readonly ttls = new Map<string, bigint>()
+  private readonly generations = new Map<string, number>()
   /** When set, every call fails as if Redis were down (tests of the 503 path). */
   unavailable = false
 
@@ -203,6 +277,48 @@ export class MemoryControlStore implements ControlStore {
     for (const [key, type] of this.fieldTypes) if (key.startsWith(prefix)) fields.set(key.slice(prefix.length), type)
     const tags = [...this.tagKeys.get(controlKeys.tags(tenant, database, measurement)) ?? []]
     return tags.length === 0 && fields.size === 0 ? null : { tags, fields }
+  }
+
+  async databaseTtl(tenant: string, database: string): Promise<bigint | null | undefined> {
+    this.check()
+    if (!this.databases.get(tenant)?.has(database)) return undefined
+    return this.ttls.get(`${tenant}\0${database}`) ?? null
+  }
+
+  async setDatabaseTtl(tenant: string, database: string, ttlNs: bigint | null): Promise<void> {
+    this.check()
+    if (ttlNs === null) this.ttls.delete(`${tenant}\0${database}`)
+    else this.ttls.set(`${tenant}\0${database}`, ttlNs)
+  }
+
+  async dropDatabase(tenant: string, database: string): Promise<boolean> {
+    this.check()
+    const existed = this.databases.get(tenant)?.delete(database) ?? false
+    this.ttls.delete(`${tenant}\0${database}`)
+    const fields = `sluice:fields:${part(tenant)}:${part(database)}:`
+    const tags = `sluice:tags:${part(tenant)}:${part(database)}:`
+    for (const key of [...this.fieldTypes.keys()]) if (key.startsWith(fields)) this.fieldTypes.delete(key)
+    for (const key of [...this.tagKeys.keys()]) if (key.startsWith(tags)) this.tagKeys.delete(key)
+    this.bump(tenant, database)
+    return existed
+  }
+
+  async dropColumns(tenant: string, database: string, measurement: string, fields: readonly string[] | null): Promise<void> {
+    this.check()
+    const prefix = `${controlKeys.fields(tenant, database, measurement)}\0`
+    for (const key of [...this.fieldTypes.keys()]) if (key.startsWith(prefix) && (fields === null || fields.includes(key.slice(prefix.length)))) this.fieldTypes.delete(key)
+    if (fields === null) this.tagKeys.delete(controlKeys.tags(tenant, database, measurement))
+    this.bump(tenant, database)
+  }
+
+  async generation(tenant: string, database: string): Promise<number> {
+    this.check()
+    return this.generations.get(`${tenant}\0${database}`) ?? 0
+  }
+
+  private bump(tenant: string, database: string): void {
+    const key = `${tenant}\0${database}`
+    this.generations.set(key, (this.generations.get(key) ?? 0) + 1)
   }
 
   private live(key: string): string | null {

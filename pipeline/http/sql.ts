@@ -3,8 +3,8 @@
 // against the measurement's columns as the write path recorded them, turned into an IngestCommand
 // and put on every partition of sluice.ingest in one transaction (pipeline/commands). The answer
 // names the command and its position on each partition, so a client can wait until replicas have
-// applied it. CREATE DATABASE goes to the catalog (DROP DATABASE and WITH TTL are refused, saying
-// what is missing). Other statements (SELECT, SHOW, DESCRIBE, EXPLAIN) go to the injected query
+// applied it. Database DDL (CREATE / ALTER / DROP / DESCRIBE DATABASE: handleDatabaseDdl) changes the
+// catalog, and a TTL or a DROP also enters the log as a command. Other statements (SELECT, SHOW, DESCRIBE, EXPLAIN) go to the injected query
 // function (the query layer over this node's stores; docs/query.md) with read permission, answered
 // as JSON rows, CSV or NDJSON by Accept, in chunks when large; a syntax error's line and column are
 // fields of the error body. Without a query function they are answered 501.
@@ -17,11 +17,11 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  checkCodecType, codecCommand, CommandError, commandTable, isCommandSql, isDdlSql, parseCommandSql, parseDdl,
-  type ColumnType, type CommandPosition, type DdlStatement, type MeasurementColumns,
+  checkCodecType, codecCommand, CommandError, commandTable, databaseCommand, isCommandSql, isDatabaseSql, isDdlSql, parseCommandSql, parseDatabaseSql, parseDdl,
+  type ColumnType, type CommandPosition, type DatabaseStatement, type DdlStatement, type MeasurementColumns,
 } from '../commands/index.ts'
 import { FieldType, fieldTypeNames, type FieldTypeValue } from '../ingest/index.ts'
-import type { CompressionSettings } from '../transforms/index.ts'
+import { formatDuration, type CompressionSettings } from '../transforms/index.ts'
 import type { IngestCommand } from '../../schemas/index.ts'
 import { mayAccess, parseCredentials } from './auth.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
@@ -51,10 +51,10 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
     const requestedTenant = queryString(request.query, 'tenant')
     const database = queryString(request.query, 'db') || 'public'
     const access = options.authorizer.authenticate(parseCredentials(request.query as Record<string, unknown>, request.headers.authorization), requestedTenant || undefined, Dialect.CNOSDB)
-    const database$ = DATABASE_DDL.exec(sql)
-    if (database$) {
-      options.authorizer.authorize(access, database$[2]!, 'write')
-      return reply.code(200).send(await handleDatabaseDdl(options, access.tenant, database$[1]!.toUpperCase(), database$[2]!, database$[3]))
+    if (isDatabaseSql(sql)) {
+      const statement = parseDatabaseSql(sql)
+      options.authorizer.authorize(access, statement.database, statement.kind === 'DESCRIBE_DATABASE' ? 'read' : 'write')
+      return reply.code(200).send(await handleDatabaseDdl(options, access.tenant, statement))
     }
     if (isDdlSql(sql)) {
       options.authorizer.authorize(access, database, 'write')
@@ -100,26 +100,56 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
   }
 }
 
-/** CREATE DATABASE [IF NOT EXISTS] name [WITH ...] and DROP DATABASE [IF EXISTS] name. */
-const DATABASE_DDL = /^\s*(create|drop)\s+database\s+(?:if\s+(?:not\s+)?exists\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w.-]*)\s*(?:with\s+([\s\S]*?))?\s*;?\s*$/i
-
 /**
- * CREATE DATABASE through the catalog, as a first write creates one. What is missing for the rest:
- * a database's TTL is the stores' retention setting (sinks/segments retentionNs, given when a store
- * opens; the node passes none yet), so WITH TTL would need a replicated setting every replica applies;
- * DROP DATABASE would need the catalog to forget a database on every node (its caches only grow)
- * and a command that deletes its points from every store. Both are refused, saying so.
+ * Database DDL. The catalog (Redis) says which databases exist and their TTL, for SHOW and DESCRIBE;
+ * the stores learn a TTL or a DROP from the log: the command goes on every ingest partition first,
+ * then the catalog changes (a failed Kafka write changes nothing). A write after a DROP recreates
+ * the database, empty, as InfluxDB does; being later in the log, its points survive the DROP.
  */
-async function handleDatabaseDdl(options: HttpApiOptions, tenant: string, verb: string, quoted: string, options$: string | undefined): Promise<Record<string, unknown>> {
-  const database = quoted.startsWith('"') ? quoted.slice(1, -1).replaceAll('""', '"') : quoted
-  if (verb === 'DROP') {
-    throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, 'DROP DATABASE is not supported yet: the catalog cannot forget a database on every node, and no command deletes a database\'s points from the stores; delete its tables\' points with DELETE FROM <table>')
+async function handleDatabaseDdl(options: HttpApiOptions, tenant: string, statement: DatabaseStatement): Promise<Record<string, unknown>> {
+  const { database } = statement
+  const ttl = await options.catalog.databaseTtl(tenant, database)
+  const notFound = (): HttpApiError => new HttpApiError(HttpErrorCode.DATABASE_NOT_FOUND, `database not found: "${database}"`)
+  switch (statement.kind) {
+    case 'DESCRIBE_DATABASE':
+      if (ttl === undefined) throw notFound()
+      return { database, ttl: ttl === null ? 'INF' : formatDuration(ttl), ttl_ns: ttl === null ? null : ttl.toString() }
+    case 'CREATE_DATABASE': {
+      if (ttl !== undefined && !statement.ifNotExists && statement.ttlNs !== undefined && statement.ttlNs !== ttl) {
+        throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `database "${database}" exists with TTL ${ttl === null ? 'INF' : formatDuration(ttl)}; change it with ALTER DATABASE ${database} SET TTL '...'`)
+      }
+      if (ttl !== undefined && statement.ifNotExists) return { kind: 'CREATE_DATABASE', database, created: false, positions: [] }
+      const positions = statement.ttlNs === undefined || (ttl ?? null) === statement.ttlNs ? [] : await submit(options, databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'SET_DATABASE_TTL', ttlNs: statement.ttlNs }))
+      await options.catalog.createDatabase(tenant, database)
+      if (statement.ttlNs !== undefined) await options.catalog.setDatabaseTtl(tenant, database, statement.ttlNs)
+      return { kind: 'CREATE_DATABASE', database, created: ttl === undefined, positions }
+    }
+    case 'ALTER_DATABASE': {
+      if (ttl === undefined) throw notFound()
+      const positions = await submit(options, databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'SET_DATABASE_TTL', ttlNs: statement.ttlNs }))
+      await options.catalog.setDatabaseTtl(tenant, database, statement.ttlNs)
+      return { kind: 'ALTER_DATABASE', database, ttl: statement.ttlNs === null ? 'INF' : formatDuration(statement.ttlNs), positions }
+    }
+    case 'DROP_DATABASE': {
+      if (ttl === undefined && statement.ifExists) return { kind: 'DROP_DATABASE', database, dropped: false, positions: [] }
+      if (ttl === undefined) throw notFound()
+      const positions = await submit(options, databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'DROP_DATABASE' }))
+      await options.catalog.dropDatabase(tenant, database)
+      return { kind: 'DROP_DATABASE', database, dropped: true, positions }
+    }
   }
-  if (options$ !== undefined && options$.trim() !== '') {
-    throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `CREATE DATABASE ... WITH ${options$.trim()}: database options are not supported; a database's TTL is the segment stores' retentionNs setting (docs/segment-format.md), which every replica would have to apply and which a node does not yet take from SQL or its configuration`)
+}
+
+const nowNs = (options: HttpApiOptions): bigint => (options.nowNs ?? wallClockNs)()
+
+/** Puts a command on every ingest partition; a Kafka failure is a retriable 503 that changed nothing. */
+async function submit(options: HttpApiOptions, command: IngestCommand): Promise<CommandPosition[]> {
+  if (!options.commands) throw new HttpApiError(HttpErrorCode.NOT_IMPLEMENTED, 'this node takes no commands (no command writer configured)')
+  try {
+    return await options.commands.submit(command)
+  } catch (error) {
+    throw new HttpApiError(HttpErrorCode.KAFKA_UNAVAILABLE, `the ${command.kind} command was not written to Kafka: ${(error as Error).message}`, { cause: error })
   }
-  await options.catalog.createDatabase(tenant, database)
-  return { kind: 'CREATE_DATABASE', database }
 }
 
 const FIELD_TYPE_OF: Readonly<Record<ColumnType, FieldTypeValue>> = {
@@ -127,9 +157,11 @@ const FIELD_TYPE_OF: Readonly<Record<ColumnType, FieldTypeValue>> = {
 }
 
 /**
- * CREATE TABLE and ALTER TABLE ... ADD FIELD declare columns in the catalog (a field's type as a first
- * write would claim it; an existing table must agree); fields with a CODEC clause, and ALTER ... SET
- * CODEC, become one SET_CODEC command on every ingest partition (docs/sql-commands.md).
+ * CREATE TABLE and ALTER TABLE ... ADD FIELD / ADD TAG declare columns in the catalog (a field's type
+ * as a first write would claim it; an existing table must agree); fields with a CODEC clause, and
+ * ALTER ... SET CODEC, become one SET_CODEC command on every ingest partition (docs/sql-commands.md).
+ * DROP TABLE and ALTER TABLE ... DROP <field> become DROP_TABLE / DROP_FIELDS commands, then the
+ * catalog forgets the columns on every node (dropTable).
  */
 async function handleDdl(options: HttpApiOptions, tenant: string, database: string, statement: DdlStatement): Promise<Record<string, unknown>> {
   const table = statement.measurement
@@ -138,7 +170,15 @@ async function handleDdl(options: HttpApiOptions, tenant: string, database: stri
     const code = stored?.fields.get(field)
     return code === undefined ? undefined : fieldTypeNames[code] as ColumnType
   }
+  if (statement.kind === 'DROP_TABLE' && !stored && statement.ifExists) return { command_id: null, kind: statement.kind, table, dropped: false, positions: [] }
   if (statement.kind !== 'CREATE_TABLE' && !stored) throw new HttpApiError(HttpErrorCode.TABLE_NOT_FOUND, `table "${table}" not found in database "${database}"`)
+  if (statement.kind === 'DROP_TABLE' || statement.kind === 'DROP_COLUMN') return dropTableColumns(options, tenant, database, statement, stored!)
+  if (statement.kind === 'ADD_TAG') {
+    const tag = statement.tags[0]
+    if (storedType(tag) !== undefined) throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `column "${tag}" of table "${table}" is a field, not a tag`)
+    await options.catalog.declareColumns(tenant, database, table, [tag], [])
+    return { command_id: null, kind: statement.kind, table, positions: [] }
+  }
   const codecs: Array<{ name: string; type: ColumnType | null; codec: CompressionSettings }> = []
   for (const field of statement.fields) {
     if (stored?.tags.includes(field.name)) throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `column "${field.name}" of table "${table}" is a tag, not a field`)
@@ -173,6 +213,28 @@ async function handleDdl(options: HttpApiOptions, tenant: string, database: stri
     throw new HttpApiError(HttpErrorCode.KAFKA_UNAVAILABLE, `the codec change was not written to Kafka: ${(error as Error).message}`, { cause: error })
   }
   return { command_id: command.commandId, kind: statement.kind, table, codecs: command.codecs, positions }
+}
+
+/** DROP TABLE (every point, every column) and ALTER TABLE ... DROP <field> (its values and type) through the log, then the catalog. */
+async function dropTableColumns(options: HttpApiOptions, tenant: string, database: string,
+  statement: Extract<DdlStatement, { kind: 'DROP_TABLE' | 'DROP_COLUMN' }>, stored: { tags: string[]; fields: Map<string, FieldTypeValue> }): Promise<Record<string, unknown>> {
+  const table = statement.measurement
+  const context = { tenant, database, nowNs: nowNs(options) }
+  if (statement.kind === 'DROP_TABLE') {
+    const command = databaseCommand(context, { kind: 'DROP_TABLE', measurement: table })
+    const positions = await submit(options, command)
+    await options.catalog.dropColumns(tenant, database, table, null)
+    return { command_id: command.commandId, kind: statement.kind, table, dropped: true, positions }
+  }
+  const column = statement.column
+  if (stored.tags.includes(column)) {
+    throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `column "${column}" of table "${table}" is a tag: dropping a tag is not supported (the series with and without it would merge); DELETE FROM ${table} WHERE ${column} = '...' deletes their points`)
+  }
+  if (!stored.fields.has(column)) throw new HttpApiError(HttpErrorCode.TABLE_NOT_FOUND, `field "${column}" not found in table "${table}"`)
+  const command = databaseCommand(context, { kind: 'DROP_FIELDS', measurement: table, columns: [column] })
+  const positions = await submit(options, command)
+  await options.catalog.dropColumns(tenant, database, table, [column])
+  return { command_id: command.commandId, kind: statement.kind, table, columns: [column], positions }
 }
 
 /** Codes of the query layer's errors (query/errors.ts), matched by value: pipeline does not import query. */
