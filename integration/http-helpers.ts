@@ -109,8 +109,8 @@ export async function forgetTenants(tenants: readonly string[], redisUrl = 'redi
   try {
     for (const tenant of tenants) {
       const name = encodeURIComponent(tenant)
-      const keys = [`sluice:databases:${name}`]
-      for (const pattern of [`sluice:fields:${name}:*`, `sluice:idem:${name}:*`]) {
+      const keys = [`sluice:databases:${name}`, `sluice:ttl:${name}`, `sluice:generation:${name}`]
+      for (const pattern of [`sluice:fields:${name}:*`, `sluice:tags:${name}:*`, `sluice:idem:${name}:*`]) {
         let cursor = '0'
         do {
           const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
