@@ -1,9 +1,11 @@
 // Where a flush or a compaction cuts the time-ordered points of one (series, field) into blocks.
 // A block ends at an aligned time boundary (a multiple of `alignNs` since the epoch, as date_bin
-// buckets) once it holds `minPoints`, and at `maxPoints` at the latest. Queries answer a bucket
-// from block statistics only when a block lies inside it, so 10 s data gets hour-long blocks that
-// hourly buckets read from the index, while a slow series keeps blocks of several hours, still
-// ending on a boundary. With `alignNs` 0 blocks are cut at `maxPoints` only.
+// buckets) once it holds `minPoints`, and at `maxPoints` at the latest; the first block of a run
+// ends at the first boundary whatever it holds, so a flush that starts mid-hour does not make a
+// block straddling the hour. Queries answer a bucket from block statistics only when a block lies
+// inside it, so 10 s data gets hour-long blocks that hourly buckets read from the index, while a
+// slow series keeps blocks of several hours, still ending on a boundary (and one short first
+// block per run). With `alignNs` 0 blocks are cut at `maxPoints` only.
 
 import { type Column, FieldType, sliceColumn } from './encoding/block.ts'
 import { lowerBound } from './merge.ts'
@@ -33,6 +35,7 @@ export class BlockCutter {
   /** Once the block holds minPoints: the boundary it ends before (null: none, cut at maxPoints). */
   private boundaryNs: bigint | null = null
   private reachedMin = false
+  private firstBlock = true
   private readonly minPoints: number
 
   constructor(private readonly limits: BlockCutLimits) {
@@ -45,10 +48,10 @@ export class BlockCutter {
     let start = 0
     while (start < n) {
       if (!this.reachedMin) {
-        const take = Math.min(n - start, this.minPoints - this.count)
+        const take = Math.min(n - start, (this.firstBlock ? 1 : this.minPoints) - this.count)
         this.append(sliceColumn(chunk, start, start + take))
         start += take
-        if (this.count < this.minPoints) return
+        if (this.count < (this.firstBlock ? 1 : this.minPoints)) return
         this.reachedMin = true
         this.boundaryNs = this.limits.alignNs > 0n ? alignedEndNs(times[start - 1]!, this.limits.alignNs) : null
         if (this.count === this.limits.maxPoints) yield this.take()
@@ -75,6 +78,7 @@ export class BlockCutter {
     const block = concatColumns(this.pending)
     this.pending = []
     this.count = 0
+    this.firstBlock = false
     this.reachedMin = false
     this.boundaryNs = null
     return block
