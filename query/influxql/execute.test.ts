@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { ChangelogEntry, Field, Tag } from '../../schemas/index.ts'
 import { canonicalSeriesKey, openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
 import { executeInfluxql, type InfluxqlContext } from './execute.ts'
+import { literalAlternatives } from './select.ts'
 
 const S = 1_000_000_000n
 
@@ -306,13 +307,28 @@ test('a WHERE that requires tag values lists only the series having them, with t
     `SELECT count(v) FROM cpu WHERE "host" = 'a' GROUP BY *`,
     `SELECT * FROM cpu WHERE "host" = 'd'`,
     `SELECT last(v) FROM cpu WHERE ("host" = 'a' OR "host" = 'd') AND time <= 2000s GROUP BY time(100s), "zone" fill(none)`,
+    `SELECT mean(v) FROM cpu WHERE "host" =~ /^(a|b|x\\.y)$/ AND "region" = 'x' GROUP BY "host"`,
+    `SELECT count(v) FROM cpu WHERE "host" =~ /^(?:c|d)$/ OR "host" = 'a'`,
   ]
   for (const q of cases) {
-    const whole = q.replace(equality, (_, key: string, value: string) => `"${key}" =~ /^${value}$/`)
+    // A character class is never narrowed, and means the same here.
+    const whole = q.replace(equality, (_, key: string, value: string) => `"${key}" =~ /^${value}$/`).replace(/=~ \/\^\((?:\?:)?([a-z])/g, '=~ /^([$1]')
     assert.notEqual(whole, q)
     assert.deepEqual(await run(c, q), await run(c, whole), q)
   }
+  // (^a)|(d$) is not an alternation of whole values: hosts starting with a or ending with d.
+  assert.deepEqual(await run(c, `SELECT count(v) FROM cpu WHERE "host" =~ /^a|d$/`), await run(c, `SELECT count(v) FROM cpu WHERE "host" =~ /^[a]|[d]$/`))
   assert.deepEqual(await run(c, `SELECT count(v) FROM cpu WHERE "host" = 'a' OR "host" = 'b'`), {
     results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['time', 'count'], values: [['1970-01-01T00:00:00Z', 6]] }] }],
   })
+})
+
+test('an anchored alternation of literals is read as the tag values it matches; anything else is not', () => {
+  assert.deepEqual(literalAlternatives(/^host_42$/), ['host_42'])
+  assert.deepEqual(literalAlternatives(/^(a|b\.c|d\-e)$/), ['a', 'b.c', 'd-e'])
+  assert.deepEqual(literalAlternatives(/^(?:a|b)$/), ['a', 'b'])
+  assert.deepEqual(literalAlternatives(/^(a|)$/), ['a', ''])
+  for (const regex of [/^a|b$/, /^a/, /a$/, /^a.b$/, /^a\d$/, /^(a|b)c$/, /^(a|(b))$/, /^a$/i, /^[ab]$/, /^a\$/, /^(a|b)$x/]) {
+    assert.equal(literalAlternatives(regex), null, String(regex))
+  }
 })

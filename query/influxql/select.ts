@@ -97,7 +97,11 @@ function schemaFor(statement: SelectStatement, stores: PartitionStore[], tenant:
   return listed(stores, tenant, database, measurement)
 }
 
-/** The tag values the condition requires: top-level AND parts `"k" = 'v'`, or ORs of those on one key (v not ''). */
+/**
+ * The tag values the condition requires: top-level AND parts `"k" = 'v'` or `"k" =~ /^(v|w)$/` (an
+ * anchored alternation of literals, as Grafana writes a multi-value variable), or ORs of those on
+ * one key; never '' (the value of a missing tag).
+ */
 function requiredTagMatches(condition: Expr | null): TagMatch[] {
   if (condition === null) return []
   if (condition.kind === 'binary' && condition.op === 'AND') return [...requiredTagMatches(condition.left), ...requiredTagMatches(condition.right)]
@@ -105,15 +109,49 @@ function requiredTagMatches(condition: Expr | null): TagMatch[] {
   let key: string | null = null
   const equalities = (expr: Expr): boolean => {
     if (expr.kind === 'binary' && expr.op === 'OR') return equalities(expr.left) && equalities(expr.right)
-    if (expr.kind !== 'binary' || expr.op !== '=') return false
+    if (expr.kind !== 'binary' || (expr.op !== '=' && expr.op !== '=~')) return false
     const [ident, value] = expr.left.kind === 'ident' ? [expr.left, expr.right] : [expr.right, expr.left]
-    if (ident.kind !== 'ident' || ident.cast === 'field' || value.kind !== 'string' || value.value === '') return false
-    if (key !== null && key !== ident.name) return false
+    if (ident.kind !== 'ident' || ident.cast === 'field') return false
+    const matched = expr.op === '=' ? (value.kind === 'string' ? [value.value] : null) : value.kind === 'regex' ? literalAlternatives(value.regex) : null
+    if (matched === null || matched.includes('') || (key !== null && key !== ident.name)) return false
     key = ident.name
-    values.push(value.value)
+    values.push(...matched)
     return true
   }
   return equalities(condition) && key !== null && key !== 'time' ? [{ key, values }] : []
+}
+
+/** Characters with a meaning in a regex; any other stands for itself, as does one escaped that is not a letter or digit. */
+const REGEX_SYNTAX = '\\^$.|?*+()[]{}'
+
+/** What /^literal$/ or /^(a|b|c)$/ (or (?:...)) matches, unescaped; null for any other regex or one with flags. */
+export function literalAlternatives(regex: RegExp): string[] | null {
+  const source = regex.source
+  if (regex.flags !== '' || !source.startsWith('^')) return null
+  let at = 1
+  const group = source.startsWith('(?:', at) ? 3 : source[at] === '(' ? 1 : 0
+  at += group
+  const alternatives: string[] = []
+  let current = ''
+  for (; at < source.length; at++) {
+    const c = source[at]!
+    if (c === '\\') {
+      const next = source[at + 1]
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) return null
+      current += next
+      at++
+    } else if (c === '|' && group > 0) {
+      alternatives.push(current)
+      current = ''
+    } else if (!REGEX_SYNTAX.includes(c)) {
+      current += c
+    } else {
+      break
+    }
+  }
+  alternatives.push(current)
+  const rest = source.slice(at)
+  return rest === (group > 0 ? ')$' : '$') ? alternatives : null
 }
 
 function hasPattern(expr: Expr): boolean {
