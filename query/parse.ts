@@ -5,6 +5,8 @@
 // conditions and a row filter; expressions (operators.ts, functions.ts) are trees of Expr, with the
 // aggregates inside them turned into hidden select items.
 // Whether a column is a tag or a field is decided later, against the table's series (plan.ts).
+// Parses are cached by text (statement-cache.ts), date-time literals templated out, and what is
+// returned is deeply frozen: callers share it.
 
 import sqlParser from 'node-sql-parser'
 import { QueryError, QueryErrorCode } from './errors.ts'
@@ -198,25 +200,29 @@ function statementOf(sql: string, scope: Scope): Statement {
  * the literals are put back into a copy of the cached AST (literalTemplate).
  */
 function astOf(sql: string, scope: Scope): Node {
-  if (!scope.cached) return parsedAst(sql)
+  if (!scope.cached) return parsedAst(sql).ast
   const templated = literalTemplate(sql)
   const key = templated?.template ?? sql
   let ast = ASTS.get(key)
   if (ast === undefined) {
+    let bytes: number
     try {
-      ast = parsedAst(key)
+      ({ ast, bytes } = parsedAst(key))
     } catch (error) {
       // The error names a line and column of the text sent, not of its template.
       if (templated !== null) parsedAst(sql)
       throw error
     }
-    ASTS.set(key, ast, frozenSize(ast))
+    ASTS.set(key, ast, bytes)
   }
   return templated === null ? ast : withLiterals(ast, templated.literals) as Node
 }
 
-/** node-sql-parser's AST of `sql`, frozen; a syntax error names its line and column (1-based, as node-sql-parser's location). */
-function parsedAst(sql: string): Node {
+/**
+ * node-sql-parser's AST of `sql`, frozen, and its estimated bytes; a syntax error names its line and
+ * column (1-based, as node-sql-parser's location).
+ */
+function parsedAst(sql: string): { ast: Node; bytes: number } {
   let ast: Node | Node[]
   try {
     ast = parser.astify(sql, DIALECT) as unknown as Node | Node[]
@@ -232,8 +238,7 @@ function parsedAst(sql: string): Node {
   const statements = Array.isArray(ast) ? ast : [ast]
   if (statements.length !== 1) throw unsupported(`one statement per request, got ${statements.length}`)
   const statement = statements[0]!
-  frozenSize(statement)
-  return statement
+  return { ast: statement, bytes: frozenSize(statement) }
 }
 
 /**
