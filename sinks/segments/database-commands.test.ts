@@ -167,3 +167,26 @@ test('DROP_TABLE drops one measurement; DROP_FIELDS drops some fields of one mea
   assert.deepEqual(read(store, id('db', 'cpu', 'a'), 'z'), [[2n, 7n]])
   await store.close()
 })
+
+test('compaction waits for a DROP to be durable, so a replay after a crash finds the data it drops', async (t) => {
+  const dir = tempDir(t)
+  let store = await open(dir, { compactionFanIn: 2 })
+  await applyAll(store, [
+    upsert('db', 'cpu', 'a', [[1n, [f('v', 1), f('w', 1)]]]),
+    upsert('db', 'cpu', 'a', [[2n, [f('v', 2), f('w', 2)]]]),
+    command('DROP_FIELDS', 'db', 'cpu', { columns: ['v'] }),
+  ], new Set([0, 1]))
+  await store.compact()
+  assert.equal(store.stats().segments, 2, 'the segments the pending DROP hides are not merged')
+  await store.close() // the DROP was never flushed: a restart replays it from offset 2
+  store = await open(dir, { compactionFanIn: 2 })
+  assert.equal(store.durableOffset, 2n)
+  assert.deepEqual(read(store, id('db', 'cpu', 'a'), 'v'), [[1n, 1], [2n, 2]], 'the state at offset 2, before the DROP')
+  await store.apply(command('DROP_FIELDS', 'db', 'cpu', { columns: ['v'] }), 2n)
+  await store.flush()
+  await store.compact()
+  assert.ok(store.stats().segments < 3, 'once durable, compaction goes on')
+  assert.deepEqual(read(store, id('db', 'cpu', 'a'), 'v'), [])
+  assert.deepEqual(read(store, id('db', 'cpu', 'a'), 'w'), [[1n, 1], [2n, 2]])
+  await store.close()
+})
