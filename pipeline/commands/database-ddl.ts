@@ -50,8 +50,7 @@ export function parseDatabaseSql(sql: string): DatabaseStatement {
   if (verb === 'DROP') {
     scanner.keyword('DROP')
     scanner.keyword('DATABASE')
-    const ifExists = scanner.optionalKeyword('IF')
-    if (ifExists) scanner.keyword('EXISTS', ' after IF')
+    const ifExists = scanner.ifExists()
     const database = databaseName(scanner)
     if (scanner.peekWord() === 'AFTER') {
       throw new CommandError(CommandErrorCode.UNSUPPORTED, 'DROP DATABASE ... AFTER is not supported: a database is dropped at once (there is no RECOVER DATABASE)')
@@ -71,12 +70,7 @@ export function parseDatabaseSql(sql: string): DatabaseStatement {
   }
   scanner.keyword('CREATE', ', ALTER, DROP or DESCRIBE')
   scanner.keyword('DATABASE')
-  let ifNotExists = false
-  if (scanner.optionalKeyword('IF')) {
-    scanner.keyword('NOT', ' after IF')
-    scanner.keyword('EXISTS', ' after IF NOT')
-    ifNotExists = true
-  }
+  const ifNotExists = scanner.ifNotExists()
   const database = databaseName(scanner)
   let ttlNs: bigint | null | undefined
   if (scanner.optionalKeyword('WITH')) {

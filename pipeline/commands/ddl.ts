@@ -78,6 +78,21 @@ export class Scanner {
     return true
   }
 
+  /** An optional IF NOT EXISTS; true if present. */
+  ifNotExists(): boolean {
+    if (!this.optionalKeyword('IF')) return false
+    this.keyword('NOT', ' after IF')
+    this.keyword('EXISTS', ' after IF NOT')
+    return true
+  }
+
+  /** An optional IF EXISTS; true if present. */
+  ifExists(): boolean {
+    if (!this.optionalKeyword('IF')) return false
+    this.keyword('EXISTS', ' after IF')
+    return true
+  }
+
   symbol(symbol: string, what: string): void {
     if (!this.peekSymbol(symbol)) this.fail(`expected "${symbol}" ${what}`)
     this.position += symbol.length
@@ -175,8 +190,7 @@ export function parseDdl(sql: string): DdlStatement {
 function dropTable(scanner: Scanner): DdlStatement {
   scanner.keyword('DROP')
   scanner.keyword('TABLE')
-  const ifExists = scanner.optionalKeyword('IF')
-  if (ifExists) scanner.keyword('EXISTS', ' after IF')
+  const ifExists = scanner.ifExists()
   const { name: measurement } = scanner.name('table name')
   scanner.end()
   return { kind: 'DROP_TABLE', measurement, fields: [], ifExists }
@@ -185,12 +199,7 @@ function dropTable(scanner: Scanner): DdlStatement {
 function createTable(scanner: Scanner): DdlStatement {
   scanner.keyword('CREATE')
   scanner.keyword('TABLE')
-  let ifNotExists = false
-  if (scanner.optionalKeyword('IF')) {
-    scanner.keyword('NOT', ' after IF')
-    scanner.keyword('EXISTS', ' after IF NOT')
-    ifNotExists = true
-  }
+  const ifNotExists = scanner.ifNotExists()
   const { name: measurement } = scanner.name('table name')
   scanner.symbol('(', 'to open the column list')
   const fields: DeclaredField[] = []
