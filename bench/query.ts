@@ -2,7 +2,8 @@
 // 10 integer fields, 10 s, one day: 8.64 M values) in one partition store after compaction, each
 // query run with the block statistics of the segment index (pre-aggregates) and without them (every
 // point decoded and folded), same run, same store. Values/s counts the values the query covers.
-// A second store with 360-point blocks (one hour at 10 s) shows hourly buckets answered from stats.
+// Two stores of the same data, same run: blocks cut at 8,192 points only (blockAlignNs 0n, the cut
+// before hour-aligned blocks) and the default cut (blocks end on the hour: 360 points at 10 s).
 // Usage: npm run bench:query [-- --quick]
 
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -15,6 +16,8 @@ import { planSelect, tableSchema } from '../query/plan.ts'
 import { openPartitionStore, type PartitionStore } from '../sinks/index.ts'
 import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
 import { generateTsbsCpu, tsbsChangelogEntries, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
+import { peerQueries } from './support/peer-queries.ts'
+import type { StoreSettings } from '../sinks/index.ts'
 
 const quick = process.argv.includes('--quick')
 const RUNS = quick ? 3 : 7
@@ -22,8 +25,8 @@ const options = quick ? { ...tsbsCpuOneDay, durationSeconds: 4 * 3600 } : tsbsCp
 const DAY_START = '2016-01-01T00:00:00Z'
 
 
-async function buildStore(dir: string, blockMaxPoints: number, batches: Buffer[]): Promise<PartitionStore> {
-  const store = await openPartitionStore(dir, { fsync: false, autoCompact: false, blockMaxPoints })
+async function buildStore(dir: string, settings: Partial<StoreSettings>, batches: Buffer[]): Promise<PartitionStore> {
+  const store = await openPartitionStore(dir, { fsync: false, autoCompact: false, ...settings })
   let offset = 0n
   for (const entry of tsbsChangelogEntries(batches)) await store.apply(entry, offset++)
   await store.compactAll()
@@ -67,6 +70,10 @@ function endToEnd(store: PartitionStore, sql: string): Measured {
   return timed(() => executeSqlNow(sql, { tenant: 'bench', database: 'bench', stores: [store], nowNs: 0n }))
 }
 
+function ms(value: number): string {
+  return value < 10 ? value.toFixed(2) : value.toFixed(1)
+}
+
 function rate(values: number, ms: number): string {
   return `${(values / (ms / 1000) / 1e6).toFixed(1)} M`
 }
@@ -80,8 +87,8 @@ function report(label: string, store: PartitionStore, cases: QueryCase[]): void 
     const without = execution(store, c.sql, false)
     const whole = endToEnd(store, c.sql)
     const share = withStats.fromStats / (withStats.fromStats + withStats.scanned)
-    console.log(`| ${c.name} | ${(c.values / 1e6).toFixed(2)} M | ${withStats.ms.toFixed(1)} | ${rate(c.values, withStats.ms)} | ${(100 * share).toFixed(0)} % | ` +
-      `${without.ms.toFixed(1)} | ${rate(c.values, without.ms)} | ${(without.ms / withStats.ms).toFixed(1)}× | ${whole.ms.toFixed(1)} |`)
+    console.log(`| ${c.name} | ${(c.values / 1e6).toFixed(2)} M | ${ms(withStats.ms)} | ${rate(c.values, withStats.ms)} | ${(100 * share).toFixed(0)} % | ` +
+      `${ms(without.ms)} | ${rate(c.values, without.ms)} | ${(without.ms / withStats.ms).toFixed(1)}× | ${ms(whole.ms)} |`)
   }
   const listing = timed(() => { tableSchema([store], 'bench', 'bench', 'cpu'); return { stats: { pointsFromBlockStats: 0, pointsScanned: 0 } } })
   console.log(`series listing of the whole table (store.listSeries): ${listing.ms.toFixed(1)} ms, inside every executeSql above without a tag filter`)
@@ -104,17 +111,21 @@ async function main(): Promise<void> {
       { name: 'avg usage_user per host per day (date_bin 1 day)', sql: `SELECT hostname, date_bin(INTERVAL '1 day', time, '${DAY_START}') AS day, avg(usage_user) FROM cpu GROUP BY hostname, day`, values: all },
       { name: 'max usage_user per host per hour', sql: `SELECT hostname, date_bin(INTERVAL '1 hour', time) AS hour, max(usage_user) FROM cpu GROUP BY hostname, hour`, values: all },
       { name: 'last usage_user of one host', sql: `SELECT last(time, usage_user) FROM cpu WHERE hostname = 'host_7'`, values: perHost },
+      // bench:query-peers' queries 3 and 4 (the second hour of the data).
+      { name: 'count of one host in one hour', sql: peerQueries(options.durationSeconds / 3600)[2]!.sql, values: 360 },
+      { name: '5 hosts, mean per minute over one hour', sql: peerQueries(options.durationSeconds / 3600)[3]!.sql, values: 5 * 360 },
+      { name: 'count of one host in 15 minutes inside an hour', sql: `SELECT count(usage_user) FROM cpu WHERE hostname = 'host_42' AND time >= '2016-01-01T01:20:00Z' AND time < '2016-01-01T01:35:00Z'`, values: 90 },
     ]
-    let started = performance.now()
-    const store = await buildStore(join(dir, 'default'), 8192, workload.batches)
-    console.log(`store with 8,192-point blocks built (apply + full compaction) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
-    report('8,192-point blocks (the default; a block spans 22.7 h of one host and field):', store, cases)
-    await store.close()
-    started = performance.now()
-    const hourly = await buildStore(join(dir, 'hourly'), 360, workload.batches)
-    console.log(`\nstore with 360-point blocks built in ${((performance.now() - started) / 1000).toFixed(1)} s`)
-    report('360-point blocks (one hour of one host and field, aligned on the hour):', hourly, cases.slice(3, 4))
-    await hourly.close()
+    for (const [label, settings] of [
+      ['blocks cut at 8,192 points only (blockAlignNs 0n, the cut before aligned blocks; a block spans 22.7 h of one host and field)', { blockAlignNs: 0n }],
+      ['the default cut: blocks end on the hour (360 points of one host and field)', {}],
+    ] as const) {
+      const started = performance.now()
+      const store = await buildStore(join(dir, label.slice(0, 6)), settings, workload.batches)
+      console.log(`\nstore built (apply + full compaction) in ${((performance.now() - started) / 1000).toFixed(1)} s, ${store.stats().segmentBytes} bytes`)
+      report(label + ':', store, cases)
+      await store.close()
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

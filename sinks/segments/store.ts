@@ -472,7 +472,7 @@ export class PartitionStore {
     const fanIn = this.settings.compactionFanIn
     for (let start = 0; start + fanIn <= this.segments.length; start++) {
       const run = this.segments.slice(start, start + fanIn)
-      if (run.every((s) => s.level === run[0]!.level) && !this.straddlesPendingTombstone(run) && !this.holdsPendingDrop(run)) return run
+      if (run.every((s) => s.level === run[0]!.level) && !this.straddlesPendingTombstone(run)) return run
     }
     return null
   }
@@ -486,16 +486,6 @@ export class PartitionStore {
   private straddlesPendingTombstone(inputs: LiveSegment[]): boolean {
     const maxSeq = inputs[inputs.length - 1]!.maxSeq
     return this.tombstones.some((t) => t.offset >= this.durable.appliedOffset && t.beforeSeq <= maxSeq &&
-      inputs.some((s) => s.maxSeq < t.beforeSeq && t.offset >= s.purgedOffset))
-  }
-
-  /**
-   * A DROP not yet durable has forgotten the fields' types, and compaction writes only the fields a
-   * series has a type for: compacting data it hides would lose it before the DROP is durable, and a
-   * replay after a crash would meet the store without it. Such inputs wait for the next flush.
-   */
-  private holdsPendingDrop(inputs: LiveSegment[]): boolean {
-    return this.tombstones.some((t) => t.forgetsTypes === true && t.offset >= this.durable.appliedOffset &&
       inputs.some((s) => s.maxSeq < t.beforeSeq && t.offset >= s.purgedOffset))
   }
 
@@ -690,21 +680,33 @@ export class PartitionStore {
       const view = memtable?.get(series.id, request.field)?.view()
       if (view && view.times.length > 0) memtableSpans.push([view.times[0]!, view.times[view.times.length - 1]!])
     }
+    // Hour-aligned blocks make many small blocks: this loop stays free of per-block closures and copies by rest/spread.
+    const others = this.segments.length > 1
     for (const segment of this.segments) {
       const deleted = this.deletedRanges(series, request.field, segment.maxSeq, segment.purgedOffset)
       for (const block of segment.reader.blocksBySeriesField.get(key) ?? []) {
-        const [min, max] = [block.minTimeNs, block.maxTimeNs]
-        if (!covers(range, min, max) || deleted.some((r) => overlaps(min, max, r))) continue
-        if (memtableSpans.some(([a, b]) => a <= max && b >= min)) continue
-        const shadowed = this.segments.some((other) => other !== segment &&
-          (other.reader.blocksBySeriesField.get(key) ?? []).some((o) => o.minTimeNs <= max && o.maxTimeNs >= min))
-        if (shadowed) continue
+        const min = block.minTimeNs
+        const max = block.maxTimeNs
+        if (!covers(range, min, max) || overlapsAny(min, max, deleted)) continue
+        if (memtableSpans.length > 0 && memtableSpans.some(([a, b]) => a <= max && b >= min)) continue
+        if (others && this.shadowed(segment, key, min, max)) continue
         skip.add(block)
-        const { ordinal: _ordinal, series: _series, field: _field, codec: _codec, offset: _offset, storedLength: _s, rawLength: _r, crc32c: _c, ...stats } = block
-        blocks.push({ ...stats, file: segment.file, block: block.ordinal })
+        blocks.push({
+          type: block.type, count: block.count, minTimeNs: min, maxTimeNs: max, min: block.min, max: block.max, first: block.first, last: block.last,
+          sum: block.sum, file: segment.file, block: block.ordinal,
+        })
       }
     }
     return { blocks, rest: this.scanSeries(series, request.field, range, skip) }
+  }
+
+  /** Whether another segment holds a block of `key` overlapping [min, max]. */
+  private shadowed(segment: LiveSegment, key: string, min: bigint, max: bigint): boolean {
+    for (const other of this.segments) {
+      if (other === segment) continue
+      for (const block of other.reader.blocksBySeriesField.get(key) ?? []) if (block.minTimeNs <= max && block.maxTimeNs >= min) return true
+    }
+    return false
   }
 
   /**
@@ -841,6 +843,11 @@ export class PartitionStore {
         { partition: this.settings.partition }, false, { cause: this.failure })
     }
   }
+}
+
+function overlapsAny(min: bigint, max: bigint, ranges: readonly TimeRange[]): boolean {
+  for (const range of ranges) if (overlaps(min, max, range)) return true
+  return false
 }
 
 /** Whether a tombstone's scope (database, measurement, series or tags, fields) holds (series, field). */
