@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ChangelogEntry, Field, IngestCommand, Tag } from '../../schemas/index.ts'
-import { canonicalSeriesKey, openPartitionStore, type PartitionStore } from '../../sinks/index.ts'
+import { canonicalSeriesKey, openPartitionStore, pinnedSegments, type PartitionStore } from '../../sinks/index.ts'
 import { executeSql, type QueryContext } from '../execute.ts'
 import { QueryErrorCode, isQueryError } from '../errors.ts'
 import { ScanPool } from './pool.ts'
@@ -100,30 +100,26 @@ function open(pool: ScanPool, context: QueryContext, maxEntriesPerTask?: number)
   return { ...context, parallelScans: { pool, minPointsToDecode: 0, ...(maxEntriesPerTask !== undefined ? { maxEntriesPerTask } : {}) } }
 }
 
-/** Descriptors of this process open on segment files: the stores' own readers, and pins not yet released. */
-function segmentDescriptors(): number {
+/** Descriptors of this process (any thread) open on segment files that were deleted. */
+function deletedSegmentDescriptors(): number {
   let count = 0
   for (const fd of readdirSync('/proc/self/fd')) {
-    try { if (readlinkSync(`/proc/self/fd/${fd}`).includes('.seg')) count++ } catch { /* closed meanwhile */ }
+    try { if (/\.seg \(deleted\)$/.test(readlinkSync(`/proc/self/fd/${fd}`))) count++ } catch { /* closed meanwhile */ }
   }
   return count
 }
 
-const liveSegments = (stores: PartitionStore[]): number => stores.reduce((n, s) => n + s.segmentFiles().length, 0)
-
 test('the parallel path answers every query exactly as the serial path, and releases its pins', { skip: process.platform !== 'linux' }, async (t) => {
   const pool = new ScanPool({ size: 2 })
   t.after(() => pool.close())
-  const stores: PartitionStore[] = []
   for (const seed of [1, 2]) {
-    const { context, stores: more } = await fixture(t, seed)
-    stores.push(...more)
+    const { context } = await fixture(t, seed)
     for (const sql of QUERIES) {
       const serial = await executeSql(sql, context)
       const parallel = await executeSql(sql, open(pool, context))
       assert.deepStrictEqual(parallel.rows, serial.rows, `${sql} (seed ${seed})`)
       assert.deepStrictEqual(parallel.stats, serial.stats, sql)
-      assert.equal(segmentDescriptors(), liveSegments(stores), 'every pinned segment descriptor is closed')
+      assert.equal(pinnedSegments(), 0, 'every pinned segment descriptor is closed')
     }
   }
 })
@@ -140,8 +136,9 @@ test('a compaction started while workers read changes nothing in the answer', { 
   await apply('h0', upsert('cpu', 'h0', [[T0, [{ name: 'usage', value: 1e9 }]]]))
   const [answer] = await Promise.all([query, ...compactions])
   assert.deepStrictEqual(answer.rows, serial.rows)
-  assert.equal(segmentDescriptors(), liveSegments(stores), 'the replaced files are closed once the workers are done')
+  assert.equal(pinnedSegments(), 0)
   const after = await executeSql(sql, open(pool, context))
+  assert.equal(deletedSegmentDescriptors(), 0, 'the next read of the stores closes the workers\' readers of replaced files')
   assert.notDeepStrictEqual(after.rows, serial.rows, 'a later query sees the write')
   assert.deepStrictEqual(after.rows, (await executeSql(sql, context)).rows)
 })
@@ -190,7 +187,7 @@ test('a worker that dies fails its query with a clear error, and the pool recove
     assert.match(error.message, /a scan worker exited with code 70 during the query; it was not answered, retry it/)
     return true
   })
-  assert.equal(segmentDescriptors(), liveSegments(stores), 'the pins are released after the failure')
+  assert.equal(pinnedSegments(), 0, 'the pins are released after the failure')
   assert.equal(pool.restarts, 1)
   const sql = QUERIES[1]!
   assert.deepStrictEqual((await executeSql(sql, open(pool, context))).rows, (await executeSql(sql, context)).rows)

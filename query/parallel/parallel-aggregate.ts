@@ -118,9 +118,8 @@ class ReplayAggregation extends Aggregation {
 
 interface Share {
   stores: PartitionStore[]
+  /** In the serial order; `view` indexes `stores`. */
   series: ScanTask['series']
-  /** Fields of its series: the share's weight. */
-  load: number
 }
 
 /**
@@ -152,7 +151,7 @@ export async function executeAggregateParallel(plan: Plan, schema: TableSchema, 
         series: share.series,
         maxEntries: scans.maxEntriesPerTask ?? DEFAULT_MAX_ENTRIES_PER_TASK,
       }
-      return scans.pool.run(task, transfer)
+      return scans.pool.run(task, transfer, share.slot)
     })
   } catch (error) {
     for (const pin of pins) pin.release()
@@ -181,35 +180,29 @@ export async function executeAggregateParallel(plan: Plan, schema: TableSchema, 
   return aggregateRows(plan, aggregation)
 }
 
-const storeIds = new WeakMap<PartitionStore, number>()
-let nextStoreId = 0
-function storeKey(store: PartitionStore, seriesId: string): string {
-  let id = storeIds.get(store)
-  if (id === undefined) storeIds.set(store, id = nextStoreId++)
-  return `${id}\u0000${seriesId}`
+const storeNumbers = new WeakMap<PartitionStore, number>()
+let nextStoreNumber = 0
+function storeNumber(store: PartitionStore): number {
+  let number = storeNumbers.get(store)
+  if (number === undefined) storeNumbers.set(store, number = nextStoreNumber++)
+  return number
 }
 
-/** Whole stores to workers, heaviest first to the least loaded (series counted by fields). */
-function shareOut(matched: TableSchema['series'], workers: number): Share[] {
-  const byStore = new Map<PartitionStore, TableSchema['series']>()
-  for (const entry of matched) {
-    let list = byStore.get(entry.store)
-    if (!list) byStore.set(entry.store, list = [])
-    list.push(entry)
-  }
-  const weight = (list: TableSchema['series']): number => list.reduce((n, { series }) => n + series.fields.length, 0)
-  const shares: Share[] = Array.from({ length: Math.min(workers, byStore.size) }, () => ({ stores: [], series: [], load: 0 }))
-  for (const [store, list] of [...byStore].sort((a, b) => weight(b[1]) - weight(a[1]))) {
-    const share = shares.reduce((best, s) => (s.load < best.load ? s : best))
-    share.load += weight(list)
-    share.stores.push(store)
-  }
-  // Within a share, series keep the serial order (the replay does not depend on it, the reads' locality does).
-  for (const share of shares) {
-    for (const { store, series } of matched) {
-      const view = share.stores.indexOf(store)
-      if (view >= 0) share.series.push({ view, listing: series })
-    }
+function storeKey(store: PartitionStore, seriesId: string): string {
+  return `${storeNumber(store)}\u0000${seriesId}`
+}
+
+/**
+ * Whole stores to workers, each store always to the same worker (its number modulo the workers):
+ * a worker's cached readers of a store's replaced files are then dropped at the store's next read.
+ */
+function shareOut(matched: TableSchema['series'], workers: number): (Share & { slot: number })[] {
+  const shares = Array.from({ length: workers }, (_, slot) => ({ slot, stores: [] as PartitionStore[], series: [] as ScanTask['series'] }))
+  for (const { store, series } of matched) {
+    const share = shares[storeNumber(store) % workers]!
+    let view = share.stores.indexOf(store)
+    if (view < 0) view = share.stores.push(store) - 1
+    share.series.push({ view, listing: series })
   }
   return shares.filter((share) => share.series.length > 0)
 }

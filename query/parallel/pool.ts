@@ -38,6 +38,9 @@ interface Slot {
   thread: Worker
   tasks: Map<number, Pending>
   online: boolean
+  /** Settles when the worker has loaded its modules, or has failed. */
+  started: Promise<void>
+  markStarted: () => void
 }
 
 const DEFAULT_WORKER_URL = new URL('./worker-entry.mjs', import.meta.url)
@@ -63,11 +66,14 @@ export class ScanPool {
     return this.slots.filter((slot) => slot !== undefined).length
   }
 
-  /** Runs `task` on the least busy worker; `transfer` lists buffers of the task to move, not copy. */
-  run(task: ScanTask, transfer: ArrayBuffer[]): Promise<ScanAnswer> {
+  /**
+   * Runs `task` on worker `preferred` (modulo the size), or the least busy one when that slot is
+   * empty; `transfer` lists buffers of the task to move, not copy.
+   */
+  run(task: ScanTask, transfer: ArrayBuffer[], preferred = 0): Promise<ScanAnswer> {
     if (this.closed) return Promise.reject(new QueryError(QueryErrorCode.WORKER_FAILED, 'the scan workers are shut down'))
-    let slot: Slot | undefined
-    for (const candidate of this.slots) if (candidate !== undefined && (slot === undefined || candidate.tasks.size < slot.tasks.size)) slot = candidate
+    let slot = this.slots[preferred % this.size]
+    if (slot === undefined) for (const candidate of this.slots) if (candidate !== undefined && (slot === undefined || candidate.tasks.size < slot.tasks.size)) slot = candidate
     if (slot === undefined) return Promise.reject(new QueryError(QueryErrorCode.WORKER_FAILED, 'no scan worker is running (they failed to start)'))
     const id = this.nextTaskId++
     const target = slot
@@ -78,6 +84,11 @@ export class ScanPool {
     })
   }
 
+  /** Resolves once every worker has loaded (or failed): a caller awaits it so no first query waits for a thread to start. */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => slot?.started))
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
@@ -85,7 +96,9 @@ export class ScanPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { thread: new Worker(this.workerUrl, { name: 'sluice-scan' }), tasks: new Map(), online: false }
+    let markStarted = (): void => {}
+    const started = new Promise<void>((resolve) => { markStarted = resolve })
+    const slot: Slot = { thread: new Worker(this.workerUrl, { name: 'sluice-scan' }), tasks: new Map(), online: false, started, markStarted }
     slot.thread.unref()
     slot.thread.on('message', (message: WorkerAnswer) => this.answered(slot, message))
     slot.thread.on('error', (error) => this.failed(slot, `a scan worker failed: ${error.message}`))
@@ -94,7 +107,7 @@ export class ScanPool {
   }
 
   private answered(slot: Slot, message: WorkerAnswer): void {
-    if ('ready' in message) { slot.online = true; return }
+    if ('ready' in message) { slot.online = true; slot.markStarted(); return }
     const pending = slot.tasks.get(message.id)
     if (pending === undefined) return
     slot.tasks.delete(message.id)
@@ -107,6 +120,7 @@ export class ScanPool {
   private failed(slot: Slot, reason: string): void {
     const index = this.slots.indexOf(slot)
     if (index === -1) return
+    slot.markStarted()
     for (const pending of slot.tasks.values()) pending.reject(new QueryError(QueryErrorCode.WORKER_FAILED, `${reason} during the query; it was not answered, retry it`))
     slot.tasks.clear()
     void slot.thread.terminate()

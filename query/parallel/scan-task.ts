@@ -97,13 +97,12 @@ class RecordingAggregation extends Aggregation {
   }
 }
 
-/** Runs a task; the stores it opens are closed before it returns. */
-export async function runScanTask(task: ScanTask): Promise<{ answer: ScanAnswer; transfer: ArrayBuffer[] }> {
+/** Runs a task (its views' stores read through this thread's cached segment readers). */
+export function runScanTask(task: ScanTask): { answer: ScanAnswer; transfer: ArrayBuffer[] } {
   const schema = { table: task.table.name, series: [], tags: task.table.tags, fields: new Map(task.table.fields) }
   const plan = planSelect(task.statement, schema)
-  const stores: PartitionStore[] = []
   try {
-    for (const view of task.views) stores.push(openReadView(view))
+    const stores: PartitionStore[] = task.views.map(openReadView)
     const aggregation = new RecordingAggregation(plan, task.options, task.maxEntries)
     for (const { view, listing } of task.series) {
       aggregation.beginSeries(listing)
@@ -115,8 +114,6 @@ export async function runScanTask(task: ScanTask): Promise<{ answer: ScanAnswer;
     if (error instanceof TooManyEntries) return { answer: { ok: false, fallback: `more than ${task.maxEntries} partial states in one worker` }, transfer: [] }
     if (error instanceof QueryError) return { answer: { ok: false, queryError: { code: error.code, message: error.message } }, transfer: [] }
     throw error
-  } finally {
-    await Promise.all(stores.map((store) => store.close()))
   }
 }
 

@@ -8,10 +8,14 @@ import type { WorkerAnswer, WorkerRequest } from './pool.ts'
 if (parentPort === null) throw new Error('query/parallel/worker.ts runs in a worker thread only')
 const port = parentPort
 port.on('message', (request: WorkerRequest) => {
-  runScanTask(request.task).then(
-    ({ answer, transfer }) => port.postMessage({ id: request.id, answer } satisfies WorkerAnswer, transfer),
+  let ran: ReturnType<typeof runScanTask>
+  try {
+    ran = runScanTask(request.task)
+  } catch (error) {
     // Storage errors (a corrupt block) and bugs fail this query only; the worker stays up.
-    (error: unknown) => port.postMessage({ id: request.id, failure: (error as Error).message ?? String(error) } satisfies WorkerAnswer),
-  )
+    port.postMessage({ id: request.id, failure: (error as Error).message ?? String(error) } satisfies WorkerAnswer)
+    return
+  }
+  port.postMessage({ id: request.id, answer: ran.answer } satisfies WorkerAnswer, ran.transfer)
 })
 port.postMessage({ ready: true } satisfies WorkerAnswer)

@@ -9,6 +9,11 @@
 // is taken; the worker reads the file through /proc/self/fd (descriptors are per process, and an open
 // descriptor keeps an unlinked file's data). release() closes them: call it when the read is done,
 // also after an error.
+//
+// Reading a segment's index costs milliseconds, so a thread that opens views keeps the readers it
+// opened, by the identity of the owner's reader (a file's content never changes under one), up to
+// CACHED_READERS; a view of a store drops the cached readers of that store's files it no longer
+// lists, so files a compaction replaced are closed at the next read of the store.
 
 import { closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,6 +30,8 @@ import { type LiveSegment, PartitionStore } from './store.ts'
 export const READ_VIEWS_SUPPORTED = process.platform === 'linux'
 
 export interface PinnedSegment {
+  /** The owner's reader of the file, as a number unique in this process: the key of cached readers. */
+  readerId: number
   file: string
   /** A descriptor of the file, open in this process until the view is released. */
   fd: number
@@ -44,6 +51,8 @@ export interface MemtableColumn {
 
 /** Everything a worker needs to rebuild the store's reads at the view's instant; structured-cloneable. */
 export interface ReadView {
+  /** The store, as a number unique in this process. */
+  storeId: number
   dir: string
   settings: Pick<StoreSettings, 'partition' | 'blockMaxPoints' | 'scanChunkMaxPoints' | 'retentionNs' | 'compactionFanIn' | 'memtableMaxBytes'>
   /** Retention is cut at this instant (the owner's clock when the view was taken). */
@@ -70,6 +79,21 @@ export interface ViewRequest {
   range: TimeRange
 }
 
+let pinned = 0
+
+/** Segment descriptors pinned by views not yet released, in this thread: for tests and leak checks. */
+export function pinnedSegments(): number {
+  return pinned
+}
+
+const ids = new WeakMap<object, number>()
+let nextId = 1
+function idOf(owner: object): number {
+  let id = ids.get(owner)
+  if (id === undefined) ids.set(owner, id = nextId++)
+  return id
+}
+
 /** Pins `store`'s live segments and copies what else reads of `request` need, at this instant. */
 export function pinReadView(store: PartitionStore, request: ViewRequest): PinnedView {
   const state = store.readState()
@@ -79,13 +103,15 @@ export function pinReadView(store: PartitionStore, request: ViewRequest): Pinned
     if (released) return
     released = true
     for (const fd of fds) closeSync(fd)
+    pinned -= fds.length
   }
   try {
     const segments = state.segments.map((segment): PinnedSegment => {
       const fd = openSync(join(state.dir, segment.file), 'r')
       fds.push(fd)
+      pinned++
       const { file, minSeq, maxSeq, level, purgedOffset, bytes } = segment
-      return { file, fd, minSeq, maxSeq, level, purgedOffset, bytes }
+      return { readerId: idOf(segment.reader), file, fd, minSeq, maxSeq, level, purgedOffset, bytes }
     })
     const transfer: ArrayBuffer[] = []
     const copy = (memtable: Memtable): MemtableColumn[] => copyColumns(memtable, request, transfer)
@@ -95,6 +121,7 @@ export function pinReadView(store: PartitionStore, request: ViewRequest): Pinned
     })
     const { partition, blockMaxPoints, scanChunkMaxPoints, retentionNs, compactionFanIn, memtableMaxBytes } = state.settings
     const view: ReadView = {
+      storeId: idOf(store),
       dir: state.dir,
       settings: { partition, blockMaxPoints, scanChunkMaxPoints, retentionNs, compactionFanIn, memtableMaxBytes },
       clockNs: state.settings.clockNs(),
@@ -151,19 +178,52 @@ function keepSpan(column: Column, range: TimeRange): Column {
   return { type: column.type, times: outTimes, values }
 }
 
-/** The view as a read-only store (in a worker). close() it when done: it closes its own descriptors, not the pins. */
-export function openReadView(view: ReadView): PartitionStore {
-  const segments: LiveSegment[] = []
-  try {
-    for (const pin of view.segments) {
-      const reader = SegmentReader.open(`/proc/self/fd/${pin.fd}`)
-      const { fd: _fd, ...segment } = pin
-      segments.push({ ...segment, reader, refs: 0, removed: false })
-    }
-  } catch (error) {
-    for (const segment of segments) segment.reader.close()
-    throw error
+/** Readers kept by a thread that opens views, at most (each holds a descriptor and its file's index). */
+export const CACHED_READERS = 256
+
+interface CachedReader {
+  storeId: number
+  reader: SegmentReader
+}
+
+/** This thread's readers by readerId, least recently used first. */
+const cachedReaders = new Map<number, CachedReader>()
+
+function cachedReader(storeId: number, pin: PinnedSegment): SegmentReader {
+  const cached = cachedReaders.get(pin.readerId)
+  if (cached) {
+    cachedReaders.delete(pin.readerId)
+    cachedReaders.set(pin.readerId, cached)
+    return cached.reader
   }
+  const reader = SegmentReader.open(`/proc/self/fd/${pin.fd}`)
+  cachedReaders.set(pin.readerId, { storeId, reader })
+  for (const [id, old] of cachedReaders) {
+    if (cachedReaders.size <= CACHED_READERS) break
+    old.reader.close()
+    cachedReaders.delete(id)
+  }
+  return reader
+}
+
+/** Closes the cached readers of the view's store that the view does not list (files compacted away). */
+function dropReplaced(view: ReadView): void {
+  const live = new Set(view.segments.map((pin) => pin.readerId))
+  for (const [id, cached] of cachedReaders) {
+    if (cached.storeId === view.storeId && !live.has(id)) { cached.reader.close(); cachedReaders.delete(id) }
+  }
+}
+
+/**
+ * The view as a read-only store (in a worker). Its segment readers are this thread's cached ones:
+ * do not close() it; it holds nothing else (it never flushes or compacts).
+ */
+export function openReadView(view: ReadView): PartitionStore {
+  dropReplaced(view)
+  const segments = view.segments.map((pin): LiveSegment => {
+    const { fd: _fd, readerId: _readerId, ...segment } = pin
+    return { ...segment, reader: cachedReader(view.storeId, pin), refs: 0, removed: false }
+  })
   const settings = resolveSettings({ ...view.settings, clockNs: () => view.clockNs, autoCompact: false, fsync: false })
   return new PartitionStore(view.dir, settings, view.manifest, segments, {
     active: memtableOf(view.active, -1),
