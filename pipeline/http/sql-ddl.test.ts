@@ -187,9 +187,10 @@ describe('POST /api/v1/sql database DDL', () => {
     const dropped = await sql(first.app, 'DROP DATABASE plant')
     assert.equal(dropped.status, 200, JSON.stringify(dropped.body))
     assert.equal(first.commands[0]!.kind, 'DROP_DATABASE')
+    assert.equal(dropped.body.command_id, first.commands[0]!.commandId)
     assert.equal((await sql(second.app, 'DESCRIBE DATABASE plant')).status, 404)
     assert.equal((await sql(second.app, 'DROP DATABASE plant')).status, 404)
-    assert.deepEqual((await sql(second.app, 'DROP DATABASE IF EXISTS plant')).body, { kind: 'DROP_DATABASE', database: 'plant', dropped: false, positions: [] })
+    assert.deepEqual((await sql(second.app, 'DROP DATABASE IF EXISTS plant')).body, { command_id: null, kind: 'DROP_DATABASE', database: 'plant', dropped: false, positions: [] })
     assert.equal(first.commands.length + second.commands.length, 1)
     // These nodes do not create databases on a first write: the second node sees the DROP at once.
     const refused = await write(second.app, 'air,station=a temperature=1i 3')

@@ -118,24 +118,27 @@ async function handleDatabaseDdl(options: HttpApiOptions, tenant: string, statem
       if (ttl !== undefined && !statement.ifNotExists && statement.ttlNs !== undefined && statement.ttlNs !== ttl) {
         throw new HttpApiError(HttpErrorCode.SQL_UNSUPPORTED, `database "${database}" exists with TTL ${ttl === null ? 'INF' : formatDuration(ttl)}; change it with ALTER DATABASE ${database} SET TTL '...'`)
       }
-      if (ttl !== undefined && statement.ifNotExists) return { kind: 'CREATE_DATABASE', database, created: false, positions: [] }
-      const positions = statement.ttlNs === undefined || (ttl ?? null) === statement.ttlNs ? [] : await submit(options, databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'SET_DATABASE_TTL', ttlNs: statement.ttlNs }))
+      if (ttl !== undefined && statement.ifNotExists) return { command_id: null, kind: 'CREATE_DATABASE', database, created: false, positions: [] }
+      const command = statement.ttlNs === undefined || (ttl ?? null) === statement.ttlNs ? null : databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'SET_DATABASE_TTL', ttlNs: statement.ttlNs })
+      const positions = command ? await submit(options, command) : []
       await options.catalog.createDatabase(tenant, database)
       if (statement.ttlNs !== undefined) await options.catalog.setDatabaseTtl(tenant, database, statement.ttlNs)
-      return { kind: 'CREATE_DATABASE', database, created: ttl === undefined, positions }
+      return { command_id: command?.commandId ?? null, kind: 'CREATE_DATABASE', database, created: ttl === undefined, positions }
     }
     case 'ALTER_DATABASE': {
       if (ttl === undefined) throw notFound()
-      const positions = await submit(options, databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'SET_DATABASE_TTL', ttlNs: statement.ttlNs }))
+      const command = databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'SET_DATABASE_TTL', ttlNs: statement.ttlNs })
+      const positions = await submit(options, command)
       await options.catalog.setDatabaseTtl(tenant, database, statement.ttlNs)
-      return { kind: 'ALTER_DATABASE', database, ttl: statement.ttlNs === null ? 'INF' : formatDuration(statement.ttlNs), positions }
+      return { command_id: command.commandId, kind: 'ALTER_DATABASE', database, ttl: statement.ttlNs === null ? 'INF' : formatDuration(statement.ttlNs), positions }
     }
     case 'DROP_DATABASE': {
-      if (ttl === undefined && statement.ifExists) return { kind: 'DROP_DATABASE', database, dropped: false, positions: [] }
+      if (ttl === undefined && statement.ifExists) return { command_id: null, kind: 'DROP_DATABASE', database, dropped: false, positions: [] }
       if (ttl === undefined) throw notFound()
-      const positions = await submit(options, databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'DROP_DATABASE' }))
+      const command = databaseCommand({ tenant, database, nowNs: nowNs(options) }, { kind: 'DROP_DATABASE' })
+      const positions = await submit(options, command)
       await options.catalog.dropDatabase(tenant, database)
-      return { kind: 'DROP_DATABASE', database, dropped: true, positions }
+      return { command_id: command.commandId, kind: 'DROP_DATABASE', database, dropped: true, positions }
     }
   }
 }
