@@ -53,6 +53,13 @@ export interface NodeConfig {
   /** Run the master processor in this node (pipeline/processor). On by default; flag --no-processor. */
   processor: boolean
   /**
+   * Run the master in its own worker thread (pipeline/processor/master-thread.ts), off the thread
+   * that serves HTTP and applies the replica: for a machine with cores to spare. Off by default (on
+   * 2 cores it cost more than it saved: docs/benchmarks.md, end to end); flag --master-thread. With
+   * an OTLP endpoint the master runs on the main thread, where the trace exporter is.
+   */
+  masterThread: boolean
+  /**
    * Master consumer group session timeout: how long a crashed master holds its partitions before
    * another node takes over (docs/replicaset.md). Flag --master-session-timeout-ms; default 10,000.
    */
@@ -120,6 +127,7 @@ const defaults = {
   compression: 'lz4',
   kafkaSource: true,
   processor: true,
+  masterThread: false,
   masterSessionTimeoutMs: 10_000,
   replica: true,
   replicaFlushIntervalMs: 5_000,
@@ -204,7 +212,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'master-thread': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
       'otlp-endpoint': { type: 'string' },
       cdc: { type: 'boolean' }, 'cdc-heartbeat-ms': { type: 'string' },
     },
@@ -245,6 +253,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
     kafkaSource: values['no-kafka-source'] ? false : Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
     processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),
+    masterThread: Boolean(pick<unknown>(values['master-thread'], undefined, 'masterThread', defaults.masterThread)),
     masterSessionTimeoutMs: positiveInteger('masterSessionTimeoutMs (--master-session-timeout-ms)', pick<unknown>(values['master-session-timeout-ms'], undefined, 'masterSessionTimeoutMs', defaults.masterSessionTimeoutMs)),
     replica: values['no-replica'] ? false : Boolean(pick<unknown>(undefined, undefined, 'replica', defaults.replica)),
     replicaFlushIntervalMs: positiveInteger('replicaFlushIntervalMs (--replica-flush-interval-ms)', pick<unknown>(values['replica-flush-interval-ms'], undefined, 'replicaFlushIntervalMs', defaults.replicaFlushIntervalMs)),

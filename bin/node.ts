@@ -16,7 +16,7 @@ import {
 import { lineProtocolLimits } from '../pipeline/ingest/index.ts'
 import { startKafkaSource } from '../pipeline/source/index.ts'
 import { CommandWriter } from '../pipeline/commands/index.ts'
-import { LossyCompression, startProcessor } from '../pipeline/processor/index.ts'
+import { inlineMaster, LossyCompression, startMasterThread, startProcessor, type MasterHandle } from '../pipeline/processor/index.ts'
 import { CompressionReport, formatCodec, resolveCompression, type CompressionReportRow } from '../pipeline/transforms/index.ts'
 import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
@@ -153,15 +153,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     registry: metrics().registry, metricsIntervalMs: config.otlpMetricsIntervalMs, spanDelayMs: config.otlpSpanDelayMs,
   })
   instrumentHttp(app, { tracing: otlp !== undefined, routesWithOwnSpans: WRITE_ROUTES })
-  const kafka: Kafka = new KafkaClient({
+  const kafkaSettings = {
     clientId: `sluice-${config.nodeId}`,
     brokers: config.kafkaBrokers,
-    logCreator: kafkaLogger(logger),
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     // Few, short retries: a write waiting on a dead broker is answered 503 soon, and the client retries.
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
-  })
+  }
+  const kafka: Kafka = new KafkaClient({ ...kafkaSettings, logCreator: kafkaLogger(logger) })
   const admin = kafka.admin()
   const ingestPartitions = await ensureIngestTopic(admin, config, logger)
   const { store, members, ping } = await connectControlStore(config)
@@ -207,19 +207,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   /** Lossy compression as decided by the masters on this node (its partitions only), optionally of one tenant's database. */
   const compressionReport = async (of?: { tenant: string; database: string }): Promise<CompressionReportRow[]> => {
     const report = new CompressionReport()
-    for (const compression of await processor?.compressors() ?? []) {
-      if (!(compression instanceof LossyCompression)) continue
-      for (const filter of compression.filters()) {
-        if (of && (filter.tenant !== of.tenant || filter.database !== of.database)) continue
-        report.add(filter.database, filter.measurement, filter.field, filter.counters)
-      }
+    for (const filter of await processor?.compressionFilters() ?? []) {
+      if (of && (filter.tenant !== of.tenant || filter.database !== of.database)) continue
+      report.add(filter.database, filter.measurement, filter.field, filter.counters)
     }
     return report.rows()
   }
-  /** The codec each field of the database has now: a SET_CODEC override (any master holds them all), else the config file's. */
-  const codecNames = async (of: { tenant: string; database: string }): Promise<(measurement: string, field: string) => string> => {
-    const lossy = (await processor?.compressors() ?? []).find((compression): compression is LossyCompression => compression instanceof LossyCompression)
-    return (measurement, field) => formatCodec(lossy ? lossy.codecOf(of.tenant, of.database, measurement, field) : resolveCompression(config.lossyCompression, of.database, measurement, field))
+  /** The codec of each report row's field now: a SET_CODEC override (any master holds them all), else the config file's. */
+  const codecNames = async (of: { tenant: string; database: string }, rows: readonly CompressionReportRow[]): Promise<string[]> => {
+    const fields = rows.map(row => [row.measurement, row.field] as const)
+    const codecs = processor ? await processor.codecs(of.tenant, of.database, fields) : fields.map(([measurement, field]) => resolveCompression(config.lossyCompression, of.database, measurement, field))
+    return codecs.map(formatCodec)
+  }
+  const compressionAnswer = async (of: { tenant: string; database: string }): Promise<QueryResult> => {
+    const rows = await compressionReport(of)
+    return compressionResult(rows, await codecNames(of, rows))
   }
   const authorizer = new Authorizer({ enabled: config.auth, defaultTenant: config.defaultTenant, tokens: new TokenDirectory(config.tokensFile) })
   await app.register(httpApi, {
@@ -234,7 +236,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     // Queries read this node's replica, which starts below; requests arrive only after listen().
     ...(config.replica ? {
       query: (sql: string, context: { tenant: string; database: string }, caller?: { visible: (database: string) => boolean }) => observeQuery(QueryLanguage.SQL, sql, context.database, async () => SHOW_COMPRESSION.test(sql)
-        ? compressionResult(await compressionReport(context), await codecNames(context))
+        ? await compressionAnswer(context)
         : executeSql(sql, {
           ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n,
           listDatabases: async () => (await catalog.listDatabases(context.tenant)).filter(caller?.visible ?? (() => true)),
@@ -258,15 +260,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log: event => logger.info({ component: 'kafka-source', ...event }, String(event.event ?? 'kafka source')),
     })
     : undefined
-  const processor = config.processor
-    ? await startProcessor({
-      kafka,
-      changelogSchemaId: schemaId(schemaIds, 'sluice.changelog-value'),
-      compressionFor: () => new LossyCompression({ config: config.lossyCompression, stateSchemaId: schemaId(schemaIds, 'sluice.state-value') }),
-      sessionTimeoutMs: config.masterSessionTimeoutMs,
-      log: event => logger.info({ component: 'processor', ...event }, String(event.event ?? 'processor')),
-    })
-    : undefined
+  const processor: MasterHandle | undefined = config.processor ? await startMaster() : undefined
   // The replica starts after the processor, which creates sluice.changelog (docs/replicaset.md).
   const replica = config.replica
     ? await startReplica({
@@ -306,6 +300,31 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     sink: writer, catalog, kafka, ingestPartitions, ingestSchemaId, defaultTenant: config.defaultTenant, lineProtocolLimits: lineProtocolLimits({ maxBodyBytes: config.limits.maxBodyBytes }),
     log: event => logger[event.level === 'warn' || event.level === 'error' ? event.level : 'info']({ component: 'mqtt-bridge', ...event }, String(event.event ?? 'mqtt bridge')),
   })
+  /** The master: in a worker thread of its own with --master-thread (not when tracing: the trace exporter runs on this thread), else on this one. */
+  async function startMaster(): Promise<MasterHandle> {
+    const changelogSchemaId = schemaId(schemaIds, 'sluice.changelog-value')
+    const lossy = { config: config.lossyCompression, stateSchemaId: schemaId(schemaIds, 'sluice.state-value') }
+    const log = (event: Record<string, unknown>): void => {
+      const level = event.level === 'error' ? 'error' : event.level === 'warn' ? 'warn' : 'info'
+      logger[level]({ component: 'processor', ...event }, String(event.event ?? 'processor'))
+    }
+    if (config.masterThread && otlp === undefined) {
+      return startMasterThread({
+        kafka: kafkaSettings, changelogSchemaId, lossy, sessionTimeoutMs: config.masterSessionTimeoutMs, log, kafkaLog: kafkaLogger(logger),
+        observeTransaction: (seconds, records) => {
+          metrics().transactionDuration.labels('master').observe(seconds)
+          metrics().transactionRecords.labels('master').observe(records)
+        },
+        // A node without its master would take writes it never replicates: stop, loudly, and let the supervisor restart it.
+        onFatal: error => {
+          logger.fatal({ component: 'processor', event: 'master thread failed', error: error.message }, 'the master thread died and could not be started again; stopping the node')
+          process.exit(70)
+        },
+      })
+    }
+    const inline = await startProcessor({ kafka, changelogSchemaId, compressionFor: () => new LossyCompression(lossy), sessionTimeoutMs: config.masterSessionTimeoutMs, log })
+    return inlineMaster(inline, config.lossyCompression)
+  }
   let nodeUrl = ''
   const membership = new Membership({
     store: members, nodeId: config.nodeId, address: () => nodeUrl, masters: () => processor?.partitions() ?? [], replica,
@@ -375,14 +394,14 @@ const WRITE_ROUTES: ReadonlySet<string> = new Set(['/write', '/api/v2/write', '/
 /** `SHOW COMPRESSION`: the lossy-compression report of the request's database, as a query result. */
 const SHOW_COMPRESSION = /^\s*show\s+compression\s*;?\s*$/i
 
-function compressionResult(rows: CompressionReportRow[], codecOf: (measurement: string, field: string) => string): QueryResult {
+function compressionResult(rows: CompressionReportRow[], codecs: readonly string[]): QueryResult {
   return {
     columns: [
       { name: 'measurement', type: 'string' }, { name: 'field', type: 'string' }, { name: 'series', type: 'integer' },
       { name: 'points_in', type: 'integer' }, { name: 'points_kept', type: 'integer' }, { name: 'ratio', type: 'float' }, { name: 'max_error', type: 'float' },
       { name: 'codec', type: 'string' },
     ],
-    rows: rows.map(row => [row.measurement, row.field, BigInt(row.series), BigInt(row.pointsIn), BigInt(row.pointsKept), row.compressionRatio, row.maxError, codecOf(row.measurement, row.field)]),
+    rows: rows.map((row, i) => [row.measurement, row.field, BigInt(row.series), BigInt(row.pointsIn), BigInt(row.pointsKept), row.compressionRatio, row.maxError, codecs[i]!]),
     stats: { pointsScanned: 0, pointsFromBlockStats: 0 },
   }
 }

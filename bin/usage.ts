@@ -18,6 +18,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --compression <lz4|gzip|none>  record batch compression in sluice.ingest (default lz4)
     --no-kafka-source              do not run the Kafka source (which re-keys raw records outside producers write to sluice.ingest)
     --no-processor                 do not run the master processor (sluice.ingest → sluice.changelog) in this node
+    --master-thread                run the master in its own worker thread (for a machine with cores to spare)
     --master-session-timeout-ms <n>  how long a crashed master holds its partitions (default 10000; docs/replicaset.md)
     --no-replica                   do not apply sluice.changelog to segments in this node (no checksum, no read-your-writes)
     --replica-flush-interval-ms <n>  flush each replica partition at least this often (default 5000)

@@ -5,3 +5,5 @@ export { startProcessor, ProcessorTopic, MASTERS_GROUP_ID, MASTER_TRANSACTIONAL_
 export { processIngestRecord, CHANGELOG_ENTRY_FORMAT, type IngestInput, type OutputRecord, type RecordOutcome, type ChangelogSettings } from './changelog.ts'
 export { noCompression, type SeriesCompression, type StateRecord } from './compression.ts'
 export { LossyCompression, stateKey, measurementOfSeriesKey, type LossyCompressionOptions } from './lossy.ts'
+export { inlineMaster, type MasterHandle, type CompressionFilter } from './master-status.ts'
+export { startMasterThread, MasterThread, type MasterThreadOptions } from './master-thread.ts'

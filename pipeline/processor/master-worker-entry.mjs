@@ -1,0 +1,6 @@
+// Entry of the master's worker thread: a worker does not inherit a loader registered with tsx's
+// register() (bin/sluice.js does that), so register it here, then run the TypeScript worker.
+import { register } from 'tsx/esm/api'
+
+register()
+await import('./master-worker.ts')
