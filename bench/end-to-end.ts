@@ -8,6 +8,8 @@
 //   the embedded broker: HTTP → sluice.ingest → masters → sluice.changelog → every node's replica.
 //   The clock stops when EVERY node answers `SELECT count(usage_user) FROM cpu` with the number of
 //   lines written (a 503 SLUICE_ERR_REPLICA_CATCHING_UP counts as not yet).
+// - Sluice 1 node (master thread), run only when named in --targets: the same node with
+//   `--master-thread`, its master in a worker thread of its own.
 //
 // Reports values/s at ack and at applied-everywhere, CPU seconds of each target's processes, peak
 // RSS of Sluice's node processes, and Sluice 1 node / faster peer, Sluice 3 nodes / Sluice 1 node.
@@ -63,10 +65,13 @@ const allTargets: E2eTarget[] = [
   influxdbE2e,
   victoriaMetricsE2e(START_NS, END_NS),
   sluiceClusterE2e('Sluice 1 node', 1, PARTITIONS, { brokerArgs }),
+  // The same node with its master in a worker thread of its own (--master-thread): a same-run comparison.
+  sluiceClusterE2e('Sluice 1 node (master thread)', 1, PARTITIONS, { brokerArgs, nodeArgs: ['--master-thread'] }),
   sluiceClusterE2e('Sluice 3 nodes', 3, PARTITIONS, { brokerArgs }),
 ]
 const wanted = options.targets?.split(',')
-const targets = wanted === undefined ? allTargets : allTargets.filter(t => wanted.includes(t.name))
+const OPT_IN_TARGETS = ['Sluice 1 node (master thread)']
+const targets = wanted === undefined ? allTargets.filter(t => !OPT_IN_TARGETS.includes(t.name)) : allTargets.filter(t => wanted.includes(t.name))
 const PEERS = ['InfluxDB', 'VictoriaMetrics']
 
 interface Run {
@@ -206,6 +211,7 @@ async function main(): Promise<void> {
         console.log(`# round ${round + 1}, ${target.name}: ack ${result.ackSeconds.toFixed(1)} s = ${mega(result.values / result.ackSeconds)} values/s; ${applied}; ` +
           `target CPU ${result.targetCpuSeconds.toFixed(1)} s${result.brokerCpuSeconds > 0 ? ` (broker ${result.brokerCpuSeconds.toFixed(1)} s)` : ''}, client ${result.clientCores.toFixed(2)} cores` +
           `${result.peakRssBytes > 0 ? `, node peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ''}; last count query ${result.lastCountMs.toFixed(0)} ms`)
+        if (result.appliedSeconds === null && running.logTail) console.log(`# the last log lines:\n${running.logTail(20)}`)
       } catch (error) {
         console.log(`# round ${round + 1}, ${target.name}: failed: ${(error as Error).message.split('\n')[0]}`)
       } finally {
@@ -253,6 +259,8 @@ function report(results: Map<string, Run[]>, versions: Map<string, string>): voi
   console.log('')
   console.log(`Sluice 1 node / faster peer, applied everywhere vs queryable: **${ratio(one.applied, peerBest || undefined)}** (at ack: ${ratio(one.ack, peerBestAck || undefined)})`)
   console.log(`Sluice 3 nodes / Sluice 1 node, applied everywhere: **${ratio(three.applied, one.applied)}** (at ack: ${ratio(three.ack, one.ack)})`)
+  const thread = rates('Sluice 1 node (master thread)')
+  if (thread.applied !== undefined) console.log(`Sluice 1 node (master thread) / Sluice 1 node, applied everywhere: **${ratio(thread.applied, one.applied)}** (at ack: ${ratio(thread.ack, one.ack)}); CPU-s ${ratio(thread.cpu, one.cpu)}`)
 }
 
 await main()

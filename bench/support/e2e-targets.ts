@@ -36,6 +36,8 @@ export interface RunningE2eTarget {
    * one answer per node (its replica), for the peers one.
    */
   count(database: string, measurement: string, field: string): Promise<CountAnswer[]>
+  /** The last lines each process logged (Sluice's nodes, at SLUICE_LOG_LEVEL, warn by default), for a run that went wrong. */
+  logTail?(lines: number): string
   stop(): Promise<void>
 }
 
@@ -173,6 +175,7 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
             return { count: rows[0]?.n ?? 0 }
           }))
         },
+        logTail: lines => started.map(node => `node ${node.port}:\n${node.logs().trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n'),
         stop: stopAll,
       }
     },
