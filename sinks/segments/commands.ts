@@ -4,7 +4,7 @@
 // memtable as an upsert at the command's offset. SET_CODEC is the masters' business (lossy
 // compression): a replica has nothing to do. DROP_DATABASE, DROP_TABLE and DROP_FIELDS delete
 // every value of their scope (all time) and forget the fields' types, so a later write may give a
-// field another type; SET_DATABASE_TTL sets the database's time to live from this log position on.
+// field another type (DROP_DATABASE forgets the database's TTL too); SET_DATABASE_TTL sets the database's time to live from this log position on.
 // docs/segment-format.md lists what each supports.
 
 import type { FieldValue, IngestCommand, Tag } from '../../schemas/index.ts'
@@ -32,6 +32,8 @@ export interface CommandTarget {
   warn(offset: bigint, message: string): void
   /** A database's time to live from now on; null = keep forever (the store's static setting no longer applies). */
   setDatabaseTtl(tenant: string, database: string, ttlNs: bigint | null): void
+  /** Forgets the time to live the log set for a database (DROP_DATABASE): the static setting applies again. */
+  clearDatabaseTtl(tenant: string, database: string): void
 }
 
 export function applyCommand(store: CommandTarget, command: IngestCommand, offset: bigint): void {
@@ -58,6 +60,8 @@ export function applyCommand(store: CommandTarget, command: IngestCommand, offse
       if (command.ttlNs != null && command.ttlNs <= 0n) return store.warn(offset, `SET_DATABASE_TTL ${command.commandId}: ttlNs ${command.ttlNs} is not positive; skipped`)
       return store.setDatabaseTtl(command.tenant, command.database, command.ttlNs ?? null)
     case 'DROP_DATABASE':
+      store.clearDatabaseTtl(command.tenant, command.database)
+      return dropColumns(store, command, offset)
     case 'DROP_TABLE':
     case 'DROP_FIELDS':
       return dropColumns(store, command, offset)

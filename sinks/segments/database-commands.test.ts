@@ -94,6 +94,19 @@ test('SET_DATABASE_TTL hides older points of its database only, overrides the st
   await store.close()
 })
 
+test('DROP_DATABASE forgets the TTL the log set: the database written again keeps its points', async (t) => {
+  const old = NOW_NS - 30n * DAY_NS
+  const store = await open(tempDir(t))
+  await applyAll(store, [
+    command('SET_DATABASE_TTL', 'db', '', { ttlNs: DAY_NS }),
+    command('DROP_DATABASE', 'db', ''),
+    upsert('db', 'cpu', 'a', [[old, [f('v', 1)]]]),
+  ])
+  assert.deepEqual(read(store, id('db', 'cpu', 'a'), 'v'), [[old, 1]])
+  await store.flush()
+  await store.close()
+})
+
 test('a TTL set before a flush reaches the manifest only with the offsets it belongs to', async (t) => {
   const dir = tempDir(t)
   const old = NOW_NS - 30n * DAY_NS

@@ -340,6 +340,7 @@ export class PartitionStore {
       addTombstone: (tombstone) => { this.tombstones.push({ ...tombstone, beforeSeq: this.nextSeq }) },
       warn: (offset, message) => this.warn('unsupported-command', offset, message),
       setDatabaseTtl: (tenant, database, ttlNs) => { this.databaseTtls.set(`${tenant}\u0000${database}`, { tenant, database, ttlNs }) },
+      clearDatabaseTtl: (tenant, database) => { this.databaseTtls.delete(`${tenant}\u0000${database}`) },
     }
   }
 
