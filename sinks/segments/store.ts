@@ -473,7 +473,7 @@ export class PartitionStore {
     const fanIn = this.settings.compactionFanIn
     for (let start = 0; start + fanIn <= this.segments.length; start++) {
       const run = this.segments.slice(start, start + fanIn)
-      if (run.every((s) => s.level === run[0]!.level) && !this.straddlesPendingTombstone(run)) return run
+      if (run.every((s) => s.level === run[0]!.level) && !this.straddlesPendingTombstone(run) && !this.holdsPendingDrop(run)) return run
     }
     return null
   }
@@ -487,6 +487,16 @@ export class PartitionStore {
   private straddlesPendingTombstone(inputs: LiveSegment[]): boolean {
     const maxSeq = inputs[inputs.length - 1]!.maxSeq
     return this.tombstones.some((t) => t.offset >= this.durable.appliedOffset && t.beforeSeq <= maxSeq &&
+      inputs.some((s) => s.maxSeq < t.beforeSeq && t.offset >= s.purgedOffset))
+  }
+
+  /**
+   * A DROP not yet durable has forgotten the fields' types, and compaction writes only the fields a
+   * series has a type for: compacting data it hides would lose it before the DROP is durable, and a
+   * replay after a crash would meet the store without it. Such inputs wait for the next flush.
+   */
+  private holdsPendingDrop(inputs: LiveSegment[]): boolean {
+    return this.tombstones.some((t) => t.forgetsTypes === true && t.offset >= this.durable.appliedOffset &&
       inputs.some((s) => s.maxSeq < t.beforeSeq && t.offset >= s.purgedOffset))
   }
 
