@@ -6,7 +6,7 @@
 // main thread replays the partial states in the serial order: the answer is the serial answer, bit
 // for bit (float sums included). The pins are released when every worker is done, also on error.
 
-import { type PartitionStore, type PinnedView, READ_VIEWS_SUPPORTED, estimateRead, pinReadView } from '../../sinks/index.ts'
+import { type PartitionStore, type PinnedView, READ_VIEWS_SUPPORTED, estimateRead, pinReadView, storeNumber } from '../../sinks/index.ts'
 import { Aggregation, type AggregateOptions, aggregateRows } from '../aggregate.ts'
 import type { Value } from '../accumulate.ts'
 import { isCollected } from '../collect.ts'
@@ -178,14 +178,6 @@ export async function executeAggregateParallel(plan: Plan, schema: TableSchema, 
   for (const reader of readers) aggregation.addStats(reader.data.stats)
   aggregation.finish()
   return aggregateRows(plan, aggregation)
-}
-
-const storeNumbers = new WeakMap<PartitionStore, number>()
-let nextStoreNumber = 0
-function storeNumber(store: PartitionStore): number {
-  let number = storeNumbers.get(store)
-  if (number === undefined) storeNumbers.set(store, number = nextStoreNumber++)
-  return number
 }
 
 function storeKey(store: PartitionStore, seriesId: string): string {

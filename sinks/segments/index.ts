@@ -9,7 +9,7 @@ export {
   type ScanRequest, type SeriesQuery, type SeriesListing, type BlockAggregate, type AggregatePlan, type StoreStats,
 } from './store.ts'
 export { readManifest, MANIFEST_FILE, type Manifest } from './manifest.ts'
-export { pinReadView, openReadView, estimateRead, pinnedSegments, READ_VIEWS_SUPPORTED, type ReadView, type PinnedView, type ViewRequest, type ReadEstimate } from './read-view.ts'
+export { pinReadView, openReadView, estimateRead, pinnedSegments, storeNumber, READ_VIEWS_SUPPORTED, type ReadView, type PinnedView, type ViewRequest, type ReadEstimate } from './read-view.ts'
 export { type StoreSettings, type StoreWarning, defaultStoreSettings } from './settings.ts'
 export { FieldType, FIELD_TYPE_NAMES, type FieldTypeCode, type Column, type ColumnValues, type BlockStats } from './encoding/block.ts'
 export { StorageError, StorageErrorCode, isStorageError, type StorageErrorCodeValue, type StorageErrorContext } from './errors.ts'

@@ -94,6 +94,11 @@ function idOf(owner: object): number {
   return id
 }
 
+/** A number for `store`, unique in this process and the same in every view of it (ReadView.storeId). */
+export function storeNumber(store: PartitionStore): number {
+  return idOf(store)
+}
+
 /** Pins `store`'s live segments and copies what else reads of `request` need, at this instant. */
 export function pinReadView(store: PartitionStore, request: ViewRequest): PinnedView {
   const state = store.readState()
