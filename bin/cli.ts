@@ -1,5 +1,7 @@
 // The sluice command line: one subcommand per process Sluice can run.
 
+// First, before anything loads kafkajs: its record batch CRC-32C becomes lib/checksum's (native).
+import '../lib/kafka/native-crc32c.ts'
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
 import { UsageError } from './errors.ts'
