@@ -40,12 +40,12 @@ function assertCutByRule(path: string, limits: Limits): number {
       for (const [i, block] of blocks.entries()) {
         const times = reader.readBlock(block, { timesOnly: true }).times
         assert.ok(block.count <= limits.maxPoints)
-        for (let k = i === 0 ? 1 : Math.min(limits.minPoints, limits.maxPoints); k < times.length; k++) {
+        for (let k = Math.min(limits.minPoints, limits.maxPoints); k < times.length; k++) {
           assert.equal(alignedEndNs(times[k]!, limits.alignNs), alignedEndNs(times[k - 1]!, limits.alignNs), `block ${block.ordinal} crosses a boundary after ${k} points`)
         }
         const next = blocks[i + 1]
         if (next === undefined || block.count === limits.maxPoints) continue
-        assert.ok(block.count >= limits.minPoints || i === 0, `block ${block.ordinal} ends early with ${block.count} points`)
+        assert.ok(block.count >= limits.minPoints, `block ${block.ordinal} ends early with ${block.count} points`)
         assert.ok(next.minTimeNs >= alignedEndNs(block.maxTimeNs, limits.alignNs), `block ${block.ordinal} ends inside a bucket`)
       }
     }

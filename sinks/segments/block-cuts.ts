@@ -1,11 +1,13 @@
 // Where a flush or a compaction cuts the time-ordered points of one (series, field) into blocks.
 // A block ends at an aligned time boundary (a multiple of `alignNs` since the epoch, as date_bin
-// buckets) once it holds `minPoints`, and at `maxPoints` at the latest; the first block of a run
-// ends at the first boundary whatever it holds, so a flush that starts mid-hour does not make a
-// block straddling the hour. Queries answer a bucket from block statistics only when a block lies
-// inside it, so 10 s data gets hour-long blocks that hourly buckets read from the index, while a
-// slow series keeps blocks of several hours, still ending on a boundary (and one short first
-// block per run). With `alignNs` 0 blocks are cut at `maxPoints` only.
+// buckets) once it holds `minPoints`, and at `maxPoints` at the latest. Queries answer a bucket
+// from block statistics only when a block lies inside it, so 10 s data gets hour-long blocks that
+// hourly buckets read from the index, while a slow series keeps blocks of several hours, still
+// ending on a boundary. A flush's run starts wherever the memtable did, mid-hour, so there
+// (`firstBlockToBoundary`) the first block ends at the first boundary whatever it holds: no
+// flushed block straddles an hour, at the price of one short block per (series, field) per flush,
+// which compaction (whose runs start at a series' first point) merges away. With `alignNs` 0
+// blocks are cut at `maxPoints` only.
 
 import { type Column, FieldType, sliceColumn } from './encoding/block.ts'
 import { lowerBound } from './merge.ts'
@@ -16,6 +18,8 @@ export interface BlockCutLimits {
   minPoints: number
   /** 0n: no alignment. */
   alignNs: bigint
+  /** The first block ends at the first boundary, however few points it holds (flushes). */
+  firstBlockToBoundary?: boolean
 }
 
 /** The first aligned boundary strictly after `timeNs` (floor division, so negative times align too). */
@@ -35,10 +39,11 @@ export class BlockCutter {
   /** Once the block holds minPoints: the boundary it ends before (null: none, cut at maxPoints). */
   private boundaryNs: bigint | null = null
   private reachedMin = false
-  private firstBlock = true
+  private firstBlock: boolean
   private readonly minPoints: number
 
   constructor(private readonly limits: BlockCutLimits) {
+    this.firstBlock = limits.firstBlockToBoundary === true
     this.minPoints = limits.alignNs > 0n ? Math.max(1, Math.min(limits.minPoints, limits.maxPoints)) : limits.maxPoints
   }
 

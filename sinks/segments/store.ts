@@ -383,7 +383,9 @@ export class PartitionStore {
           const fields = frozen.columns.get(id)
           if (!fields) continue
           for (const name of [...fields.keys()].sort()) {
-            for (const block of cutColumn(fields.get(name)!.view(), this.blockCutLimits())) await writer.addBlock(series, name, block)
+            // A memtable starts mid-hour: its first block ends at the first boundary, so no flushed block straddles an hour.
+            const limits = { ...this.blockCutLimits(), firstBlockToBoundary: true }
+            for (const block of cutColumn(fields.get(name)!.view(), limits)) await writer.addBlock(series, name, block)
           }
         }
         const bytes = await writer.finish(this.settings.fsync)
