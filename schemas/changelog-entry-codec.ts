@@ -12,7 +12,7 @@ import { AvroReader } from './avro-binary.ts'
 import { avscDecodeAt } from './avsc-codec.ts'
 import { ingestCommandType } from './catalog.ts'
 import { SchemaError, SchemaErrorCode } from './errors.ts'
-import { readPoints, readTags } from './ingest-batch-codec.ts'
+import { readSeriesPoints } from './ingest-batch-codec.ts'
 import type { ChangelogEntry, IngestCommand, SeriesUpsert } from './types.ts'
 
 const NULL_BRANCH = 0
@@ -27,15 +27,8 @@ function readBranch(reader: AvroReader, field: string): boolean {
 }
 
 function readSeriesUpsert(reader: AvroReader): SeriesUpsert {
-  // Repeated across the entries of one series and one database: interned like names.
-  const tenant = reader.name()
-  const database = reader.name()
-  const measurement = reader.name()
-  const seriesKey = reader.string()
-  const tags = readTags(reader)
-  const points = readPoints(reader)
-  const pointsIn = reader.int()
-  return { tenant, database, measurement, seriesKey, tags, points, pointsIn }
+  const { tenant, database, measurement, seriesKey, tags, points } = readSeriesPoints(reader)
+  return { tenant, database, measurement, seriesKey, tags, points, pointsIn: reader.int() }
 }
 
 /** Decodes a ChangelogEntry payload (without the Confluent header); equal to avsc's decode of it. */

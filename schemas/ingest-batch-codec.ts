@@ -305,7 +305,7 @@ function readOptionalString(reader: AvroReader): string | null {
   throw new SchemaError(SchemaErrorCode.DECODE, `invalid union index ${branch} for an optional string (0-1)`)
 }
 
-export function readTags(reader: AvroReader): Tag[] {
+function readTags(reader: AvroReader): Tag[] {
   const tags: Tag[] = []
   for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
     for (let i = 0; i < count; i++) tags.push({ key: reader.name(), value: reader.name() })
@@ -324,7 +324,7 @@ function readFields(reader: AvroReader): Field[] {
   return fields
 }
 
-export function readPoints(reader: AvroReader): Point[] {
+function readPoints(reader: AvroReader): Point[] {
   const points: Point[] = []
   for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
     for (let i = 0; i < count; i++) {
@@ -335,14 +335,24 @@ export function readPoints(reader: AvroReader): Point[] {
   return points
 }
 
-/** Reads an IngestBatch (current version) at the reader's position. */
-export function readIngestBatch(reader: AvroReader): IngestBatch {
-  const tenant = reader.string()
-  const database = reader.string()
-  const measurement = reader.string()
+/** The fields an IngestBatch and a ChangelogEntry's SeriesUpsert begin with, in this order. */
+export type SeriesPoints = Pick<IngestBatch, 'tenant' | 'database' | 'measurement' | 'seriesKey' | 'tags' | 'points'>
+
+/** Reads the series and points an IngestBatch and a SeriesUpsert begin with. */
+export function readSeriesPoints(reader: AvroReader): SeriesPoints {
+  // The same few tenants, databases and measurements in record after record: interned like names.
+  const tenant = reader.name()
+  const database = reader.name()
+  const measurement = reader.name()
   const seriesKey = reader.string()
   const tags = readTags(reader)
   const points = readPoints(reader)
+  return { tenant, database, measurement, seriesKey, tags, points }
+}
+
+/** Reads an IngestBatch (current version) at the reader's position. */
+export function readIngestBatch(reader: AvroReader): IngestBatch {
+  const { tenant, database, measurement, seriesKey, tags, points } = readSeriesPoints(reader)
   const source = readOptionalString(reader)
   const receivedAtNs = reader.long()
   const idempotencyKey = readOptionalString(reader)
