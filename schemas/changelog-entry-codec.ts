@@ -9,22 +9,11 @@
 //                   | union{null, IngestCommand}
 
 import { AvroReader } from './avro-binary.ts'
-import { avscDecodeAt } from './avsc-codec.ts'
-import { ingestCommandType } from './catalog.ts'
 import { SchemaError, SchemaErrorCode } from './errors.ts'
-import { readSeriesPoints } from './ingest-batch-codec.ts'
-import type { ChangelogEntry, IngestCommand, SeriesUpsert } from './types.ts'
+import { readBranch, readOptionalCommandToEnd, readSeriesPoints } from './ingest-batch-codec.ts'
+import type { ChangelogEntry, SeriesUpsert } from './types.ts'
 
-const NULL_BRANCH = 0
-const VALUE_BRANCH = 1
-
-function readBranch(reader: AvroReader, field: string): boolean {
-  const branch = reader.int()
-  if (branch !== NULL_BRANCH && branch !== VALUE_BRANCH) {
-    throw new SchemaError(SchemaErrorCode.DECODE, `invalid union index ${branch} for sluice.ChangelogEntry.${field} (0-1)`)
-  }
-  return branch === VALUE_BRANCH
-}
+const RECORD = 'sluice.ChangelogEntry'
 
 function readSeriesUpsert(reader: AvroReader): SeriesUpsert {
   const { tenant, database, measurement, seriesKey, tags, points } = readSeriesPoints(reader)
@@ -36,16 +25,8 @@ export function decodeChangelogEntry(payload: Buffer): ChangelogEntry {
   const reader = new AvroReader(payload)
   const ingestPartition = reader.int()
   const ingestOffset = reader.long()
-  const upsert = readBranch(reader, 'upsert') ? readSeriesUpsert(reader) : null
-  let command: IngestCommand | null = null
-  if (readBranch(reader, 'command')) {
-    const decoded = avscDecodeAt(ingestCommandType.avro, ingestCommandType.name, payload, reader.pos)
-    reader.pos = decoded.offset
-    command = decoded.value as IngestCommand
-  }
-  if (reader.pos !== reader.end) {
-    throw new SchemaError(SchemaErrorCode.DECODE, `trailing data after sluice.ChangelogEntry: ${reader.end - reader.pos} bytes`)
-  }
+  const upsert = readBranch(reader, RECORD, 'upsert') ? readSeriesUpsert(reader) : null
+  const command = readOptionalCommandToEnd(reader, payload, RECORD)
   if ((upsert === null) === (command === null)) {
     throw new SchemaError(SchemaErrorCode.DECODE, `sluice.ChangelogEntry holds ${upsert === null ? 'neither upsert nor command' : 'both an upsert and a command'}; exactly one is allowed`)
   }

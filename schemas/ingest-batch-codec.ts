@@ -372,24 +372,31 @@ export function decodeIngestBatch(payload: Buffer): IngestBatch {
   return batch
 }
 
-function readBranch(reader: AvroReader, field: string): boolean {
+/** Whether the optional field `record`.`field` (["null", T]) holds a value. */
+export function readBranch(reader: AvroReader, record: string, field: string): boolean {
   const branch = reader.int()
   if (branch !== NULL_BRANCH && branch !== VALUE_BRANCH) {
-    throw new SchemaError(SchemaErrorCode.DECODE, `invalid union index ${branch} for sluice.IngestRecord.${field} (0-1)`)
+    throw new SchemaError(SchemaErrorCode.DECODE, `invalid union index ${branch} for ${record}.${field} (0-1)`)
   }
   return branch === VALUE_BRANCH
 }
 
-export function decodeIngestRecord(payload: Buffer): IngestRecord {
-  const reader = new AvroReader(payload)
-  const batch = readBranch(reader, 'batch') ? readIngestBatch(reader) : null
+/** The optional `command` field ending an IngestRecord or a ChangelogEntry (avsc: commands are rare), then the end of `payload`. */
+export function readOptionalCommandToEnd(reader: AvroReader, payload: Buffer, record: string): IngestCommand | null {
   let command: IngestCommand | null = null
-  if (readBranch(reader, 'command')) {
+  if (readBranch(reader, record, 'command')) {
     const decoded = avscDecodeAt(ingestCommandType.avro, ingestCommandType.name, payload, reader.pos)
     reader.pos = decoded.offset
     command = decoded.value as IngestCommand
   }
-  assertConsumed(reader, 'sluice.IngestRecord')
+  assertConsumed(reader, record)
+  return command
+}
+
+export function decodeIngestRecord(payload: Buffer): IngestRecord {
+  const reader = new AvroReader(payload)
+  const batch = readBranch(reader, 'sluice.IngestRecord', 'batch') ? readIngestBatch(reader) : null
+  const command = readOptionalCommandToEnd(reader, payload, 'sluice.IngestRecord')
   if ((batch === null) === (command === null)) {
     throw new SchemaError(SchemaErrorCode.DECODE, `sluice.IngestRecord holds ${batch === null ? 'neither batch nor command' : 'both a batch and a command'}; exactly one is allowed`)
   }
