@@ -43,6 +43,13 @@ export interface NodeConfig {
    * request thread. Flag --parse-workers; default the cores Node may use (os.availableParallelism()).
    */
   parseWorkers: number
+  /**
+   * Worker threads that scan partitions for aggregates decoding many points (query/parallel); 0, the
+   * default, scans on the main thread. Flag --query-workers (docs/query.md#execution).
+   */
+  queryWorkers: number
+  /** Estimated points to decode from which a query is scanned in the query workers. Flag --parallel-scan-min-points. */
+  parallelScanMinPoints: number
   /** Compression of the record batches written to sluice.ingest. Flag --compression. */
   compression: WriteCompression
   /**
@@ -124,6 +131,8 @@ const defaults = {
   autoCreateDatabases: true,
   producers: 2,
   parseWorkers: availableParallelism(),
+  queryWorkers: 0,
+  parallelScanMinPoints: 2_000_000,
   compression: 'lz4',
   kafkaSource: true,
   processor: true,
@@ -212,7 +221,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'master-thread': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'master-thread': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, 'query-workers': { type: 'string' }, 'parallel-scan-min-points': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
       'otlp-endpoint': { type: 'string' },
       cdc: { type: 'boolean' }, 'cdc-heartbeat-ms': { type: 'string' },
     },
@@ -250,6 +259,8 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
     producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
     parseWorkers: positiveInteger('parseWorkers (--parse-workers)', pick<unknown>(values['parse-workers'], undefined, 'parseWorkers', defaults.parseWorkers), true),
+    queryWorkers: positiveInteger('queryWorkers (--query-workers)', pick<unknown>(values['query-workers'], undefined, 'queryWorkers', defaults.queryWorkers), true),
+    parallelScanMinPoints: positiveInteger('parallelScanMinPoints (--parallel-scan-min-points)', pick<unknown>(values['parallel-scan-min-points'], undefined, 'parallelScanMinPoints', defaults.parallelScanMinPoints), true),
     compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
     kafkaSource: values['no-kafka-source'] ? false : Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
     processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),

@@ -22,7 +22,7 @@ import { openKafkaSchemaRegistry } from '../pipeline/registry/kafka-store.ts'
 import { registerKafkaCodecs } from '../pipeline/source/codecs.ts'
 import { registryRoutes, type SchemaRegistry, topicValueSubjects } from '../schemas/index.ts'
 import { Membership, MemoryMemberStore, RedisMemberStore, replicaSetRoutes, startReplica, type MemberStore } from '../replicaset/index.ts'
-import { executeInfluxql, executeSql, type QueryResult } from '../query/index.ts'
+import { executeInfluxql, executeSql, ScanPool, type QueryResult } from '../query/index.ts'
 import { changesRoutes, startCdcLoop, type PartitionStore } from '../sinks/index.ts'
 import { ConfigError, type NodeConfig } from './node-config.ts'
 import { formatExposition, instrumentHttp, metrics, observeQuery, PROMETHEUS_CONTENT_TYPE, QueryLanguage, registerNodeCollectors, startOtlp, traceLogFields } from '../lib/telemetry/index.ts'
@@ -193,6 +193,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   // Parse and encode on every core; the field type check and the Kafka transaction stay on this thread.
   const parsePool = config.parseWorkers > 0 ? new ParsePool({ size: config.parseWorkers, logger }) : undefined
   await parsePool?.ready()
+  // Off by default: on 2 cores it made decode-heavy queries slower, though it frees this thread (docs/benchmarks.md).
+  const scanPool = config.queryWorkers > 0 ? new ScanPool({ size: config.queryWorkers }) : undefined
+  await scanPool?.ready()
   // Routes log at warn and above: no line per request on the ingest path.
   const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
   /** The replica's stores for a query; refused (503, retriable) while the replica catches up, so no answer comes from old data. */
@@ -239,6 +242,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         ? await compressionAnswer(context)
         : executeSql(sql, {
           ...context, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n,
+          ...(scanPool !== undefined ? { parallelScans: { pool: scanPool, minPointsToDecode: config.parallelScanMinPoints } } : {}),
           listDatabases: async () => (await catalog.listDatabases(context.tenant)).filter(caller?.visible ?? (() => true)),
         })),
       influxql: (q: string, request: InfluxqlRequest) => observeQuery(QueryLanguage.INFLUXQL, q, request.database ?? '', () => executeInfluxql(q, { ...request, stores: servingStores(), nowNs: BigInt(Date.now()) * 1_000_000n })),
@@ -361,6 +365,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await replica?.stop() // flushes every store: a clean restart replays nothing
       await writer.close()
       await parsePool?.close()
+      await scanPool?.close()
       await commands.close()
       await schemas.close()
       await store.close()

@@ -4,6 +4,8 @@
 // route in pipeline/http calls executeSql through an injected function). Supported SQL: docs/query.md.
 
 export { executeSql, executeSqlNow, type QueryContext } from './execute.ts'
+export { ScanPool } from './parallel/pool.ts'
+export { type ParallelScans } from './parallel/parallel-aggregate.ts'
 export { QueryError, QueryErrorCode, isQueryError, type QueryErrorCodeValue } from './errors.ts'
 export { QUERY_LIMITS } from './limits.ts'
 export type { ColumnTypeName, QueryResult, QueryStats, ResultColumn, Value } from './result.ts'
