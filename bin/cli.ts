@@ -2,6 +2,8 @@
 
 // First, before anything loads kafkajs: its record batch CRC-32C becomes lib/checksum's (native).
 import '../lib/kafka/native-crc32c.ts'
+// kafkajs's request queues arm timers only while a request waits (an idle connection spun a 1 ms loop).
+import '../lib/kafka/idle-request-queue.ts'
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
 import { UsageError } from './errors.ts'
