@@ -9,7 +9,7 @@ import { startBrokerProcess } from '../lib/process/broker-process.ts'
 import { startMasterThread, type MasterThread } from '../pipeline/processor/index.ts'
 import type { CompressionConfig } from '../pipeline/transforms/index.ts'
 import { eventually, kafkaClient } from './support/kafka.ts'
-import { INGEST_TOPIC, readChangelog, sendLines, type ChangelogRead } from './support/ingest.ts'
+import { connectIngestProducer, createIngestTopic, readChangelog, sendLines, type ChangelogRead } from './support/ingest.ts'
 
 const PARTITIONS = 4
 
@@ -31,12 +31,8 @@ test('a master thread writes each ingest record once, answers status across the 
   const transactions: number[] = []
   try {
     const kafka = kafkaClient(broker.bootstrap)
-    const admin = kafka.admin()
-    await admin.connect()
-    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: PARTITIONS }] })
-    await admin.disconnect()
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
+    await createIngestTopic(kafka, PARTITIONS)
+    const producer = await connectIngestProducer(kafka)
     const lines = (from: number, count: number): string[] =>
       Array.from({ length: count }, (_, i) => `cpu,host=h${(from + i) % 10} user=${from + i}.5,idle=${from + i}i ${1_700_000_000_000_000_000n + BigInt(from + i) * 1_000_000_000n}`)
 

@@ -10,7 +10,7 @@ import { startBrokerProcess } from '../lib/process/broker-process.ts'
 import { startProcessor } from '../pipeline/processor/index.ts'
 import { startFaultyProxy } from './support/faulty-proxy.ts'
 import { kafkaClient, sleep } from './support/kafka.ts'
-import { INGEST_TOPIC, readChangelog, sendLines } from './support/ingest.ts'
+import { connectIngestProducer, createIngestTopic, readChangelog, sendLines } from './support/ingest.ts'
 
 const PARTITIONS = 4
 /** Fetch, Produce, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit. */
@@ -22,14 +22,10 @@ test('lost answers and dropped connections: the master resumes without a duplica
   const broker = await direct.restartWith(['--advertised-port', String(proxy.port)])
   const bootstrap = `127.0.0.1:${proxy.port}`
   const kafka = kafkaClient(bootstrap)
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: PARTITIONS }] })
-  await admin.disconnect()
+  await createIngestTopic(kafka, PARTITIONS)
   const processor = await startProcessor({ kafka: kafkaClient(bootstrap), changelogSchemaId: 3, maxRecordsPerTransaction: 50, log: () => {} })
   try {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
+    const producer = await connectIngestProducer(kafka)
     let sent = 0
     for (let b = 0; b < 40; b++) {
       proxy.dropNextResponse(API_KEYS[b % API_KEYS.length]!)

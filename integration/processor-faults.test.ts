@@ -13,7 +13,7 @@ import { LossyCompression } from '../pipeline/processor/index.ts'
 import { parseCompressionConfig } from '../pipeline/transforms/index.ts'
 import { decodeIngestRecord, unframe, type Point } from '../schemas/index.ts'
 import { consumeUntil, kafkaClient, sleep } from './support/kafka.ts'
-import { INGEST_TOPIC, readChangelog, sendLines, type ChangelogRead } from './support/ingest.ts'
+import { connectIngestProducer, createIngestTopic, INGEST_TOPIC, readChangelog, sendLines, type ChangelogRead } from './support/ingest.ts'
 
 const PARTITIONS = 6
 const root = resolve(import.meta.dirname, '..')
@@ -52,14 +52,10 @@ async function runWithKills(t: TestContext, options: { batches: number; lines: (
   const env = options.env ?? {}
   try {
     const kafka = kafkaClient(broker.bootstrap)
-    const admin = kafka.admin()
-    await admin.connect()
-    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: PARTITIONS }] })
-    await admin.disconnect()
+    await createIngestTopic(kafka, PARTITIONS)
     for (let i = 0; i < 3; i++) masters.push(await startMaster(broker.bootstrap, env))
 
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
+    const producer = await connectIngestProducer(kafka)
     let sent = 0
     let kills = 0
     let done = false

@@ -9,7 +9,7 @@ import { startBrokerProcess } from '../lib/process/broker-process.ts'
 import { startProcessor, type Processor } from '../pipeline/processor/index.ts'
 import { sluiceRecordHeaders } from '../pipeline/source/record-format.ts'
 import { consumeUntil, eventually, kafkaClient } from './support/kafka.ts'
-import { INGEST_TOPIC, readChangelog, sendLines } from './support/ingest.ts'
+import { connectIngestProducer, createIngestTopic, INGEST_TOPIC, readChangelog, sendLines } from './support/ingest.ts'
 import { parseCommandSql, submitCommand } from '../pipeline/commands/index.ts'
 import kafkajs from 'kafkajs'
 import { registerLz4Codec } from '../lib/kafka/lz4-codec.ts'
@@ -23,12 +23,8 @@ test('every ingest record becomes one committed changelog entry; poison goes to 
   const processors: Processor[] = []
   try {
     const kafka = kafkaClient(broker.bootstrap)
-    const admin = kafka.admin()
-    await admin.connect()
-    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: PARTITIONS }] })
-    await admin.disconnect()
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
+    await createIngestTopic(kafka, PARTITIONS)
+    const producer = await connectIngestProducer(kafka)
 
     const lines = (from: number, count: number): string[] =>
       Array.from({ length: count }, (_, i) => `cpu,host=h${(from + i) % 10},region=r${(from + i) % 3} user=${from + i}.5,idle=${from + i}i ${1_700_000_000_000_000_000n + BigInt(from + i)}`)
@@ -79,13 +75,9 @@ test('a DELETE enters every partition in one transaction and reaches each change
   let processor: Processor | undefined
   try {
     const kafka = kafkaClient(broker.bootstrap)
-    const admin = kafka.admin()
-    await admin.connect()
-    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: PARTITIONS }] })
-    await admin.disconnect()
+    await createIngestTopic(kafka, PARTITIONS)
     processor = await startProcessor({ kafka: kafkaClient(broker.bootstrap), changelogSchemaId: 3, log: quiet })
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
+    const producer = await connectIngestProducer(kafka)
     const lines = (tag: string): string[] => Array.from({ length: 40 }, (_, i) => `air,station=s${i} pressure=${i}.5 ${1_700_000_000_000_000_000n + BigInt(i)}`).map(line => `${line.replace('air,', `air,phase=${tag},`)}`)
     let sent = await sendLines(producer, lines('before'), { partitions: PARTITIONS })
     const command = parseCommandSql("DELETE FROM air WHERE station = 's1' AND time < '2030-01-01'", {
@@ -131,8 +123,7 @@ test('a chunk whose changelog is larger than the broker accepts in one batch is 
     await admin.connect()
     await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: 1 }] })
     await admin.disconnect()
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
+    const producer = await connectIngestProducer(kafka)
     const note = 'x'.repeat(200)
     let points = 0
     for (let send = 0; send < 12; send++) {

@@ -11,6 +11,24 @@ import { consumeUntil } from './kafka.ts'
 export const INGEST_TOPIC = 'sluice.ingest'
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 
+/** Creates sluice.ingest with `partitions` partitions, as the first node would. */
+export async function createIngestTopic(kafka: Kafka, partitions: number): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic: INGEST_TOPIC, numPartitions: partitions }] })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** An idempotent producer, connected, as the tests write Sluice ingest records with. */
+export async function connectIngestProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  return producer
+}
+
 /** Sends `lines` (line protocol, ns timestamps) as Sluice ingest records; returns how many records were sent. */
 export async function sendLines(producer: Producer, lines: string[], options: { partitions: number; database?: string }): Promise<number> {
   const batch = parseLineProtocol(Buffer.from(lines.join('\n')), { nowNs: BigInt(Date.now()) * 1_000_000n })
