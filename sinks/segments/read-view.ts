@@ -130,7 +130,8 @@ export function pinReadView(store: PartitionStore, request: ViewRequest): Pinned
       dir: state.dir,
       settings: { partition, blockMaxPoints, scanChunkMaxPoints, retentionNs, compactionFanIn, memtableMaxBytes },
       clockNs: state.settings.clockNs(),
-      manifest: state.manifest,
+      // Copied now: the store pushes tombstones into its live list, and the view may be cloned later.
+      manifest: { ...state.manifest, tombstones: state.manifest.tombstones.map((t) => ({ ...t })), databaseTtls: state.manifest.databaseTtls.map((d) => ({ ...d })) },
       segments,
       active: copy(state.active),
       frozen: state.frozen === null ? null : { seq: state.frozen.seq, columns: copy(state.frozen) },
