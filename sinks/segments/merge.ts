@@ -1,7 +1,7 @@
 // Column helpers of the read path: cut a column to a time range, drop deleted ranges, and merge
 // sources (each a time-ordered stream of columns) where, at equal times, the newest source wins.
 
-import { type Column, type ColumnValues, allocateValues, sliceColumn } from './encoding/block.ts'
+import { type Column, type ColumnValues, allocateValues, lowerBound, sliceColumn } from './encoding/block.ts'
 
 /** A half-open time range; null bounds are unbounded. */
 export interface TimeRange {
@@ -9,17 +9,7 @@ export interface TimeRange {
   toNs: bigint | null
 }
 
-/** First index in [start, end) with times[i] ≥ timeNs (end when none). */
-export function lowerBound(times: BigInt64Array, timeNs: bigint, start = 0, end = times.length): number {
-  let low = start
-  let high = end
-  while (low < high) {
-    const mid = (low + high) >>> 1
-    if (times[mid]! < timeNs) low = mid + 1
-    else high = mid
-  }
-  return low
-}
+export { lowerBound }
 
 export function cutToRange(column: Column, range: TimeRange): Column {
   const start = range.fromNs === null ? 0 : lowerBound(column.times, range.fromNs)

@@ -251,6 +251,14 @@ function writeStats(out: ByteWriter, entry: BlockStats & { type: FieldTypeCode }
   }
 }
 
+/** varint storedLength, varint rawLength, u32 crc32c: the same in both formats. */
+function readStoredBlock(input: ByteReader): Pick<BlockEntry, 'storedLength' | 'rawLength' | 'crc32c'> {
+  const storedLength = input.size()
+  const rawLength = input.size()
+  const crcBytes = input.take(4)
+  return { storedLength, rawLength, crc32c: (crcBytes[0]! | (crcBytes[1]! << 8) | (crcBytes[2]! << 16) | (crcBytes[3]! << 24)) >>> 0 }
+}
+
 function readStats(input: ByteReader, type: FieldTypeCode): Pick<BlockStats, 'min' | 'max' | 'first' | 'last' | 'sum'> {
   switch (type) {
     case FieldType.FLOAT: {
@@ -373,27 +381,15 @@ export class SegmentReader {
     const count = input.size()
     const blocks: BlockEntry[] = []
     for (let ordinal = 0; ordinal < count; ordinal++) {
-      const series = this.series[input.size()] ?? input.fail('block names a missing series')
-      const field = series.fields[input.size()] ?? input.fail('block names a missing field')
-      const codec = input.byte()
-      const blockCount = input.size()
+      const start = this.readEntryStart(input)
       const minTimeNs = input.zigzagBig()
       const maxTimeNs = input.zigzagBig()
       const offset = input.size()
-      const storedLength = input.size()
-      const rawLength = input.size()
-      const crcBytes = input.take(4)
-      const crc = (crcBytes[0]! | (crcBytes[1]! << 8) | (crcBytes[2]! << 16) | (crcBytes[3]! << 24)) >>> 0
-      const min = readStat(input, field.type)
-      const max = readStat(input, field.type)
-      const first = readStat(input, field.type)
-      const last = readStat(input, field.type)
+      const stored = readStoredBlock(input)
+      const [min, max, first, last] = [0, 1, 2, 3].map(() => readStat(input, start.type))
       const sumBytes = input.take(8)
       const sum = Buffer.from(sumBytes.buffer, sumBytes.byteOffset, 8).readDoubleLE(0)
-      blocks.push({
-        ordinal, series, field: field.name, type: field.type, codec, count: blockCount, minTimeNs, maxTimeNs, offset, storedLength,
-        rawLength, crc32c: crc, min, max, first, last, sum,
-      })
+      blocks.push({ ordinal, ...start, minTimeNs, maxTimeNs, offset, ...stored, min: min ?? null, max: max ?? null, first: first ?? null, last: last ?? null, sum })
     }
     if (input.offset !== input.end) input.fail('trailing bytes after the block table')
     return blocks
@@ -405,27 +401,24 @@ export class SegmentReader {
     const blocks: BlockEntry[] = []
     let offset = HEADER_BYTES
     for (let ordinal = 0; ordinal < count; ordinal++) {
-      const series = this.series[input.size()] ?? input.fail('block names a missing series')
-      const field = series.fields[input.size()] ?? input.fail('block names a missing field')
-      const codec = input.byte()
-      const blockCount = input.size()
+      const start = this.readEntryStart(input)
       const minTimeNs = input.zigzagBig()
       const maxTimeNs = BigInt.asIntN(64, minTimeNs + input.varintBig())
       if (maxTimeNs < minTimeNs) input.fail('block time range ends before it starts')
-      const storedLength = input.size()
-      const rawLength = input.size()
-      const crcBytes = input.take(4)
-      const crc = (crcBytes[0]! | (crcBytes[1]! << 8) | (crcBytes[2]! << 16) | (crcBytes[3]! << 24)) >>> 0
-      const stats = readStats(input, field.type)
-      blocks.push({
-        ordinal, series, field: field.name, type: field.type, codec, count: blockCount, minTimeNs, maxTimeNs, offset, storedLength,
-        rawLength, crc32c: crc, ...stats,
-      })
-      offset += storedLength
+      const stored = readStoredBlock(input)
+      blocks.push({ ordinal, ...start, minTimeNs, maxTimeNs, offset, ...stored, ...readStats(input, start.type) })
+      offset += stored.storedLength
     }
     if (input.offset !== input.end) input.fail('trailing bytes after the block table')
     if (offset !== indexOffset) input.fail(`blocks end at byte ${offset}, the index starts at ${indexOffset}`)
     return blocks
+  }
+
+  /** What an entry starts with in both formats: its series, field (and type), codec and count. */
+  private readEntryStart(input: ByteReader): Pick<BlockEntry, 'series' | 'field' | 'type' | 'codec' | 'count'> {
+    const series = this.series[input.size()] ?? input.fail('block names a missing series')
+    const field = series.fields[input.size()] ?? input.fail('block names a missing field')
+    return { series, field: field.name, type: field.type, codec: input.byte(), count: input.size() }
   }
 
   corrupt(message: string, block?: BlockEntry, cause?: unknown): StorageError {

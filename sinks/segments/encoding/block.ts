@@ -259,8 +259,8 @@ export function decodeBlock(payload: Uint8Array, options: DecodeOptions = {}): C
   decodeTimes(timesInput, times, options.entry)
   if (timesInput.offset !== timesEnd) timesInput.fail('trailing bytes in the times section')
   input.offset = timesEnd
-  const start = options.fromNs == null ? 0 : lowerBound(times, options.fromNs, count)
-  const end = options.toNs == null ? count : Math.max(start, lowerBound(times, options.toNs, count))
+  const start = options.fromNs == null ? 0 : lowerBound(times, options.fromNs)
+  const end = options.toNs == null ? count : Math.max(start, lowerBound(times, options.toNs))
   if (options.timesOnly) return { type, times: times.subarray(start, end), values: allocateValues(type, 0) }
   const values = allocateValues(type, end)
   if (end === 0) return { type, times: times.subarray(0, 0), values }
@@ -275,10 +275,10 @@ export function decodeBlock(payload: Uint8Array, options: DecodeOptions = {}): C
   return start === 0 ? column : sliceColumn(column, start, end)
 }
 
-/** First index with times[i] ≥ timeNs. */
-function lowerBound(times: BigInt64Array, timeNs: bigint, count: number): number {
-  let low = 0
-  let high = count
+/** First index in [start, end) with times[i] ≥ timeNs (end when none). */
+export function lowerBound(times: BigInt64Array, timeNs: bigint, start = 0, end = times.length): number {
+  let low = start
+  let high = end
   while (low < high) {
     const mid = (low + high) >>> 1
     if (times[mid]! < timeNs) low = mid + 1
