@@ -15,7 +15,7 @@ import type { QueryStats } from '../result.ts'
 import { bucketStartNs } from '../time.ts'
 import { EntryKind, PartialLogReader } from './partial-log.ts'
 import type { ScanPool } from './pool.ts'
-import { type ScanAnswer, type ScanTask, queryErrorOf } from './scan-task.ts'
+import { type ScanTask, queryErrorOf } from './scan-task.ts'
 
 export interface ParallelScans {
   pool: ScanPool
@@ -131,10 +131,12 @@ export async function executeAggregateParallel(plan: Plan, schema: TableSchema, 
   const { fields, countsRows } = aggregatedFields(plan)
   const range = { fromNs: plan.statement.fromNs, toNs: plan.statement.toNs }
   const shares = shareOut(matched, scans.pool.size)
+  // Every store pinned first, then every task posted: a pin that fails releases the others before any
+  // worker could read through them (a released descriptor number may soon name another file).
   const pins: PinnedView[] = []
-  let answers: Promise<ScanAnswer>[]
+  let tasks: { task: ScanTask; transfer: ArrayBuffer[]; slot: number }[]
   try {
-    answers = shares.map((share) => {
+    tasks = shares.map((share) => {
       const transfer: ArrayBuffer[] = []
       const views = share.stores.map((store) => {
         const wanted = share.series.filter((s) => share.stores[s.view] === store).map(({ listing }) => ({ id: listing.id, fields: countsRows ? null : listing.fields.map((f) => f.name).filter((f) => fields.has(f)) }))
@@ -151,12 +153,13 @@ export async function executeAggregateParallel(plan: Plan, schema: TableSchema, 
         series: share.series,
         maxEntries: scans.maxEntriesPerTask ?? DEFAULT_MAX_ENTRIES_PER_TASK,
       }
-      return scans.pool.run(task, transfer, share.slot)
+      return { task, transfer, slot: share.slot }
     })
   } catch (error) {
     for (const pin of pins) pin.release()
     throw error
   }
+  const answers = tasks.map(({ task, transfer, slot }) => scans.pool.run(task, transfer, slot))
   const settled = await Promise.allSettled(answers)
   for (const pin of pins) pin.release()
   const readers: PartialLogReader[] = []
