@@ -21,13 +21,13 @@ export interface ParallelScans {
   pool: ScanPool
   /** Estimated points to decode from which a query is scanned in the workers. */
   minPointsToDecode: number
-  /** Partial states one worker may hand back; past it the query runs serially. Default 4 M. */
+  /** Partial states one worker may hand back (about 130 bytes each); past it the query runs serially. Default 1 M. */
   maxEntriesPerTask?: number
 }
 
 /** Default threshold: below it the fixed cost of views, messages and replay outweighs the gain (docs/benchmarks.md). */
 export const DEFAULT_MIN_POINTS_TO_DECODE = 2_000_000
-const DEFAULT_MAX_ENTRIES_PER_TASK = 4_000_000
+const DEFAULT_MAX_ENTRIES_PER_TASK = 1_000_000
 
 export interface ExecutionPath {
   parallel: boolean
