@@ -1,5 +1,7 @@
 // The named limits of the replica set, with defaults and reasons.
 
+import { fetchWaitMs } from '../lib/kafka/long-poll.ts'
+
 export const replicaLimits = {
   /** Longest read-your-writes wait a caller may ask for: a query must not hold a connection forever. */
   maxWaitMs: 60_000,
@@ -32,7 +34,10 @@ export interface ReplicaTimings {
   sessionTimeoutMs: number
   /** Heartbeat interval of the replica's consumer. Default 1 s. */
   heartbeatIntervalMs: number
-  /** Longest a fetch waits for new records. Default 100 ms: lower applies sooner, higher fetches less. */
+  /**
+   * Longest a fetch waits at the broker for new records (lib/kafka/long-poll.ts). The broker answers
+   * as soon as a record is readable, so this sets only how often an idle replica asks. Default 1 s.
+   */
   maxWaitTimeMs: number
 }
 
@@ -40,5 +45,5 @@ export const defaultReplicaTimings: ReplicaTimings = {
   flushIntervalMs: 5_000,
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1_000,
-  maxWaitTimeMs: 100,
+  maxWaitTimeMs: fetchWaitMs(1_000), // the heartbeat interval above
 }

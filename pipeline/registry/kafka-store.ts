@@ -13,6 +13,7 @@
 
 import kafkajs, { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs'
 import { randomUUID } from 'node:crypto'
+import { MAX_FETCH_WAIT_MS } from '../../lib/kafka/long-poll.ts'
 import { SCHEMAS_TOPIC, SchemaRegistry, type SchemaStore, type SchemaTopicRecord } from '../../schemas/index.ts'
 
 const { CompressionTypes } = kafkajs
@@ -64,7 +65,7 @@ class KafkaSchemaStore implements SchemaStore {
     this.consumer = options.kafka.consumer({
       groupId: `sluice-registry-${options.nodeId}-${randomUUID().slice(0, 8)}`,
       readUncommitted: false,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: MAX_FETCH_WAIT_MS, // kafkajs's default heartbeat interval is 3 s
     })
   }
 

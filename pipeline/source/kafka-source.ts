@@ -18,6 +18,7 @@ import { registerKafkaCodecs } from './codecs.ts'
 import { SourceError, SourceErrorCode } from './errors.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
+import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -246,12 +247,13 @@ class KafkaSourceLoop implements KafkaSource {
   private stopping = false
 
   constructor(private readonly options: ResolvedOptions, private readonly settings: TransformSettings) {
+    const heartbeatInterval = Math.max(100, Math.floor(options.sessionTimeoutMs / 10))
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: false,
       sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 10)),
-      maxWaitTimeInMs: 250,
+      heartbeatInterval,
+      maxWaitTimeInMs: fetchWaitMs(heartbeatInterval),
       retry: { retries: 8, restartOnFailure: async () => !this.stopping },
     })
     this.admin = options.kafka.admin()

@@ -18,6 +18,7 @@ import { eventsOf } from './events.ts'
 import { cdcLimits } from './limits.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
+import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -39,7 +40,7 @@ export interface CdcLoopOptions {
   sessionTimeoutMs?: number
   /** Transaction timeout: how long a crashed owner's open transaction holds readers. Default 30 s. */
   transactionTimeoutMs?: number
-  /** How long a fetch waits for records when there are few. Default 50 ms. */
+  /** How long a fetch waits at the broker for a record (lib/kafka/long-poll.ts). Default the heartbeat interval, at most 1 s. */
   lingerMs?: number
   log?: (event: Record<string, unknown>) => void
 }
@@ -88,13 +89,14 @@ class ChangeFeedLoop implements CdcLoop {
   constructor(private readonly options: CdcLoopOptions) {
     this.log = options.log ?? stderrLog
     const sessionTimeout = options.sessionTimeoutMs ?? 10_000
+    const heartbeatInterval = Math.max(100, Math.floor(sessionTimeout / 10))
     this.admin = options.kafka.admin()
     this.consumer = options.kafka.consumer({
       groupId: CDC_GROUP_ID,
       readUncommitted: false,
       sessionTimeout,
-      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
-      maxWaitTimeInMs: options.lingerMs ?? 50,
+      heartbeatInterval,
+      maxWaitTimeInMs: options.lingerMs ?? fetchWaitMs(heartbeatInterval),
       retry: { retries: 10, restartOnFailure: async () => !this.stopping },
     })
   }

@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto'
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
 import { decodeEntry } from './cdc-loop.ts'
 import { eventsOf } from './events.ts'
 import { entryMatches, type ChangeFilter } from './filter.ts'
@@ -52,7 +53,7 @@ export class ChangeStream {
 
   async start(): Promise<void> {
     const { kafka, token } = this.options
-    const consumer = kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 5 } })
+    const consumer = kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: fetchWaitMs(1_000), sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 5 } })
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       for (const partition of payload.memberAssignment[CHANGELOG_TOPIC] ?? []) {
