@@ -25,6 +25,7 @@ import { processIngestRecord, type ChangelogSettings, type OutputRecord } from '
 import { noCompression, type SeriesCompression } from './compression.ts'
 import { endSpan, headersOfSpan, metrics, startProcessSpan } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
+import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -54,7 +55,11 @@ export interface ProcessorOptions {
   compressionFor?: (partition: number) => SeriesCompression
   /** Ingest records per transaction (the batch size). Default 1,000. */
   maxRecordsPerTransaction?: number
-  /** How long a fetch waits for records when there are few (the linger). Default 50 ms. */
+  /**
+   * How long a fetch waits at the broker for lingerBytes. Default: the long poll of
+   * lib/kafka/long-poll.ts (the heartbeat interval, at most 1 s), which with lingerBytes 1 adds no
+   * latency: the broker answers as soon as a record is there.
+   */
   lingerMs?: number
   /**
    * A fetch returns once this many bytes of sluice.ingest are there, else after lingerMs. Default
@@ -144,13 +149,14 @@ class MasterLoop implements Processor {
     this.maxRecords = options.maxRecordsPerTransaction ?? 1_000
     this.settings = { changelogSchemaId: options.changelogSchemaId }
     const sessionTimeout = options.sessionTimeoutMs ?? 10_000
+    const heartbeatInterval = Math.max(100, Math.floor(sessionTimeout / 10))
     this.admin = options.kafka.admin()
     this.consumer = options.kafka.consumer({
       groupId: MASTERS_GROUP_ID,
       readUncommitted: false,
       sessionTimeout,
-      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
-      maxWaitTimeInMs: options.lingerMs ?? 50,
+      heartbeatInterval,
+      maxWaitTimeInMs: options.lingerMs ?? fetchWaitMs(heartbeatInterval),
       minBytes: options.lingerBytes ?? 1,
       retry: { retries: 10, restartOnFailure: async () => !this.stopping },
     })
