@@ -236,8 +236,13 @@ test('deleteRecordsBefore raises the log start durably; -1 means HW; beyond HW i
     logs.createTopic('t', 1, { 'segment.bytes': '200' })
     let log = logs.partition('t', 0)!
     for (let i = 0; i < 5; i++) append(log, produced({ count: 2, valueBytes: 50 }))
+    let changes = 0
+    const unsubscribe = log.onChange(() => { changes++ })
     assert.throws(() => log.deleteRecordsBefore(11n), errorCode(1))
+    assert.equal(changes, 0)
     assert.equal(log.deleteRecordsBefore(5n), 5n)
+    assert.equal(changes, 1, 'a fetch parked below the new log start is woken (it is out of range now)')
+    unsubscribe()
     assert.equal(log.deleteRecordsBefore(3n), 5n, 'never lowers')
     assert.throws(() => log.read(4n, 1000, 0), errorCode(1))
     assert.deepEqual(batchesIn(log.read(5n, 1000, 0).records).map(b => b.baseOffset), [4n], 'the batch holding the log start')
@@ -271,7 +276,10 @@ test('retention by size and by time deletes whole old segments, never the active
     const sized = logs.partition('bysize', 0)!
     for (let i = 0; i < 8; i++) append(sized, produced({ count: 2, valueBytes: 50 }))
     const before = sized.segmentCount
+    let changes = 0
+    sized.onChange(() => { changes++ })
     logs.runMaintenance()
+    assert.equal(changes, 1, 'a fetch parked on the partition is woken when its log start moves')
     assert.ok(sized.segmentCount < before && sized.segmentCount >= 1)
     assert.ok(sized.sizeBytes >= 500 - 200 && sized.sizeBytes < 500 + 200, `kept ${sized.sizeBytes} bytes`)
     assert.equal(sized.logStartOffset, BigInt((before - sized.segmentCount) * 2))

@@ -226,7 +226,7 @@ export class PartitionLog implements Flushable {
     return new Promise((resolve, reject) => this.waiters.push({ offsetExclusive, resolve, reject }))
   }
 
-  /** Calls `listener` whenever HW or LSO may have moved; returns the unsubscribe function. */
+  /** Calls `listener` whenever HW, LSO or the log start may have moved; returns the unsubscribe function. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener)
     return () => { this.listeners.delete(listener) }
@@ -312,6 +312,8 @@ export class PartitionLog implements Flushable {
     this.checkpoint()
     this.assertInvariants()
     this.options.logger.info('records deleted', { ...this.context(), logStartOffset: this.logStart, segmentsRemoved: removed })
+    // A fetch waiting below the new start is out of range now, and the LSO is at least the start.
+    this.notify()
     return this.logStart
   }
 
@@ -337,6 +339,7 @@ export class PartitionLog implements Flushable {
     this.checkpoint()
     this.assertInvariants()
     this.options.logger.info('retention removed segments', { ...this.context(), segments: removed, logStartOffset: this.logStart })
+    this.notify()
     return removed
   }
 

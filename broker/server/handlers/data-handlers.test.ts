@@ -11,6 +11,7 @@ import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/api
 import type { MetadataRequest, MetadataResponse } from '../../protocol/apis/metadata.ts'
 import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.ts'
 import type { BrokerConfig } from '../../config.ts'
+import { ErrorCode } from '../../protocol/errors.ts'
 import { NO_RESPONSE, type BrokerParts, type RequestContext, type Route } from '../context.ts'
 import { fetchRoute } from './fetch.ts'
 import { listOffsetsRoute } from './list-offsets.ts'
@@ -160,31 +161,89 @@ test('fetch returns stored batches, honours the size limits, and reports offsets
   }
 })
 
-test('fetch long-polls until minBytes arrive, maxWaitMs passes, or the connection closes', async () => {
+/** A promise and whether it has settled yet, to check that a parked fetch is still waiting. */
+function watched<T>(promise: Promise<T>): { promise: Promise<T>; settled(): boolean } {
+  let done = false
+  promise.then(() => { done = true }, () => { done = true })
+  return { promise, settled: () => done }
+}
+
+/** Lets every microtask and one macrotask turn run: a woken fetch has answered by then. */
+const turn = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
+
+/** Ten minutes: a parked fetch that answers within this test was woken, not timed out. */
+const PARKED_MS = 600_000
+
+test('fetch long-polls until minBytes arrive, maxWaitMs passes, or the connection closes', { timeout: 60_000 }, async () => {
   const h = await harness()
   try {
     h.logs.createTopic('t', 1, {})
     const log = h.logs.partition('t', 0)!
-    let started = Date.now()
     let response = await call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 0n }], { maxWaitMs: 80 }), 11, h)
-    assert.ok(Date.now() - started >= 70, 'waited for maxWaitMs')
-    assert.equal(response.responses[0]!.partitions[0]!.records!.length, 0)
+    assert.equal(response.responses[0]!.partitions[0]!.records!.length, 0, 'nothing arrived: an empty answer once maxWaitMs passed')
 
-    started = Date.now()
-    const pending = call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 0n }], { maxWaitMs: 5000, minBytes: 150 }), 11, h)
-    setTimeout(() => { const b = produced(); log.appendProduced(b.records, b.header, false) }, 20)
-    setTimeout(() => { const b = produced({ valueBytes: 200 }); log.appendProduced(b.records, b.header, false) }, 60)
-    response = await pending
-    assert.ok(Date.now() - started < 2000, 'woken by the append')
-    assert.equal(batchesIn(response.responses[0]!.partitions[0]!.records).length, 2, 'a first small append did not end the wait')
+    const pending = watched(call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 0n }], { maxWaitMs: PARKED_MS, minBytes: 150 }), 11, h))
+    await turn()
+    const small = produced()
+    log.appendProduced(small.records, small.header, false)
+    await turn()
+    assert.equal(pending.settled(), false, `a first append of ${small.records.length} bytes, below minBytes, did not end the wait`)
+    const large = produced({ valueBytes: 200 })
+    log.appendProduced(large.records, large.header, false)
+    response = await pending.promise
+    assert.equal(batchesIn(response.responses[0]!.partitions[0]!.records).length, 2, 'woken by the append that reached minBytes')
 
     let close = (): void => {}
     const closed = new Promise<void>(resolve => { close = resolve })
-    started = Date.now()
-    const abandoned = call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 2n }], { maxWaitMs: 5000 }), 11, h, closed)
-    setTimeout(close, 20)
-    await abandoned
-    assert.ok(Date.now() - started < 2000, 'a closed connection ends the wait')
+    const abandoned = watched(call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 2n }], { maxWaitMs: PARKED_MS }), 11, h, closed))
+    await turn()
+    assert.equal(abandoned.settled(), false)
+    close()
+    await abandoned.promise
+  } finally {
+    await h.close()
+  }
+})
+
+test('a read_committed fetch parked at the LSO waits through an open transaction and wakes on its commit marker', { timeout: 60_000 }, async () => {
+  const h = await harness()
+  try {
+    h.logs.createTopic('t', 1, {})
+    const log = h.logs.partition('t', 0)!
+    const committedReader = watched(call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 0n }], { maxWaitMs: PARKED_MS, isolationLevel: 1 }), 11, h))
+    const uncommittedReader = watched(call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 0n }], { maxWaitMs: PARKED_MS, isolationLevel: 0 }), 11, h))
+    await turn()
+    const txn = produced({ producerId: 3n, epoch: 0, sequence: 0, transactional: true })
+    log.appendProduced(txn.records, txn.header, true)
+    await turn()
+    assert.equal(uncommittedReader.settled(), true, 'read_uncommitted: woken by the append')
+    assert.equal(batchesIn((await uncommittedReader.promise).responses[0]!.partitions[0]!.records).length, 1)
+    assert.equal(committedReader.settled(), false, 'read_committed: the records are above the LSO, the fetch keeps waiting')
+    log.appendMarker(3n, 0, true, 0)
+    const response = await committedReader.promise
+    const partition = response.responses[0]!.partitions[0]!
+    assert.equal(partition.lastStableOffset, 2n, 'the marker moved the LSO past the transaction')
+    assert.deepEqual(batchesIn(partition.records).map(b => b.baseOffset), [0n, 1n], 'the committed records and their marker')
+  } finally {
+    await h.close()
+  }
+})
+
+test('a fetch parked below a new log start wakes with OFFSET_OUT_OF_RANGE', { timeout: 60_000 }, async () => {
+  const h = await harness()
+  try {
+    h.logs.createTopic('t', 1, {})
+    const log = h.logs.partition('t', 0)!
+    const batch = produced({ count: 4 })
+    log.appendProduced(batch.records, batch.header, false)
+    // Parked although records are there: fewer bytes than minBytes.
+    const parked = watched(call<FetchResponse>(fetchRoute, fetchRequest([{ topic: 't', partition: 0, fetchOffset: 0n }], { maxWaitMs: PARKED_MS, minBytes: 1 << 20 }), 11, h))
+    await turn()
+    assert.equal(parked.settled(), false)
+    log.deleteRecordsBefore(-1n)
+    const partition = (await parked.promise).responses[0]!.partitions[0]!
+    assert.equal(partition.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE)
+    assert.equal(partition.logStartOffset, 4n)
   } finally {
     await h.close()
   }
