@@ -73,20 +73,24 @@ async function roundTrip(bootstrap: string, topic: string): Promise<void> {
   await admin.disconnect()
 }
 
-test('a fetch parked for ten minutes returns a produced record in its own response', async () => {
-  const topic = 'long-poll-plain'
-  const kafka = kafkaClient(broker.bootstrap)
-  const admin = kafka.admin()
+/** Creates `topic`, then a consumer of it whose first fetch is parked at the broker; returns it and that fetch's number. */
+async function parkedOn(topic: string): Promise<{ parked: Parked; parkedFetch: number }> {
+  const admin = kafkaClient(broker.bootstrap).admin()
   await admin.connect()
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })
   await admin.disconnect()
-  const producer = kafka.producer()
-  await producer.connect()
   const parked = await parkedConsumer(broker.bootstrap, topic)
+  await parked.fetchStarted(0)
+  await roundTrip(broker.bootstrap, topic)
+  return { parked, parkedFetch: parked.fetchesStarted() }
+}
+
+test('a fetch parked for ten minutes returns a produced record in its own response', async () => {
+  const topic = 'long-poll-plain'
+  const producer = kafkaClient(broker.bootstrap).producer()
+  await producer.connect()
+  const { parked, parkedFetch: fetchesBeforeProduce } = await parkedOn(topic)
   try {
-    await parked.fetchStarted(0)
-    await roundTrip(broker.bootstrap, topic)
-    const fetchesBeforeProduce = parked.fetchesStarted()
     parked.events.push('produce')
     await producer.send({ topic, messages: [{ value: 'woken' }] })
     assert.equal(await parked.firstMessage, 'woken')
@@ -101,18 +105,10 @@ test('a fetch parked for ten minutes returns a produced record in its own respon
 
 test('a read_committed fetch stays parked through a transaction\'s records and returns them once committed', async () => {
   const topic = 'long-poll-committed'
-  const kafka = kafkaClient(broker.bootstrap)
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })
-  await admin.disconnect()
-  const producer = kafka.producer({ transactionalId: 'long-poll-txn', idempotent: true, maxInFlightRequests: 1 })
+  const producer = kafkaClient(broker.bootstrap).producer({ transactionalId: 'long-poll-txn', idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
-  const parked = await parkedConsumer(broker.bootstrap, topic)
+  const { parked, parkedFetch: fetchesBeforeProduce } = await parkedOn(topic)
   try {
-    await parked.fetchStarted(0)
-    await roundTrip(broker.bootstrap, topic)
-    const fetchesBeforeProduce = parked.fetchesStarted()
     const transaction = await producer.transaction()
     await transaction.send({ topic, messages: [{ value: 'committed' }] })
     await roundTrip(broker.bootstrap, topic)
