@@ -36,7 +36,7 @@ export interface ReplicaTimings {
   heartbeatIntervalMs: number
   /**
    * Longest a fetch waits at the broker for new records (lib/kafka/long-poll.ts). The broker answers
-   * as soon as a record is readable, so this sets only how often an idle replica asks. Default 1 s.
+   * as soon as a record is readable, so this sets only how often an idle replica asks. Default 500 ms.
    */
   maxWaitTimeMs: number
 }
@@ -45,5 +45,5 @@ export const defaultReplicaTimings: ReplicaTimings = {
   flushIntervalMs: 5_000,
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1_000,
-  maxWaitTimeMs: fetchWaitMs(1_000), // the heartbeat interval above
+  maxWaitTimeMs: fetchWaitMs(1_000), // bounded by the heartbeat interval above
 }

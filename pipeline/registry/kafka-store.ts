@@ -65,7 +65,7 @@ class KafkaSchemaStore implements SchemaStore {
     this.consumer = options.kafka.consumer({
       groupId: `sluice-registry-${options.nodeId}-${randomUUID().slice(0, 8)}`,
       readUncommitted: false,
-      maxWaitTimeInMs: MAX_FETCH_WAIT_MS, // kafkajs's default heartbeat interval is 3 s
+      maxWaitTimeInMs: MAX_FETCH_WAIT_MS, // below kafkajs's default heartbeat interval, 3 s
     })
   }
 

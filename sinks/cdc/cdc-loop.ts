@@ -40,7 +40,7 @@ export interface CdcLoopOptions {
   sessionTimeoutMs?: number
   /** Transaction timeout: how long a crashed owner's open transaction holds readers. Default 30 s. */
   transactionTimeoutMs?: number
-  /** How long a fetch waits at the broker for a record (lib/kafka/long-poll.ts). Default the heartbeat interval, at most 1 s. */
+  /** How long a fetch waits at the broker for a record (lib/kafka/long-poll.ts). Default the heartbeat interval, at most 500 ms. */
   lingerMs?: number
   log?: (event: Record<string, unknown>) => void
 }
