@@ -5,4 +5,5 @@ import { register } from 'tsx/esm/api'
 register()
 // Before kafkajs loads: its record batch CRC-32C becomes lib/checksum's (native).
 await import('../../lib/kafka/native-crc32c.ts')
+await import('../../lib/kafka/idle-request-queue.ts')
 await import('./master-worker.ts')

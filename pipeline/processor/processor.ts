@@ -57,7 +57,7 @@ export interface ProcessorOptions {
   maxRecordsPerTransaction?: number
   /**
    * How long a fetch waits at the broker for lingerBytes. Default: the long poll of
-   * lib/kafka/long-poll.ts (the heartbeat interval, at most 1 s), which with lingerBytes 1 adds no
+   * lib/kafka/long-poll.ts (the heartbeat interval, at most 500 ms), which with lingerBytes 1 adds no
    * latency: the broker answers as soon as a record is there.
    */
   lingerMs?: number
