@@ -102,4 +102,21 @@ describe('POST /api/v1/sql queries', () => {
     assert.equal(formatTimeNs(-1n), '1969-12-31T23:59:59.999999999Z')
     assert.equal(formatTimeNs(1_500_000n), '1970-01-01T00:00:00.0015Z')
   })
+
+  it('formats any time as Date does, also seconds that share a slot of its cache of recent seconds', () => {
+    const reference = (timeNs: bigint): string => {
+      const ms = timeNs / 1_000_000n - (timeNs % 1_000_000n < 0n ? 1n : 0n)
+      const nanos = ((timeNs % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n
+      const base = new Date(Number(ms)).toISOString().slice(0, 19)
+      return nanos === 0n ? `${base}Z` : `${base}.${nanos.toString().padStart(9, '0').replace(/0+$/, '')}Z`
+    }
+    const times: bigint[] = []
+    for (let i = 0; i < 2_000; i++) {
+      const seconds = BigInt(Math.floor((Math.random() - 0.3) * 4e9))
+      times.push(seconds * 1_000_000_000n + (i % 3 === 0 ? 0n : BigInt(Math.floor(Math.random() * 1e9))))
+    }
+    // Seconds 1,024 apart land in the same slot: each must evict, never return, the other's text.
+    for (let k = 0; k < 8; k++) times.push(1_700_000_000_000_000_000n + BigInt(k * 1024) * 1_000_000_000n)
+    for (const timeNs of [...times, ...times.reverse()]) assert.equal(formatTimeNs(timeNs), reference(timeNs), String(timeNs))
+  })
 })
