@@ -97,10 +97,27 @@ describe('change events from changelog entries', () => {
     assert.deepEqual(eventsOf(commandEntry({}), 'command c-1', at, emitter, 1), [], 'index 1 is past a command\'s only event')
   })
 
-  it('gives no event for a command that changes no data (SET_CODEC)', () => {
-    const entry = commandEntry({ kind: 'SET_CODEC' as IngestCommand['kind'] })
-    assert.deepEqual(eventsOf(entry, 'command c-1', at, emitter), [])
-    assert.equal(eventCount(entry), 0)
+  it('gives no event for a command that changes no data (SET_CODEC, SET_DATABASE_TTL) nor for DROP_FIELDS', () => {
+    for (const kind of ['SET_CODEC', 'SET_DATABASE_TTL', 'DROP_FIELDS'] as const) {
+      const entry = commandEntry({ kind })
+      assert.deepEqual(eventsOf(entry, 'command c-1', at, emitter), [], kind)
+      assert.equal(eventCount(entry), 0, kind)
+    }
+  })
+
+  it('maps DROP TABLE and DROP DATABASE to op d over every point of the table or database', () => {
+    const all = { tags: [], fromNs: null, toNs: null, fieldPredicate: null }
+    const [table, ...none] = eventsOf(commandEntry({ kind: 'DROP_TABLE', where: all }), 'command c-1', at, emitter)
+    assert.deepEqual(none, [])
+    assert.equal(table!.op, 'd')
+    assert.equal(table!.command!.kind, 'DROP_TABLE')
+    assert.deepEqual(table!.command!.where, all)
+    const database = commandEntry({ kind: 'DROP_DATABASE', measurement: '', where: all })
+    assert.equal(eventCount(database), 1)
+    const [dropped] = eventsOf(database, 'command c-1', at, emitter)
+    assert.equal(dropped!.op, 'd')
+    assert.equal(dropped!.source.table, '', 'every table of source.db')
+    assert.equal(JSON.parse(cdcEventJson(dropped!)).command.kind, 'DROP_DATABASE')
   })
 
   it('encodes every kind of event as Avro (sluice.cdc-value) and back exactly', () => {

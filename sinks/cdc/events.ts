@@ -4,7 +4,10 @@
 //     tell a new point from an overwrite: "c" means "upserted"), after = the point's fields;
 //   - an UPDATE (fields, tags or expressions): one event, op "u", command = predicate and set;
 //   - a DELETE: one event, op "d", command = predicate (tags and time range);
-//   - anything else (SET_CODEC, which changes no data): no event.
+//   - a DROP_TABLE or DROP_DATABASE: one event, op "d", command.kind naming it, an empty predicate
+//     (every point of source.table, or of every table of source.db when source.table is "");
+//   - anything else: no event (SET_CODEC and SET_DATABASE_TTL change no stored point at their
+//     position; DROP_FIELDS would need the dropped columns, which CdcCommand cannot carry yet).
 // A command reaches every partition (docs/sql-commands.md), so one statement gives one event per
 // changelog partition; command.commandId groups them. (partition, offset, index) names an event.
 
@@ -29,7 +32,7 @@ export const CDC_CONNECTOR = 'sluice'
 
 /** The op of a command's event, or undefined for a command that changes no data. */
 export function commandOp(kind: string): CdcOpValue | undefined {
-  if (kind === CommandKind.DELETE) return CdcOp.DELETE
+  if (kind === CommandKind.DELETE || kind === CommandKind.DROP_TABLE || kind === CommandKind.DROP_DATABASE) return CdcOp.DELETE
   if (kind.startsWith('UPDATE_')) return CdcOp.UPDATE
   return undefined
 }

@@ -55,6 +55,18 @@ describe('change filters', () => {
     assert.equal(entryMatches(command([['host', ['b']]]), filter(`host = 'a'`)), false)
     assert.equal(entryMatches(command([['region', ['x']]]), filter(`host = 'a'`)), true)
   })
+
+  it('passes a DROP DATABASE (measurement "") to a subscriber of any one measurement, and a DROP TABLE only to its own', () => {
+    const drop = (kind: 'DROP_DATABASE' | 'DROP_TABLE', measurement: string): ChangelogEntry => {
+      const entry = command([])
+      entry.command = { ...entry.command!, kind, measurement }
+      return entry
+    }
+    assert.equal(entryMatches(drop('DROP_DATABASE', ''), filter('', 'mem')), true)
+    assert.equal(entryMatches(drop('DROP_DATABASE', ''), filter(`host = 'a'`, 'cpu')), true)
+    assert.equal(entryMatches(drop('DROP_TABLE', 'cpu'), filter('', 'cpu')), true)
+    assert.equal(entryMatches(drop('DROP_TABLE', 'cpu'), filter('', 'mem')), false)
+  })
 })
 
 describe('resume tokens', () => {

@@ -21,7 +21,9 @@ export interface ChangeFilter {
 export function entryMatches(entry: ChangelogEntry, filter: ChangeFilter): boolean {
   const subject = entry.upsert ?? entry.command
   if (subject.tenant !== filter.tenant || subject.database !== filter.database) return false
-  if (filter.measurement !== undefined && subject.measurement !== filter.measurement) return false
+  // A command of the whole database (DROP_DATABASE: measurement "") concerns every measurement.
+  const wholeDatabase = entry.command !== null && subject.measurement === ''
+  if (filter.measurement !== undefined && subject.measurement !== filter.measurement && !wholeDatabase) return false
   if (filter.tags.size === 0) return true
   if (entry.upsert) {
     const tags = entry.upsert.tags
