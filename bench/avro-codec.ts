@@ -7,7 +7,8 @@
 // Run: node --import tsx bench/avro-codec.ts [--quick]
 
 import { cpus } from 'node:os'
-import { decodeIngestBatch, encodeIngestBatch, ingestBatchType } from '../schemas/index.ts'
+import { changelogEntryType, decodeIngestBatch, encode, encodeIngestBatch, ingestBatchType, type ChangelogEntry } from '../schemas/index.ts'
+import { decodeChangelogEntry } from '../schemas/changelog-entry-codec.ts'
 import { benchmarkBatch } from '../schemas/testing/samples.ts'
 
 const quick = process.argv.includes('--quick')
@@ -19,6 +20,12 @@ const batch = benchmarkBatch(POINTS)
 const avroBytes = encodeIngestBatch(batch)
 const jsonText = JSON.stringify(batch, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))
 if (!avroBytes.equals(ingestBatchType.avro.toBuffer(batch))) throw new Error('fast codec and avsc disagree')
+// The same points as the changelog entry a master writes for them (what a replica decodes).
+const entry: ChangelogEntry = {
+  ingestPartition: 0, ingestOffset: 42n, command: null,
+  upsert: { tenant: batch.tenant, database: batch.database, measurement: batch.measurement, seriesKey: batch.seriesKey, tags: batch.tags, points: batch.points, pointsIn: batch.points.length },
+}
+const entryBytes = encode(changelogEntryType, entry)
 
 let sink = 0
 
@@ -48,16 +55,20 @@ const cases: Array<{ name: string; run: () => number }> = [
   { name: 'decode  sluice (hand-written)', run: () => decodeIngestBatch(avroBytes).points.length },
   { name: 'decode  avsc (bigint long)', run: () => (ingestBatchType.avro.fromBuffer(avroBytes) as { points: unknown[] }).points.length },
   { name: 'decode  JSON.parse', run: () => (JSON.parse(jsonText) as { points: unknown[] }).points.length },
+  { name: 'changelog decode sluice', run: () => decodeChangelogEntry(entryBytes).upsert!.points.length },
+  { name: 'changelog decode avsc', run: () => (changelogEntryType.avro.fromBuffer(entryBytes) as ChangelogEntry).upsert!.points.length },
 ]
 
 console.log(`IngestBatch of ${POINTS} points × 4 fields; Avro ${avroBytes.length} bytes, JSON ${Buffer.byteLength(jsonText)} bytes`)
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}; median of ${ROUNDS} rounds of ≥${MIN_ROUND_MS} ms\n`)
 const results = cases.map(({ name, run }) => ({ name, recordsPerSecond: measure(run) }))
-const jsonRate = (direction: string): number => results.find((r) => r.name.startsWith(direction) && r.name.includes('JSON'))!.recordsPerSecond
-console.log('case                            points/s      records/s   µs/record   vs JSON')
+/** The reference of a row: JSON for IngestBatch encode/decode, avsc for the changelog entry decode. */
+const referenceRate = (name: string): number => name.startsWith('changelog')
+  ? results.find((r) => r.name === 'changelog decode avsc')!.recordsPerSecond
+  : results.find((r) => r.name.startsWith(name.slice(0, 6)) && r.name.includes('JSON'))!.recordsPerSecond
+console.log('case                            points/s      records/s   µs/record   vs reference (JSON; changelog: avsc)')
 for (const { name, recordsPerSecond } of results) {
-  const direction = name.slice(0, 6)
-  const ratio = recordsPerSecond / jsonRate(direction)
+  const ratio = recordsPerSecond / referenceRate(name)
   console.log(`${name.padEnd(30)}  ${(recordsPerSecond * POINTS / 1e6).toFixed(2).padStart(6)} M  ${recordsPerSecond.toFixed(0).padStart(11)}  ${(1e6 / recordsPerSecond).toFixed(1).padStart(10)}   ${ratio.toFixed(2)}×`)
 }
 if (sink === 0) console.log('(unreachable)')
