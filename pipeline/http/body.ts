@@ -19,23 +19,38 @@ export function acceptRawBodies(app: FastifyInstance, maxBodyBytes: number): voi
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body))
 }
 
+/** The answer to a gzip body that does not decompress within maxBodyBytes (on this thread or a parse worker). */
+export function gunzipFailure(error: Error, maxBodyBytes: number): HttpApiError {
+  if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+    return new HttpApiError(HttpErrorCode.BODY_TOO_LARGE, `Request Entity Too Large: the body decompresses to more than maxBodyBytes = ${maxBodyBytes} bytes`)
+  }
+  return new HttpApiError(HttpErrorCode.BAD_ENCODING, `unable to decompress the gzip body: ${error.message}`, { cause: error })
+}
+
 function gunzipLimited(body: Buffer, maxBodyBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    gunzip(body, { maxOutputLength: maxBodyBytes }, (error, result) => {
-      if (!error) return resolve(result)
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-        return reject(new HttpApiError(HttpErrorCode.BODY_TOO_LARGE, `Request Entity Too Large: the body decompresses to more than maxBodyBytes = ${maxBodyBytes} bytes`))
-      }
-      reject(new HttpApiError(HttpErrorCode.BAD_ENCODING, `unable to decompress the gzip body: ${error.message}`, { cause: error }))
-    })
+    gunzip(body, { maxOutputLength: maxBodyBytes }, (error, result) => (error ? reject(gunzipFailure(error, maxBodyBytes)) : resolve(result)))
   })
+}
+
+export type BodyEncoding = 'identity' | 'gzip'
+
+/** The body's Content-Encoding, of those Sluice reads; UNSUPPORTED_ENCODING for others. */
+export function bodyEncodingOf(contentEncoding: string | undefined): BodyEncoding {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase()
+  if (encoding === '' || encoding === 'identity') return 'identity'
+  if (encoding === 'gzip' || encoding === 'x-gzip') return 'gzip'
+  throw new HttpApiError(HttpErrorCode.UNSUPPORTED_ENCODING, `unsupported Content-Encoding "${contentEncoding}" (use gzip or identity)`)
+}
+
+/** The body as received (a Buffer, or empty). */
+export function rawBody(body: unknown): Buffer {
+  return Buffer.isBuffer(body) ? body : EMPTY
 }
 
 /** The body as sent, decompressed per Content-Encoding (gzip or identity). */
 export async function decodeBody(body: unknown, contentEncoding: string | undefined, maxBodyBytes: number): Promise<Buffer> {
-  const raw = Buffer.isBuffer(body) ? body : EMPTY
-  const encoding = (contentEncoding ?? '').trim().toLowerCase()
-  if (encoding === '' || encoding === 'identity') return raw
-  if (encoding === 'gzip' || encoding === 'x-gzip') return raw.length === 0 ? raw : gunzipLimited(raw, maxBodyBytes)
-  throw new HttpApiError(HttpErrorCode.UNSUPPORTED_ENCODING, `unsupported Content-Encoding "${contentEncoding}" (use gzip or identity)`)
+  const raw = rawBody(body)
+  if (bodyEncodingOf(contentEncoding) === 'identity' || raw.length === 0) return raw
+  return gunzipLimited(raw, maxBodyBytes)
 }

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Kafka } from 'kafkajs'
 import type { IngestRecordOut } from '../ingest/index.ts'
-import { TransactionalKafkaWriter } from './kafka-writer.ts'
+import { TransactionalKafkaWriter, type PartitionSection } from './kafka-writer.ts'
+import { encodeRecordSection, RecordBatchCodec } from '../../lib/kafka/record-batch.ts'
 
 interface Script {
   transactions: Array<{ messages: number; committed: boolean; sends?: Array<Array<{ partition: number }>> }>
@@ -83,6 +84,35 @@ describe('TransactionalKafkaWriter', () => {
       for (const partition of [0, 1, 2]) assert.ok(send.filter(m => m.partition === partition).length <= 2)
     }
     assert.equal(sends.flat().length, 9)
+    await sink.close()
+  })
+
+  it('sends sections of concurrent writes one per partition per produce request, each partition in write order, beside records', async () => {
+    const script = newScript()
+    let release!: () => void
+    script.hold = new Promise(resolve => { release = resolve })
+    const sink = writer(script, { compression: 'none' })
+    assert.ok(sink.sectionFormat, 'kafkajs sends sections in this thread')
+    const deadline = Date.now() + 10_000
+    const first = sink.write(records(1), deadline)
+    await new Promise(resolve => setImmediate(resolve))
+    const section = (partition: number, count: number): PartitionSection => ({ partition, recordBytes: 10 * count, section: encodeRecordSection(records(count).map(r => ({ ...r, partition })), [], RecordBatchCodec.NONE) })
+    const a = [section(0, 2), section(1, 1)]
+    const b = [section(0, 3), section(2, 1)]
+    const queued = [sink.writeSections(a, deadline), sink.write(records(3), deadline), sink.writeSections(b, deadline)]
+    release()
+    script.hold = undefined
+    await Promise.all([first, ...queued])
+    const sends = script.transactions[1]!.sends!
+    assert.equal(script.transactions[1]!.messages, 2 + 1 + 3 + 3 + 1)
+    // a's sections, then the plain write's records (a request holds sections or messages), then b's
+    // sections: partitions 0 and 2 come after the records they follow in the group.
+    assert.equal(sends.length, 3)
+    const sectionsOf = (send: Array<{ partition: number }>): Array<[number, unknown]> =>
+      [...new Set(send)].map(message => [message.partition, (message as unknown as Record<symbol, unknown>)[Object.getOwnPropertySymbols(message)[0]!]])
+    assert.deepEqual(sectionsOf(sends[0]!), [[0, a[0]!.section], [1, a[1]!.section]])
+    assert.deepEqual(sends[1]!.map(m => m.partition), [0, 1, 2])
+    assert.deepEqual(sectionsOf(sends[2]!), [[0, b[0]!.section], [2, b[1]!.section]])
     await sink.close()
   })
 

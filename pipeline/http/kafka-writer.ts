@@ -19,6 +19,8 @@ import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs'
 import type { IngestRecordOut } from '../ingest/index.ts'
 import { sluiceRecordHeaders } from '../source/index.ts'
 import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
+import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
+import { RecordBatchCodec, type EncodedRecords } from '../../lib/kafka/record-batch.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 
@@ -26,7 +28,36 @@ import { metrics } from '../../lib/telemetry/index.ts'
 export interface RecordSink {
   /** `headers` are added to each of the write's records (e.g. traceparent). */
   write(records: readonly IngestRecordOut[], deadlineMs: number, headers?: Readonly<Record<string, string>>): Promise<void>
+  /**
+   * Set when the sink also takes writes as finished record sections (writeSections), encoded in this
+   * format; parse workers then encode and compress them, so the sink's thread does not.
+   */
+  readonly sectionFormat?: RecordSectionFormat
+  /** Like write, for records already encoded as sections (sectionFormat): in order per partition. */
+  writeSections?(sections: readonly PartitionSection[], deadlineMs: number): Promise<void>
   close(): Promise<void>
+}
+
+/** How a sink wants record sections: codec, the most key and value bytes per section, the headers of every record. */
+export interface RecordSectionFormat {
+  codec: RecordBatchCodec
+  /** Key and value bytes of one section at most (a section is one partition's batch in one produce request). */
+  maxSectionRecordBytes: number
+  /** The sink's own headers; a write's headers (recordHeaders) come first, the sink's win on a clash. */
+  headers: Readonly<Record<string, string>>
+}
+
+/** One partition's records of a write, encoded (lib/kafka/record-batch.ts). */
+export interface PartitionSection {
+  partition: number
+  section: EncodedRecords
+  /** Key and value bytes of its records before encoding: what the queue and transaction limits count. */
+  recordBytes: number
+}
+
+/** The headers of every record of a write: the write's own, then the sink's, which win on a clash. */
+export function recordHeaders(own: Readonly<Record<string, string>> | undefined, sink: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  return own ? { ...own, ...sink } : sink
 }
 
 export interface Logger {
@@ -68,14 +99,27 @@ const kafkajsCompression: Readonly<Record<WriteCompression, number>> = Object.fr
 })
 
 interface PendingWrite {
+  /** Either records, which kafkajs encodes, or sections, encoded already. */
   records: readonly IngestRecordOut[]
+  sections: readonly PartitionSection[]
   headers: Readonly<Record<string, string>>
   bytes: number
+  recordCount: number
   resolve: () => void
   reject: (error: Error) => void
   timer: NodeJS.Timeout | undefined
   state: 'queued' | 'sending' | 'done'
 }
+
+/** A produce request being planned: its messages and the record bytes per partition so far. */
+interface PlannedRequest {
+  sections: boolean
+  messages: Message[]
+  partitionBytes: Map<number, number>
+}
+
+/** Key and value bytes of one partition per produce request (HttpLimits.maxPartitionBatchBytes): under the broker's 1 MiB message.max.bytes. */
+const DEFAULT_MAX_PARTITION_BATCH_BYTES = 900_000
 
 const recordBytes = (records: readonly IngestRecordOut[]): number => {
   let bytes = 0
@@ -98,6 +142,7 @@ export class TransactionalKafkaWriter implements RecordSink {
   private readonly compression: number
   private readonly transactionSeconds = metrics().transactionDuration.labels('http')
   private readonly transactionRecords = metrics().transactionRecords.labels('http')
+  readonly sectionFormat: RecordSectionFormat | undefined
 
   constructor(private readonly options: TransactionalWriterOptions) {
     const count = options.producers ?? 2
@@ -109,6 +154,11 @@ export class TransactionalKafkaWriter implements RecordSink {
     if (!(compression in kafkajsCompression)) throw new TypeError(`compression must be none, gzip or lz4, got ${String(compression)}`)
     if (compression === WriteCompression.LZ4) registerLz4Codec()
     this.compression = kafkajsCompression[compression]
+    // Sections only where this thread's kafkajs sends them (encoded-produce.ts) and in a codec they may use.
+    const codec = compression === WriteCompression.LZ4 ? RecordBatchCodec.LZ4 : compression === WriteCompression.NONE ? RecordBatchCodec.NONE : undefined
+    this.sectionFormat = codec !== undefined && installPreEncodedProduce()
+      ? { codec, maxSectionRecordBytes: options.maxPartitionBatchBytes ?? DEFAULT_MAX_PARTITION_BATCH_BYTES, headers: this.headers }
+      : undefined
     for (let worker = 0; worker < count; worker++) this.workers.push(this.run(worker))
   }
 
@@ -128,13 +178,29 @@ export class TransactionalKafkaWriter implements RecordSink {
 
   write(records: readonly IngestRecordOut[], deadlineMs: number, headers?: Readonly<Record<string, string>>): Promise<void> {
     if (records.length === 0) return Promise.resolve()
+    return this.enqueue(records, [], recordHeaders(headers, this.headers), recordBytes(records), records.length, deadlineMs)
+  }
+
+  writeSections(sections: readonly PartitionSection[], deadlineMs: number): Promise<void> {
+    if (this.sectionFormat === undefined) return Promise.reject(new Error('writeSections: this writer takes no sections (see sectionFormat)'))
+    let bytes = 0
+    let count = 0
+    for (const { section, recordBytes } of sections) {
+      if (section.codec !== this.sectionFormat.codec) return Promise.reject(new Error(`writeSections: a section in codec ${section.codec}, the writer's is ${this.sectionFormat.codec}`))
+      bytes += recordBytes
+      count += section.recordCount
+    }
+    if (count === 0) return Promise.resolve()
+    return this.enqueue([], sections, this.headers, bytes, count, deadlineMs)
+  }
+
+  private enqueue(records: readonly IngestRecordOut[], sections: readonly PartitionSection[], headers: Readonly<Record<string, string>>, bytes: number, recordCount: number, deadlineMs: number): Promise<void> {
     if (this.closing) return Promise.reject(unavailable('the node is shutting down'))
-    const bytes = recordBytes(records)
     if (this.queuedBytes + bytes > this.options.maxQueuedRecordBytes && this.queue.length > 0) {
       return Promise.reject(new HttpApiError(HttpErrorCode.OVERLOADED, `write queue full: ${this.queuedBytes} bytes waiting for Kafka, limit maxQueuedRecordBytes = ${this.options.maxQueuedRecordBytes}`))
     }
     return new Promise<void>((resolve, reject) => {
-      const pending: PendingWrite = { records, headers: headers ? { ...headers, ...this.headers } : this.headers, bytes, resolve, reject, timer: undefined, state: 'queued' }
+      const pending: PendingWrite = { records, sections, headers, bytes, recordCount, resolve, reject, timer: undefined, state: 'queued' }
       const waitMs = Math.max(0, deadlineMs - Date.now())
       pending.timer = setTimeout(() => this.expire(pending), waitMs)
       this.queue.push(pending)
@@ -184,13 +250,13 @@ export class TransactionalKafkaWriter implements RecordSink {
     let bytes = 0
     while (this.queue.length > 0) {
       const next = this.queue[0]!
-      const fits = records + next.records.length <= this.options.maxTransactionRecords && bytes + next.bytes <= this.options.maxTransactionBytes
+      const fits = records + next.recordCount <= this.options.maxTransactionRecords && bytes + next.bytes <= this.options.maxTransactionBytes
       if (group.length > 0 && !fits) break
       this.queue.shift()
       this.queuedBytes -= next.bytes
       next.state = 'sending'
       group.push(next)
-      records += next.records.length
+      records += next.recordCount
       bytes += next.bytes
     }
     return group
@@ -252,28 +318,41 @@ export class TransactionalKafkaWriter implements RecordSink {
 
   /**
    * The group's records as produce requests in which no partition holds more than
-   * maxPartitionBatchBytes; requests are sent one after another, so each partition keeps its order.
+   * maxPartitionBatchBytes of records or more than one section (Kafka takes one batch per partition
+   * per request). A request holds either messages or sections. Each record or section goes to the
+   * first request that has room for it at or after its partition's last one, and requests are sent
+   * one after another, so each partition keeps the group's order.
    */
   private produceRequests(group: readonly PendingWrite[]): Message[][] {
-    const limit = this.options.maxPartitionBatchBytes ?? 900_000
-    const requests: Message[][] = []
-    let current: Message[] = []
-    const partitionBytes = new Map<number, number>()
+    const limit = this.options.maxPartitionBatchBytes ?? DEFAULT_MAX_PARTITION_BATCH_BYTES
+    const requests: PlannedRequest[] = []
+    const lastRequest = new Map<number, number>()
+    const place = (partition: number, fits: (request: PlannedRequest) => boolean, make: () => PlannedRequest): PlannedRequest => {
+      let index = lastRequest.get(partition) ?? 0
+      while (index < requests.length && !fits(requests[index]!)) index++
+      if (index === requests.length) requests.push(make())
+      lastRequest.set(partition, index)
+      return requests[index]!
+    }
+    const messagesRequest = (): PlannedRequest => ({ sections: false, messages: [], partitionBytes: new Map() })
+    const sectionsRequest = (): PlannedRequest => ({ sections: true, messages: [], partitionBytes: new Map() })
     for (const pending of group) {
       for (const record of pending.records) {
         const bytes = record.key.length + record.value.length
-        const used = partitionBytes.get(record.partition) ?? 0
-        if (used > 0 && used + bytes > limit) {
-          requests.push(current)
-          current = []
-          partitionBytes.clear()
-        }
-        current.push({ partition: record.partition, key: record.key, value: record.value, headers: pending.headers })
-        partitionBytes.set(record.partition, (partitionBytes.get(record.partition) ?? 0) + bytes)
+        const request = place(record.partition, planned => {
+          const used = planned.partitionBytes.get(record.partition) ?? 0
+          return !planned.sections && (used === 0 || used + bytes <= limit)
+        }, messagesRequest)
+        request.messages.push({ partition: record.partition, key: record.key, value: record.value, headers: pending.headers })
+        request.partitionBytes.set(record.partition, (request.partitionBytes.get(record.partition) ?? 0) + bytes)
+      }
+      for (const { partition, section, recordBytes: bytes } of pending.sections) {
+        const request = place(partition, planned => planned.sections && !planned.partitionBytes.has(partition), sectionsRequest)
+        for (const message of sectionMessages(partition, section)) request.messages.push(message)
+        request.partitionBytes.set(partition, bytes)
       }
     }
-    if (current.length > 0) requests.push(current)
-    return requests
+    return requests.map(request => request.messages)
   }
 
   /** Stops taking writes, lets queued ones finish, disconnects. */

@@ -16,14 +16,43 @@ import { WriteCatalog } from './catalog.ts'
 import { MemoryControlStore } from './control-store.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 import { IdempotencyKeys } from './idempotency.ts'
-import type { RecordSink } from './kafka-writer.ts'
+import type { PartitionSection, RecordSectionFormat, RecordSink } from './kafka-writer.ts'
+import { createRequire } from 'node:module'
+import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
+import { frameRecordBatch, RecordBatchCodec } from '../../lib/kafka/record-batch.ts'
 import { httpLimits, type HttpLimits } from './limits.ts'
 import { ParsePool } from './parse-pool.ts'
 import { httpApi } from './plugin.ts'
 import { createToken, TokenDirectory } from './tokens.ts'
 
+const require = createRequire(import.meta.url)
+const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (decoder: unknown) => Promise<{ records: Array<{ key: Buffer; value: Buffer; headers: Record<string, Buffer> }> }>
+const KafkajsDecoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown
+
+/** Sections as the Kafka writer would send them, read back with kafkajs: the records and the write's headers. */
+async function recordsOfSections(sections: readonly PartitionSection[]): Promise<{ records: IngestRecordOut[]; headers: Record<string, string> | undefined }> {
+  registerLz4Codec()
+  const records: IngestRecordOut[] = []
+  let headers: Record<string, string> | undefined
+  for (const { partition, section } of sections) {
+    const batch = await decodeBatch(new KafkajsDecoder(frameRecordBatch(section, { producerId: 1n, producerEpoch: 0, baseSequence: 0, transactional: true, timestampMs: 0 })))
+    for (const record of batch.records) {
+      records.push({ partition, key: record.key, value: record.value })
+      const own = Object.entries(record.headers).map(([key, value]) => [key, value.toString()] as const)
+      headers = own.length === 0 ? undefined : Object.fromEntries(own)
+    }
+  }
+  return { records, headers }
+}
+
 class MemorySink implements RecordSink {
   readonly records: IngestRecordOut[] = []
+  /** With parse workers, the sink takes LZ4 sections (headers: none of its own), as the node's Kafka writer does. */
+  readonly sectionFormat: RecordSectionFormat | undefined = process.env.SLUICE_TEST_PARSE_WORKERS === '1' ? { codec: RecordBatchCodec.LZ4, maxSectionRecordBytes: 900_000, headers: {} } : undefined
+  readonly writeSections = this.sectionFormat === undefined ? undefined : async (sections: readonly PartitionSection[], deadlineMs: number): Promise<void> => {
+    const { records, headers } = await recordsOfSections(sections)
+    return this.write(records, deadlineMs, headers)
+  }
   readonly headers: Array<Readonly<Record<string, string>> | undefined> = []
   failing = false
   writes = 0

@@ -12,9 +12,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { IngestError, IngestErrorCode, parseLineProtocol, parsePrecision, toIngestRecords, type FieldTypeCheck, type ParsedBatch, type PrecisionUnit } from '../ingest/index.ts'
 import type { Access } from './auth.ts'
 import { parseCredentials } from './auth.ts'
-import { acceptRawBodies, decodeBody } from './body.ts'
+import { acceptRawBodies, bodyEncodingOf, decodeBody, rawBody } from './body.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
-import { reportLines, unpackRecords } from './encode-body.ts'
+import { reportLines, unpackRecords, unpackSections } from './encode-body.ts'
+import { recordHeaders } from './kafka-writer.ts'
 import { Dialect, errorResponse, HttpApiError, HttpErrorCode, type DialectValue, type ReportedLineError } from './errors.ts'
 import { startWriteSpan, type WriteSpan } from './tracing.ts'
 import { metrics, withSpan } from '../../lib/telemetry/index.ts'
@@ -155,8 +156,11 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
     const target = parseWriteTarget(dialect, request.query)
     const access = options.authorizer.authenticate(parseCredentials(request.query as Record<string, unknown>, request.headers.authorization), target.requestedTenant, dialect)
     options.authorizer.authorize(access, target.database, 'write')
-    const body = await decodeBody(request.body, request.headers['content-encoding'], options.limits.maxBodyBytes)
+    const gzipped = bodyEncodingOf(request.headers['content-encoding']) === 'gzip'
     const idempotencyKey = options.idempotency.parseKey(request.headers[IDEMPOTENCY_HEADER])
+    // A parse worker gunzips the body itself, unless this thread needs it first (the Idempotency-Key's fingerprint).
+    const gunzipOnWorker = gzipped && options.parsePool !== undefined && idempotencyKey === undefined
+    const body = gunzipOnWorker ? rawBody(request.body) : await decodeBody(request.body, request.headers['content-encoding'], options.limits.maxBodyBytes)
     if (idempotencyKey !== undefined) {
       const fingerprint = requestFingerprint('POST', request.routeOptions.url ?? request.url, request.query as Record<string, unknown>, body)
       claim = await options.idempotency.claim(access.tenant, idempotencyKey, fingerprint, deadlineMs)
@@ -164,7 +168,7 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
     }
     tracing.span.setAttributes({ 'sluice.tenant': access.tenant, 'db.namespace': target.database })
     await options.catalog.requireDatabase(access.tenant, target.database)
-    const outcome = await writeBody(options, dialect, access, target, body, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders)
+    const outcome = await writeBody(options, dialect, access, target, body, gunzipOnWorker, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders)
     tracing.span.setAttributes({ 'sluice.points_written': outcome.written, 'sluice.points_rejected': outcome.rejected })
     countPoints(outcome)
     const rejection = rejectionFor(dialect, outcome)
@@ -189,9 +193,9 @@ function countPoints(outcome: Outcome): void {
 }
 
 /** Parses, checks field types, encodes and writes; returns what was written and what was refused. */
-function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined): Promise<Outcome> {
+function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, gzipped: boolean, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined): Promise<Outcome> {
   const receivedAtNs = (options.nowNs ?? wallClockNs)()
-  const write: BodyWrite = { options, dialect, access, target, idempotencyKey, deadlineMs, recordHeaders, receivedAtNs }
+  const write: BodyWrite = { options, dialect, access, target, gzipped, idempotencyKey, deadlineMs, recordHeaders, receivedAtNs }
   return options.parsePool === undefined ? writeParsedHere(write, body) : writeParsedOnWorker(write, options.parsePool, body)
 }
 
@@ -201,6 +205,8 @@ interface BodyWrite {
   dialect: DialectValue
   access: Access
   target: WriteTarget
+  /** Whether the body is still gzip-compressed (the parse worker decompresses it; only with a pool). */
+  gzipped: boolean
   idempotencyKey: string | null
   deadlineMs: number
   recordHeaders: Record<string, string> | undefined
@@ -219,21 +225,29 @@ function bodyTooLarge(message: string): HttpApiError {
  */
 async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOptions['parsePool']>, body: Buffer): Promise<Outcome> {
   const { options, dialect, access, target } = write
+  // Finished record sections when the sink takes them: the compression then runs on the worker too.
+  const format = options.sink.writeSections === undefined ? undefined : options.sink.sectionFormat
+  const sections = format === undefined ? undefined : { ...format, headers: recordHeaders(write.recordHeaders, format.headers) }
   const result = await pool.encode({
     body, precision: target.precision, receivedAtNs: write.receivedAtNs, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported,
     tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, schemaId: options.ingestSchemaId,
-    idempotencyKey: write.idempotencyKey, encodeAroundErrors: writesAroundSyntaxErrors(dialect),
+    idempotencyKey: write.idempotencyKey, encodeAroundErrors: writesAroundSyntaxErrors(dialect), ...(sections === undefined ? {} : { sections }),
+    ...(write.gzipped ? { gzip: { maxBodyBytes: options.limits.maxBodyBytes } } : {}),
   }, write.deadlineMs)
+  if (result.kind === 'undecodable') throw new HttpApiError(result.code, result.message)
   if (result.kind === 'refused') {
     if (result.code === IngestErrorCode.LIMIT_EXCEEDED) throw bodyTooLarge(result.message)
     throw new IngestError(result.code, result.message)
   }
   const outcome: Outcome = { written: 0, rejected: result.rejectedLineCount, parseErrors: result.parseErrors, conflicts: [], unreported: result.rejectedLineCount - result.parseErrors.length }
   if (result.rejectedLineCount > 0 && !writesAroundSyntaxErrors(dialect)) return outcome
-  const returned = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength)
-  if (!await options.catalog.checkFieldClaims(access.tenant, target.database, result.tagKeys, result.fieldClaims)) return writeParsedHere(write, returned)
-  if (result.records === null) throw new Error('writeParsedOnWorker: the worker encoded no records for a body to write')
-  await options.sink.write(unpackRecords(result.records), write.deadlineMs, write.recordHeaders)
+  if (!await options.catalog.checkFieldClaims(access.tenant, target.database, result.tagKeys, result.fieldClaims)) {
+    const returned = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength)
+    return writeParsedHere(write, write.gzipped ? await decodeBody(returned, 'gzip', options.limits.maxBodyBytes) : returned)
+  }
+  if (result.sections !== null) await options.sink.writeSections!(unpackSections(result.sections), write.deadlineMs)
+  else if (result.records !== null) await options.sink.write(unpackRecords(result.records), write.deadlineMs, write.recordHeaders)
+  else throw new Error('writeParsedOnWorker: the worker encoded no records for a body to write')
   outcome.written = result.pointCount
   return outcome
 }

@@ -1,0 +1,34 @@
+// A write's records as Kafka record sections (encodeSections, packSections): per partition in body
+// order, split at maxSectionRecordBytes, and unchanged through the packing a worker transfers.
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createRequire } from 'node:module'
+import type { IngestRecordOut } from '../ingest/index.ts'
+import { encodeSections, packSections, unpackSections } from './encode-body.ts'
+import { frameRecordBatch, RecordBatchCodec } from '../../lib/kafka/record-batch.ts'
+import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
+
+const require = createRequire(import.meta.url)
+const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (decoder: unknown) => Promise<{ records: Array<{ key: Buffer; value: Buffer; headers: Record<string, Buffer> }> }>
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown
+
+test('sections hold each partition\'s records in order, at most maxSectionRecordBytes each, and survive packing', async () => {
+  registerLz4Codec()
+  // Partition 1 gets 5 records of 104 bytes: with 250 bytes a section, runs of 2, 2 and 1.
+  const records: IngestRecordOut[] = Array.from({ length: 8 }, (_, i) => ({ partition: i < 5 ? 1 : 4, key: Buffer.from(`key${i}`), value: Buffer.alloc(100, i) }))
+  records.splice(2, 0, { partition: 4, key: Buffer.from('big'), value: Buffer.alloc(1_000, 9) })
+  const format = { codec: RecordBatchCodec.LZ4, maxSectionRecordBytes: 250, headers: { traceparent: 't', 'sluice-format': 'ingest-record' } }
+  const sections = unpackSections(packSections(encodeSections(records, format), format.codec))
+  assert.deepEqual(sections.map(s => [s.partition, s.section.recordCount, s.recordBytes]), [[1, 2, 208], [1, 2, 208], [1, 1, 104], [4, 1, 1_003], [4, 2, 208], [4, 1, 104]])
+  const read: IngestRecordOut[] = []
+  for (const { partition, section } of sections) {
+    const batch = await decodeBatch(new Decoder(frameRecordBatch(section, { producerId: 1n, producerEpoch: 0, baseSequence: 0, transactional: true, timestampMs: 0 })))
+    for (const record of batch.records) {
+      assert.deepEqual(Object.keys(record.headers), ['traceparent', 'sluice-format'])
+      read.push({ partition, key: record.key, value: record.value })
+    }
+  }
+  const inPartitionOrder = (list: IngestRecordOut[]): IngestRecordOut[] => [...list].sort((a, b) => a.partition - b.partition)
+  assert.deepEqual(read, inPartitionOrder(records))
+})
