@@ -8,6 +8,8 @@
 //
 // Run: npm run bench:http [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,Sluice,'Sluice ingest-only','Sluice ingest-only 1 thread'] [-- --max-seconds 60]
 //      [-- --profile DIR]  (CPU profiles of Sluice's node and broker: DIR/node-<pid>.cpuprofile, DIR/broker-<pid>.cpuprofile)
+//      [-- --compare DIR]  (adds "Sluice ingest-only (compare)": the write path of the checkout in DIR, e.g. a git worktree
+//                           of an earlier commit with node_modules linked, for a before/after in the same run)
 
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
@@ -25,6 +27,7 @@ const { values: options } = parseArgs({
     targets: { type: 'string' },
     'max-seconds': { type: 'string' },
     profile: { type: 'string' },
+    compare: { type: 'string' },
   },
 })
 const ROUNDS = Number(options.rounds ?? (options.quick ? 1 : 2))
@@ -48,10 +51,14 @@ const allTargets: HttpTarget[] = [
 const namedTargets: HttpTarget[] = [
   sluiceTarget('Sluice ingest-only 1 thread', ['--no-processor', '--no-kafka-source', '--no-replica', '--parse-workers', '0']),
 ]
+if (options.compare !== undefined) {
+  namedTargets.push(sluiceTarget('Sluice ingest-only (compare)', ['--no-processor', '--no-kafka-source', '--no-replica'], options.compare))
+}
 const wanted = options.targets?.split(',')
 const targets = wanted === undefined ? allTargets : [...allTargets, ...namedTargets].filter(t => wanted.includes(t.name))
 
-interface Run { values: number; seconds: number; targetCores: number; clientCores: number; medianRequestMs: number }
+/** firstProcessCpuSeconds: of the target's first process alone (Sluice's node, without its broker). */
+interface Run { values: number; seconds: number; targetCores: number; firstProcessCpuSeconds: number; clientCores: number; medianRequestMs: number }
 
 function post(agent: Agent, port: number, path: string, body: Buffer, encoding: Encoding): Promise<number> {
   return new Promise((resolveStatus, reject) => {
@@ -76,6 +83,7 @@ async function load(target: RunningTarget, database: string, bodies: Buffer[], v
   let values = 0
   const pids = target.pids()
   const targetCpuBefore = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  const firstCpuBefore = cpuSecondsOfPid(pids[0]!)
   const clientCpuBefore = cpuSecondsOfSelf()
   const started = performance.now()
   const deadline = started + MAX_SECONDS_PER_RUN * 1000
@@ -91,8 +99,9 @@ async function load(target: RunningTarget, database: string, bodies: Buffer[], v
   await Promise.all(Array.from({ length: concurrency }, worker))
   const seconds = (performance.now() - started) / 1000
   const targetCpu = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0) - targetCpuBefore
+  const firstProcessCpuSeconds = cpuSecondsOfPid(pids[0]!) - firstCpuBefore
   agent.destroy()
-  return { values, seconds, targetCores: targetCpu / seconds, clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / seconds, medianRequestMs: median(requestMs) }
+  return { values, seconds, targetCores: targetCpu / seconds, firstProcessCpuSeconds, clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / seconds, medianRequestMs: median(requestMs) }
 }
 
 const configName = (concurrency: number, encoding: Encoding): string => `${concurrency} conn, ${encoding}`
@@ -137,7 +146,7 @@ async function main(): Promise<void> {
             const run = await load(running, database, encoding === 'gzip' ? gzipped : workload.batches, valuesPerBody, concurrency, encoding)
             const runs = results.get(target.name)!
             runs.set(configName(concurrency, encoding), [...(runs.get(configName(concurrency, encoding)) ?? []), run])
-            console.log(`# round ${round + 1}, ${target.name}, ${configName(concurrency, encoding)}: ${(run.values / run.seconds / 1e6).toFixed(3)} M values/s (${run.values} values in ${run.seconds.toFixed(1)} s), target ${run.targetCores.toFixed(2)} cores, client ${run.clientCores.toFixed(2)}, median request ${run.medianRequestMs.toFixed(0)} ms`)
+            console.log(`# round ${round + 1}, ${target.name}, ${configName(concurrency, encoding)}: ${(run.values / run.seconds / 1e6).toFixed(3)} M values/s (${run.values} values in ${run.seconds.toFixed(1)} s), target ${run.targetCores.toFixed(2)} cores (first process ${(run.firstProcessCpuSeconds / run.values * 1e6).toFixed(3)} CPU-s per M values), client ${run.clientCores.toFixed(2)}, median request ${run.medianRequestMs.toFixed(0)} ms`)
           }
         }
       } finally {
@@ -189,6 +198,20 @@ function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, 
         return efficiency === undefined ? 'did not run' : `${(efficiency / 1e6).toFixed(2)} M`
       })
       console.log(`| ${config} | ${efficiencies.join(' | ')} | ${sluices.map(n => versus(n, config, perCpuSecond)).join(' | ')} |`)
+    }
+  }
+  // Sluice's node alone (the broker's share left out): what a change to the write path moves.
+  const compare = names.includes('Sluice ingest-only (compare)') && names.includes('Sluice ingest-only')
+  console.log('\nCPU seconds of the first process per million values (Sluice: the node; medians)')
+  console.log(`| config | ${names.join(' | ')} |${compare ? ' ingest-only / compare |' : ''}`)
+  console.log(`|---|${names.map(() => '---:|').join('')}${compare ? '---:|' : ''}`)
+  const nodeCpu = (run: Run): number => run.firstProcessCpuSeconds / run.values * 1e6
+  for (const concurrency of CONCURRENCIES) {
+    for (const encoding of ENCODINGS) {
+      const config = configName(concurrency, encoding)
+      const cells = names.map(n => median_(n, config, nodeCpu)?.toFixed(3) ?? 'did not run')
+      const ratio = compare ? ` ${(median_('Sluice ingest-only', config, nodeCpu)! / median_('Sluice ingest-only (compare)', config, nodeCpu)!).toFixed(2)} |` : ''
+      console.log(`| ${config} | ${cells.join(' | ')} |${ratio}`)
     }
   }
 }

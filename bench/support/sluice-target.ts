@@ -8,8 +8,8 @@ import { rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
-import { startBrokerProcess } from '../../lib/process/broker-process.ts'
-import { startNodeProcess } from '../../lib/process/node-process.ts'
+import type { startBrokerProcess as StartBroker } from '../../lib/process/broker-process.ts'
+import type { startNodeProcess as StartNode } from '../../lib/process/node-process.ts'
 import type { HttpTarget } from './http-targets.ts'
 
 const repositoryRoot = resolve(import.meta.dirname, '..', '..')
@@ -28,8 +28,11 @@ export async function removeTenantKeys(tenant: string): Promise<void> {
   }
 }
 
-/** `sluice node` with its defaults, and `extraArgs` (e.g. --no-processor to measure ingest alone). */
-export function sluiceTarget(name: string, extraArgs: string[] = []): HttpTarget {
+/**
+ * `sluice node` with its defaults, and `extraArgs` (e.g. --no-processor to measure ingest alone).
+ * `root`: another checkout of Sluice whose broker and node to run (a before/after in the same run).
+ */
+export function sluiceTarget(name: string, extraArgs: string[] = [], root = repositoryRoot): HttpTarget {
   return {
   name,
   async unavailable() {
@@ -48,6 +51,8 @@ export function sluiceTarget(name: string, extraArgs: string[] = []): HttpTarget
     // Request logging off, as InfluxDB's is here (log-enabled = false).
     process.env.SLUICE_LOG_LEVEL ??= 'warn'
     const tenant = `bench-${process.pid}-${Date.now()}`
+    const { startBrokerProcess } = await import(resolve(root, 'lib/process/broker-process.ts')) as { startBrokerProcess: typeof StartBroker }
+    const { startNodeProcess } = await import(resolve(root, 'lib/process/node-process.ts')) as { startNodeProcess: typeof StartNode }
     const broker = await startBrokerProcess()
     const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, args: ['--default-tenant', tenant, ...extraArgs] }).catch(async error => {
       await broker.stop()
@@ -56,7 +61,7 @@ export function sluiceTarget(name: string, extraArgs: string[] = []): HttpTarget
       throw error
     })
     return {
-      version: `${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repositoryRoot, encoding: 'utf8' }).stdout.trim()} (node + embedded broker)`,
+      version: `${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim()} (node + embedded broker)`,
       port: node.port,
       pids: () => [node.child.pid!, broker.child.pid!],
       writePath: database => `/write?db=${encodeURIComponent(database)}`,
