@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { openPartitionStore, type PartitionStore, type StoreSettings } from '../sinks/index.ts'
-import { decodeChangelogEntry, unframe, type ChangelogEntry } from '../schemas/index.ts'
+import { ChangelogColumns, decodeChangelogColumns, unframe } from '../schemas/index.ts'
 import { ReplicaError, ReplicaErrorCode } from './errors.ts'
 import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './limits.ts'
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
@@ -132,6 +132,8 @@ interface PartitionReplica {
   lastFlushMs: number
   /** Serialises apply, flush and close of this partition: a store takes one caller at a time. */
   chain: Promise<unknown>
+  /** Each entry of this partition is decoded into it, then applied from it (no object per point). */
+  decoded: ChangelogColumns
 }
 
 interface Waiter {
@@ -226,7 +228,7 @@ export class Replica {
       partition,
       onWarning: warning => this.log({ event: 'store_warning', partition, ...warning, offset: String(warning.offset) }),
     })
-    this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve() })
+    this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve(), decoded: new ChangelogColumns() })
     this.log({ event: 'store_opened', partition, durableOffset: String(store.durableOffset) })
     return store
   }
@@ -457,10 +459,11 @@ export class Replica {
           if (!isRunning() || isStale()) { whole = false; break }
           const offset = BigInt(message.offset)
           if (message.value === null) throw new ReplicaError(ReplicaErrorCode.FAILED, 'a changelog record without a value', { partition: part.partition, offset })
-          const entry: ChangelogEntry = decodeChangelogEntry(unframe(message.value).payload)
-          await part.store.apply(entry, offset)
+          const entry = decodeChangelogColumns(unframe(message.value).payload, part.decoded)
+          const { ingestPartition, ingestOffset } = entry
+          await part.store.applyColumns(entry, offset)
           appliedEntries.inc()
-          this.noteIngest(part, entry)
+          this.noteIngest(part, ingestPartition, ingestOffset)
           if (offset + 1n > part.consumedOffset) part.consumedOffset = offset + 1n
           resolveOffset(message.offset)
         }
@@ -478,11 +481,11 @@ export class Replica {
     })
   }
 
-  private noteIngest(part: PartitionReplica, entry: ChangelogEntry): void {
-    const known = part.ingest.get(entry.ingestPartition)
-    if (known === undefined || entry.ingestOffset > known) part.ingest.set(entry.ingestPartition, entry.ingestOffset)
-    const total = this.applied.get(entry.ingestPartition)
-    if (total === undefined || entry.ingestOffset > total) this.applied.set(entry.ingestPartition, entry.ingestOffset)
+  private noteIngest(part: PartitionReplica, ingestPartition: number, ingestOffset: bigint): void {
+    const known = part.ingest.get(ingestPartition)
+    if (known === undefined || ingestOffset > known) part.ingest.set(ingestPartition, ingestOffset)
+    const total = this.applied.get(ingestPartition)
+    if (total === undefined || ingestOffset > total) this.applied.set(ingestPartition, ingestOffset)
   }
 
   private async flushPartition(part: PartitionReplica): Promise<void> {

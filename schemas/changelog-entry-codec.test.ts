@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { changelogEntryType } from './catalog.ts'
 import { decode, encode } from './codec.ts'
-import { decodeChangelogEntry } from './changelog-entry-codec.ts'
+import { ChangelogColumns, decodeChangelogColumns, decodeChangelogEntry } from './changelog-entry-codec.ts'
 import { plain, randomBatch, sampleChangelogCommand, sampleChangelogUpsert, sampleCommand, seededRandom } from './testing/samples.ts'
 import type { ChangelogEntry } from './types.ts'
 
@@ -47,4 +47,74 @@ test('a truncated, padded or two-sided entry is refused with the reason', () => 
   // partition 0, offset 0, upsert null, command null
   assert.throws(() => decodeChangelogEntry(Buffer.from([0, 0, 0, 0])), { message: /holds neither upsert nor command/ })
   assert.throws(() => decodeChangelogEntry(Buffer.from([0, 0, 4])), { message: /invalid union index 2 for sluice.ChangelogEntry.upsert/ })
+})
+
+/** Random entries whose points list their fields in varying order, some names twice (the store keeps the last per time). */
+const shuffledEntries: fc.Arbitrary<ChangelogEntry> = fc.tuple(entries, fc.integer({ min: 1, max: 2 ** 31 - 1 })).map(([entry, seed]) => {
+  if (entry.upsert === null) return entry
+  const random = seededRandom(seed)
+  const points = entry.upsert.points.map(point => {
+    const fields = [...point.fields].sort(() => random() - 0.5)
+    if (fields.length > 0 && random() < 0.3) fields.push({ name: fields[0]!.name, value: random() < 0.5 ? 'again' : 2.5 })
+    return { timeNs: point.timeNs, fields }
+  })
+  return { ...entry, upsert: { ...entry.upsert, points } }
+})
+
+test('decodeChangelogColumns holds what decodeChangelogEntry decodes, entry after entry into one ChangelogColumns', () => {
+  const columns = new ChangelogColumns()
+  fc.assert(fc.property(shuffledEntries, entry => {
+    const payload = encode(changelogEntryType, entry)
+    const decoded = decodeChangelogColumns(payload, columns)
+    assert.equal(decoded, columns)
+    assert.deepStrictEqual(plain(decoded.toEntry()), plain(decodeChangelogEntry(payload)))
+    if (entry.upsert !== null) {
+      assert.equal(decoded.pointCount, entry.upsert.points.length)
+      assert.equal(decoded.valueCount, entry.upsert.points.reduce((sum, p) => sum + p.fields.length, 0))
+      assert.deepStrictEqual(decoded.names, [...new Set(entry.upsert.points.flatMap(p => p.fields.map(f => f.name)))])
+    }
+  }), { numRuns: 1_000 })
+})
+
+test('decodeChangelogColumns grows past its initial capacity and keeps exact 64-bit words', () => {
+  const extremes = [-(2n ** 63n), -1n, 0n, 1n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n, 2n ** 63n - 1n]
+  const points = Array.from({ length: 1_000 }, (_, i) => ({
+    timeNs: extremes[i % extremes.length]! + BigInt(i % 3 === 0 ? 0 : -(i % 2)),
+    fields: [{ name: 'i', value: extremes[(i + 3) % extremes.length]! }, { name: 'u', value: { unsigned: 2n ** 64n - 1n - BigInt(i) } }, { name: 'b', value: i % 2 === 0 }],
+  })).map(p => ({ ...p, timeNs: BigInt.asIntN(64, p.timeNs) }))
+  const entry: ChangelogEntry = { ingestPartition: 3, ingestOffset: 2n ** 40n, command: null, upsert: { tenant: 't', database: 'd', measurement: 'm', seriesKey: 'm', tags: [{ key: 'a', value: 'b' }], points, pointsIn: 1_000 } }
+  const payload = encode(changelogEntryType, entry)
+  const columns = new ChangelogColumns()
+  decodeChangelogColumns(encode(changelogEntryType, sampleChangelogUpsert), columns)
+  assert.deepStrictEqual(plain(decodeChangelogColumns(payload, columns).toEntry()), plain(entry))
+  assert.equal(columns.valueCount, 3_000)
+})
+
+test('decodeChangelogColumns tells field names apart whose chars equal another name\'s UTF-8 bytes', () => {
+  // 'Ã©' as UTF-8 is 4 bytes; 'é' is the 2 bytes C3 A9, the char codes of 'Ã©'. Also a long name and an empty one.
+  const names = ['Ã©', 'é', 'é', 'Ã©', 'x'.repeat(100), '', 'x'.repeat(100)]
+  const points = [0, 1, 2].map(p => ({ timeNs: BigInt(p), fields: names.map((name, f) => ({ name, value: BigInt(10 * p + f) })) }))
+  points.push({ timeNs: 3n, fields: [...names].reverse().map((name, f) => ({ name, value: BigInt(f) })) })
+  points.push({ timeNs: 4n, fields: [{ name: 'é', value: 1n }, { name: 'Ã©', value: 2n }] })
+  const entry: ChangelogEntry = { ingestPartition: 0, ingestOffset: 1n, command: null, upsert: { tenant: 't', database: 'd', measurement: 'm', seriesKey: 'm', tags: [], points, pointsIn: 5 } }
+  const columns = decodeChangelogColumns(encode(changelogEntryType, entry), new ChangelogColumns())
+  assert.deepStrictEqual(columns.names, ['Ã©', 'é', 'x'.repeat(100), ''])
+  assert.deepStrictEqual(plain(columns.toEntry()), plain(entry))
+})
+
+test('decodeChangelogColumns refuses what decodeChangelogEntry refuses, with the same message', () => {
+  const columns = new ChangelogColumns()
+  const payload = encode(changelogEntryType, sampleChangelogUpsert)
+  const cases: Buffer[] = [Buffer.concat([payload, Buffer.from([0])]), Buffer.from([0, 0, 0, 0]), Buffer.from([0, 0, 4])]
+  for (let cut = 0; cut < payload.length; cut++) cases.push(payload.subarray(0, cut))
+  const command = encode(changelogEntryType, sampleChangelogCommand)
+  // An entry with both an upsert and a command: the upsert's bytes, then the command's branch and body.
+  cases.push(Buffer.concat([payload.subarray(0, payload.length - 1), command.subarray(command.indexOf(2, 2))]))
+  for (const bytes of cases) {
+    let expected: Error | undefined
+    try { decodeChangelogEntry(bytes) } catch (error) { expected = error as Error }
+    assert.ok(expected, `the reference refuses ${bytes.toString('hex')}`)
+    assert.throws(() => decodeChangelogColumns(bytes, columns), { message: expected.message, code: 'SLUICE_ERR_SCHEMA_DECODE' })
+    if (bytes === cases.at(-1)) assert.match(expected.message, /both an upsert and a command/)
+  }
 })

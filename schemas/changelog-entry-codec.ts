@@ -10,8 +10,8 @@
 
 import { AvroReader } from './avro-binary.ts'
 import { SchemaError, SchemaErrorCode } from './errors.ts'
-import { readBranch, readOptionalCommandToEnd, readSeriesPoints } from './ingest-batch-codec.ts'
-import type { ChangelogEntry, SeriesUpsert } from './types.ts'
+import { FieldBranch, readBranch, readOptionalCommandToEnd, readSeriesPoints } from './ingest-batch-codec.ts'
+import type { ChangelogEntry, FieldValue, IngestCommand, Point, SeriesUpsert, Tag } from './types.ts'
 
 const RECORD = 'sluice.ChangelogEntry'
 
@@ -31,4 +31,285 @@ export function decodeChangelogEntry(payload: Buffer): ChangelogEntry {
     throw new SchemaError(SchemaErrorCode.DECODE, `sluice.ChangelogEntry holds ${upsert === null ? 'neither upsert nor command' : 'both an upsert and a command'}; exactly one is allowed`)
   }
   return upsert !== null ? { ingestPartition, ingestOffset, upsert, command: null } : { ingestPartition, ingestOffset, upsert: null, command: command! }
+}
+
+// ---- columns: the replica's apply path ---------------------------------------------------------
+//
+// decodeChangelogColumns reads the same bytes into a reusable ChangelogColumns: typed arrays of
+// the points' times and of the values in entry order, with no object per point, field or long.
+// 64-bit times and integers travel as two int32 words in the memory order of a BigInt64Array, so
+// the segment store copies them into its memtable's BigInt64Arrays without making a bigint.
+// changelog-entry-codec.test.ts checks it against decodeChangelogEntry.
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+/** Index of the low / high int32 word of a 64-bit slot in an Int32Array view of a BigInt64Array. */
+export const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
+export const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
+
+const INITIAL_POINTS = 64
+const INITIAL_VALUES = 512
+
+/** A decoded ChangelogEntry, reused from entry to entry: valid until the next decode into it. */
+export class ChangelogColumns {
+  ingestPartition = 0
+  ingestOffset = 0n
+  /** The entry's command, or null when it is an upsert (the fields below). */
+  command: IngestCommand | null = null
+  tenant = ''
+  database = ''
+  measurement = ''
+  seriesKey = ''
+  pointsIn = 0
+  pointCount = 0
+  /** Point p's time: words 2p + LOW_WORD and 2p + HIGH_WORD (a BigInt64Array's memory). */
+  timeWords = new Int32Array(2 * INITIAL_POINTS)
+  valueCount = 0
+  /** Value k belongs to point valuePoint[k], is the field names[valueName[k]], of branch valueBranch[k] (FieldBranch). */
+  valuePoint = new Int32Array(INITIAL_VALUES)
+  valueName = new Int32Array(INITIAL_VALUES)
+  valueBranch = new Uint8Array(INITIAL_VALUES)
+  /**
+   * Value k's 8 bytes: a double (or a boolean as 0 / 1) at valueDoubles[k]; a long or Uint64 as
+   * words 2k + LOW_WORD and 2k + HIGH_WORD of valueWords (two views of one buffer).
+   */
+  valueDoubles = new Float64Array(INITIAL_VALUES)
+  valueWords = new Int32Array(this.valueDoubles.buffer)
+  /** Value k when a string, else stale. */
+  valueStrings: string[] = []
+  /** The entry's distinct field names, in order of first appearance. */
+  names: string[] = []
+  private payload: Buffer = Buffer.alloc(0)
+  private tagsAt = 0
+
+  /** The upsert's tags, decoded from the payload now (a store needs them only for a new series). */
+  tags(): Tag[] {
+    return readTags(new AvroReader(this.payload, this.tagsAt))
+  }
+
+  /** The entry's ingest position and upsert as decodeChangelogEntry gives them (tests, the old path). */
+  toEntry(): ChangelogEntry {
+    const { ingestPartition, ingestOffset } = this
+    if (this.command !== null) return { ingestPartition, ingestOffset, upsert: null, command: this.command }
+    const points: Point[] = []
+    for (let p = 0; p < this.pointCount; p++) points.push({ timeNs: wordsToBigInt(this.timeWords, p), fields: [] })
+    for (let k = 0; k < this.valueCount; k++) points[this.valuePoint[k]!]!.fields.push({ name: this.names[this.valueName[k]!]!, value: this.value(k) })
+    const { tenant, database, measurement, seriesKey, pointsIn } = this
+    return { ingestPartition, ingestOffset, command: null, upsert: { tenant, database, measurement, seriesKey, tags: this.tags(), points, pointsIn } }
+  }
+
+  private value(k: number): FieldValue {
+    switch (this.valueBranch[k]) {
+      case FieldBranch.LONG: return wordsToBigInt(this.valueWords, k)
+      case FieldBranch.DOUBLE: return this.valueDoubles[k]!
+      case FieldBranch.UNSIGNED: return { unsigned: BigInt.asUintN(64, wordsToBigInt(this.valueWords, k)) }
+      case FieldBranch.STRING: return this.valueStrings[k]!
+      default: return this.valueDoubles[k] === 1
+    }
+  }
+
+  /** Starts an entry over `payload`. */
+  reset(payload: Buffer): void {
+    this.payload = payload
+    this.command = null
+    this.pointCount = 0
+    this.valueCount = 0
+    this.names.length = 0
+  }
+
+  /** Room for `count` points. */
+  reservePoints(count: number): void {
+    if (count * 2 <= this.timeWords.length) return
+    const words = new Int32Array(2 * Math.max(count, this.timeWords.length))
+    words.set(this.timeWords)
+    this.timeWords = words
+  }
+
+  /** Room for one more value. */
+  reserveValue(): void {
+    if (this.valueCount < this.valuePoint.length) return
+    const capacity = this.valuePoint.length * 2
+    this.valuePoint = grown(this.valuePoint, new Int32Array(capacity))
+    this.valueName = grown(this.valueName, new Int32Array(capacity))
+    this.valueBranch = grown(this.valueBranch, new Uint8Array(capacity))
+    this.valueDoubles = grown(this.valueDoubles, new Float64Array(capacity))
+    this.valueWords = new Int32Array(this.valueDoubles.buffer)
+  }
+
+  /** Notes where the tags start, then skips them. */
+  skipTags(reader: AvroReader): void {
+    this.tagsAt = reader.pos
+    for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
+      for (let i = 0; i < 2 * count; i++) skipString(reader)
+    }
+  }
+}
+
+function grown<T extends Int32Array | Uint8Array | Float64Array>(from: T, to: T): T {
+  to.set(from as ArrayLike<number>)
+  return to
+}
+
+const wordScratch = new Int32Array(2)
+const int64Scratch = new BigInt64Array(wordScratch.buffer)
+
+function wordsToBigInt(words: Int32Array, slot: number): bigint {
+  wordScratch[0] = words[2 * slot]!
+  wordScratch[1] = words[2 * slot + 1]!
+  return int64Scratch[0]!
+}
+
+function skipString(reader: AvroReader): void {
+  const length = reader.int()
+  if (length < 0 || reader.pos + length > reader.end) {
+    throw length < 0 ? new SchemaError(SchemaErrorCode.DECODE, `malformed Avro string: length ${length}`) : new SchemaError(SchemaErrorCode.DECODE, 'truncated Avro data: a string runs past the end')
+  }
+  reader.pos += length
+}
+
+function readTags(reader: AvroReader): Tag[] {
+  const tags: Tag[] = []
+  for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
+    for (let i = 0; i < count; i++) tags.push({ key: reader.name(), value: reader.name() })
+  }
+  return tags
+}
+
+/**
+ * An Avro long at the reader's position into words 2 * slot + LOW_WORD / HIGH_WORD of `words`,
+ * exactly as AvroReader.long() reads it (the same errors) but without making a bigint.
+ */
+function readLongWords(reader: AvroReader, words: Int32Array, slot: number): void {
+  const buf = reader.buf
+  const end = reader.end
+  let pos = reader.pos
+  if (pos < end && buf[pos]! < 0x80) { // -64..63: one byte (small integer fields)
+    const byte = buf[pos]!
+    const sign = -(byte & 1)
+    words[2 * slot + LOW_WORD] = (byte >>> 1) ^ sign
+    words[2 * slot + HIGH_WORD] = sign
+    reader.pos = pos + 1
+    return
+  }
+  let low = 0
+  let high = 0
+  let shift = 0
+  let byte: number
+  do {
+    if (pos >= end) throw new SchemaError(SchemaErrorCode.DECODE, 'truncated Avro data: a long runs past the end')
+    byte = buf[pos++]!
+    const bits = byte & 0x7f
+    if (shift < 28) low |= bits << shift
+    else if (shift === 28) {
+      low |= bits << 28
+      high |= bits >>> 4
+    } else high |= bits << (shift - 32)
+    shift += 7
+  } while (byte & 0x80 && shift < 70)
+  if (byte & 0x80 || (shift === 70 && byte > 1)) {
+    throw new SchemaError(SchemaErrorCode.DECODE, 'malformed Avro long: more than 64 bits')
+  }
+  reader.pos = pos
+  const sign = -(low & 1)
+  words[2 * slot + LOW_WORD] = ((low >>> 1) | (high << 31)) ^ sign
+  words[2 * slot + HIGH_WORD] = (high >>> 1) ^ sign
+}
+
+/** The index of `name` in `names` (appended when new); `guess` is tried first. */
+function nameSlot(names: string[], name: string, guess: number): number {
+  if (guess < names.length && names[guess] === name) return guess
+  const at = names.indexOf(name)
+  if (at >= 0) return at
+  names.push(name)
+  return names.length - 1
+}
+
+/**
+ * The slot in `names` of the field name at the reader's position. Points of an entry list their
+ * fields in the same order, so the name at field position `guess` of the previous points is
+ * compared with the bytes first (ASCII only: then a char is a byte); anything else takes name().
+ */
+function readNameSlot(reader: AvroReader, names: string[], guess: number): number {
+  const buf = reader.buf
+  const pos = reader.pos
+  const lengthByte = pos < reader.end ? buf[pos]! : 0x80
+  if (guess < names.length && lengthByte < 0x80 && (lengthByte & 1) === 0) {
+    const length = lengthByte >>> 1
+    const name = names[guess]!
+    if (name.length === length && pos + 1 + length <= reader.end) {
+      let i = 0
+      while (i < length) {
+        const code = name.charCodeAt(i)
+        if (code > 0x7f || code !== buf[pos + 1 + i]) break
+        i++
+      }
+      if (i === length) {
+        reader.pos = pos + 1 + length
+        return guess
+      }
+    }
+  }
+  return nameSlot(names, reader.name(), guess)
+}
+
+function readFieldsInto(reader: AvroReader, into: ChangelogColumns, point: number): void {
+  let field = 0
+  for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
+    for (let i = 0; i < count; i++, field++) {
+      into.reserveValue()
+      const k = into.valueCount
+      into.valuePoint[k] = point
+      into.valueName[k] = readNameSlot(reader, into.names, field)
+      const branch = reader.int()
+      switch (branch) {
+        case FieldBranch.LONG: readLongWords(reader, into.valueWords, k); break
+        case FieldBranch.DOUBLE: into.valueDoubles[k] = reader.double(); break
+        case FieldBranch.UNSIGNED: {
+          if (reader.pos + 8 > reader.end) throw new SchemaError(SchemaErrorCode.DECODE, 'truncated Avro data: a fixed(8) runs past the end')
+          into.valueWords[2 * k + HIGH_WORD] = reader.buf.readInt32BE(reader.pos)
+          into.valueWords[2 * k + LOW_WORD] = reader.buf.readInt32BE(reader.pos + 4)
+          reader.pos += 8
+          break
+        }
+        case FieldBranch.STRING: into.valueStrings[k] = reader.string(); break
+        case FieldBranch.BOOLEAN: into.valueDoubles[k] = reader.boolean() ? 1 : 0; break
+        default: throw new SchemaError(SchemaErrorCode.DECODE, `invalid union index ${branch} for a field value (0-4)`)
+      }
+      into.valueBranch[k] = branch
+      into.valueCount = k + 1
+    }
+  }
+}
+
+/**
+ * Decodes a ChangelogEntry payload (without the Confluent header) into `into`, which is reset
+ * first; accepts and refuses exactly what decodeChangelogEntry does. Returns `into`.
+ */
+export function decodeChangelogColumns(payload: Buffer, into: ChangelogColumns): ChangelogColumns {
+  into.reset(payload)
+  const reader = new AvroReader(payload)
+  into.ingestPartition = reader.int()
+  into.ingestOffset = reader.long()
+  const upsert = readBranch(reader, RECORD, 'upsert')
+  if (upsert) {
+    into.tenant = reader.name()
+    into.database = reader.name()
+    into.measurement = reader.name()
+    into.seriesKey = reader.string()
+    into.skipTags(reader)
+    for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
+      into.reservePoints(into.pointCount + count)
+      for (let i = 0; i < count; i++) {
+        const point = into.pointCount++
+        readLongWords(reader, into.timeWords, point)
+        readFieldsInto(reader, into, point)
+      }
+    }
+    into.pointsIn = reader.int()
+  }
+  const command = readOptionalCommandToEnd(reader, payload, RECORD)
+  if (upsert === (command !== null)) {
+    throw new SchemaError(SchemaErrorCode.DECODE, `sluice.ChangelogEntry holds ${upsert ? 'both an upsert and a command' : 'neither upsert nor command'}; exactly one is allowed`)
+  }
+  into.command = command
+  return into
 }

@@ -21,11 +21,11 @@ export {
 } from './catalog.ts'
 export { encode, decode, encodeFramed, frame, unframe, MAGIC_BYTE, FRAMING_HEADER_BYTES, type WriterSchema } from './codec.ts'
 export {
-  IngestBatchEncoder, encodeIngestBatch, decodeIngestBatch, encodeIngestRecord, decodeIngestRecord,
+  IngestBatchEncoder, encodeIngestBatch, decodeIngestBatch, encodeIngestRecord, decodeIngestRecord, FieldBranch,
   type IngestBatchHeader, type IngestBatchTrailer, type IngestBatchEncodeOptions,
 } from './ingest-batch-codec.ts'
 export { scanIngestBatchPrefix, spliceChangelogUpsert, type IngestBatchPrefix } from './changelog-splice.ts'
-export { decodeChangelogEntry } from './changelog-entry-codec.ts'
+export { decodeChangelogEntry, decodeChangelogColumns, ChangelogColumns } from './changelog-entry-codec.ts'
 export { parseAvroSchema, sluiceAvroOptions, isUnsignedValue, INT64_MIN, INT64_MAX, UINT64_MAX, type AvroType } from './avro-types.ts'
 export { canonicalSchemaText } from './canonical.ts'
 

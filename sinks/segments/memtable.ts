@@ -2,12 +2,16 @@
 // arrays in apply order. A column is normalized (sorted by time, one value per time: the last
 // applied wins) lazily, into fresh arrays, so a scan holding an older view is never disturbed.
 
-import type { FieldValue } from '../../schemas/index.ts'
+import type { ChangelogColumns, FieldValue } from '../../schemas/index.ts'
 import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, sliceValues } from './encoding/block.ts'
 
 /** Estimated bytes of a column beyond its points, and of a point (time + value). */
 const COLUMN_OVERHEAD_BYTES = 256
 const POINT_BYTES = 16
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+/** Index of the low / high int32 word of a 64-bit slot in an Int32Array view of a BigInt64Array. */
+const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
+const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
 
 export function fieldTypeOf(value: FieldValue): FieldTypeCode {
   switch (typeof value) {
@@ -27,16 +31,44 @@ function storedValue(value: FieldValue): number | bigint | string {
   }
 }
 
+/** An Int32Array over a 64-bit typed array's memory; an empty one for other value arrays (never written). */
+function wordsOf(values: ColumnValues): Int32Array {
+  return values instanceof BigInt64Array || values instanceof BigUint64Array ? new Int32Array(values.buffer, values.byteOffset, 2 * values.length) : EMPTY_WORDS
+}
+const EMPTY_WORDS = new Int32Array(0)
+
 export class MemColumn {
-  times = new BigInt64Array(16)
-  values: ColumnValues
   length = 0
   /** Times strictly increasing over [0, length). */
   normalized = true
   stringBytes = 0
+  private timesArray: BigInt64Array = new BigInt64Array(16)
+  private valuesArray: ColumnValues
+  /** Int32Array views of times and (64-bit types) values: appendColumnsValue copies words, never a bigint. */
+  private timeWords: Int32Array = new Int32Array(this.timesArray.buffer)
+  private valueWords: Int32Array
 
   constructor(readonly type: FieldTypeCode) {
-    this.values = allocateValues(type, 16)
+    this.valuesArray = allocateValues(type, 16)
+    this.valueWords = wordsOf(this.valuesArray)
+  }
+
+  get times(): BigInt64Array {
+    return this.timesArray
+  }
+
+  set times(times: BigInt64Array) {
+    this.timesArray = times
+    this.timeWords = new Int32Array(times.buffer, times.byteOffset, 2 * times.length)
+  }
+
+  get values(): ColumnValues {
+    return this.valuesArray
+  }
+
+  set values(values: ColumnValues) {
+    this.valuesArray = values
+    this.valueWords = wordsOf(values)
   }
 
   get estimatedBytes(): number {
@@ -51,6 +83,37 @@ export class MemColumn {
     if (typeof stored === 'string') this.stringBytes += 2 * stored.length + 16
     ;(this.values as unknown as (typeof stored)[])[this.length] = stored
     this.length++
+  }
+
+  /** Appends value k of a decoded changelog entry, whose type must be this column's. */
+  appendColumnsValue(entry: ChangelogColumns, k: number): void {
+    if (this.length === this.timesArray.length) this.grow()
+    const at = this.length
+    const point = entry.valuePoint[k]!
+    const low = entry.timeWords[2 * point + LOW_WORD]!
+    const high = entry.timeWords[2 * point + HIGH_WORD]!
+    const timeWords = this.timeWords
+    if (this.normalized && at > 0) {
+      const lastHigh = timeWords[2 * (at - 1) + HIGH_WORD]!
+      if (lastHigh > high || (lastHigh === high && timeWords[2 * (at - 1) + LOW_WORD]! >>> 0 >= low >>> 0)) this.normalized = false
+    }
+    timeWords[2 * at + LOW_WORD] = low
+    timeWords[2 * at + HIGH_WORD] = high
+    switch (this.type) {
+      case FieldType.INTEGER: case FieldType.UNSIGNED:
+        this.valueWords[2 * at] = entry.valueWords[2 * k]!
+        this.valueWords[2 * at + 1] = entry.valueWords[2 * k + 1]!
+        break
+      case FieldType.FLOAT: case FieldType.BOOLEAN:
+        (this.valuesArray as Float64Array | Uint8Array)[at] = entry.valueDoubles[k]!
+        break
+      default: {
+        const text = entry.valueStrings[k]!
+        this.stringBytes += 2 * text.length + 16
+        ;(this.valuesArray as string[])[at] = text
+      }
+    }
+    this.length = at + 1
   }
 
   private grow(): void {
@@ -133,6 +196,18 @@ export class Memtable {
       this.estimatedBytes += column.estimatedBytes
     }
     return column
+  }
+
+  /** Appends value k of a decoded changelog entry to `column` (of its type): Memtable.append without a FieldValue. */
+  appendColumnsValue(column: MemColumn, entry: ChangelogColumns, k: number): void {
+    if (column.length === column.times.length || column.type === FieldType.STRING) {
+      const before = column.estimatedBytes
+      column.appendColumnsValue(entry, k)
+      this.estimatedBytes += column.estimatedBytes - before
+    } else {
+      column.appendColumnsValue(entry, k)
+    }
+    this.points++
   }
 
   append(column: MemColumn, timeNs: bigint, value: FieldValue): void {

@@ -15,8 +15,8 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ChangelogEntry, FieldValue, IngestCommand, SeriesUpsert, Tag, TagMatch } from '../../schemas/index.ts'
-import { type BlockStats, type Column, type FieldTypeCode, FIELD_TYPE_NAMES } from './encoding/block.ts'
+import { type ChangelogColumns, type ChangelogEntry, type FieldValue, type IngestCommand, type SeriesUpsert, type Tag, type TagMatch, FieldBranch } from '../../schemas/index.ts'
+import { type BlockStats, type Column, type FieldTypeCode, FIELD_TYPE_NAMES, FieldType } from './encoding/block.ts'
 import { type BlockCutLimits, BlockCutter, cutColumn } from './block-cuts.ts'
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { type CommandTarget, applyCommand } from './commands.ts'
@@ -28,7 +28,18 @@ import { type BlockEntry, SegmentReader, SegmentWriter } from './segment-file.ts
 import { type StoreSettings, type StoreWarning, resolveSettings } from './settings.ts'
 
 const SEGMENT_SUFFIX = '.seg'
+/** The column type of each field value branch of the changelog (FieldBranch), by branch index. */
+const TYPE_OF_BRANCH: readonly FieldTypeCode[] = (() => {
+  const types: FieldTypeCode[] = []
+  types[FieldBranch.LONG] = FieldType.INTEGER
+  types[FieldBranch.DOUBLE] = FieldType.FLOAT
+  types[FieldBranch.UNSIGNED] = FieldType.UNSIGNED
+  types[FieldBranch.STRING] = FieldType.STRING
+  types[FieldBranch.BOOLEAN] = FieldType.BOOLEAN
+  return types
+})()
 const ALL_TIME: TimeRange = { fromNs: null, toNs: null }
+const NO_BLOCKS: readonly BlockEntry[] = []
 
 export interface LiveSegment extends ManifestSegment {
   reader: SegmentReader
@@ -198,6 +209,8 @@ export class PartitionStore {
   private compactionProgress: CompactionProgress | null = null
   private readonly entryFieldNames: string[] = []
   private readonly entryColumns: MemColumn[] = []
+  /** Per field name of the entry being applied (ChangelogColumns.names), its column once admitted. */
+  private readonly slotColumns: Array<MemColumn | null> = []
 
   constructor(private readonly dir: string, private readonly settings: StoreSettings, manifest: Manifest, segments: LiveSegment[], view?: ViewMemory) {
     this.segments = segments.sort((a, b) => a.maxSeq - b.maxSeq)
@@ -257,6 +270,47 @@ export class PartitionStore {
     else applyCommand(this.commandTarget(), entry.command, offset)
     this.nextAppliedOffset = offset + 1n
     if (this.active.estimatedBytes >= this.settings.memtableMaxBytes) await this.rotate()
+  }
+
+  /**
+   * apply() for an entry decoded into columns (the replica's path): the same store afterwards,
+   * with no object per point or value. `entry` is read before this returns a promise and may be
+   * reused as soon as it has.
+   */
+  async applyColumns(entry: ChangelogColumns, offset: bigint): Promise<void> {
+    this.throwIfUnusable()
+    if (offset < this.nextAppliedOffset) return
+    if (entry.command === null) this.applyUpsertColumns(entry, offset)
+    else applyCommand(this.commandTarget(), entry.command, offset)
+    this.nextAppliedOffset = offset + 1n
+    if (this.active.estimatedBytes >= this.settings.memtableMaxBytes) await this.rotate()
+  }
+
+  private applyUpsertColumns(entry: ChangelogColumns, offset: bigint): void {
+    const id = seriesId(entry.tenant, entry.database, entry.seriesKey)
+    const series = this.catalog.get(id) ?? this.ensureSeries(entry.tenant, entry.database, entry.measurement, entry.seriesKey, entry.tags())
+    this.active.touchedSeries.add(series.id)
+    const names = entry.names
+    const columns = this.slotColumns
+    columns.length = 0
+    for (let slot = 0; slot < names.length; slot++) columns.push(null)
+    const active = this.active
+    const valueName = entry.valueName
+    const valueBranch = entry.valueBranch
+    for (let k = 0; k < entry.valueCount; k++) {
+      const slot = valueName[k]!
+      const type = TYPE_OF_BRANCH[valueBranch[k]!]!
+      let column = columns[slot]!
+      if (column === null || column.type !== type) {
+        // As applyUpsert: the first admitted type of a name is kept for the entry; a value of
+        // another type goes through admitType (a conflict warns and drops it).
+        if (!this.admitType(series, names[slot]!, type, offset)) continue
+        const admitted = active.column(series.id, names[slot]!, type)
+        if (column === null) columns[slot] = admitted
+        column = admitted
+      }
+      active.appendColumnsValue(column, entry, k)
+    }
   }
 
   private warn(kind: StoreWarning['kind'], offset: bigint, message: string): void {
@@ -627,7 +681,7 @@ export class PartitionStore {
   }
 
   private *segmentColumns(segment: LiveSegment, series: SeriesInfo, field: string, range: TimeRange, deleted: TimeRange[], skip?: Set<BlockEntry>): Generator<Column> {
-    const blocks = segment.reader.blocksBySeriesField.get(series.id + '\u0000' + field)
+    const blocks = segment.reader.blocksOf(series.id, field)
     if (!blocks) return
     for (const block of blocks) {
       if (!overlaps(block.minTimeNs, block.maxTimeNs, range) || skip?.has(block)) continue
@@ -685,7 +739,6 @@ export class PartitionStore {
     this.throwIfClosed()
     const series = this.seriesOf(request.seriesId)
     const range = { fromNs: request.fromNs ?? null, toNs: request.toNs ?? null }
-    const key = series.id + '\u0000' + request.field
     const blocks: BlockAggregate[] = []
     const skip = new Set<BlockEntry>()
     const memtableSpans: [bigint, bigint][] = []
@@ -697,12 +750,12 @@ export class PartitionStore {
     const others = this.segments.length > 1
     for (const segment of this.segments) {
       const deleted = this.deletedRanges(series, request.field, segment.maxSeq, segment.purgedOffset)
-      for (const block of segment.reader.blocksBySeriesField.get(key) ?? []) {
+      for (const block of segment.reader.blocksOf(series.id, request.field) ?? NO_BLOCKS) {
         const min = block.minTimeNs
         const max = block.maxTimeNs
         if (!covers(range, min, max) || overlapsAny(min, max, deleted)) continue
         if (memtableSpans.length > 0 && memtableSpans.some(([a, b]) => a <= max && b >= min)) continue
-        if (others && this.shadowed(segment, key, min, max)) continue
+        if (others && this.shadowed(segment, series.id, request.field, min, max)) continue
         skip.add(block)
         blocks.push({
           type: block.type, count: block.count, minTimeNs: min, maxTimeNs: max, min: block.min, max: block.max, first: block.first, last: block.last,
@@ -713,11 +766,11 @@ export class PartitionStore {
     return { blocks, rest: this.scanSeries(series, request.field, range, skip) }
   }
 
-  /** Whether another segment holds a block of `key` overlapping [min, max]. */
-  private shadowed(segment: LiveSegment, key: string, min: bigint, max: bigint): boolean {
+  /** Whether another segment holds a block of (series, field) overlapping [min, max]. */
+  private shadowed(segment: LiveSegment, seriesId: string, field: string, min: bigint, max: bigint): boolean {
     for (const other of this.segments) {
       if (other === segment) continue
-      for (const block of other.reader.blocksBySeriesField.get(key) ?? []) if (block.minTimeNs <= max && block.maxTimeNs >= min) return true
+      for (const block of other.reader.blocksOf(seriesId, field) ?? NO_BLOCKS) if (block.minTimeNs <= max && block.maxTimeNs >= min) return true
     }
     return false
   }
@@ -726,13 +779,13 @@ export class PartitionStore {
    * Whether a (series, field) has a visible point. A segment block that no tombstone or retention
    * range touches answers from the index alone; only otherwise is a block decoded (by a scan).
    */
-  private fieldVisible(series: SeriesInfo, field: string): boolean {
-    const key = series.id + '\u0000' + field
+  private fieldVisible(series: SeriesInfo, field: string, retention: readonly TimeRange[]): boolean {
     for (const segment of this.segments) {
-      const blocks = segment.reader.blocksBySeriesField.get(key)
+      const blocks = segment.reader.blocksOf(series.id, field)
       if (!blocks || blocks.length === 0) continue
-      const deleted = this.deletedRanges(series, field, segment.maxSeq, segment.purgedOffset)
-      if (blocks.some((block) => block.count > 0 && !deleted.some((r) => overlaps(block.minTimeNs, block.maxTimeNs, r)))) return true
+      // Without tombstones only the database's retention hides points: the ranges are the listing's.
+      const deleted = this.tombstones.length === 0 ? retention : this.deletedRanges(series, field, segment.maxSeq, segment.purgedOffset)
+      for (const block of blocks) if (block.count > 0 && !overlapsAny(block.minTimeNs, block.maxTimeNs, deleted)) return true
     }
     const scan = this.scanSeries(series, field, ALL_TIME)
     const visible = !scan.next().done
@@ -744,13 +797,16 @@ export class PartitionStore {
   listSeries(query: SeriesQuery): SeriesListing[] {
     this.throwIfClosed()
     const out: SeriesListing[] = []
+    // One tenant and database per listing: their retention range is worked out once, not per field.
+    const cutoff = this.retentionCutoff(query.tenant, query.database)
+    const retention: readonly TimeRange[] = cutoff === null ? [] : [{ fromNs: null, toNs: cutoff }]
     for (const series of this.catalog.values()) {
       if (series.tenant !== query.tenant || series.database !== query.database) continue
       if (query.measurement !== undefined && series.measurement !== query.measurement) continue
       if (query.tags && !matchesTags(series.tags, query.tags)) continue
       const fields: SeriesListing['fields'] = []
       for (const [name, type] of [...series.fieldTypes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        if (this.fieldVisible(series, name)) fields.push({ name, type })
+        if (this.fieldVisible(series, name, retention)) fields.push({ name, type })
       }
       if (fields.length === 0) continue
       const { id, tenant, database, measurement, seriesKey, tags } = series
