@@ -297,6 +297,8 @@ export class SegmentReader {
   readonly blocks: BlockEntry[]
   /** Blocks of each (series id NUL field), sorted by time. */
   readonly blocksBySeriesField = new Map<string, BlockEntry[]>()
+  /** The same lists by series id, then field: looked up without building a key (blocksOf). */
+  private readonly blocksBySeries = new Map<string, Map<string, BlockEntry[]>>()
   readonly byteLength: number
 
   private constructor(private fd: number, readonly path: string, byteLength: number, index: Uint8Array, readonly formatVersion: number, indexOffset: number) {
@@ -316,6 +318,17 @@ export class SegmentReader {
       list.push(block)
     }
     for (const list of this.blocksBySeriesField.values()) list.sort((a, b) => (a.minTimeNs < b.minTimeNs ? -1 : 1))
+    for (const list of this.blocksBySeriesField.values()) {
+      const { series, field } = list[0]!
+      let fields = this.blocksBySeries.get(series.id)
+      if (!fields) this.blocksBySeries.set(series.id, fields = new Map())
+      fields.set(field, list)
+    }
+  }
+
+  /** The blocks of one series' field, sorted by time (blocksBySeriesField without a key string per call). */
+  blocksOf(seriesId: string, field: string): BlockEntry[] | undefined {
+    return this.blocksBySeries.get(seriesId)?.get(field)
   }
 
   static open(path: string): SegmentReader {
