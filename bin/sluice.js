@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `sluice` command: registers the TypeScript loader, then runs the CLI written in TypeScript.
-import { register } from 'tsx/esm/api'
+// The `sluice` command: registers the TypeScript loader (lib/loader), then runs the CLI written in TypeScript.
+import '../lib/loader/register.mjs'
 
-register()
 await import('./cli.ts')

@@ -1,6 +1,5 @@
-// Entry of a parse worker thread: a worker does not inherit a loader registered with tsx's register()
-// (bin/sluice.js does that), so register it here, then run the TypeScript worker.
-import { register } from 'tsx/esm/api'
+// Entry of a parse worker thread: a worker does not inherit the TypeScript loader
+// bin/sluice.js registers (lib/loader), so register it here, then run the TypeScript worker.
+import '../../lib/loader/register.mjs'
 
-register()
 await import('./parse-worker.ts')

@@ -2,9 +2,8 @@
 // thread, one that starts with "HANG" never answers; any other body is encoded as the real worker
 // (parse-worker.ts) does.
 import { parentPort } from 'node:worker_threads'
-import { register } from 'tsx/esm/api'
+import '../../../lib/loader/register.mjs'
 
-register()
 const { encodeBody, transferablesOf } = await import('../encode-body.ts')
 const startsWith = (body, text) => Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, text.length)).toString('latin1') === text
 
