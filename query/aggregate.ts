@@ -42,6 +42,9 @@ export class Aggregation {
   readonly stats: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
   private groupKey = ''
   private groupTags: (string | null)[] = []
+  /** The current group's cells by bucket: cell() finds one without building its string key. */
+  private groupCells = new Map<bigint | null, Cell>()
+  private readonly cellsByGroup = new Map<string, Map<bigint | null, Cell>>()
   /** Fields some output aggregates. */
   private readonly fields = new Set<string>()
   private readonly countsRows: boolean
@@ -74,7 +77,14 @@ export class Aggregation {
   beginSeries(series: SeriesListing): void {
     this.seriesOrdinal++
     this.groupTags = this.plan.statement.groupBy.map((key) => tagValue(series, key))
-    this.groupKey = JSON.stringify(this.groupTags)
+    this.enterGroup(JSON.stringify(this.groupTags))
+  }
+
+  private enterGroup(key: string): void {
+    this.groupKey = key
+    let cells = this.cellsByGroup.get(key)
+    if (!cells) this.cellsByGroup.set(key, cells = new Map())
+    this.groupCells = cells
   }
 
   /** Folds the series begun last into the cells. `tags`: every tag key of the table. */
@@ -93,7 +103,7 @@ export class Aggregation {
   finish(): void {
     if (this.plan.statement.groupBy.length === 0 && this.plan.statement.bucket === null && this.cells.size === 0) {
       this.groupTags = []
-      this.groupKey = '[]'
+      this.enterGroup('[]')
       this.cell(null)
     }
   }
@@ -134,6 +144,8 @@ export class Aggregation {
   }
 
   protected cell(bucketNs: bigint | null): Cell {
+    const known = this.groupCells.get(bucketNs)
+    if (known) return known
     const key = bucketNs === null ? this.groupKey : this.groupKey + '\u0000' + bucketNs
     let cell = this.cells.get(key)
     if (!cell) {
@@ -143,6 +155,7 @@ export class Aggregation {
       cell = { tags: this.groupTags, bucketNs, accumulators: new Map(), collectors: new Map() }
       this.cells.set(key, cell)
     }
+    this.groupCells.set(bucketNs, cell)
     return cell
   }
 
@@ -353,6 +366,7 @@ export function aggregateRows(plan: Plan, aggregation: Aggregation): { rows: Val
   const byName = new Map<string, number>()
   plan.outputs.forEach((output, index) => { if (!byName.has(output.name)) byName.set(output.name, index) })
   const expressions = plan.outputs.flatMap((output, index) => (output.kind === 'expression' ? [{ index, compiled: output.compiled }] : []))
+  if (expressions.length === 0 && plan.having === null) return { rows, stats: aggregation.stats }
   const kept: Value[][] = []
   rows.forEach((row, r) => {
     const context = { timeNs: null, column: (name: string): Value => {

@@ -340,3 +340,26 @@ test('a scan in progress keeps reading the segments a compaction replaces and de
   assert.equal(read(store, ID, 'a').length, 200)
   await store.close()
 })
+
+test('a listing kept between applied entries changes with the next entry, and a time to live keeps none', async (t) => {
+  let nowNs = 1_000_000n
+  const store = await openPartitionStore(tempDir(t), { fsync: false, retentionNs: { expiring: 100_000n }, clockNs: () => nowNs })
+  const list = (database = 'db'): string[] => store.listSeries({ tenant: 't', database }).flatMap((s) => s.fields.map((f) => `${s.seriesKey}.${f.name}`))
+  await store.apply(upsert([[1n, [{ name: 'v', value: 1 }]]]), 0n)
+  assert.deepEqual(list(), ['cpu,host=a.v'])
+  const listed = store.listSeries({ tenant: 't', database: 'db' })
+  listed.pop()
+  assert.deepEqual(list(), ['cpu,host=a.v'], 'the caller owns the array it was given')
+  await store.apply(upsert([[2n, [{ name: 'w', value: 2 }]]], [{ key: 'host', value: 'b' }]), 1n)
+  assert.deepEqual(list(), ['cpu,host=a.v', 'cpu,host=b.w'], 'a new series and field after the first listing')
+  await store.apply(command('DELETE', { tags: [{ key: 'host', values: ['a'] }] }), 2n)
+  assert.deepEqual(list(), ['cpu,host=b.w'], 'a DELETE hides what the kept listing showed')
+  await store.flush()
+  await store.compactAll()
+  assert.deepEqual(list(), ['cpu,host=b.w'], 'flushes and compactions change nothing visible')
+  await store.apply(upsert([[950_000n, [{ name: 'x', value: 3 }]]], TAGS, 'expiring'), 3n)
+  assert.deepEqual(list('expiring'), ['cpu,host=a.x'])
+  nowNs = 1_100_000n
+  assert.deepEqual(list('expiring'), [], 'under a time to live the clock alone hides a point')
+  await store.close()
+})

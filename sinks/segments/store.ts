@@ -40,6 +40,8 @@ const TYPE_OF_BRANCH: readonly FieldTypeCode[] = (() => {
 })()
 const ALL_TIME: TimeRange = { fromNs: null, toNs: null }
 const NO_BLOCKS: readonly BlockEntry[] = []
+/** Distinct listSeries queries kept between two applied entries. */
+const MAX_KEPT_LISTINGS = 64
 
 export interface LiveSegment extends ManifestSegment {
   reader: SegmentReader
@@ -193,6 +195,8 @@ export class PartitionStore {
   private segments: LiveSegment[]
   private tombstones: Tombstone[]
   private nextAppliedOffset: bigint
+  /** listSeries's answers while no entry is applied (see there). */
+  private readonly listings = { offset: -1n, byQuery: new Map<string, SeriesListing[]>() }
   private durable: Checkpoint
   private nextSeq: number
   private nextFileId: number
@@ -796,9 +800,27 @@ export class PartitionStore {
   /** Series of a database (and measurement) matching tag predicates, with visible points. */
   listSeries(query: SeriesQuery): SeriesListing[] {
     this.throwIfClosed()
-    const out: SeriesListing[] = []
     // One tenant and database per listing: their retention range is worked out once, not per field.
     const cutoff = this.retentionCutoff(query.tenant, query.database)
+    // What is visible follows from the entries applied (flushes and compactions move points, they
+    // do not change them) and, under a time to live, from the clock: without one a listing is kept
+    // until the next entry is applied.
+    const key = cutoff === null ? JSON.stringify(query) : null
+    if (key !== null) {
+      if (this.listings.offset !== this.nextAppliedOffset) {
+        this.listings.offset = this.nextAppliedOffset
+        this.listings.byQuery.clear()
+      }
+      const listed = this.listings.byQuery.get(key)
+      if (listed) return [...listed]
+    }
+    const out = this.listSeriesNow(query, cutoff)
+    if (key !== null && this.listings.byQuery.size < MAX_KEPT_LISTINGS) this.listings.byQuery.set(key, out)
+    return [...out]
+  }
+
+  private listSeriesNow(query: SeriesQuery, cutoff: bigint | null): SeriesListing[] {
+    const out: SeriesListing[] = []
     const retention: readonly TimeRange[] = cutoff === null ? [] : [{ fromNs: null, toNs: cutoff }]
     for (const series of this.catalog.values()) {
       if (series.tenant !== query.tenant || series.database !== query.database) continue
