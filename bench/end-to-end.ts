@@ -18,6 +18,8 @@
 // Run: npm run bench:e2e [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,'Sluice 1 node'] [-- --max-seconds 600]
 //      [-- --max-message-bytes 67108864]  (the broker's maxMessageBytes; see MAX_MESSAGE_BYTES)
 //      [-- --profile DIR]  (CPU profiles of Sluice's processes' main threads; bench/support/profile-summary.ts reads them)
+//      [-- --compare DIR]  (adds "Sluice 1 node (compare)": the checkout in DIR, e.g. a git worktree of an earlier
+//                           commit with node_modules linked, for a before/after in the same run; name it in --targets)
 
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
@@ -35,6 +37,7 @@ const { values: options } = parseArgs({
     'poll-ms': { type: 'string' },
     'max-message-bytes': { type: 'string' },
     profile: { type: 'string' },
+    compare: { type: 'string' },
   },
 })
 const ROUNDS = Number(options.rounds ?? 1)
@@ -68,9 +71,10 @@ const allTargets: E2eTarget[] = [
   // The same node with its master in a worker thread of its own (--master-thread): a same-run comparison.
   sluiceClusterE2e('Sluice 1 node (master thread)', 1, PARTITIONS, { brokerArgs, nodeArgs: ['--master-thread'] }),
   sluiceClusterE2e('Sluice 3 nodes', 3, PARTITIONS, { brokerArgs }),
+  ...(options.compare === undefined ? [] : [sluiceClusterE2e('Sluice 1 node (compare)', 1, PARTITIONS, { brokerArgs, root: options.compare })]),
 ]
 const wanted = options.targets?.split(',')
-const OPT_IN_TARGETS = ['Sluice 1 node (master thread)']
+const OPT_IN_TARGETS = ['Sluice 1 node (master thread)', 'Sluice 1 node (compare)']
 const targets = wanted === undefined ? allTargets.filter(t => !OPT_IN_TARGETS.includes(t.name)) : allTargets.filter(t => wanted.includes(t.name))
 const PEERS = ['InfluxDB', 'VictoriaMetrics']
 
@@ -261,6 +265,13 @@ function report(results: Map<string, Run[]>, versions: Map<string, string>): voi
   console.log(`Sluice 3 nodes / Sluice 1 node, applied everywhere: **${ratio(three.applied, one.applied)}** (at ack: ${ratio(three.ack, one.ack)})`)
   const thread = rates('Sluice 1 node (master thread)')
   if (thread.applied !== undefined) console.log(`Sluice 1 node (master thread) / Sluice 1 node, applied everywhere: **${ratio(thread.applied, one.applied)}** (at ack: ${ratio(thread.ack, one.ack)}); CPU-s ${ratio(thread.cpu, one.cpu)}`)
+  const compare = rates('Sluice 1 node (compare)')
+  if (compare.applied !== undefined) {
+    // The node's own CPU (the target's less its broker's): what a change to the node moves.
+    const nodeCpu = (r: ReturnType<typeof rates>): number | undefined => (r.cpu === undefined ? undefined : r.cpu - (r.brokerCpu ?? 0))
+    console.log(`Sluice 1 node / Sluice 1 node (compare), applied everywhere: **${ratio(one.applied, compare.applied)}** (at ack: ${ratio(one.ack, compare.ack)}); ` +
+      `node CPU-s (without the broker) compare / this: **${ratio(nodeCpu(compare), nodeCpu(one))}**`)
+  }
 }
 
 await main()

@@ -8,8 +8,8 @@ import { readFileSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
-import { startBrokerProcess, type BrokerProcess } from '../../lib/process/broker-process.ts'
-import { startNodeProcess, type NodeProcess } from '../../lib/process/node-process.ts'
+import type { BrokerProcess, startBrokerProcess as StartBroker } from '../../lib/process/broker-process.ts'
+import type { NodeProcess, startNodeProcess as StartNode } from '../../lib/process/node-process.ts'
 import { influxdbTarget, victoriaMetricsTarget, type RunningTarget } from './http-targets.ts'
 import { removeTenantKeys } from './sluice-target.ts'
 
@@ -117,9 +117,11 @@ export function victoriaMetricsE2e(fromNs: bigint, untilNs: bigint): E2eTarget {
  * the HTTP API, a master processor for its share of the partitions and a replica of all of them)
  * plus `--partitions` (and the broker with `brokerArgs`, e.g. --config maxMessageBytes=N), under a tenant of their own whose Redis keys are removed when it stops.
  * A node's count is `SELECT count(field) FROM measurement` on its own `POST /api/v1/sql`; a 503
- * (SLUICE_ERR_REPLICA_CATCHING_UP) is "not yet".
+ * (SLUICE_ERR_REPLICA_CATCHING_UP) is "not yet". `root`: another checkout of Sluice whose broker and
+ * nodes to run (a before/after in the same run); its `git status` shows in the version.
  */
-export function sluiceClusterE2e(name: string, nodes: number, partitions: number, options: { nodeArgs?: string[]; brokerArgs?: string[] } = {}): E2eTarget {
+export function sluiceClusterE2e(name: string, nodes: number, partitions: number, options: { nodeArgs?: string[]; brokerArgs?: string[]; root?: string } = {}): E2eTarget {
+  const root = options.root ?? repositoryRoot
   return {
     name,
     async unavailable() {
@@ -138,6 +140,8 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
       process.env.SLUICE_LOG_LEVEL ??= 'warn'
       const tenant = `bench-e2e-${process.pid}-${Date.now()}`
       const args = ['--default-tenant', tenant, '--partitions', String(partitions), ...(options.nodeArgs ?? [])]
+      const { startBrokerProcess } = await import(resolve(root, 'lib/process/broker-process.ts')) as { startBrokerProcess: typeof StartBroker }
+      const { startNodeProcess } = await import(resolve(root, 'lib/process/node-process.ts')) as { startNodeProcess: typeof StartNode }
       const broker: BrokerProcess = await startBrokerProcess({ args: options.brokerArgs ?? [] })
       const started: NodeProcess[] = []
       const stopAll = async (): Promise<void> => {
@@ -155,7 +159,7 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
         throw error
       }
       return {
-        version: `${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repositoryRoot, encoding: 'utf8' }).stdout.trim()} (${nodes} node${nodes > 1 ? 's' : ''} + embedded broker)`,
+        version: `${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim()}${root === repositoryRoot ? '' : ` in ${root}`} (${nodes} node${nodes > 1 ? 's' : ''} + embedded broker)`,
         ports: started.map(node => node.port),
         pids: () => [...started.map(node => node.child.pid!), broker.child.pid!],
         rssPids: () => started.map(node => node.child.pid!),
