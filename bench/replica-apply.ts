@@ -5,15 +5,19 @@
 // alternating rounds of the same run:
 //   objects  decodeChangelogEntry → PartitionStore.apply (a Point and a Field object per value; the reference)
 //   columns  decodeChangelogColumns → PartitionStore.applyColumns (typed arrays, what replicaset/replica.ts runs)
+//   compare  the columns path of the checkout in --compare DIR (a git worktree of another commit,
+//            node_modules linked): its schemas and segment store, loaded beside this one
 // Reports values per CPU-second of this process (process.cpuUsage: the main thread, GC and the
-// threads a flush uses) per path, and the ratio columns / objects per round pair. The two stores'
-// checksums must be equal, or the run stops.
+// threads a flush uses) per path, and the ratios per round. The stores' checksums must be equal,
+// or the run stops. Bodies reach the replica out of order as 4 HTTP connections send them (the
+// entries of each 4 consecutive bodies are applied in a shuffled body order, seeded), so the
+// memtable sorts at flush as in bench:e2e; --in-order applies them in body order.
 //
-// Run: npm run bench:replica-apply [-- --quick] [-- --rounds N]
+// Run: npm run bench:replica-apply [-- --quick] [-- --rounds N] [-- --in-order] [-- --compare DIR]
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ChangelogColumns, changelogEntryType, decodeChangelogColumns, decodeChangelogEntry, encode } from '../schemas/index.ts'
 import { openPartitionStore, type PartitionStore } from '../sinks/index.ts'
@@ -21,20 +25,40 @@ import { cpuSecondsOfSelf } from './support/cpu.ts'
 import { describeMachine, median } from './support/report.ts'
 import { generateTsbsCpu, tsbsChangelogEntries, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 
-const { values: options } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' } } })
+const { values: options } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, 'in-order': { type: 'boolean', default: false }, compare: { type: 'string' } },
+})
 const quick = options.quick ?? false
 const ROUNDS = Number(options.rounds ?? (quick ? 3 : 5))
+const CONNECTIONS = 4
+
+/** The workload's bodies, each 4 consecutive ones in a seeded shuffled order unless --in-order. */
+function deliveryOrder(batches: Buffer[]): Buffer[] {
+  if (options['in-order']) return batches
+  let state = 20161231
+  const next = (): number => { state = (state * 1103515245 + 12345) % 2 ** 31; return state / 2 ** 31 }
+  const out: Buffer[] = []
+  for (let at = 0; at < batches.length; at += CONNECTIONS) out.push(...batches.slice(at, at + CONNECTIONS).sort(() => next() - 0.5))
+  return out
+}
 
 const workload = generateTsbsCpu(quick ? { ...tsbsCpuOneDay, durationSeconds: 8_640 } : tsbsCpuOneDay)
 const payloads: Buffer[] = []
 let values = 0
-for (const entry of tsbsChangelogEntries(workload.batches)) {
+for (const entry of tsbsChangelogEntries(deliveryOrder(workload.batches))) {
   const offset = BigInt(payloads.length)
   payloads.push(encode(changelogEntryType, { ...entry, ingestOffset: offset }))
   for (const point of entry.upsert!.points) values += point.fields.length
 }
 
-type Path = 'objects' | 'columns'
+type Path = 'objects' | 'columns' | 'compare'
+type SchemasModule = typeof import('../schemas/index.ts')
+type SinksModule = typeof import('../sinks/index.ts')
+const compare = options.compare === undefined ? undefined : {
+  schemas: await import(resolve(options.compare, 'schemas/index.ts')) as SchemasModule,
+  sinks: await import(resolve(options.compare, 'sinks/index.ts')) as SinksModule,
+}
+const paths: Path[] = compare === undefined ? ['objects', 'columns'] : ['objects', 'columns', 'compare']
 
 interface RoundResult {
   /** CPU-seconds of decode + apply (with the flushes a full memtable starts meanwhile). */
@@ -45,13 +69,15 @@ interface RoundResult {
 }
 
 async function applyRound(path: Path, dir: string): Promise<RoundResult> {
-  const store = await openPartitionStore(dir, { partition: 0, fsync: false, autoCompact: false })
-  const decoded = new ChangelogColumns()
+  const settings = { partition: 0, fsync: false, autoCompact: false }
+  const store = path === 'compare' ? await compare!.sinks.openPartitionStore(dir, settings) as unknown as PartitionStore : await openPartitionStore(dir, settings)
   const start = cpuSecondsOfSelf()
   if (path === 'objects') {
     for (let offset = 0; offset < payloads.length; offset++) await store.apply(decodeChangelogEntry(payloads[offset]!), BigInt(offset))
   } else {
-    for (let offset = 0; offset < payloads.length; offset++) await store.applyColumns(decodeChangelogColumns(payloads[offset]!, decoded), BigInt(offset))
+    const schemas = path === 'compare' ? compare!.schemas : { ChangelogColumns, decodeChangelogColumns }
+    const decoded = new schemas.ChangelogColumns()
+    for (let offset = 0; offset < payloads.length; offset++) await store.applyColumns(schemas.decodeChangelogColumns(payloads[offset]!, decoded), BigInt(offset))
   }
   const applied = cpuSecondsOfSelf()
   await store.flush()
@@ -59,14 +85,16 @@ async function applyRound(path: Path, dir: string): Promise<RoundResult> {
 }
 
 console.log(`# Replica apply in process: ${describeMachine()}`)
-console.log(`# ${payloads.length} changelog entries, ${values} values (${(payloads.reduce((sum, p) => sum + p.length, 0) / 1e6).toFixed(1)} MB of Avro); ${ROUNDS} round pairs, alternating which path goes first`)
+console.log(`# ${payloads.length} changelog entries, ${values} values (${(payloads.reduce((sum, p) => sum + p.length, 0) / 1e6).toFixed(1)} MB of Avro), ${options['in-order'] ? 'in body order' : `each ${CONNECTIONS} bodies in a shuffled order`}; ` +
+  `${ROUNDS} rounds of ${paths.join(', ')}${compare ? ` (${options.compare})` : ''}, the first path rotating`)
 const root = mkdtempSync(join(tmpdir(), 'sluice-replica-apply-'))
-const seconds: Record<Path, { apply: number[]; total: number[] }> = { objects: { apply: [], total: [] }, columns: { apply: [], total: [] } }
-const ratios = { apply: [] as number[], total: [] as number[] }
+const seconds = Object.fromEntries(paths.map(path => [path, { apply: [] as number[], total: [] as number[] }])) as Record<Path, { apply: number[]; total: number[] }>
+/** Per round: objects / columns and compare / columns CPU-seconds (columns' values per CPU-second over the other's). */
+const ratios = { apply: [] as number[], total: [] as number[], compareApply: [] as number[], compareTotal: [] as number[] }
 try {
-  // Round 0 warms the JIT up for both paths (and checks they agree); it is not counted.
+  // Round 0 warms the JIT up for every path (and checks they agree); it is not counted.
   for (let round = 0; round <= ROUNDS; round++) {
-    const order: Path[] = round % 2 === 0 ? ['objects', 'columns'] : ['columns', 'objects']
+    const order = paths.map((_, i) => paths[(i + round) % paths.length]!)
     const results = {} as Record<Path, RoundResult & { checksum: string }>
     for (const path of order) {
       const dir = join(root, `${round}-${path}`)
@@ -75,24 +103,29 @@ try {
       await result.store.close()
       rmSync(dir, { recursive: true, force: true })
     }
-    if (results.objects.checksum !== results.columns.checksum) throw new Error(`round ${round}: the two paths built different stores`)
+    if (paths.some(path => results[path].checksum !== results.columns.checksum)) throw new Error(`round ${round}: the paths built different stores`)
     if (round === 0) continue
-    for (const path of order) {
+    for (const path of paths) {
       seconds[path].apply.push(results[path].applySeconds)
       seconds[path].total.push(results[path].totalSeconds)
     }
     ratios.apply.push(results.objects.applySeconds / results.columns.applySeconds)
     ratios.total.push(results.objects.totalSeconds / results.columns.totalSeconds)
-    console.log(`round ${round}: CPU-s objects ${results.objects.applySeconds.toFixed(2)} apply, ${results.objects.totalSeconds.toFixed(2)} with the last flush; ` +
-      `columns ${results.columns.applySeconds.toFixed(2)}, ${results.columns.totalSeconds.toFixed(2)}; ratio ${ratios.apply.at(-1)!.toFixed(2)}, ${ratios.total.at(-1)!.toFixed(2)}`)
+    if (compare) {
+      ratios.compareApply.push(results.compare.applySeconds / results.columns.applySeconds)
+      ratios.compareTotal.push(results.compare.totalSeconds / results.columns.totalSeconds)
+    }
+    console.log(`round ${round}: CPU-s, decode + apply / with the last flush: ${paths.map(path => `${path} ${results[path].applySeconds.toFixed(2)} / ${results[path].totalSeconds.toFixed(2)}`).join('; ')}`)
   }
 } finally {
   rmSync(root, { recursive: true, force: true })
 }
 const rate = (cpuSeconds: number[]): string => `${(values / median(cpuSeconds) / 1e6).toFixed(2)} M`
 const ratio = (list: number[]): string => `**${median(list).toFixed(2)}** (${Math.min(...list).toFixed(2)}-${Math.max(...list).toFixed(2)})`
-console.log(`\nMedians of ${ROUNDS} round pairs (values per CPU-second)`)
+console.log(`\nMedians of ${ROUNDS} rounds (values per CPU-second)`)
 console.log('| path | decode + apply | with the last flush |\n|---|---:|---:|')
 console.log(`| objects: decodeChangelogEntry + apply (reference) | ${rate(seconds.objects.apply)} | ${rate(seconds.objects.total)} |`)
 console.log(`| columns: decodeChangelogColumns + applyColumns | ${rate(seconds.columns.apply)} | ${rate(seconds.columns.total)} |`)
+if (compare) console.log(`| compare: columns of ${options.compare} | ${rate(seconds.compare.apply)} | ${rate(seconds.compare.total)} |`)
 console.log(`| columns / objects, same round (range) | ${ratio(ratios.apply)} | ${ratio(ratios.total)} |`)
+if (compare) console.log(`| columns / compare, same round (range) | ${ratio(ratios.compareApply)} | ${ratio(ratios.compareTotal)} |`)

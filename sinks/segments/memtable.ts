@@ -37,6 +37,46 @@ function wordsOf(values: ColumnValues): Int32Array {
 }
 const EMPTY_WORDS = new Int32Array(0)
 
+/**
+ * Positions [0, length) ordered by time (int64 as int32 words: signed high, unsigned low), equal
+ * times in position order: a merge sort of the ascending runs already there (a memtable column is
+ * runs of entries, each in time order, sometimes applied out of order).
+ */
+export function sortedOrder(words: Int32Array, length: number): Int32Array {
+  let order = new Int32Array(length)
+  for (let i = 0; i < length; i++) order[i] = i
+  const before = (a: number, b: number): boolean => {
+    const highA = words[2 * a + HIGH_WORD]!
+    const highB = words[2 * b + HIGH_WORD]!
+    return highA < highB || (highA === highB && words[2 * a + LOW_WORD]! >>> 0 < words[2 * b + LOW_WORD]! >>> 0)
+  }
+  // Run starts: where a time is below the one before it.
+  let starts: number[] = [0]
+  for (let i = 1; i < length; i++) if (before(i, i - 1)) starts.push(i)
+  let scratch = new Int32Array(length)
+  while (starts.length > 1) {
+    const merged: number[] = []
+    for (let r = 0; r < starts.length; r += 2) {
+      const from = starts[r]!
+      const middle = r + 1 < starts.length ? starts[r + 1]! : length
+      const to = r + 2 < starts.length ? starts[r + 2]! : length
+      merged.push(from)
+      // Stable: on equal times the left run (earlier positions) goes first.
+      let i = from
+      let j = middle
+      let k = from
+      while (i < middle && j < to) scratch[k++] = before(order[j]!, order[i]!) ? order[j++]! : order[i++]!
+      while (i < middle) scratch[k++] = order[i++]!
+      while (j < to) scratch[k++] = order[j++]!
+    }
+    const swap = order
+    order = scratch
+    scratch = swap
+    starts = merged
+  }
+  return order
+}
+
 export class MemColumn {
   length = 0
   /** Times strictly increasing over [0, length). */
@@ -134,12 +174,16 @@ export class MemColumn {
   }
 
   private normalize(): void {
-    const order = Array.from({ length: this.length }, (_, i) => i)
-    const times = this.times
-    order.sort((a, b) => (times[a]! < times[b]! ? -1 : times[a]! > times[b]! ? 1 : a - b))
+    const order = sortedOrder(this.timeWords, this.length)
+    // Equal times lie together in apply order: keep the last of each.
+    const words = this.timeWords
     let kept = 0
     for (let k = 0; k < order.length; k++) {
-      if (k + 1 < order.length && times[order[k + 1]!] === times[order[k]!]) continue
+      if (k + 1 < order.length) {
+        const next = order[k + 1]!
+        const at = order[k]!
+        if (words[2 * next] === words[2 * at] && words[2 * next + 1] === words[2 * at + 1]) continue
+      }
       order[kept++] = order[k]!
     }
     this.rebuild(order, kept)
@@ -150,13 +194,35 @@ export class MemColumn {
     const capacity = Math.max(16, count)
     const times = new BigInt64Array(capacity)
     const values = allocateValues(this.type, capacity)
-    const source = this.values as unknown as ArrayLike<unknown>
-    const target = values as unknown as unknown[]
-    this.stringBytes = 0
+    // Copied as int32 words (times, 64-bit values) or numbers: no bigint per point.
+    const timeWords = new Int32Array(times.buffer)
+    const sourceTimes = this.timeWords
     for (let i = 0; i < count; i++) {
-      times[i] = this.times[order[i]!]!
-      target[i] = source[order[i]!]
-      if (this.type === FieldType.STRING) this.stringBytes += 2 * (target[i] as string).length + 16
+      const from = order[i]!
+      timeWords[2 * i] = sourceTimes[2 * from]!
+      timeWords[2 * i + 1] = sourceTimes[2 * from + 1]!
+    }
+    this.stringBytes = 0
+    if (this.type === FieldType.STRING) {
+      const source = this.valuesArray as string[]
+      const target = values as string[]
+      for (let i = 0; i < count; i++) {
+        const text = source[order[i]!]!
+        target[i] = text
+        this.stringBytes += 2 * text.length + 16
+      }
+    } else if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
+      const source = this.valueWords
+      const target = wordsOf(values)
+      for (let i = 0; i < count; i++) {
+        const from = order[i]!
+        target[2 * i] = source[2 * from]!
+        target[2 * i + 1] = source[2 * from + 1]!
+      }
+    } else {
+      const source = this.valuesArray as Float64Array | Uint8Array
+      const target = values as Float64Array | Uint8Array
+      for (let i = 0; i < count; i++) target[i] = source[order[i]!]!
     }
     this.times = times
     this.values = values

@@ -336,6 +336,12 @@ export interface BlockStats {
   sum: number
 }
 
+const TWO_POW_32 = 4294967296
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+/** Index of the low / high int32 word of a 64-bit value in an Int32Array view of its array. */
+const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
+const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
+
 export function computeStats(column: Column): BlockStats {
   const count = column.times.length
   const stats: BlockStats = {
@@ -357,16 +363,28 @@ export function computeStats(column: Column): BlockStats {
     Object.assign(stats, { min, max, first: numbers[0]!, last: numbers[count - 1]!, sum })
     return stats
   }
+  // On the int32 words of the values, not a bigint per value (a flush computes this for every
+  // block): min and max by (high word, unsigned low word), signed or not with the type; the sum
+  // adds high * 2^32 + low, which rounds once, to exactly Number(value).
   const bigints = values as BigInt64Array | BigUint64Array
-  let min = bigints[0]!
-  let max = bigints[0]!
+  const words = new Int32Array(bigints.buffer, bigints.byteOffset, 2 * count)
+  const unsigned = column.type === FieldType.UNSIGNED
+  let minAt = 0
+  let maxAt = 0
+  let minHigh = 0
+  let minLow = 0
+  let maxHigh = 0
+  let maxLow = 0
   let sum = 0
   for (let i = 0; i < count; i++) {
-    const v = bigints[i]!
-    if (v < min) min = v
-    if (v > max) max = v
-    sum += Number(v)
+    const low = words[2 * i + LOW_WORD]! >>> 0
+    const high = unsigned ? words[2 * i + HIGH_WORD]! >>> 0 : words[2 * i + HIGH_WORD]!
+    if (i === 0 || high < minHigh || (high === minHigh && low < minLow)) { minHigh = high; minLow = low; minAt = i }
+    if (i === 0 || high > maxHigh || (high === maxHigh && low > maxLow)) { maxHigh = high; maxLow = low; maxAt = i }
+    sum += high * TWO_POW_32 + low
   }
+  const min = bigints[minAt]!
+  const max = bigints[maxAt]!
   Object.assign(stats, { min, max, first: bigints[0]!, last: bigints[count - 1]!, sum })
   return stats
 }

@@ -128,6 +128,33 @@ test('stats of a block', () => {
   assert.equal(floats.min, -1)
 })
 
+test('stats of 64-bit integer blocks equal a bigint reference, signed and unsigned, at every magnitude', () => {
+  const reference = (values: ArrayLike<bigint>): unknown => {
+    let min = values[0]!
+    let max = values[0]!
+    let sum = 0
+    for (let i = 0; i < values.length; i++) {
+      if (values[i]! < min) min = values[i]!
+      if (values[i]! > max) max = values[i]!
+      sum += Number(values[i]!)
+    }
+    return { min, max, first: values[0], last: values[values.length - 1], sum }
+  }
+  let seed = 12345
+  const random = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
+  const edges = [0n, 1n, -1n, 2n ** 31n - 1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n)]
+  for (let round = 0; round < 200; round++) {
+    const count = 1 + Math.floor(random() * 40)
+    const signed = BigInt64Array.from({ length: count + 2 }, () => random() < 0.3 ? edges[Math.floor(random() * edges.length)]! : BigInt.asIntN(64, BigInt(Math.floor(random() * 2 ** 53)) << BigInt(Math.floor(random() * 12))) * (random() < 0.5 ? -1n : 1n))
+    const unsigned = BigUint64Array.from(signed, v => BigInt.asUintN(64, v))
+    const times = BigInt64Array.from({ length: count }, (_, i) => BigInt(i))
+    for (const [type, values] of [[FieldType.INTEGER, signed.subarray(1, count + 1)], [FieldType.UNSIGNED, unsigned.subarray(1, count + 1)]] as const) {
+      const { min, max, first, last, sum } = computeStats({ type, times, values })
+      assert.deepStrictEqual({ min, max, first, last, sum }, reference(values), `round ${round}, type ${type}`)
+    }
+  }
+})
+
 test('a flipped byte fails the checksum', () => {
   const times = BigInt64Array.from([1n, 2n, 3n])
   const sealed = sealBlock(encodeBlock({ type: FieldType.STRING, times, values: ['x', 'y', 'x'] }))

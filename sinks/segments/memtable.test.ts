@@ -1,0 +1,69 @@
+// The memtable's normalization (sorted by time, the last applied value per time) against a
+// reference that sorts bigints, on runs applied out of order, repeated times and 64-bit extremes.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { FieldType, type FieldTypeCode } from './encoding/block.ts'
+import { MemColumn, sortedOrder } from './memtable.ts'
+import type { FieldValue } from '../../schemas/index.ts'
+
+function random(seed: number): () => number {
+  let state = seed
+  return () => { state = (state * 1103515245 + 12345) % 2 ** 31; return state / 2 ** 31 }
+}
+
+const EDGES = [-(2n ** 63n), -(2n ** 32n), -1n, 0n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 63n - 1n]
+
+/** Times as a memtable sees them: ascending runs (entries) in shuffled order, some times repeated, some extreme. */
+function times(next: () => number, count: number): bigint[] {
+  const base = 1_451_606_400_000_000_000n
+  const runs: bigint[][] = []
+  for (let at = 0; at < count;) {
+    const length = Math.min(count - at, 1 + Math.floor(next() * 8))
+    const start = base + BigInt(Math.floor(next() * 40)) * 10_000_000_000n
+    runs.push(Array.from({ length }, (_, i) => (next() < 0.05 ? EDGES[Math.floor(next() * EDGES.length)]! : start + BigInt(i) * 10_000_000_000n)))
+    at += length
+  }
+  return runs.sort(() => next() - 0.5).flat()
+}
+
+function reference(applied: Array<[bigint, unknown]>): Array<[bigint, unknown]> {
+  const last = new Map<bigint, unknown>()
+  for (const [time, value] of applied) last.set(time, value)
+  return [...last].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+test('sortedOrder sorts positions by 64-bit time, equal times in position order', () => {
+  const next = random(3)
+  for (let round = 0; round < 200; round++) {
+    const list = times(next, Math.floor(next() * 60))
+    const words = new Int32Array(BigInt64Array.from(list).buffer)
+    const expected = list.map((time, i) => [time, i] as const).sort(([a, i], [b, j]) => (a < b ? -1 : a > b ? 1 : i - j)).map(([, i]) => i)
+    assert.deepStrictEqual([...sortedOrder(words, list.length)], expected)
+  }
+})
+
+test('a column views its points sorted, the last applied value per time, for every value type', () => {
+  const next = random(11)
+  const makers: Array<[FieldTypeCode, (i: number) => FieldValue, (v: FieldValue) => unknown]> = [
+    [FieldType.FLOAT, i => i / 4, v => v],
+    [FieldType.INTEGER, i => BigInt(i) - 2n ** 62n * BigInt(i % 3), v => v],
+    [FieldType.UNSIGNED, i => ({ unsigned: 2n ** 64n - 1n - BigInt(i) }), v => (v as { unsigned: bigint }).unsigned],
+    [FieldType.BOOLEAN, i => i % 2 === 0, v => (v ? 1 : 0)],
+    [FieldType.STRING, i => `s${i}`, v => v],
+  ]
+  for (let round = 0; round < 50; round++) {
+    for (const [type, make, stored] of makers) {
+      const column = new MemColumn(type)
+      const applied: Array<[bigint, unknown]> = []
+      times(next, 1 + Math.floor(next() * 100)).forEach((time, i) => {
+        column.append(time, make(i))
+        applied.push([time, stored(make(i))])
+      })
+      const view = column.view()
+      const got = Array.from(view.times, (time, i) => [time, (view.values as ArrayLike<unknown>)[i]] as [bigint, unknown])
+      assert.deepStrictEqual(got, reference(applied), `round ${round}, type ${type}`)
+      assert.equal(column.normalized, true)
+    }
+  }
+})
