@@ -22,8 +22,8 @@ export interface Cell {
   tags: (string | null)[]
   bucketNs: bigint | null
   accumulators: Map<string, FieldAccumulator>
-  /** Per field, every point, for the aggregates that need them all (collect.ts). */
-  collectors: Map<string, ValueCollector>
+  /** Per field, every point, for the aggregates that need them all (collect.ts); made on first use. */
+  collectors: Map<string, ValueCollector> | null
   /** A bucket without data added by gap filling: its aggregates are null unless filled. */
   filled?: boolean
 }
@@ -38,11 +38,11 @@ export interface AggregateOptions {
  * and replays them in the same order on the main thread.
  */
 export class Aggregation {
-  readonly cells = new Map<string, Cell>()
+  /** Every cell, in the order made. */
+  readonly cells: Cell[] = []
   readonly stats: QueryStats = { pointsScanned: 0, pointsFromBlockStats: 0 }
-  private groupKey = ''
   private groupTags: (string | null)[] = []
-  /** The current group's cells by bucket: cell() finds one without building its string key. */
+  /** The cells of the current group by bucket, and of every group by its tags' JSON. */
   private groupCells = new Map<bigint | null, Cell>()
   private readonly cellsByGroup = new Map<string, Map<bigint | null, Cell>>()
   /** Fields some output aggregates. */
@@ -81,7 +81,6 @@ export class Aggregation {
   }
 
   private enterGroup(key: string): void {
-    this.groupKey = key
     let cells = this.cellsByGroup.get(key)
     if (!cells) this.cellsByGroup.set(key, cells = new Map())
     this.groupCells = cells
@@ -101,7 +100,7 @@ export class Aggregation {
 
   /** Without GROUP BY and buckets, no series still gives one row. */
   finish(): void {
-    if (this.plan.statement.groupBy.length === 0 && this.plan.statement.bucket === null && this.cells.size === 0) {
+    if (this.plan.statement.groupBy.length === 0 && this.plan.statement.bucket === null && this.cells.length === 0) {
       this.groupTags = []
       this.enterGroup('[]')
       this.cell(null)
@@ -146,15 +145,11 @@ export class Aggregation {
   protected cell(bucketNs: bigint | null): Cell {
     const known = this.groupCells.get(bucketNs)
     if (known) return known
-    const key = bucketNs === null ? this.groupKey : this.groupKey + '\u0000' + bucketNs
-    let cell = this.cells.get(key)
-    if (!cell) {
-      if (this.cells.size >= QUERY_LIMITS.maxResultRows) {
-        throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} groups; narrow the time range, widen the bucket or group by fewer tags`)
-      }
-      cell = { tags: this.groupTags, bucketNs, accumulators: new Map(), collectors: new Map() }
-      this.cells.set(key, cell)
+    if (this.cells.length >= QUERY_LIMITS.maxResultRows) {
+      throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} groups; narrow the time range, widen the bucket or group by fewer tags`)
     }
+    const cell: Cell = { tags: this.groupTags, bucketNs, accumulators: new Map(), collectors: null }
+    this.cells.push(cell)
     this.groupCells.set(bucketNs, cell)
     return cell
   }
@@ -217,6 +212,7 @@ export class Aggregation {
   }
 
   protected collector(cell: Cell, key: string, type: FieldTypeCode): ValueCollector {
+    cell.collectors ??= new Map()
     let collector = cell.collectors.get(key)
     if (!collector) {
       collector = new ValueCollector(type)
@@ -338,7 +334,7 @@ export function executeAggregate(plan: Plan, schema: TableSchema, options: Aggre
 export function aggregateRows(plan: Plan, aggregation: Aggregation): { rows: Value[][]; stats: QueryStats } {
   const groupIndex = new Map(plan.statement.groupBy.map((key, i) => [key, i]))
   const gapfill = plan.bucket?.gapfill === true
-  const cells = [...aggregation.cells.values()]
+  const cells = [...aggregation.cells]
   if (gapfill) addEmptyBuckets(cells, plan)
   cells.sort(compareCells)
   const tagOf = (cell: Cell, key: string): string | null => {
@@ -352,7 +348,7 @@ export function aggregateRows(plan: Plan, aggregation: Aggregation): { rows: Val
       case 'aggregate': {
         if (cell.filled) return null
         const key = output.field ?? ROWS
-        if (isCollected(output.fn)) return collectedResult(output.fn, cell.collectors.get(key), output.parameter ?? null)
+        if (isCollected(output.fn)) return collectedResult(output.fn, cell.collectors?.get(key), output.parameter ?? null)
         const accumulator = cell.accumulators.get(key)
         if (!accumulator) return output.fn === 'count' ? 0n : null
         return accumulator.result(output.fn)
@@ -397,7 +393,7 @@ function addEmptyBuckets(cells: Cell[], plan: Plan): void {
       if (cells.length >= QUERY_LIMITS.maxResultRows) {
         throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `gap filling gives more than ${QUERY_LIMITS.maxResultRows} rows; narrow the time range or widen the bucket`)
       }
-      cells.push({ tags, bucketNs, accumulators: new Map(), collectors: new Map(), filled: true })
+      cells.push({ tags, bucketNs, accumulators: new Map(), collectors: null, filled: true })
     }
   }
 }

@@ -31,6 +31,8 @@ export interface StoreSettings {
   clockNs: () => bigint
   /** Points per chunk a scan yields, at most. */
   scanChunkMaxPoints: number
+  /** Bytes of decoded segment blocks a store keeps for the next scans (block-cache.ts); 0 keeps none. */
+  blockCacheBytes: number
   /** fsync segment files, the manifest and the directory. Off only in benchmarks of CPU cost. */
   fsync: boolean
   /** Called for entries or commands the store skips (type conflicts, unsupported predicates). */
@@ -54,6 +56,7 @@ export const defaultStoreSettings: StoreSettings = {
   retentionNs: {},
   clockNs: () => BigInt(Date.now()) * 1_000_000n,
   scanChunkMaxPoints: 8192,
+  blockCacheBytes: 8 * 1024 * 1024,
   fsync: true,
   onWarning: () => {},
 }
@@ -64,6 +67,7 @@ const LIMITS = {
   blockMinPoints: [1, 1 << 20],
   compactionFanIn: [2, 64],
   scanChunkMaxPoints: [1, 1 << 22],
+  blockCacheBytes: [0, 16 * 1024 * 1024 * 1024],
 } as const
 
 export function resolveSettings(partial: Partial<StoreSettings> = {}): StoreSettings {

@@ -26,6 +26,7 @@ import { type TimeRange, covers, cutToRange, mergeSources, overlaps, removeRange
 import { type SeriesInfo, matchesTags, seriesId, sortTags } from './series.ts'
 import { type BlockEntry, SegmentReader, SegmentWriter } from './segment-file.ts'
 import { type StoreSettings, type StoreWarning, resolveSettings } from './settings.ts'
+import { DecodedBlockCache } from './block-cache.ts'
 
 const SEGMENT_SUFFIX = '.seg'
 /** The column type of each field value branch of the changelog (FieldBranch), by branch index. */
@@ -195,6 +196,7 @@ export class PartitionStore {
   private segments: LiveSegment[]
   private tombstones: Tombstone[]
   private nextAppliedOffset: bigint
+  private readonly blockCache: DecodedBlockCache
   /** listSeries's answers while no entry is applied (see there). */
   private readonly listings = { offset: -1n, byQuery: new Map<string, SeriesListing[]>() }
   private durable: Checkpoint
@@ -218,6 +220,7 @@ export class PartitionStore {
 
   constructor(private readonly dir: string, private readonly settings: StoreSettings, manifest: Manifest, segments: LiveSegment[], view?: ViewMemory) {
     this.segments = segments.sort((a, b) => a.maxSeq - b.maxSeq)
+    this.blockCache = new DecodedBlockCache(settings.blockCacheBytes)
     if (view) {
       this.active = view.active
       this.frozen = view.frozen
@@ -497,6 +500,7 @@ export class PartitionStore {
       t.offset >= durableOffset || segments.some((s) => applies(t, s)) || (frozenSeq >= 0 && frozenSeq < t.beforeSeq))
     for (const segment of removed) {
       segment.removed = true
+      this.blockCache.forget(segment.reader.blocks)
       unlinkSync(join(this.dir, segment.file))
       if (segment.refs === 0) segment.reader.close()
     }
@@ -594,7 +598,7 @@ export class PartitionStore {
         for (const field of [...series.fieldTypes.keys()].sort()) {
           const key = id + '\u0000' + field
           if (!inputs.some((s) => s.reader.blocksBySeriesField.has(key))) continue
-          const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, field, s.maxSeq, s.purgedOffset, purgeBelow)))
+          const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, field, s.maxSeq, s.purgedOffset, purgeBelow), undefined, false))
           await this.writeMerged(writer, series, field, mergeSources(sources, this.settings.blockMaxPoints))
         }
         progress.seriesDone++
@@ -684,16 +688,26 @@ export class PartitionStore {
     return ranges
   }
 
-  private *segmentColumns(segment: LiveSegment, series: SeriesInfo, field: string, range: TimeRange, deleted: TimeRange[], skip?: Set<BlockEntry>): Generator<Column> {
+  /** `cache`: through the decoded block cache (scans); compaction, which reads each block once, reads around it. */
+  private *segmentColumns(segment: LiveSegment, series: SeriesInfo, field: string, range: TimeRange, deleted: TimeRange[], skip?: Set<BlockEntry>, cache = true): Generator<Column> {
     const blocks = segment.reader.blocksOf(series.id, field)
     if (!blocks) return
     for (const block of blocks) {
       if (!overlaps(block.minTimeNs, block.maxTimeNs, range) || skip?.has(block)) continue
       if (deleted.some((r) => covers(r, block.minTimeNs, block.maxTimeNs))) continue
-      // Only the part of the block in range is returned, its values decoded only up to the range's end.
-      const column = removeRanges(segment.reader.readBlock(block, range), deleted)
+      // Only the part of the block in range is returned; uncached, its values are decoded only up to the range's end.
+      const column = removeRanges(cache ? this.cachedBlock(segment, block, range) : segment.reader.readBlock(block, range), deleted)
       if (column.times.length > 0) yield column
     }
+  }
+
+  private cachedBlock(segment: LiveSegment, block: BlockEntry, range: TimeRange): Column {
+    let whole = this.blockCache.get(block)
+    if (!whole) {
+      whole = segment.reader.readBlock(block)
+      this.blockCache.put(block, whole)
+    }
+    return cutToRange(whole, range)
   }
 
   private *memtableColumns(memtable: Memtable, series: SeriesInfo, field: string, range: TimeRange, deleted: TimeRange[]): Generator<Column> {
