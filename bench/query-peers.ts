@@ -15,7 +15,12 @@
 // Every system's answers are normalized to (host, bucket) → value and compared with the first
 // target's: a mismatch is printed loudly and marked in the table.
 //
-// Run: npm run bench:query-peers [-- --quick] [-- --runs 20] [-- --warmup 3] [-- --targets InfluxDB,Sluice]
+// Every system gets the same warm-up before each query's timed runs (--warmup, 200 by default): a
+// server answers a dashboard's queries over and over, and Sluice's JavaScript reaches its compiled
+// steady state only after some hundreds of requests, where the Go and C peers start compiled. With
+// --warmup 3 the table shows a freshly started node.
+//
+// Run: npm run bench:query-peers [-- --quick] [-- --runs 20] [-- --warmup 200] [-- --targets InfluxDB,Sluice]
 //      [-- --hours 24] [-- --partitions 6] [-- --profile DIR]  (CPU profiles of Sluice's processes; bench/support/profile-summary.ts reads them)
 
 import { parseArgs } from 'node:util'
@@ -37,7 +42,7 @@ const { values: options } = parseArgs({
   },
 })
 const RUNS = Number(options.runs ?? (options.quick ? 7 : 20))
-const WARMUP = Number(options.warmup ?? 3)
+const WARMUP = Number(options.warmup ?? 200)
 const HOURS = Number(options.hours ?? (options.quick ? 3 : 24))
 const PARTITIONS = Number(options.partitions ?? 6)
 const CONNECTIONS = 4
