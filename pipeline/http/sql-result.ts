@@ -4,6 +4,8 @@
 // rows (renderChunks), so the reply never holds its whole text at once. Times are RFC 3339 in UTC with the nanoseconds kept; 64-bit integers are written as
 // exact JSON numbers. The route depends on this shape only, not on the query layer (layering).
 
+import { formatTimestamp } from '../../lib/time/rfc3339.ts'
+
 /** A value of a result row: time and 64-bit integers as bigint, floats as number, null when missing. */
 export type QueryValue = bigint | number | boolean | string | null
 
@@ -38,33 +40,8 @@ export function resultFormat(accept: string | undefined): ResultFormatValue {
   return ResultFormat.JSON
 }
 
-/**
- * The "YYYY-MM-DDTHH:MM:SS" of recent whole seconds, direct-mapped by second: an aggregate's rows
- * repeat their buckets' times (2,400 rows of max per host per hour name 24 hours), and building the
- * text through Date was most of rendering such an answer.
- */
-const SECOND_SLOTS = 1024
-const slotSeconds = new Float64Array(SECOND_SLOTS).fill(Number.NaN)
-const slotTexts: string[] = new Array<string>(SECOND_SLOTS).fill('')
-
-function secondText(seconds: number): string {
-  const slot = ((seconds % SECOND_SLOTS) + SECOND_SLOTS) % SECOND_SLOTS
-  if (slotSeconds[slot] === seconds) return slotTexts[slot]!
-  const text = new Date(seconds * 1000).toISOString().slice(0, 19)
-  slotSeconds[slot] = seconds
-  slotTexts[slot] = text
-  return text
-}
-
 /** RFC 3339 UTC; the fraction keeps the digits it needs, up to nanoseconds. */
-export function formatTimeNs(timeNs: bigint): string {
-  let seconds = timeNs / 1_000_000_000n
-  let nanos = Number(timeNs - seconds * 1_000_000_000n)
-  if (nanos < 0) { nanos += 1_000_000_000; seconds -= 1n }
-  const base = secondText(Number(seconds))
-  if (nanos === 0) return `${base}Z`
-  return `${base}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z`
-}
+export const formatTimeNs = formatTimestamp
 
 function jsonValue(value: QueryValue, type: string): string {
   if (value === null) return 'null'

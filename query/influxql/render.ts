@@ -3,6 +3,7 @@
 // {"statement_id":n,"error":".."}. Times are RFC 3339 (nanosecond fraction trimmed) or, with
 // epoch=ns|u|µ|ms|s|m|h, integers in that unit (truncated).
 
+import { formatTimestamp } from '../../lib/time/rfc3339.ts'
 import { QueryError, QueryErrorCode } from '../errors.ts'
 import type { Value } from '../result.ts'
 import type { OutputSeries } from './select.ts'
@@ -19,16 +20,6 @@ export function epochUnit(epoch: string | null | undefined): bigint | null {
   return unit
 }
 
-/** RFC 3339 in UTC with the fraction's trailing zeros trimmed (Go's RFC3339Nano). */
-export function formatRfc3339(timeNs: bigint): string {
-  let seconds = timeNs / 1_000_000_000n
-  let nanos = timeNs % 1_000_000_000n
-  if (nanos < 0n) { nanos += 1_000_000_000n; seconds -= 1n }
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
-  if (nanos === 0n) return `${base}Z`
-  return `${base}.${nanos.toString().padStart(9, '0').replace(/0+$/, '')}Z`
-}
-
 function valueText(value: Value): string {
   if (value === null) return 'null'
   if (typeof value === 'bigint') return value.toString()
@@ -37,7 +28,7 @@ function valueText(value: Value): string {
 }
 
 function timeText(timeNs: bigint, unit: bigint | null): string {
-  return unit === null ? `"${formatRfc3339(timeNs)}"` : (timeNs / unit).toString()
+  return unit === null ? `"${formatTimestamp(timeNs)}"` : (timeNs / unit).toString()
 }
 
 export function renderSeries(series: OutputSeries, unit: bigint | null, timeColumn: boolean): string {
