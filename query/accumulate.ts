@@ -25,14 +25,18 @@ export class FieldAccumulator {
   lastTimeNs: bigint | null = null
   last: number | bigint | string | null = null
 
-  constructor(readonly type: FieldTypeCode) {}
+  /**
+   * `foldsValues` false: only count, first and last will be asked for (result), so a run adds its
+   * count and its two ends without a pass over its values; sum, min and max stay unset.
+   */
+  constructor(readonly type: FieldTypeCode, private readonly foldsValues = true) {}
 
   /** Points [start, end) of a time-ordered chunk. */
   addRun(column: Column, start: number, end: number): void {
     if (end <= start) return
     this.count += end - start
     const values = column.values
-    switch (this.type) {
+    if (this.foldsValues) switch (this.type) {
       case FieldType.FLOAT: case FieldType.BOOLEAN: this.addNumbers(values as Float64Array | Uint8Array, start, end); break
       case FieldType.INTEGER: case FieldType.UNSIGNED: this.addBigInts(values as BigInt64Array | BigUint64Array, start, end); break
       case FieldType.STRING: this.addStrings(values as string[], start, end); break

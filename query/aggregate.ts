@@ -17,6 +17,8 @@ import { bucketStartNs, firstWindowStartNs } from './time.ts'
 
 /** Key of count(*)'s state in a cell: no field is named "" (line protocol refuses empty keys). */
 const ROWS = ''
+/** The aggregates an accumulator answers from a pass over every value of a run (result's other ones need none). */
+const VALUE_FOLDS: ReadonlySet<string> = new Set(['sum', 'avg', 'min', 'max', 'spread'])
 
 export interface Cell {
   tags: (string | null)[]
@@ -50,6 +52,8 @@ export class Aggregation {
   private readonly countsRows: boolean
   /** Fields some output needs every value of; they are scanned, not answered from block statistics. */
   private readonly collected = new Set<string>()
+  /** Keys (fields, ROWS) some output sums, averages or takes the min or max of; count, first and last need no pass over the values. */
+  private readonly folded = new Set<string>()
   protected seriesOrdinal = 0
   private collectedPoints = 0
 
@@ -60,6 +64,7 @@ export class Aggregation {
       if (output.field === null) countRows = true
       else this.fields.add(output.field)
       if (output.field !== null && isCollected(output.fn)) this.collected.add(output.field)
+      if (VALUE_FOLDS.has(output.fn)) this.folded.add(output.field ?? ROWS)
     }
     this.countsRows = countRows
   }
@@ -157,7 +162,7 @@ export class Aggregation {
   protected accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
     let accumulator = cell.accumulators.get(key)
     if (!accumulator) {
-      accumulator = new FieldAccumulator(type)
+      accumulator = new FieldAccumulator(type, this.folded.has(key))
       cell.accumulators.set(key, accumulator)
     }
     return accumulator
