@@ -21,6 +21,7 @@ import { sluiceRecordHeaders } from '../source/index.ts'
 import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { RecordBatchCodec, type EncodedRecords } from '../../lib/kafka/record-batch.ts'
+import { DEFAULT_MAX_PARTITION_BATCH_BYTES } from '../../lib/kafka/split-batches.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 
@@ -117,9 +118,6 @@ interface PlannedRequest {
   messages: Message[]
   partitionBytes: Map<number, number>
 }
-
-/** Key and value bytes of one partition per produce request (HttpLimits.maxPartitionBatchBytes): under the broker's 1 MiB message.max.bytes. */
-const DEFAULT_MAX_PARTITION_BATCH_BYTES = 900_000
 
 const recordBytes = (records: readonly IngestRecordOut[]): number => {
   let bytes = 0
