@@ -1,12 +1,14 @@
-// Rendering a SQL answer as JSON (pipeline/http/sql-result.ts renderJson): the 2,400 rows of "max per
-// host per hour over a day" (100 hosts × 24 hourly buckets: hostname, bucket time, max). The
-// reference in the same run renders the same rows with times formatted through Date per row, as
-// formatTimeNs did before its cache of recent seconds; the ratio is current / reference.
+// Rendering a SQL answer as JSON into the bytes the route sends (pipeline/http/sql-result.ts
+// renderJsonBytes): the 2,400 rows of "max per host per hour over a day" (100 hosts × 24 hourly
+// buckets: hostname, bucket time, max). The reference in the same run builds the same text as a
+// string per row with times formatted through Date, as the route did before the cache of recent
+// seconds and the byte writer, then encodes it; the ratio is current / reference, in process CPU
+// time (garbage collection included: it was most of the difference).
 //
 // Run: npm run bench:sql-render [-- --rounds 5]
 
 import { parseArgs } from 'node:util'
-import { renderJson, type QueryAnswer, type QueryValue } from '../pipeline/http/sql-result.ts'
+import { renderJsonBytes, type QueryAnswer, type QueryValue } from '../pipeline/http/sql-result.ts'
 import { describeMachine, median } from './support/report.ts'
 
 const { values: options } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } })
@@ -37,21 +39,24 @@ function renderReference(): string {
   return '[' + out.join(',') + ']'
 }
 
-function msPer(work: () => string): number {
-  const start = process.hrtime.bigint()
+function msPer(work: () => unknown): number {
+  const start = process.cpuUsage()
   for (let i = 0; i < RENDERS; i++) work()
-  return Number(process.hrtime.bigint() - start) / 1e6 / RENDERS
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1000 / RENDERS
 }
 
-if (renderJson(answer) !== renderReference()) throw new Error('the two renderings differ: the comparison would be meaningless')
-for (let i = 0; i < 50; i++) { renderJson(answer); renderReference() }
+const referenceBytes = (): Buffer => Buffer.from(renderReference())
+
+if (!renderJsonBytes(answer).equals(referenceBytes())) throw new Error('the two renderings differ: the comparison would be meaningless')
+for (let i = 0; i < 50; i++) { renderJsonBytes(answer); referenceBytes() }
 const current: number[] = []
 const reference: number[] = []
 for (let round = 0; round < ROUNDS; round++) {
-  current.push(msPer(() => renderJson(answer)))
-  reference.push(msPer(renderReference))
+  current.push(msPer(() => renderJsonBytes(answer)))
+  reference.push(msPer(referenceBytes))
 }
 console.log(describeMachine())
-console.log(`| rows | renderJson ms (median of ${ROUNDS}) | reference, Date per row, ms | ratio |`)
+console.log(`| rows | renderJsonBytes CPU ms (median of ${ROUNDS}) | reference, a string per row and Date per row, then encoded, CPU ms | ratio |`)
 console.log('|---:|---:|---:|---:|')
 console.log(`| ${rows.length} | ${median(current).toFixed(3)} | ${median(reference).toFixed(3)} | **${(median(current) / median(reference)).toFixed(2)}** |`)

@@ -63,9 +63,62 @@ function jsonRows(answer: QueryAnswer, start: number, end: number, out: (text: s
 }
 
 export function renderJson(answer: QueryAnswer): string {
-  const rows: string[] = []
-  jsonRows(answer, 0, answer.rows.length, (text) => rows.push(text))
-  return '[' + rows.join(',') + ']'
+  return renderJsonBytes(answer).toString('utf8')
+}
+
+/**
+ * renderJson's text as UTF-8, written straight into one buffer: no string per row or value to
+ * collect (a 2,400-row answer made garbage enough for the collector to take longer than the query).
+ * Repeated string values (a group's tag) are escaped once, repeated times (a bucket's) formatted once.
+ */
+export function renderJsonBytes(answer: QueryAnswer): Buffer {
+  const keys = answer.columns.map((c, i) => Buffer.from((i === 0 ? '{' : ',') + JSON.stringify(c.name) + ':'))
+  const timestamps = answer.columns.map((c) => c.type === 'timestamp')
+  const escaped = new Map<string, string>()
+  const times = new Map<bigint, string>()
+  let out = Buffer.allocUnsafe(Math.max(1024, answer.rows.length * 16 * (keys.length + 1)))
+  let at = 0
+  const ensure = (bytes: number): void => {
+    if (at + bytes <= out.length) return
+    const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + bytes))
+    out.copy(grown, 0, 0, at)
+    out = grown
+  }
+  const ascii = (text: string): void => {
+    ensure(text.length)
+    at += out.write(text, at, 'latin1')
+  }
+  ensure(1)
+  out[at++] = 0x5b // [
+  for (let r = 0; r < answer.rows.length; r++) {
+    const row = answer.rows[r]!
+    if (r > 0) { ensure(1); out[at++] = 0x2c } // ,
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      ensure(key.length)
+      at += key.copy(out, at)
+      const value = row[i] ?? null
+      if (value === null) ascii('null')
+      else if (typeof value === 'bigint' && timestamps[i]) {
+        let text = times.get(value)
+        if (text === undefined) { text = `"${formatTimeNs(value)}"`; if (times.size < 4096) times.set(value, text) }
+        ascii(text)
+      } else if (typeof value === 'bigint') ascii(value.toString())
+      else if (typeof value === 'number') ascii(Number.isFinite(value) ? String(value) : 'null')
+      else if (typeof value === 'boolean') ascii(value ? 'true' : 'false')
+      else {
+        let text = escaped.get(value)
+        if (text === undefined) { text = JSON.stringify(value); if (escaped.size < 4096) escaped.set(value, text) }
+        ensure(3 * text.length)
+        at += out.write(text, at, 'utf8')
+      }
+    }
+    ensure(1)
+    out[at++] = 0x7d // }
+  }
+  ensure(1)
+  out[at++] = 0x5d // ]
+  return out.subarray(0, at)
 }
 
 /** NDJSON: one JSON object per row, each line ended by \n; no rows, no bytes. */

@@ -26,7 +26,7 @@ import type { IngestCommand } from '../../schemas/index.ts'
 import { mayAccess, parseCredentials } from './auth.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
 import { Dialect, errorResponse, HttpApiError, HttpErrorCode } from './errors.ts'
-import { RESULT_CONTENT_TYPES, renderChunks, renderCsv, renderJson, renderNdjson, resultFormat, STREAM_CHUNK_ROWS, type QueryFunction } from './sql-result.ts'
+import { RESULT_CONTENT_TYPES, renderChunks, renderCsv, renderJsonBytes, renderNdjson, resultFormat, STREAM_CHUNK_ROWS, type QueryFunction } from './sql-result.ts'
 
 export type { QueryFunction }
 
@@ -68,7 +68,7 @@ async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply
       const answer = await options.query(sql, { tenant: access.tenant, database }, { visible })
       const format = resultFormat(request.headers.accept)
       reply.code(200).type(RESULT_CONTENT_TYPES[format])
-      if (answer.rows.length <= STREAM_CHUNK_ROWS) return reply.send(format === 'csv' ? renderCsv(answer) : format === 'ndjson' ? renderNdjson(answer) : renderJson(answer))
+      if (answer.rows.length <= STREAM_CHUNK_ROWS) return reply.send(format === 'csv' ? renderCsv(answer) : format === 'ndjson' ? renderNdjson(answer) : renderJsonBytes(answer))
       // A large answer is written chunk by chunk (Transfer-Encoding: chunked), never as one string.
       return reply.send(Readable.from(renderChunks(answer, format)))
     }
