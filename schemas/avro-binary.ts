@@ -201,6 +201,16 @@ export class AvroReader {
 
   /** An Avro long, exact, as a bigint. */
   long(): bigint {
+    this.longWords(wordScratch, 0)
+    return int64Scratch[0]!
+  }
+
+  /**
+   * An Avro long, exact, as the two 32-bit words of its 64 bits at words[at..at+1] in the
+   * platform's order (an Int32Array or Uint32Array over a BigInt64Array reads back the value): no
+   * bigint is made.
+   */
+  longWords(words: Int32Array | Uint32Array, at: number): void {
     const buf = this.buf
     let pos = this.pos
     let low = 0
@@ -224,9 +234,8 @@ export class AvroReader {
     this.pos = pos
     // Undo zigzag on the 64-bit value (high, low).
     const sign = -(low & 1)
-    wordScratch[LOW_WORD] = (((low >>> 1) | (high << 31)) ^ sign) >>> 0
-    wordScratch[HIGH_WORD] = ((high >>> 1) ^ sign) >>> 0
-    return int64Scratch[0]!
+    words[at + LOW_WORD] = ((low >>> 1) | (high << 31)) ^ sign
+    words[at + HIGH_WORD] = (high >>> 1) ^ sign
   }
 
   double(): number {

@@ -176,13 +176,12 @@ function readTags(reader: AvroReader): Tag[] {
 
 /**
  * An Avro long at the reader's position into words 2 * slot + LOW_WORD / HIGH_WORD of `words`,
- * exactly as AvroReader.long() reads it (the same errors) but without making a bigint.
+ * as AvroReader.longWords reads it, a one-byte value (the common small integer) inline.
  */
 function readLongWords(reader: AvroReader, words: Int32Array, slot: number): void {
   const buf = reader.buf
-  const end = reader.end
-  let pos = reader.pos
-  if (pos < end && buf[pos]! < 0x80) { // -64..63: one byte (small integer fields)
+  const pos = reader.pos
+  if (pos < reader.end && buf[pos]! < 0x80) { // -64..63: one byte (small integer fields)
     const byte = buf[pos]!
     const sign = -(byte & 1)
     words[2 * slot + LOW_WORD] = (byte >>> 1) ^ sign
@@ -190,28 +189,7 @@ function readLongWords(reader: AvroReader, words: Int32Array, slot: number): voi
     reader.pos = pos + 1
     return
   }
-  let low = 0
-  let high = 0
-  let shift = 0
-  let byte: number
-  do {
-    if (pos >= end) throw new SchemaError(SchemaErrorCode.DECODE, 'truncated Avro data: a long runs past the end')
-    byte = buf[pos++]!
-    const bits = byte & 0x7f
-    if (shift < 28) low |= bits << shift
-    else if (shift === 28) {
-      low |= bits << 28
-      high |= bits >>> 4
-    } else high |= bits << (shift - 32)
-    shift += 7
-  } while (byte & 0x80 && shift < 70)
-  if (byte & 0x80 || (shift === 70 && byte > 1)) {
-    throw new SchemaError(SchemaErrorCode.DECODE, 'malformed Avro long: more than 64 bits')
-  }
-  reader.pos = pos
-  const sign = -(low & 1)
-  words[2 * slot + LOW_WORD] = ((low >>> 1) | (high << 31)) ^ sign
-  words[2 * slot + HIGH_WORD] = (high >>> 1) ^ sign
+  reader.longWords(words, 2 * slot)
 }
 
 /** The index of `name` in `names` (appended when new); `guess` is tried first. */
