@@ -4,6 +4,8 @@
 // What is cached is deeply frozen (frozenSize), so no caller can change what the next one gets: a
 // planner that tried would throw (ES modules are strict), which the query tests would show.
 
+import { LruCache } from '../lib/cache/lru.ts'
+
 /** Bounds of one cache. */
 export interface StatementCacheLimits {
   maxEntries: number
@@ -11,27 +13,17 @@ export interface StatementCacheLimits {
   maxBytes: number
 }
 
-interface Entry<V> {
-  value: V
-  bytes: number
-}
-
 export class StatementCache<V> {
-  private readonly entries = new Map<string, Entry<V>>()
-  private heldBytes = 0
+  private readonly entries: LruCache<string, V>
 
   constructor(private readonly limits: StatementCacheLimits) {
     if (!(limits.maxEntries >= 1 && limits.maxBytes >= 1)) throw new RangeError('a statement cache needs maxEntries and maxBytes of at least 1')
+    this.entries = new LruCache({ maxEntries: limits.maxEntries, maxWeight: limits.maxBytes })
   }
 
   /** The value cached for `text`, now the most recently used; undefined when not cached. */
   get(text: string): V | undefined {
-    const entry = this.entries.get(text)
-    if (entry === undefined) return undefined
-    // A Map iterates in insertion order: re-inserting makes it the last to be evicted.
-    this.entries.delete(text)
-    this.entries.set(text, entry)
-    return entry.value
+    return this.entries.get(text)
   }
 
   /**
@@ -41,18 +33,7 @@ export class StatementCache<V> {
   set(text: string, value: V, valueBytes: number): void {
     const bytes = valueBytes + 2 * text.length
     if (bytes > this.limits.maxBytes / 16) return
-    const previous = this.entries.get(text)
-    if (previous !== undefined) {
-      this.entries.delete(text)
-      this.heldBytes -= previous.bytes
-    }
-    this.entries.set(text, { value, bytes })
-    this.heldBytes += bytes
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= this.limits.maxEntries && this.heldBytes <= this.limits.maxBytes) break
-      this.entries.delete(oldest)
-      this.heldBytes -= entry.bytes
-    }
+    this.entries.set(text, value, bytes)
   }
 
   get size(): number {
@@ -61,12 +42,11 @@ export class StatementCache<V> {
 
   /** Estimated bytes held, keys included. */
   get bytes(): number {
-    return this.heldBytes
+    return this.entries.weight
   }
 
   clear(): void {
     this.entries.clear()
-    this.heldBytes = 0
   }
 }
 

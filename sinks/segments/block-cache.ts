@@ -4,6 +4,7 @@
 // change, so an entry stays right until its segment is removed (forget). Columns handed out are
 // shared: readers treat them as read-only, as they do a memtable's views.
 
+import { LruCache } from '../../lib/cache/lru.ts'
 import type { Column } from './encoding/block.ts'
 import type { BlockEntry } from './segment-file.ts'
 
@@ -17,45 +18,30 @@ function columnBytes(column: Column): number {
 }
 
 export class DecodedBlockCache {
-  /** Insertion order is recency: a hit moves its block to the end. */
-  private readonly blocks = new Map<BlockEntry, { column: Column; bytes: number }>()
-  private bytes = 0
+  private readonly blocks: LruCache<BlockEntry, Column>
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number) {
+    this.blocks = new LruCache({ maxEntries: Number.MAX_SAFE_INTEGER, maxWeight: maxBytes })
+  }
 
   get(block: BlockEntry): Column | undefined {
-    const kept = this.blocks.get(block)
-    if (!kept) return undefined
-    this.blocks.delete(block)
-    this.blocks.set(block, kept)
-    return kept.column
+    return this.blocks.get(block)
   }
 
   /** Keeps a whole decoded block; one larger than an eighth of the budget is not kept. */
   put(block: BlockEntry, column: Column): void {
     const bytes = columnBytes(column)
     if (bytes > this.maxBytes / 8 || this.blocks.has(block)) return
-    this.blocks.set(block, { column, bytes })
-    this.bytes += bytes
-    for (const [oldest, kept] of this.blocks) {
-      if (this.bytes <= this.maxBytes) break
-      this.blocks.delete(oldest)
-      this.bytes -= kept.bytes
-    }
+    this.blocks.set(block, column, bytes)
   }
 
   /** Drops the blocks of a removed segment. */
   forget(blocks: readonly BlockEntry[]): void {
     if (this.blocks.size === 0) return
-    for (const block of blocks) {
-      const kept = this.blocks.get(block)
-      if (!kept) continue
-      this.blocks.delete(block)
-      this.bytes -= kept.bytes
-    }
+    for (const block of blocks) this.blocks.delete(block)
   }
 
   get size(): { blocks: number; bytes: number } {
-    return { blocks: this.blocks.size, bytes: this.bytes }
+    return { blocks: this.blocks.size, bytes: this.blocks.weight }
   }
 }

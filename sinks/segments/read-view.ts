@@ -17,6 +17,7 @@
 
 import { closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
+import { LruCache } from '../../lib/cache/lru.ts'
 import { type Column, allocateValues } from './encoding/block.ts'
 import type { Manifest } from './manifest.ts'
 import { Memtable } from './memtable.ts'
@@ -192,23 +193,14 @@ interface CachedReader {
   reader: SegmentReader
 }
 
-/** This thread's readers by readerId, least recently used first. */
-const cachedReaders = new Map<number, CachedReader>()
+/** This thread's readers by readerId, least recently used first; one pushed out is closed. */
+const cachedReaders = new LruCache<number, CachedReader>({ maxEntries: CACHED_READERS, maxWeight: CACHED_READERS }, (_id, old) => old.reader.close())
 
 function cachedReader(storeId: number, pin: PinnedSegment): SegmentReader {
   const cached = cachedReaders.get(pin.readerId)
-  if (cached) {
-    cachedReaders.delete(pin.readerId)
-    cachedReaders.set(pin.readerId, cached)
-    return cached.reader
-  }
+  if (cached) return cached.reader
   const reader = SegmentReader.open(`/proc/self/fd/${pin.fd}`)
   cachedReaders.set(pin.readerId, { storeId, reader })
-  for (const [id, old] of cachedReaders) {
-    if (cachedReaders.size <= CACHED_READERS) break
-    old.reader.close()
-    cachedReaders.delete(id)
-  }
   return reader
 }
 
