@@ -36,7 +36,7 @@ function assertCutByRule(path: string, limits: Limits): number {
   const reader = SegmentReader.open(path)
   try {
     assert.equal(reader.formatVersion, 2)
-    for (const blocks of reader.blocksBySeriesField.values()) {
+    for (const blocks of reader.blockLists()) {
       for (const [i, block] of blocks.entries()) {
         const times = reader.readBlock(block, { timesOnly: true }).times
         assert.ok(block.count <= limits.maxPoints)

@@ -254,10 +254,9 @@ export interface ReadEstimate {
 /** From the index alone, what a read of (series, field) over `range` would touch: for planning. */
 export function estimateRead(store: PartitionStore, seriesId: string, field: string, range: TimeRange): ReadEstimate {
   const state = store.readState()
-  const key = seriesId + '\u0000' + field
   const blocks: ReadEstimate['blocks'] = []
   for (const segment of state.segments) {
-    for (const block of segment.reader.blocksBySeriesField.get(key) ?? []) {
+    for (const block of segment.reader.blocksOf(seriesId, field) ?? []) {
       if (overlaps(block.minTimeNs, block.maxTimeNs, range)) blocks.push({ minTimeNs: block.minTimeNs, maxTimeNs: block.maxTimeNs, count: block.count })
     }
   }

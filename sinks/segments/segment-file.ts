@@ -295,9 +295,7 @@ export class SegmentReader {
   readonly file: string
   readonly series: SegmentSeries[]
   readonly blocks: BlockEntry[]
-  /** Blocks of each (series id NUL field), sorted by time. */
-  readonly blocksBySeriesField = new Map<string, BlockEntry[]>()
-  /** The same lists by series id, then field: looked up without building a key (blocksOf). */
+  /** Blocks of each series id, then field, sorted by time (blocksOf). */
   private readonly blocksBySeries = new Map<string, Map<string, BlockEntry[]>>()
   readonly byteLength: number
 
@@ -312,21 +310,21 @@ export class SegmentReader {
       throw this.corrupt(`index does not decode: ${(error as Error).message}`, undefined, error)
     }
     for (const block of this.blocks) {
-      const key = block.series.id + '\u0000' + block.field
-      let list = this.blocksBySeriesField.get(key)
-      if (!list) this.blocksBySeriesField.set(key, list = [])
+      let fields = this.blocksBySeries.get(block.series.id)
+      if (!fields) this.blocksBySeries.set(block.series.id, fields = new Map())
+      let list = fields.get(block.field)
+      if (!list) fields.set(block.field, list = [])
       list.push(block)
     }
-    for (const list of this.blocksBySeriesField.values()) list.sort((a, b) => (a.minTimeNs < b.minTimeNs ? -1 : 1))
-    for (const list of this.blocksBySeriesField.values()) {
-      const { series, field } = list[0]!
-      let fields = this.blocksBySeries.get(series.id)
-      if (!fields) this.blocksBySeries.set(series.id, fields = new Map())
-      fields.set(field, list)
-    }
+    for (const list of this.blockLists()) list.sort((a, b) => (a.minTimeNs < b.minTimeNs ? -1 : 1))
   }
 
-  /** The blocks of one series' field, sorted by time (blocksBySeriesField without a key string per call). */
+  /** Every (series, field)'s block list, each sorted by time. */
+  *blockLists(): Generator<BlockEntry[]> {
+    for (const fields of this.blocksBySeries.values()) yield* fields.values()
+  }
+
+  /** The blocks of one series' field, sorted by time. */
   blocksOf(seriesId: string, field: string): BlockEntry[] | undefined {
     return this.blocksBySeries.get(seriesId)?.get(field)
   }

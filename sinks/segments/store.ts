@@ -596,8 +596,7 @@ export class PartitionStore {
         const series = this.catalog.get(id)!
         writer.declareSeries(series, series.fieldTypes)
         for (const field of [...series.fieldTypes.keys()].sort()) {
-          const key = id + '\u0000' + field
-          if (!inputs.some((s) => s.reader.blocksBySeriesField.has(key))) continue
+          if (!inputs.some((s) => s.reader.blocksOf(id, field) !== undefined)) continue
           const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, field, s.maxSeq, s.purgedOffset, purgeBelow), undefined, false))
           await this.writeMerged(writer, series, field, mergeSources(sources, this.settings.blockMaxPoints))
         }
