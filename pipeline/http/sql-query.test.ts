@@ -15,7 +15,7 @@ import { MemoryControlStore } from './control-store.ts'
 import { IdempotencyKeys } from './idempotency.ts'
 import { httpLimits } from './limits.ts'
 import { httpApi } from './plugin.ts'
-import { formatTimeNs, type QueryAnswer, type QueryFunction } from './sql-result.ts'
+import { formatTimeNs, renderChunks, renderJson, renderNdjson, type QueryAnswer, type QueryFunction, type QueryValue } from './sql-result.ts'
 import { createToken, TokenDirectory } from './tokens.ts'
 
 const ANSWER: QueryAnswer = {
@@ -118,5 +118,22 @@ describe('POST /api/v1/sql queries', () => {
     // Seconds 1,024 apart land in the same slot: each must evict, never return, the other's text.
     for (let k = 0; k < 8; k++) times.push(1_700_000_000_000_000_000n + BigInt(k * 1024) * 1_000_000_000n)
     for (const timeNs of [...times, ...times.reverse()]) assert.equal(formatTimeNs(timeNs), reference(timeNs), String(timeNs))
+  })
+
+  it('renders JSON and NDJSON whole or in chunks to the same bytes, escaping as JSON.stringify does', () => {
+    const rows: QueryValue[][] = [
+      ['a "quoted"\nline', 1_000_000_001n, 1.5, true], ['ünï', -5n, Number.NaN, false], [null, 0n, 2, null], ['a "quoted"\nline', 1_000_000_001n, -0.25, true],
+    ]
+    const answer: QueryAnswer = { columns: [{ name: 'h"ost', type: 'string' }, { name: 'time', type: 'timestamp' }, { name: 'v', type: 'float' }, { name: 'ok', type: 'boolean' }], rows }
+    const objects = rows.map(([host, time, v, ok]) => ({ 'h"ost': host, time: time === null ? null : formatTimeNs(time as bigint), v: Number.isFinite(v) ? v : null, ok }))
+    const json = renderJson(answer)
+    assert.deepEqual(JSON.parse(json), objects)
+    assert.equal(json, JSON.stringify(objects))
+    const joined = (format: 'json' | 'ndjson'): string => Buffer.concat([...renderChunks(answer, format, 3)].map((c) => Buffer.from(c))).toString()
+    assert.equal(joined('json'), json)
+    assert.equal(joined('ndjson'), renderNdjson(answer).toString())
+    assert.equal(renderNdjson(answer).toString(), objects.map((o) => JSON.stringify(o)).join('\n') + '\n')
+    assert.equal(renderJson({ columns: answer.columns, rows: [] }), '[]')
+    assert.equal([...renderChunks({ columns: answer.columns, rows: [] }, 'json')].join(''), '[]')
   })
 })

@@ -43,25 +43,6 @@ export function resultFormat(accept: string | undefined): ResultFormatValue {
 /** RFC 3339 UTC; the fraction keeps the digits it needs, up to nanoseconds. */
 export const formatTimeNs = formatTimestamp
 
-function jsonValue(value: QueryValue, type: string): string {
-  if (value === null) return 'null'
-  if (typeof value === 'bigint') return type === 'timestamp' ? `"${formatTimeNs(value)}"` : value.toString()
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
-  return JSON.stringify(value)
-}
-
-/** Renders rows [start, end) as JSON objects, each passed to `out`. */
-function jsonRows(answer: QueryAnswer, start: number, end: number, out: (text: string) => void): void {
-  const keys = answer.columns.map((c) => JSON.stringify(c.name) + ':')
-  const types = answer.columns.map((c) => c.type)
-  for (let r = start; r < end; r++) {
-    const row = answer.rows[r]!
-    let text = '{'
-    for (let i = 0; i < keys.length; i++) text += (i > 0 ? ',' : '') + keys[i] + jsonValue(row[i] ?? null, types[i]!)
-    out(text + '}')
-  }
-}
-
 export function renderJson(answer: QueryAnswer): string {
   return renderJsonBytes(answer).toString('utf8')
 }
@@ -69,14 +50,22 @@ export function renderJson(answer: QueryAnswer): string {
 /**
  * renderJson's text as UTF-8, written straight into one buffer: no string per row or value to
  * collect (a 2,400-row answer made garbage enough for the collector to take longer than the query).
- * Repeated string values (a group's tag) are escaped once, repeated times (a bucket's) formatted once.
  */
 export function renderJsonBytes(answer: QueryAnswer): Buffer {
+  return jsonRowBytes(answer, 0, answer.rows.length, '[', ',', ']')
+}
+
+/**
+ * Rows [start, end) as JSON objects between `open` and `close`, `separator` between rows, in
+ * UTF-8. Repeated string values (a group's tag) are escaped once, repeated times (a bucket's)
+ * formatted once.
+ */
+function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: string, separator: string, close: string): Buffer {
   const keys = answer.columns.map((c, i) => Buffer.from((i === 0 ? '{' : ',') + JSON.stringify(c.name) + ':'))
   const timestamps = answer.columns.map((c) => c.type === 'timestamp')
   const escaped = new Map<string, string>()
   const times = new Map<bigint, string>()
-  let out = Buffer.allocUnsafe(Math.max(1024, answer.rows.length * 16 * (keys.length + 1)))
+  let out = Buffer.allocUnsafe(Math.max(1024, (end - start) * 16 * (keys.length + 1)))
   let at = 0
   const ensure = (bytes: number): void => {
     if (at + bytes <= out.length) return
@@ -88,11 +77,10 @@ export function renderJsonBytes(answer: QueryAnswer): Buffer {
     ensure(text.length)
     at += out.write(text, at, 'latin1')
   }
-  ensure(1)
-  out[at++] = 0x5b // [
-  for (let r = 0; r < answer.rows.length; r++) {
+  ascii(open)
+  for (let r = start; r < end; r++) {
     const row = answer.rows[r]!
-    if (r > 0) { ensure(1); out[at++] = 0x2c } // ,
+    if (r > start) ascii(separator)
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!
       ensure(key.length)
@@ -116,14 +104,13 @@ export function renderJsonBytes(answer: QueryAnswer): Buffer {
     ensure(1)
     out[at++] = 0x7d // }
   }
-  ensure(1)
-  out[at++] = 0x5d // ]
+  ascii(close)
   return out.subarray(0, at)
 }
 
 /** NDJSON: one JSON object per row, each line ended by \n; no rows, no bytes. */
-export function renderNdjson(answer: QueryAnswer): string {
-  return [...renderChunks(answer, ResultFormat.NDJSON, answer.rows.length || 1)].join('')
+export function renderNdjson(answer: QueryAnswer): Buffer {
+  return answer.rows.length === 0 ? Buffer.alloc(0) : jsonRowBytes(answer, 0, answer.rows.length, '', '\n', '\n')
 }
 
 /** Rows per chunk of a streamed answer. */
@@ -134,7 +121,7 @@ export const STREAM_CHUNK_ROWS = 10_000
  * the header, then rows; NDJSON: rows), `chunkRows` rows at a time: what renderJson, renderCsv
  * and renderNdjson give at once, without building the whole text.
  */
-export function* renderChunks(answer: QueryAnswer, format: ResultFormatValue, chunkRows = STREAM_CHUNK_ROWS): Generator<string> {
+export function* renderChunks(answer: QueryAnswer, format: ResultFormatValue, chunkRows = STREAM_CHUNK_ROWS): Generator<string | Buffer> {
   const total = answer.rows.length
   if (format === ResultFormat.CSV) yield answer.columns.map((c) => csvField(c.name)).join(',') + '\n'
   if (format === ResultFormat.JSON && total === 0) { yield '[]'; return }
@@ -147,10 +134,8 @@ export function* renderChunks(answer: QueryAnswer, format: ResultFormatValue, ch
       yield text
       continue
     }
-    const parts: string[] = []
-    jsonRows(answer, start, end, (text) => parts.push(text))
-    if (format === ResultFormat.NDJSON) yield parts.join('\n') + '\n'
-    else yield (start === 0 ? '[' : ',') + parts.join(',') + (end === total ? ']' : '')
+    if (format === ResultFormat.NDJSON) yield jsonRowBytes(answer, start, end, '', '\n', '\n')
+    else yield jsonRowBytes(answer, start, end, start === 0 ? '[' : ',', ',', end === total ? ']' : '')
   }
 }
 
