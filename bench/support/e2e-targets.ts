@@ -8,10 +8,10 @@ import { readFileSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
-import type { BrokerProcess, startBrokerProcess as StartBroker } from '../../lib/process/broker-process.ts'
-import type { NodeProcess, startNodeProcess as StartNode } from '../../lib/process/node-process.ts'
+import type { BrokerProcess } from '../../lib/process/broker-process.ts'
+import type { NodeProcess } from '../../lib/process/node-process.ts'
 import { influxdbTarget, victoriaMetricsTarget, type RunningTarget } from './http-targets.ts'
-import { removeTenantKeys } from './sluice-target.ts'
+import { processStarters, removeTenantKeys } from './sluice-target.ts'
 
 const repositoryRoot = resolve(import.meta.dirname, '..', '..')
 const REDIS_URL = process.env.SLUICE_BENCH_REDIS ?? 'redis://127.0.0.1:6379'
@@ -140,8 +140,7 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
       process.env.SLUICE_LOG_LEVEL ??= 'warn'
       const tenant = `bench-e2e-${process.pid}-${Date.now()}`
       const args = ['--default-tenant', tenant, '--partitions', String(partitions), ...(options.nodeArgs ?? [])]
-      const { startBrokerProcess } = await import(resolve(root, 'lib/process/broker-process.ts')) as { startBrokerProcess: typeof StartBroker }
-      const { startNodeProcess } = await import(resolve(root, 'lib/process/node-process.ts')) as { startNodeProcess: typeof StartNode }
+      const { startBrokerProcess, startNodeProcess } = await processStarters(root)
       const broker: BrokerProcess = await startBrokerProcess({ args: options.brokerArgs ?? [] })
       const started: NodeProcess[] = []
       const stopAll = async (): Promise<void> => {

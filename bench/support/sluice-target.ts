@@ -28,6 +28,13 @@ export async function removeTenantKeys(tenant: string): Promise<void> {
   }
 }
 
+/** The process starters of the Sluice checkout in `root` (this one, or another for a before/after in the same run). */
+export async function processStarters(root: string): Promise<{ startBrokerProcess: typeof StartBroker; startNodeProcess: typeof StartNode }> {
+  const { startBrokerProcess } = await import(resolve(root, 'lib/process/broker-process.ts')) as { startBrokerProcess: typeof StartBroker }
+  const { startNodeProcess } = await import(resolve(root, 'lib/process/node-process.ts')) as { startNodeProcess: typeof StartNode }
+  return { startBrokerProcess, startNodeProcess }
+}
+
 /**
  * `sluice node` with its defaults, and `extraArgs` (e.g. --no-processor to measure ingest alone).
  * `root`: another checkout of Sluice whose broker and node to run (a before/after in the same run).
@@ -51,8 +58,7 @@ export function sluiceTarget(name: string, extraArgs: string[] = [], root = repo
     // Request logging off, as InfluxDB's is here (log-enabled = false).
     process.env.SLUICE_LOG_LEVEL ??= 'warn'
     const tenant = `bench-${process.pid}-${Date.now()}`
-    const { startBrokerProcess } = await import(resolve(root, 'lib/process/broker-process.ts')) as { startBrokerProcess: typeof StartBroker }
-    const { startNodeProcess } = await import(resolve(root, 'lib/process/node-process.ts')) as { startNodeProcess: typeof StartNode }
+    const { startBrokerProcess, startNodeProcess } = await processStarters(root)
     const broker = await startBrokerProcess()
     const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, args: ['--default-tenant', tenant, ...extraArgs] }).catch(async error => {
       await broker.stop()
