@@ -15,7 +15,8 @@ import { MemoryControlStore } from './control-store.ts'
 import { IdempotencyKeys } from './idempotency.ts'
 import { httpLimits } from './limits.ts'
 import { httpApi } from './plugin.ts'
-import { formatTimeNs, renderChunks, renderJson, renderNdjson, type QueryAnswer, type QueryFunction, type QueryValue } from './sql-result.ts'
+import { formatTimestamp } from '../../lib/time/rfc3339.ts'
+import { renderChunks, renderJson, renderNdjson, type QueryAnswer, type QueryFunction, type QueryValue } from './sql-result.ts'
 import { createToken, TokenDirectory } from './tokens.ts'
 
 const ANSWER: QueryAnswer = {
@@ -98,9 +99,9 @@ describe('POST /api/v1/sql queries', () => {
   })
 
   it('formats times before the epoch and at whole seconds', () => {
-    assert.equal(formatTimeNs(0n), '1970-01-01T00:00:00Z')
-    assert.equal(formatTimeNs(-1n), '1969-12-31T23:59:59.999999999Z')
-    assert.equal(formatTimeNs(1_500_000n), '1970-01-01T00:00:00.0015Z')
+    assert.equal(formatTimestamp(0n), '1970-01-01T00:00:00Z')
+    assert.equal(formatTimestamp(-1n), '1969-12-31T23:59:59.999999999Z')
+    assert.equal(formatTimestamp(1_500_000n), '1970-01-01T00:00:00.0015Z')
   })
 
   it('formats any time as Date does, also seconds that share a slot of its cache of recent seconds', () => {
@@ -117,7 +118,7 @@ describe('POST /api/v1/sql queries', () => {
     }
     // Seconds 1,024 apart land in the same slot: each must evict, never return, the other's text.
     for (let k = 0; k < 8; k++) times.push(1_700_000_000_000_000_000n + BigInt(k * 1024) * 1_000_000_000n)
-    for (const timeNs of [...times, ...times.reverse()]) assert.equal(formatTimeNs(timeNs), reference(timeNs), String(timeNs))
+    for (const timeNs of [...times, ...times.reverse()]) assert.equal(formatTimestamp(timeNs), reference(timeNs), String(timeNs))
   })
 
   it('renders JSON and NDJSON whole or in chunks to the same bytes, escaping as JSON.stringify does', () => {
@@ -125,7 +126,7 @@ describe('POST /api/v1/sql queries', () => {
       ['a "quoted"\nline', 1_000_000_001n, 1.5, true], ['ünï', -5n, Number.NaN, false], [null, 0n, 2, null], ['a "quoted"\nline', 1_000_000_001n, -0.25, true],
     ]
     const answer: QueryAnswer = { columns: [{ name: 'h"ost', type: 'string' }, { name: 'time', type: 'timestamp' }, { name: 'v', type: 'float' }, { name: 'ok', type: 'boolean' }], rows }
-    const objects = rows.map(([host, time, v, ok]) => ({ 'h"ost': host, time: time === null ? null : formatTimeNs(time as bigint), v: Number.isFinite(v) ? v : null, ok }))
+    const objects = rows.map(([host, time, v, ok]) => ({ 'h"ost': host, time: time === null ? null : formatTimestamp(time as bigint), v: Number.isFinite(v) ? v : null, ok }))
     const json = renderJson(answer)
     assert.deepEqual(JSON.parse(json), objects)
     assert.equal(json, JSON.stringify(objects))

@@ -40,9 +40,6 @@ export function resultFormat(accept: string | undefined): ResultFormatValue {
   return ResultFormat.JSON
 }
 
-/** RFC 3339 UTC; the fraction keeps the digits it needs, up to nanoseconds. */
-export const formatTimeNs = formatTimestamp
-
 export function renderJson(answer: QueryAnswer): string {
   return renderJsonBytes(answer).toString('utf8')
 }
@@ -89,7 +86,7 @@ function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: str
       if (value === null) ascii('null')
       else if (typeof value === 'bigint' && timestamps[i]) {
         let text = times.get(value)
-        if (text === undefined) { text = `"${formatTimeNs(value)}"`; if (times.size < 4096) times.set(value, text) }
+        if (text === undefined) { text = `"${formatTimestamp(value)}"`; if (times.size < 4096) times.set(value, text) }
         ascii(text)
       } else if (typeof value === 'bigint') ascii(value.toString())
       else if (typeof value === 'number') ascii(Number.isFinite(value) ? String(value) : 'null')
@@ -145,7 +142,7 @@ function csvField(text: string): string {
 
 function csvValue(value: QueryValue, type: string): string {
   if (value === null) return ''
-  if (typeof value === 'bigint') return type === 'timestamp' ? formatTimeNs(value) : value.toString()
+  if (typeof value === 'bigint') return type === 'timestamp' ? formatTimestamp(value) : value.toString()
   return csvField(String(value))
 }
 
