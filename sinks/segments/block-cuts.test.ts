@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type BlockCutLimits, BlockCutter, alignedEndNs, cutColumn } from './block-cuts.ts'
-import { type Column, FieldType } from './encoding/block.ts'
+import { type BlockCutLimits, BlockCutter, alignedEndNs, concatColumns, cutColumn } from './block-cuts.ts'
+import { type Column, FieldType, sliceColumn } from './encoding/block.ts'
 
 const HOUR = 3_600_000_000_000n
 
@@ -102,5 +102,21 @@ test('random series, limits and chunkings cut by the rule, the same whatever the
     }
     chunked.push(...cutter.finish())
     assert.deepEqual(chunked.map((b) => [...b.times]), whole.map((b) => [...b.times]), `round ${round}`)
+  }
+})
+
+test('consecutive slices of one column concatenate to a view of it; other pieces are copied in order', () => {
+  const whole = column(random(5), 1000, 0n, [10n, 20n])
+  const integers: Column = { type: FieldType.INTEGER, times: whole.times, values: BigInt64Array.from(whole.values as Float64Array, (v) => BigInt(v) - 500n) }
+  for (const source of [whole, integers]) {
+    const joined = concatColumns([sliceColumn(source, 100, 228), sliceColumn(source, 228, 400), sliceColumn(source, 400, 401)])
+    assert.equal(joined.times.buffer, source.times.buffer, 'no copy of the times')
+    assert.equal((joined.values as Float64Array).buffer, (source.values as Float64Array).buffer, 'no copy of the values')
+    assert.deepEqual(joined, sliceColumn(source, 100, 401))
+    // A gap, or pieces of different arrays: copied, in the order given.
+    const gapped = concatColumns([sliceColumn(source, 0, 10), sliceColumn(source, 11, 20)])
+    assert.notEqual(gapped.times.buffer, source.times.buffer)
+    assert.deepEqual(Array.from(gapped.times), [...Array.from(source.times.subarray(0, 10)), ...Array.from(source.times.subarray(11, 20))])
+    assert.deepEqual(Array.from(gapped.values as Float64Array), [...Array.from((source.values as Float64Array).subarray(0, 10)), ...Array.from((source.values as Float64Array).subarray(11, 20))])
   }
 })

@@ -98,6 +98,8 @@ export function cutColumn(column: Column, limits: BlockCutLimits): Column[] {
 
 export function concatColumns(columns: Column[]): Column {
   if (columns.length === 1) return columns[0]!
+  const adjacent = adjacentView(columns)
+  if (adjacent !== null) return adjacent
   const count = columns.reduce((n, c) => n + c.times.length, 0)
   const times = new BigInt64Array(count)
   const type = columns[0]!.type
@@ -116,4 +118,24 @@ export function concatColumns(columns: Column[]): Column {
     at += c.times.length
   }
   return { type, times, values }
+}
+
+/**
+ * The columns as one view when they are consecutive slices of the same arrays (a cutter's pieces of
+ * one memtable column or one decoded block, the common case): no copy. Null otherwise.
+ */
+function adjacentView(columns: Column[]): Column | null {
+  const first = columns[0]!
+  if (first.type === FieldType.STRING) return null
+  const values = first.values as Float64Array
+  const times = first.times
+  let count = 0
+  for (const column of columns) {
+    const nextValues = column.values as Float64Array
+    if (column.times.buffer !== times.buffer || column.times.byteOffset !== times.byteOffset + count * 8) return null
+    if (nextValues.buffer !== values.buffer || nextValues.byteOffset !== values.byteOffset + count * values.BYTES_PER_ELEMENT) return null
+    count += column.times.length
+  }
+  const Values = values.constructor as Float64ArrayConstructor
+  return { type: first.type, times: new BigInt64Array(times.buffer, times.byteOffset, count), values: new Values(values.buffer, values.byteOffset, count) }
 }

@@ -202,3 +202,38 @@ test('signed sequences round-trip in every layout, and the smallest layout is ch
   assert.equal(roundTripSequence(Array.from({ length: 1000 }, () => Math.floor(random() * 16) - 8)), SequenceMode.BIT_PACKED)
   assert.equal(roundTripSequence([2 ** 40, -(2 ** 41)]), SequenceMode.VARINT)
 })
+
+test('the Rice parameter search that stops early picks what trying every parameter picks', async () => {
+  const { encodeSignedSequence, SequenceMode } = await import('./packed.ts')
+  const { ByteWriter } = await import('./bytes.ts')
+  // Every k from 0 to min(width, 12), the first smallest byte count winning (k byte and bits; the mode byte comes on top).
+  const exhaustiveRice = (values: number[]): { k: number; bytes: number } => {
+    const zigzags = values.map((v) => (v >= 0 ? v * 2 : -v * 2 - 1))
+    const max = Math.max(0, ...zigzags)
+    const width = max === 0 ? 0 : 32 - Math.clz32(max)
+    let best = { k: -1, bytes: Infinity }
+    for (let k = 0; k <= Math.min(width, 12); k++) {
+      let bits = 0
+      for (const z of zigzags) bits += Math.floor(z / 2 ** k) + 1 + k
+      const bytes = 1 + Math.ceil(bits / 8)
+      if (bytes < best.bytes) best = { k, bytes }
+    }
+    return best
+  }
+  const magnitude = fc.oneof(fc.constant(1), fc.constant(4), fc.constant(40), fc.constant(3000), fc.constant(2 ** 20))
+  fc.assert(fc.property(magnitude, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 300 }), fc.double({ min: 0, max: 1, noNaN: true }),
+    (scale, shape, outliers) => {
+      // Mostly small values with a few large ones: where Rice wins and its best k varies.
+      const values = shape.map((u, i) => Math.round((u < outliers * 0.2 ? scale * 50 : scale) * u * (i % 2 === 0 ? 1 : -1)))
+      const out = new ByteWriter(16)
+      encodeSignedSequence(Float64Array.from(values), out)
+      const encoded = out.result()
+      const rice = exhaustiveRice(values)
+      if (encoded[0] === SequenceMode.RICE) {
+        assert.equal(encoded[1], rice.k)
+        assert.equal(encoded.length, 1 + rice.bytes)
+      } else {
+        assert.ok(encoded.length <= 1 + rice.bytes, `layout ${encoded[0]} (${encoded.length} bytes) chosen over Rice (${1 + rice.bytes})`)
+      }
+    }), { numRuns: 2000 })
+})

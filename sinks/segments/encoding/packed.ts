@@ -131,9 +131,16 @@ export function encodeSignedSequence(values: Float64Array, out: ByteWriter): voi
     const group = radixGroup(radix)
     consider(SequenceMode.MIXED_RADIX, varintBytes(radix) + Math.ceil((Math.ceil(count / group.size) * group.bits) / 8), radix)
   }
+  // Rice's bit count over k is convex (going from k to k + 1 saves Σ ⌈q/2⌉ of the quotients q and
+  // costs one bit per value, and the saving only shrinks), so the search stops once it stops
+  // falling: no later k could be smaller, nor win a tie. max < 2^32 here, so z >>> k is exact.
+  let previousBits = Infinity
   for (let k = 0; k <= Math.min(width, 12); k++) {
-    let bits = 0
-    for (let i = 0; i < count; i++) bits += Math.floor(zigzags[i]! / 2 ** k) + 1 + k
+    let quotients = 0
+    for (let i = 0; i < count; i++) quotients += zigzags[i]! >>> k
+    const bits = quotients + count * (1 + k)
+    if (bits >= previousBits) break
+    previousBits = bits
     consider(SequenceMode.RICE, 1 + Math.ceil(bits / 8), k)
   }
   out.byte(best.mode)
