@@ -17,7 +17,8 @@ import type { SeriesCompression } from './compression.ts'
 
 /** The value of `sluice-format` on changelog records. */
 export const CHANGELOG_ENTRY_FORMAT = 'changelog-entry'
-const CHANGELOG_HEADERS: Readonly<Record<string, string>> = Object.freeze({ [SourceHeader.FORMAT]: CHANGELOG_ENTRY_FORMAT })
+/** The headers of every changelog record (the same object: the master sends records that carry it as one section). */
+export const CHANGELOG_HEADERS: Readonly<Record<string, string>> = Object.freeze({ [SourceHeader.FORMAT]: CHANGELOG_ENTRY_FORMAT })
 
 export interface IngestInput {
   partition: number

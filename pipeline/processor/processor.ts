@@ -21,10 +21,12 @@ import { randomUUID } from 'node:crypto'
 import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs'
 import { registerKafkaCodecs } from '../source/codecs.ts'
 import type { RecordHeaders } from '../source/record-format.ts'
-import { processIngestRecord, type ChangelogSettings, type OutputRecord } from './changelog.ts'
+import { CHANGELOG_HEADERS, processIngestRecord, type ChangelogSettings, type OutputRecord } from './changelog.ts'
+import { changelogSections, recordHeaders } from './changelog-sections.ts'
 import { noCompression, type SeriesCompression } from './compression.ts'
 import { endSpan, headersOfSpan, metrics, startProcessSpan } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
+import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
 
 const { CompressionTypes } = kafkajs
@@ -142,6 +144,8 @@ class MasterLoop implements Processor {
   private stopping = false
   private readonly transactionMs: number[] = []
   private readonly observeTransaction: (seconds: number, records: number) => void
+  /** Whether this thread's kafkajs sends encoded record sections (encoded-produce.ts): the changelog goes out as sections then. */
+  private readonly sendsSections = installPreEncodedProduce()
 
   constructor(private readonly options: ProcessorOptions) {
     this.log = options.log ?? stderrLog
@@ -333,7 +337,7 @@ class MasterLoop implements Processor {
 
   /** One transaction: the chunk's changelog entries, changed state, poison records and offsets. */
   private async processChunk(partition: number, master: PartitionMaster, chunk: KafkaMessage[]): Promise<void> {
-    const changelog: Message[] = []
+    const changelog: OutputRecord[] = []
     const deadLetters: Message[] = []
     const settings: ChangelogSettings = { ...this.settings, compression: master.compression }
     // The transaction's span links to each ingest record's context; its own context rides on the changelog records.
@@ -350,8 +354,8 @@ class MasterLoop implements Processor {
           skipped++
           break
         case 'changelog':
-          for (const record of outcome.before ?? []) changelog.push(toMessage(partition, record, traceHeaders))
-          changelog.push(toMessage(partition, outcome.record, traceHeaders))
+          for (const record of outcome.before ?? []) changelog.push(record)
+          changelog.push(outcome.record)
           pointsIn += outcome.pointsIn
           pointsKept += outcome.pointsKept
           if (outcome.command) commands++
@@ -377,8 +381,16 @@ class MasterLoop implements Processor {
     const began = performance.now()
     const transaction = await master.producer.transaction()
     try {
+      // Every changelog record carries the same headers: as sections (changelog-sections.ts), each its own request.
+      const asSections = this.sendsSections && changelog.every(record => record.headers === CHANGELOG_HEADERS)
+      if (asSections) {
+        const headers = recordHeaders(traceHeaders === undefined ? CHANGELOG_HEADERS : { ...CHANGELOG_HEADERS, ...traceHeaders })
+        for (const section of changelogSections(changelog, headers)) {
+          await transaction.sendBatch({ topicMessages: [{ topic: ProcessorTopic.CHANGELOG, messages: sectionMessages(partition, section) }], acks: -1, compression: CompressionTypes.None })
+        }
+      }
       const topicMessages = [
-        { topic: ProcessorTopic.CHANGELOG, messages: changelog },
+        { topic: ProcessorTopic.CHANGELOG, messages: asSections ? [] : changelog.map(record => toMessage(partition, record, traceHeaders)) },
         { topic: ProcessorTopic.STATE, messages: state },
         { topic: ProcessorTopic.DEAD_LETTER, messages: deadLetters },
       ].filter(entry => entry.messages.length > 0)

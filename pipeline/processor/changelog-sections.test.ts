@@ -1,0 +1,56 @@
+// The master's changelog as encoded record sections: the Produce requests kafkajs writes for the
+// same records as messages, byte for byte, split where splitTopicMessages splits them.
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createRequire } from 'node:module'
+import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
+import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
+import { CHANGELOG_HEADERS, type OutputRecord } from './changelog.ts'
+import { changelogSections, recordHeaders } from './changelog-sections.ts'
+
+const require = createRequire(import.meta.url)
+type Produce = (args: Record<string, unknown>) => { encode: () => Promise<{ buffer: Buffer }> }
+
+/** Upserts keyed by series key (a string or bytes) and a command keyed by text, values of several sizes. */
+const records: OutputRecord[] = Array.from({ length: 40 }, (_, i) => ({
+  key: i === 17 ? 'command 7f3a' : i % 2 === 0 ? `cpu,host=host_${i}` : Buffer.from(`cpu,host=host_${i}`),
+  value: Buffer.alloc(100 + 997 * i, i),
+  headers: CHANGELOG_HEADERS,
+}))
+
+function withClock<T>(ms: number, run: () => Promise<T>): Promise<T> {
+  const now = Date.now
+  Date.now = () => ms
+  return run().finally(() => { Date.now = now })
+}
+
+test('changelog sections make the Produce requests kafkajs makes of the same records, split in the same places', async () => {
+  assert.equal(installPreEncodedProduce(), true)
+  const produce = require('kafkajs/src/protocol/requests/produce/v5/request.js') as Produce
+  const common = { acks: -1, timeout: 30_000, transactionalId: 'sluice-master-3', producerId: '4000000077', producerEpoch: 2, compression: 0 }
+  const traceHeaders = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }
+  for (const extra of [undefined, traceHeaders]) {
+    const maxBytes = 60_000
+    const sections = changelogSections(records, recordHeaders({ ...CHANGELOG_HEADERS, ...extra }), maxBytes)
+    const messages = records.map(record => ({ partition: 3, key: record.key, value: record.value, headers: { ...record.headers, ...extra } }))
+    const requests = splitTopicMessages([{ topic: 'sluice.changelog', messages }], maxBytes)
+    assert.ok(requests.length > 3, 'the records need several requests')
+    assert.deepEqual(sections.map(section => section.recordCount), requests.map(request => request[0]!.messages.length))
+    let firstSequence = 11
+    for (const [i, section] of sections.entries()) {
+      const request = (topicMessages: unknown) => ({ ...common, topicData: [{ topic: 'sluice.changelog', partitions: [{ partition: 3, firstSequence, messages: topicMessages }] }] })
+      const ours = await withClock(1_700_000_000_000, async () => (await produce(request(sectionMessages(3, section))).encode()).buffer)
+      const theirs = await withClock(1_700_000_000_000, async () => (await produce(request(requests[i]![0]!.messages)).encode()).buffer)
+      assert.deepEqual(ours, theirs, `request ${i}`)
+      firstSequence += section.recordCount
+    }
+  }
+})
+
+test('a record above the limit goes alone; nothing gives no section', () => {
+  const big = { key: 'k', value: Buffer.alloc(5_000), headers: CHANGELOG_HEADERS }
+  const small = { key: 'k', value: Buffer.alloc(10), headers: CHANGELOG_HEADERS }
+  assert.deepEqual(changelogSections([small, big, small, small], recordHeaders(CHANGELOG_HEADERS), 1_000).map(section => section.recordCount), [1, 1, 2])
+  assert.deepEqual(changelogSections([], recordHeaders(CHANGELOG_HEADERS)), [])
+})
