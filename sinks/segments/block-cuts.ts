@@ -74,6 +74,15 @@ export class BlockCutter {
     if (this.count > 0) yield this.take()
   }
 
+  /**
+   * Whether a point at `timeNs` would end the pending block here: nothing is pending, or the block
+   * holds its minimum and `timeNs` is past its boundary. Then finish() yields what push() would,
+   * and a block starting at `timeNs` starts afresh.
+   */
+  cutsBefore(timeNs: bigint): boolean {
+    return this.count === 0 || (this.reachedMin && this.boundaryNs !== null && timeNs >= this.boundaryNs)
+  }
+
   private append(column: Column): void {
     this.pending.push(column)
     this.count += column.times.length

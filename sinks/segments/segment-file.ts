@@ -18,7 +18,7 @@ import { ByteReader, ByteWriter } from './encoding/bytes.ts'
 import {
   type BlockStats, type Column, type DecodeOptions, type FieldTypeCode, BlockCodec, FieldType, computeStats, decodeBlock, encodeBlock, isFieldTypeCode, sealBlock, unsealBlock,
 } from './encoding/block.ts'
-import { StorageError, StorageErrorCode } from './errors.ts'
+import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { seriesId } from './series.ts'
 
 export const SEGMENT_MAGIC = Buffer.from('SLUICESG', 'latin1')
@@ -156,6 +156,22 @@ export class SegmentWriter {
     this.entrySeries.push(ordinal)
     this.pending.raw(sealed.stored)
     this.fileOffset += sealed.stored.length
+    if (this.pending.length >= WRITE_BUFFER_BYTES) await this.writePending()
+  }
+
+  /**
+   * A block of another segment of this format version, as that segment stores it (readStoredBlock:
+   * checksum verified) with its index entry's stats: compaction copies a block that merges with
+   * nothing without decoding and encoding it again.
+   */
+  async addStoredBlock(series: Omit<SegmentSeries, 'fields'>, block: BlockEntry, stored: Uint8Array): Promise<void> {
+    invariant(stored.length === block.storedLength, `a stored block of ${stored.length} bytes, its entry says ${block.storedLength}`)
+    const ordinal = this.seriesOrdinal(series, block.field, block.type)
+    const { count, minTimeNs, maxTimeNs, min, max, first, last, sum, field, type, codec, storedLength, rawLength, crc32c: checksum } = block
+    this.entries.push({ count, minTimeNs, maxTimeNs, min, max, first, last, sum, field, type, codec, offset: this.fileOffset, storedLength, rawLength, crc32c: checksum })
+    this.entrySeries.push(ordinal)
+    this.pending.raw(stored)
+    this.fileOffset += stored.length
     if (this.pending.length >= WRITE_BUFFER_BYTES) await this.writePending()
   }
 
@@ -455,6 +471,17 @@ export class SegmentReader {
     } catch (error) {
       throw this.corrupt((error as Error).message, block, error)
     }
+  }
+
+  /** A block's bytes as stored (compressed), its checksum verified: what SegmentWriter.addStoredBlock copies. */
+  readStoredBlock(block: BlockEntry): Uint8Array {
+    if (this.fd < 0) throw new StorageError(StorageErrorCode.CLOSED, `segment ${this.file} is closed`, { file: this.file })
+    const stored = Buffer.allocUnsafe(block.storedLength)
+    const read = readSync(this.fd, stored, 0, block.storedLength, block.offset)
+    if (read !== block.storedLength) throw this.corrupt(`short read (${read} of ${block.storedLength} bytes)`, block)
+    const actual = crc32c(stored)
+    if (actual !== block.crc32c) throw this.corrupt(`checksum mismatch: crc32c ${actual.toString(16)} ≠ ${block.crc32c.toString(16)} in the index`, block)
+    return stored
   }
 
   close(): void {

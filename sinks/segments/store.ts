@@ -16,15 +16,15 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ChangelogColumns, type ChangelogEntry, type FieldValue, type IngestCommand, type SeriesUpsert, type Tag, type TagMatch, FieldBranch } from '../../schemas/index.ts'
-import { type BlockStats, type Column, type FieldTypeCode, FIELD_TYPE_NAMES, FieldType } from './encoding/block.ts'
-import { type BlockCutLimits, BlockCutter, cutColumn } from './block-cuts.ts'
+import { type BlockStats, type Column, type FieldTypeCode, FIELD_TYPE_NAMES, FieldType, sliceColumn } from './encoding/block.ts'
+import { type BlockCutLimits, BlockCutter, alignedEndNs, cutColumn } from './block-cuts.ts'
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { type CommandTarget, applyCommand } from './commands.ts'
 import { type DatabaseTtl, type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
 import { MemColumn, Memtable, fieldTypeOf } from './memtable.ts'
-import { type TimeRange, covers, cutToRange, mergeSources, overlaps, removeRanges } from './merge.ts'
+import { type TimeRange, covers, cutToRange, lowerBound, mergeSources, overlaps, removeRanges } from './merge.ts'
 import { type SeriesInfo, matchesTags, seriesId, sortTags } from './series.ts'
-import { type BlockEntry, SegmentReader, SegmentWriter } from './segment-file.ts'
+import { type BlockEntry, SEGMENT_FORMAT_VERSION, SegmentReader, SegmentWriter } from './segment-file.ts'
 import { type StoreSettings, type StoreWarning, resolveSettings } from './settings.ts'
 import { DecodedBlockCache } from './block-cache.ts'
 
@@ -129,6 +129,13 @@ export interface StoreReadState {
   active: Memtable
   frozen: Memtable | null
   catalog: ReadonlyMap<string, SeriesInfo>
+}
+
+/** A block compaction may copy as stored (wholeBlocks), with its segment and the ranges deleted there. */
+interface WholeBlock {
+  segment: LiveSegment
+  block: BlockEntry
+  deleted: TimeRange[]
 }
 
 /** A read view's memtables and series (read-view.ts): a store built with them only reads. */
@@ -597,8 +604,11 @@ export class PartitionStore {
         writer.declareSeries(series, series.fieldTypes)
         for (const field of [...series.fieldTypes.keys()].sort()) {
           if (!inputs.some((s) => s.reader.blocksOf(id, field) !== undefined)) continue
-          const sources = newestFirst.map((s) => this.segmentColumns(s, series, field, ALL_TIME, this.deletedRanges(series, field, s.maxSeq, s.purgedOffset, purgeBelow), undefined, false))
-          await this.writeMerged(writer, series, field, mergeSources(sources, this.settings.blockMaxPoints))
+          const deleted = newestFirst.map((s) => this.deletedRanges(series, field, s.maxSeq, s.purgedOffset, purgeBelow))
+          const whole = this.wholeBlocks(newestFirst, series, field, deleted)
+          const skip = new Set(whole.map((copy) => copy.block))
+          const sources = newestFirst.map((s, i) => this.segmentColumns(s, series, field, ALL_TIME, deleted[i]!, skip, false))
+          await this.writeMerged(writer, series, field, mergeSources(sources, this.settings.blockMaxPoints), whole)
         }
         progress.seriesDone++
       }
@@ -620,12 +630,72 @@ export class PartitionStore {
     this.compactionCount++
   }
 
-  /** Writes merged chunks as blocks cut on aligned boundaries (block-cuts.ts). */
-  private async writeMerged(writer: SegmentWriter, series: SeriesInfo, field: string, chunks: Iterable<Column>): Promise<void> {
+  /**
+   * The blocks of a compaction's inputs that the cutter would write again as they are: of this
+   * format and the field's type, within one aligned bucket with at least blockMinPoints (and at
+   * most blockMaxPoints), no deleted range touching them, and no other block of any input in their
+   * bucket (nothing to merge, dedupe or cut differently). Sorted by time. writeMerged copies them
+   * as stored instead of decoding and encoding them again: time-ordered ingest, whose flushes
+   * leave one partial block per (series, field) at each end, is nearly all such blocks.
+   */
+  private wholeBlocks(inputs: LiveSegment[], series: SeriesInfo, field: string, deleted: TimeRange[][]): WholeBlock[] {
+    const { alignNs, maxPoints } = this.blockCutLimits()
+    if (alignNs <= 0n) return []
+    const minPoints = Math.max(1, Math.min(this.settings.blockMinPoints, maxPoints))
+    const type = series.fieldTypes.get(field)
+    const all: WholeBlock[] = []
+    inputs.forEach((segment, i) => {
+      for (const block of segment.reader.blocksOf(series.id, field) ?? []) all.push({ segment, block, deleted: deleted[i]! })
+    })
+    all.sort((a, b) => (a.block.minTimeNs < b.block.minTimeNs ? -1 : a.block.minTimeNs > b.block.minTimeNs ? 1 : 0))
+    const whole: WholeBlock[] = []
+    let maxBefore: bigint | null = null
+    for (let j = 0; j < all.length; j++) {
+      const { segment, block, deleted: ranges } = all[j]!
+      const bucketEndNs = alignedEndNs(block.minTimeNs, alignNs)
+      const bucketStartNs = bucketEndNs - alignNs
+      const alone = (maxBefore === null || maxBefore < bucketStartNs) && (j + 1 === all.length || all[j + 1]!.block.minTimeNs >= bucketEndNs)
+      if (alone && block.maxTimeNs < bucketEndNs && block.count >= minPoints && block.count <= maxPoints && block.type === type &&
+        segment.reader.formatVersion === SEGMENT_FORMAT_VERSION && !ranges.some((r) => overlaps(block.minTimeNs, block.maxTimeNs, r))) {
+        whole.push(all[j]!)
+      }
+      if (maxBefore === null || block.maxTimeNs > maxBefore) maxBefore = block.maxTimeNs
+    }
+    return whole
+  }
+
+  /**
+   * Writes merged chunks as blocks cut on aligned boundaries (block-cuts.ts), and `whole` blocks
+   * (wholeBlocks; none of the chunks' points lie in their buckets) in their place in time: copied
+   * as stored when the cutter would end its pending block before them, else decoded and cut.
+   */
+  private async writeMerged(writer: SegmentWriter, series: SeriesInfo, field: string, chunks: Iterable<Column>, whole: WholeBlock[] = []): Promise<void> {
     const cutter = new BlockCutter(this.blockCutLimits())
-    for (const chunk of chunks) {
+    let next = 0
+    const writeWhole = async (copy: WholeBlock): Promise<void> => {
+      if (cutter.cutsBefore(copy.block.minTimeNs)) {
+        for (const block of cutter.finish()) await writer.addBlock(series, field, block)
+        await writer.addStoredBlock(series, copy.block, copy.segment.reader.readStoredBlock(copy.block))
+      } else {
+        for (const block of cutter.push(copy.segment.reader.readBlock(copy.block))) await writer.addBlock(series, field, block)
+      }
+    }
+    for (let chunk of chunks) {
+      // A chunk of merged conflicts may run from before a whole block's bucket to after it: split there.
+      while (next < whole.length) {
+        const copy = whole[next]!.block
+        const split = lowerBound(chunk.times, copy.minTimeNs)
+        if (split === chunk.times.length) break
+        invariant(chunk.times[split]! > copy.maxTimeNs, 'a merged point lies inside a block compaction copies whole', { partition: this.settings.partition, seriesId: series.id, field })
+        if (split > 0) {
+          for (const block of cutter.push(sliceColumn(chunk, 0, split))) await writer.addBlock(series, field, block)
+          chunk = sliceColumn(chunk, split, chunk.times.length)
+        }
+        await writeWhole(whole[next++]!)
+      }
       for (const block of cutter.push(chunk)) await writer.addBlock(series, field, block)
     }
+    while (next < whole.length) await writeWhole(whole[next++]!)
     for (const block of cutter.finish()) await writer.addBlock(series, field, block)
   }
 
