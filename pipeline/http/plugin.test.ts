@@ -255,6 +255,8 @@ describe('write endpoints', () => {
     const response = await app.inject({ method: 'POST', url: '/write?db=nope', payload: 'm v=1' })
     assert.equal(response.statusCode, 404)
     assert.deepEqual(response.json(), { error: 'database not found: "nope"' })
+    // The database check runs beside the parse; its answer still comes before the body's.
+    assert.equal((await app.inject({ method: 'POST', url: '/write?db=nope', payload: 'bad\nm v=1 1\nm v=2i 2\n' })).statusCode, 404)
     await store.createDatabase('default', 'nope')
     assert.equal((await app.inject({ method: 'POST', url: '/write?db=nope', payload: 'm v=1' })).statusCode, 204)
   })

@@ -167,8 +167,11 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
       if (claim.kind === 'replay') return sendStored(reply, claim.answer)
     }
     tracing.span.setAttributes({ 'sluice.tenant': access.tenant, 'db.namespace': target.database })
-    await options.catalog.requireDatabase(access.tenant, target.database)
-    const outcome = await writeBody(options, dialect, access, target, body, gunzipOnWorker, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders)
+    // The database check (a control store round trip) runs while the body is parsed; writeBody
+    // waits for it before it claims field types or writes anything, and its error comes first.
+    const databaseReady = options.catalog.requireDatabase(access.tenant, target.database)
+    databaseReady.catch(() => {}) // awaited in writeBody
+    const outcome = await writeBody(options, dialect, access, target, body, gunzipOnWorker, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders, databaseReady)
     tracing.span.setAttributes({ 'sluice.points_written': outcome.written, 'sluice.points_rejected': outcome.rejected })
     countPoints(outcome)
     const rejection = rejectionFor(dialect, outcome)
@@ -193,10 +196,10 @@ function countPoints(outcome: Outcome): void {
 }
 
 /** Parses, checks field types, encodes and writes; returns what was written and what was refused. */
-function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, gzipped: boolean, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined): Promise<Outcome> {
+function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, gzipped: boolean, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined, databaseReady: Promise<void>): Promise<Outcome> {
   const receivedAtNs = (options.nowNs ?? wallClockNs)()
   const write: BodyWrite = { options, dialect, access, target, gzipped, idempotencyKey, deadlineMs, recordHeaders, receivedAtNs }
-  return options.parsePool === undefined ? writeParsedHere(write, body) : writeParsedOnWorker(write, options.parsePool, body)
+  return options.parsePool === undefined ? writeParsedHere(write, body, databaseReady) : writeParsedOnWorker(write, options.parsePool, body, databaseReady)
 }
 
 /** What writing one body needs besides the body. */
@@ -223,17 +226,20 @@ function bodyTooLarge(message: string): HttpApiError {
  * where no point conflicts, writes the worker's records; a body with a conflict is checked again
  * point by point on this thread (writeParsedHere), which writes around its conflicting points.
  */
-async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOptions['parsePool']>, body: Buffer): Promise<Outcome> {
+async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOptions['parsePool']>, body: Buffer, databaseReady: Promise<void>): Promise<Outcome> {
   const { options, dialect, access, target } = write
   // Finished record sections when the sink takes them: the compression then runs on the worker too.
   const format = options.sink.writeSections === undefined ? undefined : options.sink.sectionFormat
   const sections = format === undefined ? undefined : { ...format, headers: recordHeaders(write.recordHeaders, format.headers) }
-  const result = await pool.encode({
+  const encoding = pool.encode({
     body, precision: target.precision, receivedAtNs: write.receivedAtNs, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported,
     tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, schemaId: options.ingestSchemaId,
     idempotencyKey: write.idempotencyKey, encodeAroundErrors: writesAroundSyntaxErrors(dialect), ...(sections === undefined ? {} : { sections }),
     ...(write.gzipped ? { gzip: { maxBodyBytes: options.limits.maxBodyBytes } } : {}),
   }, write.deadlineMs)
+  encoding.catch(() => {}) // awaited below, after the database check, whose error comes first
+  await databaseReady
+  const result = await encoding
   if (result.kind === 'undecodable') throw new HttpApiError(result.code, result.message)
   if (result.kind === 'refused') {
     if (result.code === IngestErrorCode.LIMIT_EXCEEDED) throw bodyTooLarge(result.message)
@@ -243,7 +249,7 @@ async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOp
   if (result.rejectedLineCount > 0 && !writesAroundSyntaxErrors(dialect)) return outcome
   if (!await options.catalog.checkFieldClaims(access.tenant, target.database, result.tagKeys, result.fieldClaims)) {
     const returned = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength)
-    return writeParsedHere(write, write.gzipped ? await decodeBody(returned, 'gzip', options.limits.maxBodyBytes) : returned)
+    return writeParsedHere(write, write.gzipped ? await decodeBody(returned, 'gzip', options.limits.maxBodyBytes) : returned, databaseReady)
   }
   if (result.sections !== null) await options.sink.writeSections!(unpackSections(result.sections), write.deadlineMs)
   else if (result.records !== null) await options.sink.write(unpackRecords(result.records), write.deadlineMs, write.recordHeaders)
@@ -253,16 +259,18 @@ async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOp
 }
 
 /** Parse, check, encode and write on this thread. */
-async function writeParsedHere(write: BodyWrite, body: Buffer): Promise<Outcome> {
+async function writeParsedHere(write: BodyWrite, body: Buffer, databaseReady: Promise<void>): Promise<Outcome> {
   const { options, dialect, access, target, receivedAtNs } = write
   let batch: ParsedBatch
   try {
     batch = parseLineProtocol(body, { nowNs: receivedAtNs, precision: target.precision, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported })
   } catch (error) {
+    await databaseReady
     if (error instanceof IngestError && error.code === 'SLUICE_ERR_LIMIT_EXCEEDED') throw bodyTooLarge(error.message)
     throw error
   }
   try {
+    await databaseReady
     const parseErrors = reportLines(body, batch.errors)
     const outcome: Outcome = { written: 0, rejected: batch.rejectedLineCount, parseErrors, conflicts: [], unreported: batch.rejectedLineCount - batch.errors.length }
     if (batch.rejectedLineCount > 0 && !writesAroundSyntaxErrors(dialect)) return outcome
