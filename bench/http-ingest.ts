@@ -10,6 +10,9 @@
 //      [-- --profile DIR]  (CPU profiles of Sluice's node and broker: DIR/node-<pid>.cpuprofile, DIR/broker-<pid>.cpuprofile)
 //      [-- --compare DIR]  (adds "Sluice ingest-only (compare)": the write path of the checkout in DIR, e.g. a git worktree
 //                           of an earlier commit with node_modules linked, for a before/after in the same run)
+//      [-- --interleave]   (one connection only, every target running at once and taking turns body by body: each
+//                           body goes to each target in turn, so a neighbour's load falls on all of them alike; the
+//                           table gives median request latencies and their ratios, the measure of one connection)
 
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
@@ -28,6 +31,7 @@ const { values: options } = parseArgs({
     'max-seconds': { type: 'string' },
     profile: { type: 'string' },
     compare: { type: 'string' },
+    interleave: { type: 'boolean', default: false },
   },
 })
 const ROUNDS = Number(options.rounds ?? (options.quick ? 1 : 2))
@@ -124,6 +128,11 @@ async function main(): Promise<void> {
   }
   const pressure = cpuPressureMeter()
   pressure.start()
+  if (options.interleave) {
+    await interleaved(usable, workload.batches, gzipped, valuesPerBody)
+    console.log(`\nCPU pressure over the run (share of time some task waited for a core; the load itself counts): ${pressure.percent()}`)
+    return
+  }
   const results = new Map<string, Map<string, Run[]>>(usable.map(t => [t.name, new Map()]))
   const versions = new Map<string, string>()
   for (let round = 0; round < ROUNDS; round++) {
@@ -156,6 +165,59 @@ async function main(): Promise<void> {
   }
   report(results, versions)
   console.log(`\nCPU pressure over the run (share of time some task waited for a core; the load itself counts): ${pressure.percent()}`)
+}
+
+/**
+ * One connection per target, all targets up at once: body i goes to each target in turn (the order
+ * rotating with i) before body i + 1, for ROUNDS passes over the bodies or MAX_SECONDS_PER_RUN per
+ * encoding and pass. A target waits idle while another works, as it would between a client's requests.
+ */
+async function interleaved(usable: HttpTarget[], plain: Buffer[], gzipped: Buffer[], valuesPerBody: number[]): Promise<void> {
+  const running: Array<{ target: HttpTarget; running: RunningTarget; agent: Agent; ms: Record<Encoding, number[]>; cpu: Record<Encoding, number> }> = []
+  try {
+    for (const target of usable) {
+      const started = await target.start()
+      running.push({ target, running: started, agent: new Agent({ keepAlive: true, maxSockets: 1 }), ms: { plain: [], gzip: [] }, cpu: { plain: 0, gzip: 0 } })
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const encoding of ENCODINGS) {
+        const database = `bench_i${round}_${encoding}`
+        for (const r of running) await r.running.createDatabase(database)
+        const deadline = performance.now() + MAX_SECONDS_PER_RUN * 1000 * running.length
+        const bodies = encoding === 'gzip' ? gzipped : plain
+        for (let i = 0; i < bodies.length && performance.now() < deadline; i++) {
+          for (let k = 0; k < running.length; k++) {
+            const r = running[(i + k) % running.length]!
+            const pids = r.running.pids()
+            const cpuBefore = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+            const sent = performance.now()
+            await post(r.agent, r.running.port, r.running.writePath(database), bodies[i]!, encoding)
+            r.ms[encoding].push(performance.now() - sent)
+            r.cpu[encoding] += pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0) - cpuBefore
+          }
+        }
+        console.log(`# interleaved round ${round + 1}, ${encoding}: ${running[0]!.ms[encoding].length} requests per target so far`)
+      }
+    }
+  } finally {
+    for (const r of running) {
+      r.agent.destroy()
+      await r.running.stop()
+    }
+  }
+  const names = running.map(r => r.target.name)
+  const peers = running.filter(r => !r.target.name.startsWith('Sluice'))
+  const valuesPerRequest = median(valuesPerBody)
+  console.log(`\nInterleaved, one connection, ${ROUNDS} pass(es); versions: ${running.map(r => `${r.target.name} ${r.running.version}`).join(', ')}`)
+  console.log(`Median request ms (values/s at that latency; target CPU-ms per request), and each Sluice's latency / the faster peer's (below 1: faster)`)
+  console.log(`| encoding | ${names.join(' | ')} | ${running.filter(r => r.target.name.startsWith('Sluice')).map(r => `${r.target.name} / fastest peer`).join(' | ')} |`)
+  console.log(`|---|${names.map(() => '---:|').join('')}${running.filter(r => r.target.name.startsWith('Sluice')).map(() => '---:|').join('')}`)
+  for (const encoding of ENCODINGS) {
+    const cells = running.map(r => `${median(r.ms[encoding]).toFixed(1)} (${(valuesPerRequest / median(r.ms[encoding]) / 1e3).toFixed(3)} M; ${(r.cpu[encoding] / r.ms[encoding].length * 1e3).toFixed(1)})`)
+    const fastestPeer = Math.min(...peers.map(r => median(r.ms[encoding])))
+    const ratios = running.filter(r => r.target.name.startsWith('Sluice')).map(r => (peers.length === 0 ? 'no peer' : (median(r.ms[encoding]) / fastestPeer).toFixed(2)))
+    console.log(`| ${encoding} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`)
+  }
 }
 
 function report(results: Map<string, Map<string, Run[]>>, versions: Map<string, string>): void {
