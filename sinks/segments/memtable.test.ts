@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FieldType, type FieldTypeCode } from './encoding/block.ts'
-import { MemColumn, sortedOrder } from './memtable.ts'
+import { MemColumn, Memtable, sortedOrder } from './memtable.ts'
 import type { FieldValue } from '../../schemas/index.ts'
 
 function random(seed: number): () => number {
@@ -54,7 +54,8 @@ test('a column views its points sorted, the last applied value per time, for eve
   ]
   for (let round = 0; round < 50; round++) {
     for (const [type, make, stored] of makers) {
-      const column = new MemColumn(type)
+      // Any starting room (a memtable sizes columns after the previous one's): the same view.
+      const column = new MemColumn(type, round % 3 === 0 ? 16 : Math.floor(next() * 300))
       const applied: Array<[bigint, unknown]> = []
       times(next, 1 + Math.floor(next() * 100)).forEach((time, i) => {
         column.append(time, make(i))
@@ -66,4 +67,19 @@ test('a column views its points sorted, the last applied value per time, for eve
       assert.equal(column.normalized, true)
     }
   }
+})
+
+test('a memtable sizes its columns for as many points as the previous one\'s got, others from 16', () => {
+  const previous = new Memtable()
+  const seen = previous.column('s1', 'a', FieldType.FLOAT)
+  for (let i = 0; i < 1000; i++) previous.append(seen, BigInt(i), i)
+  previous.append(previous.column('s1', 'b', FieldType.INTEGER), 0n, 1n)
+  const sizes = previous.pointCounts()
+  assert.deepEqual([...sizes.get('s1')!], [['a', 1000], ['b', 1]])
+  const next = new Memtable(sizes)
+  assert.equal(next.column('s1', 'a', FieldType.FLOAT).times.length, 1024)
+  assert.equal(next.column('s1', 'b', FieldType.INTEGER).times.length, 16)
+  assert.equal(next.column('s2', 'a', FieldType.FLOAT).times.length, 16)
+  assert.equal(new Memtable().column('s1', 'a', FieldType.FLOAT).times.length, 16)
+  assert.ok(next.estimatedBytes >= 1024 * 16, 'the room counts in the estimate')
 })

@@ -420,7 +420,10 @@ export class PartitionStore {
     this.throwIfUnusable()
     const frozen = this.active
     frozen.seq = this.nextSeq++
-    this.active = new Memtable()
+    // Columns sized for as many points as the frozen memtable's got, when that cannot take the new one
+    // to its limit at once: a sized column's capacity is under twice those points, so its estimate
+    // starts under twice the frozen one's.
+    this.active = new Memtable(frozen.estimatedBytes < this.settings.memtableMaxBytes / 2 ? frozen.pointCounts() : undefined)
     this.frozen = frozen
     const checkpoint: Checkpoint = { appliedOffset: this.nextAppliedOffset, nextSeq: this.nextSeq, databaseTtls: this.databaseTtlList() }
     this.flushing = this.flushFrozen(frozen, checkpoint)
