@@ -2,20 +2,39 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { FieldType, type Column } from '../sinks/index.ts'
-import { FieldAccumulator } from './accumulate.ts'
+import { FieldAccumulator, Fold, foldOf } from './accumulate.ts'
 
-test('an accumulator that folds no values answers count, first and last as one that does', () => {
-  fc.assert(fc.property(fc.array(fc.array(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 8 }), (runs) => {
+test('an accumulator keeping some folds answers those aggregates as one keeping all, and refuses the others', () => {
+  const aggregates = ['count', 'sum', 'avg', 'min', 'max', 'spread', 'first', 'last'] as const
+  fc.assert(fc.property(fc.integer({ min: 0, max: Fold.ALL }), fc.array(fc.array(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 8 }), (folds, runs) => {
     const full = new FieldAccumulator(FieldType.INTEGER)
-    const ends = new FieldAccumulator(FieldType.INTEGER, false)
+    const some = new FieldAccumulator(FieldType.INTEGER, folds)
     let timeNs = 0n
     for (const values of runs) {
       const column: Column = { type: FieldType.INTEGER, times: BigInt64Array.from(values, () => (timeNs += 10n)), values: BigInt64Array.from(values, BigInt) }
       const start = values.length > 2 ? 1 : 0
       full.addRun(column, start, values.length)
-      ends.addRun(column, start, values.length)
+      some.addRun(column, start, values.length)
     }
-    for (const fn of ['count', 'first', 'last'] as const) assert.deepEqual(ends.result(fn), full.result(fn), fn)
-    assert.equal(ends.result('sum'), 0n, 'it kept no sum: the aggregation asks it for none')
+    for (const fn of aggregates) {
+      if ((folds & foldOf(fn)) === foldOf(fn)) assert.deepEqual(some.result(fn), full.result(fn), fn)
+      else assert.throws(() => some.result(fn), /does not keep it/, fn)
+    }
+  }))
+})
+
+test('integer sums stay exact past 2^53, over runs of small and of large values', () => {
+  const value = fc.oneof(fc.bigInt({ min: -(2n ** 52n), max: 2n ** 52n }), fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), fc.constantFrom(2n ** 53n - 1n, -(2n ** 53n) + 1n))
+  fc.assert(fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 30 }), (runs) => {
+    const accumulator = new FieldAccumulator(FieldType.INTEGER, Fold.SUM)
+    let expected = 0n
+    let timeNs = 0n
+    for (const values of runs) {
+      const column: Column = { type: FieldType.INTEGER, times: BigInt64Array.from(values, () => (timeNs += 10n)), values: BigInt64Array.from(values) }
+      accumulator.addRun(column, 0, values.length)
+      for (const v of values) expected += v
+    }
+    assert.equal(accumulator.result('sum'), expected)
+    assert.equal(accumulator.integerSum(), expected)
   }))
 })

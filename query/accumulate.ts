@@ -12,12 +12,41 @@ const SAFE_SUM = 2n ** 53n
 /** The integer fast path reads the two 32-bit words of an int64 in this order. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
+/**
+ * What an accumulator keeps beyond the count, as bits: a run of points costs only the passes its
+ * aggregates need (avg per minute needs the sum, not min, max or the ends, whose bigints were most
+ * of a small run's cost).
+ */
+export const Fold = {
+  /** sum, avg. */
+  SUM: 1,
+  /** min, max, spread. */
+  EXTREMES: 2,
+  /** first, last. */
+  ENDS: 4,
+  ALL: 7,
+} as const
+
+/** The fold an aggregate of result() needs (count needs none). */
+export function foldOf(fn: string): number {
+  switch (fn) {
+    case 'sum': case 'avg': return Fold.SUM
+    case 'min': case 'max': case 'spread': return Fold.EXTREMES
+    case 'first': case 'last': return Fold.ENDS
+    default: return 0
+  }
+}
+
+const SAFE_NUMBER_SUM = 2 ** 53
+
 export class FieldAccumulator {
   count = 0
   /** Floats: the sum; booleans: the number of trues. */
   sumFloat = 0
-  /** Integers and unsigned: the exact sum. */
+  /** Integers and unsigned: the exact sum is sumInteger + smallSum (see integerSum). */
   sumInteger = 0n
+  /** The part of an integer sum added by runs within ±2^53, kept as a float64 while it stays exact. */
+  private smallSum = 0
   min: number | bigint | string | null = null
   max: number | bigint | string | null = null
   firstTimeNs: bigint | null = null
@@ -25,24 +54,27 @@ export class FieldAccumulator {
   lastTimeNs: bigint | null = null
   last: number | bigint | string | null = null
 
-  /**
-   * `foldsValues` false: only count, first and last will be asked for (result), so a run adds its
-   * count and its two ends without a pass over its values; sum, min and max stay unset.
-   */
-  constructor(readonly type: FieldTypeCode, private readonly foldsValues = true) {}
+  /** `folds`: the Fold bits kept; result() refuses an aggregate whose fold was not kept. */
+  constructor(readonly type: FieldTypeCode, private readonly folds: number = Fold.ALL) {}
 
   /** Points [start, end) of a time-ordered chunk. */
   addRun(column: Column, start: number, end: number): void {
     if (end <= start) return
     this.count += end - start
     const values = column.values
-    if (this.foldsValues) switch (this.type) {
+    if ((this.folds & (Fold.SUM | Fold.EXTREMES)) !== 0) switch (this.type) {
       case FieldType.FLOAT: case FieldType.BOOLEAN: this.addNumbers(values as Float64Array | Uint8Array, start, end); break
       case FieldType.INTEGER: case FieldType.UNSIGNED: this.addBigInts(values as BigInt64Array | BigUint64Array, start, end); break
       case FieldType.STRING: this.addStrings(values as string[], start, end); break
     }
+    if ((this.folds & Fold.ENDS) === 0) return
     this.takeFirst(column.times[start]!, (values as ArrayLike<number | bigint | string>)[start]!)
     this.takeLast(column.times[end - 1]!, (values as ArrayLike<number | bigint | string>)[end - 1]!)
+  }
+
+  /** The exact sum of an integer or unsigned field. */
+  integerSum(): bigint {
+    return this.smallSum === 0 ? this.sumInteger : this.sumInteger + BigInt(this.smallSum)
   }
 
   private addNumbers(values: Float64Array | Uint8Array, start: number, end: number): void {
@@ -67,18 +99,16 @@ export class FieldAccumulator {
   /**
    * The fast path: reads each 64-bit integer as two 32-bit words (no BigInt per point) while every
    * value lies within ±2^53, where a float64 holds it exactly; the run's sum is kept when the bound
-   * count × max|v| < 2^53 proves every partial sum exact. False: nothing was added, take the slow path.
+   * count × max|v| < 2^53 proves every partial sum exact, and added to smallSum while that stays
+   * within ±2^53. False: nothing was added, take the slow path.
    */
   private addSmallIntegers(values: BigInt64Array | BigUint64Array, start: number, end: number): boolean {
     if (!LITTLE_ENDIAN) return false
-    const signed = values instanceof BigInt64Array
-    const words = signed
-      ? new Int32Array(values.buffer, values.byteOffset + start * 8, (end - start) * 2)
-      : new Uint32Array(values.buffer, values.byteOffset + start * 8, (end - start) * 2)
+    const words = wordsOf(values)
     let min = Infinity
     let max = -Infinity
     let sum = 0
-    for (let i = 0; i < words.length; i += 2) {
+    for (let i = 2 * start; i < 2 * end; i += 2) {
       const high = words[i + 1]!
       if (high > 0x1fffff || high < -0x200000) return false
       const v = high * 4294967296 + (words[i]! >>> 0)
@@ -86,12 +116,17 @@ export class FieldAccumulator {
       if (v > max) max = v
       sum += v
     }
-    if ((end - start) * Math.max(Math.abs(min), Math.abs(max)) >= 2 ** 53) return false
-    const low = BigInt(min)
-    const high = BigInt(max)
-    if (this.min === null || low < (this.min as bigint)) this.min = low
-    if (this.max === null || high > (this.max as bigint)) this.max = high
-    this.sumInteger += BigInt(sum)
+    if ((end - start) * Math.max(Math.abs(min), Math.abs(max)) >= SAFE_NUMBER_SUM) return false
+    if ((this.folds & Fold.EXTREMES) !== 0) {
+      if (this.min === null || min < (this.min as bigint)) this.min = BigInt(min)
+      if (this.max === null || max > (this.max as bigint)) this.max = BigInt(max)
+    }
+    const next = this.smallSum + sum
+    if (Math.abs(next) < SAFE_NUMBER_SUM) this.smallSum = next
+    else {
+      this.sumInteger += BigInt(this.smallSum) + BigInt(sum)
+      this.smallSum = 0
+    }
     return true
   }
 
@@ -175,6 +210,8 @@ export class FieldAccumulator {
   }
 
   result(fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'first' | 'last' | 'spread'): Value {
+    const fold = foldOf(fn)
+    if ((this.folds & fold) !== fold) throw new Error(`internal: ${fn} asked of an accumulator that does not keep it`)
     switch (fn) {
       case 'spread':
         // max − min: exact for integers (an int64 spread may need the unsigned range: it stays a bigint).
@@ -183,10 +220,10 @@ export class FieldAccumulator {
       case 'count': return BigInt(this.count)
       case 'sum':
         if (this.count === 0) return null
-        return this.type === FieldType.FLOAT ? this.sumFloat : this.sumInteger
+        return this.type === FieldType.FLOAT ? this.sumFloat : this.integerSum()
       case 'avg':
         if (this.count === 0) return null
-        return (this.type === FieldType.FLOAT ? this.sumFloat : Number(this.sumInteger)) / this.count
+        return (this.type === FieldType.FLOAT ? this.sumFloat : Number(this.integerSum())) / this.count
       case 'min': return this.typed(this.min)
       case 'max': return this.typed(this.max)
       case 'first': return this.typed(this.first)
@@ -198,4 +235,18 @@ export class FieldAccumulator {
     if (value === null) return null
     return this.type === FieldType.BOOLEAN ? Number(value) !== 0 : value
   }
+}
+
+/** The last integer column read as 32-bit words: a chunk's bucket runs come one after another. */
+let wordsSource: BigInt64Array | BigUint64Array | null = null
+let wordsView: Int32Array | Uint32Array = new Int32Array(0)
+
+function wordsOf(values: BigInt64Array | BigUint64Array): Int32Array | Uint32Array {
+  if (values !== wordsSource) {
+    wordsView = values instanceof BigInt64Array
+      ? new Int32Array(values.buffer, values.byteOffset, values.length * 2)
+      : new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
+    wordsSource = values
+  }
+  return wordsView
 }

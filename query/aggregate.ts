@@ -5,7 +5,7 @@
 import { type Column, type ColumnValues, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
 import { filterMask } from './filter.ts'
 import { readColumn, unionTimes } from './raw.ts'
-import { FieldAccumulator, type Value } from './accumulate.ts'
+import { FieldAccumulator, foldOf, type Value } from './accumulate.ts'
 import { ValueCollector, collectedResult, isCollected } from './collect.ts'
 import { bucketStartsInRange, fillGaps } from './gapfill.ts'
 import type { BucketSpec } from './parse.ts'
@@ -17,8 +17,6 @@ import { bucketStartNs, firstWindowStartNs } from './time.ts'
 
 /** Key of count(*)'s state in a cell: no field is named "" (line protocol refuses empty keys). */
 const ROWS = ''
-/** The aggregates an accumulator answers from a pass over every value of a run (result's other ones need none). */
-const VALUE_FOLDS: ReadonlySet<string> = new Set(['sum', 'avg', 'min', 'max', 'spread'])
 
 export interface Cell {
   tags: (string | null)[]
@@ -52,8 +50,8 @@ export class Aggregation {
   private readonly countsRows: boolean
   /** Fields some output needs every value of; they are scanned, not answered from block statistics. */
   private readonly collected = new Set<string>()
-  /** Keys (fields, ROWS) some output sums, averages or takes the min or max of; count, first and last need no pass over the values. */
-  private readonly folded = new Set<string>()
+  /** Per key (field, ROWS), the Fold bits its outputs need (accumulate.ts); count needs none. */
+  private readonly folds = new Map<string, number>()
   protected seriesOrdinal = 0
   private collectedPoints = 0
 
@@ -64,7 +62,8 @@ export class Aggregation {
       if (output.field === null) countRows = true
       else this.fields.add(output.field)
       if (output.field !== null && isCollected(output.fn)) this.collected.add(output.field)
-      if (VALUE_FOLDS.has(output.fn)) this.folded.add(output.field ?? ROWS)
+      const key = output.field ?? ROWS
+      this.folds.set(key, (this.folds.get(key) ?? 0) | foldOf(output.fn))
     }
     this.countsRows = countRows
   }
@@ -162,7 +161,7 @@ export class Aggregation {
   protected accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
     let accumulator = cell.accumulators.get(key)
     if (!accumulator) {
-      accumulator = new FieldAccumulator(type, this.folded.has(key))
+      accumulator = new FieldAccumulator(type, this.folds.get(key) ?? 0)
       cell.accumulators.set(key, accumulator)
     }
     return accumulator

@@ -124,8 +124,9 @@ export class PartialLogWriter {
   addPartial(bucketNs: bigint | null, key: string, partial: FieldAccumulator): void {
     const at = this.entry(EntryKind.PARTIAL, bucketNs, key, partial.type, partial.count)
     this.sumFloat.array[at] = partial.sumFloat
-    if (partial.sumInteger < INT64_MIN || partial.sumInteger > INT64_MAX) this.bigSums.push([at, partial.sumInteger])
-    else this.sumInteger.array[at] = partial.sumInteger
+    const sumInteger = partial.integerSum()
+    if (sumInteger < INT64_MIN || sumInteger > INT64_MAX) this.bigSums.push([at, sumInteger])
+    else this.sumInteger.array[at] = sumInteger
     const stats = [partial.min, partial.max, partial.first, partial.last]
     let flags = this.flags.array[at]!
     for (let s = 0; s < STATS; s++) {
