@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FieldType, type FieldTypeCode } from './encoding/block.ts'
-import { MemColumn, Memtable, sortedOrder } from './memtable.ts'
+import { MemColumn, Memtable, runPieces, sortedOrder } from './memtable.ts'
 import type { FieldValue } from '../../schemas/index.ts'
 
 function random(seed: number): () => number {
@@ -82,4 +82,38 @@ test('a memtable sizes its columns for as many points as the previous one\'s got
   assert.equal(next.column('s2', 'a', FieldType.FLOAT).times.length, 16)
   assert.equal(new Memtable().column('s1', 'a', FieldType.FLOAT).times.length, 16)
   assert.ok(next.estimatedBytes >= 1024 * 16, 'the room counts in the estimate')
+})
+
+test('runs of bodies applied out of order are put in order in whole pieces, for every value type', () => {
+  const next = random(29)
+  for (let round = 0; round < 100; round++) {
+    // Disjoint ascending runs of 8-60 points (as entries are), shuffled; some rounds repeat a time.
+    const runs: bigint[][] = []
+    let t = BigInt(Math.floor(next() * 1000)) * 10n - 2n ** 40n * BigInt(round % 3)
+    for (let r = 1 + Math.floor(next() * 20); r > 0; r--) {
+      runs.push(Array.from({ length: 8 + Math.floor(next() * 53) }, () => (t += 1n + BigInt(Math.floor(next() * 30)))))
+      t += BigInt(Math.floor(next() * 3)) * 2n ** 32n
+    }
+    const list = runs.sort(() => next() - 0.5).flat()
+    const broken = round % 4 === 3
+    if (broken) list.push(list[Math.floor(next() * list.length)]!)
+    const words = new Int32Array(BigInt64Array.from(list).buffer)
+    const pieces = runPieces(words, list.length)
+    assert.equal(pieces === null, broken, `round ${round}: a repeated time, and only that, needs the sort`)
+    if (pieces !== null) {
+      const pieceTimes = Array.from({ length: pieces.length / 2 }, (_, i) => list.slice(pieces[2 * i]!, pieces[2 * i + 1]!)).flat()
+      assert.deepStrictEqual(pieceTimes, [...list].sort((a, b) => (a < b ? -1 : 1)))
+    }
+    for (const type of [FieldType.FLOAT, FieldType.INTEGER, FieldType.STRING] as FieldTypeCode[]) {
+      const column = new MemColumn(type, 8)
+      const applied: Array<[bigint, unknown]> = []
+      list.forEach((time, i) => {
+        const value = type === FieldType.FLOAT ? i / 8 : type === FieldType.INTEGER ? BigInt(i) - 2n ** 62n : `v${i}`
+        column.append(time, value)
+        applied.push([time, value])
+      })
+      const view = column.view()
+      assert.deepStrictEqual(Array.from(view.times, (time, i) => [time, (view.values as ArrayLike<unknown>)[i]]), reference(applied), `round ${round}, type ${type}`)
+    }
+  }
 })

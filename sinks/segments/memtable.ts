@@ -79,6 +79,68 @@ export function sortedOrder(words: Int32Array, length: number): Int32Array {
   return order
 }
 
+/**
+ * runPieces looks for the earliest head among all runs for every piece: with r runs about 2r² steps,
+ * kept under this many per point (else sortedOrder's merge, n log r, is cheaper).
+ */
+const SPLICE_STEPS_PER_POINT = 16
+
+/**
+ * A column applied out of order is ascending runs (entries, as 4 connections deliver bodies out of
+ * order); the runs of different bodies hardly interleave. This returns the column in time order as
+ * pieces of those runs, [pieces[2i], pieces[2i + 1]) one after another, each copied whole: a merge
+ * of the runs that takes from the run with the earliest head everything before the next head.
+ * Null when a time repeats (the last applied must win: sortedOrder and a deduplication), when there
+ * are too many runs for the length (SPLICE_STEPS_PER_POINT), or when the pieces average under 8 points.
+ */
+export function runPieces(words: Int32Array, length: number): Int32Array | null {
+  const compare = (a: number, b: number): number => {
+    const highA = words[2 * a + HIGH_WORD]!
+    const highB = words[2 * b + HIGH_WORD]!
+    if (highA !== highB) return highA < highB ? -1 : 1
+    const lowA = words[2 * a + LOW_WORD]! >>> 0
+    const lowB = words[2 * b + LOW_WORD]! >>> 0
+    return lowA < lowB ? -1 : lowA > lowB ? 1 : 0
+  }
+  const heads: number[] = [0]
+  for (let i = 1; i < length; i++) {
+    const step = compare(i - 1, i)
+    if (step === 0) return null
+    if (step > 0) heads.push(i)
+  }
+  if (heads.length > 16 && heads.length * heads.length > SPLICE_STEPS_PER_POINT * length) return null
+  const ends = heads.map((_, r) => (r + 1 < heads.length ? heads[r + 1]! : length))
+  const pieces: number[] = []
+  for (;;) {
+    let best = -1
+    let second = -1
+    for (let r = 0; r < heads.length; r++) {
+      if (heads[r]! >= ends[r]!) continue
+      if (best < 0 || compare(heads[r]!, heads[best]!) < 0) { second = best; best = r } else if (second < 0 || compare(heads[r]!, heads[second]!) < 0) second = r
+    }
+    if (best < 0) break
+    let to = ends[best]!
+    if (second >= 0) {
+      const next = heads[second]!
+      if (compare(heads[best]!, next) === 0) return null
+      // The first position of the best run at or after the next head.
+      let low = heads[best]! + 1
+      let high = to
+      while (low < high) {
+        const middle = (low + high) >>> 1
+        if (compare(middle, next) < 0) low = middle + 1
+        else high = middle
+      }
+      if (low < to && compare(low, next) === 0) return null
+      to = low
+    }
+    pieces.push(heads[best]!, to)
+    heads[best] = to
+    if (pieces.length > 16 && pieces.length > length / 4) return null
+  }
+  return Int32Array.from(pieces)
+}
+
 export class MemColumn {
   length = 0
   /** Times strictly increasing over [0, length). */
@@ -179,6 +241,8 @@ export class MemColumn {
   }
 
   private normalize(): void {
+    const pieces = runPieces(this.timeWords, this.length)
+    if (pieces !== null) return this.concatenatePieces(pieces)
     const order = sortedOrder(this.timeWords, this.length)
     // Equal times lie together in apply order: keep the last of each.
     const words = this.timeWords
@@ -192,6 +256,25 @@ export class MemColumn {
       order[kept++] = order[k]!
     }
     this.rebuild(order, kept)
+  }
+
+  /** The pieces [pieces[2i], pieces[2i + 1]) one after another in fresh arrays, each copied whole (runPieces). */
+  private concatenatePieces(runs: Int32Array): void {
+    const count = this.length
+    const times = new BigInt64Array(Math.max(16, count))
+    const values = allocateValues(this.type, times.length)
+    let at = 0
+    for (let r = 0; r < runs.length; r += 2) {
+      const from = runs[r]!
+      const to = runs[r + 1]!
+      times.set(this.timesArray.subarray(from, to), at)
+      if (Array.isArray(values)) for (let i = from; i < to; i++) values[at + i - from] = (this.valuesArray as string[])[i]!
+      else (values as Float64Array).set((this.valuesArray as Float64Array).subarray(from, to), at)
+      at += to - from
+    }
+    this.times = times
+    this.values = values
+    this.normalized = true
   }
 
   /** Keeps the points at positions order[0, count), in that order, in fresh arrays. */
