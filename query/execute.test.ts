@@ -330,3 +330,22 @@ test('WHERE on fields under upserts, UPDATE and DELETE equals the model, vectori
   }
   assert.deepEqual(grouped.rows, expectedGroups)
 })
+
+test('a repeated query sees series, fields and deletes applied since its last answer (the kept table schema follows the stores)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-kept-schema-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const store = await openPartitionStore(dir, { fsync: false })
+  t.after(() => store.close())
+  const context: QueryContext = { tenant: 't', database: 'db', stores: [store], nowNs: T0 }
+  const sql = `SELECT host, count(usage) AS n FROM cpu WHERE host IN ('h0', 'h1') GROUP BY host ORDER BY host`
+  const answer = async (): Promise<Value[][]> => (await executeSql(sql, context)).rows
+  await store.apply(upsert('cpu', 'h0', [[T0, [{ name: 'usage', value: 1 }]]]), 0n)
+  assert.deepEqual(await answer(), [['h0', 1n]])
+  assert.deepEqual(await answer(), [['h0', 1n]], 'the same again')
+  await store.apply(upsert('cpu', 'h1', [[T0, [{ name: 'usage', value: 2 }]], [T0 + STEP, [{ name: 'usage', value: 3 }]]]), 1n)
+  assert.deepEqual(await answer(), [['h0', 1n], ['h1', 2n]], 'a series applied after the first answer')
+  await store.apply(upsert('cpu', 'h0', [[T0 + STEP, [{ name: 'idle', value: 4 }]]]), 2n)
+  assert.deepEqual((await executeSql(`SELECT host, count(idle) AS n FROM cpu WHERE host IN ('h0', 'h1') GROUP BY host`, context)).rows, [['h0', 1n]], 'a field applied after')
+  await store.apply(command('DELETE', { tags: [{ key: 'host', values: ['h1'] }] }), 3n)
+  assert.deepEqual(await answer(), [['h0', 1n]], 'a DELETE hides the series at once')
+})

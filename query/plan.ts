@@ -3,6 +3,7 @@
 // column or function at fault.
 
 import type { TagMatch } from '../schemas/index.ts'
+import { LruCache } from '../lib/cache/lru.ts'
 import { FIELD_TYPE_NAMES, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { collectedType, isCollected, type CollectedName } from './collect.ts'
@@ -90,12 +91,34 @@ function namesKnown(schema: TableSchema, statement: SelectStatement): boolean {
   return filterKnown && havingKnown && statement.conditions.every((c) => known(c.column)) && statement.groupBy.every(known)
 }
 
+/**
+ * Table schemas built from the stores' listings, kept while every store answers the same listing
+ * array (a store keeps one until its next applied entry, store.ts listSeries): a dashboard's repeated
+ * query lists nothing anew. Bounded by entries and by the series they hold.
+ */
+const keptSchemas = new LruCache<string, { stores: PartitionStore[]; listings: ReadonlyArray<readonly SeriesListing[]>; schema: TableSchema | null }>({ maxEntries: 256, maxWeight: 1_000_000 })
+
 function listTable(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string, matches?: TagMatch[]): TableSchema | null {
+  const storeList = [...stores]
+  const listings = storeList.map((store) => store.listSeries({ tenant, database, measurement: table, ...(matches ? { tags: matches } : {}) }))
+  const key = JSON.stringify([tenant, database, table, matches ?? null])
+  const kept = keptSchemas.get(key)
+  if (kept && sameItems(kept.stores, storeList) && sameItems(kept.listings, listings)) return kept.schema
+  const schema = schemaOf(table, storeList, listings)
+  keptSchemas.set(key, { stores: storeList, listings, schema }, 1 + (schema?.series.length ?? 0))
+  return schema
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i])
+}
+
+function schemaOf(table: string, stores: PartitionStore[], listings: ReadonlyArray<readonly SeriesListing[]>): TableSchema | null {
   const series: TableSeries[] = []
   const tags = new Set<string>()
   const fields = new Map<string, FieldTypeCode>()
-  for (const store of stores) {
-    for (const listing of store.listSeries({ tenant, database, measurement: table, ...(matches ? { tags: matches } : {}) })) {
+  stores.forEach((store, s) => {
+    for (const listing of listings[s]!) {
       series.push({ store, series: listing })
       for (const tag of listing.tags) tags.add(tag.key)
       for (const field of listing.fields) {
@@ -107,7 +130,7 @@ function listTable(stores: Iterable<PartitionStore>, tenant: string, database: s
         fields.set(field.name, field.type)
       }
     }
-  }
+  })
   if (series.length === 0) return null
   return { table, series, tags: [...tags].sort(), fields: new Map([...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }
 }

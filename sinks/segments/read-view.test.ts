@@ -12,10 +12,10 @@ import { randomLog } from './testing/random-log.ts'
 // would), it scans and plans aggregates exactly as the store did at that instant, whatever the store
 // applies, flushes and compacts afterwards.
 
-const list = (store: PartitionStore): SeriesListing[] => store.listSeries({ tenant: 't', database: 'db' })
+const list = (store: PartitionStore): readonly SeriesListing[] => store.listSeries({ tenant: 't', database: 'db' })
 
 /** Every (series, field) scan and aggregate plan of a store, as plain data. */
-function reads(store: PartitionStore, listing: SeriesListing[] = list(store)): unknown[] {
+function reads(store: PartitionStore, listing: readonly SeriesListing[] = list(store)): unknown[] {
   const out: unknown[] = []
   const plain = (columns: Iterable<Column>): unknown[] => [...columns].map((c) => [c.type, [...c.times], Array.from(c.values as ArrayLike<unknown>)])
   for (const series of listing) {

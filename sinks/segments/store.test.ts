@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChangelogEntry, Field, Tag } from '../../schemas/index.ts'
-import { type PartitionStore, openPartitionStore } from './store.ts'
+import { type PartitionStore, type SeriesListing, openPartitionStore } from './store.ts'
 import { canonicalSeriesKey, seriesId } from './series.ts'
 import { isStorageError } from './errors.ts'
 import { ReferenceModel, randomLog, seededRandom } from './testing/random-log.ts'
@@ -348,8 +348,9 @@ test('a listing kept between applied entries changes with the next entry, and a 
   await store.apply(upsert([[1n, [{ name: 'v', value: 1 }]]]), 0n)
   assert.deepEqual(list(), ['cpu,host=a.v'])
   const listed = store.listSeries({ tenant: 't', database: 'db' })
-  listed.pop()
-  assert.deepEqual(list(), ['cpu,host=a.v'], 'the caller owns the array it was given')
+  assert.equal(store.listSeries({ tenant: 't', database: 'db' }), listed, 'the kept listing is answered as the same array')
+  assert.throws(() => (listed as SeriesListing[]).pop(), TypeError, 'which is frozen: no caller can change what the next one gets')
+  assert.deepEqual(list(), ['cpu,host=a.v'])
   await store.apply(upsert([[2n, [{ name: 'w', value: 2 }]]], [{ key: 'host', value: 'b' }]), 1n)
   assert.deepEqual(list(), ['cpu,host=a.v', 'cpu,host=b.w'], 'a new series and field after the first listing')
   await store.apply(command('DELETE', { tags: [{ key: 'host', values: ['a'] }] }), 2n)

@@ -205,7 +205,7 @@ export class PartitionStore {
   private nextAppliedOffset: bigint
   private readonly blockCache: DecodedBlockCache
   /** listSeries's answers while no entry is applied (see there). */
-  private readonly listings = { offset: -1n, byQuery: new Map<string, SeriesListing[]>() }
+  private readonly listings = { offset: -1n, byQuery: new Map<string, readonly SeriesListing[]>() }
   private durable: Checkpoint
   private nextSeq: number
   private nextFileId: number
@@ -883,8 +883,12 @@ export class PartitionStore {
     return visible
   }
 
-  /** Series of a database (and measurement) matching tag predicates, with visible points. */
-  listSeries(query: SeriesQuery): SeriesListing[] {
+  /**
+   * Series of a database (and measurement) matching tag predicates, with visible points. A listing
+   * kept until the next applied entry is answered as the same frozen array each time, so a caller
+   * can tell by identity that nothing changed (query/plan.ts keeps the table schema it built on it).
+   */
+  listSeries(query: SeriesQuery): readonly SeriesListing[] {
     this.throwIfClosed()
     // One tenant and database per listing: their retention range is worked out once, not per field.
     const cutoff = this.retentionCutoff(query.tenant, query.database)
@@ -898,11 +902,11 @@ export class PartitionStore {
         this.listings.byQuery.clear()
       }
       const listed = this.listings.byQuery.get(key)
-      if (listed) return [...listed]
+      if (listed) return listed
     }
-    const out = this.listSeriesNow(query, cutoff)
+    const out = Object.freeze(this.listSeriesNow(query, cutoff))
     if (key !== null && this.listings.byQuery.size < MAX_KEPT_LISTINGS) this.listings.byQuery.set(key, out)
-    return [...out]
+    return out
   }
 
   private listSeriesNow(query: SeriesQuery, cutoff: bigint | null): SeriesListing[] {
