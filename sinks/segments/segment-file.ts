@@ -113,6 +113,8 @@ export class SegmentWriter {
   private readonly entries: Omit<BlockEntry, 'ordinal' | 'series'>[] = []
   private readonly entrySeries: number[] = []
   private pending = new ByteWriter(WRITE_BUFFER_BYTES + 65536)
+  /** Each block's payload before sealing, reused (its bytes are copied into `pending` or compressed before the next block). */
+  private readonly payload = new ByteWriter(16 * 1024)
   private fileOffset = HEADER_BYTES
   private pendingStart = HEADER_BYTES
 
@@ -148,7 +150,8 @@ export class SegmentWriter {
 
   async addBlock(series: Omit<SegmentSeries, 'fields'>, field: string, column: Column): Promise<void> {
     const ordinal = this.seriesOrdinal(series, field, column.type)
-    const sealed = sealBlock(encodeBlock(column, undefined, { indexed: true }))
+    this.payload.length = 0
+    const sealed = sealBlock(encodeBlock(column, this.payload, { indexed: true }))
     this.entries.push({
       ...computeStats(column), field, type: column.type, codec: sealed.codec, offset: this.fileOffset,
       storedLength: sealed.stored.length, rawLength: sealed.rawLength, crc32c: sealed.crc32c,

@@ -96,12 +96,28 @@ export interface DecodeOptions {
   toNs?: bigint | null
 }
 
+/**
+ * Scratch of encodeBlock, reused from block to block (encoding is synchronous and never nested):
+ * the times section before its length is known, and the deltas of times and then of values. A
+ * typed array above 64 bytes is a separate allocation outside V8's heap; a flush encodes tens of
+ * thousands of blocks.
+ */
+const timesScratch = new ByteWriter(4096)
+let deltasScratch = new Float64Array(1024)
+
+function scratchDeltas(count: number): Float64Array {
+  if (deltasScratch.length < count) deltasScratch = new Float64Array(2 ** Math.ceil(Math.log2(count)))
+  return deltasScratch
+}
+
+/** `out` receives the payload, which is returned as a view of its bytes (a reused writer: copy it before the next block). */
 export function encodeBlock(column: Column, out: ByteWriter = new ByteWriter(64 + column.times.length * 4), options: EncodeOptions = {}): Uint8Array {
   const count = column.times.length
   const indexed = options.indexed === true
   out.byte(column.type)
   out.varint(count)
-  const times = new ByteWriter(16 + count * 2)
+  const times = timesScratch
+  times.length = 0
   encodeTimes(column.times, times, indexed)
   out.varint(times.length)
   out.raw(times.result())
@@ -117,7 +133,7 @@ export function encodeBlock(column: Column, out: ByteWriter = new ByteWriter(64 
 
 function encodeTimes(times: BigInt64Array, out: ByteWriter, indexed: boolean): void {
   const count = times.length
-  const deltas = count > 1 ? smallDeltas(times, count) : null
+  const deltas = count > 1 ? smallDeltas(times, count, scratchDeltas(count)) : null
   if (indexed && (count === 1 || (deltas !== null && isConstant(deltas)))) {
     out.byte(TimesMode.REGULAR_FROM_INDEX)
     return
@@ -169,7 +185,7 @@ function regularTimes(input: ByteReader, times: BigInt64Array, indexed: IndexFac
 }
 
 function encodeIntegerValues(values: BigInt64Array | BigUint64Array, count: number, out: ByteWriter, indexed: boolean): void {
-  const deltas = count > 1 ? smallDeltas(values, count) : null
+  const deltas = count > 1 ? smallDeltas(values, count, scratchDeltas(count)) : null
   if (deltas === null && !(indexed && count === 1)) {
     out.byte(IntegerMode.DELTA_VARINT)
     encodeInt64Deltas(values, count, 1, out)

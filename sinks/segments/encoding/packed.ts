@@ -106,7 +106,7 @@ function radixGroup(radix: number): { size: number; bits: number } {
  */
 export function encodeSignedSequence(values: Float64Array, out: ByteWriter): void {
   const count = values.length
-  const zigzags = new Float64Array(count)
+  const zigzags = scratchZigzags(count)
   let max = 0
   let varintTotal = 0
   for (let i = 0; i < count; i++) {
@@ -225,10 +225,26 @@ export function decodeSignedSequence(input: ByteReader, into: Float64Array): voi
   input.offset += Math.ceil(bitCount / 8)
 }
 
-/** Differences of consecutive 64-bit values as exact numbers, or null when one is beyond ±2^47. */
-export function smallDeltas(column: BigInt64Array | BigUint64Array, count: number): Float64Array | null {
+/**
+ * Scratch for encodeSignedSequence's zigzag values, reused from block to block (encoding is
+ * synchronous and never nested): a typed array above 64 bytes is a separate allocation outside V8's
+ * heap, and a flush encodes tens of thousands of blocks.
+ */
+let zigzagScratch = new Float64Array(1024)
+
+function scratchZigzags(count: number): Float64Array {
+  if (zigzagScratch.length < count) zigzagScratch = new Float64Array(2 ** Math.ceil(Math.log2(count)))
+  return zigzagScratch.subarray(0, count)
+}
+
+/**
+ * Differences of consecutive 64-bit values as exact numbers, or null when one is beyond ±2^47;
+ * into `scratch` when it has room (then valid until the scratch is used again).
+ */
+export function smallDeltas(column: BigInt64Array | BigUint64Array, count: number, scratch?: Float64Array): Float64Array | null {
   const words = new Int32Array(column.buffer, column.byteOffset, count * 2)
-  const deltas = new Float64Array(Math.max(0, count - 1))
+  const length = Math.max(0, count - 1)
+  const deltas = scratch !== undefined && scratch.length >= length ? scratch.subarray(0, length) : new Float64Array(length)
   for (let i = 1; i < count; i++) {
     const delta = (words[2 * i + 1]! - words[2 * i - 1]!) * TWO_POW_32 + ((words[2 * i]! >>> 0) - (words[2 * i - 2]! >>> 0))
     if (!(delta > -FAST_LIMIT && delta < FAST_LIMIT)) return null
