@@ -97,10 +97,10 @@ export interface DecodeOptions {
 }
 
 /**
- * Scratch of encodeBlock, reused from block to block (encoding is synchronous and never nested):
- * the times section before its length is known, and the deltas of times and then of values. A
- * typed array above 64 bytes is a separate allocation outside V8's heap; a flush encodes tens of
- * thousands of blocks.
+ * Scratch of encodeBlock and decodeBlock, reused from block to block (both are synchronous and
+ * never nested): the times section before its length is known, and the deltas of times and then of
+ * values. A typed array above 64 bytes is a separate allocation outside V8's heap; a flush encodes,
+ * and a compaction decodes, tens of thousands of blocks.
  */
 const timesScratch = new ByteWriter(4096)
 let deltasScratch = new Float64Array(1024)
@@ -108,6 +108,11 @@ let deltasScratch = new Float64Array(1024)
 function scratchDeltas(count: number): Float64Array {
   if (deltasScratch.length < count) deltasScratch = new Float64Array(2 ** Math.ceil(Math.log2(count)))
   return deltasScratch
+}
+
+/** `count` deltas to decode into: a view of the scratch, valid until the next block. */
+function decodedDeltas(count: number): Float64Array {
+  return scratchDeltas(count).subarray(0, count)
 }
 
 /** `out` receives the payload, which is returned as a view of its bytes (a reused writer: copy it before the next block). */
@@ -160,7 +165,7 @@ function decodeTimes(input: ByteReader, times: BigInt64Array, indexed: IndexFact
   if (mode === TimesMode.REGULAR_FROM_INDEX) return regularTimes(input, times, indexed)
   if (mode !== TimesMode.DELTA_OF_DELTA_RUNS) input.fail(`unknown times mode ${mode}`)
   new Uint8Array(times.buffer, times.byteOffset, 8).set(input.take(8))
-  const deltas = new Float64Array(times.length - 1)
+  const deltas = decodedDeltas(times.length - 1)
   decodeDeltaOfDeltaRuns(input, deltas)
   applyDeltas(times, deltas)
 }
@@ -178,7 +183,7 @@ function regularTimes(input: ByteReader, times: BigInt64Array, indexed: IndexFac
   const step = span / BigInt(count - 1)
   if (step <= 0n || step * BigInt(count - 1) !== span) input.fail(`index time range ${span} ns does not split into ${count - 1} equal steps`)
   if (step < 2n ** 47n) {
-    applyDeltas(times, new Float64Array(count - 1).fill(Number(step)))
+    applyDeltas(times, decodedDeltas(count - 1).fill(Number(step)))
     return
   }
   for (let i = 1; i < count; i++) times[i] = indexed.minTimeNs + BigInt(i) * step
@@ -214,7 +219,7 @@ function decodeIntegerValues(input: ByteReader, values: BigInt64Array | BigUint6
     if (values.length === 0) return
     new Uint8Array(values.buffer, values.byteOffset, 8).set(first)
   }
-  const deltas = new Float64Array(values.length - 1)
+  const deltas = decodedDeltas(values.length - 1)
   decodeSignedSequence(input, deltas)
   applyDeltas(values, deltas)
 }
@@ -244,7 +249,7 @@ function decodeFloatValues(input: ByteReader, values: Float64Array, whole: boole
   const power = powerOfTen(scale)
   let mantissa = input.zigzagOrNaN()
   if (mantissa !== mantissa) input.fail('decimal mantissa out of range')
-  const deltas = new Float64Array(values.length - 1)
+  const deltas = decodedDeltas(values.length - 1)
   decodeSignedSequence(input, deltas)
   values[0] = mantissa / power
   for (let i = 1; i < values.length; i++) {
