@@ -96,27 +96,12 @@ export class FieldAccumulator {
     if (!this.addSmallIntegers(values, start, end)) this.addBigIntsExactly(values, start, end)
   }
 
-  /**
-   * The fast path: reads each 64-bit integer as two 32-bit words (no BigInt per point) while every
-   * value lies within ±2^53, where a float64 holds it exactly; the run's sum is kept when the bound
-   * count × max|v| < 2^53 proves every partial sum exact, and added to smallSum while that stays
-   * within ±2^53. False: nothing was added, take the slow path.
-   */
+  /** The fast path (foldSmallIntegers); the run's sum joins smallSum while that stays within ±2^53. False: nothing was added. */
   private addSmallIntegers(values: BigInt64Array | BigUint64Array, start: number, end: number): boolean {
-    if (!LITTLE_ENDIAN) return false
-    const words = wordsOf(values)
-    let min = Infinity
-    let max = -Infinity
-    let sum = 0
-    for (let i = 2 * start; i < 2 * end; i += 2) {
-      const high = words[i + 1]!
-      if (high > 0x1fffff || high < -0x200000) return false
-      const v = high * 4294967296 + (words[i]! >>> 0)
-      if (v < min) min = v
-      if (v > max) max = v
-      sum += v
-    }
-    if ((end - start) * Math.max(Math.abs(min), Math.abs(max)) >= SAFE_NUMBER_SUM) return false
+    if (!foldSmallIntegers(values, start, end)) return false
+    const min = smallFold[0]!
+    const max = smallFold[1]!
+    const sum = smallFold[2]!
     if ((this.folds & Fold.EXTREMES) !== 0) {
       if (this.min === null || min < (this.min as bigint)) this.min = BigInt(min)
       if (this.max === null || max > (this.max as bigint)) this.max = BigInt(max)
@@ -235,6 +220,36 @@ export class FieldAccumulator {
     if (value === null) return null
     return this.type === FieldType.BOOLEAN ? Number(value) !== 0 : value
   }
+}
+
+/** min, max and sum of the last foldSmallIntegers that returned true. */
+export const smallFold = new Float64Array(3)
+
+/**
+ * Folds int64 values [start, end) without a BigInt per point: each is read as two 32-bit words while
+ * every value lies within ±2^53, where a float64 holds it exactly, and the sum is kept only when the
+ * bound count × max|v| < 2^53 proves every partial sum exact. True: min, max and sum are in
+ * smallFold; false: nothing was written, fold them as bigints.
+ */
+export function foldSmallIntegers(values: BigInt64Array | BigUint64Array, start: number, end: number): boolean {
+  if (!LITTLE_ENDIAN) return false
+  const words = wordsOf(values)
+  let min = Infinity
+  let max = -Infinity
+  let sum = 0
+  for (let i = 2 * start; i < 2 * end; i += 2) {
+    const high = words[i + 1]!
+    if (high > 0x1fffff || high < -0x200000) return false
+    const v = high * 4294967296 + (words[i]! >>> 0)
+    if (v < min) min = v
+    if (v > max) max = v
+    sum += v
+  }
+  if ((end - start) * Math.max(Math.abs(min), Math.abs(max)) >= SAFE_NUMBER_SUM) return false
+  smallFold[0] = min
+  smallFold[1] = max
+  smallFold[2] = sum
+  return true
 }
 
 /** The last integer column read as 32-bit words: a chunk's bucket runs come one after another. */

@@ -332,3 +332,23 @@ test('an anchored alternation of literals is read as the tag values it matches; 
     assert.equal(literalAlternatives(regex), null, String(regex))
   }
 })
+
+test('count, sum and mean alone (the sums-only cells) answer as with a selector beside them, integer sums exact past 2^53', async (t) => {
+  const big = 2n ** 53n - 1n
+  const lines: typeof LINES = [
+    ['big', [['host', 'a']], [{ name: 'i', value: big }, { name: 'v', value: 0.5 }], 100],
+    ['big', [['host', 'a']], [{ name: 'i', value: big }, { name: 'v', value: 1.25 }], 110],
+    ['big', [['host', 'b']], [{ name: 'i', value: -5n }, { name: 'v', value: 2 }], 120],
+    ['big', [['host', 'a']], [{ name: 'i', value: 2n ** 62n }, { name: 'v', value: 4 }], 230],
+    ['big', [['host', 'b']], [{ name: 'i', value: 3n }, { name: 'v', value: 8 }], 240],
+  ]
+  const c = await context(t, lines)
+  const text = (q: string): Promise<string> => executeInfluxql(q, { ...c, epoch: 's' })
+  const where = 'WHERE time >= 100s AND time < 300s GROUP BY time(100s)'
+  const alone = await text(`SELECT sum(i), count(i), mean(v) FROM big ${where}`)
+  assert.ok(alone.includes(`[100,${2n * big - 5n},3,1.25]`), alone)
+  assert.ok(alone.includes(`[200,${2n ** 62n + 3n},2,6]`), alone)
+  const withSelector = await text(`SELECT sum(i), count(i), mean(v), max(i) FROM big ${where}`)
+  assert.ok(withSelector.includes(`[100,${2n * big - 5n},3,1.25,${big}]`), withSelector)
+  assert.ok(withSelector.includes(`[200,${2n ** 62n + 3n},2,6,${2n ** 62n}]`), withSelector)
+})

@@ -7,6 +7,7 @@
 
 import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../../sinks/index.ts'
 import type { Value } from '../result.ts'
+import { foldSmallIntegers, smallFold } from '../accumulate.ts'
 
 export const INFLUXQL_AGGREGATES = ['count', 'sum', 'mean', 'min', 'max', 'first', 'last', 'spread', 'median', 'mode', 'stddev', 'percentile'] as const
 export type InfluxqlAggregate = (typeof INFLUXQL_AGGREGATES)[number]
@@ -60,13 +61,18 @@ export class Cell {
   private readonly runs: Run[] | null
   private sorted: Float64Array | BigInt64Array | BigUint64Array | null = null
 
-  constructor(readonly type: FieldTypeCode, keepValues = false) {
+  /**
+   * `sumsOnly`: only count, sum and mean will be asked for, so a run adds its count and sum and
+   * nothing else (no bigint per point for an integer field, no extremes or ends).
+   */
+  constructor(readonly type: FieldTypeCode, keepValues = false, private readonly sumsOnly = false) {
     this.runs = keepValues ? [] : null
   }
 
   /** Points [start, end) of a time-ordered column of the series the caller numbers `source`. */
   add(column: Column, start: number, end: number, source = 0): void {
     if (end <= start) return
+    if (this.sumsOnly) { this.addSums(column, start, end); return }
     this.runs?.push({ column, start, end, source })
     const times = column.times
     const values = column.values as ArrayLike<Raw>
@@ -94,6 +100,20 @@ export class Cell {
     }
     this.takeFirst(values[start]!, times[start]!, source)
     this.takeLast(values[end - 1]!, times[end - 1]!, source)
+  }
+
+  private addSums(column: Column, start: number, end: number): void {
+    this.count += end - start
+    if (this.type === FieldType.FLOAT) {
+      const values = column.values as Float64Array
+      let sum = 0
+      for (let i = start; i < end; i++) sum += values[i]!
+      this.sumFloat += sum
+    } else if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
+      const values = column.values as BigInt64Array | BigUint64Array
+      if (foldSmallIntegers(values, start, end)) this.sumInteger += BigInt(smallFold[2]!)
+      else for (let i = start; i < end; i++) this.sumInteger += values[i]!
+    }
   }
 
   /**
@@ -140,6 +160,7 @@ export class Cell {
   /** The aggregate's value (null over no points); percentile takes its percent. */
   result(fn: InfluxqlAggregate, percent = 0): Value {
     if (fn === 'count') return BigInt(this.count)
+    if (this.sumsOnly && fn !== 'sum' && fn !== 'mean') throw new Error(`internal: ${fn} asked of a cell that keeps only sums`)
     if (this.count === 0) return null
     const integer = this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED
     switch (fn) {

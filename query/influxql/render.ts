@@ -36,7 +36,17 @@ export function renderSeries(series: OutputSeries, unit: bigint | null, timeColu
   if (series.name !== '') text += `"name":${JSON.stringify(series.name)},`
   if (series.tags !== null) text += `"tags":{${series.tags.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}},`
   text += `"columns":${JSON.stringify(series.columns)},"values":[`
-  text += series.values.map((row) => '[' + row.map((v, i) => (i === 0 && timeColumn ? timeText(v as bigint, unit) : valueText(v))).join(',') + ']').join(',')
+  // Appended piece by piece (V8 joins them without copying): no array or join per row.
+  const rows = series.values
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    text += r === 0 ? '[' : ',['
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) text += ','
+      text += i === 0 && timeColumn ? timeText(row[0] as bigint, unit) : valueText(row[i]!)
+    }
+    text += ']'
+  }
   return text + ']}'
 }
 

@@ -30,6 +30,9 @@ export interface OutputSeries {
   values: Value[][]
 }
 
+/** Aggregates a cell answers from its count and sum alone (reduce.ts Cell's sumsOnly). */
+const SUMS: ReadonlySet<string> = new Set(['count', 'sum', 'mean'])
+
 const unsupported = (message: string): QueryError => new QueryError(QueryErrorCode.UNSUPPORTED, message)
 
 export function selectMeasurement(statement: SelectStatement, stores: PartitionStore[], tenant: string, database: string, measurement: string, nowNs: bigint): OutputSeries[] {
@@ -258,7 +261,8 @@ function aggregateRows(statement: SelectStatement, calls: CallColumn[], members:
     const keepValues = sharing.some((c) => NEEDS_VALUES.has(c.fn))
     // Block statistics answer whole blocks, unless every value or the time of a min or max is needed.
     const useStats = !keepValues && !(selectorTime && (call.fn === 'min' || call.fn === 'max'))
-    cells.set(key, foldField(call.field, members, byTime, scanRange(widened(where, byTime, call, statement.descending)), { keepValues, useStats }))
+    const sumsOnly = sharing.every((c) => SUMS.has(c.fn))
+    cells.set(key, foldField(call.field, members, byTime, scanRange(widened(where, byTime, call, statement.descending)), { keepValues, useStats, sumsOnly }))
   }
   if (!byTime) return [singleRow(aggregates, aggregates.map((c) => cells.get(keyOf(c))!.get(0n)), where)].filter((row): row is Value[] => row !== null)
   const firstWindowNs = where.startNs === null ? null : bucketStartNs(where.startNs, byTime.intervalNs, byTime.offsetNs)
@@ -293,7 +297,7 @@ function aggregateRows(statement: SelectStatement, calls: CallColumn[], members:
  */
 function selectorRows(statement: SelectStatement, columns: ColumnPlan[], call: AggregateColumn, members: TableSeries[], where: WhereParts): Value[][] {
   const byTime = statement.groupByTime
-  const windows = foldField(call.field, members, byTime, scanRange(where), { keepValues: NEEDS_VALUES.has(call.fn), useStats: false })
+  const windows = foldField(call.field, members, byTime, scanRange(where), { keepValues: NEEDS_VALUES.has(call.fn), useStats: false, sumsOnly: false })
   const auxiliary = (window: bigint): Value[] => {
     const point = windows.get(window)?.selectedPoint(call.fn, call.percent) ?? null
     return columns.map((column) => {
@@ -323,7 +327,7 @@ function selectorRows(statement: SelectStatement, columns: ColumnPlan[], call: A
 }
 
 /** One field of the group's series folded into cells by window (0 without GROUP BY time). */
-function foldField(field: string, members: TableSeries[], byTime: SelectStatement['groupByTime'], range: { fromNs: bigint | null; toNs: bigint | null }, options: { keepValues: boolean; useStats: boolean }): Map<bigint, Cell> {
+function foldField(field: string, members: TableSeries[], byTime: SelectStatement['groupByTime'], range: { fromNs: bigint | null; toNs: bigint | null }, options: { keepValues: boolean; useStats: boolean; sumsOnly: boolean }): Map<bigint, Cell> {
   const windows = new Map<bigint, Cell>()
   for (const [source, { store, series }] of members.entries()) {
     const type = series.fields.find((f) => f.name === field)?.type
@@ -332,7 +336,7 @@ function foldField(field: string, members: TableSeries[], byTime: SelectStatemen
       let cell = windows.get(window)
       if (!cell) {
         if (windows.size >= QUERY_LIMITS.maxResultRows) throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} time windows; narrow the time range or widen the interval`)
-        cell = new Cell(type, options.keepValues)
+        cell = new Cell(type, options.keepValues, options.sumsOnly)
         windows.set(window, cell)
       }
       return cell
