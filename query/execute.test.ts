@@ -349,3 +349,21 @@ test('a repeated query sees series, fields and deletes applied since its last an
   await store.apply(command('DELETE', { tags: [{ key: 'host', values: ['h1'] }] }), 3n)
   assert.deepEqual(await answer(), [['h0', 1n]], 'a DELETE hides the series at once')
 })
+
+test('under a time to live a repeated query lists anew: a series whose points expired leaves the answer without any entry applied', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-kept-schema-ttl-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  let nowNs = T0 + MINUTE
+  const store = await openPartitionStore(dir, { fsync: false, retentionNs: { db: 2n * MINUTE }, clockNs: () => nowNs })
+  t.after(() => store.close())
+  const context: QueryContext = { tenant: 't', database: 'db', stores: [store], nowNs: T0 }
+  const sql = `SELECT host, count(usage) AS n FROM cpu GROUP BY host ORDER BY host`
+  await store.apply(upsert('cpu', 'h0', [[T0, [{ name: 'usage', value: 1 }, { name: 'idle', value: 5 }]]]), 0n)
+  await store.apply(upsert('cpu', 'h1', [[T0 + 2n * MINUTE, [{ name: 'usage', value: 2 }]]]), 1n)
+  assert.deepEqual((await executeSql(sql, context)).rows, [['h0', 1n], ['h1', 1n]])
+  assert.deepEqual((await executeSql('SELECT count(idle) AS n FROM cpu', context)).rows, [[1n]])
+  nowNs = T0 + 3n * MINUTE
+  assert.deepEqual((await executeSql(sql, context)).rows, [['h1', 1n]], 'h0 expired')
+  await assert.rejects(executeSql('SELECT count(idle) AS n FROM cpu', context), (error: unknown) => isQueryError(error) && error.code === QueryErrorCode.UNKNOWN_COLUMN,
+    'the field only the expired series had is gone from the table')
+})

@@ -92,20 +92,21 @@ function namesKnown(schema: TableSchema, statement: SelectStatement): boolean {
 }
 
 /**
- * Table schemas built from the stores' listings, kept while every store answers the same listing
- * array (a store keeps one until its next applied entry, store.ts listSeries): a dashboard's repeated
- * query lists nothing anew. Bounded by entries and by the series they hold.
+ * Table schemas built from the stores' listings, kept while no store has applied an entry since
+ * (store.ts listingVersion; never under a time to live): a dashboard's repeated query lists nothing
+ * anew. Bounded by entries and by the series they hold.
  */
-const keptSchemas = new LruCache<string, { stores: PartitionStore[]; listings: ReadonlyArray<readonly SeriesListing[]>; schema: TableSchema | null }>({ maxEntries: 256, maxWeight: 1_000_000 })
+const keptSchemas = new LruCache<string, { stores: PartitionStore[]; versions: Array<bigint | null>; schema: TableSchema | null }>({ maxEntries: 256, maxWeight: 1_000_000 })
 
 function listTable(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string, matches?: TagMatch[]): TableSchema | null {
   const storeList = [...stores]
-  const listings = storeList.map((store) => store.listSeries({ tenant, database, measurement: table, ...(matches ? { tags: matches } : {}) }))
+  const versions = storeList.map((store) => store.listingVersion(tenant, database))
   const key = JSON.stringify([tenant, database, table, matches ?? null])
   const kept = keptSchemas.get(key)
-  if (kept && sameItems(kept.stores, storeList) && sameItems(kept.listings, listings)) return kept.schema
+  if (kept && !versions.includes(null) && sameItems(kept.stores, storeList) && sameItems(kept.versions, versions)) return kept.schema
+  const listings = storeList.map((store) => store.listSeries({ tenant, database, measurement: table, ...(matches ? { tags: matches } : {}) }))
   const schema = schemaOf(table, storeList, listings)
-  keptSchemas.set(key, { stores: storeList, listings, schema }, 1 + (schema?.series.length ?? 0))
+  keptSchemas.set(key, { stores: storeList, versions, schema }, 1 + (schema?.series.length ?? 0))
   return schema
 }
 

@@ -67,6 +67,11 @@ export class MemoryTable {
     }
   }
 
+  /** A result changes with every query: nothing listed from it is kept (plan.ts). */
+  listingVersion(): bigint | null {
+    return null
+  }
+
   listSeries(query: SeriesQuery): SeriesListing[] {
     return this.series.map((s) => s.listing).filter((listing) => (query.tags ?? []).every((match) => {
       const value = listing.tags.find((t) => t.key === match.key)?.value ?? ''
@@ -96,7 +101,7 @@ export class MemoryTable {
     return { table, series: this.series.map((s) => ({ store, series: s.listing })), tags, fields: new Map(fields.sort(([a], [b]) => (a < b ? -1 : 1))) }
   }
 
-  /** Read as a store by plan.ts, aggregate.ts and raw.ts, which call only the three methods above. */
+  /** Read as a store by plan.ts, aggregate.ts and raw.ts, which call only the methods above. */
   asStore(): PartitionStore {
     return this as unknown as PartitionStore
   }

@@ -884,6 +884,15 @@ export class PartitionStore {
   }
 
   /**
+   * What listSeries answers for a tenant's database can have changed only when this has: the offset
+   * of the next entry to apply, or null under a time to live (the clock hides points then).
+   */
+  listingVersion(tenant: string, database: string): bigint | null {
+    this.throwIfClosed()
+    return this.retentionCutoff(tenant, database) === null ? this.nextAppliedOffset : null
+  }
+
+  /**
    * Series of a database (and measurement) matching tag predicates, with visible points. A listing
    * kept until the next applied entry is answered as the same frozen array each time, so a caller
    * can tell by identity that nothing changed (query/plan.ts keeps the table schema it built on it).
