@@ -84,10 +84,10 @@ async function begin(h: Harness, id: string, partitions: TopicPartition[], group
   assert.equal(init.errorCode, ErrorCode.NONE)
   const { producerId, producerEpoch } = init
   if (partitions.length > 0) {
-    const results = h.coordinator.addPartitions(id, producerId, producerEpoch, partitions, exists, 1)
+    const results = await h.coordinator.addPartitions(id, producerId, producerEpoch, partitions, exists, 1)
     assert.ok(results.every(r => r.errorCode === ErrorCode.NONE), JSON.stringify(results, (_k, v) => typeof v === 'bigint' ? String(v) : v))
   }
-  for (const group of groups) assert.equal(h.coordinator.addOffsets(id, producerId, producerEpoch, group, 1), ErrorCode.NONE)
+  for (const group of groups) assert.equal(await h.coordinator.addOffsets(id, producerId, producerEpoch, group, 1), ErrorCode.NONE)
   return { producerId, producerEpoch }
 }
 
@@ -95,6 +95,15 @@ function readTxnLog(dataDir: string): TxnRecord[] {
   const { log, records } = MetaLog.open<TxnRecord>(join(dataDir, 'meta', 'txn.log'))
   log.close()
   return records
+}
+
+/** Polls (every event-loop turn, up to 2 s) until the predicate holds. */
+async function until(predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 2_000
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in 2 s')
+    await new Promise(resolve => setImmediate(resolve))
+  }
 }
 
 const codes = (results: Array<{ errorCode: number }>): number[] => results.map(r => r.errorCode)
@@ -126,7 +135,7 @@ describe('InitProducerId', () => {
     const second = await h.coordinator.initProducerId('t', 30_000, 1)
     assert.deepEqual([second.producerId, second.producerEpoch], [first.producerId, 1])
     assert.equal(h.coordinator.describe('t')?.timeoutMs, 30_000)
-    h.coordinator.addPartitions('t', second.producerId, 1, [P0], exists, 1)
+    await h.coordinator.addPartitions('t', second.producerId, 1, [P0], exists, 1)
     assert.equal(await h.coordinator.endTxn('t', second.producerId, 1, true, 1), ErrorCode.NONE)
     assert.equal(h.coordinator.describe('t')?.state, 'CompleteCommit')
     const third = await h.coordinator.initProducerId('t', 30_000, 1)
@@ -155,10 +164,10 @@ describe('AddPartitionsToTxn and AddOffsetsToTxn', () => {
   test('unknown id or producer id mismatch: INVALID_PRODUCER_ID_MAPPING', async () => {
     const h = await open()
     const { producerId, producerEpoch } = await begin(h, 't', [])
-    assert.deepEqual(codes(h.coordinator.addPartitions('nobody', producerId, producerEpoch, [P0, P1], exists, 1)), [49, 49])
-    assert.deepEqual(codes(h.coordinator.addPartitions('t', producerId + 1n, producerEpoch, [P0], exists, 1)), [49])
-    assert.equal(h.coordinator.addOffsets('nobody', producerId, producerEpoch, 'g', 1), 49)
-    assert.equal(h.coordinator.addOffsets('t', producerId + 1n, producerEpoch, 'g', 1), 49)
+    assert.deepEqual(codes(await h.coordinator.addPartitions('nobody', producerId, producerEpoch, [P0, P1], exists, 1)), [49, 49])
+    assert.deepEqual(codes(await h.coordinator.addPartitions('t', producerId + 1n, producerEpoch, [P0], exists, 1)), [49])
+    assert.equal(await h.coordinator.addOffsets('nobody', producerId, producerEpoch, 'g', 1), 49)
+    assert.equal(await h.coordinator.addOffsets('t', producerId + 1n, producerEpoch, 'g', 1), 49)
     await h.coordinator.close()
   })
 
@@ -167,9 +176,9 @@ describe('AddPartitionsToTxn and AddOffsetsToTxn', () => {
     await h.coordinator.initProducerId('t', 60_000, 1)
     const { producerId, producerEpoch } = await h.coordinator.initProducerId('t', 60_000, 1)
     for (const [version, expected] of [[0, 47], [1, 47], [2, 90]] as const) {
-      assert.deepEqual(codes(h.coordinator.addPartitions('t', producerId, producerEpoch - 1, [P0], exists, version)), [expected])
-      assert.deepEqual(codes(h.coordinator.addPartitions('t', producerId, producerEpoch + 1, [P0], exists, version)), [expected])
-      assert.equal(h.coordinator.addOffsets('t', producerId, producerEpoch - 1, 'g', version), expected)
+      assert.deepEqual(codes(await h.coordinator.addPartitions('t', producerId, producerEpoch - 1, [P0], exists, version)), [expected])
+      assert.deepEqual(codes(await h.coordinator.addPartitions('t', producerId, producerEpoch + 1, [P0], exists, version)), [expected])
+      assert.equal(await h.coordinator.addOffsets('t', producerId, producerEpoch - 1, 'g', version), expected)
     }
     assert.equal(h.coordinator.describe('t')?.state, 'Empty')
     await h.coordinator.close()
@@ -180,8 +189,8 @@ describe('AddPartitionsToTxn and AddOffsetsToTxn', () => {
     const { producerId, producerEpoch } = await begin(h, 't', [P0])
     const release = h.markers.hold()
     const ending = h.coordinator.endTxn('t', producerId, producerEpoch, true, 1)
-    assert.deepEqual(codes(h.coordinator.addPartitions('t', producerId, producerEpoch, [P1], exists, 1)), [51])
-    assert.equal(h.coordinator.addOffsets('t', producerId, producerEpoch, 'g', 1), 51)
+    assert.deepEqual(codes(await h.coordinator.addPartitions('t', producerId, producerEpoch, [P1], exists, 1)), [51])
+    assert.equal(await h.coordinator.addOffsets('t', producerId, producerEpoch, 'g', 1), 51)
     release()
     await ending
     await h.coordinator.close()
@@ -191,7 +200,7 @@ describe('AddPartitionsToTxn and AddOffsetsToTxn', () => {
     const h = await open()
     const { producerId, producerEpoch } = await begin(h, 't', [])
     const missing = { topic: 'orders', partition: 7 }
-    assert.deepEqual(codes(h.coordinator.addPartitions('t', producerId, producerEpoch, [P0, missing, Q0], exists, 1)), [55, 3, 55])
+    assert.deepEqual(codes(await h.coordinator.addPartitions('t', producerId, producerEpoch, [P0, missing, Q0], exists, 1)), [55, 3, 55])
     const described = h.coordinator.describe('t')
     assert.equal(described?.state, 'Empty')
     assert.deepEqual(described?.partitions, [])
@@ -201,11 +210,11 @@ describe('AddPartitionsToTxn and AddOffsetsToTxn', () => {
   test('adding moves Empty → Ongoing, records the start time once, and accumulates partitions and groups', async () => {
     const h = await open({ clockMs: 5_000 })
     const { producerId, producerEpoch } = await begin(h, 't', [])
-    assert.deepEqual(codes(h.coordinator.addPartitions('t', producerId, producerEpoch, [P0, P1], exists, 1)), [0, 0])
+    assert.deepEqual(codes(await h.coordinator.addPartitions('t', producerId, producerEpoch, [P0, P1], exists, 1)), [0, 0])
     h.clock.ms = 6_000
-    assert.deepEqual(codes(h.coordinator.addPartitions('t', producerId, producerEpoch, [P1, Q0], exists, 1)), [0, 0])
-    assert.equal(h.coordinator.addOffsets('t', producerId, producerEpoch, 'g1', 1), 0)
-    assert.equal(h.coordinator.addOffsets('t', producerId, producerEpoch, 'g1', 1), 0)
+    assert.deepEqual(codes(await h.coordinator.addPartitions('t', producerId, producerEpoch, [P1, Q0], exists, 1)), [0, 0])
+    assert.equal(await h.coordinator.addOffsets('t', producerId, producerEpoch, 'g1', 1), 0)
+    assert.equal(await h.coordinator.addOffsets('t', producerId, producerEpoch, 'g1', 1), 0)
     const described = h.coordinator.describe('t')!
     assert.equal(described.state, 'Ongoing')
     assert.equal(described.txnStartMs, 5_000)
@@ -214,10 +223,28 @@ describe('AddPartitionsToTxn and AddOffsetsToTxn', () => {
     await h.coordinator.close()
   })
 
+  test('an add is answered only once durable, and Produce and TxnOffsetCommit are refused until then', async () => {
+    const h = await open()
+    const { producerId, producerEpoch } = await begin(h, 't', [P0])
+    const adding = h.coordinator.addPartitions('t', producerId, producerEpoch, [P1], exists, 1)
+    const addingGroup = h.coordinator.addOffsets('t', producerId, producerEpoch, 'g', 1)
+    assert.equal(h.coordinator.describe('t')?.partitions.length, 2, 'the state machine has moved')
+    assert.equal(readTxnLog(h.config.dataDir).at(-1)!.partitions.flatMap(([, indexes]) => indexes).length, 1, 'the log has not yet')
+    assert.equal(h.coordinator.checkProduce('t', producerId, producerEpoch, 'orders', 1), ErrorCode.INVALID_TXN_STATE)
+    assert.equal(h.coordinator.checkTxnOffsetCommit('t', producerId, producerEpoch, 'g'), ErrorCode.INVALID_TXN_STATE)
+    assert.equal(h.coordinator.checkProduce('t', producerId, producerEpoch, 'orders', 0), ErrorCode.NONE, 'durable already')
+    assert.deepEqual(codes(await adding), [0])
+    assert.equal(readTxnLog(h.config.dataDir).at(-1)!.partitions.flatMap(([, indexes]) => indexes).length, 2)
+    assert.equal(h.coordinator.checkProduce('t', producerId, producerEpoch, 'orders', 1), ErrorCode.NONE)
+    assert.equal(await addingGroup, 0)
+    assert.equal(h.coordinator.checkTxnOffsetCommit('t', producerId, producerEpoch, 'g'), ErrorCode.NONE)
+    await h.coordinator.close()
+  })
+
   test('AddOffsetsToTxn alone opens the transaction', async () => {
     const h = await open({ clockMs: 7_000 })
     const { producerId, producerEpoch } = await begin(h, 't', [])
-    assert.equal(h.coordinator.addOffsets('t', producerId, producerEpoch, 'g', 0), 0)
+    assert.equal(await h.coordinator.addOffsets('t', producerId, producerEpoch, 'g', 0), 0)
     assert.equal(h.coordinator.describe('t')?.state, 'Ongoing')
     assert.equal(h.coordinator.describe('t')?.txnStartMs, 7_000)
     await h.coordinator.close()
@@ -337,7 +364,7 @@ describe('Produce and TxnOffsetCommit checks', () => {
     assert.equal(h.coordinator.checkProduce('nobody', producerId, producerEpoch, 'orders', 0), 49)
     assert.equal(h.coordinator.checkProduce('t', producerId + 1n, producerEpoch, 'orders', 0), 49)
     assert.equal(h.coordinator.checkProduce('t', producerId, producerEpoch, 'orders', 0), 48)
-    h.coordinator.addPartitions('t', producerId, producerEpoch, [P0], exists, 1)
+    await h.coordinator.addPartitions('t', producerId, producerEpoch, [P0], exists, 1)
     assert.equal(h.coordinator.checkProduce('t', producerId, producerEpoch, 'orders', 0), 0)
     assert.equal(h.coordinator.checkProduce('t', producerId, producerEpoch, 'orders', 1), 48)
     assert.equal(h.coordinator.checkProduce('t', producerId, producerEpoch, 'audit', 0), 48)
@@ -351,7 +378,7 @@ describe('Produce and TxnOffsetCommit checks', () => {
     const h = await open()
     const { producerId, producerEpoch } = await begin(h, 't', [P0])
     assert.equal(h.coordinator.checkTxnOffsetCommit('t', producerId, producerEpoch, 'g'), 48)
-    h.coordinator.addOffsets('t', producerId, producerEpoch, 'g', 1)
+    await h.coordinator.addOffsets('t', producerId, producerEpoch, 'g', 1)
     assert.equal(h.coordinator.checkTxnOffsetCommit('t', producerId, producerEpoch, 'g'), 0)
     assert.equal(h.coordinator.checkTxnOffsetCommit('t', producerId, producerEpoch, 'other'), 48)
     assert.equal(h.coordinator.checkTxnOffsetCommit('t', producerId, producerEpoch + 1, 'g'), 47)
@@ -373,15 +400,15 @@ describe('zombie fencing (brief §4.3, test 7.3-D)', () => {
     assert.equal(h.coordinator.describe('X')?.state, 'Empty')
 
     assert.equal(h.coordinator.checkProduce('X', p1.producerId, p1.producerEpoch, 'orders', 0), 47)
-    assert.deepEqual(codes(h.coordinator.addPartitions('X', p1.producerId, p1.producerEpoch, [P0], exists, 0)), [47])
-    assert.deepEqual(codes(h.coordinator.addPartitions('X', p1.producerId, p1.producerEpoch, [P0], exists, 1)), [47])
-    assert.equal(h.coordinator.addOffsets('X', p1.producerId, p1.producerEpoch, 'g', 1), 47)
+    assert.deepEqual(codes(await h.coordinator.addPartitions('X', p1.producerId, p1.producerEpoch, [P0], exists, 0)), [47])
+    assert.deepEqual(codes(await h.coordinator.addPartitions('X', p1.producerId, p1.producerEpoch, [P0], exists, 1)), [47])
+    assert.equal(await h.coordinator.addOffsets('X', p1.producerId, p1.producerEpoch, 'g', 1), 47)
     assert.equal(h.coordinator.checkTxnOffsetCommit('X', p1.producerId, p1.producerEpoch, 'g'), 47)
     assert.equal(await h.coordinator.endTxn('X', p1.producerId, p1.producerEpoch, true, 1), 47)
     assert.equal(await h.coordinator.endTxn('X', p1.producerId, p1.producerEpoch, false, 0), 47)
 
     // P2 carries on normally.
-    assert.deepEqual(codes(h.coordinator.addPartitions('X', p2.producerId, p2.producerEpoch, [P0], exists, 1)), [0])
+    assert.deepEqual(codes(await h.coordinator.addPartitions('X', p2.producerId, p2.producerEpoch, [P0], exists, 1)), [0])
     assert.equal(h.coordinator.checkProduce('X', p2.producerId, p2.producerEpoch, 'orders', 0), 0)
     assert.equal(await h.coordinator.endTxn('X', p2.producerId, p2.producerEpoch, true, 1), 0)
     assert.deepEqual(h.markers.calls.at(-1), { partitions: [P0], producerId: p2.producerId, producerEpoch: p2.producerEpoch, commit: true, coordinatorEpoch: 0 })
@@ -402,8 +429,8 @@ describe('timeouts and expiry', () => {
   test('an Ongoing txn past its timeout is aborted with a bumped epoch, fencing its producer', async () => {
     const h = await open({ clockMs: 0 })
     const init = await h.coordinator.initProducerId('t', 1_000, 1)
-    h.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)
-    h.coordinator.addOffsets('t', init.producerId, init.producerEpoch, 'g', 1)
+    await h.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)
+    await h.coordinator.addOffsets('t', init.producerId, init.producerEpoch, 'g', 1)
     h.clock.ms = 1_000
     await h.coordinator.checkTimeouts()
     assert.equal(h.coordinator.describe('t')?.state, 'Ongoing', 'exactly at the timeout it is still alive')
@@ -413,7 +440,7 @@ describe('timeouts and expiry', () => {
     assert.deepEqual(h.markers.calls, [{ partitions: [P0], producerId: init.producerId, producerEpoch: init.producerEpoch + 1, commit: false, coordinatorEpoch: 0 }])
     assert.deepEqual(h.offsets.calls, [{ groupId: 'g', producerId: init.producerId, commit: false }])
     assert.equal(h.coordinator.checkProduce('t', init.producerId, init.producerEpoch, 'orders', 0), 47)
-    assert.deepEqual(codes(h.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)), [47])
+    assert.deepEqual(codes(await h.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)), [47])
     assert.equal(await h.coordinator.endTxn('t', init.producerId, init.producerEpoch, false, 1), 47)
     const again = await h.coordinator.initProducerId('t', 1_000, 1)
     assert.deepEqual([again.producerId, again.producerEpoch], [init.producerId, init.producerEpoch + 2])
@@ -423,7 +450,7 @@ describe('timeouts and expiry', () => {
   test('the timer runs the check every transactionAbortCheckIntervalMs', async () => {
     const h = await open({ clockMs: 0, config: { transactionAbortCheckIntervalMs: 20 } })
     const init = await h.coordinator.initProducerId('t', 100, 1)
-    h.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)
+    await h.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)
     h.clock.ms = 500
     const deadline = Date.now() + 2_000
     while (h.coordinator.describe('t')?.state !== 'CompleteAbort' && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
@@ -457,6 +484,7 @@ describe('recovery', () => {
     const { producerId, producerEpoch } = await begin(crashed, 't', [P0, Q0], ['g'])
     crashed.markers.hold() // never released: the process "dies" with the markers unwritten
     void crashed.coordinator.endTxn('t', producerId, producerEpoch, true, 1)
+    await until(() => crashed.markers.calls.length === 1) // markers start only once PrepareCommit is durable
     assert.equal(readTxnLog(crashed.config.dataDir).at(-1)!.state, 'PrepareCommit')
 
     const h = await open({ dataDir: crashed.config.dataDir })
@@ -473,6 +501,7 @@ describe('recovery', () => {
     const p1 = await begin(crashed, 'X', [P1])
     crashed.markers.hold()
     void crashed.coordinator.initProducerId('X', 60_000, 1)
+    await until(() => crashed.markers.calls.length === 1) // markers start only once PrepareAbort is durable
 
     const h = await open({ dataDir: crashed.config.dataDir })
     assert.deepEqual(h.markers.calls, [{ partitions: [P1], producerId: p1.producerId, producerEpoch: p1.producerEpoch + 1, commit: false, coordinatorEpoch: 0 }])
@@ -486,8 +515,8 @@ describe('recovery', () => {
   test('Ongoing stays Ongoing across a restart, and the timeout then aborts it', async () => {
     const first = await open({ clockMs: 0 })
     const init = await first.coordinator.initProducerId('t', 5_000, 1)
-    first.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)
-    first.coordinator.addOffsets('t', init.producerId, init.producerEpoch, 'g', 1)
+    await first.coordinator.addPartitions('t', init.producerId, init.producerEpoch, [P0], exists, 1)
+    await first.coordinator.addOffsets('t', init.producerId, init.producerEpoch, 'g', 1)
     await first.coordinator.close()
 
     const h = await open({ dataDir: first.config.dataDir, clockMs: 1_000 })
@@ -565,7 +594,7 @@ describe('txn.log compaction', () => {
     const h = await open()
     const { producerId, producerEpoch } = await begin(h, 't', [P0])
     const group = (i: number): string => `group-with-a-longish-name-${i}`
-    for (let i = 0; i < 400; i++) assert.equal(h.coordinator.addOffsets('t', producerId, producerEpoch, group(i), 1), 0)
+    for (let i = 0; i < 400; i++) assert.equal(await h.coordinator.addOffsets('t', producerId, producerEpoch, group(i), 1), 0)
     await begin(h, 'other', [])
     const path = join(h.config.dataDir, 'meta', 'txn.log')
     assert.ok(statSync(path).size < 1024 * 1024, `compacted: ${statSync(path).size} bytes`)

@@ -1,10 +1,17 @@
 // The transaction coordinator (brief §4.3): one state machine per transactional id, persisted in
-// meta/txn.log (fsynced before any answer), with markers written synchronously before EndTxn is
+// meta/txn.log (fdatasynced before any answer), with markers written synchronously before EndTxn is
 // answered (brief §0.6), fencing of zombie producers, timeouts, expiry and crash recovery.
 //
 // Commit order (brief §6.3): txn.log Prepare* (fsync) → a marker in every partition of the txn
 // (durable) → the groups' pending offsets applied or dropped → txn.log Complete* (fsync) → answer.
 // A crash anywhere after Prepare* is finished by open(); a duplicate marker is harmless.
+//
+// Durability without blocking the event loop: a transition changes the in-memory state at once and
+// queues its record in txn.log's group commit (MetaLog.appendQueued: one write and one fdatasync on
+// the thread pool for every record of an event-loop turn, in append order). Every answer of the
+// coordinator's APIs waits for txn.log to be durable up to that point (answer()), so no client hears
+// of a state that a crash could still undo. The produce and TxnOffsetCommit checks run synchronously
+// and accept only what both the latest and the durable state (durableTxns) accept.
 
 import { join } from 'node:path'
 import type { BrokerConfig } from '../config.ts'
@@ -75,6 +82,8 @@ type Changes = Partial<Omit<TxnMetadata, 'transactionalId' | 'state' | 'lastUpda
 
 export class TxnCoordinator {
   private readonly txns = new Map<string, TxnMetadata>()
+  /** The state each transactional id has in txn.log as far as it is durable (txns may be ahead). */
+  private readonly durableTxns = new Map<string, TxnMetadata>()
   /** Marker writing in flight per transactional id (only ever for a Prepare* state). */
   private readonly completions = new Map<string, Promise<void>>()
   private readonly now: () => number
@@ -82,6 +91,7 @@ export class TxnCoordinator {
   private checking: Promise<void> | undefined
   private compactedBytes = 0
   private closed = false
+  private logFailureReported = false
 
   private constructor(
     private readonly config: BrokerConfig,
@@ -119,6 +129,10 @@ export class TxnCoordinator {
    */
   async initProducerId(transactionalId: string | null, transactionTimeoutMs: number, apiVersion: number): Promise<InitProducerIdResult> {
     if (transactionalId === null) return granted({ producerId: this.pids.next(), producerEpoch: 0 })
+    return this.answer(await this.initTransactional(transactionalId, transactionTimeoutMs, apiVersion))
+  }
+
+  private async initTransactional(transactionalId: string, transactionTimeoutMs: number, apiVersion: number): Promise<InitProducerIdResult> {
     if (transactionalId === '') return refused(ErrorCode.INVALID_REQUEST)
     if (!(transactionTimeoutMs > 0 && transactionTimeoutMs <= this.config.transactionMaxTimeoutMs)) return refused(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
     const current = this.txns.get(transactionalId)
@@ -138,24 +152,24 @@ export class TxnCoordinator {
   addPartitions(
     transactionalId: string, producerId: bigint, producerEpoch: number, partitions: ReadonlyArray<TopicPartition>,
     partitionExists: (topic: string, partition: number) => boolean, apiVersion: number,
-  ): PartitionResult[] {
-    if (partitions.length === 0) return []
+  ): Promise<PartitionResult[]> {
+    if (partitions.length === 0) return Promise.resolve([])
     const exists = partitions.map(({ topic, partition }) => partitionExists(topic, partition))
     if (exists.includes(false)) {
-      return partitions.map(({ topic, partition }, i) =>
-        ({ topic, partition, errorCode: exists[i] ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }))
+      return Promise.resolve(partitions.map(({ topic, partition }, i) =>
+        ({ topic, partition, errorCode: exists[i] ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })))
     }
     const errorCode = this.addToTxn(transactionalId, producerId, producerEpoch, apiVersion, 'AddPartitionsToTxn',
       current => containsAll(current.partitions, partitions),
       current => ({ partitions: withPartitions(current.partitions, partitions) }))
-    return partitions.map(({ topic, partition }) => ({ topic, partition, errorCode }))
+    return this.answer(partitions.map(({ topic, partition }) => ({ topic, partition, errorCode })))
   }
 
   /** AddOffsetsToTxn: the group's TxnOffsetCommits become part of the transaction. */
-  addOffsets(transactionalId: string, producerId: bigint, producerEpoch: number, groupId: string, apiVersion: number): number {
-    return this.addToTxn(transactionalId, producerId, producerEpoch, apiVersion, 'AddOffsetsToTxn',
+  addOffsets(transactionalId: string, producerId: bigint, producerEpoch: number, groupId: string, apiVersion: number): Promise<number> {
+    return this.answer(this.addToTxn(transactionalId, producerId, producerEpoch, apiVersion, 'AddOffsetsToTxn',
       current => current.groups.has(groupId),
-      current => ({ groups: new Set([...current.groups, groupId]) }))
+      current => ({ groups: new Set([...current.groups, groupId]) })))
   }
 
   /**
@@ -165,12 +179,18 @@ export class TxnCoordinator {
    * check retries the markers.
    */
   async endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, apiVersion: number): Promise<number> {
+    return this.answer(await this.endTxnState(transactionalId, producerId, producerEpoch, commit, apiVersion))
+  }
+
+  private async endTxnState(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, apiVersion: number): Promise<number> {
     const current = this.txns.get(transactionalId)
     if (!current || current.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
     if (current.producerEpoch !== producerEpoch) return fencedCode(apiVersion)
     switch (current.state) {
       case Ongoing: {
         const prepared = this.transition(current, commit ? PrepareCommit : PrepareAbort, {}, 'EndTxn')
+        // The decision stands only once Prepare* is durable; a failure here is the request's error.
+        await this.log.flushed()
         await this.complete(prepared).catch(error => this.completionFailed(prepared, error))
         return ErrorCode.NONE
       }
@@ -192,19 +212,17 @@ export class TxnCoordinator {
   checkProduce(transactionalId: string | null, producerId: bigint, producerEpoch: number, topic: string, partition: number): number {
     if (transactionalId === null) return ErrorCode.INVALID_RECORD
     const current = this.txns.get(transactionalId)
-    if (!current || current.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
-    if (current.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH
-    if (current.state !== Ongoing || current.partitions.get(topic)?.has(partition) !== true) return ErrorCode.INVALID_TXN_STATE
-    return ErrorCode.NONE
+    const code = produceCode(current, producerId, producerEpoch, topic, partition)
+    const durable = this.durableTxns.get(transactionalId)
+    return code !== ErrorCode.NONE || durable === current ? code : produceCode(durable, producerId, producerEpoch, topic, partition)
   }
 
   /** TxnOffsetCommit check, called by the group coordinator before it stores pending offsets. */
   checkTxnOffsetCommit(transactionalId: string, producerId: bigint, producerEpoch: number, groupId: string): number {
     const current = this.txns.get(transactionalId)
-    if (!current || current.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
-    if (current.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH
-    if (current.state !== Ongoing || !current.groups.has(groupId)) return ErrorCode.INVALID_TXN_STATE
-    return ErrorCode.NONE
+    const code = txnOffsetCommitCode(current, producerId, producerEpoch, groupId)
+    const durable = this.durableTxns.get(transactionalId)
+    return code !== ErrorCode.NONE || durable === current ? code : txnOffsetCommitCode(durable, producerId, producerEpoch, groupId)
   }
 
   /**
@@ -233,6 +251,7 @@ export class TxnCoordinator {
     await this.checking?.catch(() => undefined)
     await Promise.allSettled([...this.completions.values()])
     this.closed = true
+    await this.log.flushed().catch(() => undefined)
     this.log.close()
     this.pids.close()
     this.logger.info('txn coordinator closed', { transactionalIds: this.txns.size })
@@ -251,7 +270,7 @@ export class TxnCoordinator {
     if (!canTransition(current.state, to)) throw new Error(`txn ${transactionalId}: illegal transition ${current.state} → ${to}`)
     const next: TxnMetadata = { ...current, ...changes, state: to, lastUpdateMs: this.now() }
     if (to === Ongoing && next.txnStartMs === NO_TXN_START_MS) throw new Error(`txn ${transactionalId}: Ongoing without a start time`)
-    if (to !== PrepareEpochFence) this.log.append(toRecord(next))
+    if (to !== PrepareEpochFence) this.persist(next)
     if (to === Dead) this.txns.delete(transactionalId)
     else this.txns.set(transactionalId, next)
     const level = to === PrepareEpochFence || to === Dead ? 'info' : 'debug'
@@ -262,13 +281,37 @@ export class TxnCoordinator {
     return next
   }
 
+  /**
+   * Queues the record of a state in txn.log (throws at once if the log is closed or failed, before
+   * anything changes in memory); durableTxns follows once it is on disk, in append order.
+   */
+  private persist(meta: TxnMetadata): void {
+    this.log.appendQueued(toRecord(meta)).then(
+      () => {
+        if (meta.state === Dead) this.durableTxns.delete(meta.transactionalId)
+        else this.durableTxns.set(meta.transactionalId, meta)
+      },
+      (error: unknown) => {
+        if (this.logFailureReported) return
+        this.logFailureReported = true
+        this.logger.error('txn log write failed; transaction state changes refused until restart', { error: (error as Error).message })
+      },
+    )
+  }
+
+  /** Holds a result of the coordinator's APIs until txn.log is durable up to now (this request's changes included). */
+  private async answer<R>(result: R): Promise<R> {
+    await this.log.flushed()
+    return result
+  }
+
   /** A transactional id seen for the first time: a new producer id, epoch 0, state Empty. */
   private create(transactionalId: string, timeoutMs: number): TxnMetadata {
     if (this.closed) throw new Error(`txn coordinator closed: cannot create ${transactionalId}`)
     const meta: TxnMetadata = {
       transactionalId, producerId: this.pids.next(), producerEpoch: 0, state: Empty, timeoutMs, ...noTxn, lastUpdateMs: this.now(),
     }
-    this.log.append(toRecord(meta))
+    this.persist(meta)
     this.txns.set(transactionalId, meta)
     this.logger.debug('txn transition', { transactionalId, from: null, to: Empty, reason: 'InitProducerId: new transactional id', producerId: meta.producerId, producerEpoch: 0 })
     this.compactIfLarge()
@@ -339,9 +382,11 @@ export class TxnCoordinator {
     if (!isPrepare(prepared.state)) throw new Error(`txn ${prepared.transactionalId}: cannot complete from ${prepared.state}`)
     const commit = prepared.state === PrepareCommit
     const partitions = partitionList(prepared.partitions)
+    await this.log.flushed()
     if (partitions.length > 0) await this.markers.writeMarkers(partitions, prepared.producerId, prepared.producerEpoch, commit, COORDINATOR_EPOCH)
     for (const groupId of prepared.groups) this.offsets.completeTxnOffsets(groupId, prepared.producerId, commit)
     this.transition(prepared, commit ? CompleteCommit : CompleteAbort, noTxn, `${partitions.length} markers written, ${prepared.groups.size} groups completed`)
+    await this.log.flushed()
   }
 
   private completionFailed(prepared: TxnMetadata, error: unknown): void {
@@ -372,6 +417,7 @@ export class TxnCoordinator {
       }
     }
     await Promise.all(work)
+    await this.log.flushed()
   }
 
   private replay(records: ReadonlyArray<TxnRecord>): void {
@@ -380,6 +426,7 @@ export class TxnCoordinator {
       if (meta.state === Dead) this.txns.delete(meta.transactionalId)
       else this.txns.set(meta.transactionalId, meta)
     }
+    for (const [transactionalId, meta] of this.txns) this.durableTxns.set(transactionalId, meta)
     // Zero, so that open() compacts a log that has grown past the minimum since the last run.
     this.compactedBytes = 0
     this.logger.info('txn log replayed', { records: records.length, transactionalIds: this.txns.size })
@@ -397,10 +444,25 @@ export class TxnCoordinator {
   private compactIfLarge(): void {
     const bytes = this.log.bytes
     if (bytes < TXN_LOG_COMPACT_MIN_BYTES || bytes < this.compactedBytes * TXN_LOG_COMPACT_GROWTH_FACTOR) return
-    this.log.rewrite([...this.txns.values()].map(toRecord))
+    this.log.rewriteQueued([...this.txns.values()].map(toRecord))
+      .catch((error: unknown) => this.logger.error('txn log compaction failed', { error: (error as Error).message }))
     this.compactedBytes = this.log.bytes
     this.logger.info('txn log compacted', { fromBytes: bytes, toBytes: this.compactedBytes, transactionalIds: this.txns.size })
   }
+}
+
+function produceCode(meta: TxnMetadata | undefined, producerId: bigint, producerEpoch: number, topic: string, partition: number): number {
+  if (!meta || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+  if (meta.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH
+  if (meta.state !== Ongoing || meta.partitions.get(topic)?.has(partition) !== true) return ErrorCode.INVALID_TXN_STATE
+  return ErrorCode.NONE
+}
+
+function txnOffsetCommitCode(meta: TxnMetadata | undefined, producerId: bigint, producerEpoch: number, groupId: string): number {
+  if (!meta || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+  if (meta.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH
+  if (meta.state !== Ongoing || !meta.groups.has(groupId)) return ErrorCode.INVALID_TXN_STATE
+  return ErrorCode.NONE
 }
 
 function describeMeta(meta: TxnMetadata): TxnDescription {

@@ -13,9 +13,9 @@ export const txnRoutes = [
     ...(await broker.txns.initProducerId(request.transactionalId, request.transactionTimeoutMs, context.apiVersion)),
   })),
 
-  route(addPartitionsToTxnApi, (request, context, broker) => {
+  route(addPartitionsToTxnApi, async (request, context, broker) => {
     const partitions = request.topics.flatMap(topic => topic.partitions.map(partition => ({ topic: topic.name, partition })))
-    const results = broker.txns.addPartitions(request.transactionalId, request.producerId, request.producerEpoch, partitions,
+    const results = await broker.txns.addPartitions(request.transactionalId, request.producerId, request.producerEpoch, partitions,
       (topic, partition) => broker.logs.partition(topic, partition) !== undefined, context.apiVersion)
     // Results come back one per requested partition, in request order.
     let at = 0
@@ -28,9 +28,9 @@ export const txnRoutes = [
     }
   }),
 
-  route(addOffsetsToTxnApi, (request, context, broker) => ({
+  route(addOffsetsToTxnApi, async (request, context, broker) => ({
     throttleTimeMs: 0,
-    errorCode: broker.txns.addOffsets(request.transactionalId, request.producerId, request.producerEpoch, request.groupId, context.apiVersion),
+    errorCode: await broker.txns.addOffsets(request.transactionalId, request.producerId, request.producerEpoch, request.groupId, context.apiVersion),
   })),
 
   route(endTxnApi, async (request, context, broker) => ({
