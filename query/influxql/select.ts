@@ -267,7 +267,7 @@ function aggregateRows(statement: SelectStatement, calls: CallColumn[], members:
   if (!byTime) return [singleRow(aggregates, aggregates.map((c) => cells.get(keyOf(c))!.get(0n)), where)].filter((row): row is Value[] => row !== null)
   const firstWindowNs = where.startNs === null ? null : bucketStartNs(where.startNs, byTime.intervalNs, byTime.offsetNs)
   const lastWindowNs = bucketStartNs(where.endNs!, byTime.intervalNs, byTime.offsetNs)
-  const columns = calls.map((call, i) => {
+  const filledOf = (i: number): Array<[bigint, Value]> => {
     const aggregate = aggregates[i]!
     const range = widened(where, byTime, aggregate, statement.descending)
     const spec: FillSpec = {
@@ -277,7 +277,12 @@ function aggregateRows(statement: SelectStatement, calls: CallColumn[], members:
     }
     const windows = cells.get(keyOf(aggregate))!
     const points: Array<[bigint, Value]> = [...windows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((w) => [w, windows.get(w)!.result(aggregate.fn, aggregate.percent)])
-    const filled = fillWindows(points, spec, resultIsInteger(aggregate.fn, aggregate.type), aggregate.fn === 'count')
+    return fillWindows(points, spec, resultIsInteger(aggregate.fn, aggregate.type), aggregate.fn === 'count')
+  }
+  // One plain aggregate: its filled windows, in output order, are the rows.
+  if (calls.length === 1 && calls[0]!.kind !== 'transform') return filledOf(0).map(([time, value]) => [time, value])
+  const columns = calls.map((call, i) => {
+    const filled = filledOf(i)
     if (call.kind !== 'transform') return new Map(filled)
     const inside = ([time]: [bigint, Value]): boolean => (firstWindowNs === null || time >= firstWindowNs) && time <= lastWindowNs
     return new Map(transformWindows(call.spec, filled, byTime.intervalNs, statement.descending).filter(inside))
