@@ -439,6 +439,8 @@ describe('/query, /ping, /health', () => {
     assert.equal(ping.statusCode, 204)
     assert.equal(ping.headers['x-influxdb-version'], '1.8.10')
     assert.equal(ping.headers['x-influxdb-build'], 'OSS')
+    const refused = await app.inject({ method: 'POST', url: '/write?db=metrics', payload: 'cpu v=' })
+    assert.deepEqual([refused.statusCode, refused.headers['x-influxdb-version'], refused.headers['x-influxdb-build']], [400, '1.8.10', 'OSS'], 'errors carry them too')
     assert.equal((await app.inject({ method: 'HEAD', url: '/ping' })).statusCode, 204)
     const verbose = await app.inject({ method: 'GET', url: '/ping?verbose=true' })
     assert.deepEqual([verbose.statusCode, verbose.json()], [200, { version: '1.8.10' }])

@@ -10,12 +10,11 @@ import { registerWriteRoutes } from './write.ts'
 
 export const httpApi: FastifyPluginAsync<HttpApiOptions> = async (app, options) => {
   const influxVersion = options.influxVersion ?? DEFAULT_INFLUX_VERSION
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('X-Influxdb-Version', influxVersion)
-    reply.header('X-Influxdb-Build', 'OSS')
-    reply.header('X-Sluice-Version', options.sluiceVersion)
-    reply.header('X-Sluice-Node', options.nodeId)
-    return payload
+  const versionHeaders = { 'X-Influxdb-Version': influxVersion, 'X-Influxdb-Build': 'OSS', 'X-Sluice-Version': options.sluiceVersion, 'X-Sluice-Node': options.nodeId }
+  // A callback hook, not an async one: no promise per answer.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.headers(versionHeaders)
+    done(null, payload)
   })
   // Errors thrown before a handler runs (body too large, schema validation) land here.
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.limits.retryAfterSeconds))
