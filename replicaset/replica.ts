@@ -163,6 +163,8 @@ export class Replica {
   private readonly timings: ReplicaTimings
   private readonly log: (event: Record<string, unknown>) => void
   private readonly parts = new Map<number, PartitionReplica>()
+  /** stores()'s answer, made again when a partition's store is opened. */
+  private storesByPartition: ReadonlyMap<number, PartitionStore> | null = null
   private readonly applied = new Map<number, bigint>()
   private readonly waiters = new Set<Waiter>()
   private consumer: Consumer | undefined
@@ -229,6 +231,7 @@ export class Replica {
       onWarning: warning => this.log({ event: 'store_warning', partition, ...warning, offset: String(warning.offset) }),
     })
     this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve(), decoded: new ChangelogColumns() })
+    this.storesByPartition = null
     this.log({ event: 'store_opened', partition, durableOffset: String(store.durableOffset) })
     return store
   }
@@ -596,9 +599,10 @@ export class Replica {
     return { checksum: combineChecksums(partitions), partitions }
   }
 
-  /** The stores, by changelog partition, for the query layer. */
+  /** The stores, by changelog partition, for the query layer (the same map until a store is opened). */
   stores(): ReadonlyMap<number, PartitionStore> {
-    return new Map([...this.parts].map(([partition, part]) => [partition, part.store]))
+    this.storesByPartition ??= new Map([...this.parts].map(([partition, part]) => [partition, part.store]))
+    return this.storesByPartition
   }
 
   /** End offsets (high watermarks) of sluice.changelog, by partition. */
