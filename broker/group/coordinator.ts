@@ -364,9 +364,16 @@ export class GroupCoordinator {
     this.offsets.stage(groupId, producerId, offsets)
   }
 
-  completeTxnOffsets(groupId: string, producerId: bigint, commit: boolean): void {
-    this.offsets.complete(groupId, producerId, commit, this.now())
+  /** Resolves once the outcome is durable in offsets.log. */
+  completeTxnOffsets(groupId: string, producerId: bigint, commit: boolean): Promise<void> {
+    const durable = this.offsets.complete(groupId, producerId, commit, this.now())
     if (commit) this.getOrCreate(groupId)
+    return durable
+  }
+
+  /** Resolves once every offset change so far is durable: requests that changed or read offsets answer after it. */
+  offsetsFlushed(): Promise<void> {
+    return this.offsets.flushed()
   }
 
   hasPendingTxnOffsets(groupId: string, producerId: bigint): boolean {
@@ -430,7 +437,7 @@ export class GroupCoordinator {
         this.answerSync(member, ErrorCode.COORDINATOR_NOT_AVAILABLE, EMPTY)
       }
     }
-    this.offsets.close()
+    await this.offsets.close()
   }
 }
 

@@ -1,5 +1,8 @@
 // Committed consumer-group offsets and pending transactional offsets, kept in memory and in a
 // fsynced meta-log (meta/offsets.log) that is replayed on start and compacted when it grows.
+// A change is applied in memory at once and group-committed to offsets.log off the event loop
+// (MetaLog.appendQueued); whoever answers a request that changed or read offsets waits for
+// flushed() first, so no client hears of an offset a crash could still undo.
 
 import { join } from 'node:path'
 import { MetaLog } from '../meta/meta-log.ts'
@@ -68,10 +71,12 @@ export class OffsetStore {
     this.committed.set(group, map)
   }
 
-  private write(record: OffsetRecord): void {
-    this.log.append(record)
+  /** Queues the record (throws at once, changing nothing, if offsets.log is closed or failed), applies it, resolves once durable. */
+  private write(record: OffsetRecord): Promise<void> {
+    const durable = this.log.appendQueued(record)
     this.apply(record)
     if (++this.recordsSinceCompaction > COMPACT_AFTER_RECORDS) this.compact()
+    return durable
   }
 
   private compact(): void {
@@ -82,29 +87,30 @@ export class OffsetStore {
     for (const [group, byPid] of this.pending) {
       for (const [pid, list] of byPid) live.push({ type: 'stage', group, pid: pid.toString(), offsets: list.map(o => [o.topic, o.partition, o.offset.toString(), o.metadata]) })
     }
-    this.log.rewrite(live)
+    // Queued behind the records it summarises; a failure poisons the log, so later writes fail loudly.
+    void this.log.rewriteQueued(live)
     this.recordsSinceCompaction = live.length
   }
 
-  commit(group: string, offsets: OffsetEntry[], nowMs: number): void {
-    this.write({ type: 'commit', group, at: nowMs, offsets: offsets.map(o => [o.topic, o.partition, o.offset.toString(), o.metadata]) })
+  commit(group: string, offsets: OffsetEntry[], nowMs: number): Promise<void> {
+    return this.write({ type: 'commit', group, at: nowMs, offsets: offsets.map(o => [o.topic, o.partition, o.offset.toString(), o.metadata]) })
   }
 
-  stage(group: string, producerId: bigint, offsets: OffsetEntry[]): void {
-    this.write({ type: 'stage', group, pid: producerId.toString(), offsets: offsets.map(o => [o.topic, o.partition, o.offset.toString(), o.metadata]) })
+  stage(group: string, producerId: bigint, offsets: OffsetEntry[]): Promise<void> {
+    return this.write({ type: 'stage', group, pid: producerId.toString(), offsets: offsets.map(o => [o.topic, o.partition, o.offset.toString(), o.metadata]) })
   }
 
-  complete(group: string, producerId: bigint, commit: boolean, nowMs: number): void {
-    if (!this.pending.get(group)?.has(producerId)) return
-    this.write({ type: 'complete', group, pid: producerId.toString(), commit, at: nowMs })
+  complete(group: string, producerId: bigint, commit: boolean, nowMs: number): Promise<void> {
+    if (!this.pending.get(group)?.has(producerId)) return this.log.flushed()
+    return this.write({ type: 'complete', group, pid: producerId.toString(), commit, at: nowMs })
   }
 
   hasPending(group: string, producerId: bigint): boolean {
     return this.pending.get(group)?.has(producerId) ?? false
   }
 
-  deleteGroup(group: string): void {
-    this.write({ type: 'delete', group })
+  deleteGroup(group: string): Promise<void> {
+    return this.write({ type: 'delete', group })
   }
 
   get(group: string, topic: string, partition: number): CommittedOffset | undefined {
@@ -126,5 +132,8 @@ export class OffsetStore {
     return last
   }
 
-  close(): void { this.log.close() }
+  /** Resolves once every change so far is durable; rejects if offsets.log failed. */
+  flushed(): Promise<void> { return this.log.flushed() }
+
+  close(): Promise<void> { return this.log.closeWhenFlushed() }
 }

@@ -107,3 +107,15 @@ test('open cuts a torn tail and keeps every intact record', async () => {
   assert.ok(reopened.truncatedBytes > 0)
   reopened.log.close()
 })
+
+test('closeWhenFlushed waits for queued writes, those queued meanwhile included', async () => {
+  const path = freshPath()
+  const { log } = MetaLog.open<Rec>(path)
+  void log.appendQueued({ n: 1 })
+  const closing = log.closeWhenFlushed()
+  await new Promise(resolve => setImmediate(resolve))
+  void log.appendQueued({ n: 2 })
+  await closing
+  assert.deepEqual(reopen(path), [1, 2])
+  assert.throws(() => log.appendQueued({ n: 3 }), /after close/)
+})

@@ -156,7 +156,13 @@ export class MetaLog<T> {
     return next.done
   }
 
-  /** Closes the file; queued writes must be finished first (await flushed()). */
+  /** Waits for every queued write (those queued meanwhile too; failed ones are the owner's to report), then closes. */
+  async closeWhenFlushed(): Promise<void> {
+    while (this.busy) await this.flushed().catch(() => undefined)
+    this.close()
+  }
+
+  /** Closes the file; queued writes must be finished first (closeWhenFlushed). */
   close(): void {
     if (this.closed) return
     if (this.busy) throw new Error(`meta log ${this.path}: close with writes in flight`)

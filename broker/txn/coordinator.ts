@@ -35,7 +35,8 @@ export interface MarkerWriter {
 
 /** Applies (commit) or drops (abort) a group's pending TxnOffsetCommit offsets of a producer (GroupCoordinator). */
 export interface TxnOffsetSink {
-  completeTxnOffsets(groupId: string, producerId: bigint, commit: boolean): void
+  /** Resolves once the outcome is durable (before Complete* is written). */
+  completeTxnOffsets(groupId: string, producerId: bigint, commit: boolean): Promise<void> | void
 }
 
 export interface TxnCoordinatorOptions {
@@ -251,8 +252,7 @@ export class TxnCoordinator {
     await this.checking?.catch(() => undefined)
     await Promise.allSettled([...this.completions.values()])
     this.closed = true
-    await this.log.flushed().catch(() => undefined)
-    this.log.close()
+    await this.log.closeWhenFlushed()
     this.pids.close()
     this.logger.info('txn coordinator closed', { transactionalIds: this.txns.size })
   }
@@ -384,7 +384,7 @@ export class TxnCoordinator {
     const partitions = partitionList(prepared.partitions)
     await this.log.flushed()
     if (partitions.length > 0) await this.markers.writeMarkers(partitions, prepared.producerId, prepared.producerEpoch, commit, COORDINATOR_EPOCH)
-    for (const groupId of prepared.groups) this.offsets.completeTxnOffsets(groupId, prepared.producerId, commit)
+    await Promise.all([...prepared.groups].map(groupId => this.offsets.completeTxnOffsets(groupId, prepared.producerId, commit)))
     this.transition(prepared, commit ? CompleteCommit : CompleteAbort, noTxn, `${partitions.length} markers written, ${prepared.groups.size} groups completed`)
     await this.log.flushed()
   }

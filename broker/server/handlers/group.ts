@@ -9,11 +9,11 @@ import { joinGroupApi } from '../../protocol/apis/join-group.ts'
 import { leaveGroupApi } from '../../protocol/apis/leave-group.ts'
 import { listGroupsApi } from '../../protocol/apis/list-groups.ts'
 import { offsetCommitApi } from '../../protocol/apis/offset-commit.ts'
-import { offsetFetchApi } from '../../protocol/apis/offset-fetch.ts'
+import { offsetFetchApi, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/apis/offset-fetch.ts'
 import { syncGroupApi } from '../../protocol/apis/sync-group.ts'
 import { txnOffsetCommitApi } from '../../protocol/apis/txn-offset-commit.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
-import { route } from '../context.ts'
+import { route, type BrokerParts } from '../context.ts'
 
 /** Offsets of a commit request, flattened, with their place in the answer. */
 function flatten(topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedMetadata: string | null }> }>) {
@@ -77,46 +77,55 @@ export const groupRoutes = [
 
   route(listGroupsApi, (_request, _context, broker) => ({ throttleTimeMs: 0, errorCode: 0, groups: broker.groups.list() })),
 
-  route(deleteGroupsApi, (request, _context, broker) => ({
-    throttleTimeMs: 0,
-    results: request.groupsNames.map(groupId => ({ groupId, errorCode: broker.groups.deleteGroup(groupId) })),
-  })),
+  route(deleteGroupsApi, async (request, _context, broker) => {
+    const results = request.groupsNames.map(groupId => ({ groupId, errorCode: broker.groups.deleteGroup(groupId) }))
+    await broker.groups.offsetsFlushed()
+    return { throttleTimeMs: 0, results }
+  }),
 
-  route(offsetCommitApi, (request, context, broker) => {
+  route(offsetCommitApi, async (request, context, broker) => {
     // OffsetCommit v0 carries no generation or member: it is a standalone commit.
     const generationId = context.apiVersion === 0 ? -1 : request.generationId ?? -1
     const codes = broker.groups.commitOffsets(request.groupId, request.memberId ?? '', generationId, flatten(request.topics))
+    await broker.groups.offsetsFlushed()
     return { throttleTimeMs: 0, topics: perPartition(request.topics, codes) }
   }),
 
-  route(offsetFetchApi, (request, _context, broker) => {
-    if (request.topics === null) {
-      const byTopic = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint; metadata: string | null; errorCode: number }>>()
-      for (const o of broker.groups.allCommitted(request.groupId)) {
-        const list = byTopic.get(o.topic) ?? []
-        list.push({ partitionIndex: o.partition, committedOffset: o.offset, metadata: o.metadata, errorCode: 0 })
-        byTopic.set(o.topic, list)
-      }
-      return { throttleTimeMs: 0, errorCode: 0, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
-    }
-    return {
-      throttleTimeMs: 0, errorCode: 0,
-      topics: request.topics.map(t => ({
-        name: t.name,
-        partitions: t.partitionIndexes.map(partitionIndex => {
-          const committed = broker.groups.committed(request.groupId, t.name, partitionIndex)
-          return { partitionIndex, committedOffset: committed?.offset ?? -1n, metadata: committed?.metadata ?? '', errorCode: 0, committedLeaderEpoch: -1 }
-        }),
-      })),
-    }
+  route(offsetFetchApi, async (request, _context, broker) => {
+    const response = fetchOffsets(request, broker)
+    await broker.groups.offsetsFlushed() // what it read is durable
+    return response
   }),
 
-  route(txnOffsetCommitApi, (request, _context, broker) => {
+  route(txnOffsetCommitApi, async (request, _context, broker) => {
     const offsets = flatten(request.topics)
     let code = broker.txns.checkTxnOffsetCommit(request.transactionalId, request.producerId, request.producerEpoch, request.groupId)
     const tooLarge = offsets.some(o => o.metadata !== null && Buffer.byteLength(o.metadata) > broker.config.offsetMetadataMaxBytes)
     if (code === ErrorCode.NONE && tooLarge) code = ErrorCode.OFFSET_METADATA_TOO_LARGE
     if (code === ErrorCode.NONE) broker.groups.stageTxnOffsets(request.groupId, request.producerId, offsets)
+    await broker.groups.offsetsFlushed()
     return { throttleTimeMs: 0, topics: perPartition(request.topics, offsets.map(() => code)) }
   }),
 ]
+
+function fetchOffsets(request: OffsetFetchRequest, broker: BrokerParts): OffsetFetchResponse {
+  if (request.topics === null) {
+    const byTopic = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint; metadata: string | null; errorCode: number }>>()
+    for (const o of broker.groups.allCommitted(request.groupId)) {
+      const list = byTopic.get(o.topic) ?? []
+      list.push({ partitionIndex: o.partition, committedOffset: o.offset, metadata: o.metadata, errorCode: 0 })
+      byTopic.set(o.topic, list)
+    }
+    return { throttleTimeMs: 0, errorCode: 0, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
+  }
+  return {
+    throttleTimeMs: 0, errorCode: 0,
+    topics: request.topics.map(t => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map(partitionIndex => {
+        const committed = broker.groups.committed(request.groupId, t.name, partitionIndex)
+        return { partitionIndex, committedOffset: committed?.offset ?? -1n, metadata: committed?.metadata ?? '', errorCode: 0, committedLeaderEpoch: -1 }
+      }),
+    })),
+  }
+}
