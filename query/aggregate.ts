@@ -21,7 +21,8 @@ const ROWS = ''
 export interface Cell {
   tags: (string | null)[]
   bucketNs: bigint | null
-  accumulators: Map<string, FieldAccumulator>
+  /** By the key's slot in its Aggregation (slotOf); made on first use. */
+  accumulators: Array<FieldAccumulator | undefined>
   /** Per field, every point, for the aggregates that need them all (collect.ts); made on first use. */
   collectors: Map<string, ValueCollector> | null
   /** A bucket without data added by gap filling: its aggregates are null unless filled. */
@@ -50,8 +51,10 @@ export class Aggregation {
   private readonly countsRows: boolean
   /** Fields some output needs every value of; they are scanned, not answered from block statistics. */
   private readonly collected = new Set<string>()
-  /** Per key (field, ROWS), the Fold bits its outputs need (accumulate.ts); count needs none. */
-  private readonly folds = new Map<string, number>()
+  /** Each key (field, ROWS) some output aggregates, by its slot in a cell's accumulators. */
+  private readonly slots = new Map<string, number>()
+  /** Per slot, the Fold bits the key's outputs need (accumulate.ts); count needs none. */
+  private readonly folds: number[] = []
   protected seriesOrdinal = 0
   private collectedPoints = 0
 
@@ -62,10 +65,17 @@ export class Aggregation {
       if (output.field === null) countRows = true
       else this.fields.add(output.field)
       if (output.field !== null && isCollected(output.fn)) this.collected.add(output.field)
-      const key = output.field ?? ROWS
-      this.folds.set(key, (this.folds.get(key) ?? 0) | foldOf(output.fn))
+      const slot = this.slotOf(output.field ?? ROWS)
+      this.folds[slot] = (this.folds[slot] ?? 0) | foldOf(output.fn)
     }
     this.countsRows = countRows
+  }
+
+  /** The slot of a key in every cell's accumulators (a key no output names gets one too). */
+  slotOf(key: string): number {
+    let slot = this.slots.get(key)
+    if (slot === undefined) this.slots.set(key, slot = this.slots.size)
+    return slot
   }
 
   run(schema: TableSchema): void {
@@ -152,19 +162,15 @@ export class Aggregation {
     if (this.cells.length >= QUERY_LIMITS.maxResultRows) {
       throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `more than ${QUERY_LIMITS.maxResultRows} groups; narrow the time range, widen the bucket or group by fewer tags`)
     }
-    const cell: Cell = { tags: this.groupTags, bucketNs, accumulators: new Map(), collectors: null }
+    const cell: Cell = { tags: this.groupTags, bucketNs, accumulators: [], collectors: null }
     this.cells.push(cell)
     this.groupCells.set(bucketNs, cell)
     return cell
   }
 
   protected accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
-    let accumulator = cell.accumulators.get(key)
-    if (!accumulator) {
-      accumulator = new FieldAccumulator(type, this.folds.get(key) ?? 0)
-      cell.accumulators.set(key, accumulator)
-    }
-    return accumulator
+    const slot = this.slotOf(key)
+    return cell.accumulators[slot] ??= new FieldAccumulator(type, this.folds[slot] ?? 0)
   }
 
   private accumulate(store: PartitionStore, series: SeriesListing, field: string, type: FieldTypeCode, key: string, needsValues: boolean): void {
@@ -345,22 +351,31 @@ export function aggregateRows(plan: Plan, aggregation: Aggregation): { rows: Val
     const index = groupIndex.get(key)
     return index === undefined ? null : cell.tags[index] ?? null
   }
-  const rows = cells.map((cell) => plan.outputs.map((output): Value => {
+  // Each output's reader, worked out once: its cells are read per row.
+  const readers = plan.outputs.map((output): ((cell: Cell) => Value) => {
     switch (output.kind) {
-      case 'bucket': return cell.bucketNs
-      case 'tag': return tagOf(cell, output.key)
-      case 'aggregate': {
-        if (cell.filled) return null
-        const key = output.field ?? ROWS
-        if (isCollected(output.fn)) return collectedResult(output.fn, cell.collectors?.get(key), output.parameter ?? null)
-        const accumulator = cell.accumulators.get(key)
-        if (!accumulator) return output.fn === 'count' ? 0n : null
-        return accumulator.result(output.fn)
+      case 'bucket': return (cell) => cell.bucketNs
+      case 'tag': {
+        const index = groupIndex.get(output.key)
+        return index === undefined ? () => null : (cell) => cell.tags[index] ?? null
       }
-      case 'expression': return null
+      case 'aggregate': {
+        const key = output.field ?? ROWS
+        const fn = output.fn
+        if (isCollected(fn)) return (cell) => (cell.filled ? null : collectedResult(fn, cell.collectors?.get(key), output.parameter ?? null))
+        const slot = aggregation.slotOf(key)
+        const missing = fn === 'count' ? 0n : null
+        return (cell) => {
+          if (cell.filled) return null
+          const accumulator = cell.accumulators[slot]
+          return accumulator === undefined ? missing : accumulator.result(fn)
+        }
+      }
+      case 'expression': return () => null
       default: throw new Error(`unreachable: ${output.kind} in an aggregate`)
     }
-  }))
+  })
+  const rows = cells.map((cell) => readers.map((read) => read(cell)))
   if (gapfill) fillColumns(rows, cells, plan)
   // Expressions and HAVING read the aggregated row (filled gaps included): aggregates by name, GROUP BY tags.
   const byName = new Map<string, number>()
@@ -397,7 +412,7 @@ function addEmptyBuckets(cells: Cell[], plan: Plan): void {
       if (cells.length >= QUERY_LIMITS.maxResultRows) {
         throw new QueryError(QueryErrorCode.LIMIT_EXCEEDED, `gap filling gives more than ${QUERY_LIMITS.maxResultRows} rows; narrow the time range or widen the bucket`)
       }
-      cells.push({ tags, bucketNs, accumulators: new Map(), collectors: null, filled: true })
+      cells.push({ tags, bucketNs, accumulators: [], collectors: null, filled: true })
     }
   }
 }
