@@ -63,6 +63,19 @@ describe('POST /api/v1/sql queries', () => {
       + '{"time":"2023-11-14T22:13:20.123456789Z","host":"b,\\"c\\"","usage":null,"n":-1,"up":false}]')
   })
 
+  it('takes the statement from q= when the body is empty; with neither, a 400 that says where to put it', async () => {
+    const calls: string[] = []
+    const { app } = await setup(async (sql) => { calls.push(sql); return ANSWER })
+    const response = await app.inject({ method: 'POST', url: `/api/v1/sql?db=metrics&q=${encodeURIComponent('SELECT * FROM cpu')}` })
+    assert.equal(response.statusCode, 200, response.body)
+    const both = await app.inject({ method: 'POST', url: `/api/v1/sql?db=metrics&q=${encodeURIComponent('SELECT 1 FROM other')}`, payload: 'SELECT * FROM mem' })
+    assert.equal(both.statusCode, 200, both.body)
+    assert.deepEqual(calls, ['SELECT * FROM cpu', 'SELECT * FROM mem'], 'the body wins over q=')
+    const neither = await app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics' })
+    assert.equal(neither.statusCode, 400)
+    assert.match(neither.json().error_message, /request body or as the q parameter/)
+  })
+
   it('answers CSV for Accept: text/csv', async () => {
     const { app } = await setup(async () => ANSWER)
     const response = await app.inject({ method: 'POST', url: '/api/v1/sql?db=metrics', payload: 'SELECT * FROM cpu', headers: { accept: 'text/csv' } })

@@ -13,6 +13,8 @@
 //   → 200 {"command_id":"…","kind":"DELETE","table":"air","positions":[{"partition":0,"offset":"42"},…]}
 //   curl -XPOST 'http://127.0.0.1:8086/api/v1/sql?db=weather' --data-binary "SELECT max(temperature) FROM air"
 //   → 200 [{"max(temperature)":21.5}]
+//   curl -XPOST 'http://127.0.0.1:8086/api/v1/sql?db=weather' --data-urlencode "q=SELECT max(temperature) FROM air" -G
+//   → the same (the statement in q= when the body is empty)
 
 import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -46,8 +48,10 @@ export function registerSqlRoutes(app: FastifyInstance, options: HttpApiOptions)
 
 async function handleSql(options: HttpApiOptions, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   try {
-    const sql = typeof request.body === 'string' ? request.body.trim() : ''
-    if (sql.length === 0) throw new HttpApiError(HttpErrorCode.BAD_PARAMETER, 'the request body must hold one SQL statement')
+    // The statement is the body or, when the body is empty, the q parameter (as InfluxDB's /query takes it).
+    const body = typeof request.body === 'string' ? request.body.trim() : ''
+    const sql = body.length > 0 ? body : (queryString(request.query, 'q') ?? '').trim()
+    if (sql.length === 0) throw new HttpApiError(HttpErrorCode.BAD_PARAMETER, 'no SQL statement: send it as the request body or as the q parameter')
     const requestedTenant = queryString(request.query, 'tenant')
     const database = queryString(request.query, 'db') || 'public'
     const access = options.authorizer.authenticate(parseCredentials(request.query as Record<string, unknown>, request.headers.authorization), requestedTenant || undefined, Dialect.CNOSDB)
