@@ -1,0 +1,103 @@
+// One parse worker's task, in process: encodeBody (pipeline/http/encode-body.ts) of 5,000-line
+// TSBS-like bodies, plain and gzip, as a node's worker runs it for the transactional Kafka sink
+// (gunzip, line protocol parse, Avro records, LZ4 record sections, packed for the hand-back). With
+// --compare DIR the same task of the checkout in DIR (a git worktree of another commit) runs in the
+// same process, in alternating order round by round, so both see the same load; the table gives
+// medians of CPU-milliseconds per body and the same-run ratio.
+//
+// Run: node --import tsx bench/parse-worker.ts [--bodies 40] [--rounds 7] [--compare DIR]
+//      (pin it with taskset -c 1 for steadier figures; add --cpu-prof for a profile of both trees)
+
+import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
+import { cpuAffinity, cpuPressureMeter, describeMachine, median } from './support/report.ts'
+import { cpuSecondsOfSelf } from './support/cpu.ts'
+import { defaultLineProtocolLimits } from '../pipeline/ingest/index.ts'
+import { RecordBatchCodec } from '../lib/kafka/record-batch.ts'
+import { DEFAULT_MAX_PARTITION_BATCH_BYTES } from '../lib/kafka/split-batches.ts'
+import { sluiceRecordHeaders } from '../pipeline/source/index.ts'
+import type { EncodeRequest, EncodeResult } from '../pipeline/http/encode-body.ts'
+
+const { values: options } = parseArgs({
+  options: { bodies: { type: 'string', default: '40' }, rounds: { type: 'string', default: '7' }, compare: { type: 'string' } },
+})
+const BODIES = Number(options.bodies)
+const ROUNDS = Number(options.rounds)
+const RECEIVED_AT_NS = 1_700_000_000_000_000_000n
+
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
+
+type EncodeBody = (request: EncodeRequest) => EncodeResult
+interface Contender { name: string; encodeBody: EncodeBody }
+
+async function contenderOf(name: string, root: string): Promise<Contender> {
+  const module = await import(pathToFileURL(resolve(root, 'pipeline/http/encode-body.ts')).href) as { encodeBody: EncodeBody }
+  return { name, encodeBody: module.encodeBody }
+}
+
+const contenders = [await contenderOf('this tree', resolve(import.meta.dirname, '..'))]
+if (options.compare !== undefined) contenders.push(await contenderOf(`compare (${options.compare})`, options.compare))
+
+/** The request a node's write route posts to its worker for the transactional sink (write.ts, kafka-writer.ts). */
+function requestOf(body: Buffer, gzip: boolean): EncodeRequest {
+  return {
+    body: new Uint8Array(body), // a copy, as postMessage gives the worker
+    precision: 'ns', receivedAtNs: RECEIVED_AT_NS, limits: defaultLineProtocolLimits, maxErrorsReported: 1000,
+    tenant: 'default', database: 'bench', partitions: 8, schemaId: 1, idempotencyKey: null, encodeAroundErrors: false,
+    sections: { codec: RecordBatchCodec.LZ4, maxSectionRecordBytes: DEFAULT_MAX_PARTITION_BATCH_BYTES, headers: sluiceRecordHeaders },
+    ...(gzip ? { gzip: { maxBodyBytes: 64 * 1024 * 1024 } } : {}),
+  }
+}
+
+const workload = generateTsbsCpu(tsbsCpuOneDay)
+const plainBodies = workload.batches.slice(0, BODIES)
+const gzipBodies = plainBodies.map(body => gzipSync(body))
+const encodings = [{ name: 'plain', bodies: plainBodies, gzip: false }, { name: 'gzip', bodies: gzipBodies, gzip: true }] as const
+
+/** CPU-seconds of encoding every body once; checks each result wrote every line. */
+function runAll(contender: Contender, bodies: readonly Buffer[], gzip: boolean): number {
+  collectGarbage()
+  const before = cpuSecondsOfSelf()
+  let payloadBytes = 0
+  for (const body of bodies) {
+    const result = contender.encodeBody(requestOf(body, gzip))
+    if (result.kind !== 'encoded' || result.rejectedLineCount !== 0 || result.sections === null) throw new Error(`${contender.name}: body not encoded: ${result.kind}`)
+    payloadBytes += result.sections.payloads.length
+  }
+  const seconds = cpuSecondsOfSelf() - before
+  if (payloadBytes === 0) throw new Error(`${contender.name}: no payload`)
+  return seconds
+}
+
+console.log(`# parse worker task, TSBS-like cpu: ${describeMachine()}`)
+console.log(`# ${BODIES} bodies of ${tsbsCpuOneDay.linesPerBatch} lines (${(plainBodies[0]!.length / 1e6).toFixed(2)} MB, gzip ${(gzipBodies[0]!.length / 1e3).toFixed(0)} KB), ${ROUNDS} rounds alternating the order; allowed CPUs: ${cpuAffinity()}`)
+const pressure = cpuPressureMeter()
+pressure.start()
+for (const contender of contenders) for (const encoding of encodings) runAll(contender, encoding.bodies.slice(0, 8), encoding.gzip) // warm-up
+const samples = new Map<string, number[]>()
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? contenders : [...contenders].reverse()
+  for (const encoding of encodings) {
+    for (const contender of order) {
+      const key = `${contender.name}|${encoding.name}`
+      const perBody = runAll(contender, encoding.bodies, encoding.gzip) / BODIES
+      samples.set(key, [...(samples.get(key) ?? []), perBody])
+    }
+  }
+}
+
+console.log('| encoding | ' + contenders.map(c => `${c.name} CPU-ms per body`).join(' | ') + (contenders.length > 1 ? ' | this / compare (median of per-round ratios) |' : ' |'))
+console.log('|---|' + contenders.map(() => '---:|').join('') + (contenders.length > 1 ? '---:|' : ''))
+for (const encoding of encodings) {
+  const series = contenders.map(c => samples.get(`${c.name}|${encoding.name}`)!)
+  const cells = series.map(s => `${(median(s) * 1e3).toFixed(2)} (${(Math.min(...s) * 1e3).toFixed(2)}-${(Math.max(...s) * 1e3).toFixed(2)})`)
+  const ratio = series.length > 1 ? ` | ${median(series[0]!.map((s, i) => s / series[1]![i]!)).toFixed(3)}` : ''
+  console.log(`| ${encoding.name} | ${cells.join(' | ')}${ratio} |`)
+}
+console.log(`CPU pressure over the run (share of time some task waited for a core): ${pressure.percent()}`)
