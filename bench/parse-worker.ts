@@ -2,8 +2,8 @@
 // TSBS-like bodies, plain and gzip, as a node's worker runs it for the transactional Kafka sink
 // (gunzip, line protocol parse, Avro records, LZ4 record sections, packed for the hand-back). With
 // --compare DIR the same task of the checkout in DIR (a git worktree of another commit) runs in the
-// same process, in alternating order round by round, so both see the same load; the table gives
-// medians of CPU-milliseconds per body and the same-run ratio.
+// same process, the two taking turns body by body, so both see the same load; the table gives
+// medians over rounds of CPU-milliseconds per body and of the same-run ratio.
 //
 // Run: node --import tsx bench/parse-worker.ts [--bodies 40] [--rounds 7] [--compare DIR]
 //      (pin it with taskset -c 1 for steadier figures; add --cpu-prof for a profile of both trees)
@@ -16,7 +16,6 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { cpuAffinity, cpuPressureMeter, describeMachine, median } from './support/report.ts'
-import { cpuSecondsOfSelf } from './support/cpu.ts'
 import { defaultLineProtocolLimits } from '../pipeline/ingest/index.ts'
 import { RecordBatchCodec } from '../lib/kafka/record-batch.ts'
 import { DEFAULT_MAX_PARTITION_BATCH_BYTES } from '../lib/kafka/split-batches.ts'
@@ -60,35 +59,38 @@ const plainBodies = workload.batches.slice(0, BODIES)
 const gzipBodies = plainBodies.map(body => gzipSync(body))
 const encodings = [{ name: 'plain', bodies: plainBodies, gzip: false }, { name: 'gzip', bodies: gzipBodies, gzip: true }] as const
 
-/** CPU-seconds of encoding every body once; checks each result wrote every line. */
-function runAll(contender: Contender, bodies: readonly Buffer[], gzip: boolean): number {
-  collectGarbage()
-  const before = cpuSecondsOfSelf()
-  let payloadBytes = 0
-  for (const body of bodies) {
-    const result = contender.encodeBody(requestOf(body, gzip))
-    if (result.kind !== 'encoded' || result.rejectedLineCount !== 0 || result.sections === null) throw new Error(`${contender.name}: body not encoded: ${result.kind}`)
-    payloadBytes += result.sections.payloads.length
+/** CPU-seconds of encoding one body; checks it wrote every line. */
+function encodeOnce(contender: Contender, body: Buffer, gzip: boolean): number {
+  const request = requestOf(body, gzip)
+  const before = process.cpuUsage()
+  const result = contender.encodeBody(request)
+  const used = process.cpuUsage(before)
+  if (result.kind !== 'encoded' || result.rejectedLineCount !== 0 || result.sections === null || result.sections.payloads.length === 0) {
+    throw new Error(`${contender.name}: body not encoded: ${result.kind}`)
   }
-  const seconds = cpuSecondsOfSelf() - before
-  if (payloadBytes === 0) throw new Error(`${contender.name}: no payload`)
-  return seconds
+  return (used.user + used.system) / 1e6
 }
 
 console.log(`# parse worker task, TSBS-like cpu: ${describeMachine()}`)
-console.log(`# ${BODIES} bodies of ${tsbsCpuOneDay.linesPerBatch} lines (${(plainBodies[0]!.length / 1e6).toFixed(2)} MB, gzip ${(gzipBodies[0]!.length / 1e3).toFixed(0)} KB), ${ROUNDS} rounds alternating the order; allowed CPUs: ${cpuAffinity()}`)
+console.log(`# ${BODIES} bodies of ${tsbsCpuOneDay.linesPerBatch} lines (${(plainBodies[0]!.length / 1e6).toFixed(2)} MB, gzip ${(gzipBodies[0]!.length / 1e3).toFixed(0)} KB), ${ROUNDS} rounds, contenders taking turns body by body; allowed CPUs: ${cpuAffinity()}`)
 const pressure = cpuPressureMeter()
 pressure.start()
-for (const contender of contenders) for (const encoding of encodings) runAll(contender, encoding.bodies.slice(0, 8), encoding.gzip) // warm-up
+for (const contender of contenders) for (const encoding of encodings) for (const body of encoding.bodies.slice(0, 8)) encodeOnce(contender, body, encoding.gzip) // warm-up
+// Per round and encoding, CPU-seconds per body of each contender. The contenders take turns body by
+// body (who goes first alternates), so a change in the neighbours' load falls on both alike.
 const samples = new Map<string, number[]>()
 for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? contenders : [...contenders].reverse()
   for (const encoding of encodings) {
-    for (const contender of order) {
+    collectGarbage()
+    const totals = contenders.map(() => 0)
+    encoding.bodies.forEach((body, b) => {
+      const order = (round + b) % 2 === 0 ? contenders.map((_, i) => i) : contenders.map((_, i) => contenders.length - 1 - i)
+      for (const i of order) totals[i]! += encodeOnce(contenders[i]!, body, encoding.gzip)
+    })
+    contenders.forEach((contender, i) => {
       const key = `${contender.name}|${encoding.name}`
-      const perBody = runAll(contender, encoding.bodies, encoding.gzip) / BODIES
-      samples.set(key, [...(samples.get(key) ?? []), perBody])
-    }
+      samples.set(key, [...(samples.get(key) ?? []), totals[i]! / BODIES])
+    })
   }
 }
 
