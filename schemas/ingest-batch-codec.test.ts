@@ -94,6 +94,31 @@ describe('IngestBatch fast codec', () => {
     assert.throws(() => new IngestBatchEncoder().point(1n, 0), /before begin/)
   })
 
+  it('writes times and integers given as 32-bit words exactly as their bigints', () => {
+    const edges = [0n, 1n, -1n, 63n, -64n, 64n, 127n, 128n, (1n << 31n) - 1n, -(1n << 31n), 1n << 32n, -(1n << 32n) - 1n,
+      1_451_606_400_000_000_000n, -1_451_606_400_000_000_000n, (1n << 63n) - 1n, -(1n << 63n)]
+    const words = new Uint32Array(2)
+    const asWords = new BigInt64Array(words.buffer)
+    const fromBigints = new IngestBatchEncoder()
+    const fromWords = new IngestBatchEncoder()
+    for (const value of edges) {
+      asWords[0] = value
+      const unsigned = BigInt.asUintN(64, value)
+      fromBigints.begin(sampleBatch, 1)
+      fromBigints.point(value, 2)
+      fromBigints.integer('i', value)
+      fromBigints.unsigned('u', unsigned)
+      fromWords.begin(sampleBatch, 1)
+      fromWords.pointWords(words[0]!, words[1]!, 2)
+      fromWords.integerWords('i', words[0]!, words[1]!)
+      fromWords.unsignedWords('u', words[0]!, words[1]!)
+      const trailer = { source: 'http', receivedAtNs: 1n, idempotencyKey: null }
+      const bytes = fromWords.end(trailer)
+      assert.deepEqual(bytes, fromBigints.end(trailer), `value ${value}`)
+      assert.deepEqual(decodeIngestBatch(bytes).points, [{ timeNs: value, fields: [{ name: 'i', value }, { name: 'u', value: { unsigned } }] }], `value ${value}`)
+    }
+  })
+
   it('rejects values the schema cannot hold', () => {
     const withValue = (value: unknown): IngestBatch => ({ ...sampleBatch, points: [{ timeNs: 1n, fields: [{ name: 'f', value: value as never }] }] })
     assert.throws(() => encodeIngestBatch(withValue(2n ** 63n)), encodeError)

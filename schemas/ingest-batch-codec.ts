@@ -115,12 +115,27 @@ export class IngestBatchEncoder {
   }
 
   point(timeNs: bigint, fieldCount: number): void {
+    if (typeof timeNs !== 'bigint') throw misfit(`points.${this.pointCount - this.pointsLeft}.timeNs`, 'a bigint', timeNs)
+    this.beginPoint(fieldCount)
+    this.writer.long(timeNs)
+    this.endPointHead(fieldCount)
+  }
+
+  /** point() with the time as the two's-complement words of the signed 64-bit nanoseconds (no bigint per point). */
+  pointWords(timeLow: number, timeHigh: number, fieldCount: number): void {
+    this.beginPoint(fieldCount)
+    writeLongWords(this.writer, timeLow, timeHigh)
+    this.endPointHead(fieldCount)
+  }
+
+  private beginPoint(fieldCount: number): void {
     if (this.pointsLeft <= 0) throw misuse(this.pointsLeft < 0 ? 'point() before begin()' : `more points than the ${this.pointCount} declared`)
     if (this.fieldsLeft !== 0) throw misuse(`point() with ${this.fieldsLeft} fields of the previous point missing`)
     if (!Number.isInteger(fieldCount) || fieldCount < 0) throw misuse(`field count must be a non-negative integer, got ${fieldCount}`)
-    if (typeof timeNs !== 'bigint') throw misfit(`points.${this.pointCount - this.pointsLeft}.timeNs`, 'a bigint', timeNs)
     this.pointsLeft--
-    this.writer.long(timeNs)
+  }
+
+  private endPointHead(fieldCount: number): void {
     this.writer.int(fieldCount)
     this.fieldsLeft = fieldCount
   }
@@ -166,6 +181,24 @@ export class IngestBatchEncoder {
   integer(name: string, value: bigint): void {
     this.beginField(name, FieldBranch.LONG)
     this.writer.long(value)
+    this.endField()
+  }
+
+  /** integer() with the value as its two's-complement words (low, high), as a parsed batch holds it. */
+  integerWords(name: string, low: number, high: number): void {
+    this.beginField(name, FieldBranch.LONG)
+    writeLongWords(this.writer, low, high)
+    this.endField()
+  }
+
+  /** unsigned() with the value as its words (low, high). */
+  unsignedWords(name: string, low: number, high: number): void {
+    this.beginField(name, FieldBranch.UNSIGNED)
+    const writer = this.writer
+    writer.ensure(8)
+    writer.buf.writeUInt32BE(high, writer.pos)
+    writer.buf.writeUInt32BE(low, writer.pos + 4)
+    writer.pos += 8
     this.endField()
   }
 
@@ -215,6 +248,26 @@ export class IngestBatchEncoder {
     this.pointsLeft = -1
     return writer.toBuffer()
   }
+}
+
+/**
+ * An Avro long given as the two's-complement words of a signed 64-bit integer: zigzag, then base-128
+ * groups, on 32-bit integers (the bytes AvroWriter.long writes for the same value, without a bigint).
+ */
+export function writeLongWords(writer: AvroWriter, low: number, high: number): void {
+  const sign = high >> 31 // -1 for negative values, else 0
+  let zigzagLow = ((low << 1) ^ sign) >>> 0
+  let zigzagHigh = (((high << 1) | (low >>> 31)) ^ sign) >>> 0
+  writer.ensure(10)
+  const buf = writer.buf
+  let pos = writer.pos
+  while (zigzagHigh !== 0 || zigzagLow > 0x7f) {
+    buf[pos++] = (zigzagLow & 0x7f) | 0x80
+    zigzagLow = ((zigzagLow >>> 7) | (zigzagHigh << 25)) >>> 0
+    zigzagHigh >>>= 7
+  }
+  buf[pos++] = zigzagLow
+  writer.pos = pos
 }
 
 function writeHeaderString(writer: AvroWriter, path: string, value: string): void {

@@ -102,6 +102,10 @@ export class ParsedBatch {
   readonly floatValues: Float64Array
   readonly integerValues: BigInt64Array
   readonly unsignedValues: BigUint64Array
+  /** timestampsNs as little-endian 32-bit word pairs (low, high): what encoders read without a bigint per point. */
+  readonly timestampWords: Uint32Array
+  /** The 8-byte value slots as word pairs: integers' and unsigned integers' (low, high), strings' byte range in the body. */
+  readonly valueWords: Uint32Array
   readonly seriesKeys: readonly string[]
   readonly seriesMeasurement: readonly number[]
   /** seriesCount + 1 entries into tagKeys/tagValues. */
@@ -116,7 +120,6 @@ export class ParsedBatch {
   readonly rejectedLineCount: number
   /** Lines in the body (1 + newlines seen), for reporting. */
   readonly linesSeen: number
-  private readonly stringWords: Uint32Array
   private store: ColumnStore | undefined
 
   constructor(columns: ParsedBatchColumns) {
@@ -136,7 +139,8 @@ export class ParsedBatch {
     this.floatValues = store.floatValues.subarray(0, fields)
     this.integerValues = store.integerValues.subarray(0, fields)
     this.unsignedValues = new BigUint64Array(this.integerValues.buffer, 0, fields)
-    this.stringWords = store.valueWords.subarray(0, fields * 2)
+    this.timestampWords = store.timestampWords.subarray(0, points * 2)
+    this.valueWords = store.valueWords.subarray(0, fields * 2)
     this.seriesKeys = columns.seriesKeys
     this.seriesMeasurement = columns.seriesMeasurement
     this.seriesTagStart = columns.seriesTagStart
@@ -182,7 +186,7 @@ export class ParsedBatch {
   /** The decoded value of a string field slot. */
   stringValue(slot: number): string {
     this.assertLive()
-    return decodeStringValue(this.body, this.stringWords[slot * 2]!, this.stringWords[slot * 2 + 1]!)
+    return decodeStringValue(this.body, this.valueWords[slot * 2]!, this.valueWords[slot * 2 + 1]!)
   }
 
   /** The value of a field slot as a JS value: number (float), bigint (integer, unsigned), string, boolean. */

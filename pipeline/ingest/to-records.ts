@@ -1,7 +1,8 @@
 // Turns a parsed write body into sluice.ingest records: one record per series (an IngestRecord holding
 // that series' IngestBatch), keyed by the series key and assigned the partition Kafka's default
 // partitioner gives that key. Works from the columnar arrays: points are grouped by a counting sort
-// over pointSeries, and values go straight from the typed arrays into the streaming Avro encoder.
+// over pointSeries, and values go straight from the typed arrays into the streaming Avro encoder
+// (64-bit times and integers as their 32-bit words, so no bigint is made per point or field).
 //
 // Record value layout (what schemas/ intends for sluice.ingest, see schemas/evolution.md):
 //   byte 0      magic byte 0                      (Confluent framing)
@@ -146,12 +147,13 @@ class SeriesRecordWriter {
     const batch = this.batch
     const encoder = this.encoder
     const fieldStart = batch.pointFieldStart
+    const timeWords = batch.timestampWords
     encoder.begin(header, to - from, { schemaId: this.schemaId, asIngestRecord: true })
     for (let i = from; i < to; i++) {
       const point = order[i]!
       const first = fieldStart[point]!
       const end = fieldStart[point + 1]!
-      encoder.point(batch.timestampsNs[point]!, end - first)
+      encoder.pointWords(timeWords[2 * point]!, timeWords[2 * point + 1]!, end - first)
       for (let slot = first; slot < end; slot++) this.writeField(slot)
     }
     return encoder.end(this.trailer)
@@ -162,8 +164,8 @@ class SeriesRecordWriter {
     const name = batch.fieldKeys[batch.fieldKey[slot]!]!
     switch (batch.fieldType[slot]) {
       case FieldType.Float: return this.encoder.double(name, batch.floatValues[slot]!)
-      case FieldType.Integer: return this.encoder.integer(name, batch.integerValues[slot]!)
-      case FieldType.Unsigned: return this.encoder.unsigned(name, batch.unsignedValues[slot]!)
+      case FieldType.Integer: return this.encoder.integerWords(name, batch.valueWords[2 * slot]!, batch.valueWords[2 * slot + 1]!)
+      case FieldType.Unsigned: return this.encoder.unsignedWords(name, batch.valueWords[2 * slot]!, batch.valueWords[2 * slot + 1]!)
       case FieldType.String: return this.encoder.string(name, batch.stringValue(slot))
       case FieldType.Boolean: return this.encoder.boolean(name, batch.floatValues[slot] === 1)
     }
