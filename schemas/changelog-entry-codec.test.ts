@@ -102,6 +102,23 @@ test('decodeChangelogColumns tells field names apart whose chars equal another n
   assert.deepStrictEqual(plain(columns.toEntry()), plain(entry))
 })
 
+test('decodeChangelogColumns tells apart names of the same length that differ in any one byte', () => {
+  // Point 0 lists base names of 1 to 9 bytes; each later point puts, at the same positions, names
+  // whose bytes differ from the base in one place (first, middle, last byte), so the byte
+  // comparison against point 0's names must fail there and only there.
+  const bases = Array.from({ length: 9 }, (_, n) => 'abcdefghi'.slice(0, n + 1))
+  const variants = (name: string): string[] => [...new Set([0, name.length >> 1, name.length - 1])].map(at => name.slice(0, at) + 'Z' + name.slice(at + 1))
+  const points = [{ timeNs: 0n, fields: bases.map((name, f) => ({ name, value: BigInt(f) })) }]
+  for (let v = 0; v < 3; v++) {
+    points.push({ timeNs: BigInt(points.length), fields: bases.map((name, f) => ({ name: variants(name)[v] ?? name, value: BigInt(f) })) })
+    points.push({ timeNs: BigInt(points.length), fields: bases.map((name, f) => ({ name, value: BigInt(-f) })) })
+  }
+  const entry: ChangelogEntry = { ingestPartition: 0, ingestOffset: 1n, command: null, upsert: { tenant: 't', database: 'd', measurement: 'm', seriesKey: 'm', tags: [], points, pointsIn: points.length } }
+  const columns = decodeChangelogColumns(encode(changelogEntryType, entry), new ChangelogColumns())
+  assert.deepStrictEqual(plain(columns.toEntry()), plain(entry))
+  assert.deepStrictEqual(columns.names, [...new Set(points.flatMap(p => p.fields.map(f => f.name)))])
+})
+
 test('decodeChangelogColumns refuses what decodeChangelogEntry refuses, with the same message', () => {
   const columns = new ChangelogColumns()
   const payload = encode(changelogEntryType, sampleChangelogUpsert)

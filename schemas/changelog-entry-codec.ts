@@ -78,7 +78,11 @@ export class ChangelogColumns {
   valueStrings: string[] = []
   /** The entry's distinct field names, in order of first appearance. */
   names: string[] = []
+  /** Per name, where its bytes first occur in the payload (at its one-byte length), or -1. */
+  nameAt: number[] = []
   private payload: Buffer = Buffer.alloc(0)
+  /** The payload's bytes, for comparing names 4 bytes at a time. */
+  view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
   private tagsAt = 0
 
   /** The upsert's tags, decoded from the payload now (a store needs them only for a new series). */
@@ -110,10 +114,12 @@ export class ChangelogColumns {
   /** Starts an entry over `payload`. */
   reset(payload: Buffer): void {
     this.payload = payload
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.length)
     this.command = null
     this.pointCount = 0
     this.valueCount = 0
     this.names.length = 0
+    this.nameAt.length = 0
   }
 
   /** Room for `count` points. */
@@ -124,10 +130,10 @@ export class ChangelogColumns {
     this.timeWords = words
   }
 
-  /** Room for one more value. */
-  reserveValue(): void {
-    if (this.valueCount < this.valuePoint.length) return
-    const capacity = this.valuePoint.length * 2
+  /** Room for `count` more values. */
+  reserveValues(count: number): void {
+    if (this.valueCount + count <= this.valuePoint.length) return
+    const capacity = Math.max(this.valueCount + count, this.valuePoint.length * 2)
     this.valuePoint = grown(this.valuePoint, new Int32Array(capacity))
     this.valueName = grown(this.valueName, new Int32Array(capacity))
     this.valueBranch = grown(this.valueBranch, new Uint8Array(capacity))
@@ -192,52 +198,66 @@ function readLongWords(reader: AvroReader, words: Int32Array, slot: number): voi
   reader.longWords(words, 2 * slot)
 }
 
-/** The index of `name` in `names` (appended when new); `guess` is tried first. */
-function nameSlot(names: string[], name: string, guess: number): number {
-  if (guess < names.length && names[guess] === name) return guess
-  const at = names.indexOf(name)
-  if (at >= 0) return at
-  names.push(name)
-  return names.length - 1
-}
-
 /**
- * The slot in `names` of the field name at the reader's position. Points of an entry list their
- * fields in the same order, so the name at field position `guess` of the previous points is
- * compared with the bytes first (ASCII only: then a char is a byte); anything else takes name().
+ * The slot in `into.names` of the field name at the reader's position. Points of an entry list
+ * their fields in the same order, so the bytes of the name at field position `guess` of the first
+ * point that had it (length varint included) are compared with the bytes here first: equal bytes
+ * are the same string. Anything else decodes the name and looks it up.
  */
-function readNameSlot(reader: AvroReader, names: string[], guess: number): number {
+function readNameSlot(reader: AvroReader, into: ChangelogColumns, guess: number): number {
   const buf = reader.buf
   const pos = reader.pos
-  const lengthByte = pos < reader.end ? buf[pos]! : 0x80
-  if (guess < names.length && lengthByte < 0x80 && (lengthByte & 1) === 0) {
-    const length = lengthByte >>> 1
-    const name = names[guess]!
-    if (name.length === length && pos + 1 + length <= reader.end) {
-      let i = 0
-      while (i < length) {
-        const code = name.charCodeAt(i)
-        if (code > 0x7f || code !== buf[pos + 1 + i]) break
-        i++
-      }
-      if (i === length) {
-        reader.pos = pos + 1 + length
+  const names = into.names
+  if (guess < names.length) {
+    const from = into.nameAt[guess]!
+    if (from >= 0) {
+      const size = 1 + (buf[from]! >>> 1) // a one-byte length varint: recorded only so
+      if (pos + size <= reader.end && sameBytes(into.view, pos, from, size)) {
+        reader.pos = pos + size
         return guess
       }
     }
   }
-  return nameSlot(names, reader.name(), guess)
+  const name = reader.name()
+  if (guess < names.length && names[guess] === name) return guess
+  const at = names.indexOf(name)
+  if (at >= 0) return at
+  names.push(name)
+  into.nameAt.push(buf[pos]! < 0x80 ? pos : -1)
+  return names.length - 1
+}
+
+/**
+ * Whether view's `size` bytes at `a` and at `b` are equal, compared 4 at a time (the last 4
+ * overlapping the ones before when `size` is not a multiple of 4).
+ */
+function sameBytes(view: DataView<ArrayBufferLike>, a: number, b: number, size: number): boolean {
+  if (size < 4) {
+    for (let i = 0; i < size; i++) if (view.getUint8(a + i) !== view.getUint8(b + i)) return false
+    return true
+  }
+  for (let i = 0; i < size - 4; i += 4) if (view.getInt32(a + i) !== view.getInt32(b + i)) return false
+  return view.getInt32(a + size - 4) === view.getInt32(b + size - 4)
+}
+
+/** An Avro int at the reader's position that is most often one byte (union branches). */
+function readSmallInt(reader: AvroReader): number {
+  const pos = reader.pos
+  const byte = pos < reader.end ? reader.buf[pos]! : 0x80
+  if (byte >= 0x80) return reader.int()
+  reader.pos = pos + 1
+  return (byte >>> 1) ^ -(byte & 1)
 }
 
 function readFieldsInto(reader: AvroReader, into: ChangelogColumns, point: number): void {
   let field = 0
   for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
+    into.reserveValues(count)
     for (let i = 0; i < count; i++, field++) {
-      into.reserveValue()
       const k = into.valueCount
       into.valuePoint[k] = point
-      into.valueName[k] = readNameSlot(reader, into.names, field)
-      const branch = reader.int()
+      into.valueName[k] = readNameSlot(reader, into, field)
+      const branch = readSmallInt(reader)
       switch (branch) {
         case FieldBranch.LONG: readLongWords(reader, into.valueWords, k); break
         case FieldBranch.DOUBLE: into.valueDoubles[k] = reader.double(); break
