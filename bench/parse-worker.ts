@@ -46,7 +46,7 @@ if (options.compare !== undefined) contenders.push(await contenderOf(`compare ($
 /** The request a node's write route posts to its worker for the transactional sink (write.ts, kafka-writer.ts). */
 function requestOf(body: Buffer, gzip: boolean): EncodeRequest {
   return {
-    body: new Uint8Array(body), // a copy, as postMessage gives the worker
+    body, // a worker gets the body transferred (parse-pool.ts), so no copy here either
     precision: 'ns', receivedAtNs: RECEIVED_AT_NS, limits: defaultLineProtocolLimits, maxErrorsReported: 1000,
     tenant: 'default', database: 'bench', partitions: 8, schemaId: 1, idempotencyKey: null, encodeAroundErrors: false,
     sections: { codec: RecordBatchCodec.LZ4, maxSectionRecordBytes: DEFAULT_MAX_PARTITION_BATCH_BYTES, headers: sluiceRecordHeaders },

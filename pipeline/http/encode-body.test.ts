@@ -1,11 +1,13 @@
 // A write's records as Kafka record sections (encodeSections, packSections): per partition in body
-// order, split at maxSectionRecordBytes, and unchanged through the packing a worker transfers.
+// order, split at maxSectionRecordBytes, and unchanged through the packing a worker transfers; a gzip
+// body decoded the same whatever its trailer claims.
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createRequire } from 'node:module'
-import type { IngestRecordOut } from '../ingest/index.ts'
-import { encodeSections, packSections, unpackSections } from './encode-body.ts'
+import { gzipSync } from 'node:zlib'
+import { defaultLineProtocolLimits, type IngestRecordOut } from '../ingest/index.ts'
+import { encodeBody, encodeSections, gunzipChunkBytes, packSections, unpackSections, type EncodeRequest } from './encode-body.ts'
 import { frameRecordBatch, RecordBatchCodec } from '../../lib/kafka/record-batch.ts'
 import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
 
@@ -31,4 +33,27 @@ test('sections hold each partition\'s records in order, at most maxSectionRecord
   }
   const inPartitionOrder = (list: IngestRecordOut[]): IngestRecordOut[] => [...list].sort((a, b) => a.partition - b.partition)
   assert.deepEqual(read, inPartitionOrder(records))
+})
+
+test('a gzip body inflates to the same points whatever size its trailer announces, and not past maxBodyBytes', () => {
+  const lines = Array.from({ length: 5_000 }, (_, i) => `cpu,host=h${i % 7} usage=${i}i ${1_000 + i}`).join('\n') + '\n'
+  const plain = Buffer.from(lines)
+  const request = (body: Uint8Array, gzip?: { maxBodyBytes: number }): EncodeRequest => ({
+    body, precision: 'ns', receivedAtNs: 1n, limits: defaultLineProtocolLimits, maxErrorsReported: 10, tenant: 't', database: 'd',
+    partitions: 4, schemaId: 1, idempotencyKey: null, encodeAroundErrors: false, ...(gzip ? { gzip } : {}),
+  })
+  const expected = encodeBody(request(plain))
+  assert.equal(expected.kind === 'encoded' && expected.pointCount, 5_000)
+  const gzipped = gzipSync(plain)
+  assert.equal(gunzipChunkBytes(gzipped, 1 << 20), plain.length + 1)
+  // Several members: the trailer read is the last one's, which announces less than the whole body.
+  const cut = plain.indexOf('\n', plain.length - 40) + 1
+  const members = [gzipSync(plain.subarray(0, cut)), gzipSync(plain.subarray(cut))]
+  for (const body of [gzipped, Buffer.concat(members), Buffer.concat([gzipSync(plain.subarray(0, 1_000)), gzipSync(plain.subarray(1_000))])]) {
+    const result = encodeBody(request(body, { maxBodyBytes: 1 << 20 }))
+    assert.equal(result.kind, 'encoded')
+    assert.deepEqual(result.kind === 'encoded' && result.records, expected.kind === 'encoded' && expected.records)
+  }
+  const tooLarge = encodeBody(request(Buffer.concat(members), { maxBodyBytes: plain.length - 1 }))
+  assert.equal(tooLarge.kind === 'undecodable' && tooLarge.code, 'SLUICE_ERR_BODY_TOO_LARGE')
 })
