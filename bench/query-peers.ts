@@ -11,7 +11,9 @@
 // Sluice is one node on the embedded broker (as bench/end-to-end.ts), queried once the replica
 // applied every line, in SQL (POST /api/v1/sql) and in InfluxQL (/query); then again after
 // POST /api/v1/replicaset/compact. VictoriaMetrics is queried after /internal/force_flush and a
-// completed /internal/force_merge, with its rollup cache off (nocache=1); InfluxDB as it is.
+// completed /internal/force_merge, with its rollup cache off (nocache=1); InfluxDB as it is. Each
+// target's timing starts once its processes are idle (settle), and Sluice's two languages take
+// turns query by query, the one that goes first alternating.
 // Every system's answers are normalized to (host, bucket) → value and compared with the first
 // target's: a mismatch is printed loudly and marked in the table. The clock runs from sending a
 // request to the last byte of its answer; parsing and normalizing answers (JSON, Date.parse of
@@ -30,6 +32,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { FIELD, HOUR_MS, ONE_HOST, peerQueries, START_MS, type PeerQuery } from './support/peer-queries.ts'
 import { influxdbE2e, sluiceClusterE2e, victoriaMetricsE2e, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
+import { cpuSecondsOfPid } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -223,6 +226,21 @@ async function load(target: RunningE2eTarget, database: string, bodies: Buffer[]
   return { ackSeconds, queryableSeconds: (performance.now() - started) / 1000 }
 }
 
+/**
+ * Waits (at most a minute) until a target's processes used under 3% of a core over a second (an idle
+ * node and its broker use under 2%): what a load or a compaction left running (a replica's flush, a
+ * merge, a GC) is over before the clock starts. Returns the seconds waited.
+ */
+async function settle(pids: number[]): Promise<number> {
+  const started = performance.now()
+  const cpu = (): number => pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  for (;;) {
+    const before = cpu()
+    await new Promise(resolveWait => setTimeout(resolveWait, 1000))
+    if (cpu() - before < 0.03 || performance.now() - started > 60_000) return (performance.now() - started) / 1000
+  }
+}
+
 /** VictoriaMetrics: flush its in-memory parts, then merge the partition and wait until the (background) merge ends. */
 async function settleVictoriaMetrics(port: number): Promise<void> {
   await ok(port, 'GET', '/internal/force_flush')
@@ -323,39 +341,47 @@ async function main(): Promise<void> {
       await running.createDatabase(database)
       const loaded = await load(running, database, workload.batches, workload.lines)
       console.log(`# ${target.name}: loaded, ack ${loaded.ackSeconds.toFixed(1)} s, queryable ${loaded.queryableSeconds.toFixed(1)} s`)
-      const measure = async (label: string, formOf: (def: QueryDef) => QueryForm, withExplain: boolean, clock?: ServerClock): Promise<void> => {
-        for (const def of QUERIES) {
-          const form = formOf(def)
-          try {
-            const timing = await time(form, clock)
-            rows.push({ target: label, query: def.name, timing })
-            const stats = withExplain ? `; EXPLAIN: ${await explain(port, database, def.sql)}` : ''
-            const inNode = timing.serverMeanMs === undefined ? '' : `, in the node ${timing.serverMeanMs.toFixed(2)} ms (mean)`
-            console.log(`# ${label}, ${def.name}: median ${timing.medianMs.toFixed(1)} ms, p90 ${timing.p90Ms.toFixed(1)} ms${inNode}, ${timing.answer.size} rows${stats}`)
-          } catch (error) {
-            rows.push({ target: label, query: def.name, error: (error as Error).message.split('\n')[0] })
-            console.log(`# ${label}, ${def.name}: FAILED: ${(error as Error).message.split('\n')[0]}`)
+      // Each query in every form given, the forms' order alternating query by query: the one that
+      // goes first does not always meet the node's leftovers (a GC, the end of a compaction).
+      const measure = async (forms: Array<{ label: string; formOf: (def: QueryDef) => QueryForm; withExplain: boolean; clock?: ServerClock }>): Promise<void> => {
+        const waited = await settle(running.pids())
+        console.log(`# ${target.name}: ${waited.toFixed(1)} s until its processes were idle`)
+        for (const [index, def] of QUERIES.entries()) {
+          for (const { label, formOf, withExplain, clock } of index % 2 === 0 ? forms : [...forms].reverse()) {
+            const form = formOf(def)
+            try {
+              const timing = await time(form, clock)
+              rows.push({ target: label, query: def.name, timing })
+              const stats = withExplain ? `; EXPLAIN: ${await explain(port, database, def.sql)}` : ''
+              const inNode = timing.serverMeanMs === undefined ? '' : `, in the node ${timing.serverMeanMs.toFixed(2)} ms (mean)`
+              console.log(`# ${label}, ${def.name}: median ${timing.medianMs.toFixed(1)} ms, p90 ${timing.p90Ms.toFixed(1)} ms${inNode}, ${timing.answer.size} rows${stats}`)
+            } catch (error) {
+              rows.push({ target: label, query: def.name, error: (error as Error).message.split('\n')[0] })
+              console.log(`# ${label}, ${def.name}: FAILED: ${(error as Error).message.split('\n')[0]}`)
+            }
           }
         }
       }
       if (target.name === 'InfluxDB') {
-        await measure('InfluxDB', def => influxqlForm(port, database, def), false)
+        await measure([{ label: 'InfluxDB', formOf: def => influxqlForm(port, database, def), withExplain: false }])
       } else if (target.name === 'VictoriaMetrics') {
         const started = performance.now()
         await settleVictoriaMetrics(port)
         console.log(`# VictoriaMetrics: force_flush + force_merge ${((performance.now() - started) / 1000).toFixed(1)} s`)
-        await measure('VictoriaMetrics', def => metricsqlForm(port, database, def), false)
+        await measure([{ label: 'VictoriaMetrics', formOf: def => metricsqlForm(port, database, def), withExplain: false }])
       } else {
         const sqlClock = serverClock(port, 'sql')
         const influxqlClock = serverClock(port, 'influxql')
-        await measure('Sluice SQL', def => sqlForm(port, database, def), true, sqlClock)
-        await measure('Sluice InfluxQL', def => influxqlForm(port, database, def), false, influxqlClock)
+        const languages = (suffix: string) => [
+          { label: `Sluice SQL${suffix}`, formOf: (def: QueryDef) => sqlForm(port, database, def), withExplain: true, clock: sqlClock },
+          { label: `Sluice InfluxQL${suffix}`, formOf: (def: QueryDef) => influxqlForm(port, database, def), withExplain: false, clock: influxqlClock },
+        ]
+        await measure(languages(''))
         const started = performance.now()
         const compacted = JSON.parse(await ok(port, 'POST', '/api/v1/replicaset/compact')) as { partitions: Array<{ before: { segments: number }; after: { segments: number } }> }
         const segments = (side: 'before' | 'after'): number => compacted.partitions.reduce((sum, p) => sum + p[side].segments, 0)
         console.log(`# Sluice: compacted in ${((performance.now() - started) / 1000).toFixed(1)} s, segments ${segments('before')} → ${segments('after')}`)
-        await measure('Sluice SQL, compacted', def => sqlForm(port, database, def), true, sqlClock)
-        await measure('Sluice InfluxQL, compacted', def => influxqlForm(port, database, def), false, influxqlClock)
+        await measure(languages(', compacted'))
       }
     } finally {
       await running.stop()
