@@ -7,7 +7,7 @@ import { changelogEntryType } from './catalog.ts'
 import { decode, encode } from './codec.ts'
 import { ChangelogColumns, decodeChangelogColumns, decodeChangelogEntry } from './changelog-entry-codec.ts'
 import { plain, randomBatch, sampleChangelogCommand, sampleChangelogUpsert, sampleCommand, seededRandom } from './testing/samples.ts'
-import type { ChangelogEntry } from './types.ts'
+import type { ChangelogEntry, FieldValue, Point } from './types.ts'
 
 const entries: fc.Arbitrary<ChangelogEntry> = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
@@ -117,6 +117,46 @@ test('decodeChangelogColumns tells apart names of the same length that differ in
   const columns = decodeChangelogColumns(encode(changelogEntryType, entry), new ChangelogColumns())
   assert.deepStrictEqual(plain(columns.toEntry()), plain(entry))
   assert.deepStrictEqual(columns.names, [...new Set(points.flatMap(p => p.fields.map(f => f.name)))])
+})
+
+/** Entries whose points mostly list the same fields with the same value types, sometimes one point not, times ascending or not. */
+const mostlyRegularEntries: fc.Arbitrary<ChangelogEntry> = fc.integer({ min: 1, max: 2 ** 31 - 1 }).map(seed => {
+  const random = seededRandom(seed)
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!
+  const kinds: Array<() => FieldValue> = [() => 1.5, () => 2n, () => ({ unsigned: 3n }), () => 'text', () => true]
+  const names = ['a', 'bb', 'ccccc', 'a2'].slice(0, Math.floor(random() * 5))
+  const types = names.map(() => pick(kinds))
+  const points: Point[] = Array.from({ length: Math.floor(random() * 6) }, (_, p) => ({
+    timeNs: random() < 0.8 ? BigInt(p * 10) - 20n : BigInt(Math.floor(random() * 40) - 20),
+    fields: names.map((name, f) => ({ name, value: types[f]!() })),
+  }))
+  const point = points.length > 0 && random() < 0.5 ? points[Math.floor(random() * points.length)]!.fields : []
+  switch (point.length > 0 ? Math.floor(random() * 5) : -1) {
+    case 0: point[Math.floor(random() * point.length)]!.value = pick(kinds)(); break
+    case 1: point.pop(); break
+    case 2: point.reverse(); break
+    case 3: point.push({ ...point[0]! }); break
+    case 4: point.push({ name: 'new', value: 1n }); break
+  }
+  return { ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { tenant: 't', database: 'd', measurement: 'm', seriesKey: 'm', tags: [], points, pointsIn: points.length } }
+})
+
+test('decodeChangelogColumns tells regular entries (the same names and value types at every point) and ascending times', () => {
+  const columns = new ChangelogColumns()
+  const kind = (value: FieldValue): string => typeof value
+  let regularCount = 0
+  fc.assert(fc.property(mostlyRegularEntries, entry => {
+    const points = entry.upsert!.points
+    const names = points[0]?.fields.map(f => f.name) ?? []
+    const regular = new Set(names).size === names.length &&
+      points.every(p => p.fields.length === names.length && p.fields.every((f, i) => f.name === names[i] && kind(f.value) === kind(points[0]!.fields[i]!.value)))
+    const decoded = decodeChangelogColumns(encode(changelogEntryType, entry), columns)
+    assert.equal(decoded.regular, regular)
+    assert.equal(decoded.timesAscending, points.every((p, i) => i === 0 || p.timeNs > points[i - 1]!.timeNs))
+    assert.deepStrictEqual(plain(decoded.toEntry()), plain(decodeChangelogEntry(encode(changelogEntryType, entry))))
+    if (regular && points.length > 1 && names.length > 0) regularCount++
+  }), { numRuns: 1_000 })
+  assert.ok(regularCount > 100, `regular entries of several points and names (${regularCount})`)
 })
 
 test('decodeChangelogColumns refuses what decodeChangelogEntry refuses, with the same message', () => {

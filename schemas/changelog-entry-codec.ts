@@ -76,6 +76,14 @@ export class ChangelogColumns {
   valueWords = new Int32Array(this.valueDoubles.buffer)
   /** Value k when a string, else stale. */
   valueStrings: string[] = []
+  /**
+   * Every point holds one value of every name, listed in the order of `names` with the same branch
+   * in every point: value k is point k / names.length's value of names[k % names.length] (the
+   * common entry, which a store can then copy name by name).
+   */
+  regular = true
+  /** The points' times strictly increase. */
+  timesAscending = true
   /** The entry's distinct field names, in order of first appearance. */
   names: string[] = []
   /** Per name, where its bytes first occur in the payload (at its one-byte length), or -1. */
@@ -120,6 +128,8 @@ export class ChangelogColumns {
     this.valueCount = 0
     this.names.length = 0
     this.nameAt.length = 0
+    this.regular = true
+    this.timesAscending = true
   }
 
   /** Room for `count` points. */
@@ -178,6 +188,13 @@ function readTags(reader: AvroReader): Tag[] {
     for (let i = 0; i < count; i++) tags.push({ key: reader.name(), value: reader.name() })
   }
   return tags
+}
+
+/** Whether point p's time (64-bit words in `words`) is after point p - 1's. */
+function timeAfter(words: Int32Array, p: number): boolean {
+  const high = words[2 * p + HIGH_WORD]!
+  const previousHigh = words[2 * p - 2 + HIGH_WORD]!
+  return high > previousHigh || (high === previousHigh && words[2 * p + LOW_WORD]! >>> 0 > words[2 * p - 2 + LOW_WORD]! >>> 0)
 }
 
 /**
@@ -255,9 +272,12 @@ function readFieldsInto(reader: AvroReader, into: ChangelogColumns, point: numbe
     into.reserveValues(count)
     for (let i = 0; i < count; i++, field++) {
       const k = into.valueCount
+      const slot = readNameSlot(reader, into, field)
       into.valuePoint[k] = point
-      into.valueName[k] = readNameSlot(reader, into, field)
+      into.valueName[k] = slot
       const branch = readSmallInt(reader)
+      // Point 0's value at this field position is value `field`: a regular entry repeats its name and branch.
+      if (slot !== field || (point > 0 && branch !== into.valueBranch[field])) into.regular = false
       switch (branch) {
         case FieldBranch.LONG: readLongWords(reader, into.valueWords, k); break
         case FieldBranch.DOUBLE: into.valueDoubles[k] = reader.double(); break
@@ -299,9 +319,12 @@ export function decodeChangelogColumns(payload: Buffer, into: ChangelogColumns):
       for (let i = 0; i < count; i++) {
         const point = into.pointCount++
         readLongWords(reader, into.timeWords, point)
+        if (point > 0 && !timeAfter(into.timeWords, point)) into.timesAscending = false
         readFieldsInto(reader, into, point)
       }
     }
+    // With every value at its field position (checked per value), this count leaves each point all names.
+    if (into.valueCount !== into.pointCount * into.names.length) into.regular = false
     into.pointsIn = reader.int()
   }
   const command = readOptionalCommandToEnd(reader, payload, RECORD)

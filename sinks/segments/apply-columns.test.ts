@@ -76,6 +76,43 @@ test('applyColumns leaves the store apply leaves, through commands, flushes and 
   }
 })
 
+test('applyColumns leaves the store apply leaves on entries whose points all list the same fields', async (t) => {
+  for (const seed of [3, 11]) {
+    const { objects, columns, warnings } = await storePair(t, { memtableMaxBytes: 64 * 1024, compactionFanIn: 2 })
+    const entries = randomLog({ entries: 400, seed, maxPoints: 30, sameFields: true })
+    const decoded = new ChangelogColumns()
+    const regular = entries.filter(entry => entry.upsert !== null && decodeChangelogColumns(encode(changelogEntryType, entry), decoded).regular)
+    assert.ok(regular.filter(entry => entry.upsert!.points.length > 1).length > 100, `regular entries of several points (${regular.length})`)
+    await applyBoth(objects, columns, entries)
+    assertSameStore(objects, columns)
+    await Promise.all([objects.flush(), columns.flush()])
+    await Promise.all([objects.compactAll(), columns.compactAll()])
+    assertSameStore(objects, columns)
+    assert.deepStrictEqual(warnings.columns, warnings.objects)
+  }
+})
+
+test('applyColumns: regular entries whose field types conflict with earlier entries warn and drop the same values', async (t) => {
+  const { objects, columns, warnings } = await storePair(t, {})
+  const random = seededRandom(5)
+  const values: FieldValue[] = [1.5, 2n, { unsigned: 3n }, 'text', true]
+  const entries: ChangelogEntry[] = Array.from({ length: 40 }, (_, n) => {
+    // Per entry one type per name, the same in every point: regular, with conflicts across entries.
+    const kinds = ['x', 'y'].map(() => Math.floor(random() * values.length))
+    return {
+      ingestPartition: 0, ingestOffset: BigInt(n), command: null,
+      upsert: {
+        tenant: 't', database: 'db', measurement: 'cpu', seriesKey: `cpu,host=h${n % 3}`, tags: [{ key: 'host', value: `h${n % 3}` }], pointsIn: 5,
+        points: Array.from({ length: 5 }, (_, p) => ({ timeNs: BigInt(n * 5 + p) * 1_000_000_000n, fields: ['x', 'y'].map((name, f) => ({ name, value: values[kinds[f]!]! })) })),
+      },
+    }
+  })
+  await applyBoth(objects, columns, entries)
+  assert.ok(warnings.objects.length > 10, `conflicts happen (${warnings.objects.length})`)
+  assert.deepStrictEqual(warnings.columns, warnings.objects)
+  assertSameStore(objects, columns)
+})
+
 test('applyColumns: field type conflicts warn and drop the same values, within an entry and across entries', async (t) => {
   const { objects, columns, warnings } = await storePair(t, {})
   const random = seededRandom(9)

@@ -39,6 +39,13 @@ function wordsOf(values: ColumnValues): Int32Array {
 }
 const EMPTY_WORDS = new Int32Array(0)
 
+/** Whether 64-bit time a of `words` (int32 words: signed high, unsigned low) is before time b of `other`. */
+function wordsBefore(words: Int32Array, a: number, other: Int32Array, b: number): boolean {
+  const highA = words[2 * a + HIGH_WORD]!
+  const highB = other[2 * b + HIGH_WORD]!
+  return highA < highB || (highA === highB && words[2 * a + LOW_WORD]! >>> 0 < other[2 * b + LOW_WORD]! >>> 0)
+}
+
 /**
  * Positions [0, length) ordered by time (int64 as int32 words: signed high, unsigned low), equal
  * times in position order: a merge sort of the ascending runs already there (a memtable column is
@@ -223,8 +230,53 @@ export class MemColumn {
     this.length = at + 1
   }
 
-  private grow(): void {
-    const capacity = Math.max(INITIAL_CAPACITY, this.times.length * 2)
+  /**
+   * Appends the values of names[slot] of a regular decoded entry (ChangelogColumns.regular), one
+   * per point, whose type must be this column's: what appendColumnsValue does for each of them, the
+   * times copied at once.
+   */
+  appendColumnsSlot(entry: ChangelogColumns, slot: number): void {
+    const count = entry.pointCount
+    const stride = entry.names.length
+    const at = this.length
+    if (count === 0) return
+    let capacity = this.timesArray.length
+    while (capacity < at + count) capacity = Math.max(INITIAL_CAPACITY, capacity * 2)
+    if (capacity !== this.timesArray.length) this.grow(capacity)
+    const timeWords = this.timeWords
+    if (this.normalized && (!entry.timesAscending || (at > 0 && !wordsBefore(timeWords, at - 1, entry.timeWords, 0)))) this.normalized = false
+    timeWords.set(entry.timeWords.subarray(0, 2 * count), 2 * at)
+    switch (this.type) {
+      case FieldType.INTEGER: case FieldType.UNSIGNED: {
+        const from = entry.valueWords
+        const to = this.valueWords
+        for (let p = 0, k = slot; p < count; p++, k += stride) {
+          to[2 * (at + p)] = from[2 * k]!
+          to[2 * (at + p) + 1] = from[2 * k + 1]!
+        }
+        break
+      }
+      case FieldType.FLOAT: case FieldType.BOOLEAN: {
+        const from = entry.valueDoubles
+        const to = this.valuesArray as Float64Array | Uint8Array
+        for (let p = 0, k = slot; p < count; p++, k += stride) to[at + p] = from[k]!
+        break
+      }
+      default: {
+        const from = entry.valueStrings
+        const to = this.valuesArray as string[]
+        for (let p = 0, k = slot; p < count; p++, k += stride) {
+          const text = from[k]!
+          this.stringBytes += 2 * text.length + 16
+          to[at + p] = text
+        }
+      }
+    }
+    this.length = at + count
+  }
+
+  /** `capacity`: by default the next doubling (at least INITIAL_CAPACITY). */
+  private grow(capacity = Math.max(INITIAL_CAPACITY, this.times.length * 2)): void {
     const times = new BigInt64Array(capacity)
     times.set(this.times)
     const values = allocateValues(this.type, capacity)
@@ -370,6 +422,14 @@ export class Memtable {
       this.estimatedBytes += column.estimatedBytes
     }
     return column
+  }
+
+  /** Appends the values of names[slot] of a regular decoded entry to `column` (of their type): appendColumnsValue for each. */
+  appendColumnsSlot(column: MemColumn, entry: ChangelogColumns, slot: number): void {
+    const before = column.estimatedBytes
+    column.appendColumnsSlot(entry, slot)
+    this.estimatedBytes += column.estimatedBytes - before
+    this.points += entry.pointCount
   }
 
   /** Appends value k of a decoded changelog entry to `column` (of its type): Memtable.append without a FieldValue. */

@@ -304,6 +304,34 @@ export class PartitionStore {
     const id = seriesId(entry.tenant, entry.database, entry.seriesKey)
     const series = this.catalog.get(id) ?? this.ensureSeries(entry.tenant, entry.database, entry.measurement, entry.seriesKey, entry.tags())
     this.active.touchedSeries.add(series.id)
+    if (entry.regular && this.admitsEveryName(series, entry)) this.applyRegularColumns(series, entry)
+    else this.applyEachValue(series, entry, offset)
+  }
+
+  /** Whether every name of the entry takes its values' type without a conflict (admitType would pass). */
+  private admitsEveryName(series: SeriesInfo, entry: ChangelogColumns): boolean {
+    for (let slot = 0; slot < entry.names.length; slot++) {
+      const known = series.fieldTypes.get(entry.names[slot]!)
+      if (known !== undefined && known !== TYPE_OF_BRANCH[entry.valueBranch[slot]!]) return false
+    }
+    return true
+  }
+
+  /**
+   * A regular entry (ChangelogColumns.regular) whose names all admit their type: each name's
+   * values go to its column in one append, not one call per value; the same store as applyEachValue.
+   */
+  private applyRegularColumns(series: SeriesInfo, entry: ChangelogColumns): void {
+    const names = entry.names
+    for (let slot = 0; slot < names.length; slot++) {
+      const type = TYPE_OF_BRANCH[entry.valueBranch[slot]!]!
+      if (!series.fieldTypes.has(names[slot]!)) series.fieldTypes.set(names[slot]!, type)
+      this.active.appendColumnsSlot(this.active.column(series.id, names[slot]!, type), entry, slot)
+    }
+  }
+
+  /** An entry's values one by one, in entry order (any entry; field type conflicts warn and drop). */
+  private applyEachValue(series: SeriesInfo, entry: ChangelogColumns, offset: bigint): void {
     const names = entry.names
     const columns = this.slotColumns
     columns.length = 0

@@ -37,6 +37,11 @@ export interface RandomLogOptions {
   /** Points per upsert, at most. */
   maxPoints?: number
   commands?: boolean
+  /**
+   * Every point of an upsert lists the same fields in the same order (the entry a master writes
+   * most: ChangelogColumns.regular), half of the upserts with their times in ascending order.
+   */
+  sameFields?: boolean
 }
 
 export function randomLog(options: RandomLogOptions): ChangelogEntry[] {
@@ -66,10 +71,12 @@ export function randomLog(options: RandomLogOptions): ChangelogEntry[] {
     } else {
       const host = pick(HOSTS)
       const tags = sortTags([{ key: 'host', value: host }, { key: 'region', value: REGIONS[HOSTS.indexOf(host) % 2]! }])
+      const entryFields = ['a', 'b', 'c', 'd', 'e'].filter(() => random() < 0.6)
       const points = Array.from({ length: 1 + Math.floor(random() * (options.maxPoints ?? 6)) }, () => ({
         timeNs: time(),
-        fields: ['a', 'b', 'c', 'd', 'e'].filter(() => random() < 0.6).map((name) => ({ name, value: fieldValue(name, random) })),
+        fields: (options.sameFields ? entryFields : ['a', 'b', 'c', 'd', 'e'].filter(() => random() < 0.6)).map((name) => ({ name, value: fieldValue(name, random) })),
       })).filter((p) => p.fields.length > 0)
+      if (options.sameFields && random() < 0.5) points.sort((p, q) => (p.timeNs < q.timeNs ? -1 : p.timeNs > q.timeNs ? 1 : 0))
       entries.push({
         ingestPartition: 0, ingestOffset: BigInt(n), command: null,
         upsert: { tenant: 't', database: 'db', measurement: 'cpu', seriesKey: canonicalSeriesKey('cpu', tags), tags, points, pointsIn: points.length },
