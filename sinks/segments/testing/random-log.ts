@@ -71,7 +71,7 @@ export function randomLog(options: RandomLogOptions): ChangelogEntry[] {
     } else {
       const host = pick(HOSTS)
       const tags = sortTags([{ key: 'host', value: host }, { key: 'region', value: REGIONS[HOSTS.indexOf(host) % 2]! }])
-      const entryFields = ['a', 'b', 'c', 'd', 'e'].filter(() => random() < 0.6)
+      const entryFields = options.sameFields ? ['a', 'b', 'c', 'd', 'e'].filter(() => random() < 0.6) : []
       const points = Array.from({ length: 1 + Math.floor(random() * (options.maxPoints ?? 6)) }, () => ({
         timeNs: time(),
         fields: (options.sameFields ? entryFields : ['a', 'b', 'c', 'd', 'e'].filter(() => random() < 0.6)).map((name) => ({ name, value: fieldValue(name, random) })),
