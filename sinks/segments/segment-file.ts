@@ -139,7 +139,7 @@ export class SegmentWriter {
       this.seriesIndex.set(series.id, index)
     }
     const fields = this.series[index]!.fields
-    if (!fields.some((f) => f.name === field)) fields.push({ name: field, type })
+    if (fieldIndex(fields, field) < 0) fields.push({ name: field, type })
     return index
   }
 
@@ -152,8 +152,10 @@ export class SegmentWriter {
     const ordinal = this.seriesOrdinal(series, field, column.type)
     this.payload.length = 0
     const sealed = sealBlock(encodeBlock(column, this.payload, { indexed: true }))
+    // Spelled out, not spread: an entry per block of a flush, all of one shape.
+    const { count, minTimeNs, maxTimeNs, min, max, first, last, sum } = computeStats(column)
     this.entries.push({
-      ...computeStats(column), field, type: column.type, codec: sealed.codec, offset: this.fileOffset,
+      count, minTimeNs, maxTimeNs, min, max, first, last, sum, field, type: column.type, codec: sealed.codec, offset: this.fileOffset,
       storedLength: sealed.stored.length, rawLength: sealed.rawLength, crc32c: sealed.crc32c,
     })
     this.entrySeries.push(ordinal)
@@ -227,7 +229,7 @@ export class SegmentWriter {
       const entry = this.entries[i]!
       const series = this.series[this.entrySeries[i]!]!
       out.varint(this.entrySeries[i]!)
-      out.varint(series.fields.findIndex((f) => f.name === entry.field))
+      out.varint(fieldIndex(series.fields, entry.field))
       out.byte(entry.codec)
       out.varint(entry.count)
       out.zigzagBig(entry.minTimeNs)
@@ -242,16 +244,33 @@ export class SegmentWriter {
   }
 }
 
+/** The index of the field named `name` in `fields`, or -1 (a loop, not a closure per block). */
+function fieldIndex(fields: SegmentSeries['fields'], name: string): number {
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) return i
+  return -1
+}
+
+function writeDouble(out: ByteWriter, value: number): void {
+  scratch.writeDoubleLE(value)
+  out.raw(scratch)
+}
+
 /** Format-2 statistics: floats as f64s, integers as zigzag varints relative to the first value, booleans as bits. */
 function writeStats(out: ByteWriter, entry: BlockStats & { type: FieldTypeCode }): void {
   switch (entry.type) {
     case FieldType.FLOAT:
-      for (const stat of [entry.min, entry.max, entry.first, entry.last, entry.sum]) { scratch.writeDoubleLE(stat as number); out.raw(scratch) }
+      writeDouble(out, entry.min as number)
+      writeDouble(out, entry.max as number)
+      writeDouble(out, entry.first as number)
+      writeDouble(out, entry.last as number)
+      writeDouble(out, entry.sum)
       return
     case FieldType.INTEGER: case FieldType.UNSIGNED: {
       const first = entry.first as bigint
       out.zigzagBig(BigInt.asIntN(64, first))
-      for (const stat of [entry.min, entry.max, entry.last]) out.zigzagBig(BigInt.asIntN(64, (stat as bigint) - first))
+      out.zigzagBig(BigInt.asIntN(64, (entry.min as bigint) - first))
+      out.zigzagBig(BigInt.asIntN(64, (entry.max as bigint) - first))
+      out.zigzagBig(BigInt.asIntN(64, (entry.last as bigint) - first))
       if (Number.isInteger(entry.sum) && Math.abs(entry.sum) < SMALL_SUM_LIMIT) {
         out.varint((entry.sum >= 0 ? entry.sum * 2 : -entry.sum * 2 - 1) + 1)
       } else {
@@ -435,9 +454,14 @@ export class SegmentReader {
       const minTimeNs = input.zigzagBig()
       const maxTimeNs = BigInt.asIntN(64, minTimeNs + input.varintBig())
       if (maxTimeNs < minTimeNs) input.fail('block time range ends before it starts')
-      const stored = readStoredBlock(input)
-      blocks.push({ ordinal, ...start, minTimeNs, maxTimeNs, offset, ...stored, ...readStats(input, start.type) })
-      offset += stored.storedLength
+      const { storedLength, rawLength, crc32c: checksum } = readStoredBlock(input)
+      const { min, max, first, last, sum } = readStats(input, start.type)
+      // Spelled out, not spread: every entry of one shape (a new segment's reader reads one per block).
+      blocks.push({
+        ordinal, series: start.series, field: start.field, type: start.type, codec: start.codec, count: start.count, minTimeNs, maxTimeNs, offset,
+        storedLength, rawLength, crc32c: checksum, min, max, first, last, sum,
+      })
+      offset += storedLength
     }
     if (input.offset !== input.end) input.fail('trailing bytes after the block table')
     if (offset !== indexOffset) input.fail(`blocks end at byte ${offset}, the index starts at ${indexOffset}`)

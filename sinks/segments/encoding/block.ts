@@ -365,11 +365,11 @@ const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
 
 export function computeStats(column: Column): BlockStats {
   const count = column.times.length
-  const stats: BlockStats = {
-    count, minTimeNs: column.times[0]!, maxTimeNs: column.times[count - 1]!, min: null, max: null, first: null, last: null, sum: 0,
-  }
+  const minTimeNs = column.times[0]!
+  const maxTimeNs = column.times[count - 1]!
   const values = column.values
-  if (column.type === FieldType.STRING) return stats
+  // Each branch returns one literal of the same shape (no Object.assign): a flush computes this per block.
+  if (column.type === FieldType.STRING) return { count, minTimeNs, maxTimeNs, min: null, max: null, first: null, last: null, sum: 0 }
   if (column.type === FieldType.FLOAT || column.type === FieldType.BOOLEAN) {
     const numbers = values as Float64Array | Uint8Array
     let min = numbers[0]!
@@ -381,8 +381,7 @@ export function computeStats(column: Column): BlockStats {
       if (v > max || max !== max) max = v
       sum += v
     }
-    Object.assign(stats, { min, max, first: numbers[0]!, last: numbers[count - 1]!, sum })
-    return stats
+    return { count, minTimeNs, maxTimeNs, min, max, first: numbers[0]!, last: numbers[count - 1]!, sum }
   }
   // On the int32 words of the values, not a bigint per value (a flush computes this for every
   // block): min and max by (high word, unsigned low word), signed or not with the type; the sum
@@ -404,8 +403,5 @@ export function computeStats(column: Column): BlockStats {
     if (i === 0 || high > maxHigh || (high === maxHigh && low > maxLow)) { maxHigh = high; maxLow = low; maxAt = i }
     sum += high * TWO_POW_32 + low
   }
-  const min = bigints[minAt]!
-  const max = bigints[maxAt]!
-  Object.assign(stats, { min, max, first: bigints[0]!, last: bigints[count - 1]!, sum })
-  return stats
+  return { count, minTimeNs, maxTimeNs, min: bigints[minAt]!, max: bigints[maxAt]!, first: bigints[0]!, last: bigints[count - 1]!, sum }
 }
