@@ -3,14 +3,13 @@
 // statistics; both give the same answer. Float min/max follow the store's block statistics
 // (`<`/`>`, a NaN seen first is replaced by the next number), so the two paths never disagree.
 
+import { LITTLE_ENDIAN } from '../lib/bytes/endianness.ts'
 import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../sinks/index.ts'
 
 /** A value of a result: time and 64-bit integers as bigint, floats as number, booleans, strings, null. */
 export type Value = bigint | number | boolean | string | null
 
 const SAFE_SUM = 2n ** 53n
-/** The integer fast path reads the two 32-bit words of an int64 in this order. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 /**
  * What an accumulator keeps beyond the count, as bits: a run of points costs only the passes its

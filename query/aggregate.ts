@@ -13,7 +13,7 @@ import { QueryError, QueryErrorCode } from './errors.ts'
 import { QUERY_LIMITS } from './limits.ts'
 import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
 import type { QueryStats } from './result.ts'
-import { bucketStartNs, firstWindowStartNs } from './time.ts'
+import { bucketStartNs, firstWindowStartNs, forEachTumblingRun, lowerBound } from './time.ts'
 
 /** Key of count(*)'s state in a cell: no field is named "" (line protocol refuses empty keys). */
 const ROWS = ''
@@ -312,25 +312,7 @@ function forEachBucketRun(times: BigInt64Array, count: number, bucket: BucketSpe
     }
     return
   }
-  let start = 0
-  while (start < count) {
-    const bucketNs = bucketStartNs(times[start]!, intervalNs, originNs)
-    const end = lowerBound(times, bucketNs + intervalNs, start + 1, count)
-    run(bucketNs, start, end)
-    start = end
-  }
-}
-
-/** First index in [start, end) whose time is ≥ bound (times ascending). */
-function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: number): number {
-  let low = start
-  let high = end
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if (times[middle]! < bound) low = middle + 1
-    else high = middle
-  }
-  return low
+  forEachTumblingRun(times, count, intervalNs, originNs, run)
 }
 
 /** Rows of an aggregating SELECT, in the order of its outputs, ordered by group tags then bucket. */

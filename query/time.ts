@@ -2,6 +2,7 @@
 // and durations ('1 minute', '10s', INTERVAL '1 hour 30 minutes'). Date.parse stops at
 // milliseconds, so fractions are read here. Months and years have no fixed length and are refused.
 
+import { LITTLE_ENDIAN } from '../lib/bytes/endianness.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 
 export { parseTimestamp } from '../lib/time/rfc3339.ts'
@@ -40,6 +41,57 @@ export function parseDurationNs(text: string): bigint {
 export function bucketStartNs(timeNs: bigint, intervalNs: bigint, originNs: bigint): bigint {
   const offset = (timeNs - originNs) % intervalNs
   return timeNs - (offset < 0n ? offset + intervalNs : offset)
+}
+
+/** Spans at most this many ns are exact as a float64 offset (2^53 ns: 104 days). */
+const EXACT_SPAN_NS = 2n ** 53n
+
+/**
+ * Calls `run` with each bucket's run [start, end) of `times[0, count)` (ascending), in order, for
+ * tumbling buckets of `intervalNs` aligned on `originNs`. The times are read as two 32-bit words
+ * each, as float64 offsets from the first bucket's start, while the chunk spans under 2^53 ns: no
+ * BigInt per point, one compare per point; wider chunks take a binary search per bucket.
+ */
+export function forEachTumblingRun(times: BigInt64Array, count: number, intervalNs: bigint, originNs: bigint, run: (bucketNs: bigint, start: number, end: number) => void): void {
+  if (count === 0) return
+  const firstNs = bucketStartNs(times[0]!, intervalNs, originNs)
+  if (!LITTLE_ENDIAN || times[count - 1]! - firstNs >= EXACT_SPAN_NS || intervalNs >= EXACT_SPAN_NS) {
+    for (let start = 0; start < count;) {
+      const bucketNs = bucketStartNs(times[start]!, intervalNs, originNs)
+      const end = lowerBound(times, bucketNs + intervalNs, start + 1, count)
+      run(bucketNs, start, end)
+      start = end
+    }
+    return
+  }
+  const words = new Int32Array(times.buffer, times.byteOffset, 2 * count)
+  const baseHigh = Number(firstNs >> 32n)
+  const baseLow = Number(firstNs & 0xffffffffn)
+  const interval = Number(intervalNs)
+  let bucket = 0
+  let bucketEnd = interval
+  let start = 0
+  for (let i = 1; i < count; i++) {
+    const offset = (words[2 * i + 1]! - baseHigh) * 4294967296 + ((words[2 * i]! >>> 0) - baseLow)
+    if (offset < bucketEnd) continue
+    run(firstNs + BigInt(bucket) * intervalNs, start, i)
+    start = i
+    bucket = Math.floor(offset / interval)
+    bucketEnd = (bucket + 1) * interval
+  }
+  run(firstNs + BigInt(bucket) * intervalNs, start, count)
+}
+
+/** First index in [start, end) whose time is ≥ bound (times ascending). */
+export function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: number): number {
+  let low = start
+  let high = end
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (times[middle]! < bound) low = middle + 1
+    else high = middle
+  }
+  return low
 }
 
 /** The earliest start of a hopping window (every `slideNs` from `originNs`, `intervalNs` long) that holds `timeNs`. */

@@ -13,7 +13,7 @@ import { QueryError, QueryErrorCode, isQueryError } from '../errors.ts'
 import { QUERY_LIMITS } from '../limits.ts'
 import { tableSchema, type TableSchema, type TableSeries } from '../plan.ts'
 import type { Value } from '../result.ts'
-import { bucketStartNs } from '../time.ts'
+import { bucketStartNs, forEachTumblingRun } from '../time.ts'
 import type { Expr, SelectStatement } from './ast.ts'
 import { planColumns, type AggregateColumn, type CallColumn, type ColumnPlan } from './columns.ts'
 import { analyzeWhere, type TagLookup, type WhereParts } from './condition.ts'
@@ -369,13 +369,7 @@ function foldField(field: string, members: TableSeries[], byTime: SelectStatemen
 function addChunk(chunk: Column, byTime: SelectStatement['groupByTime'], cellAt: (window: bigint) => Cell, source = 0): void {
   const count = chunk.times.length
   if (byTime === null) { cellAt(0n).add(chunk, 0, count, source); return }
-  let start = 0
-  while (start < count) {
-    const window = bucketStartNs(chunk.times[start]!, byTime.intervalNs, byTime.offsetNs)
-    const end = lowerBound(chunk.times, window + byTime.intervalNs, start + 1, count)
-    cellAt(window).add(chunk, start, end, source)
-    start = end
-  }
+  forEachTumblingRun(chunk.times, count, byTime.intervalNs, byTime.offsetNs, (window, start, end) => cellAt(window).add(chunk, start, end, source))
 }
 
 /** Without GROUP BY time: one row, at the range start (epoch 0 without one), or at the selected point for a lone selector. */
@@ -385,17 +379,6 @@ function singleRow(columns: AggregateColumn[], cellsOf: Array<Cell | undefined>,
   const only = columns.length === 1 ? columns[0]! : null
   if (only !== null && SELECTORS.has(only.fn)) time = cellsOf[0]!.selectedPoint(only.fn, only.percent)?.timeNs ?? time
   return [time, ...columns.map((column, i) => cellsOf[i]?.result(column.fn, column.percent) ?? (column.fn === 'count' ? 0n : null))]
-}
-
-function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: number): number {
-  let low = start
-  let high = end
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if (times[middle]! < bound) low = middle + 1
-    else high = middle
-  }
-  return low
 }
 
 /** One field of one series over the range, as a single column. */
