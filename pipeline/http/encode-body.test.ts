@@ -57,3 +57,22 @@ test('a gzip body inflates to the same points whatever size its trailer announce
   const tooLarge = encodeBody(request(Buffer.concat(members), { maxBodyBytes: plain.length - 1 }))
   assert.equal(tooLarge.kind === 'undecodable' && tooLarge.code, 'SLUICE_ERR_BODY_TOO_LARGE')
 })
+
+test('field claims list each (measurement, field, type) once, in order of first appearance, however many pairs the body has', () => {
+  const claimsOf = (lines: string[]): Array<[string, string, number]> => {
+    const result = encodeBody({
+      body: Buffer.from(lines.join('\n')), precision: 'ns', receivedAtNs: 1n, limits: defaultLineProtocolLimits, maxErrorsReported: 10,
+      tenant: 't', database: 'd', partitions: 2, schemaId: 1, idempotencyKey: null, encodeAroundErrors: false,
+    })
+    assert.equal(result.kind, 'encoded')
+    if (result.kind !== 'encoded') return []
+    return result.fieldClaims.measurements.map((m, i) => [m, result.fieldClaims.fields[i]!, result.fieldClaims.types[i]!])
+  }
+  const mixed = ['a x=1,y=2i 1', 'b x=1 2', 'a y=3i,x=2 3', 'a x="s" 4', 'b x=true 5', 'a x=1 6']
+  const expected: Array<[string, string, number]> = [['a', 'x', 1], ['a', 'y', 2], ['b', 'x', 1], ['a', 'x', 4], ['b', 'x', 5]]
+  assert.deepEqual(claimsOf(mixed), expected)
+  // 300 measurements × 300 field keys: more pairs than the dense marks hold.
+  const wide = Array.from({ length: 300 }, (_, i) => `m${i} f${i}=${i}i ${i}`)
+  const wideExpected: Array<[string, string, number]> = Array.from({ length: 300 }, (_, i) => [`m${i}`, `f${i}`, 2])
+  assert.deepEqual(claimsOf([...wide, ...mixed, ...wide]), [...wideExpected, ...expected])
+})

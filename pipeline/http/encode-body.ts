@@ -194,20 +194,30 @@ export function transferablesOf(result: EncodeResult): ArrayBuffer[] {
   return [...buffers]
 }
 
+/** Up to this many (measurement, field key) pairs, fieldClaimsOf marks them in an array (64 KiB), past it in a Set. */
+const MAX_DENSE_CLAIM_PAIRS = 65_536
+
 function fieldClaimsOf(batch: ParsedBatch): FieldClaims {
   const measurements: string[] = []
   const fields: string[] = []
   const types: number[] = []
-  // (measurement id, field key id, type) seen so far, as one number.
-  const seen = new Set<number>()
   const keyCount = batch.fieldKeys.length
+  const pairCount = batch.measurements.length * keyCount
+  // Per (measurement id, field key id), a bit per type (FieldType, 1-5) seen so far: every field slot of the body is looked up.
+  const dense = pairCount <= MAX_DENSE_CLAIM_PAIRS ? new Uint8Array(pairCount) : null
+  const sparse = new Set<number>()
   for (let point = 0; point < batch.pointCount; point++) {
     const measurementId = batch.seriesMeasurement[batch.pointSeries[point]!]!
     for (let slot = batch.pointFieldStart[point]!; slot < batch.pointFieldStart[point + 1]!; slot++) {
       const type = batch.fieldType[slot]!
-      const triple = (measurementId * keyCount + batch.fieldKey[slot]!) * 8 + type
-      if (seen.has(triple)) continue
-      seen.add(triple)
+      const pair = measurementId * keyCount + batch.fieldKey[slot]!
+      if (dense !== null) {
+        if ((dense[pair]! & (1 << type)) !== 0) continue
+        dense[pair] = dense[pair]! | (1 << type)
+      } else {
+        if (sparse.has(pair * 8 + type)) continue
+        sparse.add(pair * 8 + type)
+      }
       measurements.push(batch.measurements[measurementId]!)
       fields.push(batch.fieldKeys[batch.fieldKey[slot]!]!)
       types.push(type)
