@@ -3,10 +3,14 @@
 // (gunzip, line protocol parse, Avro records, LZ4 record sections, packed for the hand-back). With
 // --compare DIR the same task of the checkout in DIR (a git worktree of another commit) runs in the
 // same process, the two taking turns body by body, so both see the same load; the table gives
-// medians over rounds of CPU-milliseconds per body and of the same-run ratio.
+// medians over rounds of CPU-milliseconds per body and of the same-run ratio per round, and the median
+// over every body of the ratio of the two encodings of that body one after the other (the steadier one
+// on a shared machine).
 //
-// Run: node --import tsx bench/parse-worker.ts [--bodies 40] [--rounds 7] [--compare DIR]
+// Run: node --import ./lib/loader/register.mjs bench/parse-worker.ts [--bodies 40] [--rounds 7] [--compare DIR]
 //      (pin it with taskset -c 1 for steadier figures; add --cpu-prof for a profile of both trees)
+// It loads TypeScript as a node and its parse workers do (lib/loader), not through tsx: tsx's
+// transform (keepNames) made this very task 1.3-1.5x slower, the parser alone 3-4x.
 
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
@@ -79,13 +83,18 @@ for (const contender of contenders) for (const encoding of encodings) for (const
 // Per round and encoding, CPU-seconds per body of each contender. The contenders take turns body by
 // body (who goes first alternates), so a change in the neighbours' load falls on both alike.
 const samples = new Map<string, number[]>()
+/** Per encoding, this tree's CPU time over the compared tree's for each body, both encoding it one after the other. */
+const pairRatios = new Map<string, number[]>(encodings.map(e => [e.name, []]))
 for (let round = 0; round < ROUNDS; round++) {
   for (const encoding of encodings) {
     collectGarbage()
     const totals = contenders.map(() => 0)
     encoding.bodies.forEach((body, b) => {
       const order = (round + b) % 2 === 0 ? contenders.map((_, i) => i) : contenders.map((_, i) => contenders.length - 1 - i)
-      for (const i of order) totals[i]! += encodeOnce(contenders[i]!, body, encoding.gzip)
+      const seconds = contenders.map(() => 0)
+      for (const i of order) seconds[i] = encodeOnce(contenders[i]!, body, encoding.gzip)
+      seconds.forEach((s, i) => { totals[i]! += s })
+      if (contenders.length > 1) pairRatios.get(encoding.name)!.push(seconds[0]! / seconds[1]!)
     })
     contenders.forEach((contender, i) => {
       const key = `${contender.name}|${encoding.name}`
@@ -94,12 +103,12 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-console.log('| encoding | ' + contenders.map(c => `${c.name} CPU-ms per body`).join(' | ') + (contenders.length > 1 ? ' | this / compare (median of per-round ratios) |' : ' |'))
-console.log('|---|' + contenders.map(() => '---:|').join('') + (contenders.length > 1 ? '---:|' : ''))
+console.log('| encoding | ' + contenders.map(c => `${c.name} CPU-ms per body`).join(' | ') + (contenders.length > 1 ? ' | this / compare, per round | this / compare, per body |' : ' |'))
+console.log('|---|' + contenders.map(() => '---:|').join('') + (contenders.length > 1 ? '---:|---:|' : ''))
 for (const encoding of encodings) {
   const series = contenders.map(c => samples.get(`${c.name}|${encoding.name}`)!)
   const cells = series.map(s => `${(median(s) * 1e3).toFixed(2)} (${(Math.min(...s) * 1e3).toFixed(2)}-${(Math.max(...s) * 1e3).toFixed(2)})`)
-  const ratio = series.length > 1 ? ` | ${median(series[0]!.map((s, i) => s / series[1]![i]!)).toFixed(3)}` : ''
+  const ratio = series.length > 1 ? ` | ${median(series[0]!.map((s, i) => s / series[1]![i]!)).toFixed(3)} | ${median(pairRatios.get(encoding.name)!).toFixed(3)}` : ''
   console.log(`| ${encoding.name} | ${cells.join(' | ')}${ratio} |`)
 }
 console.log(`CPU pressure over the run (share of time some task waited for a core): ${pressure.percent()}`)

@@ -45,6 +45,20 @@ export class ByteInterner {
     }
   }
 
+  /** The byte length of entry `id`. */
+  lengthOf(id: number): number {
+    return this.lengths[id]!
+  }
+
+  /** Whether buf[start, start + lengthOf(id)) holds the bytes of entry `id` (the caller checked it fits in buf). */
+  matchesAt(id: number, start: number): boolean {
+    const buf = this.buf
+    const other = this.starts[id]!
+    const length = this.lengths[id]!
+    for (let i = 0; i < length; i++) if (buf[start + i] !== buf[other + i]) return false
+    return true
+  }
+
   /** Adds buf[start, end), which find() did not know, and returns its new id. */
   add(start: number, end: number, hash: number): number {
     const id = this.size++

@@ -71,3 +71,40 @@ test(`random and mutated line protocol only ever yields IngestError results (see
   assert.ok(bodies > 1000, 'the fuzz loop ran')
   assert.ok(points > 0 && rejected > 0, 'both accepted and rejected lines were produced')
 })
+
+/** Lines of one measurement whose field keys are prefixes, escapes and repeats of each other. */
+function similarLines(random: Random): string[] {
+  const keys = ['a', 'ab', 'a\\ b', 'a\\,b', 'a\\=b', 'a\\\\', 'b', 'time', 'é', 'a=']
+  const values = ['1', '2i', 't', '-1.5', '3u', '', 'x']
+  return Array.from({ length: 2 + random.below(6) }, () => {
+    const fields = Array.from({ length: 1 + random.below(4) }, () => `${random.pick(keys)}=${random.pick(values)}`)
+    return `m,t=1 ${fields.join(random.next() < 0.9 ? ',' : ' ')} ${random.below(100)}`
+  })
+}
+
+test(`a body parses as its lines would one by one: a line's field keys never depend on the line before (seed ${seed})`, () => {
+  const random = new Random(seed + 1)
+  // Points and the count of rejected lines (a reason may say "end of input" alone and "end of line" in a body).
+  const describe = (batch: ParsedBatch): unknown[] => [
+    ...Array.from(batch.points(), p => [p.measurement, p.seriesKey, p.tags, p.fields, p.timestampNs]),
+    ...batch.errors.map(e => ['rejected', e.code]),
+  ]
+  const options = { nowNs: 1_700_000_000_123_456_789n }
+  for (let i = 0; i < 300; i++) {
+    // Bodies of similar lines (mutated copies of each other) without quotes, so a line break always ends a line.
+    const lines = (i % 2 === 0 ? mutatedBody(random).toString('latin1').split('\n') : similarLines(random)).filter(line => !line.includes('"') && !line.includes('\r'))
+    const body = Buffer.from(lines.join('\n'), 'latin1')
+    const whole = parseLineProtocol(body, options)
+    const oneByOne = lines.flatMap(line => {
+      const batch = parseLineProtocol(Buffer.from(line, 'latin1'), options)
+      const described = describe(batch)
+      batch.release()
+      return described
+    })
+    const wholeDescribed = describe(whole)
+    whole.release()
+    // Compared as multisets: one-line parses list a line's point or error in another order.
+    const key = (entry: unknown): string => JSON.stringify(entry, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+    assert.deepEqual(wholeDescribed.map(key).sort(), oneByOne.map(key).sort(), `seed ${seed}, body ${JSON.stringify(body.toString('latin1'))}`)
+  }
+})

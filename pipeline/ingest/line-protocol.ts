@@ -60,6 +60,7 @@ const EQUALS = 0x3d
 const BACKSLASH = 0x5c
 const DELETE = 0x7f
 const FAILED = -1
+const NO_PREDICTION = -2
 const MIN_TIME_NS = -9_223_372_036_854_775_806n
 const MAX_TIME_NS = 9_223_372_036_854_775_806n
 const FLOAT_OK = 0
@@ -150,6 +151,8 @@ class LineProtocolParser {
   private readonly rawFieldErrors: Array<{ reason: string; code: IngestErrorCodeValue }> = []
   private readonly fieldKeyIdByName = new Map<string, number>()
   private readonly fieldKeys: string[] = []
+  /** The raw field key ids of the last line that had each position, by position in the line (predictedFieldKey). */
+  private readonly fieldKeyByPosition: number[] = []
 
   private readonly errors: LineError[] = []
   private rejectedCount = 0
@@ -255,14 +258,13 @@ class LineProtocolParser {
     const buf = this.buf
     const length = this.length
     // The key region (measurement and tags) ends at the first unescaped space or line break.
+    // One comparison per byte on the way: the bytes up to a space are the rare case looked at again.
     let pos = start
     let hash = FNV_OFFSET
-    let previous = 0
     while (pos < length) {
       const byte = buf[pos]!
-      if ((byte === SPACE && previous !== BACKSLASH) || byte === NEWLINE || byte === RETURN) break
+      if (byte <= SPACE && (byte === NEWLINE || byte === RETURN || (byte === SPACE && (pos === start || buf[pos - 1] !== BACKSLASH)))) break
       hash = Math.imul(hash ^ byte, FNV_PRIME)
-      previous = byte
       pos++
     }
     const series = this.seriesFor(start, pos, hash & HASH_MASK)
@@ -321,33 +323,14 @@ class LineProtocolParser {
     let fieldsSeen = 0
     for (;;) {
       const keyStart = pos
-      let hash = FNV_OFFSET
-      // InfluxDB 1.x reads a field key twice: its line scan takes a backslash and the next byte as
-      // a pair (so in `f\\,g` the comma separates fields), while it finds the '=' by looking only
-      // at the byte before. The two disagree on an '=' after an escaped backslash (`f\\=`): the
-      // scan checks a value after it, the split does not, so InfluxDB accepts or refuses such a
-      // line by accident of what follows, sometimes storing a mangled key. Sluice refuses it.
-      let previous = 0
-      let pairEscaped = false
-      while (pos < length) {
-        const byte = buf[pos]!
-        if (byte === EQUALS || byte === COMMA || byte <= SPACE || byte === DELETE) {
-          if (byte === EQUALS && previous === BACKSLASH && !pairEscaped) {
-            return this.reject(pos, `ambiguous field key "${buf.toString('utf8', keyStart, pos + 1)}": '=' after an escaped backslash (write \\\\\\= for a backslash and an '=' in the key)`)
-          }
-          const escaped = byte === EQUALS ? previous === BACKSLASH : pairEscaped
-          if (!escaped || byte < SPACE || byte === DELETE) break
-        }
-        hash = Math.imul(hash ^ byte, FNV_PRIME)
-        pairEscaped = byte === BACKSLASH && !pairEscaped
-        previous = byte
-        pos++
+      let rawKey = this.predictedFieldKey(fieldsSeen, keyStart)
+      if (rawKey === NO_PREDICTION) {
+        rawKey = this.scanFieldKey(keyStart)
+        if (rawKey === FAILED) return FAILED
+        if (fieldsSeen < this.fieldKeyByPosition.length) this.fieldKeyByPosition[fieldsSeen] = rawKey
+        else this.fieldKeyByPosition.push(rawKey)
       }
-      if (pos === keyStart) return this.reject(pos, buf[pos] === EQUALS ? 'missing field key' : `missing field key (found ${describeByte(buf[pos])})`)
-      if (pos >= length || buf[pos] !== EQUALS) {
-        return this.reject(pos, `missing field value: expected '=' after field key "${buf.toString('utf8', keyStart, pos)}", found ${describeByte(buf[pos])}`)
-      }
-      const rawKey = this.fieldKeyFor(keyStart, pos, hash & HASH_MASK)
+      pos = keyStart + this.rawFieldKeys.lengthOf(rawKey)
       if (this.rawFieldTarget[rawKey]! < 0) {
         const error = this.rawFieldErrors[-1 - this.rawFieldTarget[rawKey]!]!
         return this.reject(keyStart, error.reason, error.code)
@@ -383,6 +366,52 @@ class LineProtocolParser {
       return this.reject(fieldsStart, `invalid field name: input field "time" on measurement "${measurement}" is invalid`)
     }
     return pos
+  }
+
+  /**
+   * The raw field key id at `start` if it is the one the last line had in this position, followed by
+   * '=' (lines of one measurement repeat their keys in order), else NO_PREDICTION. Scanning these
+   * bytes would end at that '=' and find the same key: the scan depends only on the bytes it reads.
+   */
+  private predictedFieldKey(position: number, start: number): number {
+    if (position >= this.fieldKeyByPosition.length) return NO_PREDICTION
+    const rawKey = this.fieldKeyByPosition[position]!
+    const end = start + this.rawFieldKeys.lengthOf(rawKey)
+    return end < this.length && this.buf[end] === EQUALS && this.rawFieldKeys.matchesAt(rawKey, start) ? rawKey : NO_PREDICTION
+  }
+
+  /** Scans the field key at keyStart up to its '='; returns its raw key id, or FAILED (line rejected). */
+  private scanFieldKey(keyStart: number): number {
+    const buf = this.buf
+    const length = this.length
+    let pos = keyStart
+    let hash = FNV_OFFSET
+    // InfluxDB 1.x reads a field key twice: its line scan takes a backslash and the next byte as
+    // a pair (so in `f\\,g` the comma separates fields), while it finds the '=' by looking only
+    // at the byte before. The two disagree on an '=' after an escaped backslash (`f\\=`): the
+    // scan checks a value after it, the split does not, so InfluxDB accepts or refuses such a
+    // line by accident of what follows, sometimes storing a mangled key. Sluice refuses it.
+    let previous = 0
+    let pairEscaped = false
+    while (pos < length) {
+      const byte = buf[pos]!
+      if (byte === EQUALS || byte === COMMA || byte <= SPACE || byte === DELETE) {
+        if (byte === EQUALS && previous === BACKSLASH && !pairEscaped) {
+          return this.reject(pos, `ambiguous field key "${buf.toString('utf8', keyStart, pos + 1)}": '=' after an escaped backslash (write \\\\\\= for a backslash and an '=' in the key)`)
+        }
+        const escaped = byte === EQUALS ? previous === BACKSLASH : pairEscaped
+        if (!escaped || byte < SPACE || byte === DELETE) break
+      }
+      hash = Math.imul(hash ^ byte, FNV_PRIME)
+      pairEscaped = byte === BACKSLASH && !pairEscaped
+      previous = byte
+      pos++
+    }
+    if (pos === keyStart) return this.reject(pos, buf[pos] === EQUALS ? 'missing field key' : `missing field key (found ${describeByte(buf[pos])})`)
+    if (pos >= length || buf[pos] !== EQUALS) {
+      return this.reject(pos, `missing field value: expected '=' after field key "${buf.toString('utf8', keyStart, pos)}", found ${describeByte(buf[pos])}`)
+    }
+    return this.fieldKeyFor(keyStart, pos, hash & HASH_MASK)
   }
 
   /** Field key id for the raw key buf[start, end) (unescaped, validated once per distinct raw key). */
