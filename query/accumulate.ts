@@ -207,7 +207,9 @@ export class FieldAccumulator {
         return this.type === FieldType.FLOAT ? this.sumFloat : this.integerSum()
       case 'avg':
         if (this.count === 0) return null
-        return (this.type === FieldType.FLOAT ? this.sumFloat : Number(this.integerSum())) / this.count
+        // An integer sum still within the float64 part needs no BigInt to divide.
+        if (this.type === FieldType.FLOAT) return this.sumFloat / this.count
+        return (this.sumInteger === 0n ? this.smallSum : Number(this.integerSum())) / this.count
       case 'min': return this.typed(this.min)
       case 'max': return this.typed(this.max)
       case 'first': return this.typed(this.first)

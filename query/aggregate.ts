@@ -169,7 +169,10 @@ export class Aggregation {
   }
 
   protected accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
-    const slot = this.slotOf(key)
+    return this.accumulatorAt(cell, this.slotOf(key), type)
+  }
+
+  private accumulatorAt(cell: Cell, slot: number, type: FieldTypeCode): FieldAccumulator {
     return cell.accumulators[slot] ??= new FieldAccumulator(type, this.folds[slot] ?? 0)
   }
 
@@ -206,9 +209,10 @@ export class Aggregation {
     }
     const collect = this.collected.has(key)
     if (collect) this.countCollected(count)
+    const slot = this.slotOf(key)
     forEachBucketRun(chunk.times, count, this.plan.bucket, (bucketNs, start, end) => {
       const cell = this.cell(bucketNs)
-      this.accumulator(cell, key, type).addRun(chunk, start, end)
+      this.accumulatorAt(cell, slot, type).addRun(chunk, start, end)
       if (collect) this.collector(cell, key, type).addRun(chunk, start, end, this.seriesOrdinal)
     })
   }
