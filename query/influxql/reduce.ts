@@ -33,6 +33,7 @@ export interface SelectedPoint {
 type Raw = number | bigint | string
 
 const SAFE_SUM = 2n ** 53n
+const SAFE_NUMBER_SUM = 2 ** 53
 
 /** Larger-than for the tie rules: numbers and bigints by value, strings by code units, booleans (0/1) as numbers. */
 function greater(a: Raw, b: Raw): boolean {
@@ -43,6 +44,8 @@ export class Cell {
   count = 0
   sumFloat = 0
   sumInteger = 0n
+  /** The part of an integer sum added by sumsOnly runs within ±2^53, kept as a float64 while it stays exact. */
+  private smallSum = 0
   min: Raw | null = null
   minTimeNs = 0n
   max: Raw | null = null
@@ -111,8 +114,16 @@ export class Cell {
       this.sumFloat += sum
     } else if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
       const values = column.values as BigInt64Array | BigUint64Array
-      if (foldSmallIntegers(values, start, end)) this.sumInteger += BigInt(smallFold[2]!)
-      else for (let i = start; i < end; i++) this.sumInteger += values[i]!
+      if (!foldSmallIntegers(values, start, end)) {
+        for (let i = start; i < end; i++) this.sumInteger += values[i]!
+        return
+      }
+      const next = this.smallSum + smallFold[2]!
+      if (Math.abs(next) < SAFE_NUMBER_SUM) this.smallSum = next
+      else {
+        this.sumInteger += BigInt(this.smallSum) + BigInt(smallFold[2]!)
+        this.smallSum = 0
+      }
     }
   }
 
@@ -144,6 +155,11 @@ export class Cell {
     this.takeLast(raw(stats.last), stats.maxTimeNs, 0)
   }
 
+  /** The exact sum of an integer or unsigned field. */
+  private integerSum(): bigint {
+    return this.smallSum === 0 ? this.sumInteger : this.sumInteger + BigInt(this.smallSum)
+  }
+
   private takeExtremes(min: Raw, minTime: bigint, max: Raw, maxTime: bigint, source: number): void {
     if (this.min === null || min < this.min || (min === this.min && minTime < this.minTimeNs)) { this.min = min; this.minTimeNs = minTime; this.minSource = source }
     if (this.max === null || max > this.max || (max === this.max && maxTime < this.maxTimeNs)) { this.max = max; this.maxTimeNs = maxTime; this.maxSource = source }
@@ -164,8 +180,10 @@ export class Cell {
     if (this.count === 0) return null
     const integer = this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED
     switch (fn) {
-      case 'sum': return integer ? this.sumInteger : this.sumFloat
-      case 'mean': return integer ? Number(this.sumInteger) / this.count : this.sumFloat / this.count
+      case 'sum': return integer ? this.integerSum() : this.sumFloat
+      case 'mean':
+        if (!integer) return this.sumFloat / this.count
+        return (this.sumInteger === 0n ? this.smallSum : Number(this.integerSum())) / this.count
       case 'min': return this.typed(this.min!)
       case 'max': return this.typed(this.max!)
       case 'first': return this.typed(this.first!)
