@@ -159,6 +159,23 @@ test('decodeChangelogColumns tells regular entries (the same names and value typ
   assert.ok(regularCount > 100, `regular entries of several points and names (${regularCount})`)
 })
 
+test('decodeChangelogColumns refuses a point time whose varint runs past 64 bits or 10 bytes, as decodeChangelogEntry does', () => {
+  const timeNs = -(2n ** 63n) // zigzag 2^64 - 1: the longest varint, ten bytes ending in 0x01
+  const entry: ChangelogEntry = { ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { tenant: 't', database: 'd', measurement: 'm', seriesKey: 'm', tags: [], points: [{ timeNs, fields: [{ name: 'f', value: 1n }] }], pointsIn: 1 } }
+  const payload = encode(changelogEntryType, entry)
+  const varint = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])
+  const at = payload.indexOf(varint)
+  assert.ok(at > 0)
+  assert.deepStrictEqual(plain(decodeChangelogColumns(payload, new ChangelogColumns()).toEntry()), plain(entry))
+  const pastBits = Buffer.from(payload)
+  pastBits[at + 9] = 0x02
+  const pastBytes = Buffer.concat([payload.subarray(0, at + 9), Buffer.from([0x81, 0x00]), payload.subarray(at + 10)])
+  for (const bytes of [pastBits, pastBytes]) {
+    assert.throws(() => decodeChangelogEntry(bytes), { message: /malformed Avro long: more than 64 bits/ })
+    assert.throws(() => decodeChangelogColumns(bytes, new ChangelogColumns()), { message: /malformed Avro long: more than 64 bits/ })
+  }
+})
+
 test('decodeChangelogColumns refuses what decodeChangelogEntry refuses, with the same message', () => {
   const columns = new ChangelogColumns()
   const payload = encode(changelogEntryType, sampleChangelogUpsert)

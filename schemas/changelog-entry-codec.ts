@@ -212,7 +212,39 @@ function readLongWords(reader: AvroReader, words: Int32Array, slot: number): voi
     reader.pos = pos + 1
     return
   }
-  reader.longWords(words, 2 * slot)
+  if (pos + 10 > reader.end || !readLongWordsUnrolled(reader, words, slot)) reader.longWords(words, 2 * slot)
+}
+
+/**
+ * AvroReader.longWords for a varint with all 10 bytes it may take in the buffer (nanosecond times
+ * take 9): the 7-bit groups gathered without a shift test per byte. False, the reader untouched,
+ * when the varint runs past 10 bytes or past 64 bits (longWords then throws its error).
+ */
+function readLongWordsUnrolled(reader: AvroReader, words: Int32Array, slot: number): boolean {
+  const buf = reader.buf
+  let pos = reader.pos
+  let byte = buf[pos++]!
+  let low = byte & 0x7f
+  let high = 0
+  for (let shift = 7; byte >= 0x80 && shift < 28; shift += 7) {
+    byte = buf[pos++]!
+    low |= (byte & 0x7f) << shift
+  }
+  if (byte >= 0x80) { // bits 28-34: 4 into low, 3 into high
+    byte = buf[pos++]!
+    low |= (byte & 0x7f) << 28
+    high = (byte & 0x7f) >>> 4
+    for (let shift = 3; byte >= 0x80 && shift < 32; shift += 7) {
+      byte = buf[pos++]!
+      high |= (byte & 0x7f) << shift
+    }
+    if (byte >= 0x80 || (pos - reader.pos === 10 && byte > 1)) return false
+  }
+  reader.pos = pos
+  const sign = -(low & 1)
+  words[2 * slot + LOW_WORD] = ((low >>> 1) | (high << 31)) ^ sign
+  words[2 * slot + HIGH_WORD] = (high >>> 1) ^ sign
+  return true
 }
 
 /**
@@ -257,6 +289,16 @@ function sameBytes(view: DataView<ArrayBufferLike>, a: number, b: number, size: 
   return view.getInt32(a + size - 4) === view.getInt32(b + size - 4)
 }
 
+/** AvroReader.blockCount with a one-byte count (a point's fields, an entry's points) read inline. */
+function readBlockCount(reader: AvroReader): number {
+  const pos = reader.pos
+  const byte = pos < reader.end ? reader.buf[pos]! : 0x80
+  // Anything else (longer, negative: a byte size follows; too many for the bytes left) takes blockCount, its checks and errors.
+  if (byte >= 0x80 || (byte & 1) !== 0 || byte >>> 1 > reader.end - pos - 1) return reader.blockCount()
+  reader.pos = pos + 1
+  return byte >>> 1
+}
+
 /** An Avro int at the reader's position that is most often one byte (union branches). */
 function readSmallInt(reader: AvroReader): number {
   const pos = reader.pos
@@ -268,7 +310,7 @@ function readSmallInt(reader: AvroReader): number {
 
 function readFieldsInto(reader: AvroReader, into: ChangelogColumns, point: number): void {
   let field = 0
-  for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
+  for (let count = readBlockCount(reader); count !== 0; count = readBlockCount(reader)) {
     into.reserveValues(count)
     for (let i = 0; i < count; i++, field++) {
       const k = into.valueCount
@@ -314,7 +356,7 @@ export function decodeChangelogColumns(payload: Buffer, into: ChangelogColumns):
     into.measurement = reader.name()
     into.seriesKey = reader.string()
     into.skipTags(reader)
-    for (let count = reader.blockCount(); count !== 0; count = reader.blockCount()) {
+    for (let count = readBlockCount(reader); count !== 0; count = readBlockCount(reader)) {
       into.reservePoints(into.pointCount + count)
       for (let i = 0; i < count; i++) {
         const point = into.pointCount++
