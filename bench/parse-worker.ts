@@ -7,7 +7,7 @@
 // over every body of the ratio of the two encodings of that body one after the other (the steadier one
 // on a shared machine).
 //
-// Run: node --import ./lib/loader/register.mjs bench/parse-worker.ts [--bodies 40] [--rounds 7] [--compare DIR]
+// Run: node --import ./lib/loader/register.mjs bench/parse-worker.ts [--bodies 40] [--rounds 7] [--compare DIR] [--parse-only]
 //      (pin it with taskset -c 1 for steadier figures; add --cpu-prof for a profile of both trees)
 // It loads TypeScript as a node and its parse workers do (lib/loader), not through tsx: tsx's
 // transform (keepNames) made this very task 1.3-1.5x slower, the parser alone 3-4x.
@@ -27,7 +27,7 @@ import { sluiceRecordHeaders } from '../pipeline/source/index.ts'
 import type { EncodeRequest, EncodeResult } from '../pipeline/http/encode-body.ts'
 
 const { values: options } = parseArgs({
-  options: { bodies: { type: 'string', default: '40' }, rounds: { type: 'string', default: '7' }, compare: { type: 'string' } },
+  options: { bodies: { type: 'string', default: '40' }, rounds: { type: 'string', default: '7' }, compare: { type: 'string' }, 'parse-only': { type: 'boolean', default: false } },
 })
 const BODIES = Number(options.bodies)
 const ROUNDS = Number(options.rounds)
@@ -39,9 +39,23 @@ const collectGarbage = runInNewContext('gc') as () => void
 type EncodeBody = (request: EncodeRequest) => EncodeResult
 interface Contender { name: string; encodeBody: EncodeBody }
 
+type ParseLineProtocol = (body: Buffer, options: { nowNs: bigint }) => { pointCount: number; release(): void }
+
+/** The task of the checkout at `root`; with --parse-only just its line protocol parse of the plain bodies, shaped as an encodeBody for the loop below. */
 async function contenderOf(name: string, root: string): Promise<Contender> {
-  const module = await import(pathToFileURL(resolve(root, 'pipeline/http/encode-body.ts')).href) as { encodeBody: EncodeBody }
-  return { name, encodeBody: module.encodeBody }
+  if (!options['parse-only']) {
+    const module = await import(pathToFileURL(resolve(root, 'pipeline/http/encode-body.ts')).href) as { encodeBody: EncodeBody }
+    return { name, encodeBody: module.encodeBody }
+  }
+  const module = await import(pathToFileURL(resolve(root, 'pipeline/ingest/line-protocol.ts')).href) as { parseLineProtocol: ParseLineProtocol }
+  const encodeBody = (request: EncodeRequest): EncodeResult => {
+    const batch = module.parseLineProtocol(request.body as Buffer, { nowNs: RECEIVED_AT_NS })
+    if (batch.pointCount === 0) throw new Error(`${name}: no points parsed`)
+    batch.release()
+    const parsed = { kind: 'encoded', rejectedLineCount: 0, sections: { payloads: request.body } }
+    return parsed as unknown as EncodeResult
+  }
+  return { name, encodeBody }
 }
 
 const contenders = [await contenderOf('this tree', resolve(import.meta.dirname, '..'))]
@@ -61,7 +75,7 @@ function requestOf(body: Buffer, gzip: boolean): EncodeRequest {
 const workload = generateTsbsCpu(tsbsCpuOneDay)
 const plainBodies = workload.batches.slice(0, BODIES)
 const gzipBodies = plainBodies.map(body => gzipSync(body))
-const encodings = [{ name: 'plain', bodies: plainBodies, gzip: false }, { name: 'gzip', bodies: gzipBodies, gzip: true }] as const
+const encodings = [{ name: 'plain', bodies: plainBodies, gzip: false }, ...(options['parse-only'] ? [] : [{ name: 'gzip', bodies: gzipBodies, gzip: true }])]
 
 /** CPU-seconds of encoding one body; checks it wrote every line. */
 function encodeOnce(contender: Contender, body: Buffer, gzip: boolean): number {
