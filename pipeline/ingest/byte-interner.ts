@@ -29,20 +29,21 @@ export class ByteInterner {
 
   /** The id of buf[start, end) if it was added before, else -1. */
   find(start: number, end: number, hash: number): number {
-    const buf = this.buf
     const length = end - start
     let slot = hash & this.mask
     for (;;) {
       const id = this.slots[slot]!
       if (id === EMPTY) return -1
-      if (this.hashes[id] === hash && this.lengths[id] === length) {
-        const other = this.starts[id]!
-        let i = 0
-        while (i < length && buf[start + i] === buf[other + i]) i++
-        if (i === length) return id
-      }
+      if (this.hashes[id] === hash && this.lengths[id] === length && this.sameBytes(start, this.starts[id]!, length)) return id
       slot = (slot + 1) & this.mask
     }
+  }
+
+  /** Whether buf[a, a + length) and buf[b, b + length) hold the same bytes. */
+  private sameBytes(a: number, b: number, length: number): boolean {
+    const buf = this.buf
+    for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false
+    return true
   }
 
   /** The byte length of entry `id`. */
@@ -52,11 +53,7 @@ export class ByteInterner {
 
   /** Whether buf[start, start + lengthOf(id)) holds the bytes of entry `id` (the caller checked it fits in buf). */
   matchesAt(id: number, start: number): boolean {
-    const buf = this.buf
-    const other = this.starts[id]!
-    const length = this.lengths[id]!
-    for (let i = 0; i < length; i++) if (buf[start + i] !== buf[other + i]) return false
-    return true
+    return this.sameBytes(start, this.starts[id]!, this.lengths[id]!)
   }
 
   /** Adds buf[start, end), which find() did not know, and returns its new id. */
