@@ -8,8 +8,9 @@
 //   the embedded broker: HTTP → sluice.ingest → masters → sluice.changelog → every node's replica.
 //   The clock stops when EVERY node answers `SELECT count(usage_user) FROM cpu` with the number of
 //   lines written (a 503 SLUICE_ERR_REPLICA_CATCHING_UP counts as not yet).
-// - Sluice 1 node (master thread), run only when named in --targets: the same node with
-//   `--master-thread`, its master in a worker thread of its own.
+// - Sluice 1 node (master thread) and Sluice 1 node (ingest uncompressed), run only when named in
+//   --targets: the same node with `--master-thread` (its master in a worker thread of its own) or
+//   with `--compression none` (sluice.ingest's record batches not LZ4-compressed).
 //
 // Reports values/s at ack and at applied-everywhere, CPU seconds of each target's processes, peak
 // RSS of Sluice's node processes, and Sluice 1 node / faster peer, Sluice 3 nodes / Sluice 1 node.
@@ -70,11 +71,13 @@ const allTargets: E2eTarget[] = [
   sluiceClusterE2e('Sluice 1 node', 1, PARTITIONS, { brokerArgs }),
   // The same node with its master in a worker thread of its own (--master-thread): a same-run comparison.
   sluiceClusterE2e('Sluice 1 node (master thread)', 1, PARTITIONS, { brokerArgs, nodeArgs: ['--master-thread'] }),
+  // The same node writing sluice.ingest's record batches uncompressed (--compression none): what LZ4 costs the write path and the master.
+  sluiceClusterE2e('Sluice 1 node (ingest uncompressed)', 1, PARTITIONS, { brokerArgs, nodeArgs: ['--compression', 'none'] }),
   sluiceClusterE2e('Sluice 3 nodes', 3, PARTITIONS, { brokerArgs }),
   ...(options.compare === undefined ? [] : [sluiceClusterE2e('Sluice 1 node (compare)', 1, PARTITIONS, { brokerArgs, root: options.compare })]),
 ]
 const wanted = options.targets?.split(',')
-const OPT_IN_TARGETS = ['Sluice 1 node (master thread)', 'Sluice 1 node (compare)']
+const OPT_IN_TARGETS = ['Sluice 1 node (master thread)', 'Sluice 1 node (ingest uncompressed)', 'Sluice 1 node (compare)']
 const targets = wanted === undefined ? allTargets.filter(t => !OPT_IN_TARGETS.includes(t.name)) : allTargets.filter(t => wanted.includes(t.name))
 const PEERS = ['InfluxDB', 'VictoriaMetrics']
 
