@@ -88,6 +88,9 @@ export class ChangelogColumns {
   names: string[] = []
   /** Per name, where its bytes first occur in the payload (at its one-byte length), or -1. */
   nameAt: number[] = []
+  /** Per field position of point 0, where its name starts in the payload and the bytes of its name and branch. */
+  fieldAt: number[] = []
+  fieldBytes: number[] = []
   private payload: Buffer = Buffer.alloc(0)
   /** The payload's bytes, for comparing names 4 bytes at a time. */
   view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
@@ -128,6 +131,8 @@ export class ChangelogColumns {
     this.valueCount = 0
     this.names.length = 0
     this.nameAt.length = 0
+    this.fieldAt.length = 0
+    this.fieldBytes.length = 0
     this.regular = true
     this.timesAscending = true
   }
@@ -308,18 +313,45 @@ function readSmallInt(reader: AvroReader): number {
   return (byte >>> 1) ^ -(byte & 1)
 }
 
+/**
+ * Whether the bytes at the reader's position repeat the name and branch of point 0's field at
+ * position `field` (then the reader moves past them): the same name slot and branch as there.
+ */
+function sameAsPointZero(reader: AvroReader, into: ChangelogColumns, field: number): boolean {
+  const pos = reader.pos
+  const size = into.fieldBytes[field]!
+  if (pos + size > reader.end || !sameBytes(into.view, pos, into.fieldAt[field]!, size)) return false
+  reader.pos = pos + size
+  return true
+}
+
 function readFieldsInto(reader: AvroReader, into: ChangelogColumns, point: number): void {
   let field = 0
+  // Points of an entry mostly list point 0's fields in its order: each field's name and branch
+  // bytes are compared with point 0's at that position at once (value `field` is point 0's there).
+  const pointZeroFields = into.fieldAt.length
   for (let count = readBlockCount(reader); count !== 0; count = readBlockCount(reader)) {
     into.reserveValues(count)
     for (let i = 0; i < count; i++, field++) {
       const k = into.valueCount
-      const slot = readNameSlot(reader, into, field)
+      let slot: number
+      let branch: number
+      if (field < pointZeroFields && sameAsPointZero(reader, into, field)) {
+        slot = into.valueName[field]!
+        branch = into.valueBranch[field]!
+      } else {
+        const at = reader.pos
+        slot = readNameSlot(reader, into, field)
+        branch = readSmallInt(reader)
+        if (point === 0) {
+          into.fieldAt.push(at)
+          into.fieldBytes.push(reader.pos - at)
+        }
+        // A regular entry repeats point 0's name and branch at every field position.
+        if (slot !== field || (point > 0 && branch !== into.valueBranch[field])) into.regular = false
+      }
       into.valuePoint[k] = point
       into.valueName[k] = slot
-      const branch = readSmallInt(reader)
-      // Point 0's value at this field position is value `field`: a regular entry repeats its name and branch.
-      if (slot !== field || (point > 0 && branch !== into.valueBranch[field])) into.regular = false
       switch (branch) {
         case FieldBranch.LONG: readLongWords(reader, into.valueWords, k); break
         case FieldBranch.DOUBLE: into.valueDoubles[k] = reader.double(); break
