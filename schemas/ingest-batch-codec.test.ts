@@ -94,6 +94,20 @@ describe('IngestBatch fast codec', () => {
     assert.throws(() => new IngestBatchEncoder().point(1n, 0), /before begin/)
   })
 
+  it('writes each field\'s own name and type when points change their fields\' order, names and types', () => {
+    const points = [
+      { timeNs: 1n, fields: [{ name: 'a', value: 1 }, { name: 'b', value: 2n }] },
+      { timeNs: 2n, fields: [{ name: 'a', value: 1 }, { name: 'b', value: 2n }] },
+      { timeNs: 3n, fields: [{ name: 'b', value: 2n }, { name: 'a', value: 1 }] },
+      { timeNs: 4n, fields: [{ name: 'a', value: 'text' }, { name: 'b', value: true }, { name: 'c', value: { unsigned: 5n } }] },
+      { timeNs: 5n, fields: [{ name: 'a', value: 7n }] },
+      { timeNs: 6n, fields: [{ name: 'a', value: 1.5 }, { name: 'b', value: 2n }, { name: 'c', value: { unsigned: 5n } }] },
+    ]
+    const batch: IngestBatch = { ...sampleBatch, points }
+    assert.deepEqual(encodeIngestBatch(batch), ingestBatchType.avro.toBuffer(batch))
+    assert.deepEqual(decodeIngestBatch(encodeIngestBatch(batch)), batch)
+  })
+
   it('writes times and integers given as 32-bit words exactly as their bigints', () => {
     const edges = [0n, 1n, -1n, 63n, -64n, 64n, 127n, 128n, (1n << 31n) - 1n, -(1n << 31n), 1n << 32n, -(1n << 32n) - 1n,
       1_451_606_400_000_000_000n, -1_451_606_400_000_000_000n, (1n << 63n) - 1n, -(1n << 63n)]
