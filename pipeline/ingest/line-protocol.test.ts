@@ -388,3 +388,12 @@ test('64-bit integers and timestamps survive exactly across their whole range (r
     values.forEach((value, p) => assert.equal(scaled.timestampsNs[p], value * scale, `${value} ${unit}`))
   }
 })
+
+test('integer fields of every length read back as the same bigint, on the short path (up to 9 digits) and past it', () => {
+  const values = ['0', '-0', '7', '-7', '00000042', '123456789', '-123456789', '999999999', '-999999999', '1000000000', '-1000000000',
+    '4294967295', '4294967296', '-4294967296', '000000000123', '9223372036854775807', '-9223372036854775808']
+  const batch = parse(values.map((v, i) => `m v=${v}i ${i}`).join('\n'))
+  assert.deepEqual(batch.errors, [])
+  assert.deepEqual(Array.from(batch.points(), p => p.fields[0]!.value), values.map(v => BigInt(v)))
+  assert.deepEqual(parse('m v=-i\nm v=1a2i\nm v=12-3i').errors.map(e => e.reason), ['invalid integer "-i"', 'invalid integer "1a2i"', 'invalid integer "12-3i"'])
+})
