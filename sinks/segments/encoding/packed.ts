@@ -109,10 +109,12 @@ export function encodeSignedSequence(values: Float64Array, out: ByteWriter): voi
   const zigzags = scratchZigzags(count)
   let max = 0
   let varintTotal = 0
+  let sum = 0
   for (let i = 0; i < count; i++) {
     const z = zigzag(values[i]!)
     zigzags[i] = z
     if (z > max) max = z
+    sum += z
     varintTotal += varintBytes(z)
   }
   if (max >= 2 ** 32) {
@@ -131,18 +133,8 @@ export function encodeSignedSequence(values: Float64Array, out: ByteWriter): voi
     const group = radixGroup(radix)
     consider(SequenceMode.MIXED_RADIX, varintBytes(radix) + Math.ceil((Math.ceil(count / group.size) * group.bits) / 8), radix)
   }
-  // Rice's bit count over k is convex (going from k to k + 1 saves Σ ⌈q/2⌉ of the quotients q and
-  // costs one bit per value, and the saving only shrinks), so the search stops once it stops
-  // falling: no later k could be smaller, nor win a tie. max < 2^32 here, so z >>> k is exact.
-  let previousBits = Infinity
-  for (let k = 0; k <= Math.min(width, 12); k++) {
-    let quotients = 0
-    for (let i = 0; i < count; i++) quotients += zigzags[i]! >>> k
-    const bits = quotients + count * (1 + k)
-    if (bits >= previousBits) break
-    previousBits = bits
-    consider(SequenceMode.RICE, 1 + Math.ceil(bits / 8), k)
-  }
+  const rice = bestRice(zigzags, count, Math.min(width, 12), sum)
+  consider(SequenceMode.RICE, rice.bytes, rice.k)
   out.byte(best.mode)
   if (best.mode === SequenceMode.VARINT) {
     for (let i = 0; i < count; i++) out.varint(zigzags[i]!)
@@ -174,6 +166,40 @@ export function encodeSignedSequence(values: Float64Array, out: ByteWriter): voi
     }
   }
   out.length += payloadBytes
+}
+
+/** Bits of the Rice coding of zigzags[0, count) with parameter k (every value < 2^32, so z >>> k is exact). */
+function riceBits(zigzags: Float64Array, count: number, k: number): number {
+  let quotients = 0
+  for (let i = 0; i < count; i++) quotients += zigzags[i]! >>> k
+  return quotients + count * (1 + k)
+}
+
+const riceBitsByK = new Float64Array(13)
+
+/**
+ * The Rice parameter k in [0, maxK] of the fewest bytes (1 + ⌈bits / 8⌉, the parameter byte
+ * included), the smallest such k on a tie: what trying every k gives. Rice's bit count over k is
+ * convex (going from k to k + 1 saves Σ ⌈q/2⌉ of the quotients q and costs one bit per value, and
+ * the saving only shrinks), so it falls strictly up to its first minimum m and never falls after:
+ * the walk starts near m (the k of the mean) instead of at 0, each step a pass over the values.
+ */
+function bestRice(zigzags: Float64Array, count: number, maxK: number, sum: number): { k: number; bytes: number } {
+  const bits = riceBitsByK.fill(-1)
+  const at = (k: number): number => (bits[k]! >= 0 ? bits[k]! : (bits[k] = riceBits(zigzags, count, k)))
+  const mean = count > 0 ? sum / count : 0
+  let m = Math.min(maxK, Math.max(0, Math.floor(Math.log2(mean + 1)) - 1))
+  // m: the first k whose next bit count does not fall (or maxK).
+  if (m < maxK && at(m + 1) < at(m)) {
+    m++
+    while (m < maxK && at(m + 1) < at(m)) m++
+  } else {
+    while (m > 0 && at(m) >= at(m - 1)) m--
+  }
+  const bytes = 1 + Math.ceil(at(m) / 8)
+  let k = m
+  while (k > 0 && 1 + Math.ceil(at(k - 1) / 8) === bytes) k--
+  return { k, bytes }
 }
 
 export function decodeSignedSequence(input: ByteReader, into: Float64Array): void {
