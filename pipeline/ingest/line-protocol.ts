@@ -114,6 +114,8 @@ export function parseLineProtocol(body: Buffer, options: ParseOptions): ParsedBa
 
 class LineProtocolParser {
   private readonly buf: Buffer
+  /** The body's bytes read as 32-bit words (the series key scan). */
+  private readonly view: DataView
   private readonly length: number
   private readonly limits: LineProtocolLimits
   private readonly precisionFactor: number
@@ -167,6 +169,7 @@ class LineProtocolParser {
       throw new IngestError(IngestErrorCode.LIMIT_EXCEEDED, `body is ${body.length} bytes, over the limit maxBodyBytes = ${limits.maxBodyBytes}`)
     }
     this.buf = body
+    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength)
     this.length = body.length
     this.limits = limits
     this.maxErrorsReported = options.maxErrorsReported ?? 1000
@@ -268,13 +271,12 @@ class LineProtocolParser {
     // space is looked at only on a space). The same bytes take the same steps, so hash the same.
     let pos = start
     let hash = FNV_OFFSET
+    const view = this.view
     while (pos + 4 <= length) {
-      const b0 = buf[pos]!
-      const b1 = buf[pos + 1]!
-      const b2 = buf[pos + 2]!
-      const b3 = buf[pos + 3]!
-      if (b0 <= SPACE || b1 <= SPACE || b2 <= SPACE || b3 <= SPACE) break
-      hash = Math.imul(hash ^ (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)), WORD_HASH_PRIME)
+      const word = view.getUint32(pos, true)
+      // Whether some byte of the word is below 0x21 (at most a space): bytes of 0x80 and up never are.
+      if (((word - 0x21212121) & ~word & 0x80808080) !== 0) break
+      hash = Math.imul(hash ^ word, WORD_HASH_PRIME)
       hash ^= hash >>> 15 // the multiply carries low bits up only; bring the high bytes down to the slot bits
       pos += 4
     }
