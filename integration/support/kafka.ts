@@ -1,10 +1,13 @@
 // kafkajs helpers for integration tests: a quiet client, and collecting what a consumer reads.
 
 import kafkajs, { type Consumer, type KafkaConfig } from 'kafkajs'
+import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
 
 const { Kafka, logLevel } = kafkajs
 
+/** A client that reads Sluice's topics: their record batches are LZ4 (kafkajs ships only gzip). */
 export function kafkaClient(bootstrap: string, overrides: Partial<KafkaConfig> = {}): InstanceType<typeof Kafka> {
+  registerLz4Codec()
   return new Kafka({
     clientId: 'sluice-it',
     brokers: [bootstrap],

@@ -1,11 +1,14 @@
 // The master's changelog as encoded record sections: the Produce requests kafkajs writes for the
-// same records as messages, byte for byte, split where splitTopicMessages splits them.
+// same records as messages (LZ4-compressed, the default, or not), byte for byte, split where
+// splitTopicMessages splits them.
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createRequire } from 'node:module'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
+import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
+import { RecordBatchCodec } from '../../lib/kafka/record-batch.ts'
 import { CHANGELOG_HEADERS, type OutputRecord } from './changelog.ts'
 import { changelogSections, recordHeaders } from './changelog-sections.ts'
 
@@ -25,14 +28,16 @@ function withClock<T>(ms: number, run: () => Promise<T>): Promise<T> {
   return run().finally(() => { Date.now = now })
 }
 
-test('changelog sections make the Produce requests kafkajs makes of the same records, split in the same places', async () => {
+test('changelog sections make the Produce requests kafkajs makes of the same records, split in the same places, LZ4 or not', async () => {
   assert.equal(installPreEncodedProduce(), true)
+  registerLz4Codec()
   const produce = require('kafkajs/src/protocol/requests/produce/v5/request.js') as Produce
-  const common = { acks: -1, timeout: 30_000, transactionalId: 'sluice-master-3', producerId: '4000000077', producerEpoch: 2, compression: 0 }
   const traceHeaders = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }
-  for (const extra of [undefined, traceHeaders]) {
+  for (const [codec, extra] of [[RecordBatchCodec.LZ4, undefined], [RecordBatchCodec.LZ4, traceHeaders], [RecordBatchCodec.NONE, undefined]] as const) {
+    const common = { acks: -1, timeout: 30_000, transactionalId: 'sluice-master-3', producerId: '4000000077', producerEpoch: 2, compression: codec }
     const maxBytes = 60_000
-    const sections = changelogSections(records, recordHeaders({ ...CHANGELOG_HEADERS, ...extra }), maxBytes)
+    const sections = changelogSections(records, recordHeaders({ ...CHANGELOG_HEADERS, ...extra }), maxBytes, codec)
+    assert.ok(sections.every(section => section.codec === codec))
     const messages = records.map(record => ({ partition: 3, key: record.key, value: record.value, headers: { ...record.headers, ...extra } }))
     const requests = splitTopicMessages([{ topic: 'sluice.changelog', messages }], maxBytes)
     assert.ok(requests.length > 3, 'the records need several requests')

@@ -19,11 +19,13 @@ export function recordHeaders(headers: Readonly<Record<string, string>>): Record
 const bytesOf = (key: OutputRecord['key']): Uint8Array | null => (typeof key === 'string' ? Buffer.from(key) : key)
 
 /**
- * `records`, all with the same `headers`, as uncompressed sections in order, each holding at most
- * `maxBytes` of keys, values and headers (one larger record goes alone, and the broker names it):
- * what splitTopicMessages does for kafkajs messages, so each section is one produce request.
+ * `records`, all with the same `headers`, as sections in order, each holding at most `maxBytes` of
+ * keys, values and headers before compression (one larger record goes alone, and the broker names
+ * it): what splitTopicMessages does for kafkajs messages, so each section is one produce request.
+ * LZ4 by default: the broker then checks, stores and serves a fraction of the bytes, which costs
+ * a node less than compressing and decompressing them (bench:e2e, docs/benchmarks.md).
  */
-export function changelogSections(records: readonly OutputRecord[], headers: readonly RecordHeader[], maxBytes = DEFAULT_MAX_PARTITION_BATCH_BYTES): EncodedRecords[] {
+export function changelogSections(records: readonly OutputRecord[], headers: readonly RecordHeader[], maxBytes = DEFAULT_MAX_PARTITION_BATCH_BYTES, codec: RecordBatchCodec = RecordBatchCodec.LZ4): EncodedRecords[] {
   let headerBytes = 0
   for (const header of headers) headerBytes += header.key.length + header.value.length
   const sections: EncodedRecords[] = []
@@ -33,13 +35,13 @@ export function changelogSections(records: readonly OutputRecord[], headers: rea
     const key = bytesOf(record.key)
     const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (record.value?.length ?? 0) + headerBytes
     if (pending.length > 0 && pendingBytes + bytes > maxBytes) {
-      sections.push(encodeRecordSection(pending, headers, RecordBatchCodec.NONE))
+      sections.push(encodeRecordSection(pending, headers, codec))
       pending = []
       pendingBytes = 0
     }
     pending.push({ key, value: record.value })
     pendingBytes += bytes
   }
-  if (pending.length > 0) sections.push(encodeRecordSection(pending, headers, RecordBatchCodec.NONE))
+  if (pending.length > 0) sections.push(encodeRecordSection(pending, headers, codec))
   return sections
 }

@@ -394,8 +394,8 @@ class MasterLoop implements Processor {
         { topic: ProcessorTopic.STATE, messages: state },
         { topic: ProcessorTopic.DEAD_LETTER, messages: deadLetters },
       ].filter(entry => entry.messages.length > 0)
-      // Changelog entries are uncompressed and larger than the LZ4 ingest records they come from: split under max.message.bytes.
-      for (const request of splitTopicMessages(topicMessages)) await transaction.sendBatch({ topicMessages: request, acks: -1, compression: CompressionTypes.None })
+      // Split under max.message.bytes by their size before compression; LZ4 as the sections above.
+      for (const request of splitTopicMessages(topicMessages)) await transaction.sendBatch({ topicMessages: request, acks: -1, compression: CompressionTypes.LZ4 })
       await transaction.sendOffsets({ consumerGroupId: MASTERS_GROUP_ID, topics: [{ topic: ProcessorTopic.INGEST, partitions: [{ partition, offset: nextOffset }] }] })
       await transaction.commit()
     } catch (error) {
