@@ -397,3 +397,18 @@ test('integer fields of every length read back as the same bigint, on the short 
   assert.deepEqual(Array.from(batch.points(), p => p.fields[0]!.value), values.map(v => BigInt(v)))
   assert.deepEqual(parse('m v=-i\nm v=1a2i\nm v=12-3i').errors.map(e => e.reason), ['invalid integer "-i"', 'invalid integer "1a2i"', 'invalid integer "12-3i"'])
 })
+
+test('timestamps of every length read back the same on the plain-digits path (up to 19) and past it, in any precision', () => {
+  const times = ['0', '7', '000000000000000000042', '999999999', '1000000000', '1451606400000000000', '9223372036854775806', '-9223372036854775806', '-5']
+  const batch = parse(times.map(t => `m v=1 ${t}`).join('\n'))
+  assert.deepEqual(batch.errors, [])
+  assert.deepEqual(Array.from(batch.points(), p => p.timestampNs), times.map(t => BigInt(t)))
+  assert.equal(parse('m v=1 1451606400', { precision: 's' }).point(0).timestampNs, 1_451_606_400_000_000_000n)
+  assert.deepEqual(parse('m v=1 9223372036854775807\nm v=1 9999999999999999999\nm v=1 12-3\nm v=1 12x').errors.map(e => e.reason), [
+    'time outside range -9223372036854775806 - 9223372036854775806',
+    'bad timestamp: "9999999999999999999" is out of range of a 64-bit integer',
+    'bad timestamp: "12-3"',
+    'bad timestamp: "12x"',
+  ])
+  assert.deepEqual(parse('m v=1 9300000000', { precision: 's' }).errors.map(e => e.reason), ['time outside range -9223372036854775806 - 9223372036854775806'])
+})
