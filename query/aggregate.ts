@@ -168,11 +168,9 @@ export class Aggregation {
     return cell
   }
 
+  /** The cell's accumulator of `key` (a parallel scan task records partials instead: scan-task.ts). */
   protected accumulator(cell: Cell, key: string, type: FieldTypeCode): FieldAccumulator {
-    return this.accumulatorAt(cell, this.slotOf(key), type)
-  }
-
-  private accumulatorAt(cell: Cell, slot: number, type: FieldTypeCode): FieldAccumulator {
+    const slot = this.slotOf(key)
     return cell.accumulators[slot] ??= new FieldAccumulator(type, this.folds[slot] ?? 0)
   }
 
@@ -209,10 +207,9 @@ export class Aggregation {
     }
     const collect = this.collected.has(key)
     if (collect) this.countCollected(count)
-    const slot = this.slotOf(key)
     forEachBucketRun(chunk.times, count, this.plan.bucket, (bucketNs, start, end) => {
       const cell = this.cell(bucketNs)
-      this.accumulatorAt(cell, slot, type).addRun(chunk, start, end)
+      this.accumulator(cell, key, type).addRun(chunk, start, end)
       if (collect) this.collector(cell, key, type).addRun(chunk, start, end, this.seriesOrdinal)
     })
   }
