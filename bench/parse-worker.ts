@@ -7,8 +7,8 @@
 // over every body of the ratio of the two encodings of that body one after the other (the steadier one
 // on a shared machine).
 //
-// Run: node --import ./lib/loader/register.mjs bench/parse-worker.ts [--bodies 40] [--rounds 7] [--compare DIR] [--parse-only]
-//      (pin it with taskset -c 1 for steadier figures; add --cpu-prof for a profile of both trees)
+// Run: npm run bench:parse-worker [-- --bodies 40] [-- --rounds 7] [-- --compare DIR] [-- --parse-only]
+//      (taskset -c 1 under lib/loader; run node --cpu-prof --import ./lib/loader/register.mjs bench/parse-worker.ts for a profile of both trees)
 // It loads TypeScript as a node and its parse workers do (lib/loader), not through tsx: tsx's
 // transform (keepNames) made this very task 1.3-1.5x slower, the parser alone 3-4x.
 

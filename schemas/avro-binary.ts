@@ -13,14 +13,12 @@
 import { SchemaError, SchemaErrorCode } from './errors.ts'
 import { INT64_MAX, INT64_MIN, UINT64_MAX } from './avro-types.ts'
 import { schemaLimits } from './limits.ts'
+import { LITTLE_ENDIAN, LOW_WORD, HIGH_WORD } from '../lib/bytes/endianness.ts'
 
 const int64Scratch = new BigInt64Array(1)
 const wordScratch = new Uint32Array(int64Scratch.buffer)
 const float64Scratch = new Float64Array(1)
 const float64Bytes = new Uint8Array(float64Scratch.buffer)
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
-const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
 
 /** Strings name() interns: ASCII, at most this long, in a table of INTERN_SLOTS (a power of 2) entries. */
 const INTERN_MAX_BYTES = 64

@@ -12,6 +12,7 @@ import { AvroReader } from './avro-binary.ts'
 import { SchemaError, SchemaErrorCode } from './errors.ts'
 import { FieldBranch, readBranch, readOptionalCommandToEnd, readSeriesPoints } from './ingest-batch-codec.ts'
 import type { ChangelogEntry, FieldValue, IngestCommand, Point, SeriesUpsert, Tag } from './types.ts'
+import { LOW_WORD, HIGH_WORD } from '../lib/bytes/endianness.ts'
 
 const RECORD = 'sluice.ChangelogEntry'
 
@@ -41,10 +42,6 @@ export function decodeChangelogEntry(payload: Buffer): ChangelogEntry {
 // the segment store copies them into its memtable's BigInt64Arrays without making a bigint.
 // changelog-entry-codec.test.ts checks it against decodeChangelogEntry.
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-/** Index of the low / high int32 word of a 64-bit slot in an Int32Array view of a BigInt64Array. */
-export const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
-export const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
 
 const INITIAL_POINTS = 64
 const INITIAL_VALUES = 512

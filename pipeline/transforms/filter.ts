@@ -9,6 +9,7 @@
 import { CompressionAlgorithm, type CompressionAlgorithmValue, type CompressorState, type DoorSlopes } from '../../schemas/index.ts'
 import { Decision } from './decision.ts'
 import { TransformError, TransformErrorCode } from './errors.ts'
+import { HIGH_WORD, LOW_WORD } from '../../lib/bytes/endianness.ts'
 
 /** Counters of one filter, cumulative since its state began (they travel in CompressorState). */
 export interface FilterCounters {
@@ -60,9 +61,6 @@ export interface LossyFilter<Raw = unknown> extends FilterCounters {
 
 const timeScratch = new BigInt64Array(1)
 const timeWords = new Uint32Array(timeScratch.buffer)
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
-const HIGH_WORD = 1 - LOW_WORD
 const TWO_POW_32 = 4294967296
 
 function stateError(state: CompressorState, message: string): TransformError {

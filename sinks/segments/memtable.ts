@@ -4,16 +4,13 @@
 
 import type { ChangelogColumns, FieldValue } from '../../schemas/index.ts'
 import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, sliceValues } from './encoding/block.ts'
+import { LOW_WORD, HIGH_WORD } from '../../lib/bytes/endianness.ts'
 
 /** Estimated bytes of a column beyond its points, and of a point (time + value). */
 const COLUMN_OVERHEAD_BYTES = 256
 /** A new column's capacity, in points, when nothing says how many it will get. */
 const INITIAL_CAPACITY = 16
 const POINT_BYTES = 16
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-/** Index of the low / high int32 word of a 64-bit slot in an Int32Array view of a BigInt64Array. */
-const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
-const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
 
 export function fieldTypeOf(value: FieldValue): FieldTypeCode {
   switch (typeof value) {

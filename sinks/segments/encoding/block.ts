@@ -15,6 +15,7 @@ import { decodeStrings, encodeStrings } from './strings.ts'
 import {
   applyDeltas, decimalScale, decodeDeltaOfDeltaRuns, decodeSignedSequence, encodeDeltaOfDeltaRuns, encodeSignedSequence, powerOfTen, smallDeltas,
 } from './packed.ts'
+import { LOW_WORD, HIGH_WORD } from '../../../lib/bytes/endianness.ts'
 
 /** The first byte of a block's times section and of its values section (numeric types). */
 export const TimesMode = { DELTA_OF_DELTA: 0, DELTA_OF_DELTA_RUNS: 1, REGULAR_FROM_INDEX: 2 } as const
@@ -358,10 +359,6 @@ export interface BlockStats {
 }
 
 const TWO_POW_32 = 4294967296
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-/** Index of the low / high int32 word of a 64-bit value in an Int32Array view of its array. */
-const LOW_WORD = LITTLE_ENDIAN ? 0 : 1
-const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0
 
 export function computeStats(column: Column): BlockStats {
   const count = column.times.length
