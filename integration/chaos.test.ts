@@ -62,16 +62,16 @@ async function kill9(node: NodeProcess): Promise<void> {
   await exited
 }
 
-/** Posts one batch until a node acknowledges it: another node after a connection error or a 5xx/409/429. */
-/** The node each writer is posting to right now: a kill aims there, so it lands on writes in flight. */
-const inFlight = new Set<NodeProcess>()
+/** Requests each node is taking from the writers right now: a kill aims there, so it lands on writes in flight. */
+const inFlight = new Map<NodeProcess, number>()
 
+/** Posts one batch until a node acknowledges it: another node after a connection error or a 5xx/409/429. */
 async function writeBatch(body: string, key: string, stats: { retries: number }): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const live = nodes.filter(isUp)
     const node = live[Math.floor(random() * live.length)]
     if (node) {
-      inFlight.add(node)
+      inFlight.set(node, (inFlight.get(node) ?? 0) + 1)
       try {
         const answer = await fetch(`${node.url}/write?db=${DATABASE}&precision=ns`, { method: 'POST', body, headers: { 'Idempotency-Key': key }, signal: AbortSignal.timeout(20_000) })
         const text = await answer.text()
@@ -80,7 +80,7 @@ async function writeBatch(body: string, key: string, stats: { retries: number })
       } catch (error) {
         if (error instanceof assert.AssertionError) throw error // a refusal, not a fault
       } finally {
-        inFlight.delete(node)
+        inFlight.set(node, inFlight.get(node)! - 1)
       }
     }
     stats.retries++
@@ -168,13 +168,19 @@ test(`${POINTS} points over HTTP while nodes are killed -9: every replica holds 
   const faults = (async () => {
     while (writing > 0 || kills.length < 4) {
       await sleep(1_000 + random() * 2_000)
-      const busy = [...inFlight].map(node => nodes.indexOf(node)).filter(index => index >= 0 && index !== previous)
+      const busy = [...inFlight].filter(([, requests]) => requests > 0).map(([node]) => nodes.indexOf(node)).filter(index => index >= 0 && index !== previous)
       const others = nodes.map((_, index) => index).filter(index => index !== previous)
       const victim = busy.length > 0 ? busy[Math.floor(random() * busy.length)]! : others[Math.floor(random() * others.length)]!
-      if (busy.length > 0) killsInFlight++
       if (writing > 0) killsDuringWrites++
       previous = victim
       const { dataDir, nodeId } = nodes[victim]!
+      // Stopped first, so that it sends no more answers; after the writers have read those it sent, a
+      // request still open to it is one the kill interrupts (an answer already on its way is not).
+      if (isUp(nodes[victim]!)) {
+        nodes[victim]!.child.kill('SIGSTOP')
+        await sleep(100)
+        if ((inFlight.get(nodes[victim]!) ?? 0) > 0) killsInFlight++
+      }
       await kill9(nodes[victim]!)
       kills.push(nodeId)
       await sleep(300 + random() * 1_700)
