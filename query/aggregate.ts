@@ -2,7 +2,7 @@
 // blocks wholly inside one bucket (and the range), and tight loops over time-ordered runs of the
 // other chunks; states meet in cells keyed by (group tags, bucket). No object per point.
 
-import { type Column, type ColumnValues, FieldType, type FieldTypeCode, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
+import { type Column, type ColumnValues, FieldType, type FieldTypeCode, lowerBound, type PartitionStore, type SeriesListing } from '../sinks/index.ts'
 import { filterMask } from './filter.ts'
 import { readColumn, unionTimes } from './raw.ts'
 import { FieldAccumulator, foldOf, type Value } from './accumulate.ts'
@@ -13,7 +13,7 @@ import { QueryError, QueryErrorCode } from './errors.ts'
 import { QUERY_LIMITS } from './limits.ts'
 import { type Plan, type TableSchema, seriesMatches, tagValue } from './plan.ts'
 import type { QueryStats } from './result.ts'
-import { bucketStartNs, firstWindowStartNs, forEachTumblingRun, lowerBound } from './time.ts'
+import { bucketStartNs, firstWindowStartNs, forEachTumblingRun } from './time.ts'
 
 /** Key of count(*)'s state in a cell: no field is named "" (line protocol refuses empty keys). */
 const ROWS = ''

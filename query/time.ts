@@ -3,6 +3,7 @@
 // milliseconds, so fractions are read here. Months and years have no fixed length and are refused.
 
 import { LITTLE_ENDIAN } from '../lib/bytes/endianness.ts'
+import { lowerBound } from '../sinks/index.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 
 export { parseTimestamp } from '../lib/time/rfc3339.ts'
@@ -80,18 +81,6 @@ export function forEachTumblingRun(times: BigInt64Array, count: number, interval
     bucketEnd = (bucket + 1) * interval
   }
   run(firstNs + BigInt(bucket) * intervalNs, start, count)
-}
-
-/** First index in [start, end) whose time is ≥ bound (times ascending). */
-export function lowerBound(times: BigInt64Array, bound: bigint, start: number, end: number): number {
-  let low = start
-  let high = end
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if (times[middle]! < bound) low = middle + 1
-    else high = middle
-  }
-  return low
 }
 
 /** The earliest start of a hopping window (every `slideNs` from `originNs`, `intervalNs` long) that holds `timeNs`. */

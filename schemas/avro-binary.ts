@@ -81,8 +81,11 @@ export class AvroWriter {
       throw new SchemaError(SchemaErrorCode.ENCODE, `long out of the signed 64-bit range: ${value}`)
     }
     int64Scratch[0] = value
-    const low = wordScratch[LOW_WORD]!
-    const high = wordScratch[HIGH_WORD]!
+    this.longWords(wordScratch[LOW_WORD]!, wordScratch[HIGH_WORD]!)
+  }
+
+  /** An Avro long given as the two's-complement 32-bit words of a signed 64-bit integer: no bigint. */
+  longWords(low: number, high: number): void {
     const sign = high >> 31 // -1 for negative values, else 0
     this.varint64(((low << 1) ^ sign) >>> 0, (((high << 1) | (low >>> 31)) ^ sign) >>> 0)
   }

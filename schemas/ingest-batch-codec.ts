@@ -124,7 +124,7 @@ export class IngestBatchEncoder {
   /** point() with the time as the two's-complement words of the signed 64-bit nanoseconds (no bigint per point). */
   pointWords(timeLow: number, timeHigh: number, fieldCount: number): void {
     this.beginPoint(fieldCount)
-    writeLongWords(this.writer, timeLow, timeHigh)
+    this.writer.longWords(timeLow, timeHigh)
     this.endPointHead(fieldCount)
   }
 
@@ -187,7 +187,7 @@ export class IngestBatchEncoder {
   /** integer() with the value as its two's-complement words (low, high), as a parsed batch holds it. */
   integerWords(name: string, low: number, high: number): void {
     this.beginField(name, FieldBranch.LONG)
-    writeLongWords(this.writer, low, high)
+    this.writer.longWords(low, high)
     this.endField()
   }
 
@@ -248,26 +248,6 @@ export class IngestBatchEncoder {
     this.pointsLeft = -1
     return writer.toBuffer()
   }
-}
-
-/**
- * An Avro long given as the two's-complement words of a signed 64-bit integer: zigzag, then base-128
- * groups, on 32-bit integers (the bytes AvroWriter.long writes for the same value, without a bigint).
- */
-export function writeLongWords(writer: AvroWriter, low: number, high: number): void {
-  const sign = high >> 31 // -1 for negative values, else 0
-  let zigzagLow = ((low << 1) ^ sign) >>> 0
-  let zigzagHigh = (((high << 1) | (low >>> 31)) ^ sign) >>> 0
-  writer.ensure(10)
-  const buf = writer.buf
-  let pos = writer.pos
-  while (zigzagHigh !== 0 || zigzagLow > 0x7f) {
-    buf[pos++] = (zigzagLow & 0x7f) | 0x80
-    zigzagLow = ((zigzagLow >>> 7) | (zigzagHigh << 25)) >>> 0
-    zigzagHigh >>>= 7
-  }
-  buf[pos++] = zigzagLow
-  writer.pos = pos
 }
 
 function writeHeaderString(writer: AvroWriter, path: string, value: string): void {

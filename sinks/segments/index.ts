@@ -11,7 +11,7 @@ export {
 export { readManifest, MANIFEST_FILE, type Manifest } from './manifest.ts'
 export { pinReadView, openReadView, estimateRead, pinnedSegments, storeNumber, READ_VIEWS_SUPPORTED, type ReadView, type PinnedView, type ViewRequest, type ReadEstimate } from './read-view.ts'
 export { type StoreSettings, type StoreWarning, defaultStoreSettings } from './settings.ts'
-export { FieldType, FIELD_TYPE_NAMES, type FieldTypeCode, type Column, type ColumnValues, type BlockStats } from './encoding/block.ts'
+export { FieldType, FIELD_TYPE_NAMES, lowerBound, type FieldTypeCode, type Column, type ColumnValues, type BlockStats } from './encoding/block.ts'
 export { StorageError, StorageErrorCode, isStorageError, type StorageErrorCodeValue, type StorageErrorContext } from './errors.ts'
 export { canonicalSeriesKey, seriesId } from './series.ts'
 export { parseFieldPredicate, type Comparison } from './field-predicate.ts'
