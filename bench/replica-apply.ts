@@ -15,9 +15,13 @@
 // Each round also times the columns decode alone (every entry decoded into one ChangelogColumns,
 // nothing applied) for columns and compare. --skip-objects leaves the reference path out;
 // --profile DIR writes a V8 CPU profile of each counted round's columns path (decode, apply and
-// flush) to DIR (bench/support/profile-summary.ts reads it).
+// flush) to DIR (bench/support/profile-summary.ts reads it). --flush-every N flushes after every N
+// entries as well, as a replica's timer does (bench:e2e's node flushes each of its 6 partitions
+// every 5 s, about every 1,500 of its entries when it keeps up with the day in 10-20 s): smaller
+// memtables, more blocks, each later memtable sized by the one before; "decode + apply" then
+// includes those flushes.
 //
-// Run: npm run bench:replica-apply [-- --quick] [-- --rounds N] [-- --in-order] [-- --compare DIR] [-- --skip-objects] [-- --profile DIR]
+// Run: npm run bench:replica-apply [-- --quick] [-- --rounds N] [-- --in-order] [-- --compare DIR] [-- --skip-objects] [-- --profile DIR] [-- --flush-every N]
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
@@ -33,12 +37,15 @@ import { generateTsbsCpu, tsbsChangelogEntries, tsbsCpuOneDay } from './support/
 const { values: options } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, 'in-order': { type: 'boolean', default: false }, compare: { type: 'string' },
-    'skip-objects': { type: 'boolean', default: false }, profile: { type: 'string' },
+    'skip-objects': { type: 'boolean', default: false }, profile: { type: 'string' }, 'flush-every': { type: 'string' },
   },
 })
 const quick = options.quick ?? false
 const ROUNDS = Number(options.rounds ?? (quick ? 3 : 5))
 const CONNECTIONS = 4
+/** Entries between flushes while applying; 0: one flush, after the last entry. */
+const FLUSH_EVERY = Number(options['flush-every'] ?? 0)
+if (!Number.isInteger(FLUSH_EVERY) || FLUSH_EVERY < 0) throw new Error(`--flush-every must be a whole number of entries, got ${options['flush-every']}`)
 /** Holds the day's memtable (about 140 MB by the store's estimate): "decode + apply" is that alone, the flush comes after. */
 const MEMTABLE_BYTES = 512 * 2 ** 20
 
@@ -105,11 +112,17 @@ async function applyRound(path: Path, dir: string, profile: Session | null): Pro
   if (profile !== null) await profile.post('Profiler.start')
   const start = cpuSecondsOfSelf()
   if (path === 'objects') {
-    for (let offset = 0; offset < payloads.length; offset++) await store.apply(decodeChangelogEntry(payloads[offset]!), BigInt(offset))
+    for (let offset = 0; offset < payloads.length; offset++) {
+      await store.apply(decodeChangelogEntry(payloads[offset]!), BigInt(offset))
+      if (FLUSH_EVERY > 0 && (offset + 1) % FLUSH_EVERY === 0) await store.flush()
+    }
   } else {
     const schemas = columnsCodec(path)
     const decoded = new schemas.ChangelogColumns()
-    for (let offset = 0; offset < payloads.length; offset++) await store.applyColumns(schemas.decodeChangelogColumns(payloads[offset]!, decoded), BigInt(offset))
+    for (let offset = 0; offset < payloads.length; offset++) {
+      await store.applyColumns(schemas.decodeChangelogColumns(payloads[offset]!, decoded), BigInt(offset))
+      if (FLUSH_EVERY > 0 && (offset + 1) % FLUSH_EVERY === 0) await store.flush()
+    }
   }
   const applied = cpuSecondsOfSelf()
   await store.flush()
@@ -123,7 +136,8 @@ async function applyRound(path: Path, dir: string, profile: Session | null): Pro
 
 console.log(`# Replica apply in process: ${describeMachine()}`)
 console.log(`# ${payloads.length} changelog entries, ${values} values (${(payloads.reduce((sum, p) => sum + p.length, 0) / 1e6).toFixed(1)} MB of Avro), ${options['in-order'] ? 'in body order' : `each ${CONNECTIONS} bodies in a shuffled order`}; ` +
-  `${ROUNDS} rounds of ${paths.join(', ')}${compare ? ` (${options.compare})` : ''}, the first path rotating`)
+  `${ROUNDS} rounds of ${paths.join(', ')}${compare ? ` (${options.compare})` : ''}, the first path rotating` +
+  `${FLUSH_EVERY > 0 ? `; a flush every ${FLUSH_EVERY} entries` : ''}`)
 const root = mkdtempSync(join(tmpdir(), 'sluice-replica-apply-'))
 const seconds = Object.fromEntries(paths.map(path => [path, { decode: [] as number[], apply: [] as number[], total: [] as number[] }])) as Record<Path, { decode: number[]; apply: number[]; total: number[] }>
 /** Per round: objects / columns and compare / columns CPU-seconds (columns' values per CPU-second over the other's). */
