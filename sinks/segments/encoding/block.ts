@@ -325,9 +325,47 @@ export interface SealedBlock {
   crc32c: number
 }
 
+/** Payloads up to this many bytes are checked for a repeated 4-byte sequence before LZ4 is tried (repeatsFourBytes). */
+const REPEAT_CHECK_MAX_BYTES = 4096
+const REPEAT_TABLE_BITS = 13
+/** Open addressing over the 4-byte words of one payload: a slot is filled when its stamp is the current payload's. */
+const repeatWords = new Int32Array(1 << REPEAT_TABLE_BITS)
+const repeatStamps = new Uint32Array(1 << REPEAT_TABLE_BITS)
+let repeatStamp = 0
+
+/**
+ * Whether some 4 consecutive bytes of `payload` occur again at another position (overlaps count).
+ * LZ4 encodes a match only for 4 equal bytes or more; without one its output is every byte as a
+ * literal plus a token, and compressSync's 4-byte size before it: never smaller than the payload.
+ * So a payload without a repeat is stored plain without calling LZ4, the codec it would have
+ * chosen: the same bytes. Most flushed numeric blocks have none (bit-packed values), and one call
+ * into lz4-napi costs a few microseconds even for a payload of 70 bytes.
+ */
+export function repeatsFourBytes(payload: Uint8Array): boolean {
+  const length = payload.length
+  if (length > REPEAT_CHECK_MAX_BYTES) return true
+  if (length < 5) return false
+  repeatStamp = (repeatStamp + 1) >>> 0
+  if (repeatStamp === 0) { repeatStamps.fill(0); repeatStamp = 1 }
+  const stamp = repeatStamp
+  const mask = (1 << REPEAT_TABLE_BITS) - 1
+  let word = (payload[0]! << 8) | (payload[1]! << 16) | (payload[2]! << 24)
+  for (let i = 3; i < length; i++) {
+    word = (word >>> 8) | (payload[i]! << 24)
+    let slot = Math.imul(word, 0x9e3779b1) >>> (32 - REPEAT_TABLE_BITS)
+    while (repeatStamps[slot] === stamp) {
+      if (repeatWords[slot] === word) return true
+      slot = (slot + 1) & mask
+    }
+    repeatStamps[slot] = stamp
+    repeatWords[slot] = word
+  }
+  return false
+}
+
 export function sealBlock(payload: Uint8Array): SealedBlock {
-  const compressed = compressSync(Buffer.from(payload.buffer, payload.byteOffset, payload.length))
-  const useLz4 = compressed.length < payload.length
+  const compressed = repeatsFourBytes(payload) ? compressSync(Buffer.from(payload.buffer, payload.byteOffset, payload.length)) : null
+  const useLz4 = compressed !== null && compressed.length < payload.length
   const stored = useLz4 ? compressed : payload
   return { stored, codec: useLz4 ? BlockCodec.LZ4 : BlockCodec.NONE, rawLength: payload.length, crc32c: crc32c(stored) }
 }

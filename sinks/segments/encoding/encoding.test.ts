@@ -2,8 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
-  type Column, type FieldTypeCode, FieldType, decodeBlock, encodeBlock, sealBlock, unsealBlock, computeStats,
+  type Column, type FieldTypeCode, BlockCodec, FieldType, decodeBlock, encodeBlock, repeatsFourBytes, sealBlock, unsealBlock, computeStats,
 } from './block.ts'
+import { compressSync } from 'lz4-napi'
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
@@ -236,4 +237,46 @@ test('the Rice parameter search that stops early picks what trying every paramet
         assert.ok(encoded.length <= 1 + rice.bytes, `layout ${encoded[0]} (${encoded.length} bytes) chosen over Rice (${1 + rice.bytes})`)
       }
     }), { numRuns: 2000 })
+})
+
+test('sealBlock stores what always trying LZ4 stores; LZ4 is skipped only for payloads without a repeated 4-byte sequence', () => {
+  const reference = (payload: Uint8Array): { codec: number; stored: Buffer } => {
+    const compressed = compressSync(Buffer.from(payload))
+    return compressed.length < payload.length ? { codec: BlockCodec.LZ4, stored: compressed } : { codec: BlockCodec.NONE, stored: Buffer.from(payload) }
+  }
+  const naiveRepeat = (payload: Uint8Array): boolean => {
+    const seen = new Set<string>()
+    for (let i = 0; i + 4 <= payload.length; i++) {
+      const key = payload.subarray(i, i + 4).join(',')
+      if (seen.has(key)) return true
+      seen.add(key)
+    }
+    return false
+  }
+  const check = (payload: Uint8Array): void => {
+    const sealed = sealBlock(payload)
+    const expected = reference(payload)
+    assert.equal(sealed.codec, expected.codec)
+    assert.deepEqual(Buffer.from(sealed.stored), expected.stored)
+    if (payload.length <= 4096) assert.equal(repeatsFourBytes(payload), naiveRepeat(payload))
+    assert.deepEqual(Buffer.from(unsealBlock(sealed.stored, sealed.codec, sealed.rawLength, sealed.crc32c)), Buffer.from(payload))
+  }
+  // Random bytes (mostly no repeat), bytes from a small alphabet (repeats, LZ4 often wins), runs, every length to 300.
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), check), { numRuns: 400 })
+  fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 600 }), (bytes) => check(Uint8Array.from(bytes))), { numRuns: 400 })
+  let state = 7
+  const next = (): number => { state = (Math.imul(state, 1103515245) + 12345) >>> 0; return state >>> 24 }
+  for (let length = 0; length <= 300; length++) check(Uint8Array.from({ length }, next))
+  for (const length of [5, 8, 13, 64, 4096, 4097, 20000]) {
+    check(new Uint8Array(length))
+    check(Uint8Array.from({ length }, next))
+  }
+  // A repeat at the very end, and an overlapping one (5 equal bytes), are found.
+  assert.equal(repeatsFourBytes(Uint8Array.from([1, 2, 3, 4, 9, 8, 1, 2, 3, 4])), true)
+  assert.equal(repeatsFourBytes(Uint8Array.from([7, 7, 7, 7, 7])), true)
+  assert.equal(repeatsFourBytes(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])), false)
+  // A flushed integer block (bit-packed values) is stored plain without calling LZ4.
+  const walk = BigInt64Array.from({ length: 300 }, () => BigInt(next() % 5) - 2n)
+  for (let i = 1; i < walk.length; i++) walk[i]! += walk[i - 1]!
+  check(encodeBlock({ type: FieldType.INTEGER, times: BigInt64Array.from({ length: 300 }, (_, i) => BigInt(i) * 10_000_000_000n), values: walk }, undefined, { indexed: true }))
 })
