@@ -24,7 +24,7 @@
 // steady state only after some hundreds of requests, where the Go and C peers start compiled. With
 // --warmup 3 the table shows a freshly started node.
 //
-// Run: npm run bench:query-peers [-- --quick] [-- --runs 20] [-- --warmup 200] [-- --targets InfluxDB,Sluice]
+// Run: npm run bench:query-peers [-- --quick] [-- --runs 20] [-- --warmup 200] [-- --targets VictoriaMetrics,Sluice,InfluxDB]  (these targets, in this order)
 //      [-- --hours 24] [-- --partitions 6] [-- --profile DIR]  (CPU profiles of Sluice's processes; bench/support/profile-summary.ts reads them)
 
 import { parseArgs } from 'node:util'
@@ -32,7 +32,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { FIELD, HOUR_MS, ONE_HOST, peerQueries, START_MS, type PeerQuery } from './support/peer-queries.ts'
 import { influxdbE2e, sluiceClusterE2e, victoriaMetricsE2e, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
-import { cpuSecondsOfPid } from './support/cpu.ts'
+import { cpuSecondsOfPid, sampleThread, type ThreadSample } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -263,6 +263,8 @@ interface Timing {
   p90Ms: number
   /** Sluice only: the mean time inside the node (its sluice_query_duration_seconds) per timed run. */
   serverMeanMs?: number
+  /** Sluice only: per timed run, the node's main thread on a CPU and waiting for one (µs), and the node's minor page faults. */
+  thread?: { cpuUs: number; waitUs: number; faults: number }
   answer: Answer
 }
 
@@ -281,21 +283,30 @@ function serverClock(port: number, language: 'sql' | 'influxql'): ServerClock {
   }
 }
 
-async function time(form: QueryForm, clock?: ServerClock): Promise<Timing> {
+async function time(form: QueryForm, clock?: ServerClock, threadPid?: number): Promise<Timing> {
   let body = ''
   for (let i = 0; i < WARMUP; i++) body = await form.fetch()
   const before = await clock?.()
+  const threadBefore: ThreadSample | undefined = threadPid === undefined ? undefined : sampleThread(threadPid)
   const ms: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now()
     body = await form.fetch()
     ms.push(performance.now() - started)
   }
+  const threadAfter: ThreadSample | undefined = threadPid === undefined ? undefined : sampleThread(threadPid)
   const answer = form.answer(body)
   const after = await clock?.()
   const sorted = [...ms].sort((a, b) => a - b)
   const timing: Timing = { medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!, answer }
   if (before !== undefined && after !== undefined && after.count > before.count) timing.serverMeanMs = 1000 * (after.seconds - before.seconds) / (after.count - before.count)
+  if (threadBefore !== undefined && threadAfter !== undefined) {
+    timing.thread = {
+      cpuUs: (threadAfter.cpuNs - threadBefore.cpuNs) / 1000 / RUNS,
+      waitUs: (threadAfter.waitNs - threadBefore.waitNs) / 1000 / RUNS,
+      faults: (threadAfter.minorFaults - threadBefore.minorFaults) / RUNS,
+    }
+  }
   return timing
 }
 
@@ -314,8 +325,11 @@ const allTargets: E2eTarget[] = [
   victoriaMetricsE2e(START_NS, END_NS),
   sluiceClusterE2e('Sluice', 1, PARTITIONS),
 ]
+// --targets names the targets and the order they run in (each one starts after the one before has stopped).
 const wanted = options.targets?.split(',')
-const targets = wanted === undefined ? allTargets : allTargets.filter(t => wanted.includes(t.name))
+const unknown = wanted?.filter(name => !allTargets.some(t => t.name === name)) ?? []
+if (unknown.length > 0) throw new Error(`--targets: no target named ${unknown.join(', ')} (there are ${allTargets.map(t => t.name).join(', ')})`)
+const targets = wanted === undefined ? allTargets : wanted.map(name => allTargets.find(t => t.name === name)!)
 const PEERS = ['InfluxDB', 'VictoriaMetrics']
 const SLUICE_ROWS = ['Sluice SQL', 'Sluice InfluxQL', 'Sluice SQL, compacted', 'Sluice InfluxQL, compacted']
 
@@ -350,10 +364,12 @@ async function main(): Promise<void> {
           for (const { label, formOf, withExplain, clock } of index % 2 === 0 ? forms : [...forms].reverse()) {
             const form = formOf(def)
             try {
-              const timing = await time(form, clock)
+              // Sluice's node is the first of its processes (the broker is the last).
+              const timing = await time(form, clock, clock === undefined ? undefined : running.pids()[0])
               rows.push({ target: label, query: def.name, timing })
               const stats = withExplain ? `; EXPLAIN: ${await explain(port, database, def.sql)}` : ''
               const inNode = timing.serverMeanMs === undefined ? '' : `, in the node ${timing.serverMeanMs.toFixed(2)} ms (mean)`
+                + (timing.thread === undefined ? '' : `; per run the node's main thread ${timing.thread.cpuUs.toFixed(0)} µs on a CPU, ${timing.thread.waitUs.toFixed(0)} µs waiting for one, ${timing.thread.faults.toFixed(1)} minor faults`)
               console.log(`# ${label}, ${def.name}: median ${timing.medianMs.toFixed(1)} ms, p90 ${timing.p90Ms.toFixed(1)} ms${inNode}, ${timing.answer.size} rows${stats}`)
             } catch (error) {
               rows.push({ target: label, query: def.name, error: (error as Error).message.split('\n')[0] })
@@ -430,14 +446,14 @@ async function main(): Promise<void> {
   }
   const sluicePresent = SLUICE_ROWS.filter(n => present.includes(n))
   if (sluicePresent.length > 0) {
-    console.log(`\nSluice: median over HTTP / mean inside the node (sluice_query_duration_seconds: parse, plan, execution), ms`)
+    console.log(`\nSluice: median over HTTP / mean inside the node (sluice_query_duration_seconds: parse, plan, execution), ms / the node main thread's µs on a CPU / µs waiting for a CPU, per run`)
     console.log(`| query | ${sluicePresent.join(' | ')} |`)
     console.log(`|---|${sluicePresent.map(() => '---:').join('|')}|`)
     for (const def of QUERIES) {
       const of = (name: string): Row | undefined => rows.find(row => row.target === name && row.query === def.name)
       console.log(`| ${def.name} | ${sluicePresent.map(name => {
         const timing = of(name)?.timing
-        return timing === undefined ? '–' : `${timing.medianMs.toFixed(1)} / ${timing.serverMeanMs?.toFixed(2) ?? '?'}`
+        return timing === undefined ? '–' : `${timing.medianMs.toFixed(1)} / ${timing.serverMeanMs?.toFixed(2) ?? '?'} / ${timing.thread?.cpuUs.toFixed(0) ?? '?'} / ${timing.thread?.waitUs.toFixed(0) ?? '?'}`
       }).join(' | ')} |`)
     }
   }

@@ -19,3 +19,20 @@ export function cpuSecondsOfSelf(): number {
   const usage = process.cpuUsage()
   return (usage.user + usage.system) / 1e6
 }
+
+/** What one thread (a process's main thread, by its pid) did so far: on-CPU and run-queue time, page faults. */
+export interface ThreadSample {
+  /** Nanoseconds on a CPU (/proc/<pid>/schedstat, first field). */
+  cpuNs: number
+  /** Nanoseconds runnable but waiting for a CPU (/proc/<pid>/schedstat, second field). */
+  waitNs: number
+  /** Minor page faults of the whole process (/proc/<pid>/stat). */
+  minorFaults: number
+}
+
+export function sampleThread(pid: number): ThreadSample {
+  const [cpuNs, waitNs] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number)
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { cpuNs: cpuNs!, waitNs: waitNs!, minorFaults: Number(fields[7]) }
+}
