@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { FieldType, type Column } from '../sinks/index.ts'
-import { FieldAccumulator, Fold, foldOf } from './accumulate.ts'
+import { ExactIntegerSum, FieldAccumulator, Fold, foldOf } from './accumulate.ts'
 
 test('an accumulator keeping some folds answers those aggregates as one keeping all, and refuses the others', () => {
   const aggregates = ['count', 'sum', 'avg', 'min', 'max', 'spread', 'first', 'last'] as const
@@ -36,5 +36,23 @@ test('integer sums stay exact past 2^53, over runs of small and of large values'
     }
     assert.equal(accumulator.result('sum'), expected)
     assert.equal(accumulator.integerSum(), expected)
+  }))
+})
+
+test('ExactIntegerSum: float64 parts and bigint parts in any order give the exact total and its mean', () => {
+  const part = fc.oneof(
+    fc.record({ small: fc.constant(true), sum: fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }) }),
+    fc.record({ small: fc.constant(false), sum: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n }) }),
+  )
+  fc.assert(fc.property(fc.array(part, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 1000 }), (parts, count) => {
+    const sum = new ExactIntegerSum()
+    let expected = 0n
+    for (const { small, sum: s } of parts) {
+      if (small) sum.addSmall(s as number)
+      else sum.add(s as bigint)
+      expected += BigInt(s)
+    }
+    assert.equal(sum.total(), expected)
+    assert.equal(sum.mean(count), Number(expected) / count)
   }))
 })

@@ -10,6 +10,48 @@ import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../
 export type Value = bigint | number | boolean | string | null
 
 const SAFE_SUM = 2n ** 53n
+const SAFE_NUMBER_SUM = 2 ** 53
+
+/**
+ * The exact sum of an integer field: sums of runs known to lie within ±2^53 (foldSmallIntegers) are
+ * added to a float64 while that stays exact, the rest to a bigint; the float64 part joins the bigint
+ * only when the next run would leave that range. Shared by SQL's and InfluxQL's accumulators.
+ */
+export class ExactIntegerSum {
+  private big = 0n
+  private small = 0
+
+  /** A run's sum that foldSmallIntegers proved exact. */
+  addSmall(sum: number): void {
+    const next = this.small + sum
+    if (Math.abs(next) < SAFE_NUMBER_SUM) this.small = next
+    else {
+      this.big += BigInt(this.small) + BigInt(sum)
+      this.small = 0
+    }
+  }
+
+  add(sum: bigint): void {
+    this.big += sum
+  }
+
+  total(): bigint {
+    return this.small === 0 ? this.big : this.big + BigInt(this.small)
+  }
+
+  /** total() / count as a float64, without a BigInt while the sum is still within the float64 part. */
+  mean(count: number): number {
+    return (this.big === 0n ? this.small : Number(this.total())) / count
+  }
+}
+
+/** Whether an integer block's float64 statistics sum is exact: count × max|v| below 2^53 bounds every partial sum. */
+export function integerStatsSumExact(stats: BlockStats): boolean {
+  const min = BigInt(stats.min!)
+  const max = BigInt(stats.max!)
+  const magnitude = (min < 0n ? -min : min) > (max < 0n ? -max : max) ? (min < 0n ? -min : min) : (max < 0n ? -max : max)
+  return magnitude * BigInt(stats.count) < SAFE_SUM
+}
 
 /**
  * What an accumulator keeps beyond the count, as bits: a run of points costs only the passes its
@@ -36,16 +78,12 @@ export function foldOf(fn: string): number {
   }
 }
 
-const SAFE_NUMBER_SUM = 2 ** 53
-
 export class FieldAccumulator {
   count = 0
   /** Floats: the sum; booleans: the number of trues. */
   sumFloat = 0
-  /** Integers and unsigned: the exact sum is sumInteger + smallSum (see integerSum). */
-  sumInteger = 0n
-  /** The part of an integer sum added by runs within ±2^53, kept as a float64 while it stays exact. */
-  private smallSum = 0
+  /** Integers and unsigned: the exact sum. */
+  readonly sumInteger = new ExactIntegerSum()
   min: number | bigint | string | null = null
   max: number | bigint | string | null = null
   firstTimeNs: bigint | null = null
@@ -73,7 +111,7 @@ export class FieldAccumulator {
 
   /** The exact sum of an integer or unsigned field. */
   integerSum(): bigint {
-    return this.smallSum === 0 ? this.sumInteger : this.sumInteger + BigInt(this.smallSum)
+    return this.sumInteger.total()
   }
 
   private addNumbers(values: Float64Array | Uint8Array, start: number, end: number): void {
@@ -105,12 +143,7 @@ export class FieldAccumulator {
       if (this.min === null || min < (this.min as bigint)) this.min = BigInt(min)
       if (this.max === null || max > (this.max as bigint)) this.max = BigInt(max)
     }
-    const next = this.smallSum + sum
-    if (Math.abs(next) < SAFE_NUMBER_SUM) this.smallSum = next
-    else {
-      this.sumInteger += BigInt(this.smallSum) + BigInt(sum)
-      this.smallSum = 0
-    }
+    this.sumInteger.addSmall(sum)
     return true
   }
 
@@ -126,7 +159,7 @@ export class FieldAccumulator {
     }
     this.min = min
     this.max = max
-    this.sumInteger += sum
+    this.sumInteger.add(sum)
   }
 
   private addStrings(values: string[], start: number, end: number): void {
@@ -157,10 +190,7 @@ export class FieldAccumulator {
   static statsSuffice(type: FieldTypeCode, stats: BlockStats, needsValues: boolean): boolean {
     if (type === FieldType.STRING) return !needsValues
     if (type !== FieldType.INTEGER && type !== FieldType.UNSIGNED) return true
-    const min = stats.min as bigint
-    const max = stats.max as bigint
-    const magnitude = (min < 0n ? -min : min) > (max < 0n ? -max : max) ? (min < 0n ? -min : min) : (max < 0n ? -max : max)
-    return magnitude * BigInt(stats.count) < SAFE_SUM
+    return integerStatsSumExact(stats)
   }
 
   /** A whole block, from its index statistics (the caller checked statsSuffice). */
@@ -168,7 +198,7 @@ export class FieldAccumulator {
     this.count += stats.count
     if (this.type === FieldType.STRING) return
     if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
-      this.sumInteger += BigInt(stats.sum)
+      this.sumInteger.add(BigInt(stats.sum))
       const min = BigInt(stats.min!)
       const max = BigInt(stats.max!)
       if (this.min === null || min < (this.min as bigint)) this.min = min
@@ -209,7 +239,7 @@ export class FieldAccumulator {
         if (this.count === 0) return null
         // An integer sum still within the float64 part needs no BigInt to divide.
         if (this.type === FieldType.FLOAT) return this.sumFloat / this.count
-        return (this.sumInteger === 0n ? this.smallSum : Number(this.integerSum())) / this.count
+        return this.sumInteger.mean(this.count)
       case 'min': return this.typed(this.min)
       case 'max': return this.typed(this.max)
       case 'first': return this.typed(this.first)

@@ -7,7 +7,7 @@
 
 import { type BlockStats, type Column, FieldType, type FieldTypeCode } from '../../sinks/index.ts'
 import type { Value } from '../result.ts'
-import { foldSmallIntegers, smallFold } from '../accumulate.ts'
+import { ExactIntegerSum, foldSmallIntegers, integerStatsSumExact, smallFold } from '../accumulate.ts'
 
 export const INFLUXQL_AGGREGATES = ['count', 'sum', 'mean', 'min', 'max', 'first', 'last', 'spread', 'median', 'mode', 'stddev', 'percentile'] as const
 export type InfluxqlAggregate = (typeof INFLUXQL_AGGREGATES)[number]
@@ -32,9 +32,6 @@ export interface SelectedPoint {
 
 type Raw = number | bigint | string
 
-const SAFE_SUM = 2n ** 53n
-const SAFE_NUMBER_SUM = 2 ** 53
-
 /** Larger-than for the tie rules: numbers and bigints by value, strings by code units, booleans (0/1) as numbers. */
 function greater(a: Raw, b: Raw): boolean {
   return a > b
@@ -43,9 +40,7 @@ function greater(a: Raw, b: Raw): boolean {
 export class Cell {
   count = 0
   sumFloat = 0
-  sumInteger = 0n
-  /** The part of an integer sum added by sumsOnly runs within ±2^53, kept as a float64 while it stays exact. */
-  private smallSum = 0
+  readonly sumInteger = new ExactIntegerSum()
   min: Raw | null = null
   minTimeNs = 0n
   max: Raw | null = null
@@ -99,7 +94,7 @@ export class Cell {
       }
       this.takeExtremes(min!, minTime, max!, maxTime, source)
       this.sumFloat += sumFloat
-      this.sumInteger += sumInteger
+      if (integer) this.sumInteger.add(sumInteger)
     }
     this.takeFirst(values[start]!, times[start]!, source)
     this.takeLast(values[end - 1]!, times[end - 1]!, source)
@@ -114,15 +109,11 @@ export class Cell {
       this.sumFloat += sum
     } else if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
       const values = column.values as BigInt64Array | BigUint64Array
-      if (!foldSmallIntegers(values, start, end)) {
-        for (let i = start; i < end; i++) this.sumInteger += values[i]!
-        return
-      }
-      const next = this.smallSum + smallFold[2]!
-      if (Math.abs(next) < SAFE_NUMBER_SUM) this.smallSum = next
+      if (foldSmallIntegers(values, start, end)) this.sumInteger.addSmall(smallFold[2]!)
       else {
-        this.sumInteger += BigInt(this.smallSum) + BigInt(smallFold[2]!)
-        this.smallSum = 0
+        let sum = 0n
+        for (let i = start; i < end; i++) sum += values[i]!
+        this.sumInteger.add(sum)
       }
     }
   }
@@ -134,10 +125,7 @@ export class Cell {
   static statsSuffice(type: FieldTypeCode, stats: BlockStats): boolean {
     if (type === FieldType.STRING) return false
     if (type !== FieldType.INTEGER && type !== FieldType.UNSIGNED) return true
-    const min = BigInt(stats.min!)
-    const max = BigInt(stats.max!)
-    const magnitude = (min < 0n ? -min : min) > (max < 0n ? -max : max) ? (min < 0n ? -min : min) : (max < 0n ? -max : max)
-    return magnitude * BigInt(stats.count) < SAFE_SUM
+    return integerStatsSumExact(stats)
   }
 
   /**
@@ -148,7 +136,7 @@ export class Cell {
     this.count += stats.count
     const integer = this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED
     const raw = (value: number | bigint | null): Raw => (integer ? BigInt(value!) : Number(value))
-    if (integer) this.sumInteger += BigInt(stats.sum)
+    if (integer) this.sumInteger.add(BigInt(stats.sum))
     else this.sumFloat += stats.sum
     this.takeExtremes(raw(stats.min), stats.minTimeNs, raw(stats.max), stats.minTimeNs, 0)
     this.takeFirst(raw(stats.first), stats.minTimeNs, 0)
@@ -157,7 +145,7 @@ export class Cell {
 
   /** The exact sum of an integer or unsigned field. */
   private integerSum(): bigint {
-    return this.smallSum === 0 ? this.sumInteger : this.sumInteger + BigInt(this.smallSum)
+    return this.sumInteger.total()
   }
 
   private takeExtremes(min: Raw, minTime: bigint, max: Raw, maxTime: bigint, source: number): void {
@@ -183,7 +171,7 @@ export class Cell {
       case 'sum': return integer ? this.integerSum() : this.sumFloat
       case 'mean':
         if (!integer) return this.sumFloat / this.count
-        return (this.sumInteger === 0n ? this.smallSum : Number(this.integerSum())) / this.count
+        return this.sumInteger.mean(this.count)
       case 'min': return this.typed(this.min!)
       case 'max': return this.typed(this.max!)
       case 'first': return this.typed(this.first!)

@@ -231,7 +231,7 @@ export class PartialLogReader {
     const { data } = this
     target.count += data.count[at]!
     target.sumFloat += data.sumFloat[at]!
-    target.sumInteger += this.bigSums.get(at) ?? data.sumInteger[at]!
+    target.sumInteger.add(this.bigSums.get(at) ?? data.sumInteger[at]!)
     const min = this.stat(at, 0)
     // A NaN seen first is replaced by the next number, as in FieldAccumulator.addNumbers.
     if (min !== null && (target.min === null || min < target.min || target.min !== target.min)) target.min = min
