@@ -35,3 +35,20 @@ test('a command record has no batch prefix; corrupt input is refused with where 
   assert.throws(() => spliceChangelogUpsert(Buffer.from([1, 2, 3]), { partition: 0, offset: 0n, schemaId: 9 }), { message: /no Confluent header/ })
   assert.throws(() => scanIngestBatchPrefix(Buffer.from([4])), { message: /union branch 2/ })
 })
+
+test('counts and lengths past one varint byte (64 to 200 points, a 300-byte tag value and field name) splice as avsc writes them', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const random = seededRandom(seed)
+    const batch = randomBatch(random, 200)
+    batch.tags = [...batch.tags, { key: 'long', value: 'v'.repeat(300) }]
+    if (batch.points.length > 0) batch.points[0]!.fields.push({ name: 'n'.repeat(300), value: 1 })
+    const ingest = encodeIngestRecord({ batch, command: null }, { schemaId: 7 })
+    const expected = encodeFramed(changelogEntryType, 9, {
+      ingestPartition: 300,
+      ingestOffset: 2n ** 40n,
+      upsert: { tenant: batch.tenant, database: batch.database, measurement: batch.measurement, seriesKey: batch.seriesKey, tags: batch.tags, points: batch.points, pointsIn: batch.points.length },
+      command: null,
+    })
+    assert.deepEqual(spliceChangelogUpsert(ingest, { partition: 300, offset: 2n ** 40n, schemaId: 9 }), { value: expected, points: batch.points.length }, `seed ${seed}`)
+  }
+})

@@ -27,56 +27,105 @@ function corrupt(what: string, at: number): SchemaError {
   return new SchemaError(SchemaErrorCode.DECODE, `malformed sluice.IngestRecord: ${what} at byte ${at}`)
 }
 
-/** Reads a zigzag varint of up to 64 bits as a JS number (exact up to 2^53; used for lengths and counts). */
-function varint(buf: Buffer, at: { pos: number }, end: number): number {
+/**
+ * The value the last readVarint call read: a module scratch, so the scan allocates nothing per value
+ * (an object holding the position, and a closure per array, cost the master a third of its splice).
+ */
+let varintValue = 0
+
+/** Reads a zigzag varint of up to 64 bits (exact up to 2^53; used for lengths and counts) into varintValue; returns the position after it. */
+function readVarint(buf: Buffer, pos: number, end: number): number {
+  if (pos < end) {
+    const first = buf[pos]!
+    if (first < 0x80) {
+      varintValue = (first >>> 1) ^ -(first & 1)
+      return pos + 1
+    }
+  }
   let result = 0
   let scale = 1
-  let pos = at.pos
   for (let i = 0; i < 10; i++) {
     if (pos >= end) throw corrupt('truncated varint', pos)
     const byte = buf[pos++]!
     result += (byte & 0x7f) * scale
     if ((byte & 0x80) === 0) {
-      at.pos = pos
-      return result % 2 === 0 ? result / 2 : -(result + 1) / 2
+      varintValue = result % 2 === 0 ? result / 2 : -(result + 1) / 2
+      return pos
     }
     scale *= 128
   }
   throw corrupt('varint longer than 10 bytes', pos)
 }
 
-function skipVarint(buf: Buffer, at: { pos: number }, end: number): void {
-  let pos = at.pos
+function skipVarint(buf: Buffer, pos: number, end: number): number {
   for (let i = 0; i < 10; i++) {
     if (pos >= end) throw corrupt('truncated varint', pos)
-    if ((buf[pos++]! & 0x80) === 0) {
-      at.pos = pos
-      return
-    }
+    if ((buf[pos++]! & 0x80) === 0) return pos
   }
   throw corrupt('varint longer than 10 bytes', pos)
 }
 
-function skipBytes(buf: Buffer, at: { pos: number }, end: number): void {
-  const length = varint(buf, at, end)
-  if (length < 0 || at.pos + length > end) throw corrupt(`string of ${length} bytes`, at.pos)
-  at.pos += length
+function skipBytes(buf: Buffer, pos: number, end: number): number {
+  pos = readVarint(buf, pos, end)
+  const length = varintValue
+  if (length < 0 || pos + length > end) throw corrupt(`string of ${length} bytes`, pos)
+  return pos + length
 }
 
-/** Calls `item` for every item of an Avro array; returns the item count. */
-function skipArray(buf: Buffer, at: { pos: number }, end: number, item: () => void): number {
-  let total = 0
-  for (;;) {
-    let count = varint(buf, at, end)
-    if (count === 0) return total
-    if (count < 0) {
-      count = -count
-      skipVarint(buf, at, end) // the block's byte size
-    }
-    if (count > end - at.pos) throw corrupt(`array block of ${count} items`, at.pos)
-    for (let i = 0; i < count; i++) item()
-    total += count
+/**
+ * Reads an Avro array block's head at `pos`: the block's item count goes to varintValue (0 ends the
+ * array), checked against the bytes left; returns the position of its first item.
+ */
+function readBlockHead(buf: Buffer, pos: number, end: number): number {
+  pos = readVarint(buf, pos, end)
+  let count = varintValue
+  if (count < 0) {
+    count = -count
+    pos = skipVarint(buf, pos, end) // the block's byte size
   }
+  if (count > end - pos) throw corrupt(`array block of ${count} items`, pos)
+  varintValue = count
+  return pos
+}
+
+/** Skips one Field (name, then the value in its union branch); returns the position after it. */
+function skipField(buf: Buffer, pos: number, end: number): number {
+  pos = skipBytes(buf, pos, end) // name
+  pos = readVarint(buf, pos, end)
+  const valueBranch = varintValue
+  switch (valueBranch) {
+    case 0: return skipVarint(buf, pos, end) // long
+    case 1: case 2: // double, Uint64
+      if (pos + 8 > end) throw corrupt('truncated 8-byte value', pos)
+      return pos + 8
+    case 3: return skipBytes(buf, pos, end) // string
+    case 4:
+      if (pos >= end) throw corrupt('truncated boolean', pos)
+      return pos + 1
+    default: throw corrupt(`union branch ${valueBranch} of a field value`, pos)
+  }
+}
+
+/** Skips the points array at `pos`; returns the position after it and leaves the point count in varintValue. */
+function skipPoints(buf: Buffer, pos: number, end: number): number {
+  let points = 0
+  for (;;) {
+    pos = readBlockHead(buf, pos, end)
+    const count = varintValue
+    if (count === 0) break
+    for (let point = 0; point < count; point++) {
+      pos = skipVarint(buf, pos, end) // timeNs
+      for (;;) {
+        pos = readBlockHead(buf, pos, end)
+        const fields = varintValue
+        if (fields === 0) break
+        for (let field = 0; field < fields; field++) pos = skipField(buf, pos, end)
+      }
+    }
+    points += count
+  }
+  varintValue = points
+  return pos
 }
 
 /**
@@ -85,34 +134,20 @@ function skipArray(buf: Buffer, at: { pos: number }, end: number, item: () => vo
  */
 export function scanIngestBatchPrefix(payload: Buffer): IngestBatchPrefix | null {
   const end = payload.length
-  const at = { pos: 0 }
-  const branch = varint(payload, at, end)
+  let pos = readVarint(payload, 0, end)
+  const branch = varintValue
   if (branch === 0) return null
   if (branch !== 1) throw corrupt(`union branch ${branch} of IngestRecord.batch`, 0)
-  const start = at.pos
-  for (let i = 0; i < 4; i++) skipBytes(payload, at, end) // tenant, database, measurement, seriesKey
-  skipArray(payload, at, end, () => { skipBytes(payload, at, end); skipBytes(payload, at, end) })
-  const points = skipArray(payload, at, end, () => {
-    skipVarint(payload, at, end) // timeNs
-    skipArray(payload, at, end, () => {
-      skipBytes(payload, at, end) // name
-      const valueBranch = varint(payload, at, end)
-      switch (valueBranch) {
-        case 0: skipVarint(payload, at, end); break // long
-        case 1: case 2: // double, Uint64
-          if (at.pos + 8 > end) throw corrupt('truncated 8-byte value', at.pos)
-          at.pos += 8
-          break
-        case 3: skipBytes(payload, at, end); break // string
-        case 4:
-          if (at.pos >= end) throw corrupt('truncated boolean', at.pos)
-          at.pos += 1
-          break
-        default: throw corrupt(`union branch ${valueBranch} of a field value`, at.pos)
-      }
-    })
-  })
-  return { start, end: at.pos, points }
+  const start = pos
+  for (let i = 0; i < 4; i++) pos = skipBytes(payload, pos, end) // tenant, database, measurement, seriesKey
+  for (;;) {
+    pos = readBlockHead(payload, pos, end)
+    const tags = varintValue
+    if (tags === 0) break
+    for (let tag = 0; tag < tags; tag++) pos = skipBytes(payload, skipBytes(payload, pos, end), end)
+  }
+  pos = skipPoints(payload, pos, end)
+  return { start, end: pos, points: varintValue }
 }
 
 function writeZigzag(out: Buffer, pos: number, value: bigint): number {
