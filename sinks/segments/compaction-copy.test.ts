@@ -141,3 +141,63 @@ test('a block compaction would copy is checked against its checksum: a flipped b
   assert.deepEqual(reopened.segmentFiles(), inputs, 'the inputs stay')
   await reopened.close().catch(() => {})
 })
+
+test('compaction reads each input\'s blocks at once (holdBlocks) and releases them: the same file as reading block by block', async (t) => {
+  const compacted = async (holding: boolean): Promise<{ bytes: Buffer; holds: number; releases: number; reads: number }> => {
+    const dir = tempDir(t)
+    const store = await openPartitionStore(dir, { fsync: false, autoCompact: false })
+    await applyWithFlushes(store, ingest(40, 100), 25)
+    const counts = { holds: 0, releases: 0, reads: 0 }
+    const { holdBlocks, releaseBlocks } = SegmentReader.prototype
+    const readSyncCounter = SegmentReader.prototype.readStoredBlock
+    SegmentReader.prototype.holdBlocks = function () { counts.holds++; if (holding) holdBlocks.apply(this) }
+    SegmentReader.prototype.releaseBlocks = function () { counts.releases++; if (holding) releaseBlocks.apply(this) }
+    SegmentReader.prototype.readStoredBlock = function (...args) { counts.reads++; return readSyncCounter.apply(this, args) }
+    try {
+      await store.compactAll()
+    } finally {
+      Object.assign(SegmentReader.prototype, { holdBlocks, releaseBlocks, readStoredBlock: readSyncCounter })
+    }
+    const [file] = store.segmentFiles()
+    const bytes = readFileSync(join(dir, file!))
+    await store.close()
+    return { bytes, ...counts }
+  }
+  const held = await compacted(true)
+  const blockByBlock = await compacted(false)
+  assert.ok(held.holds >= 4, `${held.holds} inputs held`)
+  assert.equal(held.releases, held.holds)
+  assert.ok(held.reads > 0, 'blocks were copied from held bytes')
+  assert.deepEqual(held.bytes, blockByBlock.bytes)
+})
+
+test('a held segment serves the blocks a read per block gives, until as many releases; closed, it refuses', async (t) => {
+  const dir = tempDir(t)
+  const store = await openPartitionStore(dir, { fsync: false, autoCompact: false })
+  await applyWithFlushes(store, ingest(10, 100), 30)
+  const [file] = store.segmentFiles()
+  await store.close()
+  const reader = SegmentReader.open(join(dir, file!))
+  const each = reader.blocks.map((block) => ({ column: reader.readBlock(block), stored: Buffer.from(reader.readStoredBlock(block)) }))
+  reader.holdBlocks()
+  reader.holdBlocks()
+  const { readBlock } = SegmentReader.prototype
+  for (const [i, block] of reader.blocks.entries()) {
+    assert.deepEqual(reader.readBlock(block), each[i]!.column)
+    assert.deepEqual(Buffer.from(reader.readStoredBlock(block)), each[i]!.stored)
+  }
+  reader.releaseBlocks()
+  assert.deepEqual(reader.readBlock(reader.blocks[0]!), each[0]!.column)
+  reader.releaseBlocks()
+  assert.throws(() => reader.releaseBlocks(), /releaseBlocks without holdBlocks/)
+  // Released: read from the file again, which a changed byte now shows.
+  const bytes = readFileSync(join(dir, file!))
+  const target = reader.blocks[0]!
+  bytes[target.offset + Math.floor(target.storedLength / 2)]! ^= 0x10
+  writeFileSync(join(dir, file!), bytes)
+  assert.throws(() => readBlock.call(reader, target), /checksum mismatch/)
+  reader.holdBlocks()
+  assert.throws(() => reader.readStoredBlock(target), /checksum mismatch/)
+  reader.close()
+  assert.throws(() => reader.readBlock(reader.blocks[1]!), (error: unknown) => isStorageError(error, 'SLUICE_ERR_STORAGE_CLOSED'))
+})

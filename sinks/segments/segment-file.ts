@@ -336,10 +336,16 @@ export class SegmentReader {
   /** Blocks of each series id, then field, sorted by time (blocksOf). */
   private readonly blocksBySeries = new Map<string, Map<string, BlockEntry[]>>()
   readonly byteLength: number
+  /** Where the blocks end (the index starts). */
+  private readonly blocksEndOffset: number
+  /** The bytes from the header to blocksEndOffset while held (holdBlocks), else null. */
+  private heldBlocks: Buffer | null = null
+  private holds = 0
 
   private constructor(private fd: number, readonly path: string, byteLength: number, index: Uint8Array, readonly formatVersion: number, indexOffset: number) {
     this.file = basename(path)
     this.byteLength = byteLength
+    this.blocksEndOffset = indexOffset
     const input = new ByteReader(index)
     try {
       this.series = this.readSeriesTable(input)
@@ -484,15 +490,50 @@ export class SegmentReader {
     }, false, { cause })
   }
 
+  /** The bytes of every block of the file, read at once: compaction reads each block once. */
+  get blockBytes(): number {
+    return this.blocksEndOffset - HEADER_BYTES
+  }
+
+  /**
+   * Reads every block's bytes in one read and serves readBlock and readStoredBlock from memory until
+   * as many releaseBlocks calls: compaction reads every block of its inputs once, and one system
+   * call per block (a flushed integer block is about 70 bytes) cost more than the bytes.
+   */
+  holdBlocks(): void {
+    if (this.fd < 0) throw new StorageError(StorageErrorCode.CLOSED, `segment ${this.file} is closed`, { file: this.file })
+    if (this.holds > 0) { this.holds++; return }
+    const bytes = Buffer.allocUnsafe(this.blockBytes)
+    const read = readSync(this.fd, bytes, 0, bytes.length, HEADER_BYTES)
+    if (read !== bytes.length) throw this.corrupt(`short read of the blocks (${read} of ${bytes.length} bytes)`)
+    this.heldBlocks = bytes
+    this.holds = 1
+  }
+
+  releaseBlocks(): void {
+    invariant(this.holds > 0, `segment ${this.file}: releaseBlocks without holdBlocks`)
+    if (--this.holds === 0) this.heldBlocks = null
+  }
+
+  /** A block's stored bytes (not verified): a view of the held bytes, else read from the file. */
+  private storedBytes(block: BlockEntry): Uint8Array {
+    if (this.fd < 0) throw new StorageError(StorageErrorCode.CLOSED, `segment ${this.file} is closed`, { file: this.file })
+    if (this.heldBlocks !== null) {
+      if (block.offset < HEADER_BYTES || block.offset + block.storedLength > this.blocksEndOffset) throw this.corrupt('block lies outside the blocks', block)
+      return this.heldBlocks.subarray(block.offset - HEADER_BYTES, block.offset - HEADER_BYTES + block.storedLength)
+    }
+    const stored = Buffer.allocUnsafe(block.storedLength)
+    const read = readSync(this.fd, stored, 0, block.storedLength, block.offset)
+    if (read !== block.storedLength) throw this.corrupt(`short read (${read} of ${block.storedLength} bytes)`, block)
+    return stored
+  }
+
   /**
    * Reads, verifies and decodes a block (with a time range, only its points in range, values decoded
    * only up to the range's end); a bad checksum is a CORRUPT error naming file and block.
    */
   readBlock(block: BlockEntry, options: Omit<DecodeOptions, 'entry'> = {}): Column {
-    if (this.fd < 0) throw new StorageError(StorageErrorCode.CLOSED, `segment ${this.file} is closed`, { file: this.file })
-    const stored = Buffer.allocUnsafe(block.storedLength)
-    const read = readSync(this.fd, stored, 0, block.storedLength, block.offset)
-    if (read !== block.storedLength) throw this.corrupt(`short read (${read} of ${block.storedLength} bytes)`, block)
+    const stored = this.storedBytes(block)
     try {
       return decodeBlock(unsealBlock(stored, block.codec, block.rawLength, block.crc32c), { ...options, entry: block })
     } catch (error) {
@@ -502,10 +543,7 @@ export class SegmentReader {
 
   /** A block's bytes as stored (compressed), its checksum verified: what SegmentWriter.addStoredBlock copies. */
   readStoredBlock(block: BlockEntry): Uint8Array {
-    if (this.fd < 0) throw new StorageError(StorageErrorCode.CLOSED, `segment ${this.file} is closed`, { file: this.file })
-    const stored = Buffer.allocUnsafe(block.storedLength)
-    const read = readSync(this.fd, stored, 0, block.storedLength, block.offset)
-    if (read !== block.storedLength) throw this.corrupt(`short read (${read} of ${block.storedLength} bytes)`, block)
+    const stored = this.storedBytes(block)
     const actual = crc32c(stored)
     if (actual !== block.crc32c) throw this.corrupt(`checksum mismatch: crc32c ${actual.toString(16)} ≠ ${block.crc32c.toString(16)} in the index`, block)
     return stored
@@ -514,5 +552,6 @@ export class SegmentReader {
   close(): void {
     if (this.fd >= 0) closeSync(this.fd)
     this.fd = -1
+    this.heldBlocks = null
   }
 }

@@ -155,6 +155,30 @@ export interface CompactionProgress {
 
 /** Series a compaction merges between two turns of the event loop. */
 const COMPACTION_YIELD_SERIES = 8
+/**
+ * Block bytes of its inputs a compaction reads into memory at once (SegmentReader.holdBlocks),
+ * instead of one read per block; inputs past it are read block by block. Bounds the memory: a node
+ * compacts up to one store per partition at a time, 6 × 16 MiB in bench:e2e's node.
+ */
+const COMPACTION_HELD_BLOCK_BYTES = 16 * 1024 * 1024
+
+/** Holds the blocks of the inputs in order while their bytes fit in `maxBytes` (released by the caller); returns those held. */
+function holdBlocksWithin(inputs: readonly LiveSegment[], maxBytes: number): LiveSegment[] {
+  const held: LiveSegment[] = []
+  let bytes = 0
+  try {
+    for (const input of inputs) {
+      if (bytes + input.reader.blockBytes > maxBytes) continue
+      input.reader.holdBlocks()
+      held.push(input)
+      bytes += input.reader.blockBytes
+    }
+  } catch (error) {
+    for (const input of held) input.reader.releaseBlocks()
+    throw error
+  }
+  return held
+}
 
 export function segmentFileName(fileId: number): string {
   return String(fileId).padStart(12, '0') + SEGMENT_SUFFIX
@@ -623,11 +647,13 @@ export class PartitionStore {
     const newestFirst = [...inputs].reverse()
     const ids = [...new Set(inputs.flatMap((s) => s.reader.series.map((x) => x.id)))].sort()
     for (const input of inputs) input.refs++
+    let held: LiveSegment[] = []
     const progress: CompactionProgress = { inputs: inputs.length, inputBytes: inputs.reduce((sum, s) => sum + s.bytes, 0), series: ids.length, seriesDone: 0, startedAtMs: Date.now() }
     this.compactionProgress = progress
     const { writer, file } = await this.newSegmentWriter()
     let bytes: number
     try {
+      held = holdBlocksWithin(inputs, COMPACTION_HELD_BLOCK_BYTES)
       for (const id of ids) {
         // A long compaction gives the event loop a turn now and then: applies and queries go on meanwhile.
         if (progress.seriesDone % COMPACTION_YIELD_SERIES === 0 && progress.seriesDone > 0) await new Promise((resolve) => setImmediate(resolve))
@@ -648,6 +674,7 @@ export class PartitionStore {
       await writer.abort()
       throw error
     } finally {
+      for (const input of held) input.reader.releaseBlocks()
       for (const input of inputs) input.refs--
       this.compactionProgress = null
     }
