@@ -188,6 +188,41 @@ test('filters by measurement and tags, starts at latest, sends heartbeats, ends 
   }
 })
 
+test('ALTER TABLE ... DROP reaches the feed: one op d per changelog partition, naming the dropped field', async () => {
+  const db = 'dropfeed'
+  assert.equal((await fetch(`${node.url}/write?db=${db}`, { method: 'POST', body: 'probe,host=a volts=1,amps=2 1\nprobe,host=b volts=3,amps=4 2' })).status, 204)
+  const controller = new AbortController()
+  const drops: Array<{ op: string; source: { table: string; partition: number }; command: { kind: string; columns: string[] | null } }> = []
+  let started!: () => void
+  const positioned = new Promise<void>(resolve => { started = resolve })
+  const reading = readSse(`${node.url}/api/v1/changes?db=${db}&measurement=probe`, {
+    signal: controller.signal,
+    onMessage: message => {
+      started()
+      if (message.data === undefined) return
+      const event = JSON.parse(message.data)
+      if (event.command !== null) drops.push(event)
+      if (drops.length === PARTITIONS) controller.abort()
+    },
+  })
+  await positioned
+  const answer = await fetch(`${node.url}/api/v1/sql?db=${db}`, { method: 'POST', body: 'ALTER TABLE probe DROP volts' })
+  assert.equal(answer.status, 200, await answer.clone().text())
+  const { command_id: commandId } = await answer.json() as { command_id: string }
+  const timeout = setTimeout(() => controller.abort(), 20_000)
+  await reading
+  clearTimeout(timeout)
+  assert.equal(drops.length, PARTITIONS, 'one event per changelog partition')
+  assert.deepEqual(drops.map(event => event.source.partition).sort(), Array.from({ length: PARTITIONS }, (_, p) => p))
+  for (const event of drops) {
+    assert.equal(event.op, 'd')
+    assert.equal(event.source.table, 'probe')
+    assert.equal(event.command.kind, 'DROP_FIELDS')
+    assert.deepEqual(event.command.columns, ['volts'])
+    assert.equal((event.command as unknown as { commandId: string }).commandId, commandId)
+  }
+})
+
 test('needs read permission on the database when auth is on', async () => {
   const secured = await startNodeProcess({ kafka: broker.bootstrap, redis: 'memory', args: ['--partitions', String(PARTITIONS), '--auth', '--no-processor', '--no-kafka-source', '--no-replica', '--parse-workers', '0'] })
   try {

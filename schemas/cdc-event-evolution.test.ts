@@ -1,6 +1,7 @@
 // CdcEvent version 1 → 2: Debezium's field names (the v1 names kept as aliases) and new fields with
 // defaults. BACKWARD (the registry default, checked when a node registers sluice.cdc-value): a node
 // of this version starts against a registry that holds version 1, and reads version 1 records.
+// Version 2 → 3: command.columns (the fields a DROP_FIELDS dropped), optional with a default: FULL.
 
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -14,6 +15,8 @@ import { plain } from './testing/samples.ts'
 
 const FROZEN_V1 = 'history/cdc-event.v1.avsc'
 const FROZEN_V1_SHA256 = '0f21ba500aa4c247b9b8b16caca3e8d5840586ab5627460aca767aa8b0b24c8b'
+const FROZEN_V2 = 'history/cdc-event.v2.avsc'
+const FROZEN_V2_SHA256 = '0844dca34db3c13e1a44556212ba995dca6656f9d637b0959670807a1fc61a5f'
 
 describe('CdcEvent v1 → v2', () => {
   const v1Text = JSON.stringify(readSchemaFile(FROZEN_V1))
@@ -51,5 +54,36 @@ describe('CdcEvent v1 → v2', () => {
     await strict.setCompatibility('sluice.cdc-value', 'FULL')
     await strict.register('sluice.cdc-value', { schema: v1Text })
     await assert.rejects(strict.register('sluice.cdc-value', { schema: cdcEventType.schema }), /FORWARD/)
+  })
+})
+
+describe('CdcEvent v2 → v3', () => {
+  const v2Text = JSON.stringify(readSchemaFile(FROZEN_V2))
+  const v2 = parseAvroSchema(JSON.parse(v2Text))
+  const command = { commandId: 'c-1', kind: 'DELETE', where: { tags: [{ key: 'host', values: ['a'] }], fromNs: 1n, toNs: null, fieldPredicate: null }, set: [], expressions: null }
+  const source = { version: '1.0.0', connector: 'sluice', ts_ms: 4n, tenant: 't', db: 'db1', table: 'cpu', seriesKey: 'command c-1', partition: 2, offset: 9n, index: 0, tsNs: 3n }
+
+  it('keeps the frozen v2 file unchanged', () => {
+    assert.equal(createHash('sha256').update(readFileSync(new URL(FROZEN_V2, import.meta.url))).digest('hex'), FROZEN_V2_SHA256)
+  })
+
+  it('reads a v2 command event with the v3 schema (columns null), and a v2 reader skips v3 columns', () => {
+    const written = v2.toBuffer({ before: null, after: null, source, op: 'd', ts_ms: 7n, command })
+    assert.deepEqual(plain(decode(cdcEventType, written, { schema: v2Text, avro: v2 })), { before: null, after: null, source, op: 'd', ts_ms: 7n, command: { ...command, columns: null } })
+    const v3Written = cdcEventType.avro.toBuffer({ before: null, after: null, source, op: 'd', ts_ms: 7n, command: { ...command, kind: 'DROP_FIELDS', columns: ['volts'] } })
+    const byV2 = v2.createResolver(cdcEventType.avro)
+    assert.deepEqual(plain(v2.fromBuffer(v3Written, byV2)), { before: null, after: null, source, op: 'd', ts_ms: 7n, command: { ...command, kind: 'DROP_FIELDS' } })
+  })
+
+  it('is accepted by a registry holding v2 under FULL, and by one holding v1 and v2 under the default level', async () => {
+    const full = new SchemaRegistry({ store: new MemorySchemaStore() })
+    await full.setCompatibility('sluice.cdc-value', 'FULL')
+    await full.register('sluice.cdc-value', { schema: v2Text })
+    await full.register('sluice.cdc-value', { schema: cdcEventType.schema })
+    const registry = new SchemaRegistry({ store: new MemorySchemaStore() })
+    await registry.register('sluice.cdc-value', { schema: JSON.stringify(readSchemaFile(FROZEN_V1)) })
+    await registry.register('sluice.cdc-value', { schema: v2Text })
+    const { id } = await registry.register('sluice.cdc-value', { schema: cdcEventType.schema })
+    assert.equal((await registry.register('sluice.cdc-value', { schema: cdcEventType.schema })).id, id)
   })
 })

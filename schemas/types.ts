@@ -240,6 +240,8 @@ export interface CdcCommand {
   set: Field[]
   /** The assignments of an UPDATE_EXPRESSIONS; null otherwise. */
   expressions: FieldExpression[] | null
+  /** Since version 3: the fields a DROP_FIELDS deleted; null otherwise. */
+  columns: string[] | null
 }
 
 export const CdcOp = {

@@ -134,6 +134,7 @@ export const sampleCdcDelete: CdcEvent = {
     where: { tags: [{ key: 'host', values: ['a', 'b'] }], fromNs: 1_600_000_000_000_000_000n, toNs: null, fieldPredicate: null },
     set: [],
     expressions: null,
+    columns: null,
   },
 }
 

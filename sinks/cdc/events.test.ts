@@ -67,7 +67,7 @@ describe('change events from changelog entries', () => {
     assert.equal(event!.op, 'u')
     assert.equal(event!.before, null)
     assert.equal(event!.after, null)
-    assert.deepEqual(event!.command, { commandId: 'c-1', kind: 'UPDATE_FIELDS', where: { tags: [], fromNs: null, toNs: 5n, fieldPredicate: '"usage" > 0.9' }, set: [{ name: 'usage', value: 1.5 }], expressions: null })
+    assert.deepEqual(event!.command, { commandId: 'c-1', kind: 'UPDATE_FIELDS', where: { tags: [], fromNs: null, toNs: 5n, fieldPredicate: '"usage" > 0.9' }, set: [{ name: 'usage', value: 1.5 }], expressions: null, columns: null })
     assert.equal(event!.source.seriesKey, 'command c-1')
     assert.equal(event!.source.index, 0)
     assert.equal(event!.source.tsNs, 1_700_000_000_900_000_000n)
@@ -97,8 +97,8 @@ describe('change events from changelog entries', () => {
     assert.deepEqual(eventsOf(commandEntry({}), 'command c-1', at, emitter, 1), [], 'index 1 is past a command\'s only event')
   })
 
-  it('gives no event for a command that changes no data (SET_CODEC, SET_DATABASE_TTL) nor for DROP_FIELDS', () => {
-    for (const kind of ['SET_CODEC', 'SET_DATABASE_TTL', 'DROP_FIELDS'] as const) {
+  it('gives no event for a command that changes no data (SET_CODEC, SET_DATABASE_TTL)', () => {
+    for (const kind of ['SET_CODEC', 'SET_DATABASE_TTL'] as const) {
       const entry = commandEntry({ kind })
       assert.deepEqual(eventsOf(entry, 'command c-1', at, emitter), [], kind)
       assert.equal(eventCount(entry), 0, kind)
@@ -120,8 +120,24 @@ describe('change events from changelog entries', () => {
     assert.equal(JSON.parse(cdcEventJson(dropped!)).command.kind, 'DROP_DATABASE')
   })
 
+  it('maps ALTER TABLE ... DROP (DROP_FIELDS) to op d naming the dropped fields in command.columns', () => {
+    const all = { tags: [], fromNs: null, toNs: null, fieldPredicate: null }
+    const entry = commandEntry({ kind: 'DROP_FIELDS', where: all, columns: ['volts', 'amps'] })
+    assert.equal(eventCount(entry), 1)
+    const [event, ...none] = eventsOf(entry, 'command c-1', at, emitter)
+    assert.deepEqual(none, [])
+    assert.equal(event!.op, 'd')
+    assert.equal(event!.source.table, 'cpu')
+    assert.equal(event!.command!.kind, 'DROP_FIELDS')
+    assert.deepEqual(event!.command!.columns, ['volts', 'amps'])
+    assert.deepEqual(JSON.parse(cdcEventJson(event!)).command.columns, ['volts', 'amps'])
+    const [deleted] = eventsOf(commandEntry({}), 'command c-1', at, emitter)
+    assert.equal(deleted!.command!.columns, null, 'other commands carry no columns')
+    assert.equal(JSON.parse(cdcEventJson(deleted!)).command.columns, null)
+  })
+
   it('encodes every kind of event as Avro (sluice.cdc-value) and back exactly', () => {
-    const events = [...eventsOf(upsert, 'k', at, emitter), ...eventsOf(commandEntry({ kind: 'UPDATE_FIELDS', set: [{ name: 'n', value: 3n }] }), 'command c-1', at, emitter), ...eventsOf(commandEntry({}), 'command c-1', at, emitter), ...eventsOf(commandEntry({ kind: 'UPDATE_EXPRESSIONS', expressions: [{ name: 'n', type: 'integer', expression: '("n" % 7)' }] }), 'command c-1', at, emitter)]
+    const events = [...eventsOf(upsert, 'k', at, emitter), ...eventsOf(commandEntry({ kind: 'UPDATE_FIELDS', set: [{ name: 'n', value: 3n }] }), 'command c-1', at, emitter), ...eventsOf(commandEntry({}), 'command c-1', at, emitter), ...eventsOf(commandEntry({ kind: 'UPDATE_EXPRESSIONS', expressions: [{ name: 'n', type: 'integer', expression: '("n" % 7)' }] }), 'command c-1', at, emitter), ...eventsOf(commandEntry({ kind: 'DROP_FIELDS', columns: ['n'] }), 'command c-1', at, emitter)]
     for (const event of events) {
       const framed = encodeFramed(cdcEventType, 17, event)
       const { schemaId, payload } = unframe(framed)
@@ -143,7 +159,7 @@ describe('change events from changelog entries', () => {
     assert.equal(parsed.command, null)
     assert.match(cdcEventJson(second!), /"bytes":18446744073709551615,"ok":true,"note":"é \\"q\\""/)
     const deleted = JSON.parse(cdcEventJson(eventsOf(commandEntry({}), 'command c-1', at, emitter)[0]!))
-    assert.deepEqual(deleted.command, { commandId: 'c-1', kind: 'DELETE', where: { tags: { host: ['a', 'b'] }, fromNs: '1000', toNs: '2000', fieldPredicate: null }, set: {}, expressions: null })
+    assert.deepEqual(deleted.command, { commandId: 'c-1', kind: 'DELETE', where: { tags: { host: ['a', 'b'] }, fromNs: '1000', toNs: '2000', fieldPredicate: null }, set: {}, expressions: null, columns: null })
     assert.equal(deleted.op, 'd')
   })
 

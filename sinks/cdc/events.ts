@@ -6,8 +6,10 @@
 //   - a DELETE: one event, op "d", command = predicate (tags and time range);
 //   - a DROP_TABLE or DROP_DATABASE: one event, op "d", command.kind naming it, an empty predicate
 //     (every point of source.table, or of every table of source.db when source.table is "");
+//   - a DROP_FIELDS: one event, op "d", command.columns = the fields of source.table whose every
+//     value is gone (the points keep their other fields);
 //   - anything else: no event (SET_CODEC and SET_DATABASE_TTL change no stored point at their
-//     position; DROP_FIELDS would need the dropped columns, which CdcCommand cannot carry yet).
+//     position; points a TTL later expires leave no event, as no log entry removes them).
 // A command reaches every partition (docs/sql-commands.md), so one statement gives one event per
 // changelog partition; command.commandId groups them. (partition, offset, index) names an event.
 
@@ -32,7 +34,7 @@ export const CDC_CONNECTOR = 'sluice'
 
 /** The op of a command's event, or undefined for a command that changes no data. */
 export function commandOp(kind: string): CdcOpValue | undefined {
-  if (kind === CommandKind.DELETE || kind === CommandKind.DROP_TABLE || kind === CommandKind.DROP_DATABASE) return CdcOp.DELETE
+  if (kind === CommandKind.DELETE || kind === CommandKind.DROP_TABLE || kind === CommandKind.DROP_DATABASE || kind === CommandKind.DROP_FIELDS) return CdcOp.DELETE
   if (kind.startsWith('UPDATE_')) return CdcOp.UPDATE
   return undefined
 }
@@ -79,7 +81,7 @@ export function eventsOf(entry: ChangelogEntry, key: string, at: EntryPosition, 
 }
 
 function commandOf(command: IngestCommand): NonNullable<CdcEvent['command']> {
-  return { commandId: command.commandId, kind: command.kind, where: command.where, set: command.set, expressions: command.expressions ?? null }
+  return { commandId: command.commandId, kind: command.kind, where: command.where, set: command.set, expressions: command.expressions ?? null, columns: command.columns ?? null }
 }
 
 /** tsNs: a command's issuedAtNs; an upsert's entry does not carry receivedAtNs, so the record's timestamp stands in. */

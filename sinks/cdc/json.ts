@@ -57,7 +57,8 @@ function commandJson(command: CdcEvent['command']): string {
   if (command === null) return 'null'
   return '{"commandId":' + JSON.stringify(command.commandId) + ',"kind":' + JSON.stringify(command.kind)
     + ',"where":' + predicateJson(command.where) + ',"set":' + fieldsJson(command.set)
-    + ',"expressions":' + (command.expressions === null ? 'null' : JSON.stringify(command.expressions)) + '}'
+    + ',"expressions":' + (command.expressions === null ? 'null' : JSON.stringify(command.expressions))
+    + ',"columns":' + (command.columns === null ? 'null' : JSON.stringify(command.columns)) + '}'
 }
 
 function predicateJson(where: Predicate): string {
