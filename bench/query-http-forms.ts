@@ -161,7 +161,7 @@ async function main(): Promise<void> {
         pair.medians.push(median(ms))
         pair.cpuMs.push((1000 * (cpuSecondsOfPid(contender.pid) - cpuBefore)) / REQUESTS)
       }
-      console.log(`# round ${round + 1}: ${pairs.map(pair => `${pair.contender.name} ${pair.form.name} ${pair.medians.at(-1)!.toFixed(3)} ms`).join(', ')}`)
+      console.log(`# round ${round + 1}: ${pairs.map(pair => `${pair.contender.name} ${pair.form.name} ${pair.medians.at(-1)!.toFixed(3)} ms (${pair.cpuMs.at(-1)!.toFixed(3)} CPU-ms)`).join(', ')}`)
     }
     console.log(`\nMedian request latency (median over rounds of each round's median) and the node's CPU per request${contenders.length > 1 ? '; this checkout / compare' : ''}`)
     console.log(`| node | form | median ms | per-round medians, ms | node CPU-ms per request |${contenders.length > 1 ? ' latency, this / compare | CPU, this / compare |' : ''}`)
