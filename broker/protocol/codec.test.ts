@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ProtocolDecodeError, Reader, Writer } from './codec.ts'
+import { ProtocolDecodeError, Reader, Writer, WRITER_ATTACH_MIN_BYTES } from './codec.ts'
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex')
 const written = (write: (writer: Writer) => unknown): string => {
@@ -208,4 +208,43 @@ test('Writer output does not depend on where growth happens (every write type ac
   for (let initialBytes = 1; initialBytes <= reference.length; initialBytes++) {
     assert.deepEqual(writeAll(new Writer(initialBytes)), reference, `initial capacity ${initialBytes}`)
   }
+})
+
+test('Writer keeps long byte strings by reference: chunks() hands them out as given, view() and patches as if copied', () => {
+  const records = Buffer.alloc(WRITER_ATTACH_MIN_BYTES, 7)
+  const more = Buffer.alloc(WRITER_ATTACH_MIN_BYTES + 3, 9)
+  const writeAll = (writer: Writer): Writer => {
+    const sizeAt = writer.placeholderInt32()
+    writer.int32(42).string('topic').nullableBytes(records)
+    const innerAt = writer.placeholderInt32()
+    writer.int16(3).nullableBytes(more).nullableBytes(Buffer.from('short')).int8(1)
+    writer.patchInt32(innerAt, 1234)
+    writer.patchInt32(sizeAt, writer.offset - 4)
+    return writer
+  }
+  // The same bytes through copies only: the long strings written a byte string of 1 KiB at a time.
+  const reference = new Writer(16)
+  const sizeAt = reference.placeholderInt32()
+  reference.int32(42).string('topic').int32(records.length)
+  for (let at = 0; at < records.length; at += 1024) reference.raw(records.subarray(at, at + 1024))
+  const innerAt = reference.placeholderInt32()
+  reference.int16(3).int32(more.length)
+  for (let at = 0; at < more.length; at += 1024) reference.raw(more.subarray(at, at + 1024))
+  reference.nullableBytes(Buffer.from('short')).int8(1)
+  reference.patchInt32(innerAt, 1234)
+  reference.patchInt32(sizeAt, reference.offset - 4)
+  const expected = reference.toBuffer()
+  assert.equal(reference.chunks().length, 1)
+
+  for (const initialBytes of [1, 16, 1024]) {
+    const writer = writeAll(new Writer(initialBytes))
+    const chunks = writer.chunks()
+    assert.equal(writer.offset, expected.length)
+    assert.deepEqual(Buffer.concat(chunks), expected, `initial capacity ${initialBytes}`)
+    assert.deepEqual(writer.view(), expected)
+    assert.ok(chunks.includes(records) && chunks.includes(more), 'the long strings are the caller\'s buffers, not copies')
+    assert.equal(chunks.length, 5, 'head, records, middle, more, tail')
+  }
+  assert.throws(() => new Writer(8).int8(0).raw(records).patchInt32(-1, 0), RangeError)
+  assert.throws(() => new Writer(8).int8(0).raw(records).patchInt32(100, 0), RangeError, 'the caller\'s bytes are never written to')
 })

@@ -97,15 +97,26 @@ export class Connection {
         const frame = this.queue.shift()!
         if (this.queue.length <= MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume()
         const response = await this.handle(frame)
-        if (response && !this.closedFlag) this.socket.write(response)
+        if (response && !this.closedFlag) this.writeChunks(response)
       }
     } finally {
       this.draining = false
     }
   }
 
-  /** Decodes, dispatches and encodes one request; returns the framed response or null. */
-  private async handle(frame: Buffer): Promise<Buffer | null> {
+  /** One response: several chunks (a Fetch response's record sets are not copied into it) in one writev. */
+  private writeChunks(chunks: readonly Uint8Array[]): void {
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]!)
+      return
+    }
+    this.socket.cork()
+    for (const chunk of chunks) this.socket.write(chunk)
+    this.socket.uncork()
+  }
+
+  /** Decodes, dispatches and encodes one request; returns the framed response's chunks or null. */
+  private async handle(frame: Buffer): Promise<readonly Uint8Array[] | null> {
     const reader = new Reader(frame)
     let apiKey = -1
     let apiVersion = -1
@@ -143,21 +154,21 @@ export class Connection {
   }
 
   /** The error-35 answer in the v0 layout, which every client can parse and retry from. */
-  private unsupportedApiVersions(correlationId: number): Buffer {
+  private unsupportedApiVersions(correlationId: number): readonly Uint8Array[] {
     const versionsRoute = this.routes.get(API_VERSIONS_KEY)!
     return this.frameResponse(correlationId, false, writer => {
       encodeResponse(versionsRoute.api, 0, writer, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: advertisedKeys(this.routes) })
     })
   }
 
-  private frameResponse(correlationId: number, flexibleHeader: boolean, body: (writer: Writer) => void): Buffer {
+  private frameResponse(correlationId: number, flexibleHeader: boolean, body: (writer: Writer) => void): readonly Uint8Array[] {
     const writer = new Writer(1024)
     const sizeAt = writer.placeholderInt32()
     writer.int32(correlationId)
     if (flexibleHeader) writer.emptyTaggedFields()
     body(writer)
     writer.patchInt32(sizeAt, writer.offset - 4)
-    return writer.view() // the writer is this response's alone: no copy
+    return writer.chunks() // the writer is this response's alone: no copy
   }
 }
 
