@@ -211,6 +211,27 @@ export class SegmentWriter {
     await this.handle.close().catch(() => {})
   }
 
+  /**
+   * The series table and block table a reader of the finished file decodes from its index, built
+   * from what this writer wrote (SegmentReader.openWritten): the same values, without reading and
+   * decoding the index a flush or compaction has just encoded.
+   */
+  writtenIndex(): WrittenIndex {
+    const series: SegmentSeries[] = this.series.map(({ tenant, database, measurement, seriesKey, tags, fields }) => ({
+      id: seriesId(tenant, database, seriesKey), tenant, database, measurement, seriesKey,
+      tags: tags.map(({ key, value }) => ({ key, value })), fields: fields.map(({ name, type }) => ({ name, type })),
+    }))
+    const blocks: BlockEntry[] = []
+    for (let ordinal = 0; ordinal < this.entries.length; ordinal++) {
+      const { count, minTimeNs, maxTimeNs, min, max, first, last, sum, field, type, codec, offset, storedLength, rawLength, crc32c: checksum } = this.entries[ordinal]!
+      blocks.push({
+        ordinal, series: series[this.entrySeries[ordinal]!]!, field, type, codec, count, minTimeNs, maxTimeNs, offset,
+        storedLength, rawLength, crc32c: checksum, min, max, first, last, sum,
+      })
+    }
+    return { series, blocks, indexOffset: this.fileOffset }
+  }
+
   private encodeIndex(): Uint8Array {
     const out = new ByteWriter(256 + this.entries.length * 96)
     out.varint(this.series.length)
@@ -328,6 +349,14 @@ function readStats(input: ByteReader, type: FieldTypeCode): Pick<BlockStats, 'mi
   }
 }
 
+/** A segment's decoded index as its writer knows it (SegmentWriter.writtenIndex). */
+export interface WrittenIndex {
+  series: SegmentSeries[]
+  blocks: BlockEntry[]
+  /** Where the blocks end and the index starts. */
+  indexOffset: number
+}
+
 /** An open segment file: its index in memory, blocks read (and verified) on demand. */
 export class SegmentReader {
   readonly file: string
@@ -342,16 +371,22 @@ export class SegmentReader {
   private heldBlocks: Buffer | null = null
   private holds = 0
 
-  private constructor(private fd: number, readonly path: string, byteLength: number, index: Uint8Array, readonly formatVersion: number, indexOffset: number) {
+  /** `index`: the index's bytes to decode, or what the writer of the file wrote (openWritten). */
+  private constructor(private fd: number, readonly path: string, byteLength: number, index: Uint8Array | WrittenIndex, readonly formatVersion: number, indexOffset: number) {
     this.file = basename(path)
     this.byteLength = byteLength
     this.blocksEndOffset = indexOffset
-    const input = new ByteReader(index)
-    try {
-      this.series = this.readSeriesTable(input)
-      this.blocks = formatVersion === 1 ? this.readBlockTableV1(input) : this.readBlockTable(input, indexOffset)
-    } catch (error) {
-      throw this.corrupt(`index does not decode: ${(error as Error).message}`, undefined, error)
+    if (index instanceof Uint8Array) {
+      const input = new ByteReader(index)
+      try {
+        this.series = this.readSeriesTable(input)
+        this.blocks = formatVersion === 1 ? this.readBlockTableV1(input) : this.readBlockTable(input, indexOffset)
+      } catch (error) {
+        throw this.corrupt(`index does not decode: ${(error as Error).message}`, undefined, error)
+      }
+    } else {
+      this.series = index.series
+      this.blocks = index.blocks
     }
     for (const block of this.blocks) {
       let fields = this.blocksBySeries.get(block.series.id)
@@ -371,6 +406,24 @@ export class SegmentReader {
   /** The blocks of one series' field, sorted by time. */
   blocksOf(seriesId: string, field: string): BlockEntry[] | undefined {
     return this.blocksBySeries.get(seriesId)?.get(field)
+  }
+
+  /**
+   * Opens the file `writer` has just finished (`byteLength` bytes, what finish returned) with the
+   * index the writer wrote, instead of reading and decoding it back (SegmentReader.open gives the
+   * same series and blocks: segment-file.test.ts): a flush opens every segment it writes.
+   */
+  static openWritten(writer: SegmentWriter, byteLength: number): SegmentReader {
+    const index = writer.writtenIndex()
+    const fd = openSync(writer.path, 'r')
+    try {
+      const size = fstatSync(fd).size
+      invariant(size === byteLength, `segment ${basename(writer.path)}: ${size} bytes on disk, its writer wrote ${byteLength}`)
+      return new SegmentReader(fd, writer.path, size, index, SEGMENT_FORMAT_VERSION, index.indexOffset)
+    } catch (error) {
+      closeSync(fd)
+      throw error
+    }
   }
 
   static open(path: string): SegmentReader {

@@ -512,7 +512,7 @@ export class PartitionStore {
           }
         }
         const bytes = await writer.finish(this.settings.fsync)
-        segment = this.liveSegment(file, frozen.seq, frozen.seq, 0, checkpoint.appliedOffset, bytes)
+        segment = this.liveSegment(file, frozen.seq, frozen.seq, 0, checkpoint.appliedOffset, bytes, writer)
       } catch (error) {
         await writer.abort()
         throw error
@@ -533,8 +533,9 @@ export class PartitionStore {
     return { writer: await SegmentWriter.create(join(this.dir, file)), file }
   }
 
-  private liveSegment(file: string, minSeq: number, maxSeq: number, level: number, purgedOffset: bigint, bytes: number): LiveSegment {
-    return { file, minSeq, maxSeq, level, purgedOffset, bytes, reader: SegmentReader.open(join(this.dir, file)), refs: 0, removed: false }
+  /** `writer`: the finished writer of `file`, whose index the reader takes instead of decoding the file's. */
+  private liveSegment(file: string, minSeq: number, maxSeq: number, level: number, purgedOffset: bigint, bytes: number, writer: SegmentWriter): LiveSegment {
+    return { file, minSeq, maxSeq, level, purgedOffset, bytes, reader: SegmentReader.openWritten(writer, bytes), refs: 0, removed: false }
   }
 
   private withManifestLock(step: () => void): Promise<void> {
@@ -679,7 +680,7 @@ export class PartitionStore {
       this.compactionProgress = null
     }
     const level = Math.max(...inputs.map((s) => s.level)) + 1
-    const output = this.liveSegment(file, inputs[0]!.minSeq, inputs[inputs.length - 1]!.maxSeq, level, purgeBelow, bytes)
+    const output = this.liveSegment(file, inputs[0]!.minSeq, inputs[inputs.length - 1]!.maxSeq, level, purgeBelow, bytes, writer)
     await this.withManifestLock(() => {
       const at = this.segments.indexOf(inputs[0]!)
       invariant(at >= 0 && inputs.every((s, i) => this.segments[at + i] === s), 'compaction inputs are no longer adjacent and live')
