@@ -16,10 +16,11 @@
 // nothing applied) for columns and compare. --skip-objects leaves the reference path out;
 // --profile DIR writes a V8 CPU profile of each counted round's columns path (decode, apply and
 // flush) to DIR (bench/support/profile-summary.ts reads it). --flush-every N flushes after every N
-// entries as well, as a replica's timer does (bench:e2e's node flushes each of its 6 partitions
-// every 5 s, about every 1,500 of its entries when it keeps up with the day in 10-20 s): smaller
-// memtables, more blocks, each later memtable sized by the one before; "decode + apply" then
-// includes those flushes.
+// entries as well, as a replica's 5 s timer does: smaller memtables, more blocks, each later
+// memtable sized by the one before; "decode + apply" then includes those flushes. This one store
+// holds every series, bench:e2e's node a sixth of them per partition: --flush-every 8650 gives each
+// column the points and runs a 5 s flush gives it when the day takes 10 s end to end (a quiet
+// run), 1500 when it takes about 60 s (a loaded one).
 //
 // Run: npm run bench:replica-apply [-- --quick] [-- --rounds N] [-- --in-order] [-- --compare DIR] [-- --skip-objects] [-- --profile DIR] [-- --flush-every N]
 
