@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { FieldType, type Column } from '../sinks/index.ts'
+import { computeStats } from '../sinks/segments/encoding/block.ts'
 import { ExactIntegerSum, FieldAccumulator, Fold, foldOf } from './accumulate.ts'
 
 test('an accumulator keeping some folds answers those aggregates as one keeping all, and refuses the others', () => {
@@ -54,5 +55,29 @@ test('ExactIntegerSum: float64 parts and bigint parts in any order give the exac
     }
     assert.equal(sum.total(), expected)
     assert.equal(sum.mean(count), Number(expected) / count)
+  }))
+})
+
+test('block statistics fed in any order answer the kept folds as the blocks\' points do', () => {
+  const aggregates = ['count', 'sum', 'avg', 'min', 'max', 'spread', 'first', 'last'] as const
+  const blocks = fc.array(fc.array(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 8 })
+  fc.assert(fc.property(fc.integer({ min: 0, max: Fold.ALL }), fc.constantFrom(FieldType.INTEGER, FieldType.FLOAT), blocks, fc.integer(), (folds, type, runs, seed) => {
+    const points = new FieldAccumulator(type)
+    const stats = new FieldAccumulator(type, folds)
+    let timeNs = 0n
+    const columns: Column[] = runs.map(values => ({
+      type,
+      times: BigInt64Array.from(values, () => (timeNs += 10n)),
+      values: type === FieldType.INTEGER ? BigInt64Array.from(values, BigInt) : Float64Array.from(values, v => v / 8),
+    }))
+    for (const column of columns) points.addRun(column, 0, column.times.length)
+    const order = columns.map((_, i) => i).sort((a, b) => ((a * 7919 + seed) % 13) - ((b * 7919 + seed) % 13))
+    for (const i of order) {
+      assert.ok(FieldAccumulator.statsSuffice(type, computeStats(columns[i]!), false, folds))
+      stats.addStats(computeStats(columns[i]!))
+    }
+    for (const fn of aggregates) {
+      if ((folds & foldOf(fn)) === foldOf(fn)) assert.deepEqual(stats.result(fn), points.result(fn), fn)
+    }
   }))
 })

@@ -184,38 +184,47 @@ export class FieldAccumulator {
   }
 
   /**
-   * Whether a block's statistics answer every aggregate exactly: strings keep only a count there,
-   * and an integer block's float64 sum is exact only while every partial sum stays below 2^53.
+   * Whether a block's statistics answer the aggregates of `folds` exactly: strings keep only a count
+   * there, and an integer block's float64 sum is exact only while every partial sum stays below 2^53
+   * (which matters only when the sum is kept).
    */
-  static statsSuffice(type: FieldTypeCode, stats: BlockStats, needsValues: boolean): boolean {
+  static statsSuffice(type: FieldTypeCode, stats: BlockStats, needsValues: boolean, folds: number = Fold.ALL): boolean {
     if (type === FieldType.STRING) return !needsValues
     if (type !== FieldType.INTEGER && type !== FieldType.UNSIGNED) return true
-    return integerStatsSumExact(stats)
+    return (folds & Fold.SUM) === 0 || integerStatsSumExact(stats)
   }
 
-  /** A whole block, from its index statistics (the caller checked statsSuffice). */
+  /**
+   * A whole block, from its index statistics (the caller checked statsSuffice): only the folds kept,
+   * and first or last converted only when the block's end times would change them (the last point
+   * of every host over a day meets 24 blocks a host, of which one decides).
+   */
   addStats(stats: BlockStats): void {
     this.count += stats.count
     if (this.type === FieldType.STRING) return
-    if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
-      this.sumInteger.add(BigInt(stats.sum))
-      const min = BigInt(stats.min!)
-      const max = BigInt(stats.max!)
-      if (this.min === null || min < (this.min as bigint)) this.min = min
-      if (this.max === null || max > (this.max as bigint)) this.max = max
-      this.takeFirst(stats.minTimeNs, BigInt(stats.first!))
-      this.takeLast(stats.maxTimeNs, BigInt(stats.last!))
-      return
+    const integer = this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED
+    if ((this.folds & Fold.SUM) !== 0) {
+      if (integer) this.sumInteger.add(BigInt(stats.sum))
+      else this.sumFloat += stats.sum
     }
-    this.sumFloat += stats.sum
-    const min = Number(stats.min)
-    const max = Number(stats.max)
-    const current = this.min as number | null
-    if (current === null || min < current || current !== current) this.min = min
-    const currentMax = this.max as number | null
-    if (currentMax === null || max > currentMax || currentMax !== currentMax) this.max = max
-    this.takeFirst(stats.minTimeNs, Number(stats.first))
-    this.takeLast(stats.maxTimeNs, Number(stats.last))
+    if ((this.folds & Fold.EXTREMES) !== 0) {
+      if (integer) {
+        const min = BigInt(stats.min!)
+        const max = BigInt(stats.max!)
+        if (this.min === null || min < (this.min as bigint)) this.min = min
+        if (this.max === null || max > (this.max as bigint)) this.max = max
+      } else {
+        const min = Number(stats.min)
+        const max = Number(stats.max)
+        const current = this.min as number | null
+        if (current === null || min < current || current !== current) this.min = min
+        const currentMax = this.max as number | null
+        if (currentMax === null || max > currentMax || currentMax !== currentMax) this.max = max
+      }
+    }
+    if ((this.folds & Fold.ENDS) === 0) return
+    if (this.firstTimeNs === null || stats.minTimeNs < this.firstTimeNs) this.takeFirst(stats.minTimeNs, integer ? BigInt(stats.first!) : Number(stats.first))
+    if (this.lastTimeNs === null || stats.maxTimeNs > this.lastTimeNs) this.takeLast(stats.maxTimeNs, integer ? BigInt(stats.last!) : Number(stats.last))
   }
 
   /** Adds `n` rows without values (count(*) over several fields). */

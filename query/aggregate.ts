@@ -183,10 +183,11 @@ export class Aggregation {
     }
     const plan = store.aggregate(request)
     const bucket = this.plan.bucket
+    const folds = this.folds[this.slotOf(key)] ?? 0
     for (const block of plan.blocks) {
       const inOneBucket = bucket === null
         || (!bucket.slideNs && bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs) === bucketStartNs(block.maxTimeNs, bucket.intervalNs, bucket.originNs))
-      if (inOneBucket && FieldAccumulator.statsSuffice(type, block, needsValues)) {
+      if (inOneBucket && FieldAccumulator.statsSuffice(type, block, needsValues, folds)) {
         const bucketNs = bucket === null ? null : bucketStartNs(block.minTimeNs, bucket.intervalNs, bucket.originNs)
         this.accumulator(this.cell(bucketNs), key, type).addStats(block)
         this.stats.pointsFromBlockStats += block.count
