@@ -16,3 +16,11 @@ test('frames written by the reference lz4 command line tool decode', async () =>
   const compressed = execFileSync('lz4', ['-c', '-q'], { input })
   assert.deepEqual(await lz4Codec.decompress(compressed), input)
 })
+
+test('a corrupt frame is refused (the decompression runs on this thread and throws into the promise)', async () => {
+  const compressed = await lz4Codec.compress({ buffer: Buffer.from('cpu,host=a usage=0.5\n'.repeat(500)) })
+  await assert.rejects(lz4Codec.decompress(compressed.subarray(0, compressed.length - 20)))
+  const garbled = Buffer.from(compressed)
+  garbled.writeUInt32LE(0x12345678, 0) // not the frame magic
+  await assert.rejects(lz4Codec.decompress(garbled))
+})
