@@ -14,7 +14,8 @@
 
 import { createRequire } from 'node:module'
 import type { Message } from 'kafkajs'
-import { frameRecordBatch, type EncodedRecords } from './record-batch.ts'
+import { frameRecordBatchInto, recordBatchBytes, type EncodedRecords } from './record-batch.ts'
+import { installUnzeroedEncoder } from './unzeroed-encoder.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -58,13 +59,11 @@ interface ProduceArgs {
 }
 interface KafkajsRequest { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<unknown> }
 type ProduceV3 = ((args: ProduceArgs) => KafkajsRequest) & { [WRAPPED]?: true }
+/** kafkajs's Encoder: what request.js reads of the body encode() returns. */
 interface KafkajsEncoder {
-  writeInt16(value: number): KafkajsEncoder
-  writeInt32(value: number): KafkajsEncoder
-  writeString(value: string | null): KafkajsEncoder
-  writeBuffer(value: Buffer): KafkajsEncoder
+  buf: Buffer
+  offset: number
 }
-
 /** The section a partition's messages stand for; undefined for ordinary messages. */
 function sectionOf(data: PartitionData): EncodedRecords | undefined {
   const first = data.messages[0] as Partial<SectionMessage> | undefined
@@ -97,27 +96,48 @@ function producerIdOf(id: ProduceArgs['producerId']): bigint {
   return BigInt(id)
 }
 
-/** The Produce v3 body (the same for v4 to v7) of a request whose partitions hold sections. */
+/** A Produce string: int16 byte length (-1 for null), UTF-8. */
+function writeString(body: Buffer, at: number, value: string | null): number {
+  if (value === null) return body.writeInt16BE(-1, at)
+  const length = body.write(value, at + 2, 'utf8')
+  body.writeInt16BE(length, at)
+  return at + 2 + length
+}
+
+/**
+ * The Produce v3 body (the same for v4 to v7) of a request whose partitions hold sections, written
+ * into one buffer of its exact size (each batch framed in place), handed to kafkajs as its Encoder.
+ */
 function encodeSections(args: ProduceArgs): KafkajsEncoder {
   const Encoder = require(KAFKAJS_ENCODER_MODULE) as new (initialSize?: number) => KafkajsEncoder
   const transactionalId = args.transactionalId ?? null
   const producer = { producerId: producerIdOf(args.producerId), producerEpoch: args.producerEpoch ?? 0, transactional: transactionalId !== null, timestampMs: Date.now() }
-  const batches: Buffer[][] = []
-  let bytes = 64
+  let bytes = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId)) + 2 + 4 + 4
   for (const topic of args.topicData) {
-    const framed = topic.partitions.map(data => frameRecordBatch(sectionOf(data)!, { ...producer, baseSequence: data.firstSequence ?? 0 }))
-    for (const batch of framed) bytes += batch.length + 8
-    bytes += Buffer.byteLength(topic.topic) + 6
-    batches.push(framed)
+    bytes += 2 + Buffer.byteLength(topic.topic) + 4
+    for (const data of topic.partitions) bytes += 4 + 4 + recordBatchBytes(sectionOf(data)!)
   }
-  const encoder = new Encoder(bytes).writeString(transactionalId).writeInt16(args.acks).writeInt32(args.timeout).writeInt32(args.topicData.length)
-  args.topicData.forEach((topic, t) => {
-    encoder.writeString(topic.topic).writeInt32(topic.partitions.length)
-    topic.partitions.forEach((data, p) => {
-      const batch = batches[t]![p]!
-      encoder.writeInt32(data.partition).writeInt32(batch.length).writeBuffer(batch)
-    })
-  })
+  const body = Buffer.allocUnsafe(bytes)
+  let at = writeString(body, 0, transactionalId)
+  at = body.writeInt16BE(args.acks, at)
+  at = body.writeInt32BE(args.timeout, at)
+  at = body.writeInt32BE(args.topicData.length, at)
+  for (const topic of args.topicData) {
+    at = writeString(body, at, topic.topic)
+    at = body.writeInt32BE(topic.partitions.length, at)
+    for (const data of topic.partitions) {
+      const section = sectionOf(data)!
+      const length = recordBatchBytes(section)
+      at = body.writeInt32BE(data.partition, at)
+      at = body.writeInt32BE(length, at)
+      frameRecordBatchInto(body, at, section, { ...producer, baseSequence: data.firstSequence ?? 0 })
+      at += length
+    }
+  }
+  if (at !== bytes) throw new Error(`Produce request: wrote ${at} bytes, sized ${bytes}`)
+  const encoder = new Encoder(0)
+  encoder.buf = body
+  encoder.offset = bytes
   return encoder
 }
 
@@ -139,6 +159,7 @@ let installed: boolean | undefined
  */
 export function installPreEncodedProduce(): boolean {
   if (installed !== undefined) return installed
+  installUnzeroedEncoder() // kafkajs copies every request twice more after encode(): without zeroing (unzeroed-encoder.ts)
   const version = (require('kafkajs/package.json') as { version: string }).version
   if (version !== KAFKAJS_VERSION) return (installed = false)
   const cache = require.cache

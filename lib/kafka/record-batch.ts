@@ -123,23 +123,35 @@ export interface BatchProducer {
   timestampMs: number
 }
 
+/** The bytes frameRecordBatch writes for `section`. */
+export function recordBatchBytes(section: EncodedRecords): number {
+  return RECORD_BATCH_HEADER_BYTES + section.payload.length
+}
+
 /** The whole batch: header, CRC and the section's payload (copied once, after the header). */
 export function frameRecordBatch(section: EncodedRecords, producer: BatchProducer): Buffer {
-  if (section.recordCount < 1) throw new RangeError('frameRecordBatch: a batch holds at least one record')
-  const batch = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + section.payload.length)
-  batch.writeBigInt64BE(0n, 0)
-  batch.writeInt32BE(batch.length - 12, 8)
-  batch.writeInt32BE(0, 12)
-  batch.writeInt8(MAGIC, 16)
-  batch.writeInt16BE(section.codec | (producer.transactional ? TRANSACTIONAL_ATTRIBUTE : 0), 21)
-  batch.writeInt32BE(section.recordCount - 1, 23)
-  batch.writeBigInt64BE(BigInt(producer.timestampMs), 27)
-  batch.writeBigInt64BE(BigInt(producer.timestampMs), 35)
-  batch.writeBigInt64BE(producer.producerId, 43)
-  batch.writeInt16BE(producer.producerEpoch, 51)
-  batch.writeInt32BE(producer.baseSequence, 53)
-  batch.writeInt32BE(section.recordCount, 57)
-  batch.set(section.payload, RECORD_BATCH_HEADER_BYTES)
-  batch.writeUInt32BE(crc32c(batch.subarray(CRC_COVERS_FROM)), 17)
+  const batch = Buffer.allocUnsafe(recordBatchBytes(section))
+  frameRecordBatchInto(batch, 0, section, producer)
   return batch
+}
+
+/** frameRecordBatch written into `target` from `at` on (recordBatchBytes(section) bytes), e.g. inside a whole Produce request. */
+export function frameRecordBatchInto(target: Buffer, at: number, section: EncodedRecords, producer: BatchProducer): void {
+  if (section.recordCount < 1) throw new RangeError('frameRecordBatch: a batch holds at least one record')
+  const length = recordBatchBytes(section)
+  if (at < 0 || at + length > target.length) throw new RangeError(`frameRecordBatchInto: ${length} bytes at ${at} do not fit in ${target.length}`)
+  target.writeBigInt64BE(0n, at)
+  target.writeInt32BE(length - 12, at + 8)
+  target.writeInt32BE(0, at + 12)
+  target.writeInt8(MAGIC, at + 16)
+  target.writeInt16BE(section.codec | (producer.transactional ? TRANSACTIONAL_ATTRIBUTE : 0), at + 21)
+  target.writeInt32BE(section.recordCount - 1, at + 23)
+  target.writeBigInt64BE(BigInt(producer.timestampMs), at + 27)
+  target.writeBigInt64BE(BigInt(producer.timestampMs), at + 35)
+  target.writeBigInt64BE(producer.producerId, at + 43)
+  target.writeInt16BE(producer.producerEpoch, at + 51)
+  target.writeInt32BE(producer.baseSequence, at + 53)
+  target.writeInt32BE(section.recordCount, at + 57)
+  target.set(section.payload, at + RECORD_BATCH_HEADER_BYTES)
+  target.writeUInt32BE(crc32c(target.subarray(at + CRC_COVERS_FROM, at + length)), at + 17)
 }
