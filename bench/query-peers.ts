@@ -32,7 +32,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { FIELD, HOUR_MS, ONE_HOST, peerQueries, START_MS, type PeerQuery } from './support/peer-queries.ts'
 import { influxdbE2e, sluiceClusterE2e, victoriaMetricsE2e, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
-import { cpuSecondsOfPid, sampleThread, type ThreadSample } from './support/cpu.ts'
+import { cpuSecondsOfPid, cpuSecondsOfSelf, machineBusySeconds, sampleThread, type ThreadSample } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -360,6 +360,9 @@ async function main(): Promise<void> {
       const measure = async (forms: Array<{ label: string; formOf: (def: QueryDef) => QueryForm; withExplain: boolean; clock?: ServerClock }>): Promise<void> => {
         const waited = await settle(running.pids())
         console.log(`# ${target.name}: ${waited.toFixed(1)} s until its processes were idle`)
+        // What else used the machine while this target answered: every other process and the kernel.
+        const targetCpu = (): number => running.pids().reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+        const phaseStarted = { at: performance.now(), machine: machineBusySeconds(), target: targetCpu(), self: cpuSecondsOfSelf() }
         for (const [index, def] of QUERIES.entries()) {
           for (const { label, formOf, withExplain, clock } of index % 2 === 0 ? forms : [...forms].reverse()) {
             const form = formOf(def)
@@ -377,6 +380,11 @@ async function main(): Promise<void> {
             }
           }
         }
+        const seconds = (performance.now() - phaseStarted.at) / 1000
+        const targetSeconds = targetCpu() - phaseStarted.target
+        const self = cpuSecondsOfSelf() - phaseStarted.self
+        const other = machineBusySeconds() - phaseStarted.machine - targetSeconds - self
+        console.log(`# ${forms.map(f => f.label).join(' and ')}: ${seconds.toFixed(0)} s; CPU, in cores: the target ${(targetSeconds / seconds).toFixed(2)}, this benchmark ${(self / seconds).toFixed(2)}, everything else ${(other / seconds).toFixed(2)}`)
       }
       if (target.name === 'InfluxDB') {
         await measure([{ label: 'InfluxDB', formOf: def => influxqlForm(port, database, def), withExplain: false }])

@@ -36,3 +36,10 @@ export function sampleThread(pid: number): ThreadSample {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return { cpuNs: cpuNs!, waitNs: waitNs!, minorFaults: Number(fields[7]) }
 }
+
+/** CPU seconds the whole machine was busy so far, every core (user, nice, system, irq, softirq, steal of /proc/stat). */
+export function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number)
+  const [user, nice, system, , , irq, softirq, steal] = fields
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS_PER_SECOND
+}
