@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
+import fc from 'fast-check'
 import { lineProtocolLimits } from '../ingest/index.ts'
 import { Authorizer } from './auth.ts'
 import { WriteCatalog } from './catalog.ts'
@@ -16,7 +17,7 @@ import { IdempotencyKeys } from './idempotency.ts'
 import { httpLimits } from './limits.ts'
 import { httpApi } from './plugin.ts'
 import { formatTimestamp } from '../../lib/time/rfc3339.ts'
-import { renderChunks, renderJson, renderNdjson, type QueryAnswer, type QueryFunction, type QueryValue } from './sql-result.ts'
+import { renderChunks, renderJson, renderJsonBytes, renderNdjson, type QueryAnswer, type QueryFunction, type QueryValue } from './sql-result.ts'
 import { createToken, TokenDirectory } from './tokens.ts'
 
 const ANSWER: QueryAnswer = {
@@ -149,5 +150,17 @@ describe('POST /api/v1/sql queries', () => {
     assert.equal(renderNdjson(answer).toString(), objects.map((o) => JSON.stringify(o)).join('\n') + '\n')
     assert.equal(renderJson({ columns: answer.columns, rows: [] }), '[]')
     assert.equal([...renderChunks({ columns: answer.columns, rows: [] }, 'json')].join(''), '[]')
+  })
+
+  it('renders any answer, long or short, in any Unicode, to the UTF-8 bytes of JSON.stringify', () => {
+    const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ minLength: 4_000, maxLength: 9_000 }))
+    const row = fc.tuple(fc.option(text), fc.option(fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n })), fc.option(fc.double()), fc.option(fc.boolean()))
+    fc.assert(fc.property(fc.array(row, { maxLength: 400 }), (rows) => {
+      const answer: QueryAnswer = { columns: [{ name: 's', type: 'string' }, { name: 'time', type: 'timestamp' }, { name: 'v', type: 'float' }, { name: 'ok', type: 'boolean' }], rows }
+      const objects = rows.map(([s, time, v, ok]) => ({ s, time: time === null ? null : formatTimestamp(time), v: v === null || Number.isFinite(v) ? v : null, ok }))
+      const expected = Buffer.from(JSON.stringify(objects))
+      assert.ok(renderJsonBytes(answer).equals(expected))
+      assert.ok(Buffer.concat([...renderChunks(answer, 'json', 7)].map((c) => Buffer.from(c))).equals(expected))
+    }), { numRuns: 150 })
   })
 })

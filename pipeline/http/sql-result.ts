@@ -45,9 +45,10 @@ export function renderJson(answer: QueryAnswer): string {
 }
 
 /**
- * renderJson's text as UTF-8. Built as one string and encoded once: V8 joins the pieces without
- * copying them, and a row costs no call into the runtime (writing each value into a buffer with
- * Buffer#write or copy took twice as long on 300 rows of floats, `npm run bench:sql-render`).
+ * renderJson's text as UTF-8. Rows are joined as strings (V8 joins the pieces without copying
+ * them) and written into one growing buffer about half a kilobyte at a time: writing each value
+ * with Buffer#write took twice as long on 300 rows of floats, and encoding the whole answer as one
+ * string of thousands of pieces spent most of its time flattening them (`npm run bench:sql-render`).
  */
 export function renderJsonBytes(answer: QueryAnswer): Buffer {
   return jsonRowBytes(answer, 0, answer.rows.length, '[', ',', ']')
@@ -64,9 +65,11 @@ function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: str
   const width = keys.length
   const escaped = new Map<string, string>()
   const times = new Map<bigint, string>()
+  const sink = new Utf8Sink()
   let text = open
   for (let r = start; r < end; r++) {
     const row = answer.rows[r]!
+    if (text.length >= SINK_PIECE_CHARS) { sink.write(text); text = '' }
     if (r > start) text += separator
     for (let i = 0; i < width; i++) {
       text += keys[i]!
@@ -86,7 +89,32 @@ function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: str
     }
     text += '}'
   }
-  return Buffer.from(text + close)
+  sink.write(text + close)
+  return sink.bytes()
+}
+
+/** Characters of row text gathered before they are written into the answer's buffer. */
+const SINK_PIECE_CHARS = 512
+
+/** Text written as UTF-8 into one buffer that doubles when the next piece might not fit. */
+class Utf8Sink {
+  private buffer = Buffer.allocUnsafe(4096)
+  private length = 0
+
+  write(text: string): void {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
+    const needed = this.length + 3 * text.length
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.buffer.length))
+      this.buffer.copy(grown, 0, 0, this.length)
+      this.buffer = grown
+    }
+    this.length += this.buffer.write(text, this.length, 'utf8')
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length)
+  }
 }
 
 /** NDJSON: one JSON object per row, each line ended by \n; no rows, no bytes. */
