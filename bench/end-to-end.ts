@@ -16,7 +16,13 @@
 // RSS of Sluice's node processes, and Sluice 1 node / faster peer, Sluice 3 nodes / Sluice 1 node.
 // Targets run one at a time, fresh temp directories each round, alternating order; medians.
 //
-// Run: npm run bench:e2e [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,'Sluice 1 node'] [-- --max-seconds 600]
+// --warmup-hours H: before the clock starts, every target of the round takes the first H hours of
+// the same workload into a database of its own, until a count answers all of it (not timed). A
+// server runs for days: this measures it past its start, when Node's JIT has compiled the hot
+// paths (a fresh Sluice node spends CPU seconds compiling during its first day, which the Go peers
+// never do). Without it (the default) every target is measured from a fresh start.
+//
+// Run: npm run bench:e2e [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,'Sluice 1 node'] [-- --max-seconds 600] [-- --warmup-hours 2]
 //      [-- --max-message-bytes 67108864]  (the broker's maxMessageBytes; see MAX_MESSAGE_BYTES)
 //      [-- --profile DIR]  (CPU profiles of Sluice's processes' main threads; bench/support/profile-summary.ts reads them)
 //      [-- --compare DIR]  (adds "Sluice 1 node (compare)": the checkout in DIR, e.g. a git worktree of an earlier
@@ -39,6 +45,7 @@ const { values: options } = parseArgs({
     'max-message-bytes': { type: 'string' },
     profile: { type: 'string' },
     compare: { type: 'string' },
+    'warmup-hours': { type: 'string' },
   },
 })
 const ROUNDS = Number(options.rounds ?? 1)
@@ -56,6 +63,8 @@ const COUNTED_FIELD = TSBS_FIELDS[0] // usage_user: every line carries all ten f
 
 const START_NS = 1_451_606_400_000_000_000n // tsbs-cpu.ts: 2016-01-01T00:00:00Z
 const workloadOptions = options.quick ? { ...tsbsCpuOneDay, durationSeconds: 8_640 } : tsbsCpuOneDay
+const WARMUP_HOURS = Number(options['warmup-hours'] ?? 0)
+if (!(WARMUP_HOURS >= 0 && WARMUP_HOURS * 3600 <= workloadOptions.durationSeconds)) throw new Error(`--warmup-hours ${options['warmup-hours']}: from 0 to ${workloadOptions.durationSeconds / 3600}`)
 const END_NS = START_NS + BigInt(workloadOptions.durationSeconds) * 1_000_000_000n
 
 /**
@@ -181,8 +190,12 @@ async function main(): Promise<void> {
   const workload = generateTsbsCpu(workloadOptions)
   const linesPerBody = workload.batches.map(body => body.toString('latin1').split('\n').length - 1)
   const lines = linesPerBody.reduce((sum, n) => sum + n, 0)
+  const warmup = WARMUP_HOURS === 0 ? undefined : generateTsbsCpu({ ...workloadOptions, durationSeconds: WARMUP_HOURS * 3600 })
   console.log(`# End to end, HTTP to applied everywhere: ${describeMachine()}`)
   console.log(`# ${lines} lines, ${lines * TSBS_FIELDS.length} values, ${workload.batches.length} bodies of ${workloadOptions.linesPerBatch} lines (${(workload.bytes / 1e6).toFixed(0)} MB), ${CONNECTIONS} connections; ${ROUNDS} round(s); Sluice --partitions ${PARTITIONS}; broker maxMessageBytes ${MAX_MESSAGE_BYTES ?? 'default'}; count polled every ${POLL_MS} ms, at most ${MAX_SECONDS_PER_RUN} s per run`)
+  console.log(warmup === undefined
+    ? '# every target measured from a fresh start (no --warmup-hours)'
+    : `# warm-up before the clock: ${warmup.lines} lines (${WARMUP_HOURS} h of the workload) into a database of their own, applied everywhere, on every target`)
 
   const usable: E2eTarget[] = []
   for (const target of targets) {
@@ -207,6 +220,12 @@ async function main(): Promise<void> {
       versions.set(target.name, running.version)
       try {
         const database = `bench_e2e_r${round}`
+        if (warmup !== undefined) {
+          await running.createDatabase(`${database}_warmup`)
+          const warm = await run(running, `${database}_warmup`, warmup.batches, warmup.lines)
+          if (warm.appliedSeconds === null) throw new Error(`the warm-up was not applied everywhere (counts ${warm.counts.join(', ')} of ${warmup.lines})`)
+          console.log(`# round ${round + 1}, ${target.name}: warm-up of ${warmup.lines} lines applied everywhere in ${warm.appliedSeconds.toFixed(1)} s, target CPU ${warm.targetCpuSeconds.toFixed(1)} s`)
+        }
         await running.createDatabase(database)
         const result = await run(running, database, workload.batches, lines)
         results.get(target.name)!.push(result)
@@ -244,7 +263,7 @@ function report(results: Map<string, Run[]>, versions: Map<string, string>): voi
       rss: runs.length === 0 ? undefined : median(runs.map(r => r.peakRssBytes)),
     }
   }
-  console.log(`\nMedians of ${ROUNDS} round(s); versions: ${[...results.keys()].map(n => `${n} ${versions.get(n) ?? '(did not start)'}`).join(', ')}`)
+  console.log(`\nMedians of ${ROUNDS} round(s), ${WARMUP_HOURS === 0 ? 'every target from a fresh start' : `every target after a ${WARMUP_HOURS} h warm-up`}; versions: ${[...results.keys()].map(n => `${n} ${versions.get(n) ?? '(did not start)'}`).join(', ')}`)
   console.log('| target | ack s | applied everywhere s | values/s at ack | **values/s applied everywhere** | target CPU s (of which broker) | values per CPU-s | node peak RSS |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
   for (const name of [...allTargets.map(t => t.name)]) {
