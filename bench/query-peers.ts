@@ -32,7 +32,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { FIELD, HOUR_MS, ONE_HOST, peerQueries, START_MS, type PeerQuery } from './support/peer-queries.ts'
 import { influxdbE2e, sluiceClusterE2e, victoriaMetricsE2e, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
-import { cpuSecondsOfPid, cpuSecondsOfSelf, machineBusySeconds, sampleThread, type ThreadSample } from './support/cpu.ts'
+import { cpuCanaryMs, cpuSecondsOfPid, cpuSecondsOfSelf, machineBusySeconds, sampleThread, type ThreadSample } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -340,6 +340,7 @@ async function main(): Promise<void> {
   console.log(`# ${workload.lines} lines, ${workload.values} values (${HOURS} h of 100 hosts at 10 s), ${(workload.bytes / 1e6).toFixed(0)} MB; ${WARMUP} warm-up + ${RUNS} timed runs per query; Sluice 1 node, --partitions ${PARTITIONS}`)
   for (const def of QUERIES) console.log(`# ${def.name}:\n#   SQL: ${def.sql}\n#   InfluxQL: ${def.influxql}\n#   MetricsQL: ${def.metricsql.path} ${def.metricsql.query}`)
 
+  cpuCanaryMs() // compiled before the first phase measures with it
   const pressure = cpuPressureMeter()
   pressure.start()
   const rows: Row[] = []
@@ -362,6 +363,7 @@ async function main(): Promise<void> {
         console.log(`# ${target.name}: ${waited.toFixed(1)} s until its processes were idle`)
         // What else used the machine while this target answered: every other process and the kernel.
         const targetCpu = (): number => running.pids().reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+        const canaryBefore = cpuCanaryMs()
         const phaseStarted = { at: performance.now(), machine: machineBusySeconds(), target: targetCpu(), self: cpuSecondsOfSelf() }
         for (const [index, def] of QUERIES.entries()) {
           for (const { label, formOf, withExplain, clock } of index % 2 === 0 ? forms : [...forms].reverse()) {
@@ -384,7 +386,8 @@ async function main(): Promise<void> {
         const targetSeconds = targetCpu() - phaseStarted.target
         const self = cpuSecondsOfSelf() - phaseStarted.self
         const other = machineBusySeconds() - phaseStarted.machine - targetSeconds - self
-        console.log(`# ${forms.map(f => f.label).join(' and ')}: ${seconds.toFixed(0)} s; CPU, in cores: the target ${(targetSeconds / seconds).toFixed(2)}, this benchmark ${(self / seconds).toFixed(2)}, everything else ${(other / seconds).toFixed(2)}`)
+        console.log(`# ${forms.map(f => f.label).join(' and ')}: ${seconds.toFixed(0)} s; CPU, in cores: the target ${(targetSeconds / seconds).toFixed(2)}, this benchmark ${(self / seconds).toFixed(2)}, everything else ${(other / seconds).toFixed(2)}; ` +
+          `the machine's speed, a fixed loop in this process: ${canaryBefore.toFixed(0)} ms before, ${cpuCanaryMs().toFixed(0)} ms after`)
       }
       if (target.name === 'InfluxDB') {
         await measure([{ label: 'InfluxDB', formOf: def => influxqlForm(port, database, def), withExplain: false }])

@@ -43,3 +43,21 @@ export function machineBusySeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = fields
   return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS_PER_SECOND
 }
+
+/**
+ * Milliseconds of this thread's CPU a fixed piece of integer arithmetic takes (a few tens of ms): run
+ * beside a measurement, it says whether the machine itself was slower at that time (another guest on
+ * the same host core, a lower clock) rather than the process measured doing more work.
+ */
+export function cpuCanaryMs(): number {
+  const started = process.cpuUsage()
+  let x = 0x9e3779b9 | 0
+  let sum = 0
+  for (let i = 0; i < 30_000_000; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    sum = (sum + (x & 0xffff)) | 0
+  }
+  const used = process.cpuUsage(started)
+  if (sum === 42) console.log('') // keeps the loop from being optimized away
+  return (used.user + used.system) / 1000
+}
