@@ -69,7 +69,12 @@ function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: str
   let text = open
   for (let r = start; r < end; r++) {
     const row = answer.rows[r]!
-    if (text.length >= SINK_PIECE_CHARS) { sink.write(text); text = '' }
+    if (text.length >= SINK_PIECE_CHARS) {
+      sink.write(text)
+      text = ''
+      // The rows so far say how large the rest will be: one buffer of about that size, not a doubling per step.
+      if (r - start < 64) sink.reserve(Math.ceil((sink.size() / (r - start)) * (end - start) * 1.05) + 16)
+    }
     if (r > start) text += separator
     for (let i = 0; i < width; i++) {
       text += keys[i]!
@@ -104,12 +109,20 @@ class Utf8Sink {
   write(text: string): void {
     // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
     const needed = this.length + 3 * text.length
-    if (needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.buffer.length))
-      this.buffer.copy(grown, 0, 0, this.length)
-      this.buffer = grown
-    }
+    if (needed > this.buffer.length) this.reserve(Math.max(needed, 2 * this.buffer.length))
     this.length += this.buffer.write(text, this.length, 'utf8')
+  }
+
+  /** Room for `bytes` in all, in one buffer. */
+  reserve(bytes: number): void {
+    if (bytes <= this.buffer.length) return
+    const grown = Buffer.allocUnsafe(bytes)
+    this.buffer.copy(grown, 0, 0, this.length)
+    this.buffer = grown
+  }
+
+  size(): number {
+    return this.length
   }
 
   bytes(): Buffer {
