@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
 import { influxdbE2e, peakRssOfPid, sluiceClusterE2e, victoriaMetricsE2e, type CountAnswer, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
-import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
+import { cpuSecondsOfPids, cpuSecondsOfSelf } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -133,8 +133,8 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
   const path = target.writePath(database)
   const pids = target.pids()
-  const cpuOfTarget = (): number => pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
-  const cpuOfBroker = (): number => target.brokerPids().reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  const cpuOfTarget = (): number => cpuSecondsOfPids(pids)
+  const cpuOfBroker = (): number => cpuSecondsOfPids(target.brokerPids())
   const targetCpuBefore = cpuOfTarget()
   const brokerCpuBefore = cpuOfBroker()
   const clientCpuBefore = cpuSecondsOfSelf()

@@ -20,7 +20,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
 import { influxdbTarget, victoriaMetricsTarget, type HttpTarget, type RunningTarget } from './support/http-targets.ts'
 import { sluiceTarget } from './support/sluice-target.ts'
-import { cpuSecondsOfPid, cpuSecondsOfSelf } from './support/cpu.ts'
+import { cpuSecondsOfPid, cpuSecondsOfPids, cpuSecondsOfSelf } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -86,7 +86,7 @@ async function load(target: RunningTarget, database: string, bodies: Buffer[], v
   let next = 0
   let values = 0
   const pids = target.pids()
-  const targetCpuBefore = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  const targetCpuBefore = cpuSecondsOfPids(pids)
   const firstCpuBefore = cpuSecondsOfPid(pids[0]!)
   const clientCpuBefore = cpuSecondsOfSelf()
   const started = performance.now()
@@ -102,7 +102,7 @@ async function load(target: RunningTarget, database: string, bodies: Buffer[], v
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
   const seconds = (performance.now() - started) / 1000
-  const targetCpu = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0) - targetCpuBefore
+  const targetCpu = cpuSecondsOfPids(pids) - targetCpuBefore
   const firstProcessCpuSeconds = cpuSecondsOfPid(pids[0]!) - firstCpuBefore
   agent.destroy()
   return { values, seconds, targetCores: targetCpu / seconds, firstProcessCpuSeconds, clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / seconds, medianRequestMs: median(requestMs) }
@@ -189,11 +189,11 @@ async function interleaved(usable: HttpTarget[], plain: Buffer[], gzipped: Buffe
           for (let k = 0; k < running.length; k++) {
             const r = running[(i + k) % running.length]!
             const pids = r.running.pids()
-            const cpuBefore = pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+            const cpuBefore = cpuSecondsOfPids(pids)
             const sent = performance.now()
             await post(r.agent, r.running.port, r.running.writePath(database), bodies[i]!, encoding)
             r.ms[encoding].push(performance.now() - sent)
-            r.cpu[encoding] += pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0) - cpuBefore
+            r.cpu[encoding] += cpuSecondsOfPids(pids) - cpuBefore
           }
         }
         console.log(`# interleaved round ${round + 1}, ${encoding}: ${running[0]!.ms[encoding].length} requests per target so far`)

@@ -32,7 +32,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { FIELD, HOUR_MS, ONE_HOST, peerQueries, START_MS, type PeerQuery } from './support/peer-queries.ts'
 import { influxdbE2e, sluiceClusterE2e, victoriaMetricsE2e, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
-import { cpuCanaryMs, cpuSecondsOfPid, cpuSecondsOfSelf, machineBusySeconds, sampleThread, type ThreadSample } from './support/cpu.ts'
+import { cpuCanaryMs, cpuSecondsOfPids, cpuSecondsOfSelf, machineBusySeconds, sampleThread, type ThreadSample } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -233,7 +233,7 @@ async function load(target: RunningE2eTarget, database: string, bodies: Buffer[]
  */
 async function settle(pids: number[]): Promise<number> {
   const started = performance.now()
-  const cpu = (): number => pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+  const cpu = (): number => cpuSecondsOfPids(pids)
   for (;;) {
     const before = cpu()
     await new Promise(resolveWait => setTimeout(resolveWait, 1000))
@@ -362,7 +362,7 @@ async function main(): Promise<void> {
         const waited = await settle(running.pids())
         console.log(`# ${target.name}: ${waited.toFixed(1)} s until its processes were idle`)
         // What else used the machine while this target answered: every other process and the kernel.
-        const targetCpu = (): number => running.pids().reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
+        const targetCpu = (): number => cpuSecondsOfPids(running.pids())
         const canaryBefore = cpuCanaryMs()
         const phaseStarted = { at: performance.now(), machine: machineBusySeconds(), target: targetCpu(), self: cpuSecondsOfSelf() }
         for (const [index, def] of QUERIES.entries()) {

@@ -6,13 +6,22 @@ import { readFileSync } from 'node:fs'
 /** Linux reports /proc/<pid>/stat times in clock ticks; USER_HZ is 100 on every mainstream kernel. */
 const CLOCK_TICKS_PER_SECOND = 100
 
-export function cpuSecondsOfPid(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (which is in parentheses and may contain spaces): state is [0]. */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
+export function cpuSecondsOfPid(pid: number): number {
+  const fields = statFields(pid)
   const userTicks = Number(fields[11])
   const systemTicks = Number(fields[12])
   return (userTicks + systemTicks) / CLOCK_TICKS_PER_SECOND
+}
+
+/** cpuSecondsOfPid summed over processes (a target's node and broker). */
+export function cpuSecondsOfPids(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuSecondsOfPid(pid), 0)
 }
 
 export function cpuSecondsOfSelf(): number {
@@ -32,9 +41,7 @@ export interface ThreadSample {
 
 export function sampleThread(pid: number): ThreadSample {
   const [cpuNs, waitNs] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number)
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { cpuNs: cpuNs!, waitNs: waitNs!, minorFaults: Number(fields[7]) }
+  return { cpuNs: cpuNs!, waitNs: waitNs!, minorFaults: Number(statFields(pid)[7]) }
 }
 
 /** CPU seconds the whole machine was busy so far, every core (user, nice, system, irq, softirq, steal of /proc/stat). */

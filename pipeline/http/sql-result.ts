@@ -66,14 +66,15 @@ function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: str
   const escaped = new Map<string, string>()
   const times = new Map<bigint, string>()
   const sink = new Utf8Sink()
+  let sized = false
   let text = open
   for (let r = start; r < end; r++) {
     const row = answer.rows[r]!
     if (text.length >= SINK_PIECE_CHARS) {
       sink.write(text)
       text = ''
-      // The rows so far say how large the rest will be: one buffer of about that size, not a doubling per step.
-      if (r - start < 64) sink.reserve(Math.ceil((sink.size() / (r - start)) * (end - start) * 1.05) + 16)
+      // The first rows say how large the rest will be: one buffer of about that size, not a doubling per step.
+      if (!sized) { sink.reserve(Math.ceil((sink.size() / (r - start)) * (end - start) * 1.05) + 16); sized = true }
     }
     if (r > start) text += separator
     for (let i = 0; i < width; i++) {
