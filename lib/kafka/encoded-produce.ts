@@ -159,9 +159,9 @@ let installed: boolean | undefined
  */
 export function installPreEncodedProduce(): boolean {
   if (installed !== undefined) return installed
-  installUnzeroedEncoder() // kafkajs copies every request twice more after encode(): without zeroing (unzeroed-encoder.ts)
   const version = (require('kafkajs/package.json') as { version: string }).version
   if (version !== KAFKAJS_VERSION) return (installed = false)
+  installUnzeroedEncoder() // kafkajs copies every request twice more after encode(): without zeroing (unzeroed-encoder.ts)
   const cache = require.cache
   const current = cache[KAFKAJS_PRODUCE_V3_MODULE]?.exports as ProduceV3 | undefined
   if (current?.[WRAPPED]) return (installed = true)
