@@ -2,14 +2,16 @@
 // (a binding to the reference C library) produces and reads it, so librdkafka and Java clients
 // can read what Sluice writes and the other way round.
 //
-// Decompression runs on the calling thread (decompressFrameSync): the async form hands every record
-// batch to libuv's pool, which on this 2-core machine cost more CPU for the same bytes (the input
-// copy, a thread wake-up per batch and the core taken from the thread that waits for the result:
-// bench:e2e's node profile showed 4.7% of the main thread in the async call) than decompressing a
-// batch of at most ~1 MiB here, which takes well under a millisecond.
+// Decompression runs on the calling thread (decompressLz4Frame, lz4-frame.ts: the frame read here,
+// each block by lz4-napi's block decoder): the async form hands every record batch to libuv's pool,
+// which on this 2-core machine cost more CPU for the same bytes (the input copy, a thread wake-up
+// per batch and the core taken from the thread that waits for the result: bench:e2e's node profile
+// showed 4.7% of the main thread in the async call) than decompressing a batch of at most ~1 MiB
+// here, which takes well under a millisecond.
 
 import kafkajs from 'kafkajs'
-import { compressFrame, decompressFrameSync } from 'lz4-napi'
+import { compressFrame } from 'lz4-napi'
+import { decompressLz4Frame } from './lz4-frame.ts'
 
 const { CompressionCodecs, CompressionTypes } = kafkajs
 
@@ -18,7 +20,7 @@ export const lz4Codec = {
     return compressFrame(encoder.buffer)
   },
   async decompress(buffer: Buffer): Promise<Buffer> {
-    return decompressFrameSync(buffer)
+    return decompressLz4Frame(buffer)
   },
 }
 
