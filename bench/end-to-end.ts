@@ -25,6 +25,7 @@
 // Run: npm run bench:e2e [-- --quick] [-- --rounds 3] [-- --targets InfluxDB,'Sluice 1 node'] [-- --max-seconds 600] [-- --warmup-hours 2]
 //      [-- --max-message-bytes 67108864]  (the broker's maxMessageBytes; see MAX_MESSAGE_BYTES)
 //      [-- --profile DIR]  (CPU profiles of Sluice's processes' main threads; bench/support/profile-summary.ts reads them)
+//      [-- --allocation-profile DIR]  (allocation sites of Sluice's processes by bytes; bench/support/allocation-summary.ts reads them)
 //      [-- --compare DIR]  (adds "Sluice 1 node (compare)": the checkout in DIR, e.g. a git worktree of an earlier
 //                           commit with node_modules linked, for a before/after in the same run; name it in --targets)
 
@@ -33,7 +34,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
 import { influxdbE2e, peakRssOfPid, sluiceClusterE2e, victoriaMetricsE2e, type CountAnswer, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
 import { cpuSecondsOfPids, cpuSecondsOfSelf } from './support/cpu.ts'
-import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
+import { cpuPressureMeter, describeMachine, median, profileChildAllocations, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -44,6 +45,7 @@ const { values: options } = parseArgs({
     'poll-ms': { type: 'string' },
     'max-message-bytes': { type: 'string' },
     profile: { type: 'string' },
+    'allocation-profile': { type: 'string' },
     compare: { type: 'string' },
     'warmup-hours': { type: 'string' },
   },
@@ -187,6 +189,7 @@ const mega = (perSecond: number): string => `${(perSecond / 1e6).toFixed(3)} M`
 async function main(): Promise<void> {
   // Sluice's nodes and broker write CPU profiles of their main threads on exit (node-<pid>.cpuprofile, broker-<pid>.cpuprofile).
   if (options.profile !== undefined) profileChildProcesses(options.profile)
+  if (options['allocation-profile'] !== undefined) profileChildAllocations(options['allocation-profile'])
   const workload = generateTsbsCpu(workloadOptions)
   const linesPerBody = workload.batches.map(body => body.toString('latin1').split('\n').length - 1)
   const lines = linesPerBody.reduce((sum, n) => sum + n, 0)

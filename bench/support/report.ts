@@ -62,3 +62,10 @@ export function profileChildProcesses(directory: string): () => void {
     }
   }
 }
+
+/** Like profileChildProcesses, for allocations (allocation-profile-preload.mjs; allocation-summary.ts reads the files). */
+export function profileChildAllocations(directory: string): void {
+  mkdirSync(directory, { recursive: true })
+  process.env.SLUICE_BENCH_ALLOCATION_DIR = resolve(directory)
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${resolve(import.meta.dirname, 'allocation-profile-preload.mjs')}`.trim()
+}
