@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { lineProtocolLimits, parseLineProtocol, toIngestRecords } from '../ingest/index.ts'
+import { joinBody } from './body.ts'
 import { encodeBody, unpackRecords, type EncodeRequest } from './encode-body.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 import { ParsePool } from './parse-pool.ts'
@@ -37,6 +38,21 @@ describe('encodeBody', () => {
       ['cpu', 'cpu', 'mem', 'mem', 'mem'], ['usage', 'idle', 'free', 'ok', 'note'], [1, 2, 3, 5, 4],
     ])
     assert.deepEqual([result.tagKeys.measurements, result.tagKeys.keys], [['cpu', 'cpu', 'mem'], ['host', 'region', 'host']])
+  })
+
+  it('joins a body\'s chunks in a buffer it reuses, and nothing it returns points into that buffer', () => {
+    const chunksOf = (text: string, size: number): Buffer[] => {
+      const bytes = Buffer.from(text)
+      return Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => Buffer.from(bytes.subarray(i * size, (i + 1) * size)))
+    }
+    const snapshot = (result: ReturnType<typeof encodeBody>): unknown => result.kind === 'encoded'
+      ? [unpackRecords(result.records!).map(r => [r.partition, r.key.toString('hex'), r.value.toString('hex')]), result.parseErrors, result.fieldClaims.measurements, [...result.fieldClaims.types]]
+      : result.kind
+    const first = encodeBody(request('', { body: chunksOf(BODY, 7) }))
+    assert.deepEqual(snapshot(first), snapshot(encodeBody(request(BODY))))
+    const before = JSON.stringify(snapshot(first))
+    encodeBody(request('', { body: chunksOf('zzz,host=q other=9 1\n'.repeat(20), 5) }))
+    assert.equal(JSON.stringify(snapshot(first)), before, 'the first body\'s results outlive the next body joined in the same buffer')
   })
 
   it('lists every type a field is sent with, so the main thread sees the conflict', () => {
@@ -75,9 +91,33 @@ describe('ParsePool', () => {
     const here = encodeBody(request(BODY))
     assert.equal(result.kind, 'encoded')
     if (result.kind !== 'encoded' || here.kind !== 'encoded') return
-    assert.equal(Buffer.from(result.body).toString(), BODY)
+    assert.equal(joinBody(result.body instanceof Uint8Array ? [result.body] : result.body).toString(), BODY)
     assert.deepEqual(unpackRecords(result.records!), unpackRecords(here.records!))
     assert.deepEqual(result.parseErrors, here.parseErrors)
+  })
+
+  it('takes a body as its chunks (split anywhere, in a line or a character), transferring each and joining them on the worker', async () => {
+    const workers = pool({ size: 2 })
+    const text = `${BODY}héllo,k=v f="é" 5\n`
+    const bytes = Buffer.from(text)
+    const here = encodeBody(request(text))
+    for (const cuts of [[1], [7, 8, 30], [bytes.indexOf('é') + 1], [bytes.length - 1]]) {
+      const bounds = [0, ...cuts, bytes.length]
+      const chunks = bounds.slice(1).map((end, i) => {
+        const chunk = Buffer.from(new ArrayBuffer(end - bounds[i]!))
+        bytes.copy(chunk, 0, bounds[i]!, end)
+        return chunk
+      })
+      const result = await workers.encode(request('', { body: chunks }), soon())
+      assert.ok(chunks.every(chunk => chunk.byteLength === 0), 'every chunk that owns its buffer is transferred, not copied')
+      assert.equal(result.kind, 'encoded')
+      if (result.kind !== 'encoded' || here.kind !== 'encoded') return
+      assert.ok(Array.isArray(result.body) && joinBody(result.body).equals(bytes), 'the chunks are handed back')
+      assert.deepEqual(unpackRecords(result.records!), unpackRecords(here.records!))
+      assert.deepEqual([result.pointCount, result.rejectedLineCount, result.parseErrors], [here.pointCount, here.rejectedLineCount, here.parseErrors])
+    }
+    const empty = await workers.encode(request('', { body: [] }), soon())
+    assert.equal(empty.kind === 'encoded' && empty.pointCount, 0)
   })
 
   it('copies a body that shares its buffer (a pooled Buffer), leaving the neighbours intact', async () => {

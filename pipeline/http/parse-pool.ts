@@ -1,7 +1,8 @@
 // A pool of worker threads that parse and encode write bodies (encode-body.ts), so that a node uses
 // every core for the CPU-heavy half of a write while the main thread keeps auth, idempotency, the
-// field type check and the Kafka transaction. A body is transferred to a worker, not copied, when it
-// owns its buffer; the result comes back as transferred buffers.
+// field type check and the Kafka transaction. A body's chunks are transferred to a worker, not copied,
+// when each owns its buffer (they do as Node's HTTP parser hands them over); the worker joins them, and
+// the result comes back as transferred buffers.
 //
 // Failure: a worker that exits or throws outside a task fails every task it holds with
 // WORKER_FAILED (500, nothing written: records reach Kafka only after the main thread has the
@@ -80,10 +81,12 @@ export class ParsePool {
     for (let i = 0; i < this.size; i++) this.workers.push(this.spawn())
   }
 
-  /** Parses and encodes `request.body` on a worker; the body is detached when it owns its buffer. */
+  /** Parses and encodes the body on a worker; each chunk that owns its buffer is detached (transferred). */
   encode(request: EncodeRequest, deadlineMs: number): Promise<EncodeResult> {
     if (this.closed) return Promise.reject(new HttpApiError(HttpErrorCode.WORKER_FAILED, 'the parse workers are shut down; nothing was written'))
-    const bytes = request.body.byteLength
+    const chunks = request.body instanceof Uint8Array ? [request.body] : request.body
+    let bytes = 0
+    for (const chunk of chunks) bytes += chunk.byteLength
     if (this.queuedBodyBytes > 0 && this.queuedBodyBytes + bytes > this.maxQueuedBodyBytes) {
       return Promise.reject(new HttpApiError(HttpErrorCode.OVERLOADED, `the parse queue is full (${this.queuedBodyBytes} bytes waiting, limit ${this.maxQueuedBodyBytes}); retry later`))
     }
@@ -94,10 +97,8 @@ export class ParsePool {
       const timer = setTimeout(() => this.missedDeadline(worker, id), Math.max(0, deadlineMs - Date.now()))
       worker.tasks.set(id, { resolve, reject, timer, bytes })
       this.queuedBodyBytes += bytes
-      const body = request.body
-      const owned = body.buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
       const task: WorkerTask = { id, request }
-      worker.thread.postMessage(task, owned ? [body.buffer] : [])
+      worker.thread.postMessage(task, ownedBuffers(chunks))
     })
   }
 
@@ -178,4 +179,14 @@ export class ParsePool {
     if (!worker.tasks.has(id)) return
     this.failed(worker, 'the parse worker did not answer before the write deadline')
   }
+}
+
+/** The buffers of `chunks` that each chunk owns whole: transferring a pooled Buffer's would detach its neighbours. */
+function ownedBuffers(chunks: readonly Uint8Array[]): ArrayBuffer[] {
+  const owned: ArrayBuffer[] = []
+  for (const chunk of chunks) {
+    const buffer = chunk.buffer
+    if (buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength && !owned.includes(buffer)) owned.push(buffer)
+  }
+  return owned
 }

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { IngestError, IngestErrorCode, parseLineProtocol, parsePrecision, toIngestRecords, type FieldTypeCheck, type ParsedBatch, type PrecisionUnit } from '../ingest/index.ts'
 import type { Access } from './auth.ts'
 import { parseCredentials } from './auth.ts'
-import { acceptRawBodies, bodyEncodingOf, decodeBody, rawBody } from './body.ts'
+import { acceptRawBodies, bodyChunks, bodyEncodingOf, decodeBody, joinBody } from './body.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
 import { reportLines, unpackRecords, unpackSections } from './encode-body.ts'
 import { recordHeaders } from './kafka-writer.ts'
@@ -158,11 +158,14 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
     options.authorizer.authorize(access, target.database, 'write')
     const gzipped = bodyEncodingOf(request.headers['content-encoding']) === 'gzip'
     const idempotencyKey = options.idempotency.parseKey(request.headers[IDEMPOTENCY_HEADER])
-    // A parse worker gunzips the body itself, unless this thread needs it first (the Idempotency-Key's fingerprint).
-    const gunzipOnWorker = gzipped && options.parsePool !== undefined && idempotencyKey === undefined
-    const body = gunzipOnWorker ? rawBody(request.body) : await decodeBody(request.body, request.headers['content-encoding'], options.limits.maxBodyBytes)
+    // A parse worker joins the body's chunks and gunzips them itself, unless this thread needs the
+    // body first (the Idempotency-Key's fingerprint) or parses it (no pool).
+    const onWorker = options.parsePool !== undefined && idempotencyKey === undefined
+    const body: BodyChunks = onWorker
+      ? { chunks: bodyChunks(request.body), gzipped }
+      : { chunks: [await decodeBody(request.body, request.headers['content-encoding'], options.limits.maxBodyBytes)], gzipped: false }
     if (idempotencyKey !== undefined) {
-      const fingerprint = requestFingerprint('POST', request.routeOptions.url ?? request.url, request.query as Record<string, unknown>, body)
+      const fingerprint = requestFingerprint('POST', request.routeOptions.url ?? request.url, request.query as Record<string, unknown>, body.chunks[0]!)
       claim = await options.idempotency.claim(access.tenant, idempotencyKey, fingerprint, deadlineMs)
       if (claim.kind === 'replay') return sendStored(reply, claim.answer)
     }
@@ -171,7 +174,7 @@ async function answerWrite(options: HttpApiOptions, request: FastifyRequest, rep
     // waits for it before it claims field types or writes anything, and its error comes first.
     const databaseReady = options.catalog.requireDatabase(access.tenant, target.database)
     databaseReady.catch(() => {}) // awaited in writeBody
-    const outcome = await writeBody(options, dialect, access, target, body, gunzipOnWorker, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders, databaseReady)
+    const outcome = await writeBody(options, dialect, access, target, body, idempotencyKey ?? null, deadlineMs, tracing.recordHeaders, databaseReady)
     tracing.span.setAttributes({ 'sluice.points_written': outcome.written, 'sluice.points_rejected': outcome.rejected })
     countPoints(outcome)
     const rejection = rejectionFor(dialect, outcome)
@@ -195,11 +198,20 @@ function countPoints(outcome: Outcome): void {
   if (conflicts > 0) m.pointsRejected.labels('http', 'field_type_conflict').inc(conflicts)
 }
 
+/** A write body: its chunks as received, or one chunk already gunzipped here. */
+interface BodyChunks {
+  chunks: readonly Buffer[]
+  /** Whether the chunks are still gzip-compressed (the parse worker decompresses them; only with a pool). */
+  gzipped: boolean
+}
+
 /** Parses, checks field types, encodes and writes; returns what was written and what was refused. */
-function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: Buffer, gzipped: boolean, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined, databaseReady: Promise<void>): Promise<Outcome> {
+function writeBody(options: HttpApiOptions, dialect: DialectValue, access: Access, target: WriteTarget, body: BodyChunks, idempotencyKey: string | null, deadlineMs: number, recordHeaders: Record<string, string> | undefined, databaseReady: Promise<void>): Promise<Outcome> {
   const receivedAtNs = (options.nowNs ?? wallClockNs)()
-  const write: BodyWrite = { options, dialect, access, target, gzipped, idempotencyKey, deadlineMs, recordHeaders, receivedAtNs }
-  return options.parsePool === undefined ? writeParsedHere(write, body, databaseReady) : writeParsedOnWorker(write, options.parsePool, body, databaseReady)
+  const write: BodyWrite = { options, dialect, access, target, gzipped: body.gzipped, idempotencyKey, deadlineMs, recordHeaders, receivedAtNs }
+  if (options.parsePool !== undefined) return writeParsedOnWorker(write, options.parsePool, body.chunks, databaseReady)
+  if (body.chunks.length !== 1 || body.gzipped) throw new Error('writeBody: without parse workers a body is decoded on this thread first')
+  return writeParsedHere(write, body.chunks[0]!, databaseReady)
 }
 
 /** What writing one body needs besides the body. */
@@ -226,13 +238,13 @@ function bodyTooLarge(message: string): HttpApiError {
  * where no point conflicts, writes the worker's records; a body with a conflict is checked again
  * point by point on this thread (writeParsedHere), which writes around its conflicting points.
  */
-async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOptions['parsePool']>, body: Buffer, databaseReady: Promise<void>): Promise<Outcome> {
+async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOptions['parsePool']>, bodyChunks: readonly Buffer[], databaseReady: Promise<void>): Promise<Outcome> {
   const { options, dialect, access, target } = write
   // Finished record sections when the sink takes them: the compression then runs on the worker too.
   const format = options.sink.writeSections === undefined ? undefined : options.sink.sectionFormat
   const sections = format === undefined ? undefined : { ...format, headers: recordHeaders(write.recordHeaders, format.headers) }
   const encoding = pool.encode({
-    body, precision: target.precision, receivedAtNs: write.receivedAtNs, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported,
+    body: bodyChunks, precision: target.precision, receivedAtNs: write.receivedAtNs, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported,
     tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, schemaId: options.ingestSchemaId,
     idempotencyKey: write.idempotencyKey, encodeAroundErrors: writesAroundSyntaxErrors(dialect), ...(sections === undefined ? {} : { sections }),
     ...(write.gzipped ? { gzip: { maxBodyBytes: options.limits.maxBodyBytes } } : {}),
@@ -248,7 +260,7 @@ async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOp
   const outcome: Outcome = { written: 0, rejected: result.rejectedLineCount, parseErrors: result.parseErrors, conflicts: [], unreported: result.rejectedLineCount - result.parseErrors.length }
   if (result.rejectedLineCount > 0 && !writesAroundSyntaxErrors(dialect)) return outcome
   if (!await options.catalog.checkFieldClaims(access.tenant, target.database, result.tagKeys, result.fieldClaims)) {
-    const returned = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength)
+    const returned = joinBody(result.body instanceof Uint8Array ? [result.body] : result.body)
     return writeParsedHere(write, write.gzipped ? await decodeBody(returned, 'gzip', options.limits.maxBodyBytes) : returned, databaseReady)
   }
   if (result.sections !== null) await options.sink.writeSections!(unpackSections(result.sections), write.deadlineMs)

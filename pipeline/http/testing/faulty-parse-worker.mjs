@@ -5,7 +5,12 @@ import { parentPort } from 'node:worker_threads'
 import '../../../lib/loader/register.mjs'
 
 const { encodeBody, transferablesOf } = await import('../encode-body.ts')
-const startsWith = (body, text) => Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, text.length)).toString('latin1') === text
+// The body is one buffer or its chunks as received; the markers are short enough to sit in the first chunk.
+const firstBytes = body => (body instanceof Uint8Array ? body : body[0] ?? new Uint8Array(0))
+const startsWith = (body, text) => {
+  const first = firstBytes(body)
+  return Buffer.from(first.buffer, first.byteOffset, Math.min(first.byteLength, text.length)).toString('latin1') === text
+}
 
 parentPort.on('message', task => {
   if (startsWith(task.request.body, 'CRASH')) process.exit(3)
