@@ -14,6 +14,8 @@
 // The ingest topic is filled first, then the master starts and drains it; a fresh broker per run.
 
 import '../lib/kafka/native-crc32c.ts' // before kafkajs loads, as bin/cli.ts does for a node
+import '../lib/kafka/request-framing.ts'
+import '../lib/kafka/message-grouping.ts'
 import { parseArgs } from 'node:util'
 import { rmSync } from 'node:fs'
 import kafkajs from 'kafkajs'

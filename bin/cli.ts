@@ -4,6 +4,10 @@
 import '../lib/kafka/native-crc32c.ts'
 // kafkajs's request queues arm timers only while a request waits (an idle connection spun a 1 ms loop).
 import '../lib/kafka/idle-request-queue.ts'
+// kafkajs frames each request with one copy of its body (a Produce of record sections with none), not two.
+import '../lib/kafka/request-framing.ts'
+// kafkajs groups a send's messages by partition in linear time (a record section is a message per record).
+import '../lib/kafka/message-grouping.ts'
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
 import { UsageError } from './errors.ts'

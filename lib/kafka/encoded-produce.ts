@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module'
 import type { Message } from 'kafkajs'
 import { frameRecordBatchInto, recordBatchBytes, type EncodedRecords } from './record-batch.ts'
+import { FRAMING_ROOM, FRAMING_ROOM_BYTES } from './request-framing.ts'
 import { installUnzeroedEncoder } from './unzeroed-encoder.ts'
 
 const require = createRequire(import.meta.url)
@@ -63,6 +64,7 @@ type ProduceV3 = ((args: ProduceArgs) => KafkajsRequest) & { [WRAPPED]?: true }
 interface KafkajsEncoder {
   buf: Buffer
   offset: number
+  [FRAMING_ROOM]?: Buffer
 }
 /** The section a partition's messages stand for; undefined for ordinary messages. */
 function sectionOf(data: PartitionData): EncodedRecords | undefined {
@@ -106,7 +108,8 @@ function writeString(body: Buffer, at: number, value: string | null): number {
 
 /**
  * The Produce v3 body (the same for v4 to v7) of a request whose partitions hold sections, written
- * into one buffer of its exact size (each batch framed in place), handed to kafkajs as its Encoder.
+ * into one buffer of its exact size (each batch framed in place) behind FRAMING_ROOM_BYTES for the
+ * request header, handed to kafkajs as its Encoder.
  */
 function encodeSections(args: ProduceArgs): KafkajsEncoder {
   const Encoder = require(KAFKAJS_ENCODER_MODULE) as new (initialSize?: number) => KafkajsEncoder
@@ -117,7 +120,9 @@ function encodeSections(args: ProduceArgs): KafkajsEncoder {
     bytes += 2 + Buffer.byteLength(topic.topic) + 4
     for (const data of topic.partitions) bytes += 4 + 4 + recordBatchBytes(sectionOf(data)!)
   }
-  const body = Buffer.allocUnsafe(bytes)
+  // Room in front for kafkajs's request framing, which request-framing.ts then writes in place.
+  const whole = Buffer.allocUnsafe(FRAMING_ROOM_BYTES + bytes)
+  const body = whole.subarray(FRAMING_ROOM_BYTES)
   let at = writeString(body, 0, transactionalId)
   at = body.writeInt16BE(args.acks, at)
   at = body.writeInt32BE(args.timeout, at)
@@ -138,6 +143,7 @@ function encodeSections(args: ProduceArgs): KafkajsEncoder {
   const encoder = new Encoder(0)
   encoder.buf = body
   encoder.offset = bytes
+  encoder[FRAMING_ROOM] = whole
   return encoder
 }
 
