@@ -24,7 +24,13 @@
 // steady state only after some hundreds of requests, where the Go and C peers start compiled. With
 // --warmup 3 the table shows a freshly started node.
 //
-// Run: npm run bench:query-peers [-- --quick] [-- --runs 20] [-- --warmup 200] [-- --targets VictoriaMetrics,Sluice,InfluxDB]  (these targets, in this order)
+// With --interleave every target is started, loaded and prepared (VictoriaMetrics force-merged,
+// Sluice compacted) first, and stays up; then each query's forms take turns, 5 timed runs at a time,
+// the order rotating every turn, so every system is timed in the same minutes: a minute when this
+// shared machine runs slow slows all of them, not the one whose phase it fell in. (Sluice is then
+// timed compacted only.)
+//
+// Run: npm run bench:query-peers [-- --interleave] [-- --quick] [-- --runs 20] [-- --warmup 200] [-- --targets VictoriaMetrics,Sluice,InfluxDB]  (these targets, in this order)
 //      [-- --hours 24] [-- --partitions 6] [-- --profile DIR]  (CPU profiles of Sluice's processes; bench/support/profile-summary.ts reads them)
 
 import { parseArgs } from 'node:util'
@@ -44,6 +50,7 @@ const { values: options } = parseArgs({
     hours: { type: 'string' },
     partitions: { type: 'string' },
     profile: { type: 'string' },
+    interleave: { type: 'boolean', default: false },
   },
 })
 const RUNS = Number(options.runs ?? (options.quick ? 7 : 20))
@@ -51,6 +58,8 @@ const WARMUP = Number(options.warmup ?? 200)
 const HOURS = Number(options.hours ?? (options.quick ? 3 : 24))
 const PARTITIONS = Number(options.partitions ?? 6)
 const CONNECTIONS = 4
+/** With --interleave, the timed runs of one form in a row before the next form's turn. */
+const BLOCK_RUNS = 5
 const REQUEST_TIMEOUT_MS = 300_000
 const LOAD_TIMEOUT_MS = 900_000
 const END_MS = START_MS + HOURS * HOUR_MS
@@ -318,6 +327,93 @@ async function explain(port: number, database: string, sql: string): Promise<str
 
 // --- the run ---------------------------------------------------------------------------------
 
+/** One system's form of every query, as timed: Sluice's carry its clock and its node's pid. */
+interface TimedForm { label: string; formOf: (def: QueryDef) => QueryForm; withExplain: boolean; clock?: ServerClock; threadPid?: number; port: number }
+
+/**
+ * --interleave: every target up and prepared at once, then per query the forms' timed runs in turns
+ * of BLOCK_RUNS, the order rotating each turn; rows as the phase-by-phase run gives them.
+ */
+async function interleaved(rows: Row[], versions: string[], workload: ReturnType<typeof generateTsbsCpu>): Promise<void> {
+  const database = 'bench_query'
+  const running: RunningE2eTarget[] = []
+  const forms: TimedForm[] = []
+  try {
+    for (const target of targets) {
+      const reason = await target.unavailable()
+      if (reason !== null) { console.log(`# ${target.name}: not run (${reason})`); continue }
+      const up = await target.start()
+      running.push(up)
+      versions.push(`${target.name} ${up.version}`)
+      const port = up.ports[0]!
+      await up.createDatabase(database)
+      const loaded = await load(up, database, workload.batches, workload.lines)
+      console.log(`# ${target.name}: loaded, ack ${loaded.ackSeconds.toFixed(1)} s, queryable ${loaded.queryableSeconds.toFixed(1)} s`)
+      if (target.name === 'InfluxDB') {
+        forms.push({ label: 'InfluxDB', formOf: def => influxqlForm(port, database, def), withExplain: false, port })
+      } else if (target.name === 'VictoriaMetrics') {
+        await settleVictoriaMetrics(port)
+        forms.push({ label: 'VictoriaMetrics', formOf: def => metricsqlForm(port, database, def), withExplain: false, port })
+      } else {
+        await ok(port, 'POST', '/api/v1/replicaset/compact')
+        const node = up.pids()[0]! // Sluice's node is the first of its processes (the broker is the last)
+        forms.push({ label: 'Sluice SQL, compacted', formOf: def => sqlForm(port, database, def), withExplain: true, clock: serverClock(port, 'sql'), threadPid: node, port })
+        forms.push({ label: 'Sluice InfluxQL, compacted', formOf: def => influxqlForm(port, database, def), withExplain: false, clock: serverClock(port, 'influxql'), threadPid: node, port })
+      }
+    }
+    const waited = await settle(running.flatMap(up => up.pids()))
+    console.log(`# every target up and prepared; ${waited.toFixed(1)} s until their processes were idle; timed in turns of ${BLOCK_RUNS} runs`)
+    const started = { at: performance.now(), machine: machineBusySeconds(), targets: cpuSecondsOfPids(running.flatMap(up => up.pids())), self: cpuSecondsOfSelf() }
+    for (const [index, def] of QUERIES.entries()) {
+      const built = forms.map(form => ({ form, query: form.formOf(def) }))
+      for (const { query } of built) for (let i = 0; i < WARMUP; i++) await query.fetch()
+      const samples = built.map(() => [] as number[])
+      const bodies = built.map(() => '')
+      const threads = built.map(() => ({ cpuNs: 0, waitNs: 0, faults: 0 }))
+      const clocksBefore = await Promise.all(built.map(({ form }) => form.clock?.()))
+      for (let turn = 0; turn * BLOCK_RUNS < RUNS; turn++) {
+        for (let k = 0; k < built.length; k++) {
+          const at = (k + turn + index) % built.length
+          const { form, query } = built[at]!
+          const before = form.threadPid === undefined ? undefined : sampleThread(form.threadPid)
+          for (let i = 0; i < BLOCK_RUNS && turn * BLOCK_RUNS + i < RUNS; i++) {
+            const sent = performance.now()
+            bodies[at] = await query.fetch()
+            samples[at]!.push(performance.now() - sent)
+          }
+          if (before !== undefined) {
+            const after = sampleThread(form.threadPid!)
+            threads[at]!.cpuNs += after.cpuNs - before.cpuNs
+            threads[at]!.waitNs += after.waitNs - before.waitNs
+            threads[at]!.faults += after.minorFaults - before.minorFaults
+          }
+        }
+      }
+      for (const [at, { form, query }] of built.entries()) {
+        const ms = samples[at]!
+        const sorted = [...ms].sort((a, b) => a - b)
+        const timing: Timing = { medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!, answer: query.answer(bodies[at]!) }
+        const clockBefore = clocksBefore[at]
+        const clockAfter = await form.clock?.()
+        if (clockBefore !== undefined && clockAfter !== undefined && clockAfter.count > clockBefore.count) {
+          timing.serverMeanMs = 1000 * (clockAfter.seconds - clockBefore.seconds) / (clockAfter.count - clockBefore.count)
+        }
+        if (form.threadPid !== undefined) timing.thread = { cpuUs: threads[at]!.cpuNs / 1000 / ms.length, waitUs: threads[at]!.waitNs / 1000 / ms.length, faults: threads[at]!.faults / ms.length }
+        rows.push({ target: form.label, query: def.name, timing })
+        const stats = form.withExplain ? `; EXPLAIN: ${await explain(form.port, database, def.sql)}` : ''
+        const inNode = timing.thread === undefined ? '' : `, in the node ${timing.serverMeanMs?.toFixed(2) ?? '?'} ms (mean); per run the node's main thread ${timing.thread.cpuUs.toFixed(0)} µs on a CPU, ${timing.thread.waitUs.toFixed(0)} µs waiting for one`
+        console.log(`# ${form.label}, ${def.name}: median ${timing.medianMs.toFixed(2)} ms, p90 ${timing.p90Ms.toFixed(2)} ms${inNode}, ${timing.answer.size} rows${stats}`)
+      }
+    }
+    const seconds = (performance.now() - started.at) / 1000
+    const targetSeconds = cpuSecondsOfPids(running.flatMap(up => up.pids())) - started.targets
+    const self = cpuSecondsOfSelf() - started.self
+    console.log(`# timed: ${seconds.toFixed(0)} s; CPU, in cores: the targets ${(targetSeconds / seconds).toFixed(2)}, this benchmark ${(self / seconds).toFixed(2)}, everything else ${((machineBusySeconds() - started.machine - targetSeconds - self) / seconds).toFixed(2)}`)
+  } finally {
+    for (const up of running) await up.stop()
+  }
+}
+
 interface Row { target: string; query: string; timing?: Timing; mismatch?: string[]; error?: string }
 
 const allTargets: E2eTarget[] = [
@@ -345,7 +441,8 @@ async function main(): Promise<void> {
   pressure.start()
   const rows: Row[] = []
   const versions: string[] = []
-  for (const target of targets) {
+  if (options.interleave) await interleaved(rows, versions, workload)
+  else for (const target of targets) {
     const reason = await target.unavailable()
     if (reason !== null) { console.log(`# ${target.name}: not run (${reason})`); continue }
     const running = await target.start()
