@@ -8,7 +8,7 @@
 // Parses are cached by text (statement-cache.ts), date-time literals templated out, and what is
 // returned is deeply frozen: callers share it.
 
-import sqlParser from 'node-sql-parser'
+import { sqlParser as parser, POSTGRESQL as DIALECT } from '../lib/sql/parser.ts'
 import { QueryError, QueryErrorCode } from './errors.ts'
 import { QUERY_LIMITS } from './limits.ts'
 import { frozenSize, StatementCache } from './statement-cache.ts'
@@ -16,10 +16,6 @@ import { parseDurationNs, parseTimestamp } from './time.ts'
 import { COLLECTED_AGGREGATES, GAUGE_ACCESSORS, TRACK_FUNCTIONS, isCollected, type CollectedName } from './collect.ts'
 import { isScalarFunction, type Expr } from './functions.ts'
 import { BINARY_OPERATORS, type BinaryOperator } from './operators.ts'
-
-const { Parser } = sqlParser
-const parser = new Parser()
-const DIALECT = { database: 'PostgresQL' }
 
 export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last', 'spread'] as const
 export type AggregateName = (typeof AGGREGATES)[number]

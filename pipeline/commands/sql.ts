@@ -5,15 +5,11 @@
 // The supported forms, and where they differ from CnosDB, are in docs/sql-commands.md.
 
 import { randomUUID } from 'node:crypto'
-import sqlParser from 'node-sql-parser'
+import { sqlParser as parser, POSTGRESQL as DIALECT } from '../../lib/sql/parser.ts'
 import type { Field, FieldExpression, FieldValue, IngestCommand, Predicate, TagMatch } from '../../schemas/index.ts'
 import { parseTimestamp as parseTimeLiteral } from '../../lib/time/rfc3339.ts'
 import { CommandError, CommandErrorCode } from './errors.ts'
 import { fieldExpressionText, type SqlNode } from './expression.ts'
-
-const { Parser } = sqlParser
-const parser = new Parser()
-const DIALECT = { database: 'PostgresQL' }
 
 export type ColumnType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean'
 
