@@ -12,7 +12,8 @@
 //   --targets: the same node with `--master-thread` (its master in a worker thread of its own) or
 //   with `--compression none` (sluice.ingest's record batches not LZ4-compressed).
 //
-// Reports values/s at ack and at applied-everywhere, CPU seconds of each target's processes, peak
+// Reports values/s at ack and at applied-everywhere, CPU seconds of each target's processes (and of
+// Sluice's nodes' main threads, /proc/<pid>/schedstat: the thread a node's throughput waits on), peak
 // RSS of Sluice's node processes, and Sluice 1 node / faster peer, Sluice 3 nodes / Sluice 1 node.
 // Targets run one at a time, fresh temp directories each round, alternating order; medians.
 //
@@ -27,13 +28,14 @@
 //      [-- --profile DIR]  (CPU profiles of Sluice's processes' main threads; bench/support/profile-summary.ts reads them)
 //      [-- --allocation-profile DIR]  (allocation sites of Sluice's processes by bytes; bench/support/allocation-summary.ts reads them)
 //      [-- --compare DIR]  (adds "Sluice 1 node (compare)": the checkout in DIR, e.g. a git worktree of an earlier
-//                           commit with node_modules linked, for a before/after in the same run; name it in --targets)
+//                           commit with node_modules linked, for a before/after in the same run; name it in --targets;
+//                           the ratios are also given round by round, node CPU-s and node main thread CPU-s)
 
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
 import { influxdbE2e, peakRssOfPid, sluiceClusterE2e, victoriaMetricsE2e, type CountAnswer, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
-import { cpuSecondsOfPids, cpuSecondsOfSelf } from './support/cpu.ts'
+import { cpuSecondsOfPids, cpuSecondsOfSelf, sampleThread } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildAllocations, profileChildProcesses } from './support/report.ts'
 
 const { values: options } = parseArgs({
@@ -106,6 +108,8 @@ interface Run {
   targetCpuSeconds: number
   /** The part of targetCpuSeconds used by Sluice's broker (0 for the peers). */
   brokerCpuSeconds: number
+  /** On-CPU seconds of Sluice's nodes' main threads (0 for the peers): the thread a node's throughput waits on. */
+  nodeMainThreadCpuSeconds: number
   clientCores: number
   /** Largest peak RSS of the target's node processes, bytes (0 for the peers). */
   peakRssBytes: number
@@ -139,6 +143,9 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
   const cpuOfBroker = (): number => cpuSecondsOfPids(target.brokerPids())
   const targetCpuBefore = cpuOfTarget()
   const brokerCpuBefore = cpuOfBroker()
+  // Sluice's node processes (rssPids; none for the peers): their main threads' on-CPU time.
+  const mainThreadCpu = (): number => target.rssPids().reduce((sum, pid) => sum + sampleThread(pid).cpuNs / 1e9, 0)
+  const mainThreadCpuBefore = mainThreadCpu()
   const clientCpuBefore = cpuSecondsOfSelf()
   let next = 0
   const started = performance.now()
@@ -178,6 +185,7 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
     lines, values: lines * TSBS_FIELDS.length, ackSeconds, appliedSeconds, counts, stalled,
     targetCpuSeconds: cpuOfTarget() - targetCpuBefore,
     brokerCpuSeconds: cpuOfBroker() - brokerCpuBefore,
+    nodeMainThreadCpuSeconds: mainThreadCpu() - mainThreadCpuBefore,
     clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / elapsed,
     peakRssBytes: Math.max(0, ...target.rssPids().map(peakRssOfPid)),
     lastCountMs,
@@ -238,7 +246,8 @@ async function main(): Promise<void> {
             : `NOT applied within ${MAX_SECONDS_PER_RUN} s (counts ${result.counts.join(', ')} of ${lines})`
           : `applied everywhere ${result.appliedSeconds.toFixed(1)} s = ${mega(result.values / result.appliedSeconds)} values/s`
         console.log(`# round ${round + 1}, ${target.name}: ack ${result.ackSeconds.toFixed(1)} s = ${mega(result.values / result.ackSeconds)} values/s; ${applied}; ` +
-          `target CPU ${result.targetCpuSeconds.toFixed(1)} s${result.brokerCpuSeconds > 0 ? ` (broker ${result.brokerCpuSeconds.toFixed(1)} s)` : ''}, client ${result.clientCores.toFixed(2)} cores` +
+          `target CPU ${result.targetCpuSeconds.toFixed(1)} s${result.brokerCpuSeconds > 0 ? ` (broker ${result.brokerCpuSeconds.toFixed(1)} s)` : ''}` +
+          `${result.nodeMainThreadCpuSeconds > 0 ? `, node main thread ${result.nodeMainThreadCpuSeconds.toFixed(1)} s` : ''}, client ${result.clientCores.toFixed(2)} cores` +
           `${result.peakRssBytes > 0 ? `, node peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ''}; last count query ${result.lastCountMs.toFixed(0)} ms`)
         if (result.appliedSeconds === null && running.logTail) console.log(`# the last log lines:\n${running.logTail(20)}`)
       } catch (error) {
@@ -296,6 +305,13 @@ function report(results: Map<string, Run[]>, versions: Map<string, string>): voi
     const nodeCpu = (r: ReturnType<typeof rates>): number | undefined => (r.cpu === undefined ? undefined : r.cpu - (r.brokerCpu ?? 0))
     console.log(`Sluice 1 node / Sluice 1 node (compare), applied everywhere: **${ratio(one.applied, compare.applied)}** (at ack: ${ratio(one.ack, compare.ack)}); ` +
       `node CPU-s (without the broker) compare / this: **${ratio(nodeCpu(compare), nodeCpu(one))}**`)
+    // Round by round (the two ran back to back in each round): the spread says how much is the machine.
+    const perRound = (of: (run: Run) => number): string => {
+      const these = results.get('Sluice 1 node') ?? []
+      const compared = results.get('Sluice 1 node (compare)') ?? []
+      return these.map((run, i) => (compared[i] === undefined || of(run) === 0 ? 'n/a' : (of(compared[i]!) / of(run)).toFixed(2))).join(', ')
+    }
+    console.log(`per round, compare / this: node CPU-s ${perRound(run => run.targetCpuSeconds - run.brokerCpuSeconds)}; node main thread CPU-s ${perRound(run => run.nodeMainThreadCpuSeconds)}`)
   }
 }
 
