@@ -532,10 +532,12 @@ async function main(): Promise<void> {
   if (mismatches === 0) console.log('\n# Every system answered every query with the same numbers.')
 
   console.log(`\nVersions: ${versions.join('; ')}`)
+  // Sub-millisecond medians get two decimals: the ratios of queries 3 and 4 are made of them.
+  const ms = (value: number): string => value.toFixed(value < 10 ? 2 : 1)
   const cell = (row: Row | undefined): string => {
     if (row === undefined) return 'not run'
     if (row.timing === undefined) return `failed`
-    return `${row.timing.medianMs.toFixed(1)} / ${row.timing.p90Ms.toFixed(1)}${row.mismatch ? ' **MISMATCH**' : ''}`
+    return `${ms(row.timing.medianMs)} / ${ms(row.timing.p90Ms)}${row.mismatch ? ' **MISMATCH**' : ''}`
   }
   const present = [...PEERS, ...SLUICE_ROWS].filter(name => rows.some(row => row.target === name))
   console.log(`\nMedian / p90 latency in ms over HTTP, ${RUNS} runs each after ${WARMUP} warm-up runs; ratio = Sluice median / faster peer's median (below 1: Sluice faster)`)
@@ -561,7 +563,7 @@ async function main(): Promise<void> {
       const of = (name: string): Row | undefined => rows.find(row => row.target === name && row.query === def.name)
       console.log(`| ${def.name} | ${sluicePresent.map(name => {
         const timing = of(name)?.timing
-        return timing === undefined ? '–' : `${timing.medianMs.toFixed(1)} / ${timing.serverMeanMs?.toFixed(2) ?? '?'} / ${timing.thread?.cpuUs.toFixed(0) ?? '?'} / ${timing.thread?.waitUs.toFixed(0) ?? '?'}`
+        return timing === undefined ? '–' : `${ms(timing.medianMs)} / ${timing.serverMeanMs?.toFixed(2) ?? '?'} / ${timing.thread?.cpuUs.toFixed(0) ?? '?'} / ${timing.thread?.waitUs.toFixed(0) ?? '?'}`
       }).join(' | ')} |`)
     }
   }
