@@ -1,6 +1,7 @@
 // What the form of a query request costs over HTTP (issue 6, section 4): one Sluice node (embedded
 // broker) holding some hours of the TSBS-like cpu workload, compacted, answers the same query of
-// bench/query-peers.ts (--query N, 1-4; by default 3, "count, one host, one hour"), sent in each
+// bench/query-peers.ts (--query N, 1-4; by default 3, "count, one host, one hour"; or --query floor, that
+// bench's floor row: one host, an hour without data, so the fixed cost of a query request), sent in each
 // form a client uses:
 //
 //   SQL body        POST /api/v1/sql?db=…        the statement as the body (CnosDB's clients)
@@ -18,7 +19,7 @@
 // the same data, and every (node, form) pair takes its turn in each round: this / compare is the
 // before/after ratio of a change.
 //
-// Run: npm run bench:query-forms [-- --query 3] [-- --forms "SQL body,ping"] [-- --rounds 5] [-- --requests 400]
+// Run: npm run bench:query-forms [-- --query 3|floor] [-- --forms "SQL body,ping"] [-- --rounds 5] [-- --requests 400]
 //      [-- --hours 2] [-- --compare DIR] [-- --profile DIR]
 
 import { parseArgs } from 'node:util'
@@ -26,6 +27,7 @@ import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay } from './support/tsbs-cpu.ts'
 import { FIELD, peerQueries } from './support/peer-queries.ts'
 import { sluiceClusterE2e } from './support/e2e-targets.ts'
+import { readFileSync } from 'node:fs'
 import { cpuSecondsOfPid } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
 
@@ -45,7 +47,8 @@ const ROUNDS = Number(options.rounds ?? 5)
 const REQUESTS = Number(options.requests ?? 400)
 const WARMUP = Number(options.warmup ?? 200)
 const HOURS = Number(options.hours ?? 2)
-const QUERY = Number(options.query ?? 3)
+/** The floor is the entry after the issue's four in peer-queries.ts. */
+const QUERY = options.query === 'floor' ? 5 : Number(options.query ?? 3)
 const DATABASE = 'bench_forms'
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
@@ -96,6 +99,12 @@ function forms(): Array<{ name: string; sent: Sent; rows(answer: string): number
   ]
 }
 
+/** The process's system (kernel) CPU seconds so far: of a request's CPU, what its syscalls cost (/proc/<pid>/stat field 15, at USER_HZ 100). */
+function systemSecondsOfPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / 100
+}
+
 interface Contender { name: string; port: number; pid: number; stop(): Promise<void>; version: string }
 
 /** A node (of this checkout or of `root`) loaded with the workload, compacted, its forms' answers checked. */
@@ -134,24 +143,26 @@ async function main(): Promise<void> {
   try {
     contenders.push(await startLoaded('Sluice', workload.batches, workload.lines))
     if (options.compare !== undefined) contenders.push(await startLoaded('Sluice (compare)', workload.batches, workload.lines, options.compare))
-    let expected: number | undefined
+    // Forms of one language answer alike; the floor's empty answer is one row of count 0 in SQL, no series in InfluxQL.
+    const expected = new Map<(answer: string) => number | undefined, number | undefined>()
     for (const contender of contenders) {
       for (const form of all) {
         const rows = form.rows(await send(contender.port, form.sent))
-        expected ??= rows
-        if (rows !== undefined && rows !== expected) throw new Error(`${contender.name}, ${form.name} answers ${rows} rows, the first form ${expected}`)
+        if (!expected.has(form.rows)) expected.set(form.rows, rows)
+        if (rows !== expected.get(form.rows)) throw new Error(`${contender.name}, ${form.name} answers ${rows} rows, the first form of its language ${expected.get(form.rows)}`)
       }
     }
-    console.log(`# loaded and compacted; every form answers ${expected} rows`)
+    console.log(`# loaded and compacted; the forms answer ${[...expected.values()].filter(rows => rows !== undefined).join(' and ')} rows`)
 
     // Every (node, form) pair once per round, the order rotated round by round.
-    const pairs = contenders.flatMap(contender => all.map(form => ({ contender, form, medians: [] as number[], cpuMs: [] as number[] })))
+    const pairs = contenders.flatMap(contender => all.map(form => ({ contender, form, medians: [] as number[], cpuMs: [] as number[], systemMs: [] as number[] })))
     for (let round = 0; round < ROUNDS; round++) {
       const shift = round % pairs.length
       for (const pair of [...pairs.slice(shift), ...pairs.slice(0, shift)]) {
         const { contender, form } = pair
         for (let i = 0; i < WARMUP; i++) await send(contender.port, form.sent)
         const cpuBefore = cpuSecondsOfPid(contender.pid)
+        const systemBefore = systemSecondsOfPid(contender.pid)
         const ms: number[] = []
         for (let i = 0; i < REQUESTS; i++) {
           const started = performance.now()
@@ -160,18 +171,19 @@ async function main(): Promise<void> {
         }
         pair.medians.push(median(ms))
         pair.cpuMs.push((1000 * (cpuSecondsOfPid(contender.pid) - cpuBefore)) / REQUESTS)
+        pair.systemMs.push((1000 * (systemSecondsOfPid(contender.pid) - systemBefore)) / REQUESTS)
       }
       console.log(`# round ${round + 1}: ${pairs.map(pair => `${pair.contender.name} ${pair.form.name} ${pair.medians.at(-1)!.toFixed(3)} ms (${pair.cpuMs.at(-1)!.toFixed(3)} CPU-ms)`).join(', ')}`)
     }
     console.log(`\nMedian request latency (median over rounds of each round's median) and the node's CPU per request${contenders.length > 1 ? '; this checkout / compare' : ''}`)
-    console.log(`| node | form | median ms | per-round medians, ms | node CPU-ms per request |${contenders.length > 1 ? ' latency, this / compare | CPU, this / compare |' : ''}`)
+    console.log(`| node | form | median ms | per-round medians, ms | node CPU-ms per request (of which kernel) |${contenders.length > 1 ? ' latency, this / compare | CPU, this / compare |' : ''}`)
     console.log(`|---|---|---:|---|---:|${contenders.length > 1 ? '---:|---:|' : ''}`)
     for (const pair of pairs) {
       const other = pairs.find(p => p.form === pair.form && p.contender !== pair.contender)
       const ratios = other === undefined || pair.contender !== contenders[0]
         ? (contenders.length > 1 ? ' | |' : '')
         : ` | **${(median(pair.medians) / median(other.medians)).toFixed(2)}** | **${(median(pair.cpuMs) / median(other.cpuMs)).toFixed(2)}** |`
-      console.log(`| ${pair.contender.name} | ${pair.form.name} | ${median(pair.medians).toFixed(3)} | ${pair.medians.map(ms => ms.toFixed(3)).join(', ')} | ${median(pair.cpuMs).toFixed(3)}${ratios}${ratios === '' ? ' |' : ''}`)
+      console.log(`| ${pair.contender.name} | ${pair.form.name} | ${median(pair.medians).toFixed(3)} | ${pair.medians.map(ms => ms.toFixed(3)).join(', ')} | ${median(pair.cpuMs).toFixed(3)} (${median(pair.systemMs).toFixed(3)})${ratios}${ratios === '' ? ' |' : ''}`)
     }
     console.log(`\nVersions: ${contenders.map(contender => `${contender.name} ${contender.version}`).join('; ')}`)
   } finally {
