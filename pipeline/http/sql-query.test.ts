@@ -152,6 +152,12 @@ describe('POST /api/v1/sql queries', () => {
     assert.equal([...renderChunks({ columns: answer.columns, rows: [] }, 'json')].join(''), '[]')
   })
 
+  it('gives every answer bytes of its own, one piece or many: a later answer never changes an earlier one', () => {
+    const answerOf = (rows: number, value: string): QueryAnswer => ({ columns: [{ name: 'v', type: 'string' }], rows: Array.from({ length: rows }, () => [value]) })
+    const rendered = [answerOf(1, 'a'), answerOf(300, 'b'), answerOf(1, 'c'), answerOf(300, 'd')].map((answer) => ({ answer, bytes: renderJsonBytes(answer) }))
+    for (const { answer, bytes } of rendered) assert.equal(bytes.toString(), JSON.stringify(answer.rows.map(([v]) => ({ v }))))
+  })
+
   it('renders any answer, long or short, in any Unicode, to the UTF-8 bytes of JSON.stringify', () => {
     const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ minLength: 4_000, maxLength: 9_000 }))
     const row = fc.tuple(fc.option(text), fc.option(fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n })), fc.option(fc.double()), fc.option(fc.boolean()))

@@ -95,6 +95,9 @@ function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: str
     }
     text += '}'
   }
+  // An answer of one piece (a count, a few rows) is encoded as it is: Buffer.from takes small ones
+  // from Node's shared pool, where the sink would allocate a buffer of its own for every request.
+  if (sink.size() === 0) return Buffer.from(text + close, 'utf8')
   sink.write(text + close)
   return sink.bytes()
 }
@@ -102,15 +105,19 @@ function jsonRowBytes(answer: QueryAnswer, start: number, end: number, open: str
 /** Characters of row text gathered before they are written into the answer's buffer. */
 const SINK_PIECE_CHARS = 512
 
+/** The sink's first buffer, allocated at its first write (not for answers of one piece). */
+const FIRST_SINK_BYTES = 4096
+const NO_BYTES = Buffer.alloc(0)
+
 /** Text written as UTF-8 into one buffer that doubles when the next piece might not fit. */
 class Utf8Sink {
-  private buffer = Buffer.allocUnsafe(4096)
+  private buffer = NO_BYTES
   private length = 0
 
   write(text: string): void {
     // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
     const needed = this.length + 3 * text.length
-    if (needed > this.buffer.length) this.reserve(Math.max(needed, 2 * this.buffer.length))
+    if (needed > this.buffer.length) this.reserve(Math.max(needed, 2 * this.buffer.length, FIRST_SINK_BYTES))
     this.length += this.buffer.write(text, this.length, 'utf8')
   }
 

@@ -74,6 +74,13 @@ function timeBound(expr: Extract<Expr, { kind: 'binary' }>, nowNs: bigint, parts
   }
 }
 
+/**
+ * Times of RFC 3339 literals by their node: a cached statement (parser.ts) is read again by every
+ * request that repeats it, and parsing its times was a fifth of such a request's SELECT. A node's
+ * value never changes (statements are frozen), so nothing here goes stale; entries go with their nodes.
+ */
+const PARSED_TIMES = new WeakMap<Expr, bigint>()
+
 /** now(), an RFC 3339 string, integer ns, a duration since the epoch (1700000000000ms), and ± durations of those. */
 export function timeValue(expr: Expr, nowNs: bigint): bigint {
   switch (expr.kind) {
@@ -81,8 +88,11 @@ export function timeValue(expr: Expr, nowNs: bigint): bigint {
       if (expr.name === 'now' && expr.args.length === 0) return nowNs
       break
     case 'string': {
+      const known = PARSED_TIMES.get(expr)
+      if (known !== undefined) return known
       const parsed = parseTimestamp(expr.value)
       if (parsed === null) throw new QueryError(QueryErrorCode.BAD_VALUE, `invalid time '${expr.value}': write RFC 3339 (2023-11-14T22:13:20Z), integer ns or now() - 1h`)
+      PARSED_TIMES.set(expr, parsed)
       return parsed
     }
     case 'number':

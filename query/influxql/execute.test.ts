@@ -352,3 +352,22 @@ test('count, sum and mean alone (the sums-only cells) answer as with a selector 
   assert.ok(withSelector.includes(`[100,${2n * big - 5n},3,1.25,${big}]`), withSelector)
   assert.ok(withSelector.includes(`[200,${2n ** 62n + 3n},2,6,${2n ** 62n}]`), withSelector)
 })
+
+test('a repeated statement (parsed once, its times and tag values worked out once) answers from the stores as they are now', async (t) => {
+  const c = await context(t)
+  const q = "SELECT count(v) FROM cpu WHERE \"host\" = 'a' AND time >= '1970-01-01T00:16:40Z' AND time < '1970-01-01T00:20:00Z'"
+  const count = (n: number): unknown => ({ results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['time', 'count'], values: [['1970-01-01T00:16:40Z', n]] }] }] })
+  assert.deepEqual(await run(c, q), count(4))
+  assert.deepEqual(await run(c, q), count(4))
+  // Another text with the same shape but other times and values reads its own.
+  assert.deepEqual(await run(c, q.replace("'a'", "'b'")), count(2))
+  assert.deepEqual(await run(c, q.replace('00:20:00Z', '00:18:30Z')), count(3))
+  // A point written since, and one deleted, show in the next answer of the cached statement.
+  const [store] = c.stores as PartitionStore[]
+  const tags: Tag[] = [{ key: 'host', value: 'a' }, { key: 'region', value: 'x' }]
+  await store!.apply({
+    ingestPartition: 0, ingestOffset: 0n, command: null,
+    upsert: { tenant: 't', database: 'db', measurement: 'cpu', seriesKey: canonicalSeriesKey('cpu', tags), tags, points: [{ timeNs: 1190n * S, fields: [{ name: 'v', value: 7 }] }], pointsIn: 1 },
+  }, 100n)
+  assert.deepEqual(await run(c, q), count(5))
+})

@@ -92,12 +92,28 @@ function listed(stores: PartitionStore[], tenant: string, database: string, meas
  * narrowed listing leaves out is not refused.)
  */
 function schemaFor(statement: SelectStatement, stores: PartitionStore[], tenant: string, database: string, measurement: string): TableSchema | null {
-  const matches = requiredTagMatches(statement.condition)
+  const matches = tagMatchesOf(statement.condition)
   if (matches.length > 0 && !statement.groupByAllTags && statement.fields.every(({ expr }) => !hasPattern(expr))) {
     const narrowed = listed(stores, tenant, database, measurement, matches)
     if (narrowed !== null && namesResolve(statement, narrowed)) return narrowed
   }
   return listed(stores, tenant, database, measurement)
+}
+
+/**
+ * requiredTagMatches by condition: a cached statement's (frozen, parser.ts) is worked out once, not
+ * per request. Frozen, as the statement is, since every request that repeats it gets the same ones.
+ */
+const TAG_MATCHES = new WeakMap<Expr, TagMatch[]>()
+
+function tagMatchesOf(condition: Expr | null): TagMatch[] {
+  if (condition === null) return []
+  let matches = TAG_MATCHES.get(condition)
+  if (matches === undefined) {
+    matches = requiredTagMatches(condition).map((match) => Object.freeze({ key: match.key, values: Object.freeze(match.values) as string[] }))
+    TAG_MATCHES.set(condition, Object.freeze(matches) as TagMatch[])
+  }
+  return matches
 }
 
 /**
