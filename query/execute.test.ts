@@ -367,3 +367,36 @@ test('under a time to live a repeated query lists anew: a series whose points ex
   await assert.rejects(executeSql('SELECT count(idle) AS n FROM cpu', context), (error: unknown) => isQueryError(error) && error.code === QueryErrorCode.UNKNOWN_COLUMN,
     'the field only the expired series had is gone from the table')
 })
+
+test('a repeated SELECT (its plan kept for the table schema) answers what the stores hold after writes, a new field, a DELETE and compaction', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-query-plans-'))
+  const store = await openPartitionStore(join(dir, '0'), { partition: 0, fsync: false, autoCompact: false })
+  t.after(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
+  let offset = 0n
+  const apply = (entry: ChangelogEntry): Promise<unknown> => store.apply(entry, offset++)
+  const context: QueryContext = { tenant: 't', database: 'db', stores: [store], nowNs: T0 + 1000n * STEP }
+  const perHost = 'SELECT host, count(usage) AS n FROM cpu GROUP BY host ORDER BY host'
+  const maxOfW = 'SELECT max(w) AS m FROM cpu'
+  const rows = async (sql: string): Promise<Value[][]> => (await executeSql(sql, context)).rows
+  const refusal = async (sql: string): Promise<string | undefined> => executeSql(sql, context).then(() => undefined, (error: unknown) => (isQueryError(error) ? error.code : String(error)))
+
+  await apply(upsert('cpu', 'h0', [[T0, [{ name: 'usage', value: 1 }]]]))
+  assert.deepEqual(await rows(perHost), [['h0', 1n]])
+  assert.deepEqual(await rows(perHost), [['h0', 1n]])
+  assert.equal(await refusal(maxOfW), QueryErrorCode.UNKNOWN_COLUMN)
+  await apply(upsert('cpu', 'h1', [[T0, [{ name: 'usage', value: 2 }, { name: 'w', value: 5 }]], [T0 + STEP, [{ name: 'usage', value: 3 }]]]))
+  assert.deepEqual(await rows(perHost), [['h0', 1n], ['h1', 2n]])
+  assert.deepEqual(await rows(maxOfW), [[5]])
+  await apply(command('DELETE', { tags: [{ key: 'host', values: ['h1'] }] }))
+  assert.deepEqual(await rows(perHost), [['h0', 1n]])
+  assert.equal(await refusal(maxOfW), QueryErrorCode.UNKNOWN_COLUMN)
+  await store.flush()
+  await store.compactAll()
+  assert.deepEqual(await rows(perHost), [['h0', 1n]])
+  await apply(upsert('cpu', 'h0', [[T0 + STEP, [{ name: 'usage', value: 4 }]]]))
+  assert.deepEqual(await rows(perHost), [['h0', 2n]])
+  // w again, now an integer in a new series: the answer is typed by the schema of now, not of the first plan.
+  await apply(upsert('cpu', 'h2', [[T0, [{ name: 'usage', value: 5 }, { name: 'w', value: 7n }]]]))
+  assert.deepEqual(await rows(maxOfW), [[7n]])
+  assert.deepEqual((await executeSql(maxOfW, context)).columns.map((c) => c.type), ['integer'])
+})
