@@ -160,27 +160,43 @@ function writeZigzag(out: Buffer, pos: number, value: bigint): number {
   return pos
 }
 
+/** A spliced ChangelogEntry upsert as three parts: its own head and tail around the ingest record's shared bytes (a view, not a copy). */
+export interface SplicedUpsert {
+  /** Confluent header, partition, offset and the upsert branch; then the shared IngestBatch prefix; then pointsIn and the null command. */
+  parts: [head: Buffer, shared: Buffer, tail: Buffer]
+  /** The value's length: the parts' lengths summed. */
+  bytes: number
+  points: number
+}
+
+/** Head (Confluent header, 2 zigzags, branch) and tail (a zigzag, a byte) at their longest. */
+const HEAD_MAX_BYTES = FRAMING_HEADER_BYTES + 10 + 10 + 1
+const TAIL_MAX_BYTES = 10 + 1
+
 /**
  * The Confluent-framed ChangelogEntry upsert of an ingest batch record written as it came (every
- * point kept), and its point count. `ingestRecord` is the framed sluice.ingest value; null for a
- * command record. `pointsIn` (default: the record's point count) is what the entry says came in,
- * for a record re-encoded after lossy compression dropped some.
+ * point kept), as parts whose middle one is a view of `ingestRecord` (which must then stay as it is
+ * while the parts are in use): the master writes them straight into its record sections, without a
+ * buffer per entry. `ingestRecord` is the framed sluice.ingest value; null for a command record.
+ * `pointsIn` (default: the record's point count) is what the entry says came in, for a record
+ * re-encoded after lossy compression dropped some.
  */
-export function spliceChangelogUpsert(ingestRecord: Buffer, options: { partition: number; offset: bigint; schemaId: number; pointsIn?: number }): { value: Buffer; points: number } | null {
+export function spliceChangelogUpsert(ingestRecord: Buffer, options: { partition: number; offset: bigint; schemaId: number; pointsIn?: number }): SplicedUpsert | null {
   if (ingestRecord.length < FRAMING_HEADER_BYTES || ingestRecord[0] !== MAGIC_BYTE) throw corrupt('no Confluent header', 0)
   const payload = ingestRecord.subarray(FRAMING_HEADER_BYTES)
   const prefix = scanIngestBatchPrefix(payload)
   if (prefix === null) return null
-  const shared = prefix.end - prefix.start
-  const out = Buffer.allocUnsafe(FRAMING_HEADER_BYTES + 10 + 10 + 1 + shared + 10 + 1)
-  out[0] = MAGIC_BYTE
-  out.writeUInt32BE(options.schemaId, 1)
-  let pos = writeZigzag(out, FRAMING_HEADER_BYTES, BigInt(options.partition))
-  pos = writeZigzag(out, pos, options.offset)
-  out[pos++] = 2 // upsert: branch 1 of ["null", SeriesUpsert]
-  payload.copy(out, pos, prefix.start, prefix.end)
-  pos += shared
-  pos = writeZigzag(out, pos, BigInt(options.pointsIn ?? prefix.points))
-  out[pos++] = 0 // command: null
-  return { value: out.subarray(0, pos), points: prefix.points }
+  // Head and tail share one small buffer (from Node's pool): two views of it.
+  const own = Buffer.allocUnsafe(HEAD_MAX_BYTES + TAIL_MAX_BYTES)
+  own[0] = MAGIC_BYTE
+  own.writeUInt32BE(options.schemaId, 1)
+  let pos = writeZigzag(own, FRAMING_HEADER_BYTES, BigInt(options.partition))
+  pos = writeZigzag(own, pos, options.offset)
+  own[pos++] = 2 // upsert: branch 1 of ["null", SeriesUpsert]
+  const head = own.subarray(0, pos)
+  let tailEnd = writeZigzag(own, HEAD_MAX_BYTES, BigInt(options.pointsIn ?? prefix.points))
+  own[tailEnd++] = 0 // command: null
+  const tail = own.subarray(HEAD_MAX_BYTES, tailEnd)
+  const shared = payload.subarray(prefix.start, prefix.end)
+  return { parts: [head, shared, tail], bytes: head.length + shared.length + tail.length, points: prefix.points }
 }

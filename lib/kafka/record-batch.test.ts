@@ -53,7 +53,7 @@ test('an LZ4 batch decodes with kafkajs to the same records, in order, with thei
     assert.equal(record.offset, String(i))
     assert.equal(record.timestamp, '5000')
     assert.deepEqual(record.key, records[i]!.key === null ? null : Buffer.from(records[i]!.key!))
-    assert.deepEqual(record.value, Buffer.from(records[i]!.value!))
+    assert.deepEqual(record.value, Buffer.from(records[i]!.value as Uint8Array))
     assert.deepEqual(Object.fromEntries(Object.entries(record.headers).map(([key, value]) => [key, value.toString()])), headers)
   })
 })

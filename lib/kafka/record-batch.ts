@@ -36,10 +36,10 @@ export interface RecordHeader {
   value: Buffer
 }
 
-/** A record's key and value; every record of a section gets the same headers. */
+/** A record's key and value (or the parts its value is made of, in order); every record of a section gets the same headers. */
 export interface RecordBytes {
   key: Uint8Array | null
-  value: Uint8Array | null
+  value: Uint8Array | readonly Uint8Array[] | null
 }
 
 function zigzagSize(value: number): number {
@@ -62,13 +62,32 @@ function writeZigzag(bytes: Uint8Array, at: number, value: number): number {
   return at
 }
 
-const fieldSize = (field: Uint8Array | null): number => (field === null ? zigzagSize(-1) : zigzagSize(field.length) + field.length)
+function partsLength(parts: readonly Uint8Array[]): number {
+  let length = 0
+  for (const part of parts) length += part.length
+  return length
+}
 
-function writeField(bytes: Uint8Array, at: number, field: Uint8Array | null): number {
+function fieldSize(field: Uint8Array | readonly Uint8Array[] | null): number {
+  if (field === null) return zigzagSize(-1)
+  const length = field instanceof Uint8Array ? field.length : partsLength(field)
+  return zigzagSize(length) + length
+}
+
+/** A field's length and bytes; a field in parts is written part after part (no joined copy first). */
+function writeField(bytes: Uint8Array, at: number, field: Uint8Array | readonly Uint8Array[] | null): number {
   if (field === null) return writeZigzag(bytes, at, -1)
-  at = writeZigzag(bytes, at, field.length)
-  bytes.set(field, at)
-  return at + field.length
+  if (field instanceof Uint8Array) {
+    at = writeZigzag(bytes, at, field.length)
+    bytes.set(field, at)
+    return at + field.length
+  }
+  at = writeZigzag(bytes, at, partsLength(field))
+  for (const part of field) {
+    bytes.set(part, at)
+    at += part.length
+  }
+  return at
 }
 
 /**

@@ -59,3 +59,22 @@ test('a record above the limit goes alone; nothing gives no section', () => {
   assert.deepEqual(changelogSections([small, big, small, small], recordHeaders(CHANGELOG_HEADERS), 1_000).map(section => section.recordCount), [1, 1, 2])
   assert.deepEqual(changelogSections([], recordHeaders(CHANGELOG_HEADERS)), [])
 })
+
+test('a record whose value is in parts is written as its parts joined, in the same places, without reading its value whole', () => {
+  const headers = recordHeaders(CHANGELOG_HEADERS)
+  // Each value cut in three parts (as spliceChangelogUpsert cuts an upsert), one of them empty for some.
+  const inParts: OutputRecord[] = records.map((record, i) => {
+    const value = record.value!
+    const cuts = [Math.min(value.length, i % 7), Math.min(value.length, 30 + i * 11)]
+    const parts = [value.subarray(0, cuts[0]), value.subarray(cuts[0], cuts[1]), value.subarray(cuts[1])]
+    return {
+      key: record.key, headers: record.headers, valueParts: parts,
+      get value(): Buffer { throw new Error('a record in parts was read whole') },
+    }
+  })
+  for (const codec of [RecordBatchCodec.NONE, RecordBatchCodec.LZ4]) {
+    const whole = changelogSections(records, headers, 60_000, codec)
+    const parted = changelogSections(inParts, headers, 60_000, codec)
+    assert.deepEqual(parted.map(section => [section.recordCount, Buffer.from(section.payload).toString('hex')]), whole.map(section => [section.recordCount, Buffer.from(section.payload).toString('hex')]))
+  }
+})

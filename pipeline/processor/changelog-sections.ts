@@ -18,6 +18,14 @@ export function recordHeaders(headers: Readonly<Record<string, string>>): Record
 
 const bytesOf = (key: OutputRecord['key']): Uint8Array | null => (typeof key === 'string' ? Buffer.from(key) : key)
 
+function valueBytes(value: RecordBytes['value']): number {
+  if (value === null) return 0
+  if (value instanceof Uint8Array) return value.length
+  let bytes = 0
+  for (const part of value) bytes += part.length
+  return bytes
+}
+
 /**
  * `records`, all with the same `headers`, as sections in order, each holding at most `maxBytes` of
  * keys, values and headers before compression (one larger record goes alone, and the broker names
@@ -33,13 +41,15 @@ export function changelogSections(records: readonly OutputRecord[], headers: rea
   let pendingBytes = 0
   for (const record of records) {
     const key = bytesOf(record.key)
-    const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (record.value?.length ?? 0) + headerBytes
+    // A spliced upsert's parts go into the section as they are (OutputRecord.valueParts): its value is never joined.
+    const value = record.valueParts ?? record.value
+    const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + valueBytes(value) + headerBytes
     if (pending.length > 0 && pendingBytes + bytes > maxBytes) {
       sections.push(encodeRecordSection(pending, headers, codec))
       pending = []
       pendingBytes = 0
     }
-    pending.push({ key, value: record.value })
+    pending.push({ key, value })
     pendingBytes += bytes
   }
   if (pending.length > 0) sections.push(encodeRecordSection(pending, headers, codec))
