@@ -371,3 +371,28 @@ test('a repeated statement (parsed once, its times and tag values worked out onc
   }, 100n)
   assert.deepEqual(await run(c, q), count(5))
 })
+
+test('a repeated GROUP BY statement (its columns and groups kept for the schema) sees a new series and a deleted one, and now() moves its range', async (t) => {
+  const c = await context(t)
+  const q = 'SELECT count(v) FROM cpu WHERE time >= 1000s AND time < 1200s GROUP BY "host"'
+  const hosts = async (query = q, at = c): Promise<unknown> => ((JSON.parse(await executeInfluxql(query, at)) as { results: Array<{ series?: Array<{ tags: { host: string }; values: unknown[][] }> }> })
+    .results[0]!.series ?? []).map((s) => [s.tags.host, s.values[0]![1]])
+  assert.deepEqual(await hosts(), [['a', 4], ['b', 2]])
+  const [store] = c.stores as PartitionStore[]
+  const tags: Tag[] = [{ key: 'host', value: 'c' }]
+  await store!.apply({
+    ingestPartition: 0, ingestOffset: 0n, command: null,
+    upsert: { tenant: 't', database: 'db', measurement: 'cpu', seriesKey: canonicalSeriesKey('cpu', tags), tags, points: [{ timeNs: 1100n * S, fields: [{ name: 'v', value: 1 }] }], pointsIn: 1 },
+  }, 100n)
+  assert.deepEqual(await hosts(), [['a', 4], ['b', 2], ['c', 1]])
+  await store!.apply({
+    ingestPartition: 0, ingestOffset: 0n, upsert: null,
+    command: { commandId: 'd', tenant: 't', database: 'db', measurement: 'cpu', kind: 'DELETE', set: [], issuedAtNs: 0n, where: { tags: [{ key: 'host', values: ['a'] }], fromNs: null, toNs: null, fieldPredicate: null } },
+  }, 101n)
+  assert.deepEqual(await hosts(), [['b', 2], ['c', 1]])
+  // The same text at another now(): the kept groups, this request's time range.
+  const recent = 'SELECT count(v) FROM cpu WHERE time >= now() - 100s GROUP BY "host"'
+  assert.deepEqual(await hosts(recent, { ...c, nowNs: 1120n * S }), [['b', 1], ['c', 1]])
+  assert.deepEqual(await hosts(recent, { ...c, nowNs: 1200n * S }), [['c', 1]])
+  assert.deepEqual(await hosts(recent, { ...c, nowNs: 1025n * S }), [['b', 2], ['c', 1]])
+})

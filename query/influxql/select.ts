@@ -39,17 +39,11 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
   const schema = schemaFor(statement, stores, tenant, database, measurement)
   if (schema === null) return []
   const where = analyzeWhere(statement.condition, nowNs, (name) => schema.fields.has(name) && !schema.tags.includes(name))
-  const groupKeys = statement.groupByAllTags ? schema.tags : statement.groupByTags
-  const columns = planColumns(statement, schema, groupKeys)
-  const calls = columns.flatMap((c): CallColumn[] => (c.kind === 'aggregate' || c.kind === 'transform' ? [c] : c.kind === 'math' ? c.calls : []))
+  const { groupKeys, columns, calls, groups: grouped } = preparedFor(statement, schema, where)
   const aggregate = calls.length > 0
-  if (statement.groupByTime && !aggregate) throw unsupported('GROUP BY time(...) requires at least one aggregate function')
-  const transform = calls.find((c) => c.kind === 'transform')
-  if (transform && !statement.groupByTime) throw unsupported(`${transform.spec.fn}() of an aggregate requires GROUP BY time(...)`)
   if (aggregate && statement.groupByTime && where.endNs === null) where.endNs = nowNs
-  let groups = groupSeries(schema, where, groupKeys)
-  if (statement.descending) groups.reverse()
-  groups = groups.slice(statement.soffset, statement.slimit > 0 ? statement.soffset + statement.slimit : undefined)
+  const ordered = statement.descending ? [...grouped].reverse() : grouped
+  const groups = ordered.slice(statement.soffset, statement.slimit > 0 ? statement.soffset + statement.slimit : undefined)
   const out: OutputSeries[] = []
   for (const group of groups) {
     let rows = !aggregate ? rawRows(statement, columns, group.members, where)
@@ -70,6 +64,40 @@ export function selectMeasurement(statement: SelectStatement, stores: PartitionS
 interface Group {
   values: string[]
   members: TableSeries[]
+}
+
+/** What a statement makes of a measurement's schema whatever the time: its columns and its series in groups. */
+interface Prepared {
+  groupKeys: string[]
+  columns: ColumnPlan[]
+  calls: CallColumn[]
+  /** In tag order; shared by every request that repeats the statement, so never changed. */
+  groups: readonly Group[]
+}
+
+/**
+ * Prepared by table schema, then by statement, as SQL keeps its plans (query/execute.ts): the
+ * statement is the parse cache's frozen one, the schema the one plan.ts keeps until a store applies
+ * an entry, so a write, DELETE or DDL command gives a new schema and a new preparation. The tag
+ * predicate the groups were chosen with depends on the condition and the schema only (time bounds,
+ * which may read now(), are worked out per request).
+ */
+const PREPARED = new WeakMap<TableSchema, WeakMap<SelectStatement, Prepared>>()
+
+function preparedFor(statement: SelectStatement, schema: TableSchema, where: WhereParts): Prepared {
+  let bySchema = PREPARED.get(schema)
+  if (bySchema === undefined) PREPARED.set(schema, bySchema = new WeakMap())
+  let prepared = bySchema.get(statement)
+  if (prepared !== undefined) return prepared
+  const groupKeys = statement.groupByAllTags ? schema.tags : statement.groupByTags
+  const columns = planColumns(statement, schema, groupKeys)
+  const calls = columns.flatMap((c): CallColumn[] => (c.kind === 'aggregate' || c.kind === 'transform' ? [c] : c.kind === 'math' ? c.calls : []))
+  if (statement.groupByTime && calls.length === 0) throw unsupported('GROUP BY time(...) requires at least one aggregate function')
+  const transform = calls.find((c) => c.kind === 'transform')
+  if (transform && !statement.groupByTime) throw unsupported(`${transform.spec.fn}() of an aggregate requires GROUP BY time(...)`)
+  prepared = { groupKeys, columns, calls, groups: groupSeries(schema, where, groupKeys) }
+  bySchema.set(statement, prepared)
+  return prepared
 }
 
 /** The measurement's series (listed with their tags and fields), or null when it has none; some when `matches` narrow them. */
