@@ -400,3 +400,20 @@ test('a repeated SELECT (its plan kept for the table schema) answers what the st
   assert.deepEqual(await rows(maxOfW), [[7n]])
   assert.deepEqual((await executeSql(maxOfW, context)).columns.map((c) => c.type), ['integer'])
 })
+
+test('one narrowed SELECT text over two databases answers each from its own series (the listing key names the database beside the kept matches)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-query-keys-'))
+  const store = await openPartitionStore(join(dir, '0'), { partition: 0, fsync: false, autoCompact: false })
+  t.after(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
+  const inDatabase = (database: string, value: number): ChangelogEntry => {
+    const entry = upsert('cpu', 'h0', [[T0, [{ name: 'usage', value }]]])
+    return { ...entry, upsert: { ...entry.upsert!, database } }
+  }
+  await store.apply(inDatabase('db', 1), 0n)
+  await store.apply(inDatabase('other', 2), 1n)
+  const sql = "SELECT max(usage) AS m FROM cpu WHERE host = 'h0'"
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual((await executeSql(sql, { tenant: 't', database: 'db', stores: [store], nowNs: T0 })).rows, [[1]])
+    assert.deepEqual((await executeSql(sql, { tenant: 't', database: 'other', stores: [store], nowNs: T0 })).rows, [[2]])
+  }
+})

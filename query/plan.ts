@@ -71,12 +71,24 @@ export function tableSchema(stores: Iterable<PartitionStore>, tenant: string, da
  * the matching series lack (to tell an unknown column from one only other series have).
  */
 export function selectSchema(stores: PartitionStore[], tenant: string, database: string, statement: SelectStatement): TableSchema {
-  const matches: TagMatch[] = statement.conditions.filter((c) => !c.negate && c.refusal === null).map((c) => ({ key: c.column, values: c.values }))
+  const matches = narrowingOf(statement)
   if (matches.length > 0 && !statement.items.some((i) => i.kind === 'star')) {
     const narrowed = listTable(stores, tenant, database, statement.table, matches)
     if (narrowed && namesKnown(narrowed, statement)) return narrowed
   }
   return tableSchema(stores, tenant, database, statement.table)
+}
+
+/** The WHERE's positive tag conditions as listing matches, once per (cached, frozen) statement. */
+const narrowings = new WeakMap<SelectStatement, TagMatch[]>()
+
+function narrowingOf(statement: SelectStatement): TagMatch[] {
+  let matches = narrowings.get(statement)
+  if (matches === undefined) {
+    matches = statement.conditions.filter((c) => !c.negate && c.refusal === null).map((c) => Object.freeze({ key: c.column, values: c.values }))
+    narrowings.set(statement, Object.freeze(matches) as TagMatch[])
+  }
+  return matches
 }
 
 function namesKnown(schema: TableSchema, statement: SelectStatement): boolean {
@@ -101,13 +113,26 @@ const keptSchemas = new LruCache<string, { stores: PartitionStore[]; versions: A
 function listTable(stores: Iterable<PartitionStore>, tenant: string, database: string, table: string, matches?: TagMatch[]): TableSchema | null {
   const storeList = [...stores]
   const versions = storeList.map((store) => store.listingVersion(tenant, database))
-  const key = JSON.stringify([tenant, database, table, matches ?? null])
+  const key = JSON.stringify([tenant, database, table]) + (matches === undefined ? '' : matchesText(matches))
   const kept = keptSchemas.get(key)
   if (kept && !versions.includes(null) && sameItems(kept.stores, storeList) && sameItems(kept.versions, versions)) return kept.schema
   const listings = storeList.map((store) => store.listSeries({ tenant, database, measurement: table, ...(matches ? { tags: matches } : {}) }))
   const schema = schemaOf(table, storeList, listings)
   keptSchemas.set(key, { stores: storeList, versions, schema }, 1 + (schema?.series.length ?? 0))
   return schema
+}
+
+/**
+ * Matches as JSON, once per frozen array: a repeated statement's are the same one (narrowingOf,
+ * InfluxQL's tagMatchesOf). An array that is not frozen could change under its text: not kept.
+ */
+const matchTexts = new WeakMap<TagMatch[], string>()
+
+function matchesText(matches: TagMatch[]): string {
+  if (!Object.isFrozen(matches)) return JSON.stringify(matches)
+  let text = matchTexts.get(matches)
+  if (text === undefined) matchTexts.set(matches, text = JSON.stringify(matches))
+  return text
 }
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
