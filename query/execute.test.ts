@@ -407,7 +407,7 @@ test('one narrowed SELECT text over two databases answers each from its own seri
   t.after(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
   const inDatabase = (database: string, value: number): ChangelogEntry => {
     const entry = upsert('cpu', 'h0', [[T0, [{ name: 'usage', value }]]])
-    return { ...entry, upsert: { ...entry.upsert!, database } }
+    return { ingestPartition: 0, ingestOffset: 0n, command: null, upsert: { ...entry.upsert!, database } }
   }
   await store.apply(inDatabase('db', 1), 0n)
   await store.apply(inDatabase('other', 2), 1n)
