@@ -9,13 +9,11 @@
 // kafkajs's sendMessages keeps the function it required: installed after kafkajs loaded, this changes
 // nothing and says so (false), as for another kafkajs release.
 
-import { createRequire, Module } from 'node:module'
-
-const require = createRequire(import.meta.url)
+import { installedKafkajsVersion, kafkajsModulePath, replaceKafkajsModule } from './kafkajs-module.ts'
 
 /** The kafkajs release whose grouping this replaces (package.json pins it). */
 export const KAFKAJS_VERSION = '2.2.4'
-export const KAFKAJS_GROUPING_MODULE = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')
+export const KAFKAJS_GROUPING_MODULE = kafkajsModulePath('src/producer/groupMessagesPerPartition.js')
 
 export interface GroupArgs<M> {
   topic: string
@@ -40,16 +38,8 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
 
 /** Puts groupMessagesPerPartition in kafkajs's place; false (nothing changed) for another release or when kafkajs's own was loaded already. */
 export function installMessageGrouping(): boolean {
-  const version = (require('kafkajs/package.json') as { version: string }).version
-  if (version !== KAFKAJS_VERSION) return false
-  const cache = require.cache
-  if (cache[KAFKAJS_GROUPING_MODULE] !== undefined) return cache[KAFKAJS_GROUPING_MODULE]!.exports === groupMessagesPerPartition
-  const module = new Module(KAFKAJS_GROUPING_MODULE)
-  module.filename = KAFKAJS_GROUPING_MODULE
-  module.loaded = true
-  module.exports = groupMessagesPerPartition
-  cache[KAFKAJS_GROUPING_MODULE] = module
-  return true
+  if (installedKafkajsVersion !== KAFKAJS_VERSION) return false
+  return replaceKafkajsModule(KAFKAJS_GROUPING_MODULE, groupMessagesPerPartition)
 }
 
 installMessageGrouping()

@@ -4,24 +4,15 @@
 // JavaScript where that has no binary). It must run before kafkajs is loaded: kafkajs's record batch
 // module keeps the function it required; installed later, it changes nothing and says so.
 
-import { createRequire, Module } from 'node:module'
 import { crc32c } from '../checksum/crc32c.ts'
-
-const require = createRequire(import.meta.url)
+import { kafkajsModulePath, replaceKafkajsModule } from './kafkajs-module.ts'
 
 /** The module kafkajs's recordBatch/v0 requires for the CRC ("../crc32C"). */
-export const KAFKAJS_CRC32C_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js')
+export const KAFKAJS_CRC32C_MODULE = kafkajsModulePath('src/protocol/recordBatch/crc32C/index.js')
 
 /** Puts lib/checksum's crc32c in kafkajs's place; false if kafkajs's own was loaded already. */
 export function installNativeCrc32cInKafkajs(): boolean {
-  const cache = require.cache
-  if (cache[KAFKAJS_CRC32C_MODULE] !== undefined) return cache[KAFKAJS_CRC32C_MODULE]!.exports === kafkajsCrc32c
-  const module = new Module(KAFKAJS_CRC32C_MODULE)
-  module.filename = KAFKAJS_CRC32C_MODULE
-  module.loaded = true
-  module.exports = kafkajsCrc32c
-  cache[KAFKAJS_CRC32C_MODULE] = module
-  return true
+  return replaceKafkajsModule(KAFKAJS_CRC32C_MODULE, kafkajsCrc32c)
 }
 
 /** kafkajs's contract: the CRC of the whole buffer as an unsigned 32-bit number. */

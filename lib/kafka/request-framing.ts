@@ -12,14 +12,15 @@
 // kafkajs's connection keeps the function it required: installed after kafkajs loaded, this changes
 // nothing and says so (false), as for another kafkajs release.
 
-import { createRequire, Module } from 'node:module'
+import { createRequire } from 'node:module'
+import { installedKafkajsVersion, kafkajsModulePath, replaceKafkajsModule } from './kafkajs-module.ts'
 
 const require = createRequire(import.meta.url)
 
 /** The kafkajs release whose request framing this replaces (package.json pins it). */
 export const KAFKAJS_VERSION = '2.2.4'
-export const KAFKAJS_REQUEST_MODULE = require.resolve('kafkajs/src/protocol/request.js')
-const KAFKAJS_ENCODER_MODULE = require.resolve('kafkajs/src/protocol/encoder.js')
+export const KAFKAJS_REQUEST_MODULE = kafkajsModulePath('src/protocol/request.js')
+const KAFKAJS_ENCODER_MODULE = kafkajsModulePath('src/protocol/encoder.js')
 
 /**
  * On a body's Encoder: the buffer its `buf` is a view into, with free bytes in front of `buf` where
@@ -87,16 +88,8 @@ export async function frameRequest({ correlationId, clientId, request: { apiKey,
 
 /** Puts frameRequest in kafkajs's place; false (nothing changed) for another release or when kafkajs's own was loaded already. */
 export function installRequestFraming(): boolean {
-  const version = (require('kafkajs/package.json') as { version: string }).version
-  if (version !== KAFKAJS_VERSION) return false
-  const cache = require.cache
-  if (cache[KAFKAJS_REQUEST_MODULE] !== undefined) return cache[KAFKAJS_REQUEST_MODULE]!.exports === frameRequest
-  const module = new Module(KAFKAJS_REQUEST_MODULE)
-  module.filename = KAFKAJS_REQUEST_MODULE
-  module.loaded = true
-  module.exports = frameRequest
-  cache[KAFKAJS_REQUEST_MODULE] = module
-  return true
+  if (installedKafkajsVersion !== KAFKAJS_VERSION) return false
+  return replaceKafkajsModule(KAFKAJS_REQUEST_MODULE, frameRequest)
 }
 
 installRequestFraming()
