@@ -50,6 +50,7 @@ const HOURS = Number(options.hours ?? 2)
 /** The floor is the entry after the issue's four in peer-queries.ts. */
 const QUERY = options.query === 'floor' ? 5 : Number(options.query ?? 3)
 const DATABASE = 'bench_forms'
+const LOAD_TIMEOUT_MS = 300_000
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 
@@ -117,9 +118,12 @@ async function startLoaded(name: string, workload: Buffer[], lines: number, root
     const port = running.ports[0]!
     await running.createDatabase(DATABASE)
     for (const body of workload) await send(port, { method: 'POST', path: running.writePath(DATABASE), body })
+    // A node that never applies everything (a broken checkout) fails the run instead of hanging it.
+    const deadline = Date.now() + LOAD_TIMEOUT_MS
     for (;;) {
       const [answer] = await running.count(DATABASE, 'cpu', FIELD)
       if (answer !== undefined && 'count' in answer && answer.count === lines) break
+      if (Date.now() > deadline) throw new Error(`${name}: ${JSON.stringify(answer)} after ${LOAD_TIMEOUT_MS / 1000} s, not the ${lines} lines written`)
       await new Promise(resolveWait => setTimeout(resolveWait, 200))
     }
     await send(port, { method: 'POST', path: '/api/v1/replicaset/compact' })
