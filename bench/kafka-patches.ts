@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { createRequire } from 'node:module'
 import { frameRequest, KAFKAJS_REQUEST_MODULE, type FrameArgs } from '../lib/kafka/request-framing.ts'
 import { groupMessagesPerPartition, KAFKAJS_GROUPING_MODULE, type GroupArgs } from '../lib/kafka/message-grouping.ts'
+import { pristineKafkajsModule } from '../lib/kafka/kafkajs-module.ts'
 import { sectionMessages } from '../lib/kafka/encoded-produce.ts'
 import { encodeRecordSection, RecordBatchCodec } from '../lib/kafka/record-batch.ts'
 import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
@@ -27,21 +28,10 @@ const PARTITIONS = 6
 
 const require = createRequire(import.meta.url)
 
-/** kafkajs's own copy of `path`, loaded beside the replacement in the module cache. */
-function pristine<T>(path: string): T {
-  const installed = require.cache[path]
-  delete require.cache[path]
-  try {
-    return require(path) as T
-  } finally {
-    if (installed) require.cache[path] = installed
-  }
-}
-
 type Frame = (args: FrameArgs) => Promise<{ buffer: Buffer }>
 type Group = (args: GroupArgs<unknown>) => Record<number, unknown[]>
-const kafkajsFrame = pristine<Frame>(KAFKAJS_REQUEST_MODULE)
-const kafkajsGroup = pristine<Group>(KAFKAJS_GROUPING_MODULE)
+const kafkajsFrame = pristineKafkajsModule<Frame>(KAFKAJS_REQUEST_MODULE)
+const kafkajsGroup = pristineKafkajsModule<Group>(KAFKAJS_GROUPING_MODULE)
 
 const produce = require('kafkajs/src/protocol/requests/produce/v5/request.js') as (args: Record<string, unknown>) => FrameArgs['request']
 const headers = [{ key: Buffer.from('sluice-format'), value: Buffer.from('changelog-entry') }]

@@ -26,3 +26,18 @@ export function replaceKafkajsModule(path: string, exports: unknown): boolean {
   cache[path] = module
   return true
 }
+
+/**
+ * A second, fresh copy of one of kafkajs's modules as kafkajs ships it, loaded beside whatever the
+ * require cache holds for it (a replacement stays in place): what tests and benchmarks compare a
+ * replacement against.
+ */
+export function pristineKafkajsModule<T>(path: string): T {
+  const installed = require.cache[path]
+  delete require.cache[path]
+  try {
+    return require(path) as T
+  } finally {
+    if (installed) require.cache[path] = installed
+  }
+}

@@ -6,19 +6,14 @@ import { test } from 'node:test'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { groupMessagesPerPartition, installMessageGrouping, KAFKAJS_GROUPING_MODULE, type GroupArgs } from './message-grouping.ts'
+import { pristineKafkajsModule } from './kafkajs-module.ts'
 
 const require = createRequire(import.meta.url)
 type Group = (args: GroupArgs<unknown>) => Record<string, unknown[]>
 
 /** A second copy of kafkajs's module, as kafkajs ships it. */
 function pristineGrouping(): Group {
-  const installed = require.cache[KAFKAJS_GROUPING_MODULE]
-  delete require.cache[KAFKAJS_GROUPING_MODULE]
-  try {
-    return require(KAFKAJS_GROUPING_MODULE) as Group
-  } finally {
-    if (installed) require.cache[KAFKAJS_GROUPING_MODULE] = installed
-  }
+  return pristineKafkajsModule<Group>(KAFKAJS_GROUPING_MODULE)
 }
 
 test('installed before kafkajs loads: its producer groups with groupMessagesPerPartition', () => {

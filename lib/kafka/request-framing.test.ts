@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createRequire } from 'node:module'
 import { FRAMING_ROOM, frameRequest, installRequestFraming, KAFKAJS_REQUEST_MODULE, type FrameArgs } from './request-framing.ts'
+import { pristineKafkajsModule } from './kafkajs-module.ts'
 import { sectionMessages } from './encoded-produce.ts'
 import { encodeRecordSection, RecordBatchCodec } from './record-batch.ts'
 
@@ -25,13 +26,7 @@ const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass
 
 /** A second copy of kafkajs's request.js, as kafkajs ships it. */
 function pristineFraming(): Frame {
-  const installed = require.cache[KAFKAJS_REQUEST_MODULE]
-  delete require.cache[KAFKAJS_REQUEST_MODULE]
-  try {
-    return require(KAFKAJS_REQUEST_MODULE) as Frame
-  } finally {
-    if (installed) require.cache[KAFKAJS_REQUEST_MODULE] = installed
-  }
+  return pristineKafkajsModule<Frame>(KAFKAJS_REQUEST_MODULE)
 }
 
 function bodyOf(size: number, seed: number): Encoder {

@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { installUnzeroedEncoder, KAFKAJS_ENCODER_MODULE } from './unzeroed-encoder.ts'
+import { pristineKafkajsModule } from './kafkajs-module.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -21,13 +22,7 @@ type EncoderClass = new (initialSize?: number) => Encoder
 /** A second copy of kafkajs's Encoder module, as kafkajs ships it. */
 function pristineEncoder(): EncoderClass {
   require(KAFKAJS_ENCODER_MODULE) // the copy kafkajs uses stays in the cache
-  const installed = require.cache[KAFKAJS_ENCODER_MODULE]
-  delete require.cache[KAFKAJS_ENCODER_MODULE]
-  try {
-    return require(KAFKAJS_ENCODER_MODULE) as EncoderClass
-  } finally {
-    if (installed) require.cache[KAFKAJS_ENCODER_MODULE] = installed
-  }
+  return pristineKafkajsModule<EncoderClass>(KAFKAJS_ENCODER_MODULE)
 }
 
 function writeAll(Encoder: EncoderClass, initialSize: number): Buffer {
