@@ -17,11 +17,10 @@ import type { Message } from 'kafkajs'
 import { frameRecordBatchInto, recordBatchBytes, type EncodedRecords } from './record-batch.ts'
 import { FRAMING_ROOM, FRAMING_ROOM_BYTES } from './request-framing.ts'
 import { installUnzeroedEncoder } from './unzeroed-encoder.ts'
+import { isPatchedKafkajsRelease } from './kafkajs-module.ts'
 
 const require = createRequire(import.meta.url)
 
-/** The kafkajs release whose Produce request this wraps (package.json pins it). */
-export const KAFKAJS_VERSION = '2.2.4'
 export const KAFKAJS_PRODUCE_V3_MODULE = require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js')
 const LATER_PRODUCE_MODULES = [4, 5, 6, 7].map(version => require.resolve(`kafkajs/src/protocol/requests/produce/v${version}/request.js`))
 const KAFKAJS_ENCODER_MODULE = require.resolve('kafkajs/src/protocol/encoder.js')
@@ -165,8 +164,7 @@ let installed: boolean | undefined
  */
 export function installPreEncodedProduce(): boolean {
   if (installed !== undefined) return installed
-  const version = (require('kafkajs/package.json') as { version: string }).version
-  if (version !== KAFKAJS_VERSION) return (installed = false)
+  if (!isPatchedKafkajsRelease) return (installed = false)
   installUnzeroedEncoder() // kafkajs copies every request twice more after encode(): without zeroing (unzeroed-encoder.ts)
   const cache = require.cache
   const current = cache[KAFKAJS_PRODUCE_V3_MODULE]?.exports as ProduceV3 | undefined

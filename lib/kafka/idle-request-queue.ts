@@ -7,11 +7,10 @@
 // limit, with the same delays kafkajs uses then. Sending, throttling and timeouts stay kafkajs's.
 
 import { createRequire } from 'node:module'
+import { isPatchedKafkajsRelease } from './kafkajs-module.ts'
 
 const require = createRequire(import.meta.url)
 
-/** The kafkajs release whose request queue this replaces a method of (package.json pins it). */
-export const KAFKAJS_VERSION = '2.2.4'
 export const KAFKAJS_REQUEST_QUEUE_MODULE = require.resolve('kafkajs/src/network/requestQueue/index.js')
 
 /** kafkajs's own delay before it looks again at a queue over its in-flight limit. */
@@ -30,8 +29,7 @@ interface RequestQueueState {
  * thread); true once installed. Another kafkajs release is left alone (false): its queue may differ.
  */
 export function installIdleRequestQueue(): boolean {
-  const version = (require('kafkajs/package.json') as { version: string }).version
-  if (version !== KAFKAJS_VERSION) return false
+  if (!isPatchedKafkajsRelease) return false
   const RequestQueue = require(KAFKAJS_REQUEST_QUEUE_MODULE) as { prototype: { scheduleCheckPendingRequests: (this: RequestQueueState) => void } }
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests
   return true

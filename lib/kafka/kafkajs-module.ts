@@ -1,13 +1,17 @@
 // Putting a module of our own in the place of one of kafkajs's, before kafkajs loads it: kafkajs's
 // modules keep the functions they required, so a module installed after kafkajs loaded changes
-// nothing. Used by native-crc32c.ts, request-framing.ts and message-grouping.ts.
+// nothing. Used by native-crc32c.ts, request-framing.ts, message-grouping.ts, idle-request-queue.ts
+// and encoded-produce.ts.
 
 import { createRequire, Module } from 'node:module'
 
 const require = createRequire(import.meta.url)
 
-/** The installed kafkajs release (its package.json). */
-export const installedKafkajsVersion = (require('kafkajs/package.json') as { version: string }).version
+/** The kafkajs release the replacements in lib/kafka were written against and tested with (package.json pins it). */
+export const PATCHED_KAFKAJS_VERSION = '2.2.4'
+
+/** Whether the installed kafkajs (its package.json) is that release: each replacement installs only then. */
+export const isPatchedKafkajsRelease = (require('kafkajs/package.json') as { version: string }).version === PATCHED_KAFKAJS_VERSION
 
 /** The path of one of kafkajs's modules, as kafkajs's own require resolves it. */
 export const kafkajsModulePath = (relative: string): string => require.resolve(`kafkajs/${relative}`)

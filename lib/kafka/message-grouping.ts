@@ -9,10 +9,8 @@
 // kafkajs's sendMessages keeps the function it required: installed after kafkajs loaded, this changes
 // nothing and says so (false), as for another kafkajs release.
 
-import { installedKafkajsVersion, kafkajsModulePath, replaceKafkajsModule } from './kafkajs-module.ts'
+import { isPatchedKafkajsRelease, kafkajsModulePath, replaceKafkajsModule } from './kafkajs-module.ts'
 
-/** The kafkajs release whose grouping this replaces (package.json pins it). */
-export const KAFKAJS_VERSION = '2.2.4'
 export const KAFKAJS_GROUPING_MODULE = kafkajsModulePath('src/producer/groupMessagesPerPartition.js')
 
 export interface GroupArgs<M> {
@@ -38,7 +36,7 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
 
 /** Puts groupMessagesPerPartition in kafkajs's place; false (nothing changed) for another release or when kafkajs's own was loaded already. */
 export function installMessageGrouping(): boolean {
-  if (installedKafkajsVersion !== KAFKAJS_VERSION) return false
+  if (!isPatchedKafkajsRelease) return false
   return replaceKafkajsModule(KAFKAJS_GROUPING_MODULE, groupMessagesPerPartition)
 }
 

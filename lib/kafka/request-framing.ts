@@ -13,12 +13,10 @@
 // nothing and says so (false), as for another kafkajs release.
 
 import { createRequire } from 'node:module'
-import { installedKafkajsVersion, kafkajsModulePath, replaceKafkajsModule } from './kafkajs-module.ts'
+import { isPatchedKafkajsRelease, kafkajsModulePath, replaceKafkajsModule } from './kafkajs-module.ts'
 
 const require = createRequire(import.meta.url)
 
-/** The kafkajs release whose request framing this replaces (package.json pins it). */
-export const KAFKAJS_VERSION = '2.2.4'
 export const KAFKAJS_REQUEST_MODULE = kafkajsModulePath('src/protocol/request.js')
 const KAFKAJS_ENCODER_MODULE = kafkajsModulePath('src/protocol/encoder.js')
 
@@ -88,7 +86,7 @@ export async function frameRequest({ correlationId, clientId, request: { apiKey,
 
 /** Puts frameRequest in kafkajs's place; false (nothing changed) for another release or when kafkajs's own was loaded already. */
 export function installRequestFraming(): boolean {
-  if (installedKafkajsVersion !== KAFKAJS_VERSION) return false
+  if (!isPatchedKafkajsRelease) return false
   return replaceKafkajsModule(KAFKAJS_REQUEST_MODULE, frameRequest)
 }
 
