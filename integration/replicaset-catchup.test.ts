@@ -56,8 +56,11 @@ test('a node whose changelog start is gone copies the stores from a peer, then f
   assert.match(b.logs(), /"event":"replica_changelog_start_gone"/)
   assert.equal((b.logs().match(/"event":"replica_snapshot_copied"/g) ?? []).length, PARTITIONS, 'one copy per partition')
 
-  // Both follow the changelog from here on.
+  // Both follow the changelog from here on. The write's points reach each changelog partition in
+  // that partition's master's own transaction: wait until the new node has all of them, then until
+  // the peer stands at the same offsets (equal checksums at lower offsets would stop too early).
   await write(b, lines(2_000, 300))
+  assert.ok(await eventually(async () => (await count(b)).n === 2_300, 30_000), 'the new node applied the copied points and the new ones')
   const applied = (offsets: Record<string, string>): bigint => Object.values(offsets).reduce((n, o) => n + BigInt(o), 0n)
   for (let i = 0; i < 120; i++) {
     const [sa, sb] = await Promise.all([nodeChecksum(a.url), nodeChecksum(b.url)])
