@@ -62,15 +62,18 @@ function writeZigzag(bytes: Uint8Array, at: number, value: number): number {
   return at
 }
 
-function partsLength(parts: readonly Uint8Array[]): number {
+/** Bytes of a record's value, whole or in parts (0 for null). */
+export function valueLength(value: RecordBytes['value']): number {
+  if (value === null) return 0
+  if (value instanceof Uint8Array) return value.length
   let length = 0
-  for (const part of parts) length += part.length
+  for (const part of value) length += part.length
   return length
 }
 
 function fieldSize(field: Uint8Array | readonly Uint8Array[] | null): number {
   if (field === null) return zigzagSize(-1)
-  const length = field instanceof Uint8Array ? field.length : partsLength(field)
+  const length = valueLength(field)
   return zigzagSize(length) + length
 }
 
@@ -82,7 +85,7 @@ function writeField(bytes: Uint8Array, at: number, field: Uint8Array | readonly 
     bytes.set(field, at)
     return at + field.length
   }
-  at = writeZigzag(bytes, at, partsLength(field))
+  at = writeZigzag(bytes, at, valueLength(field))
   for (const part of field) {
     bytes.set(part, at)
     at += part.length

@@ -47,6 +47,10 @@ export interface FrameArgs {
   request: KafkajsRequest
 }
 
+type EncoderClass = new (initialSize?: number) => KafkajsEncoder
+/** kafkajs's Encoder class, required at the first framing (not on this module's load, ahead of kafkajs). */
+let Encoder: EncoderClass | undefined
+
 /** Bytes of the size prefix and header for `clientId`. */
 export function framingBytes(clientId: string | null | undefined): number {
   return 4 + 2 + 2 + 4 + 2 + (clientId == null ? 0 : Buffer.byteLength(clientId, 'utf8'))
@@ -77,7 +81,7 @@ export async function frameRequest({ correlationId, clientId, request: { apiKey,
     at = framed.writeInt16BE(length, at) + length
   }
   if (at !== headerBytes) throw new Error(`request framing: wrote a ${at}-byte header, sized ${headerBytes}`)
-  const Encoder = require(KAFKAJS_ENCODER_MODULE) as new (initialSize?: number) => KafkajsEncoder
+  Encoder ??= require(KAFKAJS_ENCODER_MODULE) as EncoderClass
   const encoder = new Encoder(0)
   encoder.buf = framed
   encoder.offset = framed.length

@@ -5,7 +5,7 @@
 // bench:e2e's profile, for bytes the master already holds whole.
 
 import type { OutputRecord } from './changelog.ts'
-import { encodeRecordSection, RecordBatchCodec, type EncodedRecords, type RecordBytes, type RecordHeader } from '../../lib/kafka/record-batch.ts'
+import { encodeRecordSection, RecordBatchCodec, valueLength, type EncodedRecords, type RecordBytes, type RecordHeader } from '../../lib/kafka/record-batch.ts'
 import { DEFAULT_MAX_PARTITION_BATCH_BYTES } from '../../lib/kafka/split-batches.ts'
 
 /** What a record adds to its batch beyond key, value and headers (split-batches.ts counts the same). */
@@ -17,14 +17,6 @@ export function recordHeaders(headers: Readonly<Record<string, string>>): Record
 }
 
 const bytesOf = (key: OutputRecord['key']): Uint8Array | null => (typeof key === 'string' ? Buffer.from(key) : key)
-
-function valueBytes(value: RecordBytes['value']): number {
-  if (value === null) return 0
-  if (value instanceof Uint8Array) return value.length
-  let bytes = 0
-  for (const part of value) bytes += part.length
-  return bytes
-}
 
 /**
  * `records`, all with the same `headers`, as sections in order, each holding at most `maxBytes` of
@@ -43,7 +35,7 @@ export function changelogSections(records: readonly OutputRecord[], headers: rea
     const key = bytesOf(record.key)
     // A spliced upsert's parts go into the section as they are (OutputRecord.valueParts): its value is never joined.
     const value = record.valueParts ?? record.value
-    const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + valueBytes(value) + headerBytes
+    const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + valueLength(value) + headerBytes
     if (pending.length > 0 && pendingBytes + bytes > maxBytes) {
       sections.push(encodeRecordSection(pending, headers, codec))
       pending = []
