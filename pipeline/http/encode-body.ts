@@ -158,8 +158,13 @@ function joinInScratch(chunks: readonly Uint8Array[]): Buffer {
   return joinScratch.subarray(0, bytes)
 }
 
+/** A body given as one buffer or as its chunks (EncodeRequest.body), as chunks. */
+export function bodyChunksOf(body: EncodeRequest['body']): readonly Uint8Array[] {
+  return body instanceof Uint8Array ? [body] : body
+}
+
 export function encodeBody(request: EncodeRequest): EncodeResult {
-  const received = request.body instanceof Uint8Array ? Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength) : joinInScratch(request.body)
+  const received = joinInScratch(bodyChunksOf(request.body))
   let body = received
   if (request.gzip !== undefined && received.length > 0) {
     try {
@@ -207,8 +212,7 @@ export function transferablesOf(result: EncodeResult): ArrayBuffer[] {
     // Only arrays that own their whole buffer: transferring a pooled Buffer's would detach its neighbours.
     if (array.buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength) buffers.add(array.buffer)
   }
-  if (result.body instanceof Uint8Array) add(result.body)
-  else for (const chunk of result.body) add(chunk)
+  for (const chunk of bodyChunksOf(result.body)) add(chunk)
   if (result.kind === 'encoded') {
     add(result.fieldClaims.types)
     if (result.records) {

@@ -11,7 +11,7 @@
 
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import type { EncodeRequest, EncodeResult } from './encode-body.ts'
+import { bodyChunksOf, type EncodeRequest, type EncodeResult } from './encode-body.ts'
 import { HttpApiError, HttpErrorCode } from './errors.ts'
 import type { Logger } from './kafka-writer.ts'
 import type { WorkerAnswer, WorkerTask } from './parse-worker.ts'
@@ -84,7 +84,7 @@ export class ParsePool {
   /** Parses and encodes the body on a worker; each chunk that owns its buffer is detached (transferred). */
   encode(request: EncodeRequest, deadlineMs: number): Promise<EncodeResult> {
     if (this.closed) return Promise.reject(new HttpApiError(HttpErrorCode.WORKER_FAILED, 'the parse workers are shut down; nothing was written'))
-    const chunks = request.body instanceof Uint8Array ? [request.body] : request.body
+    const chunks = bodyChunksOf(request.body)
     let bytes = 0
     for (const chunk of chunks) bytes += chunk.byteLength
     if (this.queuedBodyBytes > 0 && this.queuedBodyBytes + bytes > this.maxQueuedBodyBytes) {

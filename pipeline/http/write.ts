@@ -14,7 +14,7 @@ import type { Access } from './auth.ts'
 import { parseCredentials } from './auth.ts'
 import { acceptRawBodies, bodyChunks, bodyEncodingOf, decodeBody, joinBody } from './body.ts'
 import { queryString, sendError, wallClockNs, type HttpApiOptions } from './context.ts'
-import { reportLines, unpackRecords, unpackSections } from './encode-body.ts'
+import { bodyChunksOf, reportLines, unpackRecords, unpackSections } from './encode-body.ts'
 import { recordHeaders } from './kafka-writer.ts'
 import { Dialect, errorResponse, HttpApiError, HttpErrorCode, type DialectValue, type ReportedLineError } from './errors.ts'
 import { startWriteSpan, type WriteSpan } from './tracing.ts'
@@ -260,7 +260,7 @@ async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOp
   const outcome: Outcome = { written: 0, rejected: result.rejectedLineCount, parseErrors: result.parseErrors, conflicts: [], unreported: result.rejectedLineCount - result.parseErrors.length }
   if (result.rejectedLineCount > 0 && !writesAroundSyntaxErrors(dialect)) return outcome
   if (!await options.catalog.checkFieldClaims(access.tenant, target.database, result.tagKeys, result.fieldClaims)) {
-    const returned = joinBody(result.body instanceof Uint8Array ? [result.body] : result.body)
+    const returned = joinBody(bodyChunksOf(result.body))
     return writeParsedHere(write, write.gzipped ? await decodeBody(returned, 'gzip', options.limits.maxBodyBytes) : returned, databaseReady)
   }
   if (result.sections !== null) await options.sink.writeSections!(unpackSections(result.sections), write.deadlineMs)
