@@ -304,18 +304,17 @@ async function time(form: QueryForm, clock?: ServerClock, threadPid?: number): P
     ms.push(performance.now() - started)
   }
   const threadAfter: ThreadSample | undefined = threadPid === undefined ? undefined : sampleThread(threadPid)
-  const answer = form.answer(body)
-  const after = await clock?.()
+  const thread = threadBefore === undefined || threadAfter === undefined ? undefined
+    : { cpuNs: threadAfter.cpuNs - threadBefore.cpuNs, waitNs: threadAfter.waitNs - threadBefore.waitNs, faults: threadAfter.minorFaults - threadBefore.minorFaults }
+  return timingOf(ms, form.answer(body), before, await clock?.(), thread)
+}
+
+/** A form's Timing from its runs' milliseconds, the node's query clock around them and its main thread's totals over them. */
+function timingOf(ms: number[], answer: Answer, before: { seconds: number; count: number } | undefined, after: { seconds: number; count: number } | undefined, thread: { cpuNs: number; waitNs: number; faults: number } | undefined): Timing {
   const sorted = [...ms].sort((a, b) => a - b)
   const timing: Timing = { medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!, answer }
   if (before !== undefined && after !== undefined && after.count > before.count) timing.serverMeanMs = 1000 * (after.seconds - before.seconds) / (after.count - before.count)
-  if (threadBefore !== undefined && threadAfter !== undefined) {
-    timing.thread = {
-      cpuUs: (threadAfter.cpuNs - threadBefore.cpuNs) / 1000 / RUNS,
-      waitUs: (threadAfter.waitNs - threadBefore.waitNs) / 1000 / RUNS,
-      faults: (threadAfter.minorFaults - threadBefore.minorFaults) / RUNS,
-    }
-  }
+  if (thread !== undefined) timing.thread = { cpuUs: thread.cpuNs / 1000 / ms.length, waitUs: thread.waitNs / 1000 / ms.length, faults: thread.faults / ms.length }
   return timing
 }
 
@@ -390,15 +389,7 @@ async function interleaved(rows: Row[], versions: string[], workload: ReturnType
         }
       }
       for (const [at, { form, query }] of built.entries()) {
-        const ms = samples[at]!
-        const sorted = [...ms].sort((a, b) => a - b)
-        const timing: Timing = { medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!, answer: query.answer(bodies[at]!) }
-        const clockBefore = clocksBefore[at]
-        const clockAfter = await form.clock?.()
-        if (clockBefore !== undefined && clockAfter !== undefined && clockAfter.count > clockBefore.count) {
-          timing.serverMeanMs = 1000 * (clockAfter.seconds - clockBefore.seconds) / (clockAfter.count - clockBefore.count)
-        }
-        if (form.threadPid !== undefined) timing.thread = { cpuUs: threads[at]!.cpuNs / 1000 / ms.length, waitUs: threads[at]!.waitNs / 1000 / ms.length, faults: threads[at]!.faults / ms.length }
+        const timing = timingOf(samples[at]!, query.answer(bodies[at]!), clocksBefore[at], await form.clock?.(), form.threadPid === undefined ? undefined : threads[at])
         rows.push({ target: form.label, query: def.name, timing })
         const stats = form.withExplain ? `; EXPLAIN: ${await explain(form.port, database, def.sql)}` : ''
         const inNode = timing.thread === undefined ? '' : `, in the node ${timing.serverMeanMs?.toFixed(2) ?? '?'} ms (mean); per run the node's main thread ${timing.thread.cpuUs.toFixed(0)} µs on a CPU, ${timing.thread.waitUs.toFixed(0)} µs waiting for one`
