@@ -16,6 +16,7 @@ import { type ParallelScans, chooseExecution, executeAggregateParallel } from '.
 import { executeRaw } from './raw.ts'
 import type { QueryResult, QueryStats } from './result.ts'
 import { MemoryTable } from './subquery.ts'
+import { KeptByPair } from './kept.ts'
 
 export interface QueryContext {
   tenant: string
@@ -84,14 +85,10 @@ function prepare(stores: PartitionStore[], context: QueryContext, statement: Sel
  * a write, a DELETE or a DDL command makes a new schema and with it a new plan. Planning was a
  * quarter of a small query's CPU. Plans are not changed by their execution.
  */
-const keptPlans = new WeakMap<TableSchema, WeakMap<SelectStatement, Plan>>()
+const keptPlans = new KeptByPair<TableSchema, SelectStatement, Plan>()
 
 function keptPlan(statement: SelectStatement, schema: TableSchema): Plan {
-  let plans = keptPlans.get(schema)
-  if (plans === undefined) keptPlans.set(schema, plans = new WeakMap())
-  let plan = plans.get(statement)
-  if (plan === undefined) plans.set(statement, plan = planSelect(statement, schema))
-  return plan
+  return keptPlans.get(schema, statement, () => planSelect(statement, schema))
 }
 
 function aggregateOptions(context: QueryContext): AggregateOptions {

@@ -20,6 +20,7 @@ import { analyzeWhere, type TagLookup, type WhereParts } from './condition.ts'
 import { fillWindows, type FillSpec } from './fill.ts'
 import { Cell, NEEDS_VALUES, SELECTORS, resultIsInteger } from './reduce.ts'
 import { transformWindows } from './transform.ts'
+import { KeptByPair } from '../kept.ts'
 
 /** One series of an answer: rows start with the time (ns). */
 export interface OutputSeries {
@@ -82,22 +83,20 @@ interface Prepared {
  * predicate the groups were chosen with depends on the condition and the schema only (time bounds,
  * which may read now(), are worked out per request).
  */
-const PREPARED = new WeakMap<TableSchema, WeakMap<SelectStatement, Prepared>>()
+const PREPARED = new KeptByPair<TableSchema, SelectStatement, Prepared>()
 
 function preparedFor(statement: SelectStatement, schema: TableSchema, where: WhereParts): Prepared {
-  let bySchema = PREPARED.get(schema)
-  if (bySchema === undefined) PREPARED.set(schema, bySchema = new WeakMap())
-  let prepared = bySchema.get(statement)
-  if (prepared !== undefined) return prepared
+  return PREPARED.get(schema, statement, () => prepare(statement, schema, where))
+}
+
+function prepare(statement: SelectStatement, schema: TableSchema, where: WhereParts): Prepared {
   const groupKeys = statement.groupByAllTags ? schema.tags : statement.groupByTags
   const columns = planColumns(statement, schema, groupKeys)
   const calls = columns.flatMap((c): CallColumn[] => (c.kind === 'aggregate' || c.kind === 'transform' ? [c] : c.kind === 'math' ? c.calls : []))
   if (statement.groupByTime && calls.length === 0) throw unsupported('GROUP BY time(...) requires at least one aggregate function')
   const transform = calls.find((c) => c.kind === 'transform')
   if (transform && !statement.groupByTime) throw unsupported(`${transform.spec.fn}() of an aggregate requires GROUP BY time(...)`)
-  prepared = { groupKeys, columns, calls, groups: groupSeries(schema, where, groupKeys) }
-  bySchema.set(statement, prepared)
-  return prepared
+  return { groupKeys, columns, calls, groups: groupSeries(schema, where, groupKeys) }
 }
 
 /** The measurement's series (listed with their tags and fields), or null when it has none; some when `matches` narrow them. */
