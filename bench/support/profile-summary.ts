@@ -1,7 +1,10 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): where the busy samples went, by file and by
 // function, self and inclusive, with idle time left out of the percentages.
 //
-// Run: node --import tsx bench/support/profile-summary.ts <file.cpuprofile> [top=25]
+// With a third argument, only the profile's last that many seconds count (a benchmark's timed phase
+// at the end of a process's life, without its start-up and data loading).
+//
+// Run: node --import tsx bench/support/profile-summary.ts <file.cpuprofile> [top=25] [last-seconds]
 
 import { readFileSync } from 'node:fs'
 
@@ -20,7 +23,7 @@ function shortUrl(url: string): string {
   return inRepository.replace(/^file:\/\/.*\/node_modules\//, 'node_modules/')
 }
 
-function summarise(profile: Profile, top: number): void {
+function summarise(profile: Profile, top: number, lastSeconds: number): void {
   const byId = new Map(profile.nodes.map(node => [node.id, node]))
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
@@ -32,8 +35,12 @@ function summarise(profile: Profile, top: number): void {
   const inclusive = new Map<string, number>()
   let busyMs = 0
   let idleMs = 0
+  const totalMs = profile.timeDeltas.reduce((sum, delta) => sum + delta, 0) / 1000
+  let atMs = 0
   profile.samples.forEach((id, index) => {
     const ms = (profile.timeDeltas[index + 1] ?? profile.timeDeltas[index] ?? 0) / 1000
+    atMs += (profile.timeDeltas[index] ?? 0) / 1000
+    if (atMs < totalMs - lastSeconds * 1000) return
     const node = byId.get(id)!
     if (node.callFrame.functionName === IDLE) { idleMs += ms; return }
     busyMs += ms
@@ -57,6 +64,6 @@ function summarise(profile: Profile, top: number): void {
   print('inclusive time by function', inclusive)
 }
 
-const [file, top] = process.argv.slice(2)
-if (file === undefined) throw new Error('usage: profile-summary.ts <file.cpuprofile> [top]')
-summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(top ?? 25))
+const [file, top, lastSeconds] = process.argv.slice(2)
+if (file === undefined) throw new Error('usage: profile-summary.ts <file.cpuprofile> [top] [last-seconds]')
+summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(top ?? 25), lastSeconds === undefined ? Number.POSITIVE_INFINITY : Number(lastSeconds))
