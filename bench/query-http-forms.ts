@@ -17,10 +17,13 @@
 //
 // With --compare DIR a second node runs from another checkout (a worktree with node_modules) with
 // the same data, and every (node, form) pair takes its turn in each round: this / compare is the
-// before/after ratio of a change.
+// before/after ratio of a change. --v8-flags and --compare-v8-flags start the node and the compare
+// node with those V8 flags (`sluice node --v8-flags`; "" for none); with --compare-v8-flags alone,
+// the compare node runs from this checkout, so the flags are the only difference. With --warmup 0
+// the per-round medians trace how a fresh node warms up (V8 optimizing the request path).
 //
 // Run: npm run bench:query-forms [-- --query 3|floor] [-- --forms "SQL body,ping"] [-- --rounds 5] [-- --requests 400]
-//      [-- --hours 2] [-- --compare DIR] [-- --profile DIR]
+//      [-- --hours 2] [-- --compare DIR] [-- --profile DIR] [-- --v8-flags="<flags>"] [-- --compare-v8-flags="<flags>"]
 
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
@@ -40,6 +43,8 @@ const { values: options } = parseArgs({
     query: { type: 'string' },
     forms: { type: 'string' },
     compare: { type: 'string' },
+    'v8-flags': { type: 'string' },
+    'compare-v8-flags': { type: 'string' },
     profile: { type: 'string' },
   },
 })
@@ -109,8 +114,8 @@ function systemSecondsOfPid(pid: number): number {
 interface Contender { name: string; port: number; pid: number; stop(): Promise<void>; version: string }
 
 /** A node (of this checkout or of `root`) loaded with the workload, compacted, its forms' answers checked. */
-async function startLoaded(name: string, workload: Buffer[], lines: number, root?: string): Promise<Contender> {
-  const target = sluiceClusterE2e(name, 1, 6, root === undefined ? {} : { root })
+async function startLoaded(name: string, workload: Buffer[], lines: number, root?: string, v8Flags?: string): Promise<Contender> {
+  const target = sluiceClusterE2e(name, 1, 6, { ...(root === undefined ? {} : { root }), ...(v8Flags === undefined ? {} : { nodeArgs: [`--v8-flags=${v8Flags}`] }) })
   const reason = await target.unavailable()
   if (reason !== null) throw new Error(`${name} cannot run: ${reason}`)
   const running = await target.start()
@@ -145,8 +150,10 @@ async function main(): Promise<void> {
   if (all.length === 0) throw new Error(`--forms ${options.forms}: none of ${forms().map(form => form.name).join(', ')}`)
   const contenders: Contender[] = []
   try {
-    contenders.push(await startLoaded('Sluice', workload.batches, workload.lines))
-    if (options.compare !== undefined) contenders.push(await startLoaded('Sluice (compare)', workload.batches, workload.lines, options.compare))
+    contenders.push(await startLoaded('Sluice', workload.batches, workload.lines, undefined, options['v8-flags']))
+    if (options.compare !== undefined || options['compare-v8-flags'] !== undefined) {
+      contenders.push(await startLoaded('Sluice (compare)', workload.batches, workload.lines, options.compare, options['compare-v8-flags']))
+    }
     // Forms of one language answer alike; the floor's empty answer is one row of count 0 in SQL, no series in InfluxQL.
     const expected = new Map<(answer: string) => number | undefined, number | undefined>()
     for (const contender of contenders) {
@@ -155,6 +162,10 @@ async function main(): Promise<void> {
         if (!expected.has(form.rows)) expected.set(form.rows, rows)
         if (rows !== expected.get(form.rows)) throw new Error(`${contender.name}, ${form.name} answers ${rows} rows, the first form of its language ${expected.get(form.rows)}`)
       }
+    }
+    if (options['v8-flags'] !== undefined || options['compare-v8-flags'] !== undefined) {
+      const flags = (value: string | undefined): string => (value === undefined ? 'the default' : `"${value}"`)
+      console.log(`# V8 flags: Sluice ${flags(options['v8-flags'])}, Sluice (compare) ${flags(options['compare-v8-flags'])}`)
     }
     console.log(`# loaded and compacted; the forms answer ${[...expected.values()].filter(rows => rows !== undefined).join(' and ')} rows`)
 

@@ -114,7 +114,22 @@ export interface NodeConfig {
   otlpSpanDelayMs: number
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
   limits: HttpLimits
+  /**
+   * V8 flags set as the node starts (v8.setFlagsFromString), space-separated; "" sets none. The
+   * default, DEFAULT_V8_FLAGS, makes code that runs once per request reach V8's optimizing compiler
+   * sooner (docs/operations.md#v8-flags). Flag --v8-flags, env SLUICE_V8_FLAGS, key "v8Flags".
+   */
+  v8Flags: string
 }
+
+/**
+ * V8 optimizes a function after it has run about 3 × 67,584 bytes of its bytecode (--interrupt-budget),
+ * plus more for a large one: a function that runs once per HTTP request, without loops, is optimized
+ * only after 1,000 to 3,000 requests (node --trace-opt, docs/benchmarks.md), and answers the ones
+ * before from interpreted or baseline code. Half that budget optimizes them sooner; the ingest path's
+ * hot loops are optimized within a second either way (docs/operations.md#v8-flags, docs/benchmarks.md).
+ */
+export const DEFAULT_V8_FLAGS = '--interrupt-budget=32768'
 
 
 const defaults = {
@@ -146,6 +161,7 @@ const defaults = {
   schemaRegistryPrefix: '/schema-registry',
   otlpMetricsIntervalMs: 60_000,
   otlpSpanDelayMs: 5_000,
+  v8Flags: DEFAULT_V8_FLAGS,
 }
 
 export class ConfigError extends UsageError {}
@@ -222,7 +238,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
       'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'master-thread': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, 'query-workers': { type: 'string' }, 'parallel-scan-min-points': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
-      'otlp-endpoint': { type: 'string' },
+      'otlp-endpoint': { type: 'string' }, 'v8-flags': { type: 'string' },
       cdc: { type: 'boolean' }, 'cdc-heartbeat-ms': { type: 'string' },
     },
     strict: true,
@@ -280,5 +296,14 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     otlpMetricsIntervalMs: positiveInteger('otlpMetricsIntervalMs (OTEL_METRIC_EXPORT_INTERVAL)', pick<unknown>(undefined, env.OTEL_METRIC_EXPORT_INTERVAL, 'otlpMetricsIntervalMs', defaults.otlpMetricsIntervalMs)),
     otlpSpanDelayMs: positiveInteger('otlpSpanDelayMs (OTEL_BSP_SCHEDULE_DELAY)', pick<unknown>(undefined, env.OTEL_BSP_SCHEDULE_DELAY, 'otlpSpanDelayMs', defaults.otlpSpanDelayMs)),
     limits,
+    v8Flags: v8Flags(pick<unknown>(values['v8-flags'], env.SLUICE_V8_FLAGS, 'v8Flags', defaults.v8Flags)),
   }
+}
+
+/** Space-separated flags, each beginning with "--" (V8 would ignore anything else without a word). */
+function v8Flags(value: unknown): string {
+  const text = String(value).trim()
+  const wrong = text.split(/\s+/).filter(flag => flag !== '' && !flag.startsWith('--'))
+  if (wrong.length > 0) throw new ConfigError(`v8Flags (--v8-flags) takes V8 flags such as --interrupt-budget=16384, each beginning with "--", not ${wrong.map(flag => `"${flag}"`).join(', ')}`)
+  return text
 }

@@ -6,6 +6,7 @@
 
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
 import { Redis } from 'ioredis'
@@ -142,6 +143,8 @@ function buildApp(config: NodeConfig): FastifyInstance {
 }
 
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  // Before the HTTP and query paths run for the first time (V8 sets a function's budget as it first runs it).
+  if (config.v8Flags !== '') setFlagsFromString(config.v8Flags)
   // A bad MQTT bridge config is refused before anything connects.
   const mqttBridgeConfig = config.mqttBridge === undefined ? undefined : await loadMqttBridgeConfig(config.mqttBridge)
   mkdirSync(config.dataDir, { recursive: true })

@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { DEFAULT_V8_FLAGS, loadNodeConfig } from './node-config.ts'
+
+test('v8Flags: the default, then the environment, then the flag; "" sets none', () => {
+  assert.equal(loadNodeConfig([], {}).v8Flags, DEFAULT_V8_FLAGS)
+  assert.equal(loadNodeConfig([], { SLUICE_V8_FLAGS: '--interrupt-budget=8192' }).v8Flags, '--interrupt-budget=8192')
+  assert.equal(loadNodeConfig(['--v8-flags=--max-lazy --interrupt-budget=4096'], { SLUICE_V8_FLAGS: '--interrupt-budget=8192' }).v8Flags, '--max-lazy --interrupt-budget=4096')
+  assert.equal(loadNodeConfig(['--v8-flags', ''], {}).v8Flags, '')
+})
+
+test('v8Flags: a word that is not a flag is refused, naming the setting and the word', () => {
+  assert.throws(() => loadNodeConfig(['--v8-flags=--interrupt-budget=8192 8192'], {}), /v8Flags \(--v8-flags\).*not "8192"/)
+})
