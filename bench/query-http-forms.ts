@@ -20,10 +20,12 @@
 // before/after ratio of a change. --v8-flags and --compare-v8-flags start the node and the compare
 // node with those V8 flags (`sluice node --v8-flags`; "" for none); with --compare-v8-flags alone,
 // the compare node runs from this checkout, so the flags are the only difference. With --warmup 0
-// the per-round medians trace how a fresh node warms up (V8 optimizing the request path).
+// the per-round medians trace how a fresh node warms up (V8 optimizing the request path); with
+// --trace-opt both nodes also run V8's --trace-opt (both checkouts need `sluice node --v8-flags`) and
+// each round's line says how many functions each node had had optimized by its end.
 //
 // Run: npm run bench:query-forms [-- --query 3|floor] [-- --forms "SQL body,ping"] [-- --rounds 5] [-- --requests 400]
-//      [-- --hours 2] [-- --compare DIR] [-- --profile DIR] [-- --v8-flags="<flags>"] [-- --compare-v8-flags="<flags>"]
+//      [-- --hours 2] [-- --compare DIR] [-- --profile DIR] [-- --v8-flags="<flags>"] [-- --compare-v8-flags="<flags>"] [-- --trace-opt]
 
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
@@ -33,6 +35,7 @@ import { sluiceClusterE2e } from './support/e2e-targets.ts'
 import { readFileSync } from 'node:fs'
 import { cpuSecondsOfPid } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildProcesses } from './support/report.ts'
+import { DEFAULT_V8_FLAGS } from '../bin/node-config.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -45,6 +48,7 @@ const { values: options } = parseArgs({
     compare: { type: 'string' },
     'v8-flags': { type: 'string' },
     'compare-v8-flags': { type: 'string' },
+    'trace-opt': { type: 'boolean', default: false },
     profile: { type: 'string' },
   },
 })
@@ -111,11 +115,15 @@ function systemSecondsOfPid(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / 100
 }
 
-interface Contender { name: string; port: number; pid: number; stop(): Promise<void>; version: string }
+interface Contender { name: string; port: number; pid: number; stop(): Promise<void>; version: string; optimized: number }
+
+/** V8's --trace-opt line for a function TurboFan finished compiling. */
+const OPTIMIZED = /completed optimizing/g
 
 /** A node (of this checkout or of `root`) loaded with the workload, compacted, its forms' answers checked. */
 async function startLoaded(name: string, workload: Buffer[], lines: number, root?: string, v8Flags?: string): Promise<Contender> {
-  const target = sluiceClusterE2e(name, 1, 6, { ...(root === undefined ? {} : { root }), ...(v8Flags === undefined ? {} : { nodeArgs: [`--v8-flags=${v8Flags}`] }) })
+  const flags = options['trace-opt'] ? `--trace-opt ${v8Flags ?? DEFAULT_V8_FLAGS}` : v8Flags
+  const target = sluiceClusterE2e(name, 1, 6, { ...(root === undefined ? {} : { root }), ...(flags === undefined ? {} : { nodeArgs: [`--v8-flags=${flags}`] }) })
   const reason = await target.unavailable()
   if (reason !== null) throw new Error(`${name} cannot run: ${reason}`)
   const running = await target.start()
@@ -132,7 +140,10 @@ async function startLoaded(name: string, workload: Buffer[], lines: number, root
       await new Promise(resolveWait => setTimeout(resolveWait, 200))
     }
     await send(port, { method: 'POST', path: '/api/v1/replicaset/compact' })
-    return { name, port, pid: running.rssPids()[0]!, stop: () => running.stop(), version: running.version }
+    // Counted from here: what loading and compacting optimized is not the request path's.
+    const contender: Contender = { name, port, pid: running.rssPids()[0]!, stop: () => running.stop(), version: running.version, optimized: 0 }
+    running.onStdout?.(text => { contender.optimized += text.match(OPTIMIZED)?.length ?? 0 })
+    return contender
   } catch (error) {
     await running.stop()
     throw error
@@ -188,7 +199,8 @@ async function main(): Promise<void> {
         pair.cpuMs.push((1000 * (cpuSecondsOfPid(contender.pid) - cpuBefore)) / REQUESTS)
         pair.systemMs.push((1000 * (systemSecondsOfPid(contender.pid) - systemBefore)) / REQUESTS)
       }
-      console.log(`# round ${round + 1}: ${pairs.map(pair => `${pair.contender.name} ${pair.form.name} ${pair.medians.at(-1)!.toFixed(3)} ms (${pair.cpuMs.at(-1)!.toFixed(3)} CPU-ms)`).join(', ')}`)
+      const optimized = options['trace-opt'] ? `; functions optimized so far: ${contenders.map(contender => `${contender.name} ${contender.optimized}`).join(', ')}` : ''
+      console.log(`# round ${round + 1}: ${pairs.map(pair => `${pair.contender.name} ${pair.form.name} ${pair.medians.at(-1)!.toFixed(3)} ms (${pair.cpuMs.at(-1)!.toFixed(3)} CPU-ms)`).join(', ')}${optimized}`)
     }
     console.log(`\nMedian request latency (median over rounds of each round's median) and the node's CPU per request${contenders.length > 1 ? '; this checkout / compare' : ''}`)
     console.log(`| node | form | median ms | per-round medians, ms | node CPU-ms per request (of which kernel) |${contenders.length > 1 ? ' latency, this / compare | CPU, this / compare |' : ''}`)

@@ -38,6 +38,8 @@ export interface RunningE2eTarget {
   count(database: string, measurement: string, field: string): Promise<CountAnswer[]>
   /** The last lines each process logged (Sluice's nodes, at SLUICE_LOG_LEVEL, warn by default), for a run that went wrong. */
   logTail?(lines: number): string
+  /** Calls `listener` with what the nodes write on stdout from now on (Sluice only: V8's --trace-opt lines, say). */
+  onStdout?(listener: (text: string) => void): void
   stop(): Promise<void>
 }
 
@@ -179,6 +181,7 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
           }))
         },
         logTail: lines => started.map(node => `node ${node.port}:\n${node.logs().trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n'),
+        onStdout: listener => { for (const node of started) node.child.stdout!.on('data', (chunk: Buffer) => listener(chunk.toString())) },
         stop: stopAll,
       }
     },
