@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import kafkajs, { type Admin, type Kafka, type logCreator } from 'kafkajs'
 import { Redis } from 'ioredis'
 import {
@@ -136,6 +136,10 @@ function buildApp(config: NodeConfig): FastifyInstance {
     // JSON logs on stderr, one event per line; stdout carries only the "listening" line.
     // Lines written inside a span carry its trace_id and span_id (docs/observability.md).
     logger: { level: process.env.SLUICE_LOG_LEVEL ?? 'info', base: { node: config.nodeId }, stream: process.stderr, mixin: traceLogFields },
+    // No line per request (fastify's "incoming request" and "request completed"); routes log their
+    // warnings and errors. This, rather than routes at logLevel 'warn': a route level other than the
+    // logger's made fastify build each request's child logger with its own level, a pino setLevel per request.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxBodyBytes,
     // Clients such as Telegraf keep connections alive between batches.
     keepAliveTimeout: 65_000,
@@ -199,7 +203,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   // Off by default: on 2 cores it made decode-heavy queries slower, though it frees this thread (docs/benchmarks.md).
   const scanPool = config.queryWorkers > 0 ? new ScanPool({ size: config.queryWorkers }) : undefined
   await scanPool?.ready()
-  // Routes log at warn and above: no line per request on the ingest path.
   const catalog = new WriteCatalog(store, { autoCreateDatabases: config.autoCreateDatabases })
   /** The replica's stores for a query; refused (503, retriable) while the replica catches up, so no answer comes from old data. */
   const servingStores = (): Iterable<PartitionStore> => {
@@ -231,7 +234,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   }
   const authorizer = new Authorizer({ enabled: config.auth, defaultTenant: config.defaultTenant, tokens: new TokenDirectory(config.tokensFile) })
   await app.register(httpApi, {
-    logLevel: 'warn',
     sink: writer,
     catalog,
     authorizer,
@@ -257,7 +259,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     nodeId: config.nodeId,
     healthChecks: healthChecks(admin, ping),
   })
-  await app.register(registryRoutes, { registry, prefix: config.schemaRegistryPrefix, logLevel: 'warn' })
+  await app.register(registryRoutes, { registry, prefix: config.schemaRegistryPrefix })
   // The Kafka source shares the catalog, so Kafka writes keep the same databases and field types.
   const source = config.kafkaSource
     ? await startKafkaSource({
@@ -345,7 +347,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   consoleRoutes(app)
   // Prometheus text of this node's metrics (docs/observability.md); the components' own counts are read at each scrape.
   const removeCollectors = registerNodeCollectors(metrics(), { processor, replica, cdc, mqttBridge, kafkaSource: source, compression: processor ? () => compressionReport() : undefined })
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(formatExposition(await metrics().registry.collect())))
+  app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(formatExposition(await metrics().registry.collect())))
   const address = await app.listen({ host: config.httpHost, port: config.httpPort })
   const port = (app.server.address() as { port: number }).port
   nodeUrl = `http://${config.httpHost}:${port}`
