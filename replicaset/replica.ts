@@ -22,6 +22,7 @@ import { ReplicaError, ReplicaErrorCode } from './errors.ts'
 import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './limits.ts'
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
 import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
+import { installResponseReassembly } from '../lib/kafka/response-reassembly.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_LOCK_FILE = 'LOCK'
@@ -366,6 +367,7 @@ export class Replica {
 
   private async runConsumer(): Promise<void> {
     this.catchUpTarget = await this.endOffsets()
+    installResponseReassembly() // this thread's kafkajs hands on fetched changelog batches without copying each response (response-reassembly.ts)
     const consumer = this.options.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,

@@ -27,6 +27,7 @@ import { noCompression, type SeriesCompression } from './compression.ts'
 import { endSpan, headersOfSpan, metrics, startProcessSpan } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
+import { installResponseReassembly } from '../../lib/kafka/response-reassembly.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
 
 const { CompressionTypes } = kafkajs
@@ -106,6 +107,7 @@ export interface Processor {
 
 export async function startProcessor(options: ProcessorOptions): Promise<Processor> {
   registerKafkaCodecs() // the write path compresses sluice.ingest with LZ4; outside tools may use any codec
+  installResponseReassembly() // this thread's kafkajs hands on fetched responses without copying each (response-reassembly.ts)
   const processor = new MasterLoop(options)
   await processor.start()
   return processor
