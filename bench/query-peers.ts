@@ -19,10 +19,14 @@
 // request to the last byte of its answer; parsing and normalizing answers (JSON, Date.parse of
 // SQL's RFC 3339 times) happen after it, as they are the benchmark's work, not the server's.
 //
-// Every system gets the same warm-up before each query's timed runs (--warmup, 200 by default): a
-// server answers a dashboard's queries over and over, and Sluice's JavaScript reaches its compiled
-// steady state only after some hundreds of requests, where the Go and C peers start compiled. With
-// --warmup 3 the table shows a freshly started node.
+// Every system gets the same warm-up before each query's timed runs (--warmup, 2,000 runs by
+// default, each form's warm-up cut at --warmup-seconds, 30 by default, so InfluxDB's 80 ms query 1
+// warms up for 30 s): a server answers a dashboard's queries over and over, and what it answers
+// them with is its steady state. The Go peers start compiled; Sluice's JavaScript reaches its
+// steady state only after a thousand requests or more (V8 optimizes a function that runs once per
+// request after 1,000-3,000 of them: `npm run bench:query-forms -- --trace-opt`, docs/benchmarks.md).
+// --warmup 200 times a fresh node's first few hundred requests of each query; --warmup 3 a node
+// that has just started.
 //
 // With --interleave every target is started, loaded and prepared (VictoriaMetrics force-merged,
 // Sluice compacted) first, and stays up; then each query's forms take turns, 5 timed runs at a time,
@@ -30,7 +34,7 @@
 // shared machine runs slow slows all of them, not the one whose phase it fell in. (Sluice is then
 // timed compacted only.)
 //
-// Run: npm run bench:query-peers [-- --interleave] [-- --quick] [-- --runs 20] [-- --warmup 200] [-- --targets VictoriaMetrics,Sluice,InfluxDB]  (these targets, in this order)
+// Run: npm run bench:query-peers [-- --interleave] [-- --quick] [-- --runs 20] [-- --warmup 200] [-- --warmup-seconds 30] [-- --targets VictoriaMetrics,Sluice,InfluxDB]  (these targets, in this order)
 //      [-- --hours 24] [-- --partitions 6] [-- --profile DIR]  (CPU profiles of Sluice's processes; bench/support/profile-summary.ts reads them)
 
 import { parseArgs } from 'node:util'
@@ -51,10 +55,13 @@ const { values: options } = parseArgs({
     partitions: { type: 'string' },
     profile: { type: 'string' },
     interleave: { type: 'boolean', default: false },
+    'warmup-seconds': { type: 'string' },
   },
 })
 const RUNS = Number(options.runs ?? (options.quick ? 7 : 20))
-const WARMUP = Number(options.warmup ?? 200)
+const WARMUP = Number(options.warmup ?? 2000)
+/** A form's warm-up stops after this long even short of WARMUP runs (InfluxDB's query 1 takes 80 ms a run). */
+const WARMUP_SECONDS = Number(options['warmup-seconds'] ?? 30)
 const HOURS = Number(options.hours ?? (options.quick ? 3 : 24))
 const PARTITIONS = Number(options.partitions ?? 6)
 const CONNECTIONS = 4
@@ -292,9 +299,16 @@ function serverClock(port: number, language: 'sql' | 'influxql'): ServerClock {
   }
 }
 
-async function time(form: QueryForm, clock?: ServerClock, threadPid?: number): Promise<Timing> {
+/** Up to WARMUP runs of the form, stopping after WARMUP_SECONDS; its last answer. */
+async function warmUp(form: QueryForm): Promise<string> {
   let body = ''
-  for (let i = 0; i < WARMUP; i++) body = await form.fetch()
+  const until = performance.now() + WARMUP_SECONDS * 1000
+  for (let i = 0; i < WARMUP && performance.now() < until; i++) body = await form.fetch()
+  return body
+}
+
+async function time(form: QueryForm, clock?: ServerClock, threadPid?: number): Promise<Timing> {
+  let body = await warmUp(form)
   const before = await clock?.()
   const threadBefore: ThreadSample | undefined = threadPid === undefined ? undefined : sampleThread(threadPid)
   const ms: number[] = []
@@ -365,7 +379,7 @@ async function interleaved(rows: Row[], versions: string[], workload: ReturnType
     const started = { at: performance.now(), machine: machineBusySeconds(), targets: cpuSecondsOfPids(running.flatMap(up => up.pids())), self: cpuSecondsOfSelf() }
     for (const [index, def] of QUERIES.entries()) {
       const built = forms.map(form => ({ form, query: form.formOf(def) }))
-      for (const { query } of built) for (let i = 0; i < WARMUP; i++) await query.fetch()
+      for (const { query } of built) await warmUp(query)
       const samples = built.map(() => [] as number[])
       const bodies = built.map(() => '')
       const threads = built.map(() => ({ cpuNs: 0, waitNs: 0, faults: 0 }))
@@ -424,7 +438,7 @@ async function main(): Promise<void> {
   if (options.profile !== undefined) profileChildProcesses(options.profile)
   const workload = generateTsbsCpu(workloadOptions)
   console.log(`# Queries against InfluxDB and VictoriaMetrics: ${describeMachine()}`)
-  console.log(`# ${workload.lines} lines, ${workload.values} values (${HOURS} h of 100 hosts at 10 s), ${(workload.bytes / 1e6).toFixed(0)} MB; ${WARMUP} warm-up + ${RUNS} timed runs per query; Sluice 1 node, --partitions ${PARTITIONS}`)
+  console.log(`# ${workload.lines} lines, ${workload.values} values (${HOURS} h of 100 hosts at 10 s), ${(workload.bytes / 1e6).toFixed(0)} MB; ${WARMUP} warm-up runs (at most ${WARMUP_SECONDS} s) + ${RUNS} timed runs per query; Sluice 1 node, --partitions ${PARTITIONS}`)
   for (const def of QUERIES) console.log(`# ${def.name}:\n#   SQL: ${def.sql}\n#   InfluxQL: ${def.influxql}\n#   MetricsQL: ${def.metricsql.path} ${def.metricsql.query}`)
 
   cpuCanaryMs() // compiled before the first phase measures with it
@@ -531,7 +545,7 @@ async function main(): Promise<void> {
     return `${ms(row.timing.medianMs)} / ${ms(row.timing.p90Ms)}${row.mismatch ? ' **MISMATCH**' : ''}`
   }
   const present = [...PEERS, ...SLUICE_ROWS].filter(name => rows.some(row => row.target === name))
-  console.log(`\nMedian / p90 latency in ms over HTTP, ${RUNS} runs each after ${WARMUP} warm-up runs; ratio = Sluice median / faster peer's median (below 1: Sluice faster)`)
+  console.log(`\nMedian / p90 latency in ms over HTTP, ${RUNS} runs each after ${WARMUP} warm-up runs (at most ${WARMUP_SECONDS} s of them); ratio = Sluice median / faster peer's median (below 1: Sluice faster)`)
   console.log(`| query | rows | ${present.join(' | ')} | ${SLUICE_ROWS.filter(n => present.includes(n)).map(n => `${n.replace('Sluice ', '')} / faster peer`).join(' | ')} |`)
   console.log(`|---|---:|${present.map(() => '---:').join('|')}|${SLUICE_ROWS.filter(n => present.includes(n)).map(() => '---:').join('|')}|`)
   for (const def of QUERIES) {
