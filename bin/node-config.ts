@@ -3,10 +3,9 @@
 // messages that name the setting.
 
 import { readFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { httpLimits, WriteCompression, type HttpLimits } from '../pipeline/http/index.ts'
+import { defaultParseWorkers, httpLimits, WriteCompression, type HttpLimits } from '../pipeline/http/index.ts'
 import { parseCompressionConfig, type CompressionConfig } from '../pipeline/transforms/index.ts'
 import { UsageError } from './errors.ts'
 export { nodeUsage } from './usage.ts'
@@ -40,7 +39,7 @@ export interface NodeConfig {
   producers: number
   /**
    * Worker threads that parse and encode write bodies (pipeline/http/parse-pool.ts); 0 parses on the
-   * request thread. Flag --parse-workers; default the cores Node may use (os.availableParallelism()).
+   * request thread. Flag --parse-workers; default one per core but one, at least one (defaultParseWorkers).
    */
   parseWorkers: number
   /**
@@ -145,7 +144,7 @@ const defaults = {
   defaultTenant: 'default',
   autoCreateDatabases: true,
   producers: 2,
-  parseWorkers: availableParallelism(),
+  parseWorkers: defaultParseWorkers(),
   queryWorkers: 0,
   parallelScanMinPoints: 2_000_000,
   compression: 'lz4',

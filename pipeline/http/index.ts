@@ -13,5 +13,5 @@ export { TokenDirectory, createToken, revokeToken, readTokenFile, hashSecret, ty
 export { RedisControlStore, MemoryControlStore, controlKeys, type ControlStore } from './control-store.ts'
 export { WriteCatalog, type CatalogOptions } from './catalog.ts'
 export { IdempotencyKeys, IDEMPOTENT_REPLAY_HEADER } from './idempotency.ts'
-export { ParsePool, DEFAULT_MAX_QUEUED_BODY_BYTES, type ParsePoolOptions } from './parse-pool.ts'
+export { ParsePool, DEFAULT_MAX_QUEUED_BODY_BYTES, defaultParseWorkers, type ParsePoolOptions } from './parse-pool.ts'
 export { TransactionalKafkaWriter, WriteCompression, type RecordSink, type Logger, type TransactionalWriterOptions } from './kafka-writer.ts'

@@ -23,8 +23,18 @@ import type { WorkerAnswer, WorkerTask } from './parse-worker.ts'
  */
 export const DEFAULT_MAX_QUEUED_BODY_BYTES = 256 * 1024 * 1024
 
+/**
+ * Parse workers by default: one per core Node may use but one, which the request thread (HTTP, the
+ * Kafka transactions) and, in a node, the master and the replica share. One per core had every core
+ * oversubscribed: on 2 cores bench:e2e took 0.81-0.87 of the node CPU with one worker and applied
+ * 1.15-1.17x the values/s (docs/benchmarks.md).
+ */
+export function defaultParseWorkers(): number {
+  return Math.max(1, availableParallelism() - 1)
+}
+
 export interface ParsePoolOptions {
-  /** Worker threads. Default: the cores Node may use (os.availableParallelism()). */
+  /** Worker threads. Default: defaultParseWorkers(). */
   size?: number
   maxQueuedBodyBytes?: number
   logger?: Pick<Logger, 'warn'>
@@ -74,7 +84,7 @@ export class ParsePool {
   restarts = 0
 
   constructor(private readonly options: ParsePoolOptions = {}) {
-    this.size = options.size ?? availableParallelism()
+    this.size = options.size ?? defaultParseWorkers()
     if (!Number.isInteger(this.size) || this.size < 1) throw new RangeError(`ParsePool: size must be a positive integer, got ${this.size}`)
     this.maxQueuedBodyBytes = options.maxQueuedBodyBytes ?? DEFAULT_MAX_QUEUED_BODY_BYTES
     this.workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL
