@@ -8,6 +8,8 @@ import '../lib/kafka/idle-request-queue.ts'
 import '../lib/kafka/request-framing.ts'
 // kafkajs groups a send's messages by partition in linear time (a record section is a message per record).
 import '../lib/kafka/message-grouping.ts'
+// (Not here: kafkajs's response reads, replaced by the master processor and the replica as they start,
+// lib/kafka/response-reassembly.ts's installResponseReassembly.)
 import { parseArgs } from 'node:util'
 import type { BrokerOptions, FlushPolicy } from '../broker/index.ts'
 import { UsageError } from './errors.ts'
