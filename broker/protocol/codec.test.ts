@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ProtocolDecodeError, Reader, Writer, WRITER_ATTACH_MIN_BYTES } from './codec.ts'
+import { ProtocolDecodeError, Reader, RECORDS_ATTACH_MIN_BYTES, Writer, WRITER_ATTACH_MIN_BYTES } from './codec.ts'
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex')
 const written = (write: (writer: Writer) => unknown): string => {
@@ -247,4 +247,22 @@ test('Writer keeps long byte strings by reference: chunks() hands them out as gi
   }
   assert.throws(() => new Writer(8).int8(0).raw(records).patchInt32(-1, 0), RangeError)
   assert.throws(() => new Writer(8).int8(0).raw(records).patchInt32(100, 0), RangeError, 'the caller\'s bytes are never written to')
+})
+
+test('Writer.records: a record set from RECORDS_ATTACH_MIN_BYTES on is kept by reference, the bytes as nullableBytes and compactNullableBytes write them', () => {
+  const sets = [null, Buffer.alloc(0), Buffer.alloc(RECORDS_ATTACH_MIN_BYTES - 1, 1), Buffer.alloc(RECORDS_ATTACH_MIN_BYTES, 2), Buffer.alloc(WRITER_ATTACH_MIN_BYTES - 1, 3)]
+  for (const compact of [false, true]) {
+    const writer = new Writer(16)
+    const copied = new Writer(16)
+    for (const set of sets) {
+      writer.int16(7).records(set, compact)
+      copied.int16(7)
+      if (compact) copied.compactNullableBytes(set === null ? null : Buffer.from(set))
+      else copied.nullableBytes(set === null ? null : Buffer.from(set))
+    }
+    assert.deepEqual(Buffer.concat(writer.chunks()), copied.toBuffer(), `compact ${compact}`)
+    const chunks = writer.chunks()
+    assert.ok(chunks.includes(sets[3]!) && chunks.includes(sets[4]!), 'record sets of RECORDS_ATTACH_MIN_BYTES and more are the caller\'s buffers')
+    assert.ok(!chunks.includes(sets[2]!), 'a shorter one is copied')
+  }
 })

@@ -135,7 +135,8 @@ function encodeField(writer: Writer, type: FieldType, value: unknown, flexible: 
     case 'bytes?':
     case 'records': {
       const bytes = value === undefined ? (type === 'bytes' ? Buffer.alloc(0) : null) : (value as Uint8Array | null)
-      if (flexible) writer.compactNullableBytes(bytes)
+      if (type === 'records') writer.records(bytes, flexible)
+      else if (flexible) writer.compactNullableBytes(bytes)
       else writer.nullableBytes(bytes)
       return
     }
