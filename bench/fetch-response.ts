@@ -14,7 +14,8 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
+import { cpuMsInTurns, cpuPressureMeter, describeMachine, median, perRoundRatio } from './support/report.ts'
+import { seededRandom } from '../lib/testing/seeded-random.ts'
 
 const { values: options } = parseArgs({ options: { compare: { type: 'string' }, rounds: { type: 'string', default: '15' } } })
 const ROUNDS = Number(options.rounds)
@@ -26,19 +27,8 @@ interface Codec { Writer: new (initialBytes?: number) => WriterLike }
 interface Schema { encodeResponse(api: unknown, version: number, writer: WriterLike, value: unknown): void }
 interface Contender { name: string; run(): number }
 
-/** A small deterministic generator (mulberry32), so every run frames the same responses. */
-function random(seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const EMPTY = Buffer.alloc(0)
-const draw = random(42)
+const draw = seededRandom(42) // every run frames the same responses
 const responses: unknown[] = []
 for (let bytes = 0; bytes < ROUND_BYTES;) {
   const partitions = Array.from({ length: PARTITIONS }, (_, partition) => {
@@ -72,13 +62,6 @@ async function contenderOf(name: string, root: string): Promise<Contender> {
   return { name, run }
 }
 
-function cpuMs(run: () => number): number {
-  const start = process.cpuUsage()
-  run()
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / 1000
-}
-
 async function main(): Promise<void> {
   const contenders = [await contenderOf('this tree', resolve(import.meta.dirname, '..'))]
   if (options.compare !== undefined) contenders.push(await contenderOf(`compare (${options.compare})`, options.compare))
@@ -88,16 +71,9 @@ async function main(): Promise<void> {
   if (sizes.some(size => size !== sizes[0])) throw new Error(`the trees framed different byte counts: ${sizes.join(', ')}`)
   const pressure = cpuPressureMeter()
   pressure.start()
-  const times = contenders.map(() => [] as number[])
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? contenders.map((_, i) => i) : contenders.map((_, i) => i).reverse()
-    for (const i of order) times[i]!.push(cpuMs(contenders[i]!.run))
-  }
+  const times = cpuMsInTurns(contenders.map(contender => contender.run), ROUNDS)
   for (const [i, contender] of contenders.entries()) console.log(`${contender.name}: ${median(times[i]!).toFixed(1)} ms CPU per round (median of ${ROUNDS})`)
-  if (contenders.length === 2) {
-    const ratios = times[0]!.map((ms, round) => ms / times[1]![round]!).sort((a, b) => a - b)
-    console.log(`this / compare, per round: median ${median(ratios).toFixed(3)}, range ${ratios[0]!.toFixed(3)}-${ratios.at(-1)!.toFixed(3)}`)
-  }
+  if (contenders.length === 2) console.log(perRoundRatio(times[0]!, times[1]!))
   console.log(`CPU pressure over the run: ${pressure.percent()}`)
 }
 

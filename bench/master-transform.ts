@@ -12,7 +12,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generateTsbsCpu } from './support/tsbs-cpu.ts'
-import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
+import { cpuMsInTurns, cpuPressureMeter, describeMachine, median, perRoundRatio } from './support/report.ts'
 import { parseLineProtocol, toIngestRecords } from '../pipeline/ingest/index.ts'
 import { sluiceRecordHeaders } from '../pipeline/source/index.ts'
 
@@ -67,13 +67,6 @@ async function contenderOf(name: string, root: string): Promise<Contender> {
   return { name, run }
 }
 
-function cpuMs(run: () => number): number {
-  const start = process.cpuUsage()
-  run()
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / 1000
-}
-
 async function main(): Promise<void> {
   const contenders = [await contenderOf('this tree', resolve(import.meta.dirname, '..'))]
   if (options.compare !== undefined) contenders.push(await contenderOf(`compare (${options.compare})`, options.compare))
@@ -84,16 +77,9 @@ async function main(): Promise<void> {
   if (sizes.some(size => size !== sizes[0])) throw new Error(`the trees wrote different section bytes: ${sizes.join(', ')}`)
   const pressure = cpuPressureMeter()
   pressure.start()
-  const times = contenders.map(() => [] as number[])
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? contenders.map((_, i) => i) : contenders.map((_, i) => i).reverse()
-    for (const i of order) times[i]!.push(cpuMs(contenders[i]!.run))
-  }
+  const times = cpuMsInTurns(contenders.map(contender => contender.run), ROUNDS)
   for (const [i, contender] of contenders.entries()) console.log(`${contender.name}: ${median(times[i]!).toFixed(1)} ms CPU per day (median of ${ROUNDS})`)
-  if (contenders.length === 2) {
-    const ratios = times[0]!.map((ms, round) => ms / times[1]![round]!).sort((a, b) => a - b)
-    console.log(`this / compare, per round: median ${median(ratios).toFixed(3)}, range ${ratios[0]!.toFixed(3)}-${ratios.at(-1)!.toFixed(3)}`)
-  }
+  if (contenders.length === 2) console.log(perRoundRatio(times[0]!, times[1]!))
   console.log(`CPU pressure over the run: ${pressure.percent()}`)
 }
 

@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url'
 import { KAFKAJS_CONNECTION_MODULE, processData, ResponseReads, type ConnectionState } from '../lib/kafka/response-reassembly.ts'
 import { pristineKafkajsModule } from '../lib/kafka/kafkajs-module.ts'
 import { cpuPressureMeter, describeMachine, median } from './support/report.ts'
+import { seededRandom } from '../lib/testing/seeded-random.ts'
 
 const { values: options } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, days: { type: 'string', default: '1' }, only: { type: 'string' } } })
 const ROUNDS = Number(options.rounds)
@@ -51,17 +52,6 @@ const DAY = [
 type ProcessData = (this: ConnectionState, rawData: Buffer) => unknown
 const kafkajsProcessData = pristineKafkajsModule<{ prototype: { processData: ProcessData } }>(KAFKAJS_CONNECTION_MODULE).prototype.processData
 
-/** A deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Day {
   reads: Buffer[]
@@ -72,7 +62,7 @@ interface Day {
 }
 
 function dayOfResponses(seed: number): Day {
-  const next = random(seed)
+  const next = seededRandom(seed)
   const sizes = DAY.flatMap(({ count, meanBytes }) => Array.from({ length: count * DAYS }, () => Math.max(9, Math.round(meanBytes * (0.5 + next())))))
   for (let i = sizes.length - 1; i > 0; i--) { // the large among the small
     const j = Math.floor(next() * (i + 1))

@@ -9,6 +9,31 @@ export function describeMachine(): string {
   return `${new Date().toISOString()}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, node ${process.version}`
 }
 
+/**
+ * CPU milliseconds of each run, round by round (process.cpuUsage: every thread, the garbage
+ * collector's included), the order reversed every other round so that the machine's load falls on
+ * every run alike. times[i][round] is run i's.
+ */
+export function cpuMsInTurns(runs: ReadonlyArray<() => unknown>, rounds: number): number[][] {
+  const times = runs.map(() => [] as number[])
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? runs.map((_, i) => i) : runs.map((_, i) => i).reverse()
+    for (const i of order) {
+      const start = process.cpuUsage()
+      runs[i]!()
+      const used = process.cpuUsage(start)
+      times[i]!.push((used.user + used.system) / 1000)
+    }
+  }
+  return times
+}
+
+/** "this / compare, per round: median …, range …-…" of two runs' per-round times (cpuMsInTurns). */
+export function perRoundRatio(these: readonly number[], those: readonly number[]): string {
+  const ratios = these.map((ms, round) => ms / those[round]!).sort((a, b) => a - b)
+  return `this / compare, per round: median ${median(ratios).toFixed(3)}, range ${ratios[0]!.toFixed(3)}-${ratios.at(-1)!.toFixed(3)}`
+}
+
 export function median(values: number[]): number {
   if (values.length === 0) throw new Error('median of nothing')
   const sorted = [...values].sort((a, b) => a - b)

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { installResponseReassembly, KAFKAJS_CONNECTION_MODULE, MIN_READ_BYTES, processData, READ_BUFFER_BYTES, ResponseReads, type ConnectionState } from './response-reassembly.ts'
 import { pristineKafkajsModule } from './kafkajs-module.ts'
+import { seededRandom } from '../testing/seeded-random.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -41,17 +42,6 @@ function connection(auth?: { expectResponse: boolean }): { state: ConnectionStat
   return { state, seen }
 }
 
-/** A deterministic generator (mulberry32) for sizes and splits. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A response as a broker frames it: int32 size, int32 correlation id, payload. */
 function framedResponse(correlationId: number, payloadBytes: number, fill: number): Buffer {
@@ -97,7 +87,7 @@ test('installed on kafkajs\'s Connection, the release package.json pins', () => 
 
 test('hands on what kafkajs hands on, for responses of any size cut anywhere', () => {
   for (let seed = 1; seed <= 300; seed++) {
-    const next = random(seed)
+    const next = seededRandom(seed)
     const sizes = [0, 1, 7, 100, 4_000, 65_536, 70_000, 300_000]
     const responses = Array.from({ length: 1 + Math.floor(next() * 6) }, (_, i) => framedResponse(seed * 100 + i, sizes[Math.floor(next() * sizes.length)]!, i))
     const stream = Buffer.concat(responses)
@@ -178,7 +168,7 @@ function readInPlace(stream: Buffer, readSizes: () => number): { ours: Seen; sta
 
 test('reads in place hand on what kafkajs hands on, whatever the socket holds at each read', () => {
   for (let seed = 1; seed <= 200; seed++) {
-    const next = random(seed)
+    const next = seededRandom(seed)
     const sizes = [0, 3, 90, 5_000, 20_000, 70_000, 300_000, 1_500_000]
     const responses = Array.from({ length: 1 + Math.floor(next() * 8) }, (_, i) => framedResponse(seed * 100 + i, sizes[Math.floor(next() * sizes.length)]!, i))
     const stream = Buffer.concat(responses)

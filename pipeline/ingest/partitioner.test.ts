@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import { murmur2, partitionForKey, partitionForSeriesKey } from './partitioner.ts'
+import { seededRandom } from '../../lib/testing/seeded-random.ts'
 
 const { Partitioners } = kafkajs
 
@@ -14,21 +15,10 @@ function kafkajsPartition(key: Buffer, partitionCount: number): number {
   return partitioner({ topic: 'sluice.ingest', partitionMetadata, message: { key, value: null } })
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so a failure names a reproducible key. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('partitionForKey', () => {
   it('picks the same partition as kafkajs DefaultPartitioner for 5,000 random byte keys of every length 0-64', () => {
-    const random = seeded(42)
+    const random = seededRandom(42) // a failure names a reproducible key
     for (let i = 0; i < 5000; i++) {
       const key = Buffer.alloc(i % 65)
       for (let b = 0; b < key.length; b++) key[b] = Math.floor(random() * 256)
