@@ -2,6 +2,7 @@
 // (--config-file), the environment and flags (later ones win), validated once at start-up with
 // messages that name the setting.
 
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -302,7 +303,25 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
 /** Space-separated flags, each beginning with "--" (V8 would ignore anything else without a word). */
 function v8Flags(value: unknown): string {
   const text = String(value).trim()
-  const wrong = text.split(/\s+/).filter(flag => flag !== '' && !flag.startsWith('--'))
+  const flags = text.split(/\s+/).filter(flag => flag !== '')
+  const wrong = flags.filter(flag => !flag.startsWith('--'))
   if (wrong.length > 0) throw new ConfigError(`v8Flags (--v8-flags) takes V8 flags such as --interrupt-budget=16384, each beginning with "--", not ${wrong.map(flag => `"${flag}"`).join(', ')}`)
+  // V8 reports a flag it does not know on stderr and starts without it: refuse it here instead.
+  if (text === DEFAULT_V8_FLAGS) return text
+  const known = knownV8Flags()
+  const unknown = flags.filter(flag => !known.has(v8FlagName(flag)))
+  if (unknown.length > 0) throw new ConfigError(`v8Flags (--v8-flags): V8 has no flag ${unknown.map(flag => `"${flag}"`).join(', ')} (node --v8-options lists them)`)
   return text
+}
+
+/** "--no-max-lazy", "--max_lazy", "--interrupt-budget=8192" → "max-lazy", "interrupt-budget". */
+function v8FlagName(flag: string): string {
+  const name = flag.slice(2).split('=')[0]!.replaceAll('_', '-')
+  return name.startsWith('no-') ? name.slice(3) : name
+}
+
+/** The flag names `node --v8-options` lists (read once, only for flags other than the default). */
+function knownV8Flags(): Set<string> {
+  const listing = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  return new Set([...listing.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map(match => match[1]!))
 }
