@@ -2,7 +2,7 @@
 // frameResponse: a Writer, the size placeholder, the correlation id, the Fetch v11 body, the size
 // patched, the chunks handed to the socket), in process, without a socket. The record sets are what
 // bench:e2e's consumers fetch: one topic of 6 partitions per response, half of them with a record set
-// of 0.5 to 64 KiB (drawn with a fixed seed), the rest empty; a round is 54 MB of record sets, what a
+// of 0.5 to 64 KiB (drawn with a fixed seed), the rest empty; a round is 54 MiB (57 MB) of record sets, what a
 // bench:e2e day copied into Fetch responses below the Writer's 64 KiB attach size. With --compare DIR
 // the same responses go through the broker codec of the checkout in DIR (a git worktree of another
 // commit, node_modules linked) in the same process, the two taking turns round by round: CPU
