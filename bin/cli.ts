@@ -2,6 +2,8 @@
 
 // First, before anything loads kafkajs: its record batch CRC-32C becomes lib/checksum's (native).
 import '../lib/kafka/native-crc32c.ts'
+// kafkajs's read_committed consumers drop every record of an aborted transaction (its own filter lets some through).
+import '../lib/kafka/aborted-filter.ts'
 // kafkajs's request queues arm timers only while a request waits (an idle connection spun a 1 ms loop).
 import '../lib/kafka/idle-request-queue.ts'
 // kafkajs frames each request with one copy of its body (a Produce of record sections with none), not two.

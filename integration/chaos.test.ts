@@ -11,6 +11,7 @@
 //     SQL with exactly the expected points.
 // SLUICE_CHAOS_POINTS scales the run down for a quick local try; SLUICE_FAULT_SEED replays a schedule.
 
+import '../lib/kafka/aborted-filter.ts' // before kafkajs loads: read_committed drops every aborted record
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'

@@ -5,6 +5,7 @@
 // the writes were acknowledged (committed) before, each partition's marker comes after all of them,
 // and reading until every partition's marker was seen reads all of them, with no timing involved.
 
+import '../lib/kafka/aborted-filter.ts' // before kafkajs loads: read_committed drops every aborted record
 import { randomUUID } from 'node:crypto'
 import kafkajs from 'kafkajs'
 import { Redis } from 'ioredis'

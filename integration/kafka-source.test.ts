@@ -6,6 +6,7 @@
 // their partition keeps flowing. kill -9 of the source mid-stream loses and duplicates nothing,
 // whether it restarts or a second source takes its partitions over.
 
+import '../lib/kafka/aborted-filter.ts' // before kafkajs loads: read_committed drops every aborted record
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'

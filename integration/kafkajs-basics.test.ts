@@ -1,6 +1,7 @@
 // kafkajs 2.2.4 against the broker as a separate process: admin, produce/consume, compression,
 // batch boundaries, and an idempotent retry after a lost acknowledgement (brief §7.3 A, B, J).
 
+import '../lib/kafka/aborted-filter.ts' // before kafkajs loads: read_committed drops every aborted record
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs from 'kafkajs'

@@ -23,6 +23,7 @@ import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './lim
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
 import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
 import { installResponseReassembly } from '../lib/kafka/response-reassembly.ts'
+import { requireAbortedFilter } from '../lib/kafka/aborted-filter.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_LOCK_FILE = 'LOCK'
@@ -368,6 +369,7 @@ export class Replica {
   private async runConsumer(): Promise<void> {
     this.catchUpTarget = await this.endOffsets()
     installResponseReassembly() // this thread's kafkajs hands on fetched changelog batches without copying each response (response-reassembly.ts)
+    requireAbortedFilter() // read_committed must drop every aborted record (aborted-filter.ts)
     const consumer = this.options.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,

@@ -1,12 +1,18 @@
 // kafkajs helpers for integration tests: a quiet client, and collecting what a consumer reads.
 
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // before kafkajs loads
 import kafkajs, { type Consumer, type KafkaConfig } from 'kafkajs'
 import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
 
 const { Kafka, logLevel } = kafkajs
 
-/** A client that reads Sluice's topics: their record batches are LZ4 (kafkajs ships only gzip). */
+/**
+ * A client that reads Sluice's topics: their record batches are LZ4 (kafkajs ships only gzip), and
+ * its read_committed consumers drop every aborted record (a test file that loaded kafkajs before
+ * lib/kafka/aborted-filter.ts fails here).
+ */
 export function kafkaClient(bootstrap: string, overrides: Partial<KafkaConfig> = {}): InstanceType<typeof Kafka> {
+  requireAbortedFilter()
   registerLz4Codec()
   return new Kafka({
     clientId: 'sluice-it',
@@ -34,7 +40,11 @@ export interface ConsumedRecord {
 export async function consumeUntil(
   kafka: InstanceType<typeof Kafka>,
   topic: string,
-  options: { groupId?: string; readUncommitted?: boolean; raw?: boolean; until: (records: ConsumedRecord[]) => boolean; timeoutMs?: number; sessionTimeout?: number },
+  options: {
+    groupId?: string; readUncommitted?: boolean; raw?: boolean; until: (records: ConsumedRecord[]) => boolean; timeoutMs?: number; sessionTimeout?: number
+    /** Fetch size per partition: small ones make every fetch start where the last one stopped, inside transactions. */
+    maxBytesPerPartition?: number
+  },
 ): Promise<ConsumedRecord[]> {
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId ?? `reader-${Math.random().toString(36).slice(2)}`,
@@ -42,6 +52,7 @@ export async function consumeUntil(
     sessionTimeout: options.sessionTimeout ?? 10_000,
     heartbeatInterval: 500,
     maxWaitTimeInMs: 200,
+    ...(options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: options.maxBytesPerPartition, maxBytes: options.maxBytesPerPartition }),
   })
   const records: ConsumedRecord[] = []
   await consumer.connect()

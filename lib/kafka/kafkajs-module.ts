@@ -1,7 +1,7 @@
 // Putting a module of our own in the place of one of kafkajs's, before kafkajs loads it: kafkajs's
 // modules keep the functions they required, so a module installed after kafkajs loaded changes
-// nothing. Used by native-crc32c.ts, request-framing.ts, message-grouping.ts, idle-request-queue.ts
-// and encoded-produce.ts.
+// nothing. Used by native-crc32c.ts, request-framing.ts, message-grouping.ts, idle-request-queue.ts,
+// encoded-produce.ts and aborted-filter.ts.
 
 import { createRequire, Module } from 'node:module'
 

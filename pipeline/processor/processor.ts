@@ -29,6 +29,7 @@ import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { installResponseReassembly } from '../../lib/kafka/response-reassembly.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -157,6 +158,7 @@ class MasterLoop implements Processor {
     const sessionTimeout = options.sessionTimeoutMs ?? 10_000
     const heartbeatInterval = Math.max(100, Math.floor(sessionTimeout / 10))
     this.admin = options.kafka.admin()
+    requireAbortedFilter() // read_committed must drop every aborted record (aborted-filter.ts)
     this.consumer = options.kafka.consumer({
       groupId: MASTERS_GROUP_ID,
       readUncommitted: false,
@@ -304,6 +306,7 @@ class MasterLoop implements Processor {
     const offsets = await this.admin.fetchTopicOffsets(ProcessorTopic.STATE)
     const end = BigInt(offsets.find(entry => entry.partition === partition)?.high ?? '0')
     if (end === 0n) return 0
+    requireAbortedFilter()
     const reader = this.options.kafka.consumer({ groupId: `sluice.state-restore-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50 })
     let applied = 0
     try {

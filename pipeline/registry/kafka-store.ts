@@ -14,6 +14,7 @@
 import kafkajs, { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs'
 import { randomUUID } from 'node:crypto'
 import { MAX_FETCH_WAIT_MS } from '../../lib/kafka/long-poll.ts'
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 import { SCHEMAS_TOPIC, SchemaRegistry, type SchemaStore, type SchemaTopicRecord } from '../../schemas/index.ts'
 
 const { CompressionTypes } = kafkajs
@@ -62,6 +63,7 @@ class KafkaSchemaStore implements SchemaStore {
     this.timeoutMs = options.catchUpTimeoutMs ?? 30_000
     this.registry = new SchemaRegistry({ store: this })
     this.admin = options.kafka.admin()
+    requireAbortedFilter() // read_committed must drop every aborted record (aborted-filter.ts)
     this.consumer = options.kafka.consumer({
       groupId: `sluice-registry-${options.nodeId}-${randomUUID().slice(0, 8)}`,
       readUncommitted: false,

@@ -19,6 +19,7 @@ import { SourceError, SourceErrorCode } from './errors.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -248,6 +249,7 @@ class KafkaSourceLoop implements KafkaSource {
 
   constructor(private readonly options: ResolvedOptions, private readonly settings: TransformSettings) {
     const heartbeatInterval = Math.max(100, Math.floor(options.sessionTimeoutMs / 10))
+    requireAbortedFilter() // read_committed must drop every aborted record (aborted-filter.ts)
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: false,

@@ -19,6 +19,7 @@ import { cdcLimits } from './limits.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -91,6 +92,7 @@ class ChangeFeedLoop implements CdcLoop {
     const sessionTimeout = options.sessionTimeoutMs ?? 10_000
     const heartbeatInterval = Math.max(100, Math.floor(sessionTimeout / 10))
     this.admin = options.kafka.admin()
+    requireAbortedFilter() // read_committed must drop every aborted record (aborted-filter.ts)
     this.consumer = options.kafka.consumer({
       groupId: CDC_GROUP_ID,
       readUncommitted: false,

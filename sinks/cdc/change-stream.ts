@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 import { decodeEntry } from './cdc-loop.ts'
 import { eventsOf } from './events.ts'
 import { entryMatches, type ChangeFilter } from './filter.ts'
@@ -53,6 +54,7 @@ export class ChangeStream {
 
   async start(): Promise<void> {
     const { kafka, token } = this.options
+    requireAbortedFilter() // read_committed must drop every aborted record (aborted-filter.ts)
     const consumer = kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: fetchWaitMs(1_000), sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 5 } })
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
