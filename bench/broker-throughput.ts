@@ -11,6 +11,7 @@
 // --profile writes a V8 CPU profile of the broker process to DIR/broker-<pid>.cpuprofile; summarise
 // it with: node --import tsx bench/support/profile-summary.ts DIR/broker-<pid>.cpuprofile
 
+import '../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { parseArgs } from 'node:util'
 import { rmSync } from 'node:fs'
 import kafkajs from 'kafkajs'

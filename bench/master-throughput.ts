@@ -13,6 +13,7 @@
 //
 // The ingest topic is filled first, then the master starts and drains it; a fresh broker per run.
 
+import '../lib/kafka/aborted-filter.ts' // the processor refuses to start without it
 import '../lib/kafka/native-crc32c.ts' // before kafkajs loads, as bin/cli.ts does for a node
 import '../lib/kafka/request-framing.ts'
 import '../lib/kafka/message-grouping.ts'

@@ -4,6 +4,7 @@
 // loop, membership heartbeats, /api/v1/replicaset routes). `sluice node` runs one; `sluice start` runs one
 // beside the embedded broker.
 
+import '../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'

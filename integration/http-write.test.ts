@@ -2,6 +2,7 @@
 // influx CLI (Debian's influxdb-client 1.6) and fetch as clients, and a kafkajs reader that checks what
 // landed in sluice.ingest: every accepted point exactly once, nothing of what was refused.
 
+import '../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'

@@ -3,6 +3,7 @@
 // poison record goes to the dead-letter topic without stopping its partition, and a second node
 // joining takes partitions over without a duplicate or a gap.
 
+import '../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startBrokerProcess } from '../lib/process/broker-process.ts'

@@ -8,6 +8,7 @@
 // each answer is fed to a port of the output's own reaction code, so every test asserts what
 // Telegraf would do: keep, drop, retry, create the database, split the batch or wait Retry-After.
 
+import '../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'

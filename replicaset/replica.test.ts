@@ -2,6 +2,7 @@
 // error), and the combined checksum over real PartitionStores. (Applying, recovery and waits that succeed run against real processes in
 // integration/replicaset*.test.ts.)
 
+import '../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs from 'kafkajs'

@@ -12,6 +12,7 @@
 // of the previous incarnation to leave (a session timeout), and no other node shares it: the
 // only member is assigned every partition.
 
+import { requireAbortedFilter } from '../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,7 +24,6 @@ import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './lim
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
 import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
 import { installResponseReassembly } from '../lib/kafka/response-reassembly.ts'
-import { requireAbortedFilter } from '../lib/kafka/aborted-filter.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_LOCK_FILE = 'LOCK'

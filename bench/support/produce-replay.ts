@@ -4,6 +4,7 @@
 // baseSequence and a recomputed CRC), then they are sent one at a time, as the kafkajs producer does,
 // each waiting for its answer, whose error code must be 0.
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import kafkajs from 'kafkajs'

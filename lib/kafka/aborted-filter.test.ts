@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createRequire } from 'node:module'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import fc from 'fast-check'
 import { filterAbortedMessages, installAbortedFilter, KAFKAJS_ABORTED_FILTER_MODULE, type AbortedTransaction, type FetchedMessage } from './aborted-filter.ts'
 import { pristineKafkajsModule } from './kafkajs-module.ts'
@@ -62,6 +64,30 @@ test('installed before kafkajs loads: its consumer batches filter with filterAbo
   assert.equal(installAbortedFilter(), true, 'twice is once')
   require('kafkajs/src/consumer/batch.js')
   assert.equal(require(KAFKAJS_ABORTED_FILTER_MODULE), filterAbortedMessages)
+})
+
+/** Every .ts and .mjs file of the repository's code, tests and benches. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap(name => {
+    if (name === 'node_modules' || name.startsWith('.')) return []
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sourceFiles(path)
+    return /\.(ts|mjs)$/.test(name) ? [path] : []
+  })
+}
+
+test('every module that loads kafkajs imports aborted-filter.ts before it, so no import order can load kafkajs first', () => {
+  const root = resolve(import.meta.dirname, '..', '..')
+  const roots = ['bin', 'lib', 'broker', 'pipeline', 'replicaset', 'sinks', 'query', 'schemas', 'integration', 'bench', 'console']
+  // A static import of kafkajs that is not type-only: `import kafkajs ...`, `import { Kafka } ...`.
+  const valueImport = /^import (?!type )(?!\{(?:\s*type \w+\s*,?)+\s*\})[^']*from 'kafkajs'/m
+  const loaders = roots.flatMap(dir => sourceFiles(join(root, dir))).filter(path => valueImport.test(readFileSync(path, 'utf8')))
+  assert.ok(loaders.length >= 10, `found ${loaders.length} modules importing kafkajs`)
+  for (const path of loaders) {
+    const source = readFileSync(path, 'utf8')
+    const filter = source.search(/^import [^;\n]*aborted-filter\.ts'/m)
+    assert.ok(filter >= 0 && filter < source.search(valueImport), `${relative(root, path)} imports kafkajs without importing lib/kafka/aborted-filter.ts first`)
+  }
 })
 
 test('any log, any fetch offset and fetch size, any list order: every aborted record dropped, every other one kept', () => {

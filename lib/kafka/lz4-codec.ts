@@ -9,6 +9,7 @@
 // showed 4.7% of the main thread in the async call) than decompressing a batch of at most ~1 MiB
 // here, which takes well under a millisecond.
 
+import './aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs from 'kafkajs'
 import { compressFrame } from 'lz4-napi'
 import { decompressLz4Frame } from './lz4-frame.ts'

@@ -15,6 +15,7 @@
 // EndTxn(commit) whose answer never arrived: the records may be committed although the client hears
 // 503; its retry writes the same points again, which the processor's upsert semantics absorb.
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs'
 import type { IngestRecordOut } from '../ingest/index.ts'
 import { sluiceRecordHeaders } from '../source/index.ts'

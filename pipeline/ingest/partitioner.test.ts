@@ -1,6 +1,7 @@
 // The partitioner against kafkajs's Partitioners.DefaultPartitioner (Java-compatible murmur2) on many
 // keys, lengths and partition counts, and against murmur2 values of Kafka's own Java test vectors.
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import kafkajs from 'kafkajs'

@@ -3,6 +3,7 @@
 // only then acknowledged to the MQTT broker. An idempotent producer with acks=all; the topic is
 // created at start when it is missing (one partition, as the Kafka source creates it).
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs'
 import { DeadLetterHeader } from '../source/index.ts'
 import type { Rejection } from './errors.ts'

@@ -4,6 +4,7 @@
 // TransactionalKafkaWriter (transactional id `sluice-mqtt-<clientId>-0`), so its writes take the
 // same path as HTTP writes.
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs, { type Kafka } from 'kafkajs'
 import { Redis } from 'ioredis'
 import { defaultHttpLimits, MemoryControlStore, RedisControlStore, TransactionalKafkaWriter, WriteCatalog, type ControlStore } from '../http/index.ts'

@@ -1,6 +1,7 @@
 // The master's worker thread (master-thread.ts starts it): its own kafkajs client and processor,
 // status and log events to the node's main thread over the MessagePort.
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { parentPort, workerData } from 'node:worker_threads'
 import kafkajs from 'kafkajs'
 import { LossyCompression } from './lossy.ts'

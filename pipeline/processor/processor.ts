@@ -17,6 +17,7 @@
 // Any failure drops the partition's master (its in-memory compressor state may be ahead of what
 // was committed); kafkajs then fetches the chunk again and the next attempt takes over afresh.
 
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { randomUUID } from 'node:crypto'
 import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs'
 import { registerKafkaCodecs } from '../source/codecs.ts'
@@ -29,7 +30,6 @@ import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { installResponseReassembly } from '../../lib/kafka/response-reassembly.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
-import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 
 const { CompressionTypes } = kafkajs
 

@@ -11,10 +11,10 @@
 // commit: its producer was fenced by the newer writer. Schema writes are rare; two transactions
 // and a connection per write are cheap.
 
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs, { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs'
 import { randomUUID } from 'node:crypto'
 import { MAX_FETCH_WAIT_MS } from '../../lib/kafka/long-poll.ts'
-import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 import { SCHEMAS_TOPIC, SchemaRegistry, type SchemaStore, type SchemaTopicRecord } from '../../schemas/index.ts'
 
 const { CompressionTypes } = kafkajs

@@ -1,6 +1,7 @@
 // The codecs the source registers with kafkajs: every Kafka codec round-trips, and snappy also reads
 // the xerial framing that Java and librdkafka producers write.
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs from 'kafkajs'

@@ -3,6 +3,7 @@
 // format) and zstd (@mongodb-js/zstd, the reference library). Outside producers pick the codec
 // (Telegraf's compression_codec 0-4), so the source must read all of them.
 
+import '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs from 'kafkajs'
 import createSnappyCodec from 'kafkajs-snappy'
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd'

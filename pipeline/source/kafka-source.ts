@@ -7,6 +7,7 @@
 // and aborts its open transaction. Sluice's own records (header sluice-format) are skipped.
 // Design and operations: docs/kafka-source.md.
 
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs, { type Kafka, type Producer, type Consumer, type Admin, type KafkaMessage, type Message, type IHeaders } from 'kafkajs'
 import {
   lineProtocolLimits, DEFAULT_INGEST_SCHEMA_ID, JsonNumbers, parseJsonTimestampUnits, parsePrecision,
@@ -19,7 +20,6 @@ import { SourceError, SourceErrorCode } from './errors.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
-import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 

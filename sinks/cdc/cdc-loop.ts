@@ -11,6 +11,7 @@
 // Any failure drops the partition's producer; kafkajs fetches the chunk again and the next attempt
 // takes over afresh. Events are Avro (CdcEvent, Confluent framing, id of sluice.cdc-value).
 
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs'
 import { cdcEventType, changelogEntryType, decode, encodeFramed, unframe, type ChangelogEntry } from '../../schemas/index.ts'
 import { CdcError, CdcErrorCode } from './errors.ts'
@@ -19,7 +20,6 @@ import { cdcLimits } from './limits.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
-import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 
 const { CompressionTypes } = kafkajs
 

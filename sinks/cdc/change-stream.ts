@@ -4,10 +4,10 @@
 // its own (it is the only member: it gets every partition), seeks each partition to the token on
 // every assignment, commits nothing, and deletes the group when it ends.
 
+import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import { randomBytes } from 'node:crypto'
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
-import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts'
 import { decodeEntry } from './cdc-loop.ts'
 import { eventsOf } from './events.ts'
 import { entryMatches, type ChangeFilter } from './filter.ts'
