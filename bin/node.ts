@@ -179,6 +179,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     kafka,
     nodeId: config.nodeId,
     onBadRecord: (error, where) => logger.warn({ event: 'schemas_bad_record', ...where, error: error.message }, 'skipped a bad _schemas record'),
+    onRestart: fields => logger.warn({ ...fields, component: 'schemas' }, 'the _schemas consumer is started again'),
   })
   const registry = schemas.registry
   const schemaIds = await registerSchemas(registry)

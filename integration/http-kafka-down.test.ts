@@ -1,7 +1,8 @@
 // The HTTP write API when Kafka goes away: a write with the broker stopped gets 503 and Retry-After
 // and leaves nothing in sluice.ingest; a broker killed (-9) in the middle of concurrent writes that
 // each span every partition leaves every request all-or-nothing (transactions), every 204 complete,
-// no point twice; and writes resume once the broker is back. Real processes, real Redis, no mocks.
+// no point twice, in sluice.ingest and in what the node's master and replica applied; and writes
+// resume once the broker is back. Real processes, real Redis, no mocks.
 
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -68,7 +69,7 @@ test('with the broker stopped: 503 + Retry-After, nothing written; writes resume
   assert.deepEqual([...new Set(counts.values())], [1])
 })
 
-test('broker killed during concurrent multi-partition writes: every request all-or-nothing, every 204 complete, no duplicate', async t => {
+test('broker killed during concurrent multi-partition writes: every request all-or-nothing, every 204 complete, no duplicate; the node applies what committed', async t => {
   const db = uniqueName('it_kill')
   broker ??= await startBrokerProcess({ args: brokerArgs })
   node ??= await startNodeProcess({ kafka: broker.bootstrap, args: nodeArgs })
@@ -117,4 +118,22 @@ test('broker killed during concurrent multi-partition writes: every request all-
   const refused = [...outcomes.values()].filter(status => status === 503).length
   t.diagnostic(`${accepted} requests acknowledged, ${refused} refused (${refusedBeforeKill} before the kill; ${ambiguous} committed before the answer was lost)`)
   assert.ok(refused >= 8)
+
+  // The master read the same topic (read_committed, through kafkajs) and the replica applied what it
+  // wrote: the node answers exactly the committed requests, each whole. Every point's v is its request.
+  const expected = [...pointsPerRequest.values()].reduce((sum, n) => sum + n, 0) // the write after the restart (request 0) included
+  let applied = new Map<number, number>()
+  for (let attempt = 0; attempt < 240; attempt++) {
+    const answer = await fetch(`${node.url}/api/v1/sql?db=${db}`, { method: 'POST', body: 'SELECT v FROM load' })
+    if (answer.status === 200) {
+      applied = new Map()
+      for (const { v } of await answer.json() as Array<{ v: number }>) applied.set(v, (applied.get(v) ?? 0) + 1)
+      if ([...applied.values()].reduce((sum, n) => sum + n, 0) >= expected) break
+    }
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  for (const request of outcomes.keys()) {
+    assert.equal(applied.get(request) ?? 0, pointsPerRequest.get(request) ?? 0, `request ${request} (${outcomes.get(request)}): the node applied what sluice.ingest committed`)
+  }
+  assert.equal(applied.get(0), 1, 'the write after the restart is applied')
 })

@@ -24,6 +24,7 @@ import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './lim
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
 import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
 import { installResponseReassembly } from '../lib/kafka/response-reassembly.ts'
+import { restartWhenKafkajsGivesUp } from '../lib/kafka/consumer-restart.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_LOCK_FILE = 'LOCK'
@@ -170,6 +171,7 @@ export class Replica {
   private readonly applied = new Map<number, bigint>()
   private readonly waiters = new Set<Waiter>()
   private consumer: Consumer | undefined
+  private cancelRestart: () => void = () => {}
   private admin: Admin | undefined
   private flushTimer: NodeJS.Timeout | undefined
   private stateValue: ReplicaState = 'starting'
@@ -407,14 +409,21 @@ export class Replica {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.log({ event: 'replica_consumer_crash', error: payload.error.message, restart: payload.restart })
     })
-    await consumer.connect()
-    await consumer.subscribe({ topic: CHANGELOG_TOPIC, fromBeginning: true })
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: this.options.partitions,
-      eachBatchAutoResolve: false,
-      eachBatch: payload => this.applyBatch(payload),
+    const consume = async (): Promise<void> => {
+      await consumer.connect()
+      await consumer.subscribe({ topic: CHANGELOG_TOPIC, fromBeginning: true })
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: this.options.partitions,
+        eachBatchAutoResolve: false,
+        eachBatch: payload => this.applyBatch(payload),
+      })
+    }
+    this.cancelRestart = restartWhenKafkajsGivesUp(consumer, consume, {
+      stopped: () => this.stateValue === 'stopped' || this.stateValue === 'failed',
+      log: fields => this.log(fields),
     })
+    await consume()
     if (this.stateValue !== 'starting') { await consumer.disconnect(); return } // stopped while connecting
     this.flushTimer = setInterval(() => this.flushIdle(), Math.max(100, Math.floor(this.timings.flushIntervalMs / 2)))
     this.flushTimer.unref()
@@ -621,6 +630,7 @@ export class Replica {
     if (this.stateValue === 'stopped') return
     const failed = this.stateValue === 'failed'
     this.transition('stopped', 'stop requested')
+    this.cancelRestart()
     clearInterval(this.flushTimer)
     for (const waiter of this.waiters) { clearTimeout(waiter.timer); waiter.reject(new ReplicaError(ReplicaErrorCode.STOPPED, 'the replica is stopping')) }
     this.waiters.clear()

@@ -18,6 +18,7 @@
 // was committed); kafkajs then fetches the chunk again and the next attempt takes over afresh.
 
 import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
+import { restartWhenKafkajsGivesUp } from '../../lib/kafka/consumer-restart.ts'
 import { randomUUID } from 'node:crypto'
 import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs'
 import { registerKafkaCodecs } from '../source/codecs.ts'
@@ -145,6 +146,7 @@ class MasterLoop implements Processor {
   private readonly settings: Omit<ChangelogSettings, 'compression'>
   private owned = new Set<number>()
   private stopping = false
+  private cancelRestart: () => void = () => {}
   private readonly transactionMs: number[] = []
   private readonly observeTransaction: (seconds: number, records: number) => void
   /** Whether this thread's kafkajs sends encoded record sections (encoded-produce.ts): the changelog goes out as sections then. */
@@ -202,6 +204,17 @@ class MasterLoop implements Processor {
     await this.ensureTopics()
     consumer.on(consumer.events.GROUP_JOIN, event => this.onAssignment(event.payload.memberAssignment[ProcessorTopic.INGEST] ?? []))
     consumer.on(consumer.events.CRASH, event => this.log({ level: 'error', event: 'consumer crash', error: String(event.payload.error), restart: event.payload.restart }))
+    this.cancelRestart = restartWhenKafkajsGivesUp(consumer, () => this.runConsumer(), {
+      stopped: () => this.stopping,
+      log: fields => this.log({ level: 'warn', ...fields }),
+    })
+    await this.runConsumer()
+    this.log({ level: 'info', event: 'processor started', group: MASTERS_GROUP_ID })
+  }
+
+  /** Joins sluice.masters and consumes sluice.ingest (again after a crash kafkajs does not restart). */
+  private async runConsumer(): Promise<void> {
+    const { consumer } = this
     await consumer.connect()
     await consumer.subscribe({ topics: [ProcessorTopic.INGEST], fromBeginning: true })
     await consumer.run({
@@ -219,11 +232,11 @@ class MasterLoop implements Processor {
         }
       },
     })
-    this.log({ level: 'info', event: 'processor started', group: MASTERS_GROUP_ID })
   }
 
   async stop(): Promise<void> {
     this.stopping = true
+    this.cancelRestart()
     await this.consumer.disconnect()
     await Promise.allSettled([...this.masters.keys()].map(partition => this.drop(partition)))
     await this.admin.disconnect()

@@ -15,6 +15,7 @@ import { requireAbortedFilter } from '../../lib/kafka/aborted-filter.ts' // firs
 import kafkajs, { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs'
 import { randomUUID } from 'node:crypto'
 import { MAX_FETCH_WAIT_MS } from '../../lib/kafka/long-poll.ts'
+import { restartWhenKafkajsGivesUp, type ConsumerRestartOptions } from '../../lib/kafka/consumer-restart.ts'
 import { SCHEMAS_TOPIC, SchemaRegistry, type SchemaStore, type SchemaTopicRecord } from '../../schemas/index.ts'
 
 const { CompressionTypes } = kafkajs
@@ -32,6 +33,8 @@ export interface KafkaSchemaRegistryOptions {
   catchUpTimeoutMs?: number
   /** Told about `_schemas` records the registry could not apply (they are skipped). */
   onBadRecord?: (error: Error, where: { partition: number; offset: string }) => void
+  /** Told when the consumer is started again after a crash kafkajs does not restart (consumer-restart.ts). */
+  onRestart?: ConsumerRestartOptions['log']
 }
 
 export interface KafkaSchemaRegistry {
@@ -56,6 +59,8 @@ class KafkaSchemaStore implements SchemaStore {
   private producer: Producer | null = null
   /** The next offset the reader will apply: every record below it is in the registry. */
   private position = 0n
+  private closing = false
+  private cancelRestart: () => void = () => {}
   private waiters: Array<{ target: bigint; resolve: () => void }> = []
 
   constructor(private readonly options: KafkaSchemaRegistryOptions) {
@@ -77,11 +82,21 @@ class KafkaSchemaStore implements SchemaStore {
       waitForLeaders: true,
       topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
     })
-    await this.consumer.connect()
-    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true })
     // Emitted after each batch is applied, and also for fetches that held only transaction
     // markers (which never reach eachBatch); lastOffset counts the markers.
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => this.advance(BigInt(payload.lastOffset) + 1n))
+    this.cancelRestart = restartWhenKafkajsGivesUp(this.consumer, () => this.runConsumer(), {
+      stopped: () => this.closing,
+      log: fields => this.options.onRestart?.(fields),
+    })
+    await this.runConsumer()
+    await this.catchUp()
+  }
+
+  /** Replays the topic into the registry and follows it (again after a crash kafkajs does not restart). */
+  private async runConsumer(): Promise<void> {
+    await this.consumer.connect()
+    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true })
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
@@ -94,7 +109,6 @@ class KafkaSchemaStore implements SchemaStore {
         }
       },
     })
-    await this.catchUp()
   }
 
   async catchUp(): Promise<void> {
@@ -153,6 +167,8 @@ class KafkaSchemaStore implements SchemaStore {
   }
 
   async close(): Promise<void> {
+    this.closing = true
+    this.cancelRestart()
     await this.producer?.disconnect().catch(() => {})
     await this.consumer.disconnect()
     await this.admin.disconnect()

@@ -20,6 +20,7 @@ import { SourceError, SourceErrorCode } from './errors.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { restartWhenKafkajsGivesUp } from '../../lib/kafka/consumer-restart.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -246,6 +247,7 @@ class KafkaSourceLoop implements KafkaSource {
   private readonly fencedAndChecked = new Set<number>()
   private readonly admin: Admin
   private stopping = false
+  private cancelRestart: () => void = () => {}
 
   constructor(private readonly options: ResolvedOptions, private readonly settings: TransformSettings) {
     const heartbeatInterval = Math.max(100, Math.floor(options.sessionTimeoutMs / 10))
@@ -265,7 +267,18 @@ class KafkaSourceLoop implements KafkaSource {
     const { consumer, options } = this
     consumer.on(consumer.events.GROUP_JOIN, event => this.onAssignment(event.payload.memberAssignment[options.topic] ?? []))
     consumer.on(consumer.events.CRASH, event => options.log({ level: 'error', event: 'consumer-crash', error: String(event.payload.error), restart: event.payload.restart }))
+    this.cancelRestart = restartWhenKafkajsGivesUp(consumer, () => this.runConsumer(), {
+      stopped: () => this.stopping,
+      log: fields => options.log({ level: 'warn', ...fields }),
+    })
     await this.admin.connect()
+    await this.runConsumer()
+    options.log({ level: 'info', event: 'source-started', topic: options.topic, groupId: options.groupId, partitions: this.settings.partitions })
+  }
+
+  /** Joins the group and consumes the topic (again after a crash kafkajs does not restart). */
+  private async runConsumer(): Promise<void> {
+    const { consumer, options } = this
     await consumer.connect()
     await consumer.subscribe({ topic: options.topic, fromBeginning: true })
     await consumer.run({
@@ -284,11 +297,11 @@ class KafkaSourceLoop implements KafkaSource {
         }
       },
     })
-    options.log({ level: 'info', event: 'source-started', topic: options.topic, groupId: options.groupId, partitions: this.settings.partitions })
   }
 
   async stop(): Promise<void> {
     this.stopping = true
+    this.cancelRestart()
     await this.consumer.disconnect()
     const producers = [...this.producers.values()]
     this.producers.clear()

@@ -20,6 +20,7 @@ import { cdcLimits } from './limits.ts'
 import { metrics } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { restartWhenKafkajsGivesUp } from '../../lib/kafka/consumer-restart.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -86,6 +87,7 @@ class ChangeFeedLoop implements CdcLoop {
   private readonly log: (event: Record<string, unknown>) => void
   private owned = new Set<number>()
   private stopping = false
+  private cancelRestart: () => void = () => {}
 
   constructor(private readonly options: CdcLoopOptions) {
     this.log = options.log ?? stderrLog
@@ -113,6 +115,17 @@ class ChangeFeedLoop implements CdcLoop {
     await this.ensureTopic()
     consumer.on(consumer.events.GROUP_JOIN, event => this.onAssignment(event.payload.memberAssignment[CdcTopic.CHANGELOG] ?? []))
     consumer.on(consumer.events.CRASH, event => this.log({ level: 'error', event: 'cdc consumer crash', error: String(event.payload.error), restart: event.payload.restart }))
+    this.cancelRestart = restartWhenKafkajsGivesUp(consumer, () => this.runConsumer(), {
+      stopped: () => this.stopping,
+      log: fields => this.log({ level: 'warn', ...fields }),
+    })
+    await this.runConsumer()
+    this.log({ level: 'info', event: 'cdc started', group: CDC_GROUP_ID })
+  }
+
+  /** Joins sluice.cdc's group and consumes sluice.changelog (again after a crash kafkajs does not restart). */
+  private async runConsumer(): Promise<void> {
+    const { consumer } = this
     await consumer.connect()
     await consumer.subscribe({ topics: [CdcTopic.CHANGELOG], fromBeginning: true })
     await consumer.run({
@@ -131,11 +144,11 @@ class ChangeFeedLoop implements CdcLoop {
         }
       },
     })
-    this.log({ level: 'info', event: 'cdc started', group: CDC_GROUP_ID })
   }
 
   async stop(): Promise<void> {
     this.stopping = true
+    this.cancelRestart()
     await this.consumer.disconnect()
     await Promise.allSettled([...this.owners.keys()].map(partition => this.drop(partition)))
     await this.admin.disconnect()
