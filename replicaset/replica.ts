@@ -171,7 +171,7 @@ export class Replica {
   private readonly applied = new Map<number, bigint>()
   private readonly waiters = new Set<Waiter>()
   private consumer: Consumer | undefined
-  private cancelRestart: () => void = () => {}
+  private cancelRestart: () => Promise<void> = async () => {}
   private admin: Admin | undefined
   private flushTimer: NodeJS.Timeout | undefined
   private stateValue: ReplicaState = 'starting'
@@ -630,7 +630,7 @@ export class Replica {
     if (this.stateValue === 'stopped') return
     const failed = this.stateValue === 'failed'
     this.transition('stopped', 'stop requested')
-    this.cancelRestart()
+    await this.cancelRestart()
     clearInterval(this.flushTimer)
     for (const waiter of this.waiters) { clearTimeout(waiter.timer); waiter.reject(new ReplicaError(ReplicaErrorCode.STOPPED, 'the replica is stopping')) }
     this.waiters.clear()

@@ -61,3 +61,14 @@ test("kafkajs's own restarts, a stopped component and a cancelled restart start 
   await sleep(FIRST_RESTART_DELAY_MS + 100)
   assert.equal(starts, 0, 'stopped')
 })
+
+test('cancelling waits for an attempt in progress, so a stop disconnects after its connect', async () => {
+  const { consumer, crash } = standIn()
+  let settled = false
+  const cancel = restartWhenKafkajsGivesUp(consumer, async () => { await sleep(200); settled = true }, { stopped: () => false, log: () => {} })
+  crash(false)
+  await sleep(FIRST_RESTART_DELAY_MS + 50) // the attempt has begun
+  assert.equal(settled, false)
+  await cancel()
+  assert.equal(settled, true)
+})

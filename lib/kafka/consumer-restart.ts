@@ -17,9 +17,14 @@ export interface ConsumerRestartOptions {
   log: (fields: { event: string; error: string; attempt: number; delayMs: number }) => void
 }
 
-/** Subscribes to `consumer`'s crashes; returns a function that cancels a pending restart (for stop). */
-export function restartWhenKafkajsGivesUp(consumer: Pick<Consumer, 'on' | 'events'>, start: () => Promise<void>, options: ConsumerRestartOptions): () => void {
+/**
+ * Subscribes to `consumer`'s crashes. Returns a cancel function for the component's stop: it clears a
+ * pending restart and resolves once an attempt in progress has settled, so that the stop's
+ * disconnect comes after that attempt's connect, not before.
+ */
+export function restartWhenKafkajsGivesUp(consumer: Pick<Consumer, 'on' | 'events'>, start: () => Promise<void>, options: ConsumerRestartOptions): () => Promise<void> {
   let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
   let attempt = 0
   const schedule = (error: string): void => {
     if (options.stopped() || timer !== undefined) return
@@ -29,14 +34,18 @@ export function restartWhenKafkajsGivesUp(consumer: Pick<Consumer, 'on' | 'event
     timer = setTimeout(() => {
       timer = undefined
       if (options.stopped()) return
-      start().then(() => { attempt = 0 }, (failure: unknown) => schedule((failure as Error).message ?? String(failure)))
+      running = start().then(
+        () => { attempt = 0 },
+        (failure: unknown) => schedule((failure as Error).message ?? String(failure)),
+      ).finally(() => { running = undefined })
     }, delayMs)
   }
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (!payload.restart) schedule(String(payload.error))
   })
-  return () => {
+  return async () => {
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
+    await running
   }
 }

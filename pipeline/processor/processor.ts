@@ -146,7 +146,7 @@ class MasterLoop implements Processor {
   private readonly settings: Omit<ChangelogSettings, 'compression'>
   private owned = new Set<number>()
   private stopping = false
-  private cancelRestart: () => void = () => {}
+  private cancelRestart: () => Promise<void> = async () => {}
   private readonly transactionMs: number[] = []
   private readonly observeTransaction: (seconds: number, records: number) => void
   /** Whether this thread's kafkajs sends encoded record sections (encoded-produce.ts): the changelog goes out as sections then. */
@@ -236,7 +236,7 @@ class MasterLoop implements Processor {
 
   async stop(): Promise<void> {
     this.stopping = true
-    this.cancelRestart()
+    await this.cancelRestart()
     await this.consumer.disconnect()
     await Promise.allSettled([...this.masters.keys()].map(partition => this.drop(partition)))
     await this.admin.disconnect()

@@ -60,7 +60,7 @@ class KafkaSchemaStore implements SchemaStore {
   /** The next offset the reader will apply: every record below it is in the registry. */
   private position = 0n
   private closing = false
-  private cancelRestart: () => void = () => {}
+  private cancelRestart: () => Promise<void> = async () => {}
   private waiters: Array<{ target: bigint; resolve: () => void }> = []
 
   constructor(private readonly options: KafkaSchemaRegistryOptions) {
@@ -168,7 +168,7 @@ class KafkaSchemaStore implements SchemaStore {
 
   async close(): Promise<void> {
     this.closing = true
-    this.cancelRestart()
+    await this.cancelRestart()
     await this.producer?.disconnect().catch(() => {})
     await this.consumer.disconnect()
     await this.admin.disconnect()

@@ -247,7 +247,7 @@ class KafkaSourceLoop implements KafkaSource {
   private readonly fencedAndChecked = new Set<number>()
   private readonly admin: Admin
   private stopping = false
-  private cancelRestart: () => void = () => {}
+  private cancelRestart: () => Promise<void> = async () => {}
 
   constructor(private readonly options: ResolvedOptions, private readonly settings: TransformSettings) {
     const heartbeatInterval = Math.max(100, Math.floor(options.sessionTimeoutMs / 10))
@@ -301,7 +301,7 @@ class KafkaSourceLoop implements KafkaSource {
 
   async stop(): Promise<void> {
     this.stopping = true
-    this.cancelRestart()
+    await this.cancelRestart()
     await this.consumer.disconnect()
     const producers = [...this.producers.values()]
     this.producers.clear()

@@ -87,7 +87,7 @@ class ChangeFeedLoop implements CdcLoop {
   private readonly log: (event: Record<string, unknown>) => void
   private owned = new Set<number>()
   private stopping = false
-  private cancelRestart: () => void = () => {}
+  private cancelRestart: () => Promise<void> = async () => {}
 
   constructor(private readonly options: CdcLoopOptions) {
     this.log = options.log ?? stderrLog
@@ -148,7 +148,7 @@ class ChangeFeedLoop implements CdcLoop {
 
   async stop(): Promise<void> {
     this.stopping = true
-    this.cancelRestart()
+    await this.cancelRestart()
     await this.consumer.disconnect()
     await Promise.allSettled([...this.owners.keys()].map(partition => this.drop(partition)))
     await this.admin.disconnect()
