@@ -14,19 +14,9 @@ import { metadataApi } from '../broker/protocol/apis/metadata.ts'
 import { buildBatch } from '../broker/record/batch.ts'
 import { startBrokerProcess } from '../lib/process/broker-process.ts'
 import { consumeUntil, kafkaClient } from './support/kafka.ts'
+import { seededRandom as prng } from '../lib/testing/seeded-random.ts'
 
 const FRAMES = 3_000
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function frame(api: ApiDefinition<unknown, unknown>, version: number, correlationId: number, body: unknown): Buffer {
   const writer = new Writer()

@@ -17,6 +17,7 @@ import { parseJsonLossless, JsonNumber, type JsonValue } from '../pipeline/inges
 import { forgetTenants, uniqueName } from './http-helpers.ts'
 import { startInfluxd, type Influxd } from './support/influxd.ts'
 import { run } from './support/run.ts'
+import { seededRandom as seeded } from '../lib/testing/seeded-random.ts'
 
 const DB = 'oracle'
 const SECOND = 1_000_000_000n
@@ -31,17 +32,6 @@ const tenant = uniqueName('it_influxql')
 let broker: BrokerProcess
 let node: NodeProcess
 let influxd: Influxd
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const REGIONS: Record<string, string> = { h0: 'eu', h1: 'eu', h2: 'us', h3: 'ap' }
 

@@ -8,6 +8,7 @@ import { canonicalSeriesKey, openPartitionStore, type PartitionStore } from '../
 import { executeSql, type QueryContext } from './execute.ts'
 import { QueryErrorCode, isQueryError } from './errors.ts'
 import type { Value } from './result.ts'
+import { seededRandom as seeded } from '../lib/testing/seeded-random.ts'
 
 // A log of upserts (with rewrites), DELETEs and an UPDATE, applied to two partition stores with
 // flushes and compactions between, and to a plain model of what should be visible. Every query's
@@ -18,17 +19,6 @@ const STEP = 10_000_000_000n
 const MINUTE = 60_000_000_000n
 const HOSTS = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5']
 const regionOf = (host: string): string => (Number(host.slice(1)) % 3 === 0 ? 'us' : 'eu')
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Row = Map<string, FieldValue>
 /** host → time → fields. */
