@@ -89,6 +89,9 @@ export function sortedOrder(words: Int32Array, length: number): Int32Array {
  */
 const SPLICE_STEPS_PER_POINT = 16
 
+/** XORed into an int32 so that signed order is the unsigned order of the original. */
+const SIGN_BIT = -0x80000000
+
 /**
  * A column applied out of order is ascending runs (entries, as 4 connections deliver bodies out of
  * order); the runs of different bodies hardly interleave. This returns the column in time order as
@@ -98,51 +101,72 @@ const SPLICE_STEPS_PER_POINT = 16
  * are too many runs for the length (SPLICE_STEPS_PER_POINT), or when the pieces average under 8 points.
  */
 export function runPieces(words: Int32Array, length: number): Int32Array | null {
-  const compare = (a: number, b: number): number => {
-    const highA = words[2 * a + HIGH_WORD]!
-    const highB = words[2 * b + HIGH_WORD]!
-    if (highA !== highB) return highA < highB ? -1 : 1
-    const lowA = words[2 * a + LOW_WORD]! >>> 0
-    const lowB = words[2 * b + LOW_WORD]! >>> 0
-    return lowA < lowB ? -1 : lowA > lowB ? 1 : 0
-  }
+  const heads = runHeads(words, length)
+  if (heads === null) return null
+  if (heads.length > 16 && heads.length * heads.length > SPLICE_STEPS_PER_POINT * length) return null
+  const pieces = mergeRuns(words, heads, length)
+  return pieces === null ? null : Int32Array.from(pieces)
+}
+
+/**
+ * The order of the times at points a and b: -1, 0 or 1. The low words are compared unsigned as
+ * int32s with the sign bit flipped: `>>> 0` made values from 2^31 up doubles, and code V8 had
+ * optimized on-stack for smaller ones was deoptimized ("lost precision") and entered again on
+ * every later call, 65 times in a bench:e2e day (node --trace-deopt).
+ */
+function compareTimes(words: Int32Array, a: number, b: number): number {
+  const highA = words[2 * a + HIGH_WORD]!
+  const highB = words[2 * b + HIGH_WORD]!
+  if (highA !== highB) return highA < highB ? -1 : 1
+  const lowA = words[2 * a + LOW_WORD]! ^ SIGN_BIT
+  const lowB = words[2 * b + LOW_WORD]! ^ SIGN_BIT
+  return lowA < lowB ? -1 : lowA > lowB ? 1 : 0
+}
+
+/** Where each ascending run of [0, length) starts; null when a time repeats. */
+function runHeads(words: Int32Array, length: number): number[] | null {
   const heads: number[] = [0]
   for (let i = 1; i < length; i++) {
-    const step = compare(i - 1, i)
+    const step = compareTimes(words, i - 1, i)
     if (step === 0) return null
     if (step > 0) heads.push(i)
   }
-  if (heads.length > 16 && heads.length * heads.length > SPLICE_STEPS_PER_POINT * length) return null
-  const ends = heads.map((_, r) => (r + 1 < heads.length ? heads[r + 1]! : length))
+  return heads
+}
+
+/** runPieces's merge of the runs starting at `heads` (consumed): the pieces as [from, to) pairs. */
+function mergeRuns(words: Int32Array, heads: number[], length: number): number[] | null {
+  const ends: number[] = []
+  for (let r = 0; r < heads.length; r++) ends.push(r + 1 < heads.length ? heads[r + 1]! : length)
   const pieces: number[] = []
   for (;;) {
     let best = -1
     let second = -1
     for (let r = 0; r < heads.length; r++) {
       if (heads[r]! >= ends[r]!) continue
-      if (best < 0 || compare(heads[r]!, heads[best]!) < 0) { second = best; best = r } else if (second < 0 || compare(heads[r]!, heads[second]!) < 0) second = r
+      if (best < 0 || compareTimes(words, heads[r]!, heads[best]!) < 0) { second = best; best = r } else if (second < 0 || compareTimes(words, heads[r]!, heads[second]!) < 0) second = r
     }
     if (best < 0) break
     let to = ends[best]!
     if (second >= 0) {
       const next = heads[second]!
-      if (compare(heads[best]!, next) === 0) return null
+      if (compareTimes(words, heads[best]!, next) === 0) return null
       // The first position of the best run at or after the next head.
       let low = heads[best]! + 1
       let high = to
       while (low < high) {
-        const middle = (low + high) >>> 1
-        if (compare(middle, next) < 0) low = middle + 1
+        const middle = (low + high) >> 1
+        if (compareTimes(words, middle, next) < 0) low = middle + 1
         else high = middle
       }
-      if (low < to && compare(low, next) === 0) return null
+      if (low < to && compareTimes(words, low, next) === 0) return null
       to = low
     }
     pieces.push(heads[best]!, to)
     heads[best] = to
     if (pieces.length > 16 && pieces.length > length / 4) return null
   }
-  return Int32Array.from(pieces)
+  return pieces
 }
 
 export class MemColumn {

@@ -103,69 +103,112 @@ function radixGroup(radix: number): { size: number; bits: number } {
  *   3 u8 k, Rice coding: (v >> k) one bits, a zero bit, then the low k bits: small values cost
  *     few bits when they dominate.
  * Bit streams are least significant bit first and take ⌈bits / 8⌉ bytes.
+ *
+ * Every loop is a function of its own, called once per block. V8 optimizes a function that loops
+ * long on its first calls while it runs (on-stack replacement); code made that way from the first
+ * loop here, before any block had taken a later layout, left those layouts' loops without type
+ * feedback, and in Node 20 that code was entered again on every later block and deoptimized there,
+ * 192 times in a bench:e2e day (node --trace-deopt). A small function per loop is optimized whole.
  */
 export function encodeSignedSequence(values: Float64Array, out: ByteWriter): void {
   const count = values.length
   const zigzags = scratchZigzags(count)
+  const scan = zigzagScan(values, zigzags)
+  const max = scan.max
+  if (max >= 2 ** 32) {
+    out.byte(SequenceMode.VARINT)
+    writeVarints(zigzags, out)
+    return
+  }
+  const width = bitWidth(max)
+  let mode: number = SequenceMode.VARINT
+  let bytes = scan.varintBytes
+  let parameter = 0
+  if (1 + Math.ceil((count * width) / 8) < bytes) {
+    mode = SequenceMode.BIT_PACKED
+    bytes = 1 + Math.ceil((count * width) / 8)
+    parameter = width
+  }
+  const radix = max + 1
+  if (radix >= 3 && (radix & (radix - 1)) !== 0) {
+    const group = radixGroup(radix)
+    const mixed = varintBytes(radix) + Math.ceil((Math.ceil(count / group.size) * group.bits) / 8)
+    if (mixed < bytes) {
+      mode = SequenceMode.MIXED_RADIX
+      bytes = mixed
+      parameter = radix
+    }
+  }
+  const rice = bestRice(zigzags, count, Math.min(width, 12), scan.sum)
+  if (rice.bytes < bytes) {
+    mode = SequenceMode.RICE
+    bytes = rice.bytes
+    parameter = rice.k
+  }
+  out.byte(mode)
+  if (mode === SequenceMode.VARINT) {
+    writeVarints(zigzags, out)
+    return
+  }
+  const payloadBytes = bytes - (mode === SequenceMode.MIXED_RADIX ? varintBytes(radix) : 1)
+  if (mode === SequenceMode.MIXED_RADIX) out.varint(radix)
+  else out.byte(parameter)
+  const bits = new LsbBitWriter(out, out.length, payloadBytes)
+  if (mode === SequenceMode.BIT_PACKED) writeBitPacked(zigzags, width, bits)
+  else if (mode === SequenceMode.MIXED_RADIX) writeMixedRadix(zigzags, radix, bits)
+  else writeRice(zigzags, parameter, bits)
+  out.length += payloadBytes
+}
+
+const scanResult = { max: 0, sum: 0, varintBytes: 0 }
+
+/** zigzags[i] = zigzag(values[i]); their maximum, sum and total varint bytes (in a reused object). */
+function zigzagScan(values: Float64Array, zigzags: Float64Array): typeof scanResult {
   let max = 0
-  let varintTotal = 0
   let sum = 0
-  for (let i = 0; i < count; i++) {
+  let total = 0
+  for (let i = 0; i < values.length; i++) {
     const z = zigzag(values[i]!)
     zigzags[i] = z
     if (z > max) max = z
     sum += z
-    varintTotal += varintBytes(z)
+    total += varintBytes(z)
   }
-  if (max >= 2 ** 32) {
-    out.byte(SequenceMode.VARINT)
-    for (let i = 0; i < count; i++) out.varint(zigzags[i]!)
-    return
+  scanResult.max = max
+  scanResult.sum = sum
+  scanResult.varintBytes = total
+  return scanResult
+}
+
+function writeVarints(zigzags: Float64Array, out: ByteWriter): void {
+  for (let i = 0; i < zigzags.length; i++) out.varint(zigzags[i]!)
+}
+
+function writeBitPacked(zigzags: Float64Array, width: number, bits: LsbBitWriter): void {
+  for (let i = 0; i < zigzags.length; i++) bits.bits(zigzags[i]!, width)
+}
+
+function writeMixedRadix(zigzags: Float64Array, radix: number, bits: LsbBitWriter): void {
+  const count = zigzags.length
+  const group = radixGroup(radix)
+  for (let start = 0; start < count; start += group.size) {
+    let packed = 0
+    let scale = 1
+    const end = Math.min(count, start + group.size)
+    for (let j = start; j < end; j++) { packed += zigzags[j]! * scale; scale *= radix }
+    bits.bits(packed, group.bits)
   }
-  const width = bitWidth(max)
-  let best: { mode: number; bytes: number; parameter: number } = { mode: SequenceMode.VARINT, bytes: varintTotal, parameter: 0 }
-  const consider = (mode: number, bytes: number, parameter: number): void => {
-    if (bytes < best.bytes) best = { mode, bytes, parameter }
+}
+
+function writeRice(zigzags: Float64Array, k: number, bits: LsbBitWriter): void {
+  const divisor = 2 ** k
+  for (let i = 0; i < zigzags.length; i++) {
+    const z = zigzags[i]!
+    const quotient = Math.floor(z / divisor)
+    bits.ones(quotient)
+    bits.bits(0, 1)
+    bits.bits(z - quotient * divisor, k)
   }
-  consider(SequenceMode.BIT_PACKED, 1 + Math.ceil((count * width) / 8), width)
-  const radix = max + 1
-  if (radix >= 3 && (radix & (radix - 1)) !== 0) {
-    const group = radixGroup(radix)
-    consider(SequenceMode.MIXED_RADIX, varintBytes(radix) + Math.ceil((Math.ceil(count / group.size) * group.bits) / 8), radix)
-  }
-  const rice = bestRice(zigzags, count, Math.min(width, 12), sum)
-  consider(SequenceMode.RICE, rice.bytes, rice.k)
-  out.byte(best.mode)
-  if (best.mode === SequenceMode.VARINT) {
-    for (let i = 0; i < count; i++) out.varint(zigzags[i]!)
-    return
-  }
-  const payloadBytes = best.bytes - (best.mode === SequenceMode.MIXED_RADIX ? varintBytes(radix) : 1)
-  if (best.mode === SequenceMode.MIXED_RADIX) out.varint(radix)
-  else out.byte(best.parameter)
-  const bits = new LsbBitWriter(out, out.length, payloadBytes)
-  if (best.mode === SequenceMode.BIT_PACKED) {
-    for (let i = 0; i < count; i++) bits.bits(zigzags[i]!, width)
-  } else if (best.mode === SequenceMode.MIXED_RADIX) {
-    const group = radixGroup(radix)
-    for (let start = 0; start < count; start += group.size) {
-      let packed = 0
-      let scale = 1
-      for (let j = start; j < Math.min(count, start + group.size); j++) { packed += zigzags[j]! * scale; scale *= radix }
-      bits.bits(packed, group.bits)
-    }
-  } else {
-    const k = best.parameter
-    const divisor = 2 ** k
-    for (let i = 0; i < count; i++) {
-      const z = zigzags[i]!
-      const quotient = Math.floor(z / divisor)
-      bits.ones(quotient)
-      bits.bits(0, 1)
-      bits.bits(z - quotient * divisor, k)
-    }
-  }
-  out.length += payloadBytes
 }
 
 /** Bits of the Rice coding of zigzags[0, count) with parameter k (every value < 2^32, so z >>> k is exact). */
