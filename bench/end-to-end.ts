@@ -30,7 +30,14 @@
 //      [-- --compare DIR]  (adds "Sluice 1 node (compare)": the checkout in DIR, e.g. a git worktree of an earlier
 //                           commit with node_modules linked, for a before/after in the same run; name it in --targets;
 //                           the ratios are also given round by round, node CPU-s and node main thread CPU-s)
+//      [-- --compare-v8-flags="<flags>"]  (the compare target's nodes run with --v8-flags=<flags>, in place of
+//                           SLUICE_V8_FLAGS and the default; with --compare . a V8 flag against this checkout's
+//                           default in the same run; the = is needed, as the flags begin with --)
+//      [-- --node-stdout DIR]  (each Sluice node's stdout to DIR/<node id>.out: with SLUICE_V8_FLAGS="--trace-opt
+//                           --trace-deopt --trace-file-names" in the environment, what V8 optimized and deoptimized)
 
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'node:http'
 import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.ts'
@@ -50,6 +57,8 @@ const { values: options } = parseArgs({
     'allocation-profile': { type: 'string' },
     compare: { type: 'string' },
     'warmup-hours': { type: 'string' },
+    'compare-v8-flags': { type: 'string' },
+    'node-stdout': { type: 'string' },
   },
 })
 const ROUNDS = Number(options.rounds ?? 1)
@@ -77,17 +86,22 @@ const END_NS = START_NS + BigInt(workloadOptions.durationSeconds) * 1_000_000_00
  */
 const MAX_MESSAGE_BYTES = options['max-message-bytes']
 const brokerArgs = MAX_MESSAGE_BYTES === undefined ? [] : ['--config', `maxMessageBytes=${Number(MAX_MESSAGE_BYTES)}`]
+/** Every Sluice node's stdout, where V8's --trace-* flags (SLUICE_V8_FLAGS, --compare-v8-flags) print, goes to <dir>/<node id>.out. */
+const stdoutDir = options['node-stdout'] === undefined ? undefined : resolve(options['node-stdout'])
+if (stdoutDir !== undefined) mkdirSync(stdoutDir, { recursive: true })
+if (options['compare-v8-flags'] !== undefined && options.compare === undefined) throw new Error('--compare-v8-flags sets the V8 flags of the compare target: give --compare DIR too (--compare . for this checkout)')
+const compareNodeArgs = options['compare-v8-flags'] === undefined ? [] : [`--v8-flags=${options['compare-v8-flags']}`]
 
 const allTargets: E2eTarget[] = [
   influxdbE2e,
   victoriaMetricsE2e(START_NS, END_NS),
-  sluiceClusterE2e('Sluice 1 node', 1, PARTITIONS, { brokerArgs }),
+  sluiceClusterE2e('Sluice 1 node', 1, PARTITIONS, { brokerArgs, stdoutDir }),
   // The same node with its master in a worker thread of its own (--master-thread): a same-run comparison.
-  sluiceClusterE2e('Sluice 1 node (master thread)', 1, PARTITIONS, { brokerArgs, nodeArgs: ['--master-thread'] }),
+  sluiceClusterE2e('Sluice 1 node (master thread)', 1, PARTITIONS, { brokerArgs, stdoutDir, nodeArgs: ['--master-thread'] }),
   // The same node writing sluice.ingest's record batches uncompressed (--compression none): what LZ4 costs the write path and the master.
-  sluiceClusterE2e('Sluice 1 node (ingest uncompressed)', 1, PARTITIONS, { brokerArgs, nodeArgs: ['--compression', 'none'] }),
-  sluiceClusterE2e('Sluice 3 nodes', 3, PARTITIONS, { brokerArgs }),
-  ...(options.compare === undefined ? [] : [sluiceClusterE2e('Sluice 1 node (compare)', 1, PARTITIONS, { brokerArgs, root: options.compare })]),
+  sluiceClusterE2e('Sluice 1 node (ingest uncompressed)', 1, PARTITIONS, { brokerArgs, stdoutDir, nodeArgs: ['--compression', 'none'] }),
+  sluiceClusterE2e('Sluice 3 nodes', 3, PARTITIONS, { brokerArgs, stdoutDir }),
+  ...(options.compare === undefined ? [] : [sluiceClusterE2e('Sluice 1 node (compare)', 1, PARTITIONS, { brokerArgs, stdoutDir, root: resolve(options.compare), nodeArgs: compareNodeArgs })]),
 ]
 const wanted = options.targets?.split(',')
 const OPT_IN_TARGETS = ['Sluice 1 node (master thread)', 'Sluice 1 node (ingest uncompressed)', 'Sluice 1 node (compare)']

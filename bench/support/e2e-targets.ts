@@ -6,7 +6,7 @@
 
 import { readFileSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import type { BrokerProcess } from '../../lib/process/broker-process.ts'
 import type { NodeProcess } from '../../lib/process/node-process.ts'
@@ -122,7 +122,7 @@ export function victoriaMetricsE2e(fromNs: bigint, untilNs: bigint): E2eTarget {
  * (SLUICE_ERR_REPLICA_CATCHING_UP) is "not yet". `root`: another checkout of Sluice whose broker and
  * nodes to run (a before/after in the same run); its `git status` shows in the version.
  */
-export function sluiceClusterE2e(name: string, nodes: number, partitions: number, options: { nodeArgs?: string[]; brokerArgs?: string[]; root?: string } = {}): E2eTarget {
+export function sluiceClusterE2e(name: string, nodes: number, partitions: number, options: { nodeArgs?: string[]; brokerArgs?: string[]; root?: string; stdoutDir?: string } = {}): E2eTarget {
   const root = options.root ?? repositoryRoot
   return {
     name,
@@ -153,8 +153,11 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
       }
       try {
         // The first node creates the topics with `partitions`; the others find them.
-        started.push(await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, nodeId: `${tenant}-1`, args }))
-        for (let i = 2; i <= nodes; i++) started.push(await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, nodeId: `${tenant}-${i}`, args }))
+        for (let i = 1; i <= nodes; i++) {
+          const nodeId = `${tenant}-${i}`
+          const stdoutFile = options.stdoutDir === undefined ? undefined : join(options.stdoutDir, `${nodeId}.out`)
+          started.push(await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, nodeId, args, stdoutFile }))
+        }
       } catch (error) {
         await stopAll()
         throw error

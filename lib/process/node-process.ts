@@ -2,7 +2,7 @@
 // HTTP API over loopback and can SIGTERM it; and runs `sluice token` against its data directory.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { createWriteStream, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { once } from 'node:events'
@@ -33,6 +33,8 @@ export interface NodeProcessOptions {
   httpPort?: number
   /** Extra flags, e.g. ['--auth', '--limit', 'maxBodyBytes=1000']. */
   args?: string[]
+  /** A file that receives everything the process writes to stdout (where V8's --trace-* flags print). */
+  stdoutFile?: string
 }
 
 export async function startNodeProcess(options: NodeProcessOptions): Promise<NodeProcess> {
@@ -45,13 +47,16 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
   const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: process.env.SLUICE_LOG_LEVEL ?? 'info' } })
   let stderr = ''
   child.stderr!.on('data', chunk => { stderr += chunk })
+  if (options.stdoutFile !== undefined) child.stdout!.pipe(createWriteStream(options.stdoutFile))
   const port = await new Promise<number>((resolvePort, reject) => {
     let stdout = ''
     const timer = setTimeout(() => reject(new Error(`node did not start within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)), STARTUP_TIMEOUT_MS)
+    let found = false
     child.stdout!.on('data', chunk => {
+      if (found) return // kept only until the port is read: stdout may carry traces for the process's whole life
       stdout += chunk
       const match = /listening on http:\/\/[^\s:]+:(\d+)/.exec(stdout)
-      if (match) { clearTimeout(timer); resolvePort(Number(match[1])) }
+      if (match) { found = true; clearTimeout(timer); resolvePort(Number(match[1])) }
     })
     child.once('exit', code => { clearTimeout(timer); reject(new Error(`node exited with ${code} before listening:\n${stderr}`)) })
   })
