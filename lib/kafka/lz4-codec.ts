@@ -11,14 +11,13 @@
 
 import './aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs from 'kafkajs'
-import { compressFrame } from 'lz4-napi'
-import { decompressLz4Frame } from './lz4-frame.ts'
+import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.ts'
 
 const { CompressionCodecs, CompressionTypes } = kafkajs
 
 export const lz4Codec = {
   async compress(encoder: { buffer: Buffer }): Promise<Buffer> {
-    return compressFrame(encoder.buffer)
+    return compressLz4Frame(encoder.buffer)
   },
   async decompress(buffer: Buffer): Promise<Buffer> {
     return decompressLz4Frame(buffer)

@@ -7,10 +7,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi'
-import { decompressLz4Frame, xxh32Short } from './lz4-frame.ts'
+import { compressLz4Frame, decompressLz4Frame, xxh32Short } from './lz4-frame.ts'
 
 const lineProtocol = (lines: number): Buffer =>
   Buffer.from(Array.from({ length: lines }, (_, i) => `cpu,hostname=host_${i % 100} usage_user=${(i * 7919) % 100}i ${1_700_000_000_000_000_000n + BigInt(i) * 10_000_000_000n}\n`).join(''))
+
+/** The reference lz4 command line tool's decompression of `frame`. */
+function lz4CliDecode(frame: Buffer): Buffer {
+  const directory = mkdtempSync(join(tmpdir(), 'sluice-lz4-'))
+  try {
+    writeFileSync(join(directory, 'input.lz4'), frame)
+    return execFileSync('lz4', ['-d', '-c', '-q', join(directory, 'input.lz4')], { maxBuffer: 64 << 20 })
+  } finally {
+    rmSync(directory, { recursive: true, force: true })
+  }
+}
 
 /** The reference lz4 command line tool's frame of `input`, with its options (from a file: on stdin it cannot know the size). */
 function lz4Cli(input: Buffer, ...options: string[]): Buffer {
@@ -99,4 +110,38 @@ test('a damaged frame is refused with what is wrong, never returned as data', ()
   wrongSize.writeBigUInt64LE(BigInt(input.length + 1), 6)
   wrongSize[14] = (xxh32Short(wrongSize, 4, 14) >>> 8) & 0xff // a consistent header that lies about the size
   assert.throws(() => decompressLz4Frame(wrongSize), /declares \d+ bytes and holds \d+/)
+})
+
+test('compressLz4Frame writes frames that declare their size and that lz4-napi, the lz4 tool and the reader here decode', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), fc.nat({ max: 3 }), (bytes, repeat) => {
+    const input = Buffer.concat(Array.from({ length: repeat + 1 }, () => bytes))
+    const frame = compressLz4Frame(input)
+    assert.equal(frame[4], 0x68, 'independent blocks, the content size, no checksums')
+    assert.equal(frame.readBigUInt64LE(6), BigInt(input.length))
+    assert.deepEqual(decompressLz4Frame(frame), input)
+    assert.deepEqual(decompressFrameSync(frame), input)
+  }), { numRuns: 300 })
+  const text = lineProtocol(40_000) // 3 MB: several 1 MiB blocks
+  const mixed = Buffer.concat([text.subarray(0, 100_000), randomBytes(1_100_000)]) // a block that does not shrink is stored
+  for (const input of [Buffer.alloc(0), text, mixed]) {
+    const frame = compressLz4Frame(input)
+    assert.deepEqual(decompressLz4Frame(frame), input, `${input.length} bytes`)
+    assert.deepEqual(lz4CliDecode(frame), input, `lz4 -d of ${input.length} bytes`)
+  }
+  const storedAt = compressLz4Frame(mixed).readUInt32LE(15 + 4 + (compressLz4Frame(mixed).readUInt32LE(15) & 0x7fffffff))
+  assert.ok(storedAt & 0x80000000, 'the random second block is stored')
+})
+
+test('a frame is left as it was by decoding it, and a declared size that is too small is refused', () => {
+  const input = lineProtocol(3_000)
+  const frame = compressLz4Frame(input)
+  const copy = Buffer.from(frame)
+  assert.deepEqual(decompressLz4Frame(frame), input)
+  assert.deepEqual(frame, copy, 'the block size word written over for the call is put back')
+  const short = Buffer.from(frame)
+  short.writeBigUInt64LE(BigInt(input.length - 1), 6)
+  short[14] = (xxh32Short(short, 4, 14) >>> 8) & 0xff
+  const before = Buffer.from(short)
+  assert.throws(() => decompressLz4Frame(short), /LZ4 block 0 of the frame is corrupt/)
+  assert.deepEqual(short, before, 'put back after a failed call too')
 })

@@ -13,7 +13,7 @@
 //   key length varint + key, value length varint + value, header count varint,
 //   per header: key length varint + key, value length varint + value. Varints are zigzag.
 
-import { compressFrameSync } from 'lz4-napi'
+import { compressLz4Frame } from './lz4-frame.ts'
 import { crc32c } from '../checksum/crc32c.ts'
 
 export const RecordBatchCodec = { NONE: 0, LZ4: 3 } as const
@@ -132,7 +132,7 @@ export function encodeRecords(records: readonly RecordBytes[], headers: readonly
 /** The records as a section compressed with `codec` (LZ4: a frame, the format Kafka's clients use). */
 export function encodeRecordSection(records: readonly RecordBytes[], headers: readonly RecordHeader[], codec: RecordBatchCodec): EncodedRecords {
   const raw = encodeRecords(records, headers)
-  const payload = codec === RecordBatchCodec.LZ4 ? compressFrameSync(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)) : raw
+  const payload = codec === RecordBatchCodec.LZ4 ? compressLz4Frame(raw) : raw
   return { codec, recordCount: records.length, payload }
 }
 
