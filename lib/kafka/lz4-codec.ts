@@ -1,13 +1,13 @@
-// LZ4 for kafkajs, which ships only gzip. Kafka's LZ4 codec is the LZ4 *frame* format; lz4-napi
-// (a binding to the reference C library) produces and reads it, so librdkafka and Java clients
-// can read what Sluice writes and the other way round.
+// LZ4 for kafkajs, which ships only gzip. Kafka's LZ4 codec is the LZ4 *frame* format; lz4-frame.ts
+// writes and reads the frame around lz4-napi's block compressor and decompressor (lz4_flex), so
+// librdkafka and Java clients read what Sluice writes (integration/broker-kcat.test.ts) and the other
+// way round.
 //
-// Decompression runs on the calling thread (decompressLz4Frame, lz4-frame.ts: the frame read here,
-// each block by lz4-napi's block decoder): the async form hands every record batch to libuv's pool,
-// which on this 2-core machine cost more CPU for the same bytes (the input copy, a thread wake-up
-// per batch and the core taken from the thread that waits for the result: bench:e2e's node profile
-// showed 4.7% of the main thread in the async call) than decompressing a batch of at most ~1 MiB
-// here, which takes well under a millisecond.
+// Both run on the calling thread: the async forms hand every record batch to libuv's pool, which on
+// this 2-core machine cost more CPU for the same bytes (the input copy, a thread wake-up per batch
+// and the core taken from the thread that waits for the result: bench:e2e's node profile showed
+// 4.7% of the main thread in the async call) than a batch of at most ~1 MiB here, which takes well
+// under a millisecond.
 
 import './aborted-filter.ts' // first: kafkajs's read_committed filter replaced before kafkajs loads
 import kafkajs from 'kafkajs'
