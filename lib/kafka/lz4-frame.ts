@@ -1,13 +1,15 @@
-// Reading Kafka's LZ4 frames (the LZ4 frame format, lz4_Frame_format.md) block by block.
+// Kafka's LZ4 frames (the LZ4 frame format, lz4_Frame_format.md), read and written block by block.
 //
 // lz4-napi's frame decoder (decompressFrameSync) streams through lz4_flex's FrameDecoder into a
 // growing vector: on this machine it decompresses a 1 MB record section at 270-350 MB/s, where the
 // same bytes as one LZ4 block (uncompressSync) go at 2,400-3,700 MB/s (npm run bench:lz4). The
-// frames Kafka producers write are a 7-byte header, one or a few independent blocks and an end
-// mark, so this reads the header here and hands each block to lz4-napi's block decoder, bounded by
-// the frame's declared maximum block size. Frames with features this path does not check (content
-// or block checksums, a dictionary, linked blocks) go to lz4-napi's frame decoder as before, so
-// every valid frame still decodes and a corrupt one is still refused.
+// frames Kafka producers write are a 7-byte header (15 with the content size), one or a few
+// independent blocks and an end mark, so this reads the header here and hands each block to
+// lz4-napi's block decoder, bounded by the block's declared size or the frame's maximum block size.
+// Frames with features this path does not check (content or block checksums, a dictionary, linked
+// blocks) go to lz4-napi's frame decoder as before, so every valid frame still decodes and a
+// corrupt one is still refused. Sluice's own frames are written here too (compressLz4Frame), so
+// that they declare their size.
 
 import { compressSync, decompressFrameSync, uncompressSync } from 'lz4-napi'
 
