@@ -124,9 +124,10 @@ export function encodeSignedSequence(values: Float64Array, out: ByteWriter): voi
   let mode: number = SequenceMode.VARINT
   let bytes = scan.varintBytes
   let parameter = 0
-  if (1 + Math.ceil((count * width) / 8) < bytes) {
+  const packed = 1 + Math.ceil((count * width) / 8)
+  if (packed < bytes) {
     mode = SequenceMode.BIT_PACKED
-    bytes = 1 + Math.ceil((count * width) / 8)
+    bytes = packed
     parameter = width
   }
   const radix = max + 1
