@@ -33,8 +33,9 @@
 //      [-- --compare-v8-flags="<flags>"]  (the compare target's nodes run with --v8-flags=<flags>, in place of
 //                           SLUICE_V8_FLAGS and the default; with --compare . a V8 flag against this checkout's
 //                           default in the same run; the = is needed, as the flags begin with --)
-//      [-- --node-stdout DIR]  (each Sluice node's stdout to DIR/<node id>.out: with SLUICE_V8_FLAGS="--trace-opt
-//                           --trace-deopt --trace-file-names" in the environment, what V8 optimized and deoptimized)
+//      [-- --node-stdout DIR]  (each Sluice node's stdout, from the moment it listens, to DIR/<node id>.out, the
+//                           compare checkout's too: with SLUICE_V8_FLAGS="--trace-opt --trace-deopt
+//                           --trace-file-names" in the environment, what V8 optimized and deoptimized)
 
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'

@@ -4,7 +4,7 @@
 // one of its servers would answer a query with right now, so the benchmark can stop its clock when
 // what was written is queryable everywhere.
 
-import { readFileSync, rmSync } from 'node:fs'
+import { createWriteStream, readFileSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { Redis } from 'ioredis'
@@ -154,9 +154,10 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
       try {
         // The first node creates the topics with `partitions`; the others find them.
         for (let i = 1; i <= nodes; i++) {
-          const nodeId = `${tenant}-${i}`
-          const stdoutFile = options.stdoutDir === undefined ? undefined : join(options.stdoutDir, `${nodeId}.out`)
-          started.push(await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, nodeId, args, stdoutFile }))
+          const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, nodeId: `${tenant}-${i}`, args })
+          started.push(node)
+          // From the moment the node listens; piped here, so that a checkout of any commit can be traced.
+          if (options.stdoutDir !== undefined) node.child.stdout!.pipe(createWriteStream(join(options.stdoutDir, `${node.nodeId}.out`)))
         }
       } catch (error) {
         await stopAll()

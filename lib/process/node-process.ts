@@ -2,7 +2,7 @@
 // HTTP API over loopback and can SIGTERM it; and runs `sluice token` against its data directory.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdtempSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { once } from 'node:events'
@@ -33,8 +33,6 @@ export interface NodeProcessOptions {
   httpPort?: number
   /** Extra flags, e.g. ['--auth', '--limit', 'maxBodyBytes=1000']. */
   args?: string[]
-  /** A file that receives everything the process writes to stdout (where V8's --trace-* flags print). */
-  stdoutFile?: string
 }
 
 export async function startNodeProcess(options: NodeProcessOptions): Promise<NodeProcess> {
@@ -47,7 +45,6 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
   const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: process.env.SLUICE_LOG_LEVEL ?? 'info' } })
   let stderr = ''
   child.stderr!.on('data', chunk => { stderr += chunk })
-  if (options.stdoutFile !== undefined) child.stdout!.pipe(createWriteStream(options.stdoutFile))
   const port = await new Promise<number>((resolvePort, reject) => {
     let stdout = ''
     const timer = setTimeout(() => reject(new Error(`node did not start within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)), STARTUP_TIMEOUT_MS)
