@@ -67,6 +67,12 @@ export interface NodeConfig {
    */
   masterThread: boolean
   /**
+   * The replica takes this node's master's committed changelog from it in memory (the local feed,
+   * lib/kafka/committed-feed.ts) instead of fetching it back from Kafka, where the offsets meet.
+   * On by default; flag --no-local-feed. Not with --master-thread (the master is on another thread).
+   */
+  localFeed: boolean
+  /**
    * Master consumer group session timeout: how long a crashed master holds its partitions before
    * another node takes over (docs/replicaset.md). Flag --master-session-timeout-ms; default 10,000.
    */
@@ -152,6 +158,7 @@ const defaults = {
   kafkaSource: true,
   processor: true,
   masterThread: false,
+  localFeed: true,
   masterSessionTimeoutMs: 10_000,
   replica: true,
   replicaFlushIntervalMs: 5_000,
@@ -237,7 +244,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
       kafka: { type: 'string' }, redis: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-id': { type: 'string' }, 'cluster-secret': { type: 'string' }, partitions: { type: 'string' }, 'replication-factor': { type: 'string' },
       auth: { type: 'boolean' }, 'tokens-file': { type: 'string' }, 'no-auto-create-databases': { type: 'boolean' },
-      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'master-thread': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, 'query-workers': { type: 'string' }, 'parallel-scan-min-points': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
+      'default-tenant': { type: 'string' }, 'kafka-source': { type: 'boolean' }, 'no-kafka-source': { type: 'boolean' }, 'no-processor': { type: 'boolean' }, 'master-thread': { type: 'boolean' }, 'no-local-feed': { type: 'boolean' }, 'no-replica': { type: 'boolean' }, 'master-session-timeout-ms': { type: 'string' }, 'replica-flush-interval-ms': { type: 'string' }, 'heartbeat-interval-ms': { type: 'string' }, 'lossy-compression': { type: 'string' }, 'kafka-source-database': { type: 'string' }, producers: { type: 'string' }, 'parse-workers': { type: 'string' }, 'query-workers': { type: 'string' }, 'parallel-scan-min-points': { type: 'string' }, compression: { type: 'string' }, limit: { type: 'string', multiple: true, default: [] }, 'config-file': { type: 'string' }, 'mqtt-bridge': { type: 'string' },
       'otlp-endpoint': { type: 'string' }, 'v8-flags': { type: 'string' },
       cdc: { type: 'boolean' }, 'cdc-heartbeat-ms': { type: 'string' },
     },
@@ -281,6 +288,7 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     kafkaSource: values['no-kafka-source'] ? false : Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
     processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),
     masterThread: Boolean(pick<unknown>(values['master-thread'], undefined, 'masterThread', defaults.masterThread)),
+    localFeed: values['no-local-feed'] ? false : Boolean(pick<unknown>(undefined, undefined, 'localFeed', defaults.localFeed)),
     masterSessionTimeoutMs: positiveInteger('masterSessionTimeoutMs (--master-session-timeout-ms)', pick<unknown>(values['master-session-timeout-ms'], undefined, 'masterSessionTimeoutMs', defaults.masterSessionTimeoutMs)),
     replica: values['no-replica'] ? false : Boolean(pick<unknown>(undefined, undefined, 'replica', defaults.replica)),
     replicaFlushIntervalMs: positiveInteger('replicaFlushIntervalMs (--replica-flush-interval-ms)', pick<unknown>(values['replica-flush-interval-ms'], undefined, 'replicaFlushIntervalMs', defaults.replicaFlushIntervalMs)),

@@ -29,6 +29,7 @@ import { changesRoutes, startCdcLoop, type PartitionStore } from '../sinks/index
 import { ConfigError, type NodeConfig } from './node-config.ts'
 import { formatExposition, instrumentHttp, metrics, observeQuery, PROMETHEUS_CONTENT_TYPE, QueryLanguage, registerNodeCollectors, startOtlp, traceLogFields } from '../lib/telemetry/index.ts'
 import { consoleRoutes } from '../console/serve.ts'
+import { CommittedFeed } from '../lib/kafka/committed-feed.ts'
 
 const { Kafka: KafkaClient, logLevel } = kafkajs
 
@@ -271,12 +272,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log: event => logger.info({ component: 'kafka-source', ...event }, String(event.event ?? 'kafka source')),
     })
     : undefined
+  // This node's master hands its committed changelog to this node's replica (docs/replicaset.md#the-local-feed).
+  const changelogFeed = config.localFeed && config.processor && config.replica && !(config.masterThread && otlp === undefined) ? new CommittedFeed() : undefined
   const processor: MasterHandle | undefined = config.processor ? await startMaster() : undefined
   // The replica starts after the processor, which creates sluice.changelog (docs/replicaset.md).
   const replica = config.replica
     ? await startReplica({
       kafka, nodeId: config.nodeId, dir: join(config.dataDir, 'replica'), partitions: ingestPartitions,
       timings: { flushIntervalMs: config.replicaFlushIntervalMs },
+      ...(changelogFeed !== undefined ? { changelogFeed } : {}),
       // A partition whose changelog start is gone is copied from a peer (docs/replicaset.md, "Catching up").
       peers: async () => (await members.list())
         .filter(member => member.id !== config.nodeId && member.address !== '' && member.health !== 'failed')
@@ -333,7 +337,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         },
       })
     }
-    const inline = await startProcessor({ kafka, changelogSchemaId, compressionFor: () => new LossyCompression(lossy), sessionTimeoutMs: config.masterSessionTimeoutMs, log })
+    const inline = await startProcessor({ kafka, changelogSchemaId, compressionFor: () => new LossyCompression(lossy), sessionTimeoutMs: config.masterSessionTimeoutMs, log, ...(changelogFeed !== undefined ? { changelogFeed } : {}) })
     return inlineMaster(inline, config.lossyCompression)
   }
   let nodeUrl = ''

@@ -21,6 +21,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --no-kafka-source              do not run the Kafka source (which re-keys raw records outside producers write to sluice.ingest)
     --no-processor                 do not run the master processor (sluice.ingest → sluice.changelog) in this node
     --master-thread                run the master in its own worker thread (for a machine with cores to spare)
+    --no-local-feed                the replica fetches its own master's changelog back from Kafka (docs/replicaset.md#the-local-feed)
     --master-session-timeout-ms <n>  how long a crashed master holds its partitions (default 10000; docs/replicaset.md)
     --no-replica                   do not apply sluice.changelog to segments in this node (no checksum, no read-your-writes)
     --replica-flush-interval-ms <n>  flush each replica partition at least this often (default 5000)

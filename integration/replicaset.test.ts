@@ -1,7 +1,8 @@
 // The replica set end to end: three node processes, one broker, Redis. HTTP writes reach every
 // node's segment stores: each node reports the checksum of a reference replica this test builds by
 // applying the committed changelog itself, at the same offsets, and the reference holds exactly the
-// points written. /api/v1/replicaset and `sluice status` show members, masters and lag;
+// points written (each node's replica takes its own master's changelog from the local feed, the
+// rest from Kafka). /api/v1/replicaset and `sluice status` show members, masters and lag;
 // read-your-writes waits return once applied and time out clearly.
 
 import { after, before, test } from 'node:test'
@@ -45,11 +46,19 @@ test('every node applies every partition: equal checksums at equal offsets, exac
       const answer = await waitForChecksum(node.url, reference)
       assert.deepEqual(answer.offsets, reference.offsets, `${node.nodeId} is at the reference's offsets`)
       assert.equal(answer.checksum, reference.checksum, `${node.nodeId} holds exactly the reference's points`)
+      // Each node's replica took its own master's changelog from the local feed, and holds the same as the reference.
+      assert.ok(await feedEntries(node.url) > 0, `${node.nodeId}'s replica applied entries from its master's local feed`)
     }
   } finally {
     await reference.close()
   }
 })
+
+/** sluice_replica_feed_entries_total of a node, over its partitions. */
+async function feedEntries(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  return [...text.matchAll(/^sluice_replica_feed_entries_total\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+}
 
 interface View {
   node: string

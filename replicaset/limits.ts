@@ -25,6 +25,16 @@ export const replicaLimits = {
   topicWaitMs: 5_000,
   /** How long copying one partition's store from a peer may take before the next peer is tried. */
   snapshotTimeoutMs: 10 * 60_000,
+  /**
+   * Bytes of changelog feed runs (lib/kafka/committed-feed.ts) one partition holds while its fetch
+   * catches up with them; the oldest are dropped past it (Kafka has them).
+   */
+  feedQueueBytes: 8 * 1024 * 1024,
+  /**
+   * A partition following the feed fetches from Kafka again when no run came for this long: a master
+   * elsewhere may have taken the partition before this node's master noticed it lost it.
+   */
+  feedQuietMs: 2_000,
 } as const
 
 export interface ReplicaTimings {

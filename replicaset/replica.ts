@@ -25,6 +25,7 @@ import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapsh
 import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
 import { installResponseReassembly } from '../lib/kafka/response-reassembly.ts'
 import { restartWhenKafkajsGivesUp } from '../lib/kafka/consumer-restart.ts'
+import type { CommittedFeed, CommittedRun } from '../lib/kafka/committed-feed.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_LOCK_FILE = 'LOCK'
@@ -106,6 +107,11 @@ export interface ReplicaOptions {
   peers?: () => Promise<Peer[]>
   /** Sent as `Authorization: Bearer <secret>` when fetching a snapshot from a peer. */
   clusterSecret?: string
+  /**
+   * This node's master's committed changelog, with offsets (lib/kafka/committed-feed.ts): a run that
+   * continues exactly where a store stands is applied from it instead of fetched back from Kafka.
+   */
+  changelogFeed?: CommittedFeed
   log?: (event: Record<string, unknown>) => void
 }
 
@@ -137,6 +143,13 @@ interface PartitionReplica {
   chain: Promise<unknown>
   /** Each entry of this partition is decoded into it, then applied from it (no object per point). */
   decoded: ChangelogColumns
+  /** Runs of the changelog feed not applied yet, oldest first, and their values' bytes. */
+  runs: Array<{ run: CommittedRun; bytes: number }>
+  runBytes: number
+  /** Following the feed: fetching this partition is paused, and runs are applied as they come. */
+  local: boolean
+  /** When the last run came (a partition following the feed fetches again when none came for a while). */
+  lastRunMs: number
 }
 
 interface Waiter {
@@ -171,6 +184,7 @@ export class Replica {
   private readonly applied = new Map<number, bigint>()
   private readonly waiters = new Set<Waiter>()
   private consumer: Consumer | undefined
+  private unsubscribeFeed: () => void = () => {}
   private cancelRestart: () => Promise<void> = async () => {}
   private admin: Admin | undefined
   private flushTimer: NodeJS.Timeout | undefined
@@ -234,7 +248,7 @@ export class Replica {
       partition,
       onWarning: warning => this.log({ event: 'store_warning', partition, ...warning, offset: String(warning.offset) }),
     })
-    this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve(), decoded: new ChangelogColumns() })
+    this.parts.set(partition, { partition, store, consumedOffset: store.appliedOffset, ingest: new Map(), lastFlushMs: Date.now(), chain: Promise.resolve(), decoded: new ChangelogColumns(), runs: [], runBytes: 0, local: false, lastRunMs: 0 })
     this.storesByPartition = null
     this.log({ event: 'store_opened', partition, durableOffset: String(store.durableOffset) })
     return store
@@ -381,6 +395,9 @@ export class Replica {
       retry: { retries: 10 },
     })
     this.consumer = consumer
+    if (this.options.changelogFeed !== undefined) {
+      this.unsubscribeFeed = this.options.changelogFeed.subscribe({ committed: run => this.takeRun(run), interrupted: partition => this.feedInterrupted(partition) })
+    }
     // Seek on every assignment: the stores' manifests are the truth, never committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[CHANGELOG_TOPIC] ?? []
@@ -493,6 +510,7 @@ export class Replica {
       }
       // The batch's last offset counts markers and aborted records: nothing after the last entry is left to apply.
       if (whole) part.store.skipTo(BigInt(batch.lastOffset()) + 1n)
+      if (part.runs.length > 0) await this.applyRuns(part)
       if (Date.now() - part.lastFlushMs >= this.timings.flushIntervalMs) await this.flushPartition(part)
     } catch (error) {
       endSpan(span, error)
@@ -502,6 +520,94 @@ export class Replica {
     endSpan(span)
     this.wakeWaiters()
     await heartbeat()
+  }
+
+  /**
+   * A run of this node's master's committed changelog: queued (the oldest dropped past
+   * replicaLimits.feedQueueBytes: Kafka still has them) and applied in the partition's turn.
+   */
+  private takeRun(run: CommittedRun): void {
+    const part = this.parts.get(run.partition)
+    if (!part || (this.stateValue !== 'running' && this.stateValue !== 'starting')) return
+    let bytes = 0
+    for (const value of run.values) bytes += value.length
+    part.runs.push({ run, bytes })
+    part.runBytes += bytes
+    part.lastRunMs = Date.now()
+    while (part.runBytes > replicaLimits.feedQueueBytes && part.runs.length > 1) part.runBytes -= part.runs.shift()!.bytes
+    this.exclusive(part, () => this.applyRunsInTurn(part)).catch(error => this.fail(error as Error, part.partition))
+  }
+
+  private feedInterrupted(partition: number): void {
+    const part = this.parts.get(partition)
+    if (!part) return
+    part.runs = []
+    part.runBytes = 0
+    if (part.local) this.fetchAgain(part)
+  }
+
+  private async applyRunsInTurn(part: PartitionReplica): Promise<void> {
+    if (this.stateValue !== 'running' && this.stateValue !== 'starting') return
+    await this.applyRuns(part)
+    if (Date.now() - part.lastFlushMs >= this.timings.flushIntervalMs) await this.flushPartition(part)
+    this.wakeWaiters()
+  }
+
+  /**
+   * Applies the queued runs that continue where the store stands: a run's records are the log's
+   * records at its offsets, and the offsets between it and the store hold only the master's own
+   * commit marker (CommittedRun.from). A run further on means something between is not in the
+   * feed: the partition is fetched again from the store's applied offset, and the run waits until
+   * the fetched records reach it.
+   *
+   * Fetching stops (the partition follows the feed) once a run leaves the store right after its
+   * records or their marker, the last thing its master wrote: the replica's fetch, answered as soon
+   * as a commit makes records readable, is usually quicker than the master's commit answer, so the
+   * first runs arrive applied already, and only the next ones can be taken from the feed.
+   */
+  private async applyRuns(part: PartitionReplica): Promise<void> {
+    const appliedEntries = metrics().replicaAppliedEntries.labels(String(part.partition))
+    while (part.runs.length > 0) {
+      const { run, bytes } = part.runs[0]!
+      const at = part.store.appliedOffset
+      const end = run.first + BigInt(run.values.length)
+      if (end <= at) {
+        part.runs.shift()
+        part.runBytes -= bytes
+        if (!part.local && part.runs.length === 0 && at <= end + 1n) this.followFeed(part)
+        continue
+      }
+      if (run.from > at) {
+        if (part.local) this.fetchAgain(part)
+        return
+      }
+      part.runs.shift()
+      part.runBytes -= bytes
+      if (!part.local) this.followFeed(part)
+      for (let i = at > run.first ? Number(at - run.first) : 0; i < run.values.length; i++) {
+        const entry = decodeChangelogColumns(unframe(run.values[i]!).payload, part.decoded)
+        const { ingestPartition, ingestOffset } = entry
+        await part.store.applyColumns(entry, run.first + BigInt(i))
+        appliedEntries.inc()
+        this.noteIngest(part, ingestPartition, ingestOffset)
+      }
+      metrics().replicaFeedEntries.labels(String(part.partition)).inc(run.values.length)
+      if (end > part.consumedOffset) part.consumedOffset = end
+    }
+  }
+
+  /** Stops fetching the partition: its master's runs continue where its store stands. */
+  private followFeed(part: PartitionReplica): void {
+    part.local = true
+    this.consumer?.pause([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }])
+  }
+
+  /** Fetches the partition again from its store's applied offset. */
+  private fetchAgain(part: PartitionReplica): void {
+    part.local = false
+    if (this.stateValue !== 'running' && this.stateValue !== 'starting') return
+    this.consumer?.seek({ topic: CHANGELOG_TOPIC, partition: part.partition, offset: String(part.store.appliedOffset) })
+    this.consumer?.resume([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }])
   }
 
   private noteIngest(part: PartitionReplica, ingestPartition: number, ingestOffset: bigint): void {
@@ -520,6 +626,9 @@ export class Replica {
   private flushIdle(): void {
     if (this.stateValue !== 'running') return
     for (const part of this.parts.values()) {
+      // A partition following the feed that heard nothing for a while asks Kafka again: a master
+      // elsewhere may be writing it before this node's master learns it lost the partition.
+      if (part.local && Date.now() - part.lastRunMs >= replicaLimits.feedQuietMs) this.fetchAgain(part)
       if (Date.now() - part.lastFlushMs < this.timings.flushIntervalMs) continue
       this.exclusive(part, () => this.flushPartition(part)).catch(error => this.fail(error as Error, part.partition))
     }
@@ -637,6 +746,7 @@ export class Replica {
     if (this.stateValue === 'stopped') return
     const failed = this.stateValue === 'failed'
     this.transition('stopped', 'stop requested')
+    this.unsubscribeFeed()
     await this.cancelRestart()
     clearInterval(this.flushTimer)
     for (const waiter of this.waiters) { clearTimeout(waiter.timer); waiter.reject(new ReplicaError(ReplicaErrorCode.STOPPED, 'the replica is stopping')) }

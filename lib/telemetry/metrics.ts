@@ -21,6 +21,7 @@ export class SluiceMetrics {
   readonly transactionRecords
   readonly masterPartitions
   readonly replicaAppliedEntries
+  readonly replicaFeedEntries
   readonly replicaLagRecords
   readonly masterLagRecords
   readonly replicaAppliedOffset
@@ -44,6 +45,7 @@ export class SluiceMetrics {
     this.transactionRecords = r.histogram('sluice_kafka_transaction_records', 'Records consumed or produced per committed Kafka transaction, by role.', ['role'], COUNT_BUCKETS)
     this.masterPartitions = r.gauge('sluice_master_partitions', 'Ingest partitions this node is the master of.')
     this.replicaAppliedEntries = r.counter('sluice_replica_applied_entries_total', 'Changelog entries applied by this node\'s replica, by changelog partition.', ['partition'])
+    this.replicaFeedEntries = r.counter('sluice_replica_feed_entries_total', 'Changelog entries this node\'s replica applied from its own master\'s committed transactions (the local feed) instead of fetching them, by changelog partition; included in sluice_replica_applied_entries_total.', ['partition'])
     this.masterLagRecords = r.gauge('sluice_master_lag_records', 'sluice.ingest offsets not yet in a committed master transaction (end offset minus committed offset), by partition this node masters.', ['partition'])
     this.replicaLagRecords = r.gauge('sluice_replica_lag_records', 'Changelog offsets not yet applied by this node\'s replica (end offset minus applied offset), by partition.', ['partition'])
     this.replicaAppliedOffset = r.gauge('sluice_replica_applied_offset', 'Next changelog offset this node\'s replica applies, by partition.', ['partition'])

@@ -31,6 +31,7 @@ import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { installResponseReassembly } from '../../lib/kafka/response-reassembly.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { ConsecutiveOffsets, type CommittedFeed } from '../../lib/kafka/committed-feed.ts'
 
 const { CompressionTypes } = kafkajs
 
@@ -80,6 +81,11 @@ export interface ProcessorOptions {
   log?: (event: Record<string, unknown>) => void
   /** Each committed transaction's wall time and records; default: this thread's metrics (sluice_kafka_transaction_*, role master). */
   observeTransaction?: (seconds: number, records: number) => void
+  /**
+   * Where each committed transaction's changelog records are published with their offsets, for this
+   * node's replica (lib/kafka/committed-feed.ts); what it cannot carry is announced as an interruption.
+   */
+  changelogFeed?: CommittedFeed
 }
 
 export interface ProcessorStats {
@@ -121,6 +127,8 @@ interface PartitionMaster {
   compression: SeriesCompression
   /** Records below this offset were processed by a previous master. */
   committedOffset: bigint
+  /** The offset of the last changelog record this master committed, when known (the changelog feed's chain). */
+  changelogEnd?: bigint
 }
 
 const stderrLog = (event: Record<string, unknown>): void => {
@@ -350,6 +358,7 @@ class MasterLoop implements Processor {
   private async drop(partition: number): Promise<void> {
     const pending = this.masters.get(partition)
     this.masters.delete(partition)
+    this.options.changelogFeed?.interrupt(partition) // the next master's changelog is not this one's to vouch for
     if (pending) await pending.then(master => master.producer.disconnect(), () => undefined).catch(() => undefined)
   }
 
@@ -398,13 +407,17 @@ class MasterLoop implements Processor {
     const nextOffset = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString()
     const began = performance.now()
     const transaction = await master.producer.transaction()
+    // Where the changelog records land, for the feed: only the sections' answers give it.
+    let offsets: ConsecutiveOffsets | undefined
     try {
       // Every changelog record carries the same headers: as sections (changelog-sections.ts), each its own request.
       const asSections = this.sendsSections && changelog.every(record => record.headers === CHANGELOG_HEADERS)
       if (asSections) {
         const headers = recordHeaders(traceHeaders === undefined ? CHANGELOG_HEADERS : { ...CHANGELOG_HEADERS, ...traceHeaders })
+        if (this.options.changelogFeed !== undefined) offsets = new ConsecutiveOffsets()
         for (const section of changelogSections(changelog, headers)) {
-          await transaction.sendBatch({ topicMessages: [{ topic: ProcessorTopic.CHANGELOG, messages: sectionMessages(partition, section) }], acks: -1, compression: CompressionTypes.None })
+          const answers = await transaction.sendBatch({ topicMessages: [{ topic: ProcessorTopic.CHANGELOG, messages: sectionMessages(partition, section) }], acks: -1, compression: CompressionTypes.None })
+          offsets?.add(answers.find(answer => answer.topicName === ProcessorTopic.CHANGELOG && answer.partition === partition)?.baseOffset, section.recordCount)
         }
       }
       const topicMessages = [
@@ -425,6 +438,7 @@ class MasterLoop implements Processor {
       throw error
     }
     master.committedOffset = BigInt(nextOffset)
+    if (changelog.length > 0) this.publishChangelog(partition, master, changelog, offsets?.first)
     span.setAttributes({ 'sluice.points_in': pointsIn, 'sluice.points_kept': pointsKept })
     endSpan(span)
     const transactionMs = performance.now() - began
@@ -438,6 +452,27 @@ class MasterLoop implements Processor {
     this.stats.pointsIn += pointsIn
     this.stats.pointsKept += pointsKept
     this.stats.commands += commands
+  }
+
+  /**
+   * Hands a committed transaction's changelog records to the feed with their offsets. Its records
+   * are consecutive and it follows this master's previous run after one offset (that run's commit
+   * marker: only `sluice-master-<p>` writes the partition, and Kafka adds it to the next transaction
+   * only once the marker is written), which the run vouches for; else the feed is interrupted.
+   */
+  private publishChangelog(partition: number, master: PartitionMaster, changelog: readonly OutputRecord[], first: bigint | undefined): void {
+    const feed = this.options.changelogFeed
+    if (feed === undefined) return
+    const values: Buffer[] = []
+    for (const record of changelog) if (record.value !== null) values.push(record.value)
+    if (first === undefined || values.length !== changelog.length) {
+      master.changelogEnd = undefined
+      feed.interrupt(partition)
+      return
+    }
+    const from = master.changelogEnd !== undefined && first === master.changelogEnd + 2n ? master.changelogEnd + 1n : first
+    master.changelogEnd = first + BigInt(values.length) - 1n
+    feed.publish({ partition, first, from, values })
   }
 }
 
