@@ -407,6 +407,10 @@ export class Replica {
       for (const partition of assigned) {
         const part = this.parts.get(partition)
         if (!part) continue
+        // Fetched again, also when it followed the feed (a rebalance keeps a pause, a restarted consumer
+        // does not): the feed is taken up again once a run meets the store.
+        part.local = false
+        if (this.stateValue !== 'failed') consumer.resume([{ topic: CHANGELOG_TOPIC, partitions: [partition] }])
         const from = part.store.appliedOffset > replicaLimits.rewindOffsets ? part.store.appliedOffset - replicaLimits.rewindOffsets : 0n
         consumer.seek({ topic: CHANGELOG_TOPIC, partition, offset: String(from) })
       }
@@ -598,16 +602,31 @@ export class Replica {
 
   /** Stops fetching the partition: its master's runs continue where its store stands. */
   private followFeed(part: PartitionReplica): void {
-    part.local = true
-    this.consumer?.pause([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }])
+    part.local = this.steerConsumer(consumer => consumer.pause([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }]))
   }
 
   /** Fetches the partition again from its store's applied offset. */
   private fetchAgain(part: PartitionReplica): void {
     part.local = false
     if (this.stateValue !== 'running' && this.stateValue !== 'starting') return
-    this.consumer?.seek({ topic: CHANGELOG_TOPIC, partition: part.partition, offset: String(part.store.appliedOffset) })
-    this.consumer?.resume([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }])
+    this.steerConsumer(consumer => {
+      consumer.seek({ topic: CHANGELOG_TOPIC, partition: part.partition, offset: String(part.store.appliedOffset) })
+      consumer.resume([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }])
+    })
+  }
+
+  /**
+   * Pauses, seeks or resumes the consumer; false when it is not running (kafkajs refuses then: it
+   * is between a crash and its restart, whose assignment seeks every partition to its store anew).
+   */
+  private steerConsumer(steer: (consumer: Consumer) => void): boolean {
+    if (this.consumer === undefined) return false
+    try {
+      steer(this.consumer)
+      return true
+    } catch {
+      return false
+    }
   }
 
   private noteIngest(part: PartitionReplica, ingestPartition: number, ingestOffset: bigint): void {
