@@ -596,7 +596,8 @@ export class Replica {
         this.noteIngest(part, ingestPartition, ingestOffset)
       }
       metrics().replicaFeedEntries.labels(String(part.partition)).inc(run.values.length)
-      if (end > part.consumedOffset) part.consumedOffset = end
+      part.store.skipTo(run.through) // past the run's commit marker, as a fetching replica stands
+      if (run.through > part.consumedOffset) part.consumedOffset = run.through
     }
   }
 
@@ -605,12 +606,17 @@ export class Replica {
     part.local = this.steerConsumer(consumer => consumer.pause([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }]))
   }
 
-  /** Fetches the partition again from its store's applied offset. */
+  /**
+   * Fetches the partition again from one below its store's applied offset: after a run that is its
+   * commit marker, which Kafka may write only after it answered the commit (a fetch past the log's
+   * end would be refused); the store ignores what it has.
+   */
   private fetchAgain(part: PartitionReplica): void {
     part.local = false
     if (this.stateValue !== 'running' && this.stateValue !== 'starting') return
+    const from = part.store.appliedOffset > 0n ? part.store.appliedOffset - 1n : 0n
     this.steerConsumer(consumer => {
-      consumer.seek({ topic: CHANGELOG_TOPIC, partition: part.partition, offset: String(part.store.appliedOffset) })
+      consumer.seek({ topic: CHANGELOG_TOPIC, partition: part.partition, offset: String(from) })
       consumer.resume([{ topic: CHANGELOG_TOPIC, partitions: [part.partition] }])
     })
   }

@@ -27,7 +27,7 @@ test('the feed hands runs and interruptions to every subscriber until it unsubsc
   })
   const stopA = feed.subscribe(listener('a'))
   feed.subscribe(listener('b'))
-  feed.publish({ partition: 2, first: 5n, from: 4n, values: [Buffer.from('x')] })
+  feed.publish({ partition: 2, first: 5n, from: 4n, through: 7n, values: [Buffer.from('x')] })
   stopA()
   feed.interrupt(3)
   assert.deepEqual(seen, ['a run 2@5', 'b run 2@5', 'b interrupted 3'])

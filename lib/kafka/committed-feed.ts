@@ -18,6 +18,11 @@ export interface CommittedRun {
    * of its previous run, and nothing else. Equal to first when the writer vouches for nothing below it.
    */
   from: bigint
+  /**
+   * Where a reader stands once it applied the records: past the writer's commit marker, which
+   * follows the last record (first + values.length), as nothing else writes the partition.
+   */
+  through: bigint
   /** The records' values, as they are in the log. */
   values: readonly Buffer[]
 }

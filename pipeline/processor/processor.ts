@@ -456,9 +456,10 @@ class MasterLoop implements Processor {
 
   /**
    * Hands a committed transaction's changelog records to the feed with their offsets. Its records
-   * are consecutive and it follows this master's previous run after one offset (that run's commit
-   * marker: only `sluice-master-<p>` writes the partition, and Kafka adds it to the next transaction
-   * only once the marker is written), which the run vouches for; else the feed is interrupted.
+   * are consecutive, and the offset after the last is its commit marker (only `sluice-master-<p>`
+   * writes the partition, and Kafka adds it to the next transaction only once the marker is
+   * written): the run vouches for that marker, and for the previous run's when it follows that run
+   * after one offset. Otherwise the feed is interrupted.
    */
   private publishChangelog(partition: number, master: PartitionMaster, changelog: readonly OutputRecord[], first: bigint | undefined): void {
     const feed = this.options.changelogFeed
@@ -472,7 +473,7 @@ class MasterLoop implements Processor {
     }
     const from = master.changelogEnd !== undefined && first === master.changelogEnd + 2n ? master.changelogEnd + 1n : first
     master.changelogEnd = first + BigInt(values.length) - 1n
-    feed.publish({ partition, first, from, values })
+    feed.publish({ partition, first, from, through: master.changelogEnd + 2n, values })
   }
 }
 
