@@ -26,6 +26,7 @@ import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
 import { installResponseReassembly } from '../lib/kafka/response-reassembly.ts'
 import { restartWhenKafkajsGivesUp } from '../lib/kafka/consumer-restart.ts'
 import type { CommittedFeed, CommittedRun } from '../lib/kafka/committed-feed.ts'
+import { TimeSlice } from '../lib/time/time-slice.ts'
 
 export const CHANGELOG_TOPIC = 'sluice.changelog'
 export const REPLICA_LOCK_FILE = 'LOCK'
@@ -500,7 +501,9 @@ export class Replica {
     const appliedEntries = metrics().replicaAppliedEntries.labels(String(part.partition))
     try {
       let whole = true
+      const slice = new TimeSlice() // a fetched batch takes up to 100 ms to apply: the write path gets turns meanwhile
       for (const message of batch.messages) {
+        if (slice.due) await slice.pause()
         if (!isRunning() || isStale()) { whole = false; break }
         const offset = BigInt(message.offset)
         if (message.value === null) throw new ReplicaError(ReplicaErrorCode.FAILED, 'a changelog record without a value', { partition: part.partition, offset })
@@ -571,6 +574,7 @@ export class Replica {
    */
   private async applyRuns(part: PartitionReplica): Promise<void> {
     const appliedEntries = metrics().replicaAppliedEntries.labels(String(part.partition))
+    const slice = new TimeSlice() // one transaction's changelog takes up to 80 ms to apply: the write path gets turns meanwhile
     while (part.runs.length > 0) {
       const { run, bytes } = part.runs[0]!
       const at = part.store.appliedOffset
@@ -589,6 +593,7 @@ export class Replica {
       part.runBytes -= bytes
       if (!part.local) this.followFeed(part)
       for (let i = at > run.first ? Number(at - run.first) : 0; i < run.values.length; i++) {
+        if (slice.due) await slice.pause()
         const entry = decodeChangelogColumns(unframe(run.values[i]!).payload, part.decoded)
         const { ingestPartition, ingestOffset } = entry
         await part.store.applyColumns(entry, run.first + BigInt(i))
