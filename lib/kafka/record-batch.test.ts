@@ -28,6 +28,19 @@ test('encodeRecords writes each record as kafkajs does, with offsetDelta i and t
   assert.deepEqual(Buffer.from(encodeRecords(records, headerList)), expected)
 })
 
+test('with a values list, each record\'s value comes back as a view into the section, a null value as null', () => {
+  const mixed: RecordBytes[] = [...records, { key: null, value: null }, { key: Buffer.from('parts'), value: [Buffer.from('ab'), Buffer.alloc(200, 9), Buffer.from('yz')] }]
+  const values: Array<Buffer | null> = []
+  const section = encodeRecords(mixed, headerList, values)
+  assert.deepEqual(section, encodeRecords(mixed, headerList), 'the same bytes')
+  assert.equal(values.length, mixed.length)
+  mixed.forEach((record, i) => {
+    const expected = record.value === null ? null : Buffer.concat(record.value instanceof Uint8Array ? [record.value] : [...record.value])
+    assert.deepEqual(values[i], expected, `record ${i}`)
+    if (values[i] !== null) assert.equal(values[i]!.buffer, section.buffer, `record ${i}'s value is a view, not a copy`)
+  })
+})
+
 test('an uncompressed batch equals kafkajs\'s RecordBatch for the same producer, sequence and time, CRC included', async () => {
   const producer = { producerId: 4_000_000_123n, producerEpoch: 7, baseSequence: 1_234, transactional: true, timestampMs: 1_700_000_000_123 }
   const framed = frameRecordBatch(encodeRecordSection(records, headerList, RecordBatchCodec.NONE), producer)

@@ -96,8 +96,9 @@ function writeField(bytes: Uint8Array, at: number, field: Uint8Array | readonly 
 /**
  * The records section of a batch, uncompressed: record i has offsetDelta i and timestampDelta 0 (its
  * time is the batch's firstTimestamp, set when the batch is framed). One allocation, sized first.
+ * With `values`, each record's value (null: none) is pushed as a view into the section, in order.
  */
-export function encodeRecords(records: readonly RecordBytes[], headers: readonly RecordHeader[]): Uint8Array {
+export function encodeRecords(records: readonly RecordBytes[], headers: readonly RecordHeader[], values?: Array<Buffer | null>): Uint8Array {
   let headersSize = zigzagSize(headers.length)
   for (const header of headers) headersSize += fieldSize(header.key) + fieldSize(header.value)
   const bodySizes = new Array<number>(records.length)
@@ -118,7 +119,9 @@ export function encodeRecords(records: readonly RecordBytes[], headers: readonly
     bytes[at++] = 0
     at = writeZigzag(bytes, at, i)
     at = writeField(bytes, at, record.key)
-    at = writeField(bytes, at, record.value)
+    const valueEnd = writeField(bytes, at, record.value)
+    if (values !== undefined) values.push(record.value === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset + valueEnd - valueLength(record.value), valueLength(record.value)))
+    at = valueEnd
     at = writeZigzag(bytes, at, headers.length)
     for (const header of headers) {
       at = writeField(bytes, at, header.key)
@@ -129,9 +132,12 @@ export function encodeRecords(records: readonly RecordBytes[], headers: readonly
   return bytes
 }
 
-/** The records as a section compressed with `codec` (LZ4: a frame, the format Kafka's clients use). */
-export function encodeRecordSection(records: readonly RecordBytes[], headers: readonly RecordHeader[], codec: RecordBatchCodec): EncodedRecords {
-  const raw = encodeRecords(records, headers)
+/**
+ * The records as a section compressed with `codec` (LZ4: a frame, the format Kafka's clients use).
+ * With `values`, each record's value is pushed as a view into the uncompressed section (encodeRecords).
+ */
+export function encodeRecordSection(records: readonly RecordBytes[], headers: readonly RecordHeader[], codec: RecordBatchCodec, values?: Array<Buffer | null>): EncodedRecords {
+  const raw = encodeRecords(records, headers, values)
   const payload = codec === RecordBatchCodec.LZ4 ? compressLz4Frame(raw) : raw
   return { codec, recordCount: records.length, payload }
 }

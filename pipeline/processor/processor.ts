@@ -407,15 +407,19 @@ class MasterLoop implements Processor {
     const nextOffset = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString()
     const began = performance.now()
     const transaction = await master.producer.transaction()
-    // Where the changelog records land, for the feed: only the sections' answers give it.
+    // Where the changelog records land and their values, for the feed: only the sections' answers give it.
     let offsets: ConsecutiveOffsets | undefined
+    let values: Array<Buffer | null> | undefined
     try {
       // Every changelog record carries the same headers: as sections (changelog-sections.ts), each its own request.
       const asSections = this.sendsSections && changelog.every(record => record.headers === CHANGELOG_HEADERS)
       if (asSections) {
         const headers = recordHeaders(traceHeaders === undefined ? CHANGELOG_HEADERS : { ...CHANGELOG_HEADERS, ...traceHeaders })
-        if (this.options.changelogFeed !== undefined) offsets = new ConsecutiveOffsets()
-        for (const section of changelogSections(changelog, headers)) {
+        if (this.options.changelogFeed !== undefined) {
+          offsets = new ConsecutiveOffsets()
+          values = []
+        }
+        for (const section of changelogSections(changelog, headers, undefined, undefined, values)) {
           const answers = await transaction.sendBatch({ topicMessages: [{ topic: ProcessorTopic.CHANGELOG, messages: sectionMessages(partition, section) }], acks: -1, compression: CompressionTypes.None })
           offsets?.add(answers.find(answer => answer.topicName === ProcessorTopic.CHANGELOG && answer.partition === partition)?.baseOffset, section.recordCount)
         }
@@ -438,7 +442,7 @@ class MasterLoop implements Processor {
       throw error
     }
     master.committedOffset = BigInt(nextOffset)
-    if (changelog.length > 0) this.publishChangelog(partition, master, changelog, offsets?.first)
+    if (changelog.length > 0) this.publishChangelog(partition, master, values ?? [], changelog.length, offsets?.first)
     span.setAttributes({ 'sluice.points_in': pointsIn, 'sluice.points_kept': pointsKept })
     endSpan(span)
     const transactionMs = performance.now() - began
@@ -461,19 +465,17 @@ class MasterLoop implements Processor {
    * written): the run vouches for that marker, and for the previous run's when it follows that run
    * after one offset. Otherwise the feed is interrupted.
    */
-  private publishChangelog(partition: number, master: PartitionMaster, changelog: readonly OutputRecord[], first: bigint | undefined): void {
+  private publishChangelog(partition: number, master: PartitionMaster, values: ReadonlyArray<Buffer | null>, records: number, first: bigint | undefined): void {
     const feed = this.options.changelogFeed
     if (feed === undefined) return
-    const values: Buffer[] = []
-    for (const record of changelog) if (record.value !== null) values.push(record.value)
-    if (first === undefined || values.length !== changelog.length) {
+    if (first === undefined || values.length !== records || values.includes(null)) {
       master.changelogEnd = undefined
       feed.interrupt(partition)
       return
     }
     const from = master.changelogEnd !== undefined && first === master.changelogEnd + 2n ? master.changelogEnd + 1n : first
     master.changelogEnd = first + BigInt(values.length) - 1n
-    feed.publish({ partition, first, from, through: master.changelogEnd + 2n, values })
+    feed.publish({ partition, first, from, through: master.changelogEnd + 2n, values: values as readonly Buffer[] })
   }
 }
 
