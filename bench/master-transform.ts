@@ -27,7 +27,7 @@ interface Processor {
   noCompression: unknown
 }
 interface Sections {
-  changelogSections(records: readonly Output[], headers: ReadonlyArray<{ key: Buffer; value: Buffer }>): Iterable<{ payload: Uint8Array }>
+  changelogSections(records: readonly Output[], headers: ReadonlyArray<{ key: Buffer; value: Buffer }>): Array<{ payload: Uint8Array }>
   recordHeaders(headers: Readonly<Record<string, string>>): Array<{ key: Buffer; value: Buffer }>
 }
 interface Contender { name: string; run(): number }

@@ -19,18 +19,17 @@ export function recordHeaders(headers: Readonly<Record<string, string>>): Record
 const bytesOf = (key: OutputRecord['key']): Uint8Array | null => (typeof key === 'string' ? Buffer.from(key) : key)
 
 /**
- * `records`, all with the same `headers`, as sections in order, each holding at most `maxBytes` of
+ * `records`, all with the same `headers`, as sections in order (with `values`, each record's value
+ * as a view into its section's uncompressed bytes, for the changelog feed: no copy of its own), each holding at most `maxBytes` of
  * keys, values and headers before compression (one larger record goes alone, and the broker names
  * it): what splitTopicMessages does for kafkajs messages, so each section is one produce request.
- * Each is encoded when asked for, so that a sender encodes the next one after the last is sent.
- * With `values`, each record's value is pushed as a view into its section's uncompressed bytes
- * (the changelog feed's, with no copy of its own).
  * LZ4 by default: the broker then checks, stores and serves a fraction of the bytes, which costs
  * a node less than compressing and decompressing them (bench:e2e, docs/benchmarks.md).
  */
-export function* changelogSections(records: readonly OutputRecord[], headers: readonly RecordHeader[], maxBytes = DEFAULT_MAX_PARTITION_BATCH_BYTES, codec: RecordBatchCodec = RecordBatchCodec.LZ4, values?: Array<Buffer | null>): Generator<EncodedRecords> {
+export function changelogSections(records: readonly OutputRecord[], headers: readonly RecordHeader[], maxBytes = DEFAULT_MAX_PARTITION_BATCH_BYTES, codec: RecordBatchCodec = RecordBatchCodec.LZ4, values?: Array<Buffer | null>): EncodedRecords[] {
   let headerBytes = 0
   for (const header of headers) headerBytes += header.key.length + header.value.length
+  const sections: EncodedRecords[] = []
   let pending: RecordBytes[] = []
   let pendingBytes = 0
   for (const record of records) {
@@ -39,12 +38,13 @@ export function* changelogSections(records: readonly OutputRecord[], headers: re
     const value = record.valueParts ?? record.value
     const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + valueLength(value) + headerBytes
     if (pending.length > 0 && pendingBytes + bytes > maxBytes) {
-      yield encodeRecordSection(pending, headers, codec, values)
+      sections.push(encodeRecordSection(pending, headers, codec, values))
       pending = []
       pendingBytes = 0
     }
     pending.push({ key, value })
     pendingBytes += bytes
   }
-  if (pending.length > 0) yield encodeRecordSection(pending, headers, codec, values)
+  if (pending.length > 0) sections.push(encodeRecordSection(pending, headers, codec, values))
+  return sections
 }

@@ -30,7 +30,6 @@ import { endSpan, headersOfSpan, metrics, startProcessSpan } from '../../lib/tel
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { installResponseReassembly } from '../../lib/kafka/response-reassembly.ts'
-import { TimeSlice } from '../../lib/time/time-slice.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
 import { ConsecutiveOffsets, type CommittedFeed } from '../../lib/kafka/committed-feed.ts'
 
@@ -375,9 +374,7 @@ class MasterLoop implements Processor {
     let pointsKept = 0
     let commands = 0
     let skipped = 0
-    const slice = new TimeSlice() // a chunk of 1,000 records takes tens of ms: the write path gets turns meanwhile
     for (const message of chunk) {
-      if (slice.due) await slice.pause()
       const outcome = processIngestRecord({ partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers as RecordHeaders }, settings)
       switch (outcome.kind) {
         case 'skipped':
