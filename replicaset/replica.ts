@@ -564,8 +564,8 @@ export class Replica {
    * Applies the queued runs that continue where the store stands: a run's records are the log's
    * records at its offsets, and the offsets between it and the store hold only the master's own
    * commit marker (CommittedRun.from). A run further on means something between is not in the
-   * feed: the partition is fetched again from the store's applied offset, and the run waits until
-   * the fetched records reach it.
+   * feed: the partition is fetched again (fetchAgain), and the run waits until the fetched records
+   * reach it.
    *
    * Fetching stops (the partition follows the feed) once a run leaves the store right after its
    * records or their marker, the last thing its master wrote: the replica's fetch, answered as soon
