@@ -69,8 +69,6 @@ const noPartitions: ReadonlyMap<string, ReadonlySet<number>> = new Map()
 const noGroups: ReadonlySet<string> = new Set()
 /** Fields reset when a transaction completes or a producer (re)initialises. */
 const noTxn = { partitions: noPartitions, groups: noGroups, txnStartMs: NO_TXN_START_MS } as const
-/** endTxnState's outcome for a transaction it ended now (endTxn answers NONE without waiting for the Complete* record). */
-const ENDED = Symbol('ended')
 
 /** AddPartitionsToTxn, AddOffsetsToTxn and EndTxn answer PRODUCER_FENCED from v2; older versions get 47. */
 const PRODUCER_FENCED_FROM_VERSION = 2
@@ -182,16 +180,10 @@ export class TxnCoordinator {
    * check retries the markers.
    */
   async endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, apiVersion: number): Promise<number> {
-    const outcome = await this.endTxnState(transactionalId, producerId, producerEpoch, commit, apiVersion)
-    // An ended transaction answers once its decision and markers are durable: its Complete* record
-    // goes out with the log's next write, without this answer waiting for it. A crash before then
-    // leaves Prepare* in the log, whose markers recovery writes again (the check retries them as
-    // after a failed completion; readers skip a second marker), and any later change of the same
-    // transactional id is durable only after it, the log being written in order.
-    return outcome === ENDED ? ErrorCode.NONE : this.answer(outcome)
+    return this.answer(await this.endTxnState(transactionalId, producerId, producerEpoch, commit, apiVersion))
   }
 
-  private async endTxnState(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, apiVersion: number): Promise<number | typeof ENDED> {
+  private async endTxnState(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, apiVersion: number): Promise<number> {
     const current = this.txns.get(transactionalId)
     if (!current || current.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
     if (current.producerEpoch !== producerEpoch) return fencedCode(apiVersion)
@@ -201,7 +193,7 @@ export class TxnCoordinator {
         // The decision stands only once Prepare* is durable; a failure here is the request's error.
         await this.log.flushed()
         await this.complete(prepared).catch(error => this.completionFailed(prepared, error))
-        return ENDED
+        return ErrorCode.NONE
       }
       case CompleteCommit: return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE
       case CompleteAbort: return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE
@@ -394,6 +386,7 @@ export class TxnCoordinator {
     if (partitions.length > 0) await this.markers.writeMarkers(partitions, prepared.producerId, prepared.producerEpoch, commit, COORDINATOR_EPOCH)
     await Promise.all([...prepared.groups].map(groupId => this.offsets.completeTxnOffsets(groupId, prepared.producerId, commit)))
     this.transition(prepared, commit ? CompleteCommit : CompleteAbort, noTxn, `${partitions.length} markers written, ${prepared.groups.size} groups completed`)
+    await this.log.flushed()
   }
 
   private completionFailed(prepared: TxnMetadata, error: unknown): void {
@@ -446,7 +439,6 @@ export class TxnCoordinator {
       this.logger.info('txn recovery: completing', { transactionalId: meta.transactionalId, state: meta.state, producerId: meta.producerId, producerEpoch: meta.producerEpoch })
       await this.complete(meta)
     }
-    await this.log.flushed() // open() returns with every recovered transaction's Complete* durable
   }
 
   private compactIfLarge(): void {
