@@ -253,6 +253,12 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
   const file = readConfigFile(values['config-file'])
   const pick = <T>(flag: T | undefined, environment: T | undefined, key: string, fallback: T): T =>
     flag ?? environment ?? (file[key] as T | undefined) ?? fallback
+  /** A yes/no setting: the file must hold true or false for it ("false" would have been taken for yes). */
+  const pickBoolean = (flag: boolean | undefined, environment: boolean | undefined, key: string, fallback: boolean): boolean => {
+    const fromFile = file[key]
+    if (fromFile !== undefined && typeof fromFile !== 'boolean') throw new ConfigError(`--config-file ${values['config-file']}: ${key} must be true or false, not ${JSON.stringify(fromFile)}`)
+    return flag ?? environment ?? fromFile ?? fallback
+  }
   const brokers = pick(values.kafka, env.KAFKA_BROKERS, 'kafkaBrokers', defaults.kafkaBrokers as string[] | string)
   const kafkaBrokers = (Array.isArray(brokers) ? brokers : String(brokers).split(',')).map(b => b.trim()).filter(b => b.length > 0)
   if (kafkaBrokers.length === 0) throw new ConfigError('kafkaBrokers (--kafka) must name at least one host:port')
@@ -276,24 +282,24 @@ export function loadNodeConfig(args: string[], env: NodeJS.ProcessEnv = process.
     nodeId,
     ingestPartitions: positiveInteger('ingestPartitions (--partitions)', pick<unknown>(values.partitions, undefined, 'ingestPartitions', defaults.ingestPartitions)),
     ingestReplicationFactor: positiveInteger('ingestReplicationFactor (--replication-factor)', pick<unknown>(values['replication-factor'], undefined, 'ingestReplicationFactor', defaults.ingestReplicationFactor)),
-    auth: Boolean(pick<unknown>(values.auth, envAuth, 'auth', defaults.auth)),
+    auth: pickBoolean(values.auth, envAuth, 'auth', defaults.auth),
     tokensFile: String(pick(values['tokens-file'], undefined, 'tokensFile', join(dataDir, 'tokens.json'))),
     defaultTenant: String(pick(values['default-tenant'], env.SLUICE_DEFAULT_TENANT, 'defaultTenant', defaults.defaultTenant)),
-    autoCreateDatabases: values['no-auto-create-databases'] ? false : Boolean(pick(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases)),
+    autoCreateDatabases: values['no-auto-create-databases'] ? false : pickBoolean(undefined, undefined, 'autoCreateDatabases', defaults.autoCreateDatabases),
     producers: positiveInteger('producers (--producers)', pick<unknown>(values.producers, undefined, 'producers', defaults.producers)),
     parseWorkers: positiveInteger('parseWorkers (--parse-workers)', pick<unknown>(values['parse-workers'], undefined, 'parseWorkers', defaults.parseWorkers), true),
     queryWorkers: positiveInteger('queryWorkers (--query-workers)', pick<unknown>(values['query-workers'], undefined, 'queryWorkers', defaults.queryWorkers), true),
     parallelScanMinPoints: positiveInteger('parallelScanMinPoints (--parallel-scan-min-points)', pick<unknown>(values['parallel-scan-min-points'], undefined, 'parallelScanMinPoints', defaults.parallelScanMinPoints), true),
     compression: parseCompression(pick<unknown>(values.compression, undefined, 'compression', defaults.compression)),
-    kafkaSource: values['no-kafka-source'] ? false : Boolean(pick<unknown>(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource)),
-    processor: values['no-processor'] ? false : Boolean(pick<unknown>(undefined, undefined, 'processor', defaults.processor)),
-    masterThread: Boolean(pick<unknown>(values['master-thread'], undefined, 'masterThread', defaults.masterThread)),
-    localFeed: values['no-local-feed'] ? false : Boolean(pick<unknown>(undefined, undefined, 'localFeed', defaults.localFeed)),
+    kafkaSource: values['no-kafka-source'] ? false : pickBoolean(values['kafka-source'], undefined, 'kafkaSource', defaults.kafkaSource),
+    processor: values['no-processor'] ? false : pickBoolean(undefined, undefined, 'processor', defaults.processor),
+    masterThread: pickBoolean(values['master-thread'], undefined, 'masterThread', defaults.masterThread),
+    localFeed: values['no-local-feed'] ? false : pickBoolean(undefined, undefined, 'localFeed', defaults.localFeed),
     masterSessionTimeoutMs: positiveInteger('masterSessionTimeoutMs (--master-session-timeout-ms)', pick<unknown>(values['master-session-timeout-ms'], undefined, 'masterSessionTimeoutMs', defaults.masterSessionTimeoutMs)),
-    replica: values['no-replica'] ? false : Boolean(pick<unknown>(undefined, undefined, 'replica', defaults.replica)),
+    replica: values['no-replica'] ? false : pickBoolean(undefined, undefined, 'replica', defaults.replica),
     replicaFlushIntervalMs: positiveInteger('replicaFlushIntervalMs (--replica-flush-interval-ms)', pick<unknown>(values['replica-flush-interval-ms'], undefined, 'replicaFlushIntervalMs', defaults.replicaFlushIntervalMs)),
     heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs (--heartbeat-interval-ms)', pick<unknown>(values['heartbeat-interval-ms'], undefined, 'heartbeatIntervalMs', defaults.heartbeatIntervalMs)),
-    cdc: Boolean(pick<unknown>(values.cdc, undefined, 'cdc', defaults.cdc)),
+    cdc: pickBoolean(values.cdc, undefined, 'cdc', defaults.cdc),
     cdcHeartbeatMs: positiveInteger('cdcHeartbeatMs (--cdc-heartbeat-ms)', pick<unknown>(values['cdc-heartbeat-ms'], undefined, 'cdcHeartbeatMs', defaults.cdcHeartbeatMs)),
     kafkaSourceDatabase: pick<string | undefined>(values['kafka-source-database'], undefined, 'kafkaSourceDatabase', undefined),
     schemaRegistryPrefix: String(pick(undefined, undefined, 'schemaRegistryPrefix', defaults.schemaRegistryPrefix)),

@@ -272,8 +272,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log: event => logger.info({ component: 'kafka-source', ...event }, String(event.event ?? 'kafka source')),
     })
     : undefined
+  /** The master runs in a worker thread of its own (--master-thread), except with tracing: the trace exporter runs on this thread. */
+  const masterOnItsOwnThread = config.masterThread && otlp === undefined
   // This node's master hands its committed changelog to this node's replica (docs/replicaset.md#the-local-feed).
-  const changelogFeed = config.localFeed && config.processor && config.replica && !(config.masterThread && otlp === undefined) ? new CommittedFeed() : undefined
+  const changelogFeed = config.localFeed && config.processor && config.replica && !masterOnItsOwnThread ? new CommittedFeed() : undefined
   const processor: MasterHandle | undefined = config.processor ? await startMaster() : undefined
   // The replica starts after the processor, which creates sluice.changelog (docs/replicaset.md).
   const replica = config.replica
@@ -323,7 +325,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       const level = event.level === 'error' ? 'error' : event.level === 'warn' ? 'warn' : 'info'
       logger[level]({ component: 'processor', ...event }, String(event.event ?? 'processor'))
     }
-    if (config.masterThread && otlp === undefined) {
+    if (masterOnItsOwnThread) {
       return startMasterThread({
         kafka: kafkaSettings, changelogSchemaId, lossy, sessionTimeoutMs: config.masterSessionTimeoutMs, log, kafkaLog: kafkaLogger(logger),
         observeTransaction: (seconds, records) => {

@@ -120,7 +120,10 @@ export function encodeRecords(records: readonly RecordBytes[], headers: readonly
     at = writeZigzag(bytes, at, i)
     at = writeField(bytes, at, record.key)
     const valueEnd = writeField(bytes, at, record.value)
-    if (values !== undefined) values.push(record.value === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset + valueEnd - valueLength(record.value), valueLength(record.value)))
+    if (values !== undefined) {
+      const length = valueLength(record.value)
+      values.push(record.value === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset + valueEnd - length, length))
+    }
     at = valueEnd
     at = writeZigzag(bytes, at, headers.length)
     for (const header of headers) {

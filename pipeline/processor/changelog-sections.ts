@@ -19,10 +19,11 @@ export function recordHeaders(headers: Readonly<Record<string, string>>): Record
 const bytesOf = (key: OutputRecord['key']): Uint8Array | null => (typeof key === 'string' ? Buffer.from(key) : key)
 
 /**
- * `records`, all with the same `headers`, as sections in order (with `values`, each record's value
- * as a view into its section's uncompressed bytes, for the changelog feed: no copy of its own), each holding at most `maxBytes` of
+ * `records`, all with the same `headers`, as sections in order, each holding at most `maxBytes` of
  * keys, values and headers before compression (one larger record goes alone, and the broker names
  * it): what splitTopicMessages does for kafkajs messages, so each section is one produce request.
+ * With `values`, each record's value is pushed as a view into its section's uncompressed bytes (the
+ * changelog feed's, with no copy of its own).
  * LZ4 by default: the broker then checks, stores and serves a fraction of the bytes, which costs
  * a node less than compressing and decompressing them (bench:e2e, docs/benchmarks.md).
  */
