@@ -121,21 +121,21 @@ export interface NodeConfig {
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
   limits: HttpLimits
   /**
-   * V8 flags set as the node starts (v8.setFlagsFromString), space-separated; "" sets none. The
-   * default, DEFAULT_V8_FLAGS, makes code that runs once per request reach V8's optimizing compiler
-   * sooner (docs/operations.md#v8-flags). Flag --v8-flags, env SLUICE_V8_FLAGS, key "v8Flags".
+   * V8 flags set as the node starts (v8.setFlagsFromString), space-separated; "" (the default,
+   * DEFAULT_V8_FLAGS) sets none (docs/operations.md#v8-flags). Flag --v8-flags, env SLUICE_V8_FLAGS,
+   * key "v8Flags".
    */
   v8Flags: string
 }
 
 /**
- * V8 optimizes a function after it has run about 3 × 67,584 bytes of its bytecode (--interrupt-budget),
- * plus more for a large one: a function that runs once per HTTP request, without loops, is optimized
- * only after 1,000 to 3,000 requests (node --trace-opt, docs/benchmarks.md), and answers the ones
- * before from interpreted or baseline code. Half that budget optimizes them sooner; the ingest path's
- * hot loops are optimized within a second either way (docs/operations.md#v8-flags, docs/benchmarks.md).
+ * None: V8's own tiering. Half its interrupt budget (--interrupt-budget=32768, the default until
+ * 2026-11-30) had a fresh node's first 1,000-3,000 queries optimized sooner, but made V8 compile more
+ * while the node ingests: on 2 cores a fresh node took 6-10% fewer values/s through bench:e2e for
+ * 8-11% more CPU (docs/operations.md#v8-flags, docs/benchmarks.md). Ingest is a node's work; an
+ * operator who wants the early queries faster sets the flag.
  */
-export const DEFAULT_V8_FLAGS = '--interrupt-budget=32768'
+export const DEFAULT_V8_FLAGS = ''
 
 
 const defaults = {
@@ -321,7 +321,8 @@ function v8Flags(value: unknown): string {
   const wrong = flags.filter(flag => !flag.startsWith('--'))
   if (wrong.length > 0) throw new ConfigError(`v8Flags (--v8-flags) takes V8 flags such as --interrupt-budget=16384, each beginning with "--", not ${wrong.map(flag => `"${flag}"`).join(', ')}`)
   // V8 reports a flag it does not know on stderr and starts without it: refuse it here instead.
-  if (text === DEFAULT_V8_FLAGS) return text
+  // With none to check (the default) a start spawns no `node --v8-options`.
+  if (flags.length === 0) return ''
   const known = knownV8Flags()
   const unknown = flags.filter(flag => !known.has(v8FlagName(flag)))
   if (unknown.length > 0) throw new ConfigError(`v8Flags (--v8-flags): V8 has no flag ${unknown.map(flag => `"${flag}"`).join(', ')} (node --v8-options lists them)`)
