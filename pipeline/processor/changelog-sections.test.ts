@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createRequire } from 'node:module'
+import { randomBytes } from 'node:crypto'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { registerLz4Codec } from '../../lib/kafka/lz4-codec.ts'
@@ -77,4 +78,31 @@ test('a record whose value is in parts is written as its parts joined, in the sa
     const parted = changelogSections(inParts, headers, 60_000, codec)
     assert.deepEqual(parted.map(section => [section.recordCount, Buffer.from(section.payload).toString('hex')]), whole.map(section => [section.recordCount, Buffer.from(section.payload).toString('hex')]))
   }
+})
+
+test('gathered beyond the limit: compressible records share fewer sections, each under the limit compressed, and the feed gets every value once, in order', () => {
+  const headers = recordHeaders(CHANGELOG_HEADERS)
+  const compressible: OutputRecord[] = Array.from({ length: 60 }, (_, i) => ({ key: `cpu,host=host_${i}`, value: Buffer.from(`usage_user=${i % 7},usage_system=${i % 5} `.repeat(400)), headers: CHANGELOG_HEADERS }))
+  const maxBytes = 100_000
+  const plain = changelogSections(compressible, headers, maxBytes)
+  const values: Array<Buffer | null> = []
+  const gathered = changelogSections(compressible, headers, maxBytes, RecordBatchCodec.LZ4, values, 4 * maxBytes)
+  assert.ok(gathered.length < plain.length, `${gathered.length} sections gathered, ${plain.length} without`)
+  assert.ok(gathered.every(section => section.payload.length <= maxBytes))
+  assert.deepEqual(gathered.map(section => section.recordCount).reduce((a, b) => a + b), compressible.length)
+  assert.deepEqual(values.map(value => value?.toString()), compressible.map(record => record.value!.toString()))
+})
+
+test('gathered beyond the limit: records that do not compress are cut in halves until each section holds at most the limit, and the views of a section given up are not kept', () => {
+  const headers = recordHeaders(CHANGELOG_HEADERS)
+  const incompressible: OutputRecord[] = Array.from({ length: 48 }, (_, i) => ({ key: `k${i}`, value: randomBytes(9_000), headers: CHANGELOG_HEADERS }))
+  const maxBytes = 100_000
+  const values: Array<Buffer | null> = []
+  const sections = changelogSections(incompressible, headers, maxBytes, RecordBatchCodec.LZ4, values, 4 * maxBytes)
+  assert.ok(sections.length >= Math.ceil((48 * 9_000) / maxBytes), `${sections.length} sections`)
+  // An LZ4 frame stores a block that does not shrink as it is: the records' bytes plus the frame's few.
+  assert.ok(sections.every(section => section.payload.length <= maxBytes + 64), sections.map(section => section.payload.length).join(', '))
+  assert.deepEqual(sections.map(section => section.recordCount).reduce((a, b) => a + b), incompressible.length)
+  assert.equal(values.length, incompressible.length)
+  assert.ok(values.every((value, i) => value!.equals(incompressible[i]!.value!)))
 })

@@ -24,7 +24,7 @@ import kafkajs, { type Admin, type Consumer, type Kafka, type KafkaMessage, type
 import { registerKafkaCodecs } from '../source/codecs.ts'
 import type { RecordHeaders } from '../source/record-format.ts'
 import { CHANGELOG_HEADERS, processIngestRecord, type ChangelogSettings, type OutputRecord } from './changelog.ts'
-import { changelogSections, recordHeaders } from './changelog-sections.ts'
+import { CHANGELOG_GATHER_BYTES, changelogSections, recordHeaders } from './changelog-sections.ts'
 import { noCompression, type SeriesCompression } from './compression.ts'
 import { endSpan, headersOfSpan, metrics, startProcessSpan } from '../../lib/telemetry/index.ts'
 import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
@@ -419,7 +419,7 @@ class MasterLoop implements Processor {
           offsets = new ConsecutiveOffsets()
           values = []
         }
-        for (const section of changelogSections(changelog, headers, undefined, undefined, values)) {
+        for (const section of changelogSections(changelog, headers, undefined, undefined, values, CHANGELOG_GATHER_BYTES)) {
           const answers = await transaction.sendBatch({ topicMessages: [{ topic: ProcessorTopic.CHANGELOG, messages: sectionMessages(partition, section) }], acks: -1, compression: CompressionTypes.None })
           offsets?.add(answers.find(answer => answer.topicName === ProcessorTopic.CHANGELOG && answer.partition === partition)?.baseOffset, section.recordCount)
         }
