@@ -25,6 +25,9 @@ export function recordHeaders(headers: Readonly<Record<string, string>>): Record
 
 const bytesOf = (key: OutputRecord['key']): Uint8Array | null => (typeof key === 'string' ? Buffer.from(key) : key)
 
+/** A record's bytes in its section before compression, as the section limits count them. */
+const recordBytes = (record: RecordBytes, headerBytes: number): number => RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + valueLength(record.value) + headerBytes
+
 /**
  * `records`, all with the same `headers`, as sections in order, each holding at most `maxBytes` of
  * keys, values and headers before compression (one larger record goes alone, and the broker names
@@ -49,7 +52,7 @@ export function changelogSections(records: readonly OutputRecord[], headers: rea
     const key = bytesOf(record.key)
     // A spliced upsert's parts go into the section as they are (OutputRecord.valueParts): its value is never joined.
     const value = record.valueParts ?? record.value
-    const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + valueLength(value) + headerBytes
+    const bytes = recordBytes({ key, value }, headerBytes)
     if (pending.length > 0 && pendingBytes + bytes > limit) {
       encodeWithin(pending, pendingBytes, headers, headerBytes, codec, maxBytes, sections, values)
       pending = []
@@ -74,7 +77,7 @@ function encodeWithin(records: RecordBytes[], bytes: number, headers: readonly R
   const half = records.length >>> 1
   const first = records.slice(0, half)
   let firstBytes = 0
-  for (const record of first) firstBytes += RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + valueLength(record.value) + headerBytes
+  for (const record of first) firstBytes += recordBytes(record, headerBytes)
   encodeWithin(first, firstBytes, headers, headerBytes, codec, maxBytes, out, values)
   encodeWithin(records.slice(half), bytes - firstBytes, headers, headerBytes, codec, maxBytes, out, values)
 }
