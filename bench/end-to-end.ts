@@ -159,11 +159,16 @@ interface NodeCounters {
   /** Changelog entries the replicas applied, and those of them taken from the local feed. */
   appliedEntries: number
   feedEntries: number
+  /** Write requests' seconds at a parse worker (queue included) and waiting for a producer (sluice_http_write_stage_seconds). */
+  parses: number
+  parseSeconds: number
+  producerWaits: number
+  producerWaitSeconds: number
 }
 
 /** NodeCounters read from each node's /metrics (Prometheus text). */
 async function nodeCounters(ports: readonly number[]): Promise<NodeCounters> {
-  const total: NodeCounters = { httpTransactions: 0, httpTransactionSeconds: 0, masterTransactions: 0, masterTransactionSeconds: 0, appliedEntries: 0, feedEntries: 0 }
+  const total: NodeCounters = { httpTransactions: 0, httpTransactionSeconds: 0, masterTransactions: 0, masterTransactionSeconds: 0, appliedEntries: 0, feedEntries: 0, parses: 0, parseSeconds: 0, producerWaits: 0, producerWaitSeconds: 0 }
   for (const port of ports) {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`)
     if (!response.ok) throw new Error(`/metrics on port ${port}: ${response.status}`)
@@ -173,12 +178,17 @@ async function nodeCounters(ports: readonly number[]): Promise<NodeCounters> {
       const [, name, labels = '', text] = sample
       const value = Number(text)
       const role = /role="(\w+)"/.exec(labels)?.[1]
+      const stage = /stage="(\w+)"/.exec(labels)?.[1]
       if (name === 'sluice_kafka_transaction_duration_seconds_count' && role === 'http') total.httpTransactions += value
       else if (name === 'sluice_kafka_transaction_duration_seconds_sum' && role === 'http') total.httpTransactionSeconds += value
       else if (name === 'sluice_kafka_transaction_duration_seconds_count' && role === 'master') total.masterTransactions += value
       else if (name === 'sluice_kafka_transaction_duration_seconds_sum' && role === 'master') total.masterTransactionSeconds += value
       else if (name === 'sluice_replica_applied_entries_total') total.appliedEntries += value
       else if (name === 'sluice_replica_feed_entries_total') total.feedEntries += value
+      else if (name === 'sluice_http_write_stage_seconds_count' && stage === 'parse') total.parses += value
+      else if (name === 'sluice_http_write_stage_seconds_sum' && stage === 'parse') total.parseSeconds += value
+      else if (name === 'sluice_http_write_stage_seconds_count' && stage === 'kafka_queue') total.producerWaits += value
+      else if (name === 'sluice_http_write_stage_seconds_sum' && stage === 'kafka_queue') total.producerWaitSeconds += value
     }
   }
   return total
@@ -190,9 +200,12 @@ function countersSince(after: NodeCounters, before: NodeCounters): NodeCounters 
   return since
 }
 
+const meanMs = (seconds: number, count: number): string => (count === 0 ? '–' : (1000 * seconds / count).toFixed(0))
+
 const describeCounters = (c: NodeCounters): string =>
-  `; transactions: write path ${c.httpTransactions} (mean ${c.httpTransactions === 0 ? '–' : (1000 * c.httpTransactionSeconds / c.httpTransactions).toFixed(0)} ms), ` +
-  `masters ${c.masterTransactions} (mean ${c.masterTransactions === 0 ? '–' : (1000 * c.masterTransactionSeconds / c.masterTransactions).toFixed(0)} ms); ` +
+  `; a write request's mean wait: parse worker ${meanMs(c.parseSeconds, c.parses)} ms, a producer ${meanMs(c.producerWaitSeconds, c.producerWaits)} ms` +
+  `; transactions: write path ${c.httpTransactions} (mean ${meanMs(c.httpTransactionSeconds, c.httpTransactions)} ms), ` +
+  `masters ${c.masterTransactions} (mean ${meanMs(c.masterTransactionSeconds, c.masterTransactions)} ms); ` +
   `changelog entries applied ${c.appliedEntries}, from the local feed ${c.feedEntries}`
 
 function post(agent: Agent, port: number, path: string, body: Buffer): Promise<void> {

@@ -102,6 +102,8 @@ test('GET /metrics shows writes, rejections, queries, transactions and replica o
   assert.equal(sampleValue(metrics, 'sluice_query_duration_seconds_bucket', { language: 'sql', le: '+Inf' }), sqlQueries)
   assert.ok(sampleValue(metrics, 'sluice_http_request_duration_seconds_count', { route: '/api/v1/sql' })! >= sqlQueries)
   assert.ok(sampleValue(metrics, 'sluice_kafka_transaction_duration_seconds_count', { role: 'http' })! >= 1, 'write transactions observed')
+  assert.ok(sampleValue(metrics, 'sluice_http_write_stage_seconds_count', { stage: 'kafka_queue' })! >= 3, 'every written request waited for a producer, if only for nothing')
+  assert.ok(sampleValue(metrics, 'sluice_http_write_stage_seconds_count', { stage: 'parse' })! >= 3, 'the node\'s parse worker (one by default) parsed every body')
   assert.ok(sampleValue(metrics, 'sluice_kafka_transaction_records_sum', { role: 'http' })! >= 1)
   assert.ok(sampleValue(metrics, 'sluice_kafka_transaction_duration_seconds_count', { role: 'master' })! >= 1, 'master transactions observed')
   assert.ok(sampleValue(metrics, 'sluice_kafka_transaction_records_sum', { role: 'master' })! >= 4, 'each write made at least one changelog record')

@@ -18,6 +18,7 @@ export class SluiceMetrics {
   readonly pointsRejected
   readonly queryDuration
   readonly transactionDuration
+  readonly httpWriteStage
   readonly transactionRecords
   readonly masterPartitions
   readonly replicaAppliedEntries
@@ -42,6 +43,7 @@ export class SluiceMetrics {
     this.pointsRejected = r.counter('sluice_points_rejected_total', 'Lines, points or records refused at ingest, by source and reason.', ['source', 'reason'])
     this.queryDuration = r.histogram('sluice_query_duration_seconds', 'Query execution time, by language (sql, influxql); _count is the number of queries.', ['language'], DURATION_BUCKETS_SECONDS)
     this.transactionDuration = r.histogram('sluice_kafka_transaction_duration_seconds', 'Kafka transactions from begin to commit, by role (http, master, source, cdc).', ['role'], DURATION_BUCKETS_SECONDS)
+    this.httpWriteStage = r.histogram('sluice_http_write_stage_seconds', 'Where a write request waits before its Kafka transaction, by stage: parse (its body handed to a parse worker until the answer, the wait for the worker included), kafka_queue (its records waiting for a write-path producer). The transaction is sluice_kafka_transaction_duration_seconds{role="http"}.', ['stage'], DURATION_BUCKETS_SECONDS)
     this.transactionRecords = r.histogram('sluice_kafka_transaction_records', 'Records consumed or produced per committed Kafka transaction, by role.', ['role'], COUNT_BUCKETS)
     this.masterPartitions = r.gauge('sluice_master_partitions', 'Ingest partitions this node is the master of.')
     this.replicaAppliedEntries = r.counter('sluice_replica_applied_entries_total', 'Changelog entries applied by this node\'s replica, by changelog partition.', ['partition'])

@@ -102,7 +102,7 @@ describe('metrics registry', () => {
     const parsed = parseExposition(await expose(m.registry))
     for (const name of [
       'sluice_http_requests_total', 'sluice_http_request_duration_seconds', 'sluice_points_accepted_total', 'sluice_points_rejected_total',
-      'sluice_query_duration_seconds', 'sluice_kafka_transaction_duration_seconds', 'sluice_kafka_transaction_records', 'sluice_master_partitions',
+      'sluice_query_duration_seconds', 'sluice_kafka_transaction_duration_seconds', 'sluice_http_write_stage_seconds', 'sluice_kafka_transaction_records', 'sluice_master_partitions',
       'sluice_replica_applied_entries_total', 'sluice_replica_lag_records', 'sluice_replica_applied_offset', 'sluice_store_memtable_bytes',
       'sluice_store_flushes_total', 'sluice_store_compactions_total', 'sluice_store_bytes_on_disk', 'sluice_compression_points_in_total',
       'sluice_compression_points_kept_total', 'sluice_cdc_events_total', 'sluice_mqtt_messages_total',

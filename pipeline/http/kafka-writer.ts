@@ -111,6 +111,8 @@ interface PendingWrite {
   reject: (error: Error) => void
   timer: NodeJS.Timeout | undefined
   state: 'queued' | 'sending' | 'done'
+  /** performance.now() when it joined the queue. */
+  queuedAt: number
 }
 
 /** A produce request being planned: its messages and the record bytes per partition so far. */
@@ -140,6 +142,7 @@ export class TransactionalKafkaWriter implements RecordSink {
   private readonly headers: Record<string, string>
   private readonly compression: number
   private readonly transactionSeconds = metrics().transactionDuration.labels('http')
+  private readonly queueSeconds = metrics().httpWriteStage.labels('kafka_queue')
   private readonly transactionRecords = metrics().transactionRecords.labels('http')
   readonly sectionFormat: RecordSectionFormat | undefined
 
@@ -199,7 +202,7 @@ export class TransactionalKafkaWriter implements RecordSink {
       return Promise.reject(new HttpApiError(HttpErrorCode.OVERLOADED, `write queue full: ${this.queuedBytes} bytes waiting for Kafka, limit maxQueuedRecordBytes = ${this.options.maxQueuedRecordBytes}`))
     }
     return new Promise<void>((resolve, reject) => {
-      const pending: PendingWrite = { records, sections, headers, bytes, recordCount, resolve, reject, timer: undefined, state: 'queued' }
+      const pending: PendingWrite = { records, sections, headers, bytes, recordCount, resolve, reject, timer: undefined, state: 'queued', queuedAt: performance.now() }
       const waitMs = Math.max(0, deadlineMs - Date.now())
       pending.timer = setTimeout(() => this.expire(pending), waitMs)
       this.queue.push(pending)
@@ -253,6 +256,7 @@ export class TransactionalKafkaWriter implements RecordSink {
       if (group.length > 0 && !fits) break
       this.queue.shift()
       this.queuedBytes -= next.bytes
+      this.queueSeconds.observeSince(next.queuedAt)
       next.state = 'sending'
       group.push(next)
       records += next.recordCount

@@ -243,6 +243,7 @@ async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOp
   // Finished record sections when the sink takes them: the compression then runs on the worker too.
   const format = options.sink.writeSections === undefined ? undefined : options.sink.sectionFormat
   const sections = format === undefined ? undefined : { ...format, headers: recordHeaders(write.recordHeaders, format.headers) }
+  const handed = performance.now()
   const encoding = pool.encode({
     body: bodyChunks, precision: target.precision, receivedAtNs: write.receivedAtNs, limits: options.lineProtocolLimits, maxErrorsReported: options.limits.maxErrorsReported,
     tenant: access.tenant, database: target.database, partitions: options.ingestPartitions, schemaId: options.ingestSchemaId,
@@ -252,6 +253,7 @@ async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOp
   encoding.catch(() => {}) // awaited below, after the database check, whose error comes first
   await databaseReady
   const result = await encoding
+  metrics().httpWriteStage.labels('parse').observeSince(handed)
   if (result.kind === 'undecodable') throw new HttpApiError(result.code, result.message)
   if (result.kind === 'refused') {
     if (result.code === IngestErrorCode.LIMIT_EXCEEDED) throw bodyTooLarge(result.message)
