@@ -52,6 +52,7 @@ import { generateTsbsCpu, tsbsCpuOneDay, TSBS_FIELDS } from './support/tsbs-cpu.
 import { influxdbE2e, peakRssOfPid, sluiceClusterE2e, victoriaMetricsE2e, type CountAnswer, type E2eTarget, type RunningE2eTarget } from './support/e2e-targets.ts'
 import { cpuSecondsOfPids, cpuSecondsOfSelf, sampleThread } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildAllocations, profileChildProcesses } from './support/report.ts'
+import { parseExposition, sampleValue } from '../lib/telemetry/exposition.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -167,29 +168,27 @@ interface NodeCounters {
 }
 
 /** NodeCounters read from each node's /metrics (Prometheus text). */
+/** Where each counter is in a node's /metrics: a sample name and the labels it must carry (summed over the rest). */
+const COUNTER_SAMPLES: Record<keyof NodeCounters, [string, Record<string, string>]> = {
+  httpTransactions: ['sluice_kafka_transaction_duration_seconds_count', { role: 'http' }],
+  httpTransactionSeconds: ['sluice_kafka_transaction_duration_seconds_sum', { role: 'http' }],
+  masterTransactions: ['sluice_kafka_transaction_duration_seconds_count', { role: 'master' }],
+  masterTransactionSeconds: ['sluice_kafka_transaction_duration_seconds_sum', { role: 'master' }],
+  appliedEntries: ['sluice_replica_applied_entries_total', {}],
+  feedEntries: ['sluice_replica_feed_entries_total', {}],
+  parses: ['sluice_http_write_stage_seconds_count', { stage: 'parse' }],
+  parseSeconds: ['sluice_http_write_stage_seconds_sum', { stage: 'parse' }],
+  producerWaits: ['sluice_http_write_stage_seconds_count', { stage: 'kafka_queue' }],
+  producerWaitSeconds: ['sluice_http_write_stage_seconds_sum', { stage: 'kafka_queue' }],
+}
+
 async function nodeCounters(ports: readonly number[]): Promise<NodeCounters> {
-  const total: NodeCounters = { httpTransactions: 0, httpTransactionSeconds: 0, masterTransactions: 0, masterTransactionSeconds: 0, appliedEntries: 0, feedEntries: 0, parses: 0, parseSeconds: 0, producerWaits: 0, producerWaitSeconds: 0 }
+  const total = Object.fromEntries(Object.keys(COUNTER_SAMPLES).map(key => [key, 0])) as unknown as NodeCounters
   for (const port of ports) {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`)
     if (!response.ok) throw new Error(`/metrics on port ${port}: ${response.status}`)
-    for (const line of (await response.text()).split('\n')) {
-      const sample = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line)
-      if (sample === null) continue
-      const [, name, labels = '', text] = sample
-      const value = Number(text)
-      const role = /role="(\w+)"/.exec(labels)?.[1]
-      const stage = /stage="(\w+)"/.exec(labels)?.[1]
-      if (name === 'sluice_kafka_transaction_duration_seconds_count' && role === 'http') total.httpTransactions += value
-      else if (name === 'sluice_kafka_transaction_duration_seconds_sum' && role === 'http') total.httpTransactionSeconds += value
-      else if (name === 'sluice_kafka_transaction_duration_seconds_count' && role === 'master') total.masterTransactions += value
-      else if (name === 'sluice_kafka_transaction_duration_seconds_sum' && role === 'master') total.masterTransactionSeconds += value
-      else if (name === 'sluice_replica_applied_entries_total') total.appliedEntries += value
-      else if (name === 'sluice_replica_feed_entries_total') total.feedEntries += value
-      else if (name === 'sluice_http_write_stage_seconds_count' && stage === 'parse') total.parses += value
-      else if (name === 'sluice_http_write_stage_seconds_sum' && stage === 'parse') total.parseSeconds += value
-      else if (name === 'sluice_http_write_stage_seconds_count' && stage === 'kafka_queue') total.producerWaits += value
-      else if (name === 'sluice_http_write_stage_seconds_sum' && stage === 'kafka_queue') total.producerWaitSeconds += value
-    }
+    const parsed = parseExposition(await response.text())
+    for (const [key, [name, labels]] of Object.entries(COUNTER_SAMPLES) as Array<[keyof NodeCounters, [string, Record<string, string>]]>) total[key] += sampleValue(parsed, name, labels) ?? 0
   }
   return total
 }

@@ -250,10 +250,10 @@ async function writeParsedOnWorker(write: BodyWrite, pool: NonNullable<HttpApiOp
     idempotencyKey: write.idempotencyKey, encodeAroundErrors: writesAroundSyntaxErrors(dialect), ...(sections === undefined ? {} : { sections }),
     ...(write.gzipped ? { gzip: { maxBodyBytes: options.limits.maxBodyBytes } } : {}),
   }, write.deadlineMs)
-  encoding.catch(() => {}) // awaited below, after the database check, whose error comes first
+  // Timed when the worker answers, not after the database check; awaited below, after that check, whose error comes first.
+  encoding.then(() => metrics().httpWriteStage.labels('parse').observeSince(handed), () => {})
   await databaseReady
   const result = await encoding
-  metrics().httpWriteStage.labels('parse').observeSince(handed)
   if (result.kind === 'undecodable') throw new HttpApiError(result.code, result.message)
   if (result.kind === 'refused') {
     if (result.code === IngestErrorCode.LIMIT_EXCEEDED) throw bodyTooLarge(result.message)

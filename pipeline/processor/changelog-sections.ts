@@ -10,8 +10,9 @@ import { DEFAULT_MAX_PARTITION_BATCH_BYTES } from '../../lib/kafka/split-batches
 
 /**
  * How much of the changelog's records a master gathers into one section before compressing it: the
- * TSBS-like day's compress about 4.6× with LZ4, so 3.6 MB of them are one section of about 0.8 MB,
- * under DEFAULT_MAX_PARTITION_BATCH_BYTES as stored; one that compresses worse is cut in halves.
+ * TSBS-like day's compressed about 4.6× with LZ4 in a one-off count (docs/benchmarks.md), so 3.6 MB
+ * of them are one section of about 0.8 MB, under DEFAULT_MAX_PARTITION_BATCH_BYTES as stored; one
+ * that compresses worse is cut in halves.
  */
 export const CHANGELOG_GATHER_BYTES = 4 * DEFAULT_MAX_PARTITION_BATCH_BYTES
 
