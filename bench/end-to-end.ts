@@ -167,7 +167,6 @@ interface NodeCounters {
   producerWaitSeconds: number
 }
 
-/** NodeCounters read from each node's /metrics (Prometheus text). */
 /** Where each counter is in a node's /metrics: a sample name and the labels it must carry (summed over the rest). */
 const COUNTER_SAMPLES: Record<keyof NodeCounters, [string, Record<string, string>]> = {
   httpTransactions: ['sluice_kafka_transaction_duration_seconds_count', { role: 'http' }],
@@ -182,6 +181,7 @@ const COUNTER_SAMPLES: Record<keyof NodeCounters, [string, Record<string, string
   producerWaitSeconds: ['sluice_http_write_stage_seconds_sum', { stage: 'kafka_queue' }],
 }
 
+/** NodeCounters read from each node's /metrics (Prometheus text), summed over the nodes. */
 async function nodeCounters(ports: readonly number[]): Promise<NodeCounters> {
   const total = Object.fromEntries(Object.keys(COUNTER_SAMPLES).map(key => [key, 0])) as unknown as NodeCounters
   for (const port of ports) {
