@@ -145,6 +145,8 @@ interface Run {
   peakRssBytes: number
   /** How long the last count query round took, ms: the resolution of appliedSeconds. */
   lastCountMs: number
+  /** The lowest server's count at the first count query after the last ack: how much of the day was applied when the writes ended. */
+  appliedAtAck: number
   /** Sluice only: its nodes' counters over the run, from /metrics. */
   counters?: NodeCounters
 }
@@ -256,6 +258,7 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
   let appliedSeconds: number | null = null
   let counts: Array<number | string> = []
   let lastCountMs = 0
+  let appliedAtAck: number | undefined
   let stalled = false
   let movedAt = performance.now()
   for (;;) {
@@ -265,6 +268,7 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
     lastCountMs = answered - asked
     const previous = counts
     counts = answers.map(settledCount)
+    appliedAtAck ??= Math.min(...counts.map(count => (typeof count === 'number' ? count : 0)))
     if (counts.some((count, i) => count !== previous[i])) movedAt = answered
     if (counts.some(count => typeof count === 'number' && count > lines)) throw new Error(`a server counts more values than written: ${counts.join(', ')} > ${lines}`)
     if (counts.every(count => count === lines)) { appliedSeconds = (answered - started) / 1000; break }
@@ -281,6 +285,7 @@ async function run(target: RunningE2eTarget, database: string, bodies: Buffer[],
     clientCores: (cpuSecondsOfSelf() - clientCpuBefore) / elapsed,
     peakRssBytes: Math.max(0, ...target.rssPids().map(peakRssOfPid)),
     lastCountMs,
+    appliedAtAck: appliedAtAck ?? 0,
     ...(countersBefore === undefined ? {} : { counters: countersSince(await nodeCounters(target.ports), countersBefore) }),
   }
 }
@@ -344,6 +349,7 @@ async function main(): Promise<void> {
           `target CPU ${result.targetCpuSeconds.toFixed(1)} s${result.brokerCpuSeconds > 0 ? ` (broker ${result.brokerCpuSeconds.toFixed(1)} s)` : ''}` +
           `${result.nodeMainThreadCpuSeconds > 0 ? `, node main thread ${result.nodeMainThreadCpuSeconds.toFixed(1)} s` : ''}, client ${result.clientCores.toFixed(2)} cores` +
           `${result.peakRssBytes > 0 ? `, node peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ''}; last count query ${result.lastCountMs.toFixed(0)} ms` +
+          `, ${(100 * result.appliedAtAck / lines).toFixed(0)}% applied at the last ack` +
           `${result.counters === undefined ? '' : describeCounters(result.counters)}`)
         if (result.appliedSeconds === null && running.logTail) console.log(`# the last log lines:\n${running.logTail(20)}`)
       } catch (error) {

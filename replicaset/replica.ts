@@ -24,6 +24,7 @@ import { defaultReplicaTimings, replicaLimits, type ReplicaTimings } from './lim
 import { linkSnapshot, receiveSnapshot, SNAPSHOT_CONTENT_TYPE, type LinkedSnapshot } from './snapshot.ts'
 import { endSpan, metrics, startProcessSpan } from '../lib/telemetry/index.ts'
 import { installResponseReassembly } from '../lib/kafka/response-reassembly.ts'
+import { PIPELINE_FETCH_BYTES, PIPELINE_FETCH_PARTITION_BYTES } from '../lib/kafka/fetch-size.ts'
 import { restartWhenKafkajsGivesUp } from '../lib/kafka/consumer-restart.ts'
 import type { CommittedFeed, CommittedRun } from '../lib/kafka/committed-feed.ts'
 import { TimeSlice } from '../lib/time/time-slice.ts'
@@ -393,6 +394,8 @@ export class Replica {
       sessionTimeout: this.timings.sessionTimeoutMs,
       heartbeatInterval: this.timings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.timings.maxWaitTimeMs,
+      maxBytesPerPartition: PIPELINE_FETCH_PARTITION_BYTES,
+      maxBytes: PIPELINE_FETCH_BYTES,
       retry: { retries: 10 },
     })
     this.consumer = consumer

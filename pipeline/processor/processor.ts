@@ -31,6 +31,7 @@ import { splitTopicMessages } from '../../lib/kafka/split-batches.ts'
 import { installPreEncodedProduce, sectionMessages } from '../../lib/kafka/encoded-produce.ts'
 import { installResponseReassembly } from '../../lib/kafka/response-reassembly.ts'
 import { fetchWaitMs } from '../../lib/kafka/long-poll.ts'
+import { PIPELINE_FETCH_BYTES, PIPELINE_FETCH_PARTITION_BYTES } from '../../lib/kafka/fetch-size.ts'
 import { ConsecutiveOffsets, type CommittedFeed } from '../../lib/kafka/committed-feed.ts'
 
 const { CompressionTypes } = kafkajs
@@ -176,6 +177,8 @@ class MasterLoop implements Processor {
       heartbeatInterval,
       maxWaitTimeInMs: options.lingerMs ?? fetchWaitMs(heartbeatInterval),
       minBytes: options.lingerBytes ?? 1,
+      maxBytesPerPartition: PIPELINE_FETCH_PARTITION_BYTES,
+      maxBytes: PIPELINE_FETCH_BYTES,
       retry: { retries: 10, restartOnFailure: async () => !this.stopping },
     })
   }
