@@ -121,21 +121,21 @@ export interface NodeConfig {
   /** HTTP limits; flag --limit name=value (repeatable), e.g. --limit maxBodyBytes=1000000. */
   limits: HttpLimits
   /**
-   * V8 flags set as the node starts (v8.setFlagsFromString), space-separated; "" (the default,
-   * DEFAULT_V8_FLAGS) sets none (docs/operations.md#v8-flags). Flag --v8-flags, env SLUICE_V8_FLAGS,
+   * V8 flags set as the node starts (v8.setFlagsFromString), space-separated; default
+   * DEFAULT_V8_FLAGS; "" sets none (docs/operations.md#v8-flags). Flag --v8-flags, env SLUICE_V8_FLAGS,
    * key "v8Flags".
    */
   v8Flags: string
 }
 
 /**
- * None: V8's own tiering. Half its interrupt budget (--interrupt-budget=32768, the default until
- * 2026-11-30) had a fresh node's first 1,000-3,000 queries optimized sooner, but made V8 compile more
- * while the node ingests: on 2 cores a fresh node took 6-10% fewer values/s through bench:e2e for
- * 8-11% more CPU (docs/operations.md#v8-flags, docs/benchmarks.md). Ingest is a node's work; an
- * operator who wants the early queries faster sets the flag.
+ * Four times V8's interrupt budget (67,584 bytes of bytecode run before V8 looks at a function's
+ * tier again): V8 optimizes later and compiles less while a fresh node ingests. A fresh node took
+ * 4-8% more values/s through bench:e2e on 2 cores for 5-7% less CPU; its first hundred queries took
+ * 1.1 ms instead of 0.75, its later ones the same (docs/operations.md#v8-flags, docs/benchmarks.md).
+ * Half the budget (32768, the default until 2026-11-30, then V8's own) does the opposite.
  */
-export const DEFAULT_V8_FLAGS = ''
+export const DEFAULT_V8_FLAGS = '--interrupt-budget=270336'
 
 
 const defaults = {
@@ -321,8 +321,9 @@ function v8Flags(value: unknown): string {
   const wrong = flags.filter(flag => !flag.startsWith('--'))
   if (wrong.length > 0) throw new ConfigError(`v8Flags (--v8-flags) takes V8 flags such as --interrupt-budget=16384, each beginning with "--", not ${wrong.map(flag => `"${flag}"`).join(', ')}`)
   // V8 reports a flag it does not know on stderr and starts without it: refuse it here instead.
-  // With none to check (the default) a start spawns no `node --v8-options`.
+  // The default is known good: a start without flags of its own spawns no `node --v8-options`.
   if (flags.length === 0) return ''
+  if (text === DEFAULT_V8_FLAGS) return text
   const known = knownV8Flags()
   const unknown = flags.filter(flag => !known.has(v8FlagName(flag)))
   if (unknown.length > 0) throw new ConfigError(`v8Flags (--v8-flags): V8 has no flag ${unknown.map(flag => `"${flag}"`).join(', ')} (node --v8-options lists them)`)
