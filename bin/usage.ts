@@ -33,7 +33,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --limit <name=value>           an HTTP limit, repeatable (see docs/http-api.md)
     --mqtt-bridge <file>           also run the MQTT bridge with this config (JSON, docs/mqtt.md)
     --otlp-endpoint <url>          export traces and metrics over OTLP/HTTP (env OTEL_EXPORTER_OTLP_ENDPOINT; docs/observability.md)
-    --v8-flags="<flags>"           V8 flags set at start (env SLUICE_V8_FLAGS; default none; docs/operations.md)
+    --v8-flags="<flags>"           V8 flags set at start (env SLUICE_V8_FLAGS; default --interrupt-budget=270336; "" for none; docs/operations.md)
     --config-file <path>           JSON file with any of the settings above (camelCase names)
 `
 
