@@ -28,13 +28,34 @@ const internTable: Array<string | undefined> = new Array<string | undefined>(INT
 /** Longest string copied by hand; its length varint takes at most 2 bytes (< 8192). Longer: native write. */
 const HAND_COPY_MAX_CHARS = 256
 
+/**
+ * Writes the Avro long whose two's-complement 32-bit words are (low, high) at `pos` of `buf`, which
+ * has room for 10 bytes there; returns the position after it. AvroWriter.longWords, for a caller
+ * that made room for several values at once.
+ */
+export function putLongWords(buf: Uint8Array, pos: number, low: number, high: number): number {
+  const sign = high >> 31 // -1 for negative values, else 0
+  let zigzagLow = ((low << 1) ^ sign) >>> 0
+  let zigzagHigh = (((high << 1) | (low >>> 31)) ^ sign) >>> 0
+  while (zigzagHigh !== 0 || zigzagLow > 0x7f) {
+    buf[pos++] = (zigzagLow & 0x7f) | 0x80
+    zigzagLow = ((zigzagLow >>> 7) | (zigzagHigh << 25)) >>> 0
+    zigzagHigh >>>= 7
+  }
+  buf[pos++] = zigzagLow
+  return pos
+}
+
 export class AvroWriter {
   buf: Buffer
+  /** A view of buf, for writes of whole words (a byte loop is several times slower for more than a few bytes). */
+  view: DataView
   pos = 0
   private readonly maxBytes: number
 
   constructor(initialBytes = 64 * 1024, maxBytes = schemaLimits.maxEncodedRecordBytes) {
     this.buf = Buffer.allocUnsafe(initialBytes)
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
     this.maxBytes = maxBytes
   }
 
@@ -52,6 +73,7 @@ export class AvroWriter {
     const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(needed, this.buf.length * 2)))
     this.buf.copy(grown, 0, 0, this.pos)
     this.buf = grown
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength)
   }
 
   /** A copy of the bytes written, sized exactly (the writer's buffer is reused). */
@@ -86,35 +108,14 @@ export class AvroWriter {
 
   /** An Avro long given as the two's-complement 32-bit words of a signed 64-bit integer: no bigint. */
   longWords(low: number, high: number): void {
-    const sign = high >> 31 // -1 for negative values, else 0
-    this.varint64(((low << 1) ^ sign) >>> 0, (((high << 1) | (low >>> 31)) ^ sign) >>> 0)
-  }
-
-  /** An unsigned 64-bit varint given as two uint32 words. */
-  private varint64(low: number, high: number): void {
     this.ensure(10)
-    const buf = this.buf
-    let pos = this.pos
-    while (high !== 0 || low > 0x7f) {
-      buf[pos++] = (low & 0x7f) | 0x80
-      low = ((low >>> 7) | (high << 25)) >>> 0
-      high >>>= 7
-    }
-    buf[pos++] = low
-    this.pos = pos
+    this.pos = putLongWords(this.buf, this.pos, low, high)
   }
 
   double(value: number): void {
     this.ensure(8)
-    float64Scratch[0] = value
-    const buf = this.buf
-    const pos = this.pos
-    if (LITTLE_ENDIAN) {
-      for (let i = 0; i < 8; i++) buf[pos + i] = float64Bytes[i]!
-    } else {
-      for (let i = 0; i < 8; i++) buf[pos + i] = float64Bytes[7 - i]!
-    }
-    this.pos = pos + 8
+    this.view.setFloat64(this.pos, value, true)
+    this.pos += 8
   }
 
   boolean(value: boolean): void {

@@ -22,7 +22,7 @@ export {
 export { encode, decode, encodeFramed, frame, unframe, MAGIC_BYTE, FRAMING_HEADER_BYTES, type WriterSchema } from './codec.ts'
 export {
   IngestBatchEncoder, encodeIngestBatch, decodeIngestBatch, encodeIngestRecord, decodeIngestRecord, FieldBranch,
-  type IngestBatchHeader, type IngestBatchTrailer, type IngestBatchEncodeOptions,
+  type IngestBatchHeader, type IngestBatchTrailer, type IngestBatchEncodeOptions, type FieldHead,
 } from './ingest-batch-codec.ts'
 export { scanIngestBatchPrefix, spliceChangelogUpsert, type IngestBatchPrefix } from './changelog-splice.ts'
 export { decodeChangelogEntry, decodeChangelogColumns, ChangelogColumns } from './changelog-entry-codec.ts'

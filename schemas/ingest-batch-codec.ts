@@ -6,7 +6,7 @@
 // IngestBatchEncoder is the streaming form, for callers that hold points in columns (a parsed
 // write body) and must not build an object per point: begin → (point → field × n) × m → end.
 
-import { AvroReader, AvroWriter } from './avro-binary.ts'
+import { AvroReader, AvroWriter, putLongWords } from './avro-binary.ts'
 import { avscDecodeAt, avscEncode } from './avsc-codec.ts'
 import { isUnsignedValue } from './avro-types.ts'
 import { ingestCommandType } from './catalog.ts'
@@ -21,6 +21,19 @@ export const FieldBranch = {
   STRING: 3,
   BOOLEAN: 4,
 } as const
+
+/**
+ * A field's name and branch as encoded (what precedes its value in a point), held as the
+ * little-endian 32-bit words of those bytes, the last padded with zeros: copied a word at a time.
+ */
+export interface FieldHead {
+  /** Bytes of the name and branch. */
+  length: number
+  words: Int32Array
+}
+
+/** Room made after a field's head: its value (a long takes up to 10 bytes) and the end of the point's fields (1). */
+const FIELD_VALUE_ROOM = 11
 
 /** Union branch indexes of IngestRecord's optional fields ["null", T]. */
 const NULL_BRANCH = 0
@@ -88,7 +101,7 @@ export class IngestBatchEncoder {
   private fieldsLeft = 0
   private asIngestRecord = false
   /** Per field value branch: field name → its encoded name and branch index. */
-  private readonly fieldHeads: Array<Map<string, Uint8Array>> = Object.values(FieldBranch).map(() => new Map())
+  private readonly fieldHeads: Array<Map<string, FieldHead>> = Object.values(FieldBranch).map(() => new Map())
   private fieldHeadCount = 0
 
   constructor(writer = new AvroWriter()) {
@@ -140,24 +153,45 @@ export class IngestBatchEncoder {
     this.fieldsLeft = fieldCount
   }
 
-  private beginField(name: string, branch: number): void {
-    if (this.fieldsLeft <= 0) throw misuse('more fields than declared for the point')
-    // A batch repeats a handful of field names thousands of times: copy each (name, branch) head
-    // encoded once instead of encoding the name again (a profiled hot spot of the write path).
-    const head = this.fieldHeads[branch]!.get(name) ?? this.cacheFieldHead(name, branch)
-    const writer = this.writer
-    writer.ensure(head.length)
-    const buf = writer.buf
-    let pos = writer.pos
-    for (let i = 0; i < head.length; i++) buf[pos++] = head[i]!
-    writer.pos = pos
+  /**
+   * A field's name and branch as encoded, which precede its value: a batch repeats a handful of
+   * field names thousands of times, so each (name, branch) is encoded once and copied after. A
+   * caller that knows its fields by id (a parsed body) looks each up once and passes it to the
+   * ...WithHead methods, rather than once per value by name.
+   */
+  fieldHead(name: string, branch: number): FieldHead {
+    return this.fieldHeads[branch]!.get(name) ?? this.cacheFieldHead(name, branch)
   }
 
-  private cacheFieldHead(name: string, branch: number): Uint8Array {
+  private beginField(name: string, branch: number): void {
+    this.beginFieldWithHead(this.fieldHead(name, branch))
+  }
+
+  /**
+   * Copies the head (fieldHead) and makes room for a value of up to 10 bytes after it and the
+   * points' array end. The last word's padding lands past the head, where the value then goes.
+   */
+  private beginFieldWithHead(head: FieldHead): void {
+    if (this.fieldsLeft <= 0) throw misuse('more fields than declared for the point')
+    const writer = this.writer
+    const words = head.words
+    writer.ensure(4 * words.length + FIELD_VALUE_ROOM)
+    const view = writer.view
+    const pos = writer.pos
+    for (let i = 0; i < words.length; i++) view.setInt32(pos + 4 * i, words[i]!, true)
+    writer.pos = pos + head.length
+  }
+
+  private cacheFieldHead(name: string, branch: number): FieldHead {
     const scratch = new AvroWriter(16 + 3 * name.length)
     scratch.string(name)
     scratch.int(branch)
-    const head = scratch.toBuffer()
+    const length = scratch.pos
+    const words = new Int32Array(Math.ceil(length / 4))
+    const padded = new DataView(words.buffer)
+    for (let i = 0; i < length; i++) padded.setUint8(i, scratch.buf[i]!)
+    for (let i = 0; i < words.length; i++) words[i] = padded.getInt32(4 * i, true)
+    const head: FieldHead = { length, words }
     if (this.fieldHeadCount >= MAX_CACHED_FIELD_HEADS) {
       for (const heads of this.fieldHeads) heads.clear()
       this.fieldHeadCount = 0
@@ -188,6 +222,21 @@ export class IngestBatchEncoder {
   integerWords(name: string, low: number, high: number): void {
     this.beginField(name, FieldBranch.LONG)
     this.writer.longWords(low, high)
+    this.endField()
+  }
+
+  /** integerWords() of the field whose fieldHead(name, FieldBranch.LONG) is `head`. */
+  integerWordsWithHead(head: FieldHead, low: number, high: number): void {
+    this.beginFieldWithHead(head)
+    const writer = this.writer
+    writer.pos = putLongWords(writer.buf, writer.pos, low, high)
+    if (--this.fieldsLeft === 0) writer.buf[writer.pos++] = 0 // the fields array's end, int(0), in the room made
+  }
+
+  /** double() of the field whose fieldHead(name, FieldBranch.DOUBLE) is `head`. */
+  doubleWithHead(head: FieldHead, value: number): void {
+    this.beginFieldWithHead(head)
+    this.writer.double(value)
     this.endField()
   }
 

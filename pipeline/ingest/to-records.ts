@@ -9,7 +9,7 @@
 //   bytes 1-4   schema id, int32 big-endian       (the registry id of subject "sluice.ingest-value")
 //   bytes 5-    Avro binary of sluice.IngestRecord { batch: IngestBatch, command: null }
 
-import { IngestBatchEncoder, type Tag } from '../../schemas/index.ts'
+import { FieldBranch, IngestBatchEncoder, type FieldHead, type Tag } from '../../schemas/index.ts'
 import { FieldType, type ParsedBatch } from './parsed-batch.ts'
 import { partitionForKey } from './partitioner.ts'
 
@@ -100,14 +100,20 @@ export function toIngestRecords(batch: ParsedBatch, options: IngestRecordOptions
   return records
 }
 
+/** Room per field key in SeriesRecordWriter's heads: one for each FieldType (1-5). */
+const HEADS_PER_KEY = 8
+
 /** Encodes the points of one series, splitting the run when a record would exceed the byte limit. */
 class SeriesRecordWriter {
   private readonly encoder = new IngestBatchEncoder()
   private readonly schemaId: number
   private readonly maxRecordBytes: number
   private readonly trailer: { source: string; receivedAtNs: bigint; idempotencyKey: string | null }
+  /** The encoder's fieldHead of each (field key id, FieldType), at HEADS_PER_KEY * id + type, looked up on first use. */
+  private readonly heads: Array<FieldHead | undefined>
 
   constructor(private readonly batch: ParsedBatch, private readonly options: IngestRecordOptions) {
+    this.heads = new Array<FieldHead | undefined>(HEADS_PER_KEY * batch.fieldKeys.length).fill(undefined)
     this.schemaId = options.schemaId ?? DEFAULT_INGEST_SCHEMA_ID
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES
     this.trailer = { source: options.source, receivedAtNs: options.receivedAtNs, idempotencyKey: options.idempotencyKey ?? null }
@@ -161,14 +167,28 @@ class SeriesRecordWriter {
 
   private writeField(slot: number): void {
     const batch = this.batch
+    const type = batch.fieldType[slot]!
+    switch (type) {
+      case FieldType.Float: return this.encoder.doubleWithHead(this.headOf(slot, type), batch.floatValues[slot]!)
+      case FieldType.Integer: return this.encoder.integerWordsWithHead(this.headOf(slot, type), batch.valueWords[2 * slot]!, batch.valueWords[2 * slot + 1]!)
+    }
     const name = batch.fieldKeys[batch.fieldKey[slot]!]!
-    switch (batch.fieldType[slot]) {
-      case FieldType.Float: return this.encoder.double(name, batch.floatValues[slot]!)
-      case FieldType.Integer: return this.encoder.integerWords(name, batch.valueWords[2 * slot]!, batch.valueWords[2 * slot + 1]!)
+    switch (type) {
       case FieldType.Unsigned: return this.encoder.unsignedWords(name, batch.valueWords[2 * slot]!, batch.valueWords[2 * slot + 1]!)
       case FieldType.String: return this.encoder.string(name, batch.stringValue(slot))
       case FieldType.Boolean: return this.encoder.boolean(name, batch.floatValues[slot] === 1)
     }
     throw new Error(`toIngestRecords: field slot ${slot} has unknown type ${batch.fieldType[slot]}`)
+  }
+
+  /** The encoded name and branch of field slot `slot`, of type Float or Integer. */
+  private headOf(slot: number, type: number): FieldHead {
+    const key = this.batch.fieldKey[slot]!
+    const index = HEADS_PER_KEY * key + type
+    const head = this.heads[index]
+    if (head !== undefined) return head
+    const found = this.encoder.fieldHead(this.batch.fieldKeys[key]!, type === FieldType.Float ? FieldBranch.DOUBLE : FieldBranch.LONG)
+    this.heads[index] = found
+    return found
   }
 }
