@@ -150,7 +150,7 @@ const defaults = {
   auth: false,
   defaultTenant: 'default',
   autoCreateDatabases: true,
-  producers: 2,
+  producers: 1,
   parseWorkers: defaultParseWorkers(),
   queryWorkers: 0,
   parallelScanMinPoints: 2_000_000,

@@ -13,7 +13,7 @@ export const nodeUsage = `  node                  Run a Sluice node: the HTTP wr
     --tokens-file <path>           token file (default <data-dir>/tokens.json; manage with \`sluice token\`)
     --default-tenant <name>        tenant of requests that name none, with auth off (default "default")
     --no-auto-create-databases     answer 404 for unknown databases instead of creating them
-    --producers <n>                concurrent Kafka transactions (default 2)
+    --producers <n>                concurrent Kafka transactions of the write path (default 1)
     --parse-workers <n>            threads that parse and encode write bodies, 0 = none (default: one per core but one, at least 1)
     --query-workers <n>            threads that scan partitions for decode-heavy aggregates, 0 = none (default 0)
     --parallel-scan-min-points <n> estimated points to decode from which a query uses them (default 2000000)

@@ -73,7 +73,7 @@ export interface TransactionalWriterOptions {
   topic: string
   /** transactional.id prefix, unique per node: `sluice-http-<node id>`. */
   transactionalIdPrefix: string
-  /** Producers (concurrent transactions). Default 2. */
+  /** Producers (concurrent transactions). Default 1. */
   producers?: number
   /** The producer's transaction.timeout.ms. Default 30,000. */
   transactionTimeoutMs?: number
@@ -147,7 +147,7 @@ export class TransactionalKafkaWriter implements RecordSink {
   readonly sectionFormat: RecordSectionFormat | undefined
 
   constructor(private readonly options: TransactionalWriterOptions) {
-    const count = options.producers ?? 2
+    const count = options.producers ?? 1
     if (!Number.isInteger(count) || count < 1) throw new TypeError(`producers must be a positive integer, got ${count}`)
     this.producers = new Array(count).fill(undefined)
     // `sluice-format: ingest-record`: the Kafka source (pipeline/source) skips records so marked, the processor takes them.
