@@ -12,17 +12,21 @@ import { encodeRecordSection, RecordBatchCodec } from '../../lib/kafka/record-ba
 interface Script {
   transactions: Array<{ messages: number; committed: boolean; sends?: Array<Array<{ partition: number }>> }>
   producersMade: number
+  /** Per producer made: its transactional id, and whether it was disconnected. */
+  made?: Array<{ id: string; disconnected: boolean; aborts: number }>
   fail: boolean
   /** Resolves the next send; while unset, sends complete at once. */
   hold: Promise<void> | undefined
 }
 
 function scriptedKafka(script: Script): Kafka {
-  const producer = () => {
+  const producer = ({ transactionalId }: { transactionalId: string }) => {
     script.producersMade++
+    const made = { id: transactionalId, disconnected: false, aborts: 0 }
+    script.made?.push(made)
     return {
       connect: async () => {},
-      disconnect: async () => {},
+      disconnect: async () => { made.disconnected = true },
       transaction: async () => {
         const entry: Script['transactions'][number] = { messages: 0, committed: false }
         script.transactions.push(entry)
@@ -34,7 +38,7 @@ function scriptedKafka(script: Script): Kafka {
             ;(entry.sends ??= []).push(messages)
           },
           commit: async () => { entry.committed = true },
-          abort: async () => {},
+          abort: async () => { made.aborts++ },
         }
       },
     }
@@ -56,6 +60,17 @@ function writer(script: Script, overrides: Partial<ConstructorParameters<typeof 
 const newScript = (): Script => ({ transactions: [], producersMade: 0, fail: false, hold: undefined })
 
 describe('TransactionalKafkaWriter', () => {
+  it('fences at start its own transactional ids and those of an earlier run with more producers, keeping only its own', async () => {
+    const script = { ...newScript(), made: [] as NonNullable<Script['made']> }
+    const sink = writer(script, { producers: 1 })
+    await sink.start()
+    assert.deepEqual(script.made.map(({ id, aborts }) => [id, aborts]), [['x-0', 1], ['x-1', 1], ['x-2', 1], ['x-3', 1]])
+    assert.deepEqual(script.made.map(({ disconnected }) => disconnected), [false, true, true, true])
+    await sink.write(records(2), Date.now() + 1_000)
+    assert.equal(script.producersMade, 4, 'the write went through the kept producer')
+    await sink.close()
+  })
+
   it('commits concurrent writes that queued behind a transaction together, in one transaction', async () => {
     const script = newScript()
     let release!: () => void

@@ -100,6 +100,9 @@ const kafkajsCompression: Readonly<Record<WriteCompression, number>> = Object.fr
   lz4: kafkajs.CompressionTypes.LZ4,
 })
 
+/** Transactional ids fenced at start, at least: those of an earlier run with up to this many producers. */
+const FENCED_AT_START = 4
+
 interface PendingWrite {
   /** Either records, which kafkajs encodes, or sections, encoded already. */
   records: readonly IngestRecordOut[]
@@ -169,12 +172,27 @@ export class TransactionalKafkaWriter implements RecordSink {
    * was killed inside a transaction, that transaction stays open, and read_committed readers of its
    * partitions (the masters among them) wait on it until the broker's transaction timeout. The
    * InitProducerId of a new producer with the same id aborts it now. kafkajs sends that request
-   * with the first transaction; an empty one ends locally.
+   * with the first transaction; an empty one ends locally. The ids an earlier run with more
+   * producers used (up to FENCED_AT_START; the default was 2 before it was 1) are fenced the same
+   * way by producers made for it and let go.
    */
   async start(): Promise<void> {
-    await Promise.all(this.producers.map(async (_, worker) => {
-      const producer = await this.producer(worker)
-      await (await producer.transaction()).abort()
+    const fenced = Array.from({ length: Math.max(FENCED_AT_START, this.producers.length) }, (_, id) => id)
+    await Promise.all(fenced.map(async id => {
+      if (id < this.producers.length) {
+        const producer = await this.producer(id)
+        await (await producer.transaction()).abort()
+        return
+      }
+      const producer = this.makeProducer(id)
+      try {
+        await producer.connect()
+        await (await producer.transaction()).abort()
+      } catch (error) {
+        throw unavailable(`cannot reach Kafka: ${(error as Error).message}; nothing was written`, error)
+      } finally {
+        await producer.disconnect().catch(() => {})
+      }
     }))
   }
 
@@ -275,15 +293,7 @@ export class TransactionalKafkaWriter implements RecordSink {
   private async producer(worker: number): Promise<Producer> {
     const existing = this.producers[worker]
     if (existing) return existing
-    const producer = this.options.kafka.producer({
-      transactionalId: `${this.options.transactionalIdPrefix}-${worker}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.options.transactionTimeoutMs ?? 30_000,
-      allowAutoTopicCreation: false,
-      // Every record names its partition (toIngestRecords computes it); this only silences kafkajs's notice.
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-    })
+    const producer = this.makeProducer(worker)
     try {
       await producer.connect()
     } catch (error) {
@@ -292,6 +302,19 @@ export class TransactionalKafkaWriter implements RecordSink {
     }
     this.producers[worker] = producer
     return producer
+  }
+
+  /** The transactional producer of id `<prefix>-<id>`, not connected. */
+  private makeProducer(id: number): Producer {
+    return this.options.kafka.producer({
+      transactionalId: `${this.options.transactionalIdPrefix}-${id}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.options.transactionTimeoutMs ?? 30_000,
+      allowAutoTopicCreation: false,
+      // Every record names its partition (toIngestRecords computes it); this only silences kafkajs's notice.
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    })
   }
 
   private async dropProducer(worker: number): Promise<void> {
