@@ -322,6 +322,59 @@ function sameAsPointZero(reader: AvroReader, into: ChangelogColumns, field: numb
   return true
 }
 
+/**
+ * The common point of a regular entry: its fields repeat point 0's names and branches in order.
+ * Reads them as readFieldsInto's loop does (the same values, in the same arrays), with the arrays in
+ * locals and a one-byte long inline, while they match point 0's and are longs or doubles; returns
+ * how many it read, the reader after them. The loop takes any other field from there.
+ */
+function readPointZeroFields(reader: AvroReader, into: ChangelogColumns, point: number, count: number): number {
+  const buf = reader.buf
+  const end = reader.end
+  const view = into.view
+  const fieldAt = into.fieldAt
+  const fieldBytes = into.fieldBytes
+  const valuePoint = into.valuePoint
+  const valueName = into.valueName
+  const valueBranch = into.valueBranch
+  const valueWords = into.valueWords
+  const valueDoubles = into.valueDoubles
+  let pos = reader.pos
+  let k = into.valueCount
+  let field = 0
+  for (; field < count; field++) {
+    const size = fieldBytes[field]!
+    if (pos + size > end || !sameBytes(view, pos, fieldAt[field]!, size)) break
+    const branch = valueBranch[field]!
+    const at = pos + size
+    if (branch === FieldBranch.LONG) {
+      if (at < end && buf[at]! < 0x80) { // -64..63: one byte, as readLongWords reads it
+        const byte = buf[at]!
+        const sign = -(byte & 1)
+        valueWords[2 * k + LOW_WORD] = (byte >>> 1) ^ sign
+        valueWords[2 * k + HIGH_WORD] = sign
+        pos = at + 1
+      } else {
+        reader.pos = at
+        readLongWords(reader, valueWords, k)
+        pos = reader.pos
+      }
+    } else if (branch === FieldBranch.DOUBLE && at + 8 <= end) {
+      valueDoubles[k] = view.getFloat64(at, true)
+      pos = at + 8
+    } else {
+      break
+    }
+    valuePoint[k] = point
+    valueName[k] = valueName[field]!
+    valueBranch[k] = branch
+    k++
+  }
+  reader.pos = pos
+  into.valueCount = k
+  return field
+}
+
 function readFieldsInto(reader: AvroReader, into: ChangelogColumns, point: number): void {
   let field = 0
   // Points of an entry mostly list point 0's fields in its order: each field's name and branch
@@ -329,7 +382,12 @@ function readFieldsInto(reader: AvroReader, into: ChangelogColumns, point: numbe
   const pointZeroFields = into.fieldAt.length
   for (let count = readBlockCount(reader); count !== 0; count = readBlockCount(reader)) {
     into.reserveValues(count)
-    for (let i = 0; i < count; i++, field++) {
+    let i = 0
+    if (field === 0 && point > 0 && into.regular && count === pointZeroFields) {
+      i = readPointZeroFields(reader, into, point, count)
+      field = i
+    }
+    for (; i < count; i++, field++) {
       const k = into.valueCount
       let slot: number
       let branch: number
