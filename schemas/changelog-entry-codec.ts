@@ -329,16 +329,8 @@ function sameAsPointZero(reader: AvroReader, into: ChangelogColumns, field: numb
  * how many it read, the reader after them. The loop takes any other field from there.
  */
 function readPointZeroFields(reader: AvroReader, into: ChangelogColumns, point: number, count: number): number {
-  const buf = reader.buf
-  const end = reader.end
-  const view = into.view
-  const fieldAt = into.fieldAt
-  const fieldBytes = into.fieldBytes
-  const valuePoint = into.valuePoint
-  const valueName = into.valueName
-  const valueBranch = into.valueBranch
-  const valueWords = into.valueWords
-  const valueDoubles = into.valueDoubles
+  const { buf, end } = reader
+  const { view, fieldAt, fieldBytes, valuePoint, valueName, valueBranch, valueWords, valueDoubles } = into
   let pos = reader.pos
   let k = into.valueCount
   let field = 0
