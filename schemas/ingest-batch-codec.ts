@@ -168,8 +168,8 @@ export class IngestBatchEncoder {
   }
 
   /**
-   * Copies the head (fieldHead) and makes room for a value of up to 10 bytes after it and the
-   * points' array end. The last word's padding lands past the head, where the value then goes.
+   * Copies the head (fieldHead) and makes room after it for a value of up to 10 bytes and the end
+   * of the point's fields. The last word's padding lands past the head, where the value then goes.
    */
   private beginFieldWithHead(head: FieldHead): void {
     if (this.fieldsLeft <= 0) throw misuse('more fields than declared for the point')
@@ -188,9 +188,9 @@ export class IngestBatchEncoder {
     scratch.int(branch)
     const length = scratch.pos
     const words = new Int32Array(Math.ceil(length / 4))
+    new Uint8Array(words.buffer).set(scratch.buf.subarray(0, length))
     const padded = new DataView(words.buffer)
-    for (let i = 0; i < length; i++) padded.setUint8(i, scratch.buf[i]!)
-    for (let i = 0; i < words.length; i++) words[i] = padded.getInt32(4 * i, true)
+    for (let i = 0; i < words.length; i++) words[i] = padded.getInt32(4 * i, true) // as beginFieldWithHead writes them, on any host
     const head: FieldHead = { length, words }
     if (this.fieldHeadCount >= MAX_CACHED_FIELD_HEADS) {
       for (const heads of this.fieldHeads) heads.clear()
@@ -206,9 +206,7 @@ export class IngestBatchEncoder {
   }
 
   double(name: string, value: number): void {
-    this.beginField(name, FieldBranch.DOUBLE)
-    this.writer.double(value)
-    this.endField()
+    this.doubleWithHead(this.fieldHead(name, FieldBranch.DOUBLE), value)
   }
 
   /** A signed 64-bit integer field (Avro long). */
@@ -220,9 +218,7 @@ export class IngestBatchEncoder {
 
   /** integer() with the value as its two's-complement words (low, high), as a parsed batch holds it. */
   integerWords(name: string, low: number, high: number): void {
-    this.beginField(name, FieldBranch.LONG)
-    this.writer.longWords(low, high)
-    this.endField()
+    this.integerWordsWithHead(this.fieldHead(name, FieldBranch.LONG), low, high)
   }
 
   /** integerWords() of the field whose fieldHead(name, FieldBranch.LONG) is `head`. */

@@ -184,12 +184,9 @@ export class TransactionalKafkaWriter implements RecordSink {
         await (await producer.transaction()).abort()
         return
       }
-      const producer = this.makeProducer(id)
+      const producer = await this.connected(this.makeProducer(id))
       try {
-        await producer.connect()
         await (await producer.transaction()).abort()
-      } catch (error) {
-        throw unavailable(`cannot reach Kafka: ${(error as Error).message}; nothing was written`, error)
       } finally {
         await producer.disconnect().catch(() => {})
       }
@@ -293,14 +290,19 @@ export class TransactionalKafkaWriter implements RecordSink {
   private async producer(worker: number): Promise<Producer> {
     const existing = this.producers[worker]
     if (existing) return existing
-    const producer = this.makeProducer(worker)
+    const producer = await this.connected(this.makeProducer(worker))
+    this.producers[worker] = producer
+    return producer
+  }
+
+  /** `producer`, connected; a 503 error when Kafka cannot be reached. */
+  private async connected(producer: Producer): Promise<Producer> {
     try {
       await producer.connect()
     } catch (error) {
       await producer.disconnect().catch(() => {})
       throw unavailable(`cannot reach Kafka: ${(error as Error).message}; nothing was written`, error)
     }
-    this.producers[worker] = producer
     return producer
   }
 
