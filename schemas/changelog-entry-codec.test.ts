@@ -192,3 +192,26 @@ test('decodeChangelogColumns refuses what decodeChangelogEntry refuses, with the
     if (bytes === cases.at(-1)) assert.match(expected.message, /both an upsert and a command/)
   }
 })
+
+test('a regular entry (the fast loop of its later points) decodes as the reference does, whole, irregular from a later point on, or cut anywhere', () => {
+  const fields = (count: bigint, usage: number): Point['fields'] => [{ name: 'usage', value: usage }, { name: 'count', value: count }]
+  const point = (i: number, fieldsOf = fields(BigInt(i) * 1000n - 70n, i / 4)): Point => ({ timeNs: 1_700_000_000_000_000_000n + BigInt(i), fields: fieldsOf })
+  const entryOf = (points: Point[]): ChangelogEntry => ({ ingestPartition: 1, ingestOffset: 7n, command: null, upsert: { ...sampleChangelogUpsert.upsert!, points, pointsIn: points.length } })
+  const regular = entryOf([point(0), point(1), point(2, fields(5n, 0.5))]) // one-byte and longer longs
+  const irregular = entryOf([point(0), point(1), point(2, [{ name: 'count', value: 1n }, { name: 'usage', value: 2 }]), point(3, [...fields(3n, 3), { name: 'extra', value: true }])])
+  const columns = new ChangelogColumns()
+  for (const entry of [regular, irregular]) {
+    const payload = encode(changelogEntryType, entry)
+    assert.deepEqual(plain(decodeChangelogColumns(payload, columns).toEntry()), plain(decodeChangelogEntry(payload)))
+  }
+  assert.equal(decodeChangelogColumns(encode(changelogEntryType, regular), columns).regular, true)
+  assert.equal(decodeChangelogColumns(encode(changelogEntryType, irregular), columns).regular, false)
+  const payload = encode(changelogEntryType, regular)
+  for (let cut = 0; cut < payload.length; cut++) {
+    const bytes = payload.subarray(0, cut)
+    let expected: Error | undefined
+    try { decodeChangelogEntry(bytes) } catch (error) { expected = error as Error }
+    assert.ok(expected, `the reference refuses the first ${cut} bytes`)
+    assert.throws(() => decodeChangelogColumns(bytes, columns), { message: expected.message })
+  }
+})
