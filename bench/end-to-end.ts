@@ -40,6 +40,9 @@
 //      [-- --compare-v8-flags="<flags>"]  (the compare target's nodes run with --v8-flags=<flags>, in place of
 //                           SLUICE_V8_FLAGS and the default; with --compare . a V8 flag against this checkout's
 //                           default in the same run; the = is needed, as the flags begin with --)
+//      [-- --compare-env NAME=value]  (repeatable: an environment variable of the compare target's broker and nodes,
+//                           over the one lib/process gives them; e.g. with --compare . and
+//                           GLIBC_TUNABLES=glibc.malloc.hugetlb=0, malloc without huge pages against the default)
 //      [-- --node-stdout DIR]  (each Sluice node's stdout, from the moment it listens, to DIR/<node id>.out, the
 //                           compare checkout's too: with SLUICE_V8_FLAGS="--trace-opt --trace-deopt
 //                           --trace-file-names" in the environment, what V8 optimized and deoptimized)
@@ -67,6 +70,7 @@ const { values: options } = parseArgs({
     compare: { type: 'string' },
     'warmup-hours': { type: 'string' },
     'compare-v8-flags': { type: 'string' },
+    'compare-env': { type: 'string', multiple: true },
     'node-stdout': { type: 'string' },
     connections: { type: 'string' },
   },
@@ -107,6 +111,12 @@ const stdoutDir = options['node-stdout'] === undefined ? undefined : resolve(opt
 if (stdoutDir !== undefined) mkdirSync(stdoutDir, { recursive: true })
 if (options['compare-v8-flags'] !== undefined && options.compare === undefined) throw new Error('--compare-v8-flags sets the V8 flags of the compare target: give --compare DIR too (--compare . for this checkout)')
 const compareNodeArgs = options['compare-v8-flags'] === undefined ? [] : [`--v8-flags=${options['compare-v8-flags']}`]
+if (options['compare-env'] !== undefined && options.compare === undefined) throw new Error('--compare-env sets the environment of the compare target: give --compare DIR too (--compare . for this checkout)')
+const compareEnv = Object.fromEntries((options['compare-env'] ?? []).map(entry => {
+  const at = entry.indexOf('=')
+  if (at <= 0) throw new Error(`--compare-env ${entry}: give NAME=value`)
+  return [entry.slice(0, at), entry.slice(at + 1)]
+}))
 
 const allTargets: E2eTarget[] = [
   influxdbE2e,
@@ -117,7 +127,7 @@ const allTargets: E2eTarget[] = [
   // The same node writing sluice.ingest's record batches uncompressed (--compression none): what LZ4 costs the write path and the master.
   sluiceClusterE2e('Sluice 1 node (ingest uncompressed)', 1, PARTITIONS, { brokerArgs, stdoutDir, nodeArgs: ['--compression', 'none'] }),
   sluiceClusterE2e('Sluice 3 nodes', 3, PARTITIONS, { brokerArgs, stdoutDir }),
-  ...(options.compare === undefined ? [] : [sluiceClusterE2e('Sluice 1 node (compare)', 1, PARTITIONS, { brokerArgs, stdoutDir, root: resolve(options.compare), nodeArgs: compareNodeArgs })]),
+  ...(options.compare === undefined ? [] : [sluiceClusterE2e('Sluice 1 node (compare)', 1, PARTITIONS, { brokerArgs, stdoutDir, root: resolve(options.compare), nodeArgs: compareNodeArgs, env: compareEnv })]),
 ]
 const wanted = options.targets?.split(',')
 const OPT_IN_TARGETS = ['Sluice 1 node (master thread)', 'Sluice 1 node (ingest uncompressed)', 'Sluice 1 node (compare)']

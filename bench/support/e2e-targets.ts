@@ -120,9 +120,11 @@ export function victoriaMetricsE2e(fromNs: bigint, untilNs: bigint): E2eTarget {
  * plus `--partitions` (and the broker with `brokerArgs`, e.g. --config maxMessageBytes=N), under a tenant of their own whose Redis keys are removed when it stops.
  * A node's count is `SELECT count(field) FROM measurement` on its own `POST /api/v1/sql`; a 503
  * (SLUICE_ERR_REPLICA_CATCHING_UP) is "not yet". `root`: another checkout of Sluice whose broker and
- * nodes to run (a before/after in the same run); its `git status` shows in the version.
+ * nodes to run (a before/after in the same run); its `git status` shows in the version. `env`:
+ * environment variables of its processes over what lib/process gives them (a checkout from before
+ * 2026-12-01 ignores them).
  */
-export function sluiceClusterE2e(name: string, nodes: number, partitions: number, options: { nodeArgs?: string[]; brokerArgs?: string[]; root?: string; stdoutDir?: string } = {}): E2eTarget {
+export function sluiceClusterE2e(name: string, nodes: number, partitions: number, options: { nodeArgs?: string[]; brokerArgs?: string[]; root?: string; stdoutDir?: string; env?: Record<string, string> } = {}): E2eTarget {
   const root = options.root ?? repositoryRoot
   return {
     name,
@@ -143,7 +145,7 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
       const tenant = `bench-e2e-${process.pid}-${Date.now()}`
       const args = ['--default-tenant', tenant, '--partitions', String(partitions), ...(options.nodeArgs ?? [])]
       const { startBrokerProcess, startNodeProcess } = await processStarters(root)
-      const broker: BrokerProcess = await startBrokerProcess({ args: options.brokerArgs ?? [] })
+      const broker: BrokerProcess = await startBrokerProcess({ args: options.brokerArgs ?? [], env: options.env })
       const started: NodeProcess[] = []
       const stopAll = async (): Promise<void> => {
         await Promise.all(started.map(node => node.stop()))
@@ -154,7 +156,7 @@ export function sluiceClusterE2e(name: string, nodes: number, partitions: number
       try {
         // The first node creates the topics with `partitions`; the others find them.
         for (let i = 1; i <= nodes; i++) {
-          const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, nodeId: `${tenant}-${i}`, args })
+          const node = await startNodeProcess({ kafka: broker.bootstrap, redis: REDIS_URL, nodeId: `${tenant}-${i}`, args, env: options.env })
           started.push(node)
           // From the moment the node listens; piped here, so that a checkout of any commit can be traced.
           if (options.stdoutDir !== undefined) node.child.stdout!.pipe(createWriteStream(join(options.stdoutDir, `${node.nodeId}.out`)))

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { once } from 'node:events'
+import { sluiceProcessEnv } from './process-env.ts'
 
 const repositoryRoot = resolve(import.meta.dirname, '..', '..')  // lib/process → repository root
 const STARTUP_TIMEOUT_MS = 30_000
@@ -27,10 +28,11 @@ export interface BrokerProcess {
   restartWith(args: string[]): Promise<BrokerProcess>
 }
 
-export async function startBrokerProcess(options: { dataDir?: string; port?: number; args?: string[] } = {}): Promise<BrokerProcess> {
+/** `env`: environment variables over sluiceProcessEnv()'s. */
+export async function startBrokerProcess(options: { dataDir?: string; port?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-broker-'))
   const args = ['bin/sluice.js', 'broker', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...(options.args ?? [])]
-  const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: process.env.SLUICE_LOG_LEVEL ?? 'info' } })
+  const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...sluiceProcessEnv(), ...options.env } })
   let stderr = ''
   child.stderr!.on('data', chunk => { stderr += chunk })
   const port = await new Promise<number>((resolvePort, reject) => {
@@ -61,10 +63,10 @@ export async function startBrokerProcess(options: { dataDir?: string; port?: num
       child.kill('SIGKILL')
       await exited
     },
-    restart: () => startBrokerProcess({ dataDir, port, args: options.args }),
+    restart: () => startBrokerProcess({ dataDir, port, args: options.args, env: options.env }),
     async restartWith(args) {
       await broker.stop()
-      return startBrokerProcess({ dataDir, port, args: [...(options.args ?? []), ...args] })
+      return startBrokerProcess({ dataDir, port, args: [...(options.args ?? []), ...args], env: options.env })
     },
   }
   return broker

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { once } from 'node:events'
+import { sluiceProcessEnv } from './process-env.ts'
 
 const repositoryRoot = resolve(import.meta.dirname, '..', '..') // lib/process → repository root
 const STARTUP_TIMEOUT_MS = 60_000
@@ -33,6 +34,8 @@ export interface NodeProcessOptions {
   httpPort?: number
   /** Extra flags, e.g. ['--auth', '--limit', 'maxBodyBytes=1000']. */
   args?: string[]
+  /** Environment variables over sluiceProcessEnv()'s, e.g. { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }. */
+  env?: Record<string, string>
 }
 
 export async function startNodeProcess(options: NodeProcessOptions): Promise<NodeProcess> {
@@ -42,7 +45,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
     'bin/sluice.js', 'node', '--kafka', options.kafka, '--redis', options.redis ?? 'redis://127.0.0.1:6379',
     '--http-port', String(options.httpPort ?? 0), '--data-dir', dataDir, '--node-id', nodeId, ...(options.args ?? []),
   ]
-  const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: process.env.SLUICE_LOG_LEVEL ?? 'info' } })
+  const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...sluiceProcessEnv(), ...options.env } })
   let stderr = ''
   child.stderr!.on('data', chunk => { stderr += chunk })
   const port = await new Promise<number>((resolvePort, reject) => {
