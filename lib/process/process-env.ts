@@ -8,7 +8,8 @@
 // and each fresh 4 KiB page costs a page fault: on a 2-core VM these were 14% of the main thread's
 // samples (perf), and the setting halves their count. glibc reads the variable only when a process
 // starts, so it is set by whoever starts it; docs/operations.md#malloc-huge-pages says how, and what
-// it costs. Other C libraries ignore it.
+// it costs. Other C libraries ignore it. npm start's script does the same in sh: it puts the tunable
+// first, and glibc lets a later setting of the same name (an operator's) win.
 
 /** The glibc tunable that asks malloc for transparent huge pages. */
 export const MALLOC_HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1'
