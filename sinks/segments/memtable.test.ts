@@ -27,6 +27,17 @@ function times(next: () => number, count: number): bigint[] {
   return runs.sort(() => next() - 0.5).flat()
 }
 
+/** A column's view, its pieces joined, as [time, value] pairs; the pieces must be consecutive in time. */
+function points(column: MemColumn): Array<[bigint, unknown]> {
+  const out: Array<[bigint, unknown]> = []
+  for (const piece of column.view()) {
+    assert.ok(piece.times.length > 0, 'no empty piece')
+    if (out.length > 0) assert.ok(out[out.length - 1]![0] < piece.times[0]!, 'pieces follow one another in time')
+    piece.times.forEach((time, i) => out.push([time, (piece.values as ArrayLike<unknown>)[i]]))
+  }
+  return out
+}
+
 function reference(applied: Array<[bigint, unknown]>): Array<[bigint, unknown]> {
   const last = new Map<bigint, unknown>()
   for (const [time, value] of applied) last.set(time, value)
@@ -61,15 +72,13 @@ test('a column views its points sorted, the last applied value per time, for eve
         column.append(time, make(i))
         applied.push([time, stored(make(i))])
       })
-      const view = column.view()
-      const got = Array.from(view.times, (time, i) => [time, (view.values as ArrayLike<unknown>)[i]] as [bigint, unknown])
-      assert.deepStrictEqual(got, reference(applied), `round ${round}, type ${type}`)
+      assert.deepStrictEqual(points(column), reference(applied), `round ${round}, type ${type}`)
       assert.equal(column.normalized, true)
     }
   }
 })
 
-test('a memtable sizes its columns for as many points as the previous one\'s got, others from 16', () => {
+test('a memtable sizes its columns\' first piece for as many points as the previous one\'s got, others from 16', () => {
   const previous = new Memtable()
   const seen = previous.column('s1', 'a', FieldType.FLOAT)
   for (let i = 0; i < 1000; i++) previous.append(seen, BigInt(i), i)
@@ -77,11 +86,16 @@ test('a memtable sizes its columns for as many points as the previous one\'s got
   const sizes = previous.pointCounts()
   assert.deepEqual([...sizes.get('s1')!], [['a', 1000], ['b', 1]])
   const next = new Memtable(sizes)
-  assert.equal(next.column('s1', 'a', FieldType.FLOAT).times.length, 1024)
-  assert.equal(next.column('s1', 'b', FieldType.INTEGER).times.length, 16)
-  assert.equal(next.column('s2', 'a', FieldType.FLOAT).times.length, 16)
-  assert.equal(new Memtable().column('s1', 'a', FieldType.FLOAT).times.length, 16)
-  assert.ok(next.estimatedBytes >= 1024 * 16, 'the room counts in the estimate')
+  const sized = next.column('s1', 'a', FieldType.FLOAT)
+  for (let i = 0; i < 1000; i++) next.append(sized, BigInt(i), i)
+  assert.equal(sized.capacity, 1000, 'one piece, no room left over')
+  assert.equal(sized.view().length, 1)
+  for (const [id, field, type] of [['s1', 'b', FieldType.INTEGER], ['s2', 'a', FieldType.FLOAT]] as const) {
+    const column = next.column(id, field, type)
+    next.append(column, 0n, type === FieldType.FLOAT ? 0 : 0n)
+    assert.equal(column.capacity, 16)
+  }
+  assert.ok(next.estimatedBytes >= 1032 * 16, 'the room counts in the estimate')
 })
 
 test('runs of bodies applied out of order are put in order in whole pieces, for every value type', () => {
@@ -112,8 +126,57 @@ test('runs of bodies applied out of order are put in order in whole pieces, for 
         column.append(time, value)
         applied.push([time, value])
       })
-      const view = column.view()
-      assert.deepStrictEqual(Array.from(view.times, (time, i) => [time, (view.values as ArrayLike<unknown>)[i]]), reference(applied), `round ${round}, type ${type}`)
+      assert.deepStrictEqual(points(column), reference(applied), `round ${round}, type ${type}`)
     }
   }
+})
+
+test('a column grows by adding pieces: nothing it holds is copied, and at most a piece\'s room is left unused', () => {
+  const column = new MemColumn(FieldType.FLOAT)
+  let before = column.view()
+  for (let i = 0; i < 20_000; i++) {
+    column.append(BigInt(i) * 10n, i / 2)
+    if (i % 997 !== 0) continue
+    const now = column.view()
+    // Every piece of the earlier view is still the column's, in the same arrays.
+    before.forEach((piece, p) => assert.equal(now[p]!.times.buffer, piece.times.buffer, `piece ${p} at ${i}`))
+    assert.ok(column.capacity - column.length <= 1024, `room ${column.capacity - column.length} at ${i}`)
+    before = now
+  }
+  assert.deepStrictEqual(points(column), Array.from({ length: 20_000 }, (_, i) => [BigInt(i) * 10n, i / 2]))
+  assert.ok(column.view().length > 10, 'many pieces')
+})
+
+test('normalizing rewrites only from the piece the late points land in; older views stay as they were', () => {
+  const column = new MemColumn(FieldType.INTEGER)
+  const applied: Array<[bigint, unknown]> = []
+  const append = (time: bigint, value: bigint): void => { column.append(time, value); applied.push([time, value]) }
+  for (let i = 0; i < 10_000; i++) append(BigInt(i) * 10n, BigInt(i))
+  const first = column.view()
+  const copied = (view: ReturnType<MemColumn['view']>): unknown => view.map(piece => [[...piece.times], [...(piece.values as BigInt64Array)]])
+  const firstCopy = copied(first)
+  assert.ok(first.length > 5)
+
+  // Late points, one repeating a time, in the last piece's span: the pieces before it are kept.
+  append(99_905n, -1n)
+  append(99_950n, -2n)
+  append(99_000n + 10n * BigInt(first.length), -3n)
+  const second = column.view()
+  assert.deepStrictEqual(points(column), reference(applied))
+  first.slice(0, -1).forEach((piece, p) => assert.equal(second[p]!.times.buffer, piece.times.buffer, `piece ${p} kept`))
+  assert.notEqual(second[first.length - 1]!.times.buffer, first[first.length - 1]!.times.buffer, 'the last piece rewritten')
+  assert.deepStrictEqual(copied(first), firstCopy, 'the first view is untouched')
+  const secondCopy = copied(second)
+
+  // A point before all others: everything is rewritten, into one piece.
+  append(-5n, -4n)
+  assert.deepStrictEqual(points(column), reference(applied))
+  assert.equal(column.view().length, 1)
+  assert.equal(column.deleteRange(1_000n, 2_000n), 100)
+  assert.deepStrictEqual(points(column), reference(applied).filter(([time]) => time < 1_000n || time >= 2_000n))
+  assert.deepStrictEqual([copied(first), copied(second)], [firstCopy, secondCopy], 'earlier views are untouched')
+  const all = column.length
+  assert.equal(column.deleteRange(null, null), all)
+  assert.equal(column.length, 0)
+  assert.deepStrictEqual(column.view(), [])
 })

@@ -1,16 +1,19 @@
-// The memtable: points applied since the last freeze, per (series, field), as growable typed
+// The memtable: points applied since the last freeze, per (series, field), as pieces of typed
 // arrays in apply order. A column is normalized (sorted by time, one value per time: the last
 // applied wins) lazily, into fresh arrays, so a scan holding an older view is never disturbed.
 
 import type { ChangelogColumns, FieldValue } from '../../schemas/index.ts'
-import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, sliceValues } from './encoding/block.ts'
+import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, lowerBound, sliceColumn, sliceValues } from './encoding/block.ts'
 import { LOW_WORD, HIGH_WORD } from '../../lib/bytes/endianness.ts'
 
-/** Estimated bytes of a column beyond its points, and of a point (time + value). */
+/** Estimated bytes of a column beyond its points, of a piece beyond its points, and of a point (time + value). */
 const COLUMN_OVERHEAD_BYTES = 256
-/** A new column's capacity, in points, when nothing says how many it will get. */
-const INITIAL_CAPACITY = 16
+const PIECE_OVERHEAD_BYTES = 192
 const POINT_BYTES = 16
+/** A new column's first piece, in points, when nothing says how many it will get. */
+const INITIAL_CAPACITY = 16
+/** The room of a column's pieces after the first, at most: what a column leaves unused, at most. */
+const PIECE_MAX_POINTS = 1024
 
 export function fieldTypeOf(value: FieldValue): FieldTypeCode {
   switch (typeof value) {
@@ -35,13 +38,6 @@ function wordsOf(values: ColumnValues): Int32Array {
   return values instanceof BigInt64Array || values instanceof BigUint64Array ? new Int32Array(values.buffer, values.byteOffset, 2 * values.length) : EMPTY_WORDS
 }
 const EMPTY_WORDS = new Int32Array(0)
-
-/** Whether 64-bit time a of `words` (int32 words: signed high, unsigned low) is before time b of `other`. */
-function wordsBefore(words: Int32Array, a: number, other: Int32Array, b: number): boolean {
-  const highA = words[2 * a + HIGH_WORD]!
-  const highB = other[2 * b + HIGH_WORD]!
-  return highA < highB || (highA === highB && words[2 * a + LOW_WORD]! >>> 0 < other[2 * b + LOW_WORD]! >>> 0)
-}
 
 /**
  * Positions [0, length) ordered by time (int64 as int32 words: signed high, unsigned low), equal
@@ -169,240 +165,347 @@ function mergeRuns(words: Int32Array, heads: number[], length: number): number[]
   return pieces
 }
 
+/** A piece of a column: room for times.length points, [0, length) written. */
+interface Piece {
+  times: BigInt64Array
+  values: ColumnValues
+  /** Int32Array views of times and (64-bit types) values: appends copy words, never a bigint. */
+  timeWords: Int32Array
+  valueWords: Int32Array
+  length: number
+}
+
+function newPiece(type: FieldTypeCode, capacity: number): Piece {
+  const times = new BigInt64Array(capacity)
+  const values = allocateValues(type, capacity)
+  return { times, values, timeWords: new Int32Array(times.buffer), valueWords: wordsOf(values), length: 0 }
+}
+
+function pieceOf(column: Column): Piece {
+  const times = column.times
+  return { times, values: column.values, timeWords: new Int32Array(times.buffer, times.byteOffset, 2 * times.length), valueWords: wordsOf(column.values), length: times.length }
+}
+
+/** Whether the time at point a of `words` is before the one given as int32 words (signed high, unsigned low). */
+function timeBefore(words: Int32Array, a: number, high: number, low: number): boolean {
+  const highA = words[2 * a + HIGH_WORD]!
+  return highA < high || (highA === high && words[2 * a + LOW_WORD]! >>> 0 < low >>> 0)
+}
+
+/**
+ * The points of one (series, field) in a memtable, in apply order, in pieces: a column grows by
+ * adding a piece (each twice the room of the one before, up to PIECE_MAX_POINTS), never by copying
+ * what it holds into larger arrays, so it copies nothing and leaves at most one piece's room unused.
+ * Doubling whole arrays made a TSBS day's column of 8,640 points hold room for 16,384 and copy
+ * 16,368 on the way (bench:e2e, docs/benchmarks.md).
+ *
+ * Normalizing (sorted by time, one value per time: the last applied wins) rewrites only from the
+ * piece where the points applied out of order land, into a fresh piece: the pieces before it stay
+ * as they are, and a scan holding an older view is never disturbed.
+ */
 export class MemColumn {
   length = 0
-  /** Times strictly increasing over [0, length). */
-  normalized = true
   stringBytes = 0
-  private timesArray: BigInt64Array
-  private valuesArray: ColumnValues
-  /** Int32Array views of times and (64-bit types) values: appendColumnsValue copies words, never a bigint. */
-  private timeWords: Int32Array
-  private valueWords: Int32Array
+  /** Room of all pieces, in points. */
+  capacity = 0
+  /** Points [0, sortedLength) have times strictly increasing (the column is normalized when that is all of them). */
+  private sortedLength = 0
+  private pieces: Piece[] = []
 
-  /** `capacity`: points to make room for at once (then it doubles as needed). */
-  constructor(readonly type: FieldTypeCode, capacity = INITIAL_CAPACITY) {
-    this.timesArray = new BigInt64Array(capacity)
-    this.timeWords = new Int32Array(this.timesArray.buffer)
-    this.valuesArray = allocateValues(type, capacity)
-    this.valueWords = wordsOf(this.valuesArray)
-  }
+  /** `capacity`: points the first piece makes room for (the next ones double it, up to PIECE_MAX_POINTS). */
+  constructor(readonly type: FieldTypeCode, private readonly firstCapacity = INITIAL_CAPACITY) {}
 
-  get times(): BigInt64Array {
-    return this.timesArray
-  }
-
-  set times(times: BigInt64Array) {
-    this.timesArray = times
-    this.timeWords = new Int32Array(times.buffer, times.byteOffset, 2 * times.length)
-  }
-
-  get values(): ColumnValues {
-    return this.valuesArray
-  }
-
-  set values(values: ColumnValues) {
-    this.valuesArray = values
-    this.valueWords = wordsOf(values)
+  /** Times strictly increasing over [0, length). */
+  get normalized(): boolean {
+    return this.sortedLength === this.length
   }
 
   get estimatedBytes(): number {
-    return COLUMN_OVERHEAD_BYTES + this.times.length * POINT_BYTES + this.stringBytes
+    return COLUMN_OVERHEAD_BYTES + this.pieces.length * PIECE_OVERHEAD_BYTES + this.capacity * POINT_BYTES + this.stringBytes
+  }
+
+  /** The piece the next point goes to: the last one, or a new one when it is full. */
+  private writable(): Piece {
+    const last = this.pieces[this.pieces.length - 1]
+    if (last !== undefined && last.length < last.times.length) return last
+    const capacity = last === undefined ? Math.max(1, this.firstCapacity) : Math.max(INITIAL_CAPACITY, Math.min(PIECE_MAX_POINTS, 2 * last.times.length))
+    const piece = newPiece(this.type, capacity)
+    this.pieces.push(piece)
+    this.capacity += capacity
+    return piece
+  }
+
+  /** Whether the column's last point is before the time given as int32 words (true for an empty column). */
+  private lastBefore(high: number, low: number): boolean {
+    const last = this.pieces[this.pieces.length - 1]
+    return last === undefined || timeBefore(last.timeWords, last.length - 1, high, low)
   }
 
   append(timeNs: bigint, value: FieldValue): void {
-    if (this.length === this.times.length) this.grow()
-    if (this.normalized && this.length > 0 && this.times[this.length - 1]! >= timeNs) this.normalized = false
-    this.times[this.length] = timeNs
+    const last = this.pieces[this.pieces.length - 1]
+    const sorted = this.normalized && (last === undefined || last.times[last.length - 1]! < timeNs)
+    const piece = this.writable()
+    piece.times[piece.length] = timeNs
     const stored = storedValue(value)
     if (typeof stored === 'string') this.stringBytes += 2 * stored.length + 16
-    ;(this.values as unknown as (typeof stored)[])[this.length] = stored
+    ;(piece.values as unknown as (typeof stored)[])[piece.length] = stored
+    piece.length++
     this.length++
+    if (sorted) this.sortedLength = this.length
   }
 
   /** Appends value k of a decoded changelog entry, whose type must be this column's. */
   appendColumnsValue(entry: ChangelogColumns, k: number): void {
-    if (this.length === this.timesArray.length) this.grow()
-    const at = this.length
     const point = entry.valuePoint[k]!
     const low = entry.timeWords[2 * point + LOW_WORD]!
     const high = entry.timeWords[2 * point + HIGH_WORD]!
-    const timeWords = this.timeWords
-    if (this.normalized && at > 0) {
-      const lastHigh = timeWords[2 * (at - 1) + HIGH_WORD]!
-      if (lastHigh > high || (lastHigh === high && timeWords[2 * (at - 1) + LOW_WORD]! >>> 0 >= low >>> 0)) this.normalized = false
-    }
-    timeWords[2 * at + LOW_WORD] = low
-    timeWords[2 * at + HIGH_WORD] = high
+    const sorted = this.normalized && this.lastBefore(high, low)
+    const piece = this.writable()
+    const at = piece.length
+    piece.timeWords[2 * at + LOW_WORD] = low
+    piece.timeWords[2 * at + HIGH_WORD] = high
     switch (this.type) {
       case FieldType.INTEGER: case FieldType.UNSIGNED:
-        this.valueWords[2 * at] = entry.valueWords[2 * k]!
-        this.valueWords[2 * at + 1] = entry.valueWords[2 * k + 1]!
+        piece.valueWords[2 * at] = entry.valueWords[2 * k]!
+        piece.valueWords[2 * at + 1] = entry.valueWords[2 * k + 1]!
         break
       case FieldType.FLOAT: case FieldType.BOOLEAN:
-        (this.valuesArray as Float64Array | Uint8Array)[at] = entry.valueDoubles[k]!
+        (piece.values as Float64Array | Uint8Array)[at] = entry.valueDoubles[k]!
         break
       default: {
         const text = entry.valueStrings[k]!
         this.stringBytes += 2 * text.length + 16
-        ;(this.valuesArray as string[])[at] = text
+        ;(piece.values as string[])[at] = text
       }
     }
-    this.length = at + 1
+    piece.length = at + 1
+    this.length++
+    if (sorted) this.sortedLength = this.length
   }
 
   /**
    * Appends the values of names[slot] of a regular decoded entry (ChangelogColumns.regular), one
    * per point, whose type must be this column's: what appendColumnsValue does for each of them, the
-   * times copied at once.
+   * times copied a piece at a time.
    */
   appendColumnsSlot(entry: ChangelogColumns, slot: number): void {
     const count = entry.pointCount
-    const stride = entry.names.length
-    const at = this.length
     if (count === 0) return
-    let capacity = this.timesArray.length
-    while (capacity < at + count) capacity = Math.max(INITIAL_CAPACITY, capacity * 2)
-    if (capacity !== this.timesArray.length) this.grow(capacity)
-    const timeWords = this.timeWords
-    if (this.normalized && (!entry.timesAscending || (at > 0 && !wordsBefore(timeWords, at - 1, entry.timeWords, 0)))) this.normalized = false
-    timeWords.set(entry.timeWords.subarray(0, 2 * count), 2 * at)
-    switch (this.type) {
-      case FieldType.INTEGER: case FieldType.UNSIGNED: {
-        const from = entry.valueWords
-        const to = this.valueWords
-        for (let p = 0, k = slot; p < count; p++, k += stride) {
-          to[2 * (at + p)] = from[2 * k]!
-          to[2 * (at + p) + 1] = from[2 * k + 1]!
+    const stride = entry.names.length
+    const sorted = this.normalized && entry.timesAscending && this.lastBefore(entry.timeWords[HIGH_WORD]!, entry.timeWords[LOW_WORD]!)
+    for (let done = 0; done < count;) {
+      const piece = this.writable()
+      const at = piece.length
+      const n = Math.min(count - done, piece.times.length - at)
+      piece.timeWords.set(entry.timeWords.subarray(2 * done, 2 * (done + n)), 2 * at)
+      switch (this.type) {
+        case FieldType.INTEGER: case FieldType.UNSIGNED: {
+          const from = entry.valueWords
+          const to = piece.valueWords
+          for (let p = 0, k = slot + done * stride; p < n; p++, k += stride) {
+            to[2 * (at + p)] = from[2 * k]!
+            to[2 * (at + p) + 1] = from[2 * k + 1]!
+          }
+          break
         }
-        break
-      }
-      case FieldType.FLOAT: case FieldType.BOOLEAN: {
-        const from = entry.valueDoubles
-        const to = this.valuesArray as Float64Array | Uint8Array
-        for (let p = 0, k = slot; p < count; p++, k += stride) to[at + p] = from[k]!
-        break
-      }
-      default: {
-        const from = entry.valueStrings
-        const to = this.valuesArray as string[]
-        for (let p = 0, k = slot; p < count; p++, k += stride) {
-          const text = from[k]!
-          this.stringBytes += 2 * text.length + 16
-          to[at + p] = text
+        case FieldType.FLOAT: case FieldType.BOOLEAN: {
+          const from = entry.valueDoubles
+          const to = piece.values as Float64Array | Uint8Array
+          for (let p = 0, k = slot + done * stride; p < n; p++, k += stride) to[at + p] = from[k]!
+          break
+        }
+        default: {
+          const from = entry.valueStrings
+          const to = piece.values as string[]
+          for (let p = 0, k = slot + done * stride; p < n; p++, k += stride) {
+            const text = from[k]!
+            this.stringBytes += 2 * text.length + 16
+            to[at + p] = text
+          }
         }
       }
+      piece.length = at + n
+      done += n
     }
-    this.length = at + count
+    this.length += count
+    if (sorted) this.sortedLength = this.length
   }
 
-  /** `capacity`: by default the next doubling (at least INITIAL_CAPACITY). */
-  private grow(capacity = Math.max(INITIAL_CAPACITY, this.times.length * 2)): void {
-    const times = new BigInt64Array(capacity)
-    times.set(this.times)
-    const values = allocateValues(this.type, capacity)
-    if (Array.isArray(values)) for (let i = 0; i < this.length; i++) values[i] = (this.values as string[])[i]!
-    else (values as Float64Array).set(this.values as Float64Array)
-    this.times = times
-    this.values = values
-  }
-
-  /** The points sorted by time, the last applied value winning per time. */
-  view(): Column {
+  /** The points sorted by time, the last applied value winning per time, as consecutive pieces. */
+  view(): Column[] {
     if (!this.normalized) this.normalize()
-    return { type: this.type, times: this.times.subarray(0, this.length), values: sliceValues(this.values, 0, this.length) }
+    const out: Column[] = []
+    for (const piece of this.pieces) {
+      if (piece.length > 0) out.push({ type: this.type, times: piece.times.subarray(0, piece.length), values: sliceValues(piece.values, 0, piece.length) })
+    }
+    return out
   }
 
+  /** The first and last time, or null when the column is empty. */
+  span(): [bigint, bigint] | null {
+    if (this.length === 0) return null
+    if (!this.normalized) this.normalize()
+    const first = this.pieces[0]!
+    const last = this.pieces[this.pieces.length - 1]!
+    return [first.times[0]!, last.times[last.length - 1]!]
+  }
+
+  /** Replaces the points by `pieces` (consecutive in time order), taking their arrays: a read view's copy of a memtable. */
+  adopt(pieces: Column[]): void {
+    this.replaceWith(pieces.map(pieceOf))
+  }
+
+  private replaceWith(pieces: Piece[]): void {
+    this.pieces = pieces.filter((piece) => piece.length > 0)
+    this.length = this.sortedLength = this.capacity = this.stringBytes = 0
+    for (const piece of this.pieces) {
+      this.length += piece.length
+      this.capacity += piece.times.length
+      if (Array.isArray(piece.values)) this.stringBytes += stringBytesOf(piece.values, piece.length)
+    }
+    this.sortedLength = this.length
+  }
+
+  /**
+   * Puts the points in order. The points applied since the column was last in order can only move
+   * those at or after the earliest of them: the pieces wholly before it are kept, and the rest
+   * (from the first piece holding such a point) are rewritten into one fresh piece.
+   */
   private normalize(): void {
-    const pieces = runPieces(this.timeWords, this.length)
-    if (pieces !== null) return this.concatenatePieces(pieces)
-    const order = sortedOrder(this.timeWords, this.length)
-    // Equal times lie together in apply order: keep the last of each.
-    const words = this.timeWords
-    let kept = 0
-    for (let k = 0; k < order.length; k++) {
-      if (k + 1 < order.length) {
-        const next = order[k + 1]!
-        const at = order[k]!
-        if (words[2 * next] === words[2 * at] && words[2 * next + 1] === words[2 * at + 1]) continue
+    const pieces = this.pieces
+    // The earliest time applied out of order, as words.
+    let minHigh = 0
+    let minLow = 0
+    let found = false
+    for (let p = 0, start = 0; p < pieces.length; start += pieces[p]!.length, p++) {
+      const piece = pieces[p]!
+      for (let i = Math.max(0, this.sortedLength - start); i < piece.length; i++) {
+        if (!found || timeBefore(piece.timeWords, i, minHigh, minLow)) {
+          minHigh = piece.timeWords[2 * i + HIGH_WORD]!
+          minLow = piece.timeWords[2 * i + LOW_WORD]!
+          found = true
+        }
       }
-      order[kept++] = order[k]!
     }
-    this.rebuild(order, kept)
+    // The first piece that holds a point applied out of order or a time not before the earliest of them.
+    let first = 0
+    let start = 0
+    while (first < pieces.length) {
+      const piece = pieces[first]!
+      if (start + piece.length > this.sortedLength || !timeBefore(piece.timeWords, piece.length - 1, minHigh, minLow)) break
+      start += piece.length
+      first++
+    }
+    const region = pieces.slice(first)
+    const source = region.length === 1 ? region[0]! : this.joined(region, this.length - start)
+    if (this.type === FieldType.STRING) this.stringBytes -= stringBytesOf(source.values as string[], source.length)
+    const ordered = orderedPiece(this.type, source)
+    if (this.type === FieldType.STRING) this.stringBytes += stringBytesOf(ordered.values as string[], ordered.length)
+    for (const piece of region) this.capacity -= piece.times.length
+    pieces.length = first
+    pieces.push(ordered)
+    this.capacity += ordered.times.length
+    this.length = start + ordered.length
+    this.sortedLength = this.length
   }
 
-  /** The pieces [pieces[2i], pieces[2i + 1]) one after another in fresh arrays, each copied whole (runPieces). */
-  private concatenatePieces(runs: Int32Array): void {
-    const count = this.length
-    const times = new BigInt64Array(Math.max(16, count))
-    const values = allocateValues(this.type, times.length)
-    let at = 0
-    for (let r = 0; r < runs.length; r += 2) {
-      const from = runs[r]!
-      const to = runs[r + 1]!
-      times.set(this.timesArray.subarray(from, to), at)
-      if (Array.isArray(values)) for (let i = from; i < to; i++) values[at + i - from] = (this.valuesArray as string[])[i]!
-      else (values as Float64Array).set((this.valuesArray as Float64Array).subarray(from, to), at)
-      at += to - from
+  /** The pieces' points one after another in one fresh piece of room `count`. */
+  private joined(pieces: Piece[], count: number): Piece {
+    const out = newPiece(this.type, Math.max(1, count))
+    for (const piece of pieces) {
+      out.times.set(piece.times.subarray(0, piece.length), out.length)
+      if (Array.isArray(out.values)) for (let i = 0; i < piece.length; i++) out.values[out.length + i] = (piece.values as string[])[i]!
+      else (out.values as Float64Array).set((piece.values as Float64Array).subarray(0, piece.length), out.length)
+      out.length += piece.length
     }
-    this.times = times
-    this.values = values
-    this.normalized = true
-  }
-
-  /** Keeps the points at positions order[0, count), in that order, in fresh arrays. */
-  private rebuild(order: ArrayLike<number>, count: number): void {
-    const capacity = Math.max(16, count)
-    const times = new BigInt64Array(capacity)
-    const values = allocateValues(this.type, capacity)
-    // Copied as int32 words (times, 64-bit values) or numbers: no bigint per point.
-    const timeWords = new Int32Array(times.buffer)
-    const sourceTimes = this.timeWords
-    for (let i = 0; i < count; i++) {
-      const from = order[i]!
-      timeWords[2 * i] = sourceTimes[2 * from]!
-      timeWords[2 * i + 1] = sourceTimes[2 * from + 1]!
-    }
-    this.stringBytes = 0
-    if (this.type === FieldType.STRING) {
-      const source = this.valuesArray as string[]
-      const target = values as string[]
-      for (let i = 0; i < count; i++) {
-        const text = source[order[i]!]!
-        target[i] = text
-        this.stringBytes += 2 * text.length + 16
-      }
-    } else if (this.type === FieldType.INTEGER || this.type === FieldType.UNSIGNED) {
-      const source = this.valueWords
-      const target = wordsOf(values)
-      for (let i = 0; i < count; i++) {
-        const from = order[i]!
-        target[2 * i] = source[2 * from]!
-        target[2 * i + 1] = source[2 * from + 1]!
-      }
-    } else {
-      const source = this.valuesArray as Float64Array | Uint8Array
-      const target = values as Float64Array | Uint8Array
-      for (let i = 0; i < count; i++) target[i] = source[order[i]!]!
-    }
-    this.times = times
-    this.values = values
-    this.length = count
-    this.normalized = true
+    return out
   }
 
   /** Removes points with fromNs ≤ time < toNs (null = unbounded); returns how many. */
   deleteRange(fromNs: bigint | null, toNs: bigint | null): number {
     if (!this.normalized) this.normalize()
-    const keep: number[] = []
-    for (let i = 0; i < this.length; i++) {
-      const t = this.times[i]!
-      if ((fromNs !== null && t < fromNs) || (toNs !== null && t >= toNs)) keep.push(i)
+    const kept: Column[] = []
+    let removed = 0
+    for (const piece of this.view()) {
+      const from = fromNs === null ? 0 : lowerBound(piece.times, fromNs)
+      const to = toNs === null ? piece.times.length : lowerBound(piece.times, toNs)
+      if (to <= from) { kept.push(piece); continue }
+      removed += to - from
+      if (from > 0) kept.push(sliceColumn(piece, 0, from))
+      if (to < piece.times.length) kept.push(sliceColumn(piece, to, piece.times.length))
     }
-    const removed = this.length - keep.length
-    if (removed > 0) this.rebuild(keep, keep.length)
+    if (removed === 0) return 0
+    const count = this.length - removed
+    this.replaceWith(count === 0 ? [] : [this.joined(kept.map(pieceOf), count)])
     return removed
   }
+}
+
+function stringBytesOf(values: string[], count: number): number {
+  let bytes = 0
+  for (let i = 0; i < count; i++) bytes += 2 * values[i]!.length + 16
+  return bytes
+}
+
+/**
+ * The points of `source` sorted by time, the last applied winning per time, in a fresh piece with
+ * room for about as many again (at most PIECE_MAX_POINTS) for the points that follow.
+ */
+function orderedPiece(type: FieldTypeCode, source: Piece): Piece {
+  const count = source.length
+  const room = (kept: number): number => kept + Math.max(INITIAL_CAPACITY, Math.min(PIECE_MAX_POINTS, kept))
+  const runs = runPieces(source.timeWords, count)
+  if (runs !== null) {
+    const out = newPiece(type, room(count))
+    for (let r = 0; r < runs.length; r += 2) {
+      const from = runs[r]!
+      const to = runs[r + 1]!
+      out.times.set(source.times.subarray(from, to), out.length)
+      if (Array.isArray(out.values)) for (let i = from; i < to; i++) out.values[out.length + i - from] = (source.values as string[])[i]!
+      else (out.values as Float64Array).set((source.values as Float64Array).subarray(from, to), out.length)
+      out.length += to - from
+    }
+    return out
+  }
+  const order = sortedOrder(source.timeWords, count)
+  // Equal times lie together in apply order: keep the last of each.
+  const words = source.timeWords
+  let kept = 0
+  for (let k = 0; k < order.length; k++) {
+    if (k + 1 < order.length) {
+      const next = order[k + 1]!
+      const at = order[k]!
+      if (words[2 * next] === words[2 * at] && words[2 * next + 1] === words[2 * at + 1]) continue
+    }
+    order[kept++] = order[k]!
+  }
+  const out = newPiece(type, room(kept))
+  // Copied as int32 words (times, 64-bit values) or numbers: no bigint per point.
+  const timeWords = out.timeWords
+  for (let i = 0; i < kept; i++) {
+    const from = order[i]!
+    timeWords[2 * i] = words[2 * from]!
+    timeWords[2 * i + 1] = words[2 * from + 1]!
+  }
+  if (type === FieldType.STRING) {
+    const from = source.values as string[]
+    const to = out.values as string[]
+    for (let i = 0; i < kept; i++) to[i] = from[order[i]!]!
+  } else if (type === FieldType.INTEGER || type === FieldType.UNSIGNED) {
+    const from = source.valueWords
+    const to = out.valueWords
+    for (let i = 0; i < kept; i++) {
+      const at = order[i]!
+      to[2 * i] = from[2 * at]!
+      to[2 * i + 1] = from[2 * at + 1]!
+    }
+  } else {
+    const from = source.values as Float64Array | Uint8Array
+    const to = out.values as Float64Array | Uint8Array
+    for (let i = 0; i < kept; i++) to[i] = from[order[i]!]!
+  }
+  out.length = kept
+  return out
 }
 
 /** Points per (series id, field) of a flushed memtable: the next one's column capacities (Memtable.pointCounts). */
@@ -419,9 +522,8 @@ export class Memtable {
 
   /**
    * `sizes`: how many points each column of the previous memtable got. A replica flushing on a
-   * timer fills about as many again, so a column starts with that room (rounded up to a power of
-   * two, as doubling would have reached) instead of 16 doubled to it: 7-8 allocations and copies
-   * of a column's arrays per flush were about a fortieth of a node's main thread in bench:e2e.
+   * timer fills about as many again, so a column's first piece makes room for that many instead
+   * of 16: one piece, where growing from 16 would take 7-11.
    */
   constructor(private readonly sizes?: ColumnSizes) {}
 
@@ -438,8 +540,7 @@ export class Memtable {
     let column = fields.get(field)
     if (!column) {
       const expected = this.sizes?.get(seriesId)?.get(field) ?? 0
-      const capacity = expected > INITIAL_CAPACITY ? 2 ** Math.ceil(Math.log2(expected)) : INITIAL_CAPACITY
-      fields.set(field, column = new MemColumn(type, capacity))
+      fields.set(field, column = new MemColumn(type, Math.max(INITIAL_CAPACITY, expected)))
       this.estimatedBytes += column.estimatedBytes
     }
     return column
@@ -455,7 +556,7 @@ export class Memtable {
 
   /** Appends value k of a decoded changelog entry to `column` (of its type): Memtable.append without a FieldValue. */
   appendColumnsValue(column: MemColumn, entry: ChangelogColumns, k: number): void {
-    if (column.length === column.times.length || column.type === FieldType.STRING) {
+    if (column.length === column.capacity || column.type === FieldType.STRING) {
       const before = column.estimatedBytes
       column.appendColumnsValue(entry, k)
       this.estimatedBytes += column.estimatedBytes - before
@@ -466,7 +567,7 @@ export class Memtable {
   }
 
   append(column: MemColumn, timeNs: bigint, value: FieldValue): void {
-    if (column.length === column.times.length || column.type === FieldType.STRING) {
+    if (column.length === column.capacity || column.type === FieldType.STRING) {
       const before = column.estimatedBytes
       column.append(timeNs, value)
       this.estimatedBytes += column.estimatedBytes - before

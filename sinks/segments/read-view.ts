@@ -18,7 +18,7 @@
 import { closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { LruCache } from '../../lib/cache/lru.ts'
-import { type Column, allocateValues } from './encoding/block.ts'
+import { type Column, allocateValues, lowerBound } from './encoding/block.ts'
 import type { Manifest } from './manifest.ts'
 import { Memtable } from './memtable.ts'
 import { type TimeRange, overlaps } from './merge.ts'
@@ -43,11 +43,14 @@ export interface PinnedSegment {
   bytes: number
 }
 
-/** One memtable column of a series, cut to the read's range (plus its first and last point, which bound its span). */
+/**
+ * One memtable column of a series, cut to the read's range (plus its first and last point, which
+ * bound its span), in the column's pieces: a worker's scan yields the chunks the store's would.
+ */
 export interface MemtableColumn {
   seriesId: string
   field: string
-  column: Column
+  pieces: Column[]
 }
 
 /** Everything a worker needs to rebuild the store's reads at the view's instant; structured-cloneable. */
@@ -152,37 +155,53 @@ function copyColumns(memtable: Memtable, request: ViewRequest, transfer: ArrayBu
     if (!columns) continue
     for (const [field, memColumn] of columns) {
       if (fields !== null && !fields.includes(field)) continue
-      const column = keepSpan(memColumn.view(), request.range)
-      transfer.push(column.times.buffer as ArrayBuffer)
-      if (!Array.isArray(column.values)) transfer.push(column.values.buffer as ArrayBuffer)
-      out.push({ seriesId: id, field, column })
+      if (memColumn.length === 0) continue
+      const pieces = keepSpan(memColumn.view(), request.range)
+      for (const piece of pieces) {
+        transfer.push(piece.times.buffer as ArrayBuffer)
+        if (!Array.isArray(piece.values)) transfer.push(piece.values.buffer as ArrayBuffer)
+      }
+      out.push({ seriesId: id, field, pieces })
     }
   }
   return out
 }
 
 /**
- * A fresh copy of the points in `range`, and the first and last point when outside it: scans cut them
- * away again, but the store's choice of blocks to answer from statistics looks at a memtable's span.
+ * Fresh copies of a column's pieces (consecutive, in time order) cut to `range`, the first and last
+ * point kept when outside it: scans cut them away again, but the store's choice of blocks to answer
+ * from statistics looks at a memtable's span. Pieces left empty are dropped.
  */
-function keepSpan(column: Column, range: TimeRange): Column {
-  const times = column.times
-  const count = times.length
-  const keep: number[] = []
-  for (let i = 0; i < count; i++) {
-    const t = times[i]!
-    const inRange = (range.fromNs === null || t >= range.fromNs) && (range.toNs === null || t < range.toNs)
-    if (inRange || i === 0 || i === count - 1) keep.push(i)
+function keepSpan(pieces: Column[], range: TimeRange): Column[] {
+  const out: Column[] = []
+  pieces.forEach((piece, p) => {
+    const n = piece.times.length
+    const from = range.fromNs === null ? 0 : lowerBound(piece.times, range.fromNs)
+    const to = range.toNs === null ? n : Math.max(from, lowerBound(piece.times, range.toNs))
+    // [from, to), widened by one point at either end of the column when it lies outside.
+    const parts: Array<[number, number]> = []
+    const firstOutside = p === 0 && !(from === 0 && to > 0)
+    if (firstOutside) parts.push([0, 1])
+    if (to > from) parts.push([from, to])
+    if (p === pieces.length - 1 && !(to === n && from < n) && !(firstOutside && n === 1)) parts.push([n - 1, n])
+    if (parts.length > 0) out.push(copyParts(piece, parts))
+  })
+  return out
+}
+
+/** The points of `parts` ([from, to) of `column`, in order, not overlapping) in fresh arrays. */
+function copyParts(column: Column, parts: Array<[number, number]>): Column {
+  const count = parts.reduce((sum, [from, to]) => sum + to - from, 0)
+  const times = new BigInt64Array(count)
+  const values = allocateValues(column.type, count)
+  let at = 0
+  for (const [from, to] of parts) {
+    times.set(column.times.subarray(from, to), at)
+    if (Array.isArray(values)) for (let i = from; i < to; i++) values[at + i - from] = (column.values as string[])[i]!
+    else (values as Float64Array).set((column.values as Float64Array).subarray(from, to), at)
+    at += to - from
   }
-  const outTimes = new BigInt64Array(keep.length)
-  const values = allocateValues(column.type, keep.length)
-  const source = column.values as unknown as ArrayLike<unknown>
-  const target = values as unknown as unknown[]
-  for (let k = 0; k < keep.length; k++) {
-    outTimes[k] = times[keep[k]!]!
-    target[k] = source[keep[k]!]
-  }
-  return { type: column.type, times: outTimes, values }
+  return { type: column.type, times, values }
 }
 
 /** Readers kept by a thread that opens views, at most (each holds a descriptor and its file's index). */
@@ -233,13 +252,9 @@ export function openReadView(view: ReadView): PartitionStore {
 function memtableOf(columns: MemtableColumn[], seq: number): Memtable {
   const memtable = new Memtable()
   memtable.seq = seq
-  for (const { seriesId, field, column } of columns) {
-    const target = memtable.column(seriesId, field, column.type)
+  for (const { seriesId, field, pieces } of columns) {
     // Fresh arrays of the structured clone: the store owns them now.
-    target.times = column.times as BigInt64Array<ArrayBuffer>
-    target.values = column.values
-    target.length = column.times.length
-    target.normalized = true
+    if (pieces.length > 0) memtable.column(seriesId, field, pieces[0]!.type).adopt(pieces)
   }
   return memtable
 }

@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ChangelogColumns, type ChangelogEntry, type FieldValue, type IngestCommand, type SeriesUpsert, type Tag, type TagMatch, FieldBranch } from '../../schemas/index.ts'
 import { type BlockStats, type Column, type FieldTypeCode, FIELD_TYPE_NAMES, FieldType, sliceColumn } from './encoding/block.ts'
-import { type BlockCutLimits, BlockCutter, alignedEndNs, cutColumn } from './block-cuts.ts'
+import { type BlockCutLimits, BlockCutter, alignedEndNs } from './block-cuts.ts'
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { type CommandTarget, applyCommand } from './commands.ts'
 import { type DatabaseTtl, type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
@@ -511,9 +511,13 @@ export class PartitionStore {
           for (const name of [...fields.keys()].sort()) {
             // A memtable starts mid-hour: its first block ends at the first boundary, so no flushed block straddles an hour.
             const limits = { ...this.blockCutLimits(), firstBlockToBoundary: true }
-            for (const block of cutColumn(fields.get(name)!.view(), limits)) {
-              await writer.addBlock(series, name, block)
-              if (slice.due) await slice.pause()
+            // The column's pieces go through one cutter: a block that spans two of them is joined there.
+            const cutter = new BlockCutter(limits)
+            for (const piece of [...fields.get(name)!.view(), null]) {
+              for (const block of piece === null ? cutter.finish() : cutter.push(piece)) {
+                await writer.addBlock(series, name, block)
+                if (slice.due) await slice.pause()
+              }
             }
           }
         }
@@ -847,8 +851,11 @@ export class PartitionStore {
   private *memtableColumns(memtable: Memtable, series: SeriesInfo, field: string, range: TimeRange, deleted: TimeRange[]): Generator<Column> {
     const column = memtable.get(series.id, field)
     if (!column || column.length === 0) return
-    const view = removeRanges(cutToRange(column.view(), range), deleted)
-    if (view.times.length > 0) yield view
+    for (const piece of column.view()) {
+      if (!overlaps(piece.times[0]!, piece.times[piece.times.length - 1]!, range)) continue
+      const view = removeRanges(cutToRange(piece, range), deleted)
+      if (view.times.length > 0) yield view
+    }
   }
 
   /** The merged, visible points of (series, field) in range, oldest first. */
@@ -895,8 +902,8 @@ export class PartitionStore {
     const skip = new Set<BlockEntry>()
     const memtableSpans: [bigint, bigint][] = []
     for (const memtable of [this.active, this.frozen]) {
-      const view = memtable?.get(series.id, request.field)?.view()
-      if (view && view.times.length > 0) memtableSpans.push([view.times[0]!, view.times[view.times.length - 1]!])
+      const span = memtable?.get(series.id, request.field)?.span()
+      if (span) memtableSpans.push(span)
     }
     // Hour-aligned blocks make many small blocks: this loop stays free of per-block closures and copies by rest/spread.
     const others = this.segments.length > 1
