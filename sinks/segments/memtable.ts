@@ -5,6 +5,7 @@
 import type { ChangelogColumns, FieldValue } from '../../schemas/index.ts'
 import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, lowerBound, sliceColumn, sliceValues } from './encoding/block.ts'
 import { LOW_WORD, HIGH_WORD } from '../../lib/bytes/endianness.ts'
+import { concatColumns } from './block-cuts.ts'
 
 /** Estimated bytes of a column beyond its points, of a piece beyond its points, and of a point (time + value). */
 const COLUMN_OVERHEAD_BYTES = 256
@@ -334,11 +335,11 @@ export class MemColumn {
   /** The points sorted by time, the last applied value winning per time, as consecutive pieces. */
   view(): Column[] {
     if (!this.normalized) this.normalize()
-    const out: Column[] = []
-    for (const piece of this.pieces) {
-      if (piece.length > 0) out.push({ type: this.type, times: piece.times.subarray(0, piece.length), values: sliceValues(piece.values, 0, piece.length) })
-    }
-    return out
+    return this.pieces.map((piece) => this.columnOf(piece))
+  }
+
+  private columnOf(piece: Piece): Column {
+    return { type: this.type, times: piece.times.subarray(0, piece.length), values: sliceValues(piece.values, 0, piece.length) }
   }
 
   /** The first and last time, or null when the column is empty. */
@@ -397,7 +398,7 @@ export class MemColumn {
       first++
     }
     const region = pieces.slice(first)
-    const source = region.length === 1 ? region[0]! : this.joined(region, this.length - start)
+    const source = region.length === 1 ? region[0]! : pieceOf(concatColumns(region.map((piece) => this.columnOf(piece))))
     if (this.type === FieldType.STRING) this.stringBytes -= stringBytesOf(source.values as string[], source.length)
     const ordered = orderedPiece(this.type, source)
     if (this.type === FieldType.STRING) this.stringBytes += stringBytesOf(ordered.values as string[], ordered.length)
@@ -407,18 +408,6 @@ export class MemColumn {
     this.capacity += ordered.times.length
     this.length = start + ordered.length
     this.sortedLength = this.length
-  }
-
-  /** The pieces' points one after another in one fresh piece of room `count`. */
-  private joined(pieces: Piece[], count: number): Piece {
-    const out = newPiece(this.type, Math.max(1, count))
-    for (const piece of pieces) {
-      out.times.set(piece.times.subarray(0, piece.length), out.length)
-      if (Array.isArray(out.values)) for (let i = 0; i < piece.length; i++) out.values[out.length + i] = (piece.values as string[])[i]!
-      else (out.values as Float64Array).set((piece.values as Float64Array).subarray(0, piece.length), out.length)
-      out.length += piece.length
-    }
-    return out
   }
 
   /** Removes points with fromNs ≤ time < toNs (null = unbounded); returns how many. */
@@ -436,7 +425,7 @@ export class MemColumn {
     }
     if (removed === 0) return 0
     const count = this.length - removed
-    this.replaceWith(count === 0 ? [] : [this.joined(kept.map(pieceOf), count)])
+    this.replaceWith(count === 0 ? [] : [pieceOf(concatColumns(kept))])
     return removed
   }
 }
