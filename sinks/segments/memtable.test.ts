@@ -180,3 +180,16 @@ test('normalizing rewrites only from the piece the late points land in; older vi
   assert.equal(column.length, 0)
   assert.deepStrictEqual(column.view(), [])
 })
+
+test('a column tells whether a point lies outside time ranges without putting itself in order', () => {
+  const column = new MemColumn(FieldType.FLOAT)
+  assert.equal(column.hasTimeOutside([]), false, 'empty')
+  for (const time of [50n, 10n, 30n, 20n]) column.append(time, 1)
+  assert.equal(column.normalized, false)
+  assert.equal(column.hasTimeOutside([]), true)
+  assert.equal(column.hasTimeOutside([{ fromNs: 10n, toNs: 51n }]), false, 'all inside one range')
+  assert.equal(column.hasTimeOutside([{ fromNs: null, toNs: 30n }, { fromNs: 30n, toNs: null }]), false, 'all inside two')
+  assert.equal(column.hasTimeOutside([{ fromNs: 11n, toNs: null }]), true, '10 is outside')
+  assert.equal(column.hasTimeOutside([{ fromNs: null, toNs: 50n }]), true, '50 is outside')
+  assert.equal(column.normalized, false, 'still in apply order')
+})

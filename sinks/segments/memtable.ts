@@ -6,6 +6,7 @@ import type { ChangelogColumns, FieldValue } from '../../schemas/index.ts'
 import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, lowerBound, sliceColumn, sliceValues } from './encoding/block.ts'
 import { LOW_WORD, HIGH_WORD } from '../../lib/bytes/endianness.ts'
 import { concatColumns } from './block-cuts.ts'
+import type { TimeRange } from './merge.ts'
 
 /** Estimated bytes of a column beyond its points, of a piece beyond its points, and of a point (time + value). */
 const COLUMN_OVERHEAD_BYTES = 256
@@ -340,6 +341,18 @@ export class MemColumn {
 
   private columnOf(piece: Piece): Column {
     return { type: this.type, times: piece.times.subarray(0, piece.length), values: sliceValues(piece.values, 0, piece.length) }
+  }
+
+  /** Whether a point's time lies outside every one of `ranges`, read in apply order (the column is not put in order). */
+  hasTimeOutside(ranges: readonly TimeRange[]): boolean {
+    if (ranges.length === 0) return this.length > 0
+    for (const piece of this.pieces) {
+      for (let i = 0; i < piece.length; i++) {
+        const time = piece.times[i]!
+        if (!ranges.some((range) => (range.fromNs === null || time >= range.fromNs) && (range.toNs === null || time < range.toNs))) return true
+      }
+    }
+    return false
   }
 
   /** The first and last time, or null when the column is empty. */

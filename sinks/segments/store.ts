@@ -935,10 +935,14 @@ export class PartitionStore {
   }
 
   /**
-   * Whether a (series, field) has a visible point. A segment block that no tombstone or retention
-   * range touches answers from the index alone; only otherwise is a block decoded (by a scan).
+   * Whether a (series, field) has a visible point. A memtable's column answers from its points in
+   * apply order: a listing during ingest (every query's schema) does not put every column of the
+   * memtable in order. A segment block that no tombstone or retention range touches answers from
+   * the index alone; only otherwise is a block decoded (by a scan).
    */
   private fieldVisible(series: SeriesInfo, field: string, retention: readonly TimeRange[]): boolean {
+    if (this.active.get(series.id, field)?.hasTimeOutside(this.deletedRanges(series, field, Infinity, 0n))) return true
+    if (this.frozen?.get(series.id, field)?.hasTimeOutside(this.deletedRanges(series, field, this.frozen.seq, 0n))) return true
     for (const segment of this.segments) {
       const blocks = segment.reader.blocksOf(series.id, field)
       if (!blocks || blocks.length === 0) continue
