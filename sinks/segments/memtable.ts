@@ -177,10 +177,23 @@ interface Piece {
   length: number
 }
 
+/** Bytes of a value in a piece's buffer, by type (strings are kept in an array of their own). */
+const VALUE_BYTES: Record<FieldTypeCode, number> = { [FieldType.FLOAT]: 8, [FieldType.INTEGER]: 8, [FieldType.UNSIGNED]: 8, [FieldType.BOOLEAN]: 1, [FieldType.STRING]: 0 }
+
+/** A piece whose times and (typed) values share one buffer: one allocation outside V8's heap, not two. */
 function newPiece(type: FieldTypeCode, capacity: number): Piece {
-  const times = new BigInt64Array(capacity)
-  const values = allocateValues(type, capacity)
-  return { times, values, timeWords: new Int32Array(times.buffer), valueWords: wordsOf(values), length: 0 }
+  const buffer = new ArrayBuffer(capacity * (8 + VALUE_BYTES[type]))
+  const times = new BigInt64Array(buffer, 0, capacity)
+  const at = capacity * 8
+  let values: ColumnValues
+  switch (type) {
+    case FieldType.FLOAT: values = new Float64Array(buffer, at, capacity); break
+    case FieldType.INTEGER: values = new BigInt64Array(buffer, at, capacity); break
+    case FieldType.UNSIGNED: values = new BigUint64Array(buffer, at, capacity); break
+    case FieldType.BOOLEAN: values = new Uint8Array(buffer, at, capacity); break
+    default: values = allocateValues(type, capacity)
+  }
+  return { times, values, timeWords: new Int32Array(buffer, 0, 2 * capacity), valueWords: wordsOf(values), length: 0 }
 }
 
 function pieceOf(column: Column): Piece {
