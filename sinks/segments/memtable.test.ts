@@ -193,3 +193,43 @@ test('a column tells whether a point lies outside time ranges without putting it
   assert.equal(column.hasTimeOutside([{ fromNs: null, toNs: 50n }]), true, '50 is outside')
   assert.equal(column.normalized, false, 'still in apply order')
 })
+
+test('views taken between appends and deletes, in any order, each show the points applied so far and never change', () => {
+  const next = random(47)
+  for (let round = 0; round < 60; round++) {
+    const column = new MemColumn(FieldType.FLOAT, 1 + Math.floor(next() * 40))
+    let applied: Array<[bigint, unknown]> = []
+    const taken: Array<{ view: ReturnType<MemColumn['view']>; expected: Array<[bigint, unknown]> }> = []
+    const base = BigInt(Math.floor(next() * 1e6))
+    for (let step = 0; step < 40; step++) {
+      const roll = next()
+      if (roll < 0.75) {
+        // A run of points, mostly after the others, sometimes late or repeating a time.
+        const late = next() < 0.3
+        let time = base + BigInt(late ? Math.floor(next() * 50 * step) : 50 * step + Math.floor(next() * 20))
+        for (let n = 1 + Math.floor(next() * 120); n > 0; n--) {
+          const value = round * 1000 + step + n / 1000
+          column.append(time, value)
+          applied.push([time, value])
+          time += BigInt(1 + Math.floor(next() * 3))
+        }
+      } else if (roll < 0.9) {
+        const view = column.view()
+        taken.push({ view, expected: reference(applied) })
+      } else {
+        const from = base + BigInt(Math.floor(next() * 50 * step))
+        const to = from + BigInt(Math.floor(next() * 200))
+        const before = reference(applied).length
+        const removed = column.deleteRange(from, to)
+        applied = reference(applied).filter(([time]) => time < from || time >= to)
+        assert.equal(removed, before - applied.length, `round ${round}, step ${step}: deleted`)
+      }
+    }
+    assert.deepStrictEqual(points(column), reference(applied), `round ${round}`)
+    assert.ok(column.capacity - column.length <= 1024, `round ${round}: room ${column.capacity - column.length} (only the last piece has room)`)
+    for (const { view, expected } of taken) {
+      const got = view.flatMap(piece => Array.from(piece.times, (time, i) => [time, (piece.values as Float64Array)[i]] as [bigint, unknown]))
+      assert.deepStrictEqual(got, expected, `round ${round}: an earlier view changed`)
+    }
+  }
+})
