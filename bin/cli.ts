@@ -10,8 +10,6 @@ import '../lib/kafka/idle-request-queue.ts'
 import '../lib/kafka/request-framing.ts'
 // kafkajs groups a send's messages by partition in linear time (a record section is a message per record).
 import '../lib/kafka/message-grouping.ts'
-// kafkajs looks a coordinator up once per (id, type) on a one-broker cluster, not before every transactional request.
-import '../lib/kafka/coordinator-lookup.ts'
 // (Not here: kafkajs's response reads, replaced by the master processor and the replica as they start,
 // lib/kafka/response-reassembly.ts's installResponseReassembly.)
 import { parseArgs } from 'node:util'
