@@ -40,6 +40,8 @@
 //      [-- --compare-v8-flags="<flags>"]  (the compare target's nodes run with --v8-flags=<flags>, in place of
 //                           SLUICE_V8_FLAGS and the default; with --compare . a V8 flag against this checkout's
 //                           default in the same run; the = is needed, as the flags begin with --)
+//      [-- --compare-node-args="<args>"]  (the compare target's nodes get these `sluice node` options too, split at
+//                           spaces; e.g. with --compare . and "--producers 2", two write-path producers against the default)
 //      [-- --compare-env NAME=value]  (repeatable: an environment variable of the compare target's broker and nodes,
 //                           over the one lib/process gives them; e.g. with --compare . and
 //                           GLIBC_TUNABLES=glibc.malloc.hugetlb=0, malloc without huge pages against the default)
@@ -71,6 +73,7 @@ const { values: options } = parseArgs({
     'warmup-hours': { type: 'string' },
     'compare-v8-flags': { type: 'string' },
     'compare-env': { type: 'string', multiple: true },
+    'compare-node-args': { type: 'string' },
     'node-stdout': { type: 'string' },
     connections: { type: 'string' },
   },
@@ -110,7 +113,11 @@ const brokerArgs = MAX_MESSAGE_BYTES === undefined ? [] : ['--config', `maxMessa
 const stdoutDir = options['node-stdout'] === undefined ? undefined : resolve(options['node-stdout'])
 if (stdoutDir !== undefined) mkdirSync(stdoutDir, { recursive: true })
 if (options['compare-v8-flags'] !== undefined && options.compare === undefined) throw new Error('--compare-v8-flags sets the V8 flags of the compare target: give --compare DIR too (--compare . for this checkout)')
-const compareNodeArgs = options['compare-v8-flags'] === undefined ? [] : [`--v8-flags=${options['compare-v8-flags']}`]
+if (options['compare-node-args'] !== undefined && options.compare === undefined) throw new Error('--compare-node-args gives the compare target\'s nodes options: give --compare DIR too (--compare . for this checkout)')
+const compareNodeArgs = [
+  ...(options['compare-v8-flags'] === undefined ? [] : [`--v8-flags=${options['compare-v8-flags']}`]),
+  ...(options['compare-node-args'] ?? '').split(' ').filter(arg => arg !== ''),
+]
 if (options['compare-env'] !== undefined && options.compare === undefined) throw new Error('--compare-env sets the environment of the compare target: give --compare DIR too (--compare . for this checkout)')
 const compareEnv = Object.fromEntries((options['compare-env'] ?? []).map(entry => {
   const at = entry.indexOf('=')
