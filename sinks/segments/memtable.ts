@@ -201,10 +201,13 @@ function pieceOf(column: Column): Piece {
   return { times, values: column.values, timeWords: new Int32Array(times.buffer, times.byteOffset, 2 * times.length), valueWords: wordsOf(column.values), length: times.length }
 }
 
-/** Whether the time at point a of `words` is before the one given as int32 words (signed high, unsigned low). */
+/**
+ * Whether the time at point a of `words` is before the one given as int32 words (signed high,
+ * unsigned low; the low words compared as compareTimes does, without `>>> 0`).
+ */
 function timeBefore(words: Int32Array, a: number, high: number, low: number): boolean {
   const highA = words[2 * a + HIGH_WORD]!
-  return highA < high || (highA === high && words[2 * a + LOW_WORD]! >>> 0 < low >>> 0)
+  return highA < high || (highA === high && (words[2 * a + LOW_WORD]! ^ SIGN_BIT) < (low ^ SIGN_BIT))
 }
 
 /**
