@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type BlockCutLimits, BlockCutter, alignedEndNs, concatColumns, cutColumn } from './block-cuts.ts'
+import { type BlockCutLimits, alignedEndNs, concatColumns, cutChunks, cutColumn } from './block-cuts.ts'
 import { type Column, FieldType, sliceColumn } from './encoding/block.ts'
 
 const HOUR = 3_600_000_000_000n
@@ -92,15 +92,14 @@ test('random series, limits and chunkings cut by the rule, the same whatever the
     }
     const whole = cutColumn(input, limits)
     checkCuts(input, whole, limits)
-    // The same stream in random chunks (compaction pushes merged chunks): the same blocks.
-    const cutter = new BlockCutter(limits)
-    const chunked: Column[] = []
+    // The same stream in random chunks (compaction's merged chunks, a memtable column's pieces): the same blocks.
+    const chunks: Column[] = []
     for (let at = 0; at < input.times.length;) {
       const end = Math.min(input.times.length, at + 1 + Math.floor(next() * 400))
-      chunked.push(...cutter.push({ type: input.type, times: input.times.subarray(at, end), values: (input.values as Float64Array).subarray(at, end) }))
+      chunks.push(sliceColumn(input, at, end))
       at = end
     }
-    chunked.push(...cutter.finish())
+    const chunked = [...cutChunks(chunks, limits)]
     assert.deepEqual(chunked.map((b) => [...b.times]), whole.map((b) => [...b.times]), `round ${round}`)
   }
 })

@@ -101,8 +101,14 @@ export class BlockCutter {
 
 /** The blocks of one time-ordered column. */
 export function cutColumn(column: Column, limits: BlockCutLimits): Column[] {
+  return [...cutChunks([column], limits)]
+}
+
+/** The blocks of time-ordered chunks of one (series, field), times strictly increasing across them (a memtable column's pieces). */
+export function* cutChunks(chunks: Iterable<Column>, limits: BlockCutLimits): Generator<Column> {
   const cutter = new BlockCutter(limits)
-  return [...cutter.push(column), ...cutter.finish()]
+  for (const chunk of chunks) yield* cutter.push(chunk)
+  yield* cutter.finish()
 }
 
 export function concatColumns(columns: Column[]): Column {

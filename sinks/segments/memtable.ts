@@ -3,10 +3,10 @@
 // applied wins) lazily, into fresh arrays, so a scan holding an older view is never disturbed.
 
 import type { ChangelogColumns, FieldValue } from '../../schemas/index.ts'
-import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, lowerBound, sliceColumn, sliceValues } from './encoding/block.ts'
+import { type Column, type ColumnValues, type FieldTypeCode, FieldType, allocateValues, copySlices, lowerBound, sliceColumn, sliceValues } from './encoding/block.ts'
 import { LOW_WORD, HIGH_WORD } from '../../lib/bytes/endianness.ts'
 import { concatColumns } from './block-cuts.ts'
-import type { TimeRange } from './merge.ts'
+import { type TimeRange, overlaps } from './merge.ts'
 
 /** Estimated bytes of a column beyond its points, of a piece beyond its points, and of a point (time + value). */
 const COLUMN_OVERHEAD_BYTES = 256
@@ -365,7 +365,7 @@ export class MemColumn {
     for (const piece of this.pieces) {
       for (let i = 0; i < piece.length; i++) {
         const time = piece.times[i]!
-        if (!ranges.some((range) => (range.fromNs === null || time >= range.fromNs) && (range.toNs === null || time < range.toNs))) return true
+        if (!ranges.some((range) => overlaps(time, time, range))) return true
       }
     }
     return false
@@ -387,7 +387,7 @@ export class MemColumn {
 
   private replaceWith(pieces: Piece[]): void {
     this.pieces = pieces.filter((piece) => piece.length > 0)
-    this.length = this.sortedLength = this.capacity = this.stringBytes = 0
+    this.length = this.capacity = this.stringBytes = 0
     for (const piece of this.pieces) {
       this.length += piece.length
       this.capacity += piece.times.length
@@ -441,7 +441,6 @@ export class MemColumn {
 
   /** Removes points with fromNs ≤ time < toNs (null = unbounded); returns how many. */
   deleteRange(fromNs: bigint | null, toNs: bigint | null): number {
-    if (!this.normalized) this.normalize()
     const kept: Column[] = []
     let removed = 0
     for (const piece of this.view()) {
@@ -475,14 +474,7 @@ function orderedPiece(type: FieldTypeCode, source: Piece): Piece {
   const runs = runPieces(source.timeWords, count)
   if (runs !== null) {
     const out = newPiece(type, room(count))
-    for (let r = 0; r < runs.length; r += 2) {
-      const from = runs[r]!
-      const to = runs[r + 1]!
-      out.times.set(source.times.subarray(from, to), out.length)
-      if (Array.isArray(out.values)) for (let i = from; i < to; i++) out.values[out.length + i - from] = (source.values as string[])[i]!
-      else (out.values as Float64Array).set((source.values as Float64Array).subarray(from, to), out.length)
-      out.length += to - from
-    }
+    out.length = copySlices(source, runs, out, 0)
     return out
   }
   const order = sortedOrder(source.timeWords, count)

@@ -18,7 +18,7 @@
 import { closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { LruCache } from '../../lib/cache/lru.ts'
-import { type Column, allocateValues, lowerBound } from './encoding/block.ts'
+import { type Column, allocateValues, copySlices, lowerBound } from './encoding/block.ts'
 import type { Manifest } from './manifest.ts'
 import { Memtable } from './memtable.ts'
 import { type TimeRange, overlaps } from './merge.ts'
@@ -178,30 +178,20 @@ function keepSpan(pieces: Column[], range: TimeRange): Column[] {
     const n = piece.times.length
     const from = range.fromNs === null ? 0 : lowerBound(piece.times, range.fromNs)
     const to = range.toNs === null ? n : Math.max(from, lowerBound(piece.times, range.toNs))
-    // [from, to), widened by one point at either end of the column when it lies outside.
-    const parts: Array<[number, number]> = []
+    // [from, to), widened by one point at either end of the column when it lies outside: slice bounds in order.
+    const bounds: number[] = []
     const firstOutside = p === 0 && !(from === 0 && to > 0)
-    if (firstOutside) parts.push([0, 1])
-    if (to > from) parts.push([from, to])
-    if (p === pieces.length - 1 && !(to === n && from < n) && !(firstOutside && n === 1)) parts.push([n - 1, n])
-    if (parts.length > 0) out.push(copyParts(piece, parts))
+    if (firstOutside) bounds.push(0, 1)
+    if (to > from) bounds.push(from, to)
+    if (p === pieces.length - 1 && !(to === n && from < n) && !(firstOutside && n === 1)) bounds.push(n - 1, n)
+    if (bounds.length === 0) return
+    let count = 0
+    for (let b = 0; b < bounds.length; b += 2) count += bounds[b + 1]! - bounds[b]!
+    const copy = { type: piece.type, times: new BigInt64Array(count), values: allocateValues(piece.type, count) }
+    copySlices(piece, bounds, copy, 0)
+    out.push(copy)
   })
   return out
-}
-
-/** The points of `parts` ([from, to) of `column`, in order, not overlapping) in fresh arrays. */
-function copyParts(column: Column, parts: Array<[number, number]>): Column {
-  const count = parts.reduce((sum, [from, to]) => sum + to - from, 0)
-  const times = new BigInt64Array(count)
-  const values = allocateValues(column.type, count)
-  let at = 0
-  for (const [from, to] of parts) {
-    times.set(column.times.subarray(from, to), at)
-    if (Array.isArray(values)) for (let i = from; i < to; i++) values[at + i - from] = (column.values as string[])[i]!
-    else (values as Float64Array).set((column.values as Float64Array).subarray(from, to), at)
-    at += to - from
-  }
-  return { type: column.type, times, values }
 }
 
 /** Readers kept by a thread that opens views, at most (each holds a descriptor and its file's index). */

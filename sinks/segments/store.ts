@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ChangelogColumns, type ChangelogEntry, type FieldValue, type IngestCommand, type SeriesUpsert, type Tag, type TagMatch, FieldBranch } from '../../schemas/index.ts'
 import { type BlockStats, type Column, type FieldTypeCode, FIELD_TYPE_NAMES, FieldType, sliceColumn } from './encoding/block.ts'
-import { type BlockCutLimits, BlockCutter, alignedEndNs } from './block-cuts.ts'
+import { type BlockCutLimits, BlockCutter, alignedEndNs, cutChunks } from './block-cuts.ts'
 import { StorageError, StorageErrorCode, invariant } from './errors.ts'
 import { type CommandTarget, applyCommand } from './commands.ts'
 import { type DatabaseTtl, type Manifest, type ManifestSegment, type Tombstone, readManifest, writeManifest } from './manifest.ts'
@@ -512,12 +512,9 @@ export class PartitionStore {
             // A memtable starts mid-hour: its first block ends at the first boundary, so no flushed block straddles an hour.
             const limits = { ...this.blockCutLimits(), firstBlockToBoundary: true }
             // The column's pieces go through one cutter: a block that spans two of them is joined there.
-            const cutter = new BlockCutter(limits)
-            for (const piece of [...fields.get(name)!.view(), null]) {
-              for (const block of piece === null ? cutter.finish() : cutter.push(piece)) {
-                await writer.addBlock(series, name, block)
-                if (slice.due) await slice.pause()
-              }
+            for (const block of cutChunks(fields.get(name)!.view(), limits)) {
+              await writer.addBlock(series, name, block)
+              if (slice.due) await slice.pause()
             }
           }
         }

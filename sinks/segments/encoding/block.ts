@@ -69,6 +69,28 @@ export function sliceColumn(column: Column, start: number, end: number): Column 
   return { type: column.type, times: column.times.subarray(start, end), values: sliceValues(column.values, start, end) }
 }
 
+/** Times and values, as a column or a memtable's piece holds them. */
+export interface ColumnArrays {
+  times: BigInt64Array
+  values: ColumnValues
+}
+
+/**
+ * Copies the slices [bounds[2i], bounds[2i + 1]) of `from` one after another into `to` from position
+ * `at` (typed arrays a slice at a time); returns the position after the last.
+ */
+export function copySlices(from: ColumnArrays, bounds: ArrayLike<number>, to: ColumnArrays, at: number): number {
+  for (let b = 0; b < bounds.length; b += 2) {
+    const start = bounds[b]!
+    const end = bounds[b + 1]!
+    to.times.set(from.times.subarray(start, end), at)
+    if (Array.isArray(to.values)) for (let i = start; i < end; i++) to.values[at + i - start] = (from.values as string[])[i]!
+    else (to.values as Float64Array).set((from.values as Float64Array).subarray(start, end), at)
+    at += end - start
+  }
+  return at
+}
+
 /**
  * A block's index entry, as far as decoding needs it: its type and count are checked, and the
  * payload of a format-2 segment takes what it does not repeat (regular times, an integer block's
