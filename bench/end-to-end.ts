@@ -58,6 +58,7 @@ import { influxdbE2e, peakRssOfPid, sluiceClusterE2e, victoriaMetricsE2e, type C
 import { cpuSecondsOfPids, cpuSecondsOfSelf, sampleThread } from './support/cpu.ts'
 import { cpuPressureMeter, describeMachine, median, profileChildAllocations, profileChildProcesses } from './support/report.ts'
 import { parseExposition, sampleValue } from '../lib/telemetry/exposition.ts'
+import { compareTargetOptions } from './support/compare-options.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -112,18 +113,7 @@ const brokerArgs = MAX_MESSAGE_BYTES === undefined ? [] : ['--config', `maxMessa
 /** Every Sluice node's stdout, where V8's --trace-* flags (SLUICE_V8_FLAGS, --compare-v8-flags) print, goes to <dir>/<node id>.out. */
 const stdoutDir = options['node-stdout'] === undefined ? undefined : resolve(options['node-stdout'])
 if (stdoutDir !== undefined) mkdirSync(stdoutDir, { recursive: true })
-if (options['compare-v8-flags'] !== undefined && options.compare === undefined) throw new Error('--compare-v8-flags sets the V8 flags of the compare target: give --compare DIR too (--compare . for this checkout)')
-if (options['compare-node-args'] !== undefined && options.compare === undefined) throw new Error('--compare-node-args gives the compare target\'s nodes options: give --compare DIR too (--compare . for this checkout)')
-const compareNodeArgs = [
-  ...(options['compare-v8-flags'] === undefined ? [] : [`--v8-flags=${options['compare-v8-flags']}`]),
-  ...(options['compare-node-args'] ?? '').split(' ').filter(arg => arg !== ''),
-]
-if (options['compare-env'] !== undefined && options.compare === undefined) throw new Error('--compare-env sets the environment of the compare target: give --compare DIR too (--compare . for this checkout)')
-const compareEnv = Object.fromEntries((options['compare-env'] ?? []).map(entry => {
-  const at = entry.indexOf('=')
-  if (at <= 0) throw new Error(`--compare-env ${entry}: give NAME=value`)
-  return [entry.slice(0, at), entry.slice(at + 1)]
-}))
+const { nodeArgs: compareNodeArgs, env: compareEnv } = compareTargetOptions(options)
 
 const allTargets: E2eTarget[] = [
   influxdbE2e,

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
-const unitRoots = ['bin', 'lib', 'broker', 'pipeline', 'replicaset', 'sinks', 'query', 'schemas', 'console']
+const unitRoots = ['bin', 'lib', 'broker', 'pipeline', 'replicaset', 'sinks', 'query', 'schemas', 'console', 'bench']
 const [scope = 'all', ...extra] = process.argv.slice(2)
 
 function find(dir) {
